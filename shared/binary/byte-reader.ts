@@ -1,0 +1,100 @@
+import { WireError, WireErrorCode } from './wire-error';
+
+/**
+ * A bounds-checked cursor over received bytes. Every read checks the remaining length and throws
+ * a {@link WireError} rather than returning garbage, because every byte from a peer is hostile.
+ * `reset()` lets one reader serve every message, so decoding allocates nothing.
+ */
+export class ByteReader {
+  private buf: Uint8Array = new Uint8Array(0);
+  private view: DataView = new DataView(this.buf.buffer);
+  /** Read position, in bytes. */
+  offset = 0;
+
+  constructor(bytes?: Uint8Array) {
+    if (bytes) this.reset(bytes);
+  }
+
+  /** Point the reader at new bytes (a view is taken, nothing is copied). */
+  reset(bytes: Uint8Array): this {
+    this.buf = bytes;
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.offset = 0;
+    return this;
+  }
+
+  get remaining(): number {
+    return this.buf.length - this.offset;
+  }
+
+  private need(n: number, what: string): void {
+    if (this.offset + n > this.buf.length) {
+      throw new WireError(WireErrorCode.Truncated, `message truncated: ${what} needs ${n} byte(s) at offset ${this.offset}, ${this.remaining} left`);
+    }
+  }
+
+  u8(): number {
+    this.need(1, 'u8');
+    return this.buf[this.offset++];
+  }
+
+  u16(): number {
+    this.need(2, 'u16');
+    const v = this.view.getUint16(this.offset, true);
+    this.offset += 2;
+    return v;
+  }
+
+  i16(): number {
+    this.need(2, 'i16');
+    const v = this.view.getInt16(this.offset, true);
+    this.offset += 2;
+    return v;
+  }
+
+  u32(): number {
+    this.need(4, 'u32');
+    const v = this.view.getUint32(this.offset, true);
+    this.offset += 4;
+    return v;
+  }
+
+  uvarint(): number {
+    let result = 0;
+    for (let shift = 0; shift < 35; shift += 7) {
+      this.need(1, 'varint');
+      const b = this.buf[this.offset++];
+      result += (b & 0x7f) * 2 ** shift;
+      if (b < 0x80) {
+        if (result > 0xffffffff) break;
+        return result;
+      }
+    }
+    throw new WireError(WireErrorCode.VarintOverflow, `varint at offset ${this.offset} exceeds 32 bits`);
+  }
+
+  svarint(): number {
+    const z = this.uvarint();
+    return (z >>> 1) ^ -(z & 1);
+  }
+
+  /** A view of the next `n` bytes (no copy). */
+  bytes(n: number): Uint8Array {
+    this.need(n, `${n}-byte field`);
+    const out = this.buf.subarray(this.offset, this.offset + n);
+    this.offset += n;
+    return out;
+  }
+
+  /** The rest of the message as a view. */
+  rest(): Uint8Array {
+    return this.bytes(this.remaining);
+  }
+
+  /** Strict decoding: a message must be consumed exactly. */
+  expectEnd(what: string): void {
+    if (this.offset !== this.buf.length) {
+      throw new WireError(WireErrorCode.TrailingBytes, `${what}: ${this.remaining} trailing byte(s) after offset ${this.offset}`);
+    }
+  }
+}

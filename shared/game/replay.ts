@@ -1,0 +1,91 @@
+import { ByteReader } from '../binary/byte-reader';
+import { ByteWriter } from '../binary/byte-writer';
+import type { GameDefinition, TickInputs } from './game-definition';
+
+/**
+ * A recorded session: everything needed to rebuild a room's state bit for bit, anywhere.
+ * Events are in the order they happened; each applies just before the step of its `tick`.
+ * Inputs are stored in their wire encoding and only when a player's input changes.
+ */
+export interface ReplayLog {
+  game: string;
+  seed: number;
+  tickRate: number;
+  events: ReplayEvent[];
+  /** The state's tick and hash when recording stopped. */
+  finalTick: number;
+  finalHash: number;
+}
+
+export type ReplayEvent =
+  | { tick: number; kind: 'join'; playerId: number; name: string }
+  | { tick: number; kind: 'leave'; playerId: number }
+  | { tick: number; kind: 'input'; playerId: number; bytes: number[] };
+
+/** Collects a {@link ReplayLog} as a room runs. */
+export class ReplayRecorder<S, I> {
+  private readonly events: ReplayEvent[] = [];
+  private readonly lastBytes = new Map<number, string>();
+  private readonly writer = new ByteWriter(64);
+
+  constructor(private readonly game: GameDefinition<S, I, unknown>, private readonly seed: number, private readonly tickRate: number) {}
+
+  join(tick: number, playerId: number, name: string): void {
+    this.events.push({ tick, kind: 'join', playerId, name });
+  }
+
+  leave(tick: number, playerId: number): void {
+    this.events.push({ tick, kind: 'leave', playerId });
+    this.lastBytes.delete(playerId);
+  }
+
+  /** The input `playerId` will use in the step of `tick`; recorded only when it changed. */
+  input(tick: number, playerId: number, input: I): void {
+    this.game.input.write(this.writer.reset(), input);
+    const bytes = Array.from(this.writer.bytes());
+    const key = bytes.join(',');
+    if (this.lastBytes.get(playerId) === key) return;
+    this.lastBytes.set(playerId, key);
+    this.events.push({ tick, kind: 'input', playerId, bytes });
+  }
+
+  finish(state: S): ReplayLog {
+    return {
+      game: this.game.name,
+      seed: this.seed,
+      tickRate: this.tickRate,
+      events: this.events.slice(),
+      finalTick: this.game.tickOf(state),
+      finalHash: this.game.hash(state),
+    };
+  }
+}
+
+/** Rebuild the state a log describes by running the game's own step; returns it with its hash. */
+export function replay<S, I>(game: GameDefinition<S, I, unknown>, log: ReplayLog): { state: S; hash: number } {
+  if (log.game !== game.name) throw new Error(`replay log is for "${log.game}", not "${game.name}"`);
+  const state = game.createState({ seed: log.seed, tickRate: log.tickRate });
+  const current = new Map<number, I>();
+  const inputs: TickInputs<I> = { get: (id) => current.get(id) };
+  const reader = new ByteReader();
+  let i = 0;
+  while (game.tickOf(state) < log.finalTick) {
+    const tick = game.tickOf(state);
+    for (; i < log.events.length && log.events[i].tick <= tick; i++) {
+      const e = log.events[i];
+      if (e.kind === 'join') {
+        game.addPlayer(state, e.playerId, e.name);
+        current.set(e.playerId, game.input.create());
+      } else if (e.kind === 'leave') {
+        game.removePlayer(state, e.playerId);
+        current.delete(e.playerId);
+      } else {
+        const input = current.get(e.playerId) ?? game.input.create();
+        game.input.read(reader.reset(Uint8Array.from(e.bytes)), input);
+        current.set(e.playerId, input);
+      }
+    }
+    game.step(state, inputs);
+  }
+  return { state, hash: game.hash(state) };
+}

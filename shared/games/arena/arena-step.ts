@@ -1,0 +1,86 @@
+import type { TickInputs } from '../../game/game-definition';
+import { cosQ14, sinQ14 } from '../../math/fixed-trig';
+import { Button, type ArenaInput } from './arena-input';
+import { movePlayer } from './arena-movement';
+import { PLAYER_RADIUS, PROJECTILE_DAMAGE, PROJECTILE_RADIUS, WORLD_H, WORLD_W } from './arena-rules';
+import { findPlayer, spawn, type ArenaPlayer, type ArenaProjectile, type ArenaState } from './arena-state';
+
+const HIT_DIST_SQ = (PLAYER_RADIUS + PROJECTILE_RADIUS) ** 2;
+
+/**
+ * One fixed tick of the arena, in a fixed order:
+ * 1. each player, in id order: respawn timer, movement, firing;
+ * 2. each projectile, in id order: move, expire, hit the first live player it overlaps;
+ * 3. tick + 1.
+ * Integer math and in-place updates only: no allocation once the projectile pool has warmed up.
+ */
+export function stepArena(state: ArenaState, inputs: TickInputs<ArenaInput>): void {
+  const rules = state.rules;
+  for (let i = 0; i < state.players.length; i++) {
+    const p = state.players[i];
+    if (!p.alive) {
+      if (--p.respawnIn <= 0) spawn(state, p);
+      continue;
+    }
+    if (p.cooldown > 0) p.cooldown--;
+    if (p.shield > 0) p.shield--;
+    const input = inputs.get(p.id);
+    if (input === undefined) continue;
+    movePlayer(p, input, rules.playerStep);
+    if ((input.buttons & Button.Fire) !== 0 && p.cooldown === 0) fire(state, p);
+  }
+
+  const ps = state.projectiles;
+  let keep = 0;
+  for (let i = 0; i < ps.length; i++) {
+    const b = ps[i];
+    b.x += b.vx;
+    b.y += b.vy;
+    const dead = --b.ttl <= 0 || b.x < 0 || b.y < 0 || b.x > WORLD_W || b.y > WORLD_H || hitSomeone(state, b);
+    if (dead) state.projectilePool.push(b);
+    else ps[keep++] = b;
+  }
+  ps.length = keep;
+  state.tick++;
+}
+
+function fire(state: ArenaState, p: ArenaPlayer): void {
+  const rules = state.rules;
+  p.cooldown = rules.fireCooldownTicks;
+  const cos = cosQ14(p.aim);
+  const sin = sinQ14(p.aim);
+  const b: ArenaProjectile = state.projectilePool.pop() ?? { id: 0, owner: 0, x: 0, y: 0, vx: 0, vy: 0, ttl: 0 };
+  b.id = state.nextProjectileId;
+  // Wrap within [PROJECTILE_ID_BASE, 2^31) so ids stay above player ids forever.
+  state.nextProjectileId = state.nextProjectileId >= 0x7fffffff ? 0x10000 : state.nextProjectileId + 1;
+  b.owner = p.id;
+  // Muzzle at the player's edge, so a shot never starts inside its shooter.
+  b.x = p.x + ((cos * PLAYER_RADIUS) >> 14);
+  b.y = p.y + ((sin * PLAYER_RADIUS) >> 14);
+  b.vx = (cos * rules.projectileStep) >> 14;
+  b.vy = (sin * rules.projectileStep) >> 14;
+  b.ttl = rules.projectileTicks;
+  state.projectiles.push(b);
+}
+
+function hitSomeone(state: ArenaState, b: ArenaProjectile): boolean {
+  const players = state.players;
+  for (let i = 0; i < players.length; i++) {
+    const p = players[i];
+    if (!p.alive || p.id === b.owner || p.shield > 0) continue;
+    const dx = p.x - b.x;
+    const dy = p.y - b.y;
+    if (dx * dx + dy * dy > HIT_DIST_SQ) continue;
+    p.hp -= PROJECTILE_DAMAGE;
+    if (p.hp <= 0) {
+      p.hp = 0;
+      p.alive = false;
+      p.deaths++;
+      p.respawnIn = state.rules.respawnTicks;
+      const shooter = findPlayer(state, b.owner);
+      if (shooter) shooter.score++;
+    }
+    return true;
+  }
+  return false;
+}

@@ -1,0 +1,53 @@
+import type { ByteReader } from '../binary/byte-reader';
+import type { ByteWriter } from '../binary/byte-writer';
+import { WireError, WireErrorCode } from '../binary/wire-error';
+import { MessageType } from './message-types';
+
+/**
+ * INPUT: the newest few inputs, oldest first, plus an acknowledgement of the newest snapshot.
+ *
+ * ```
+ * INPUT := 0x10 ackTick:uvarint firstSeq:uvarint count:u8 input[count]
+ *          input i has seq firstSeq + i; each is InputCodec.byteLength bytes
+ * ```
+ * Resending the last few unacknowledged inputs lets a lossy transport lose messages without
+ * losing inputs; the server dedupes by seq.
+ */
+export const MAX_INPUTS_PER_MESSAGE = 8;
+
+export interface InputHeader {
+  /** Newest snapshot tick the client holds (0 = none yet). */
+  ackTick: number;
+  /** Seq of the first input in the message (seqs start at 1). */
+  firstSeq: number;
+  /** Inputs that follow. */
+  count: number;
+}
+
+/** Write an INPUT header; the caller then writes exactly `count` inputs with the game's codec. */
+export function writeInputHeader(out: ByteWriter, ackTick: number, firstSeq: number, count: number): void {
+  if (count < 1 || count > MAX_INPUTS_PER_MESSAGE) throw new RangeError(`INPUT carries 1-${MAX_INPUTS_PER_MESSAGE} inputs, not ${count}`);
+  out.u8(MessageType.Input);
+  out.uvarint(ackTick);
+  out.uvarint(firstSeq);
+  out.u8(count);
+}
+
+/**
+ * Read the header after the type byte and check that exactly `count` inputs follow, so the
+ * caller can read them without further length checks. Fills and returns `out`.
+ */
+export function readInputHeader(input: ByteReader, inputBytes: number, out: InputHeader): InputHeader {
+  out.ackTick = input.uvarint();
+  out.firstSeq = input.uvarint();
+  out.count = input.u8();
+  if (out.firstSeq === 0) throw new WireError(WireErrorCode.OutOfRange, 'INPUT seqs start at 1');
+  if (out.count === 0 || out.count > MAX_INPUTS_PER_MESSAGE) {
+    throw new WireError(WireErrorCode.OutOfRange, `INPUT count ${out.count} is outside 1-${MAX_INPUTS_PER_MESSAGE}`);
+  }
+  const expected = out.count * inputBytes;
+  if (input.remaining !== expected) {
+    throw new WireError(input.remaining < expected ? WireErrorCode.Truncated : WireErrorCode.TrailingBytes, `INPUT with ${out.count} input(s) must have ${expected} payload bytes, has ${input.remaining}`);
+  }
+  return out;
+}

@@ -1,0 +1,32 @@
+/**
+ * The one table of wire message types. Every message starts with one of these bytes.
+ *
+ * ```
+ *  client ─► server                     server ─► client
+ *  JOIN      (msgpack)                   WELCOME        (msgpack)
+ *  INPUT     (binary, hot)               SNAPSHOT       (binary, hot)
+ *  PING      (msgpack)                   PONG           (msgpack)
+ *                                        PLAYER_JOINED  (msgpack)
+ *                                        PLAYER_LEFT    (msgpack)
+ *                                        ERROR          (msgpack, then close)
+ * ```
+ * Control messages (< 0x10) carry a msgpackr body; hot messages (≥ 0x10) are hand-laid binary.
+ */
+export const MessageType = {
+  Join: 0x01,
+  Welcome: 0x02,
+  Error: 0x03,
+  PlayerJoined: 0x04,
+  PlayerLeft: 0x05,
+  Ping: 0x06,
+  Pong: 0x07,
+  Input: 0x10,
+  Snapshot: 0x11,
+} as const;
+export type MessageType = (typeof MessageType)[keyof typeof MessageType];
+
+/**
+ * Bumped on any incompatible wire change. The JOIN carries it; a mismatch is refused with
+ * {@link CloseCode.ProtocolMismatch}.
+ */
+export const PROTOCOL_VERSION = 1;

@@ -1,0 +1,58 @@
+#!/usr/bin/env node
+import { arenaGame } from '../../shared/games/arena';
+import { createLogger } from '../logging/logger';
+import { defineRoomType } from '../rooms/room-type';
+import { TickwireServer } from '../server/tickwire-server';
+import { parseServerCliOptions, serverUsage, UsageError } from './server-cli-options';
+
+/** `npm start`: the arena on one port, configured by flags and environment variables. */
+async function main(): Promise<void> {
+  let opts;
+  try {
+    opts = parseServerCliOptions(process.argv.slice(2), process.env);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    process.stderr.write(`tickwire: ${err.message}\n\n${serverUsage()}\n`);
+    process.exit(2);
+  }
+  if (opts.help) {
+    process.stdout.write(`${serverUsage()}\n`);
+    return;
+  }
+  const logger = createLogger(opts.logLevel);
+  const server = new TickwireServer({
+    roomTypes: [defineRoomType({ game: arenaGame })],
+    port: opts.port,
+    host: opts.host,
+    tickRate: opts.tickRate,
+    sendRate: opts.sendRate,
+    maxPlayers: opts.maxPlayers,
+    maxRooms: opts.maxRooms,
+    maxConnections: opts.maxConnections,
+    staticDir: opts.staticDir,
+    logger,
+  });
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'signal received');
+    server.close().then(
+      () => process.exit(0),
+      (err) => {
+        logger.error({ err }, 'error while shutting down');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  try {
+    await server.listen();
+  } catch (err) {
+    logger.fatal({ err, port: opts.port }, 'could not listen: is the port taken? pick another with --port');
+    process.exit(1);
+  }
+}
+
+void main();

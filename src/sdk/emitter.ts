@@ -1,0 +1,20 @@
+/** A minimal typed event emitter that runs in browsers and Node alike. */
+export class Emitter<Events extends { [K in keyof Events]: unknown[] }> {
+  private readonly listeners: { [K in keyof Events]?: ((...args: Events[K]) => void)[] } = {};
+
+  /** Subscribe; returns the unsubscribe function. */
+  on<K extends keyof Events>(event: K, fn: (...args: Events[K]) => void): () => void {
+    (this.listeners[event] ??= []).push(fn);
+    return () => this.off(event, fn);
+  }
+
+  off<K extends keyof Events>(event: K, fn: (...args: Events[K]) => void): void {
+    const list = this.listeners[event];
+    if (list) list.splice(list.indexOf(fn) >>> 0, 1);
+  }
+
+  protected emit<K extends keyof Events>(event: K, ...args: Events[K]): void {
+    const list = this.listeners[event];
+    if (list) for (let i = 0; i < list.length; i++) list[i](...args);
+  }
+}

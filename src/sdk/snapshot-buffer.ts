@@ -1,0 +1,136 @@
+import { EntityTable } from '../../shared/replication/entity-table';
+import type { EntitySchema, FieldLerp } from '../../shared/replication/entity-schema';
+
+/** Interpolated entities: like an {@link EntityTable} but with fractional values. */
+export class InterpolatedView {
+  count = 0;
+  ids = new Uint32Array(64);
+  kinds = new Uint8Array(64);
+  values: Float64Array;
+  constructor(readonly stride: number) {
+    this.values = new Float64Array(64 * stride);
+  }
+  get(row: number, field: number): number {
+    return this.values[row * this.stride + field];
+  }
+  /** Ensure room for `rows` rows. */
+  reserve(rows: number): void {
+    if (rows <= this.ids.length) return;
+    const n = Math.max(rows, this.ids.length * 2);
+    this.ids = new Uint32Array(n);
+    this.kinds = new Uint8Array(n);
+    this.values = new Float64Array(n * this.stride);
+  }
+}
+
+const LERP = { none: 0, linear: 1, angle16: 2 } as const;
+
+/**
+ * The last few snapshots, for drawing remote entities smoothly *between* them.
+ *
+ * ```
+ * snapshots:   ──[T-3]──────[T-2]──────[T-1]──────[T]──► server ticks
+ * render at:                    ▲ renderTick = serverTick − delay
+ *                          a=[T-2] ··· b=[T-1], t = how far from a to b
+ * ```
+ * Rendering a little in the past means there is (almost) always a newer snapshot to move towards,
+ * so remote entities glide instead of stepping at the snapshot rate. Slots are preallocated and
+ * reused: pushing and sampling allocate nothing.
+ */
+export class SnapshotBuffer {
+  private readonly tables: EntityTable[];
+  private readonly ticks: Float64Array;
+  private head = 0;
+  /** Snapshots held. */
+  size = 0;
+  private readonly lerps: Uint8Array[];
+  private readonly rowOf = new Map<number, number>();
+
+  constructor(readonly schema: EntitySchema, readonly capacity = 32) {
+    this.tables = Array.from({ length: capacity }, () => new EntityTable(schema));
+    this.ticks = new Float64Array(capacity);
+    this.lerps = schema.kinds.map((k) => Uint8Array.from(k.fields.map((f) => LERP[(f.lerp ?? 'none') as FieldLerp])));
+  }
+
+  /** Store a copy of `table` as the state at `tick` (older or repeated ticks are ignored). */
+  push(tick: number, table: EntityTable): void {
+    if (this.size > 0 && tick <= this.ticks[this.slot(this.size - 1)]) return;
+    if (this.size === this.capacity) {
+      this.head = (this.head + 1) % this.capacity;
+      this.size--;
+    }
+    const s = this.slot(this.size);
+    this.tables[s].copyFrom(table);
+    this.ticks[s] = tick;
+    this.size++;
+  }
+
+  get newestTick(): number {
+    return this.size === 0 ? -1 : this.ticks[this.slot(this.size - 1)];
+  }
+
+  /**
+   * Fill `out` with the entities as they were at `renderTick` (fractional). Before the oldest
+   * snapshot the oldest is shown; past the newest, the newest (no extrapolation: a wrong guess
+   * looks worse than a brief pause). Returns the interpolation factor used (0..1).
+   */
+  sample(renderTick: number, out: InterpolatedView): number {
+    out.count = 0;
+    if (this.size === 0) return 0;
+    let older = 0;
+    while (older + 1 < this.size && this.ticks[this.slot(older + 1)] <= renderTick) older++;
+    const a = this.tables[this.slot(older)];
+    const ta = this.ticks[this.slot(older)];
+    const hasNewer = older + 1 < this.size && ta <= renderTick;
+    if (!hasNewer) {
+      this.copyInto(a, out);
+      return 0;
+    }
+    const b = this.tables[this.slot(older + 1)];
+    const tb = this.ticks[this.slot(older + 1)];
+    const t = (renderTick - ta) / (tb - ta);
+    this.rowOf.clear();
+    for (let r = 0; r < a.count; r++) this.rowOf.set(a.ids[r], r);
+    out.reserve(b.count);
+    const stride = a.stride;
+    for (let rb = 0; rb < b.count; rb++) {
+      const o = out.count++;
+      const kind = b.kinds[rb];
+      out.ids[o] = b.ids[rb];
+      out.kinds[o] = kind;
+      const ra = this.rowOf.get(b.ids[rb]);
+      const lerp = this.lerps[kind];
+      for (let f = 0; f < lerp.length; f++) {
+        const vb = b.values[rb * stride + f];
+        if (ra === undefined || a.kinds[ra] !== kind) {
+          out.values[o * out.stride + f] = vb;
+          continue;
+        }
+        const va = a.values[ra * stride + f];
+        let v: number;
+        if (lerp[f] === LERP.linear) v = va + (vb - va) * t;
+        else if (lerp[f] === LERP.angle16) {
+          let d = (vb - va) & 0xffff;
+          if (d > 0x8000) d -= 0x10000;
+          v = (va + d * t + 0x10000) % 0x10000;
+        } else v = va; // discrete fields show the older state until the newer one's time arrives
+        out.values[o * out.stride + f] = v;
+      }
+    }
+    return t;
+  }
+
+  private copyInto(a: EntityTable, out: InterpolatedView): void {
+    out.reserve(a.count);
+    for (let r = 0; r < a.count; r++) {
+      out.ids[r] = a.ids[r];
+      out.kinds[r] = a.kinds[r];
+      for (let f = 0; f < a.stride; f++) out.values[r * out.stride + f] = a.values[r * a.stride + f];
+    }
+    out.count = a.count;
+  }
+
+  private slot(i: number): number {
+    return (this.head + i) % this.capacity;
+  }
+}

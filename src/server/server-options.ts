@@ -1,0 +1,45 @@
+import type { RoomTypeDefinition } from '../rooms/room-type';
+import type { Logger } from '../logging/logger';
+import type { Clock } from '../loop/clock';
+
+/** Everything {@link TickwireServer} can be told. Every field but `roomTypes` has a default. */
+export interface TickwireServerOptions {
+  /** The games this server hosts. */
+  roomTypes: RoomTypeDefinition<any, any, any>[];
+  /** TCP port; 0 picks a free one (default 8080). */
+  port?: number;
+  /** Interface to bind (default '0.0.0.0'). */
+  host?: string;
+  /** Default simulation rate for room types that set none, Hz, 10-128 (default 30). */
+  tickRate?: number;
+  /** Default snapshot rate, Hz, ≤ tickRate (default: the tick rate). */
+  sendRate?: number;
+  /** Default players per room (default 32). */
+  maxPlayers?: number;
+  /** Rooms at once (default 1000). */
+  maxRooms?: number;
+  /** Open WebSocket connections at once; more are closed 4007 (default 5000). */
+  maxConnections?: number;
+  /** Largest accepted WebSocket message, bytes; larger closes 1009 (default 1024). */
+  maxPayloadBytes?: number;
+  /** Skip a client's snapshots while its socket has more than this queued, bytes (default 65536). */
+  maxBufferedBytes?: number;
+  /** Time to send JOIN after connecting, ms (default 5000). */
+  joinTimeoutMs?: number;
+  /** Time a joined client may stay silent, ms (default 15000). */
+  idleTimeoutMs?: number;
+  /** Messages per second per client (default 4 × the highest tick rate + 20) and burst (default 2 s worth). */
+  messagesPerSecond?: number;
+  messageBurst?: number;
+  /** Folder served at `/` (default: the built demo, client-demo/dist); null serves nothing. */
+  staticDir?: string | null;
+  /** pino logger (default: info level to stdout). */
+  logger?: Logger;
+  /** Time source (default: performance.now). Tests pass a ManualClock. */
+  clock?: Clock;
+  /**
+   * Run the tick driver on timers (default true). With false nothing ticks until you call
+   * `server.pump()`, which is how tests drive time exactly.
+   */
+  autoTick?: boolean;
+}

@@ -1,0 +1,202 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { existsSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import sirv from 'sirv';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { CloseCode } from '../../shared/protocol/close-codes';
+import { createLogger, type Logger } from '../logging/logger';
+import { monotonicClock, type Clock } from '../loop/clock';
+import { RoomManager } from '../rooms/room-manager';
+import { resolveRoomType } from '../rooms/room-type';
+import { ConnectionState, WsConnection, type ConnectionHost } from '../transport/ws-connection';
+import { buildHealth, type HealthReport, type RetiredTotals } from './health';
+import type { TickwireServerOptions } from './server-options';
+
+export type { TickwireServerOptions };
+
+/** The built demo, relative to this file. */
+export const DEFAULT_STATIC_DIR = fileURLToPath(new URL('../../client-demo/dist', import.meta.url));
+/** How often timeouts are checked, ms. */
+const HOUSEKEEPING_MS = 250;
+/** Longest the driver sleeps when no room is due, ms. */
+const IDLE_WAKE_MS = 50;
+
+/**
+ * The tickwire server: one HTTP port serving the demo at `/`, `GET /health`, and the game's
+ * WebSocket endpoint at `/ws`.
+ *
+ * ```ts
+ * const server = new TickwireServer({ roomTypes: [defineRoomType({ game: arenaGame })] });
+ * const { port } = await server.listen();
+ * ```
+ */
+export class TickwireServer implements ConnectionHost {
+  readonly clock: Clock;
+  readonly rooms: RoomManager;
+  readonly log: Logger;
+  readonly messageRate: { perSecond: number; burst: number };
+  readonly connections = new Set<WsConnection>();
+  private readonly options: Required<Pick<TickwireServerOptions, 'port' | 'host' | 'maxConnections' | 'joinTimeoutMs' | 'idleTimeoutMs' | 'autoTick'>>;
+  private readonly http: Server;
+  private readonly wss: WebSocketServer;
+  private readonly serveStatic: ((req: IncomingMessage, res: ServerResponse, next: () => void) => void) | null;
+  private readonly retired: RetiredTotals = { ticks: 0, overruns: 0, droppedSteps: 0, snapshotsSent: 0, snapshotsSkipped: 0, bytesSent: 0 };
+  private readonly closeCodes = new Map<number, number>();
+  private readonly startedAt = Date.now();
+  private nextConnectionId = 1;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private lastHousekeeping = -Infinity;
+  private closing = false;
+
+  constructor(options: TickwireServerOptions) {
+    if (!options.roomTypes?.length) throw new Error('TickwireServer needs at least one room type in options.roomTypes');
+    this.clock = options.clock ?? monotonicClock;
+    this.log = options.logger ?? createLogger();
+    const tickRate = options.tickRate ?? 30;
+    const types = options.roomTypes.map((t) => resolveRoomType(t, { tickRate, sendRate: options.sendRate ?? tickRate, maxPlayers: options.maxPlayers ?? 32 }));
+    const topRate = Math.max(...types.map((t) => t.tickRate));
+    const perSecond = options.messagesPerSecond ?? 4 * topRate + 20;
+    this.messageRate = { perSecond, burst: options.messageBurst ?? perSecond * 2 };
+    this.options = {
+      port: options.port ?? 8080,
+      host: options.host ?? '0.0.0.0',
+      maxConnections: options.maxConnections ?? 5000,
+      joinTimeoutMs: options.joinTimeoutMs ?? 5000,
+      idleTimeoutMs: options.idleTimeoutMs ?? 15000,
+      autoTick: options.autoTick ?? true,
+    };
+    this.rooms = new RoomManager(types, { log: this.log, maxRooms: options.maxRooms, maxBufferedBytes: options.maxBufferedBytes });
+    this.rooms.on('room-disposed', (room) => {
+      this.retired.ticks += room.loop.steps;
+      this.retired.overruns += room.loop.overruns;
+      this.retired.droppedSteps += room.loop.droppedSteps;
+      this.retired.snapshotsSent += room.stats.snapshotsSent;
+      this.retired.snapshotsSkipped += room.stats.snapshotsSkipped;
+      this.retired.bytesSent += room.stats.bytesSent;
+    });
+    // A room starts its clock when made, so its first tick is one step after creation.
+    this.rooms.on('room-created', (room) => room.loop.start(this.clock.now()));
+
+    const staticDir = options.staticDir === undefined ? DEFAULT_STATIC_DIR : options.staticDir;
+    this.serveStatic = staticDir && existsSync(staticDir) ? sirv(staticDir, { etag: true, dev: false }) : null;
+    if (staticDir && !this.serveStatic) this.log.warn({ staticDir }, 'demo not built: run `npm run build:demo` (npm start does it for you)');
+
+    this.http = createServer((req, res) => this.onRequest(req, res));
+    this.wss = new WebSocketServer({
+      noServer: true,
+      perMessageDeflate: false,
+      maxPayload: options.maxPayloadBytes ?? 1024,
+      clientTracking: false,
+    });
+    this.http.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
+  }
+
+  /** Start listening; resolves with the bound address (use `port: 0` for a free port). */
+  listen(): Promise<AddressInfo> {
+    return new Promise((resolve, reject) => {
+      this.http.once('error', reject);
+      this.http.listen(this.options.port, this.options.host, () => {
+        this.http.off('error', reject);
+        const address = this.http.address() as AddressInfo;
+        this.log.info({ port: address.port, host: address.address, roomTypes: this.rooms.typeNames }, 'listening');
+        if (this.options.autoTick) this.scheduleDrive();
+        resolve(address);
+      });
+    });
+  }
+
+  get port(): number {
+    return (this.http.address() as AddressInfo | null)?.port ?? 0;
+  }
+
+  /** Run every room's due ticks and the timeout checks at the clock's current time. */
+  pump(): void {
+    const now = this.clock.now();
+    this.rooms.pump(now);
+    if (now - this.lastHousekeeping >= HOUSEKEEPING_MS) {
+      this.lastHousekeeping = now;
+      this.checkTimeouts(now);
+    }
+  }
+
+  health(): HealthReport {
+    return buildHealth(this.rooms, this.retired, this.connections.size, this.closeCodes, this.startedAt);
+  }
+
+  /** Stop ticking, close every client with 1001 (going away), and stop listening. */
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.log.info({ connections: this.connections.size, rooms: this.rooms.rooms.size }, 'shutting down');
+    for (const conn of this.connections) conn.close(CloseCode.GoingAway, 'server shutting down');
+    this.rooms.disposeAll(CloseCode.GoingAway, 'server shutting down');
+    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+    this.http.closeAllConnections();
+    await new Promise<void>((resolve) => this.http.close(() => resolve()));
+    this.log.info('stopped');
+  }
+
+  connectionClosed(conn: WsConnection, code: number, reason: string): void {
+    this.connections.delete(conn);
+    this.closeCodes.set(code, (this.closeCodes.get(code) ?? 0) + 1);
+    conn.log.info({ code, reason }, 'connection closed');
+  }
+
+  private scheduleDrive(): void {
+    if (this.closing) return;
+    const wait = Math.min(IDLE_WAKE_MS, this.rooms.msUntilNextStep());
+    this.timer = setTimeout(() => {
+      this.pump();
+      this.scheduleDrive();
+    }, Math.max(1, Math.floor(wait)));
+  }
+
+  private checkTimeouts(now: number): void {
+    for (const conn of this.connections) {
+      if (conn.state === ConnectionState.Joining && now - conn.connectedAt > this.options.joinTimeoutMs) {
+        conn.reject(CloseCode.Timeout, `no JOIN within ${this.options.joinTimeoutMs} ms`);
+      } else if (conn.state === ConnectionState.Joined && now - conn.lastMessageAt > this.options.idleTimeoutMs) {
+        conn.reject(CloseCode.Timeout, `no message for ${this.options.idleTimeoutMs} ms`);
+      }
+    }
+  }
+
+  private onRequest(req: IncomingMessage, res: ServerResponse): void {
+    const path = (req.url ?? '/').split('?', 1)[0];
+    if (path === '/health') {
+      const body = JSON.stringify(this.health());
+      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+      res.end(body);
+      return;
+    }
+    const notFound = () => {
+      res.writeHead(this.serveStatic ? 404 : 503, { 'content-type': 'text/plain' });
+      res.end(this.serveStatic ? 'not found\n' : 'the demo is not built: run `npm run build:demo`\n');
+    };
+    if (this.serveStatic && (req.method === 'GET' || req.method === 'HEAD')) this.serveStatic(req, res, notFound);
+    else notFound();
+  }
+
+  private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const path = (req.url ?? '/').split('?', 1)[0];
+    if (path !== '/ws' || this.closing) {
+      socket.end(`HTTP/1.1 ${this.closing ? '503 Service Unavailable' : '404 Not Found'}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+      return;
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, req));
+  }
+
+  private accept(ws: WebSocket, req: IncomingMessage): void {
+    if (this.connections.size >= this.options.maxConnections) {
+      this.log.warn({ max: this.options.maxConnections }, 'connection refused: server full');
+      ws.close(CloseCode.ServerFull, `server full: ${this.options.maxConnections} connections`);
+      return;
+    }
+    const id = this.nextConnectionId++;
+    const conn = new WsConnection(id, ws, this, this.log.child({ conn: id, ip: req.socket.remoteAddress }));
+    this.connections.add(conn);
+  }
+}

@@ -1,0 +1,177 @@
+import type { WebSocket } from 'ws';
+import { ByteReader } from '../../shared/binary/byte-reader';
+import { WireError, WireErrorCode } from '../../shared/binary/wire-error';
+import { CloseCode } from '../../shared/protocol/close-codes';
+import { decodeControlBody, encodeControl, parseJoin, parsePing, type ErrorMessage, type PongMessage } from '../../shared/protocol/control-messages';
+import { MessageType, PROTOCOL_VERSION } from '../../shared/protocol/message-types';
+import type { Logger } from '../logging/logger';
+import type { Clock } from '../loop/clock';
+import type { PlayerSlot, Room, RoomClient } from '../rooms/room';
+import { JoinRejectedError, type RoomManager } from '../rooms/room-manager';
+import { TokenBucket } from './token-bucket';
+
+/** What a connection needs from the server that owns it. */
+export interface ConnectionHost {
+  readonly clock: Clock;
+  readonly rooms: RoomManager;
+  /** Messages per second a client may send, and the burst above that. */
+  readonly messageRate: { perSecond: number; burst: number };
+  connectionClosed(conn: WsConnection, code: number, reason: string): void;
+}
+
+export const ConnectionState = { Joining: 0, Joined: 1, Closing: 2, Closed: 3 } as const;
+export type ConnectionState = (typeof ConnectionState)[keyof typeof ConnectionState];
+
+// Listeners are module-level functions that find their connection through this symbol, so no
+// closures are made per connection (the pattern ws itself uses).
+const kConnection = Symbol('tickwire.connection');
+type TaggedSocket = WebSocket & { [kConnection]: WsConnection };
+
+/** One reader serves every message: Node runs one handler at a time. */
+const reader = new ByteReader();
+
+/** A close reason must fit a control frame: 123 bytes of UTF-8. */
+function clampReason(reason: string): string {
+  return reason.length <= 100 ? reason : `${reason.slice(0, 97)}...`;
+}
+
+/**
+ * One client over WebSocket: decodes its messages, enforces its limits, and is the
+ * {@link RoomClient} its room sends through. Every protocol violation ends in {@link reject}:
+ * an ERROR message, a close with a precise code and reason, and one warn log line.
+ */
+export class WsConnection implements RoomClient {
+  state: ConnectionState = ConnectionState.Joining;
+  room: Room | undefined;
+  slot: PlayerSlot<unknown> | undefined;
+  readonly connectedAt: number;
+  lastMessageAt: number;
+  private readonly bucket: TokenBucket;
+
+  constructor(readonly id: number, private readonly socket: WebSocket, private readonly host: ConnectionHost, readonly log: Logger) {
+    const now = host.clock.now();
+    this.connectedAt = now;
+    this.lastMessageAt = now;
+    this.bucket = new TokenBucket(host.messageRate.perSecond, host.messageRate.burst, now);
+    (socket as TaggedSocket)[kConnection] = this;
+    socket.binaryType = 'nodebuffer';
+    socket.on('message', onSocketMessage);
+    socket.on('close', onSocketClose);
+    socket.on('error', onSocketError);
+  }
+
+  get bufferedAmount(): number {
+    return this.socket.bufferedAmount;
+  }
+
+  send(bytes: Uint8Array): void {
+    if (this.socket.readyState === 1) this.socket.send(bytes);
+  }
+
+  close(code: number, reason: string): void {
+    if (this.state >= ConnectionState.Closing) return;
+    this.state = ConnectionState.Closing;
+    this.socket.close(code, clampReason(reason));
+  }
+
+  /** Refuse the client: ERROR message, then close with `code`, and a warn line in the log. */
+  reject(code: number, reason: string, fields?: Record<string, unknown>): void {
+    if (this.state >= ConnectionState.Closing) return;
+    this.log.warn({ code, reason, ...fields }, 'closing client');
+    this.send(encodeControl(MessageType.Error, { code, message: reason } satisfies ErrorMessage));
+    this.close(code, reason);
+  }
+
+  handleMessage(data: Buffer, isBinary: boolean): void {
+    if (this.state >= ConnectionState.Closing) return;
+    const now = this.host.clock.now();
+    this.lastMessageAt = now;
+    if (!this.bucket.take(now)) {
+      this.reject(CloseCode.RateLimited, `rate limit exceeded: at most ${this.host.messageRate.perSecond} messages/s`);
+      return;
+    }
+    if (!isBinary) {
+      this.reject(CloseCode.UnsupportedData, 'text frames are not accepted: the protocol is binary');
+      return;
+    }
+    reader.reset(data);
+    try {
+      const type = reader.u8();
+      switch (type) {
+        case MessageType.Input:
+          return this.onInput();
+        case MessageType.Join:
+          return this.onJoin();
+        case MessageType.Ping:
+          return this.onPing();
+        default:
+          throw new WireError(WireErrorCode.UnknownType, `unknown message type 0x${type.toString(16).padStart(2, '0')}`);
+      }
+    } catch (err) {
+      if (err instanceof WireError) {
+        this.reject(CloseCode.MalformedMessage, `malformed message: ${err.message}`, { wireError: err.code });
+      } else {
+        this.log.error({ err }, 'unexpected error handling a message');
+        this.close(1011, 'internal error');
+      }
+    }
+  }
+
+  private onInput(): void {
+    if (this.state !== ConnectionState.Joined || !this.room || !this.slot) {
+      this.reject(CloseCode.UnexpectedMessage, 'INPUT before JOIN');
+      return;
+    }
+    this.room.acceptInputs(this.slot, reader);
+  }
+
+  private onJoin(): void {
+    if (this.state !== ConnectionState.Joining) {
+      this.reject(CloseCode.UnexpectedMessage, 'JOIN sent twice on one connection');
+      return;
+    }
+    const join = parseJoin(decodeControlBody(reader.rest()));
+    if (join.v !== PROTOCOL_VERSION) {
+      this.reject(CloseCode.ProtocolMismatch, `protocol version ${join.v} is not supported: this server speaks version ${PROTOCOL_VERSION}`);
+      return;
+    }
+    try {
+      const { room, slot } = this.host.rooms.join(this, join.roomType, join.name);
+      this.room = room;
+      this.slot = slot;
+      this.state = ConnectionState.Joined;
+      this.log.info({ room: room.id, player: slot.id, name: slot.name }, 'player joined');
+    } catch (err) {
+      if (!(err instanceof JoinRejectedError)) throw err;
+      this.reject(err.closeCode, err.message);
+    }
+  }
+
+  private onPing(): void {
+    const ping = parsePing(decodeControlBody(reader.rest()));
+    this.send(encodeControl(MessageType.Pong, { t: ping.t, tick: this.room?.tick ?? 0 } satisfies PongMessage));
+  }
+
+  /** Called once the socket has closed, whoever closed it. */
+  closed(code: number, reason: string): void {
+    if (this.state === ConnectionState.Closed) return;
+    this.state = ConnectionState.Closed;
+    if (this.room && this.slot) this.host.rooms.leave(this.room, this.slot);
+    this.host.connectionClosed(this, code, reason);
+  }
+}
+
+function onSocketMessage(this: WebSocket, data: Buffer, isBinary: boolean): void {
+  (this as TaggedSocket)[kConnection].handleMessage(data, isBinary);
+}
+
+function onSocketClose(this: WebSocket, code: number, reason: Buffer): void {
+  (this as TaggedSocket)[kConnection].closed(code, reason.toString());
+}
+
+function onSocketError(this: WebSocket, err: Error & { code?: string }): void {
+  // ws reports protocol errors here (e.g. WS_ERR_UNSUPPORTED_MESSAGE_LENGTH past maxPayload) and
+  // closes the socket itself with the matching code (1009, 1002...). We log; 'close' follows.
+  const conn = (this as TaggedSocket)[kConnection];
+  conn.log.warn({ wsError: err.code, reason: err.message }, 'websocket protocol error; ws closes the client');
+}
