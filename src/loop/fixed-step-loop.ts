@@ -1,12 +1,12 @@
 /**
- * A fixed timestep with an accumulator: wall time flows in through `advance(now)`, whole steps of
+ * A fixed timestep (an accumulator kept as an origin and a step count): wall time flows in through `advance(now)`, whole steps of
  * exactly `stepMs` flow out. Timer jitter only changes *when* steps run, never *how long* a step
  * is, which is what keeps the simulation deterministic.
  *
  * ```
- * time ──┬─────────┬─────────┬──────┬──►     advance(now) adds (now − last) to the accumulator
- *        step      step      step   │        and runs one step per whole stepMs in it,
- *        ◄─stepMs─►                 acc      at most maxCatchUpSteps per call.
+ * time ──┬─────────┬─────────┬──────┬──►     advance(now) runs every step whose end time
+ *  origin step      step      step   now      (origin + k·stepMs) is ≤ now, at most
+ *        ◄─stepMs─►                           maxCatchUpSteps per call.
  * ```
  * If the process stalls (GC pause, a debugger, an overloaded host), catch-up is bounded: after
  * `maxCatchUpSteps` the remaining backlog is dropped and counted as an overrun, so one stall
@@ -19,11 +19,17 @@ export interface FixedStepOptions {
   maxCatchUpSteps?: number;
 }
 
+/** Tolerance for float rounding at step boundaries, ms. */
+const EPSILON_MS = 1e-6;
+
 export class FixedStepLoop {
   readonly stepMs: number;
   readonly maxCatchUpSteps: number;
+  // Steps are counted from a fixed origin rather than by subtracting from an accumulator, so
+  // rounding never accumulates: after N·stepMs of wall time exactly N steps have run.
+  private origin = Number.NaN;
+  private stepped = 0;
   private last = Number.NaN;
-  private accumulator = 0;
   /** Steps run since start. */
   steps = 0;
   /** Times the catch-up bound was hit. */
@@ -39,30 +45,29 @@ export class FixedStepLoop {
 
   /** Begin counting time from `now`; the first step is due at now + stepMs. */
   start(now: number): void {
+    this.origin = now;
     this.last = now;
-    this.accumulator = 0;
+    this.stepped = 0;
   }
 
   get started(): boolean {
-    return !Number.isNaN(this.last);
+    return !Number.isNaN(this.origin);
   }
 
   /** Run every step that is due at `now`; returns how many ran. */
   advance(now: number): number {
     if (!this.started) this.start(now);
-    const elapsed = now - this.last;
-    this.last = now;
-    if (elapsed > 0) this.accumulator += elapsed;
+    if (now > this.last) this.last = now;
     let ran = 0;
-    while (this.accumulator >= this.stepMs) {
+    while (this.last - this.origin + EPSILON_MS >= (this.stepped + 1) * this.stepMs) {
       if (ran === this.maxCatchUpSteps) {
-        const backlog = Math.floor(this.accumulator / this.stepMs);
+        const owed = Math.floor((this.last - this.origin + EPSILON_MS) / this.stepMs) - this.stepped;
         this.overruns++;
-        this.droppedSteps += backlog;
-        this.accumulator -= backlog * this.stepMs;
+        this.droppedSteps += owed;
+        this.origin += owed * this.stepMs;
         break;
       }
-      this.accumulator -= this.stepMs;
+      this.stepped++;
       this.steps++;
       ran++;
       this.onStep();
@@ -70,13 +75,15 @@ export class FixedStepLoop {
     return ran;
   }
 
-  /** Milliseconds until the next step is due (0 if one is due now). */
+  /** Milliseconds from the latest `advance` until the next step is due (0 if due now). */
   msUntilNextStep(): number {
-    return Math.max(0, this.stepMs - this.accumulator);
+    if (!this.started) return 0;
+    return Math.max(0, this.origin + (this.stepped + 1) * this.stepMs - this.last);
   }
 
   /** How far into the next step we are, 0..1: the render interpolation factor for clients. */
   get alpha(): number {
-    return this.accumulator / this.stepMs;
+    if (!this.started) return 0;
+    return Math.min(1, Math.max(0, (this.last - this.origin - this.stepped * this.stepMs) / this.stepMs));
   }
 }

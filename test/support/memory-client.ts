@@ -1,0 +1,38 @@
+import { ByteReader } from '../../shared/binary/byte-reader';
+import { decodeControlBody } from '../../shared/protocol/control-messages';
+import { MessageType } from '../../shared/protocol/message-types';
+import { readSnapshotHeader } from '../../shared/protocol/snapshot-message';
+import type { RoomClient } from '../../src/rooms/room';
+
+/** An in-memory RoomClient: records what the room sends, so room logic is tested without sockets. */
+export class MemoryClient implements RoomClient {
+  readonly sent: Uint8Array[] = [];
+  bufferedAmount = 0;
+  closed: { code: number; reason: string } | undefined;
+
+  send(bytes: Uint8Array): void {
+    this.sent.push(bytes);
+  }
+
+  close(code: number, reason: string): void {
+    this.closed ??= { code, reason };
+  }
+
+  ofType(type: number): Uint8Array[] {
+    return this.sent.filter((b) => b[0] === type);
+  }
+
+  control<T>(type: number): T[] {
+    return this.ofType(type).map((b) => decodeControlBody(b.subarray(1)) as T);
+  }
+
+  /** Every snapshot as { tick, ackSeq, body } (body = the shared part after the header). */
+  snapshots(): { tick: number; ackSeq: number; body: Uint8Array }[] {
+    return this.ofType(MessageType.Snapshot).map((b) => {
+      const r = new ByteReader(b);
+      r.u8();
+      const h = readSnapshotHeader(r, { tick: 0, ackSeq: 0 });
+      return { ...h, body: r.rest() };
+    });
+  }
+}

@@ -1,0 +1,144 @@
+import { describe, expect, it } from 'vitest';
+import type { TickInputs } from '../../shared/game/game-definition';
+import { replay, ReplayRecorder, type ReplayLog } from '../../shared/game/replay';
+import { cosQ14, Q14, sinQ14 } from '../../shared/math/fixed-trig';
+import { arenaGame, arenaPredictor, Button, MAX_HP, PLAYER_RADIUS, tickRules, WORLD_W, type ArenaInput, type ArenaState } from '../../shared/games/arena';
+import { randomInputs } from '../support/arena-fixtures';
+
+/** Run `ticks` steps with `players` seeded-random players; record the session as it goes. */
+function session(seed: number, ticks: number, players = 4, tickRate = 30) {
+  const state = arenaGame.createState({ seed, tickRate });
+  const rec = new ReplayRecorder(arenaGame, seed, tickRate);
+  const current = new Map<number, ArenaInput>();
+  const drive = new Map<number, (i: ArenaInput) => void>();
+  const inputs: TickInputs<ArenaInput> = { get: (id) => current.get(id) };
+  const join = (id: number) => {
+    arenaGame.addPlayer(state, id, `p${id}`);
+    rec.join(state.tick, id, `p${id}`);
+    current.set(id, arenaGame.input.create());
+    drive.set(id, randomInputs(seed * 31 + id));
+  };
+  for (let id = 1; id <= players; id++) join(id);
+  for (let t = 0; t < ticks; t++) {
+    if (t === Math.floor(ticks / 3)) join(players + 1); // a late joiner
+    if (t === Math.floor(ticks / 2)) {
+      arenaGame.removePlayer(state, 2); // and a leaver
+      rec.leave(state.tick, 2);
+      current.delete(2);
+    }
+    for (const [id, input] of current) {
+      drive.get(id)!(input);
+      rec.input(state.tick, id, input);
+    }
+    arenaGame.step(state, inputs);
+  }
+  return { state, log: rec.finish(state) };
+}
+
+describe('arena determinism', () => {
+  it('gives bit-identical states for the same seed and inputs', () => {
+    const a = session(7, 600);
+    const b = session(7, 600);
+    expect(arenaGame.hash(a.state)).toBe(arenaGame.hash(b.state));
+    expect(a.state.players.map((p) => [p.x, p.y, p.hp, p.score])).toEqual(b.state.players.map((p) => [p.x, p.y, p.hp, p.score]));
+    // The session really exercised the rules: shots were fired and someone died.
+    expect(a.state.nextProjectileId).toBeGreaterThan(0x10000 + 50);
+    expect(a.state.players.some((p) => p.deaths > 0)).toBe(true);
+  });
+
+  it('diverges for a different seed', () => {
+    expect(arenaGame.hash(session(7, 100).state)).not.toBe(arenaGame.hash(session(8, 100).state));
+  });
+
+  it('replays a recorded input log, through JSON, to the same hash', () => {
+    const { state, log } = session(42, 900);
+    const revived = JSON.parse(JSON.stringify(log)) as ReplayLog;
+    const replayed = replay(arenaGame, revived);
+    expect(replayed.hash).toBe(log.finalHash);
+    expect(replayed.hash).toBe(arenaGame.hash(state));
+    expect(replayed.state.tick).toBe(900);
+  });
+
+  it('replays a tampered log to a different hash', () => {
+    const { log } = session(42, 300);
+    const i = log.events.findIndex((e) => e.kind === 'input' && e.tick > 100);
+    const e = log.events[i] as { bytes: number[] };
+    e.bytes = [e.bytes[0] ^ Button.Right, e.bytes[1], e.bytes[2]];
+    expect(replay(arenaGame, log).hash).not.toBe(log.finalHash);
+  });
+});
+
+describe('arena rules', () => {
+  const one = (state: ArenaState, id: number, input: ArenaInput) => arenaGame.step(state, { get: (pid) => (pid === id ? input : undefined) });
+
+  it('moves at the configured speed, diagonals included, and clamps to the walls', () => {
+    const s = arenaGame.createState({ seed: 1, tickRate: 30 });
+    arenaGame.addPlayer(s, 1, 'a');
+    const p = s.players[0];
+    p.x = 5000;
+    p.y = 5000;
+    const speed = tickRules(30).playerStep;
+    one(s, 1, { buttons: Button.Right, aim: 0 });
+    expect(p.x).toBe(5000 + speed);
+    one(s, 1, { buttons: Button.Right | Button.Down, aim: 0 });
+    expect(p.x - 5000 - speed).toBe((speed * 181) >> 8);
+    for (let i = 0; i < 1000; i++) one(s, 1, { buttons: Button.Right, aim: 0 });
+    expect(p.x).toBe(WORLD_W - PLAYER_RADIUS);
+  });
+
+  it('scales per-tick speeds with the tick rate', () => {
+    expect(tickRules(60).playerStep * 2).toBeCloseTo(tickRules(30).playerStep, -1);
+    expect(tickRules(128).respawnTicks).toBeGreaterThan(tickRules(10).respawnTicks);
+  });
+
+  it('fires on cooldown, damages, kills, scores and respawns', () => {
+    const s = arenaGame.createState({ seed: 3, tickRate: 30 });
+    arenaGame.addPlayer(s, 1, 'shooter');
+    arenaGame.addPlayer(s, 2, 'target');
+    const [a, b] = s.players;
+    a.x = 2000;
+    a.y = 2000;
+    b.x = 2000 + 40 * 8; // 40 px to the right
+    b.y = 2000;
+    a.shield = b.shield = 0;
+    const fire = { buttons: Button.Fire, aim: 0 };
+    const idle = { buttons: 0, aim: 0 };
+    const inputs: TickInputs<ArenaInput> = { get: (id) => (id === 1 ? fire : idle) };
+    let ticks = 0;
+    while (b.alive && ticks < 200) {
+      arenaGame.step(s, inputs);
+      ticks++;
+    }
+    expect(b.alive).toBe(false);
+    expect(b.deaths).toBe(1);
+    expect(a.score).toBe(1);
+    // 4 hits of 25 at one shot per cooldown: the kill takes at least 3 cooldowns.
+    expect(ticks).toBeGreaterThanOrEqual(3 * tickRules(30).fireCooldownTicks);
+    for (let i = 0; i < tickRules(30).respawnTicks; i++) arenaGame.step(s, { get: () => idle });
+    expect(b.alive).toBe(true);
+    expect(b.hp).toBe(MAX_HP);
+  });
+
+  it('predicts exactly what the server step does for the local player', () => {
+    const s = arenaGame.createState({ seed: 9, tickRate: 30 });
+    arenaGame.addPlayer(s, 1, 'a');
+    const p = s.players[0];
+    const predicted = { x: p.x, y: p.y, aim: p.aim, alive: p.alive };
+    const drive = randomInputs(5);
+    const input = arenaGame.input.create();
+    for (let i = 0; i < 300; i++) {
+      drive(input);
+      one(s, 1, input);
+      arenaPredictor.step(predicted, input, { seed: 0, tickRate: 30 });
+      expect([predicted.x, predicted.y]).toEqual([p.x, p.y]);
+    }
+  });
+
+  it('uses integer trigonometry that matches Math.sin to the table step', () => {
+    for (let a = 0; a < 65536; a += 997) {
+      expect(sinQ14(a) / Q14).toBeCloseTo(Math.sin((a / 65536) * 2 * Math.PI), 1);
+      expect(cosQ14(a) / Q14).toBeCloseTo(Math.cos((a / 65536) * 2 * Math.PI), 1);
+    }
+    expect([sinQ14(0), cosQ14(0), sinQ14(16384)]).toEqual([0, Q14, Q14]);
+  });
+});

@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import type { EntitySchema } from '../../shared/replication/entity-schema';
+import { EntityTable } from '../../shared/replication/entity-table';
+import { ServerTickEstimator } from '../../src/sdk/server-tick-estimator';
+import { InterpolatedView, SnapshotBuffer } from '../../src/sdk/snapshot-buffer';
+
+const schema: EntitySchema = {
+  kinds: [{ name: 'e', fields: [{ name: 'x', type: 'u16', lerp: 'linear' }, { name: 'aim', type: 'u16', lerp: 'angle16' }, { name: 'hp', type: 'u8' }] }],
+};
+
+function table(entities: [id: number, x: number, aim: number, hp: number][]): EntityTable {
+  const t = new EntityTable(schema);
+  for (const [id, x, aim, hp] of entities) {
+    const r = t.push(id, 0);
+    t.set(r, 0, x);
+    t.set(r, 1, aim);
+    t.set(r, 2, hp);
+  }
+  return t;
+}
+
+describe('SnapshotBuffer', () => {
+  const buf = new SnapshotBuffer(schema, 4);
+  buf.push(10, table([[1, 100, 65000, 50]]));
+  buf.push(12, table([[1, 200, 500, 40], [2, 7, 0, 9]]));
+  const view = new InterpolatedView(3);
+
+  it('interpolates linear fields and takes the short way round angles', () => {
+    expect(buf.sample(11, view)).toBeCloseTo(0.5);
+    expect(view.count).toBe(2);
+    expect(view.get(0, 0)).toBeCloseTo(150);
+    // 65000 → 500 crosses 0: halfway is (65000 + 1036/2) mod 65536 = 65518
+    expect(view.get(0, 1)).toBeCloseTo(65518);
+    expect(view.get(0, 2)).toBe(50); // discrete fields hold the older value
+    expect([view.ids[1], view.get(1, 0)]).toEqual([2, 7]); // a new entity appears at its newest state
+  });
+
+  it('holds the newest snapshot past its tick and the oldest before its tick', () => {
+    buf.sample(20, view);
+    expect([view.count, view.get(0, 0)]).toEqual([2, 200]);
+    buf.sample(3, view);
+    expect([view.count, view.get(0, 0)]).toEqual([1, 100]);
+  });
+
+  it('ignores stale pushes and recycles slots beyond its capacity', () => {
+    buf.push(11, table([[1, 999, 0, 0]]));
+    buf.sample(11, view);
+    expect(view.get(0, 0)).toBeCloseTo(150);
+    for (let t = 13; t < 20; t++) buf.push(t, table([[1, t, 0, 0]]));
+    expect(buf.size).toBe(4);
+    expect(buf.newestTick).toBe(19);
+    buf.sample(17.5, view);
+    expect(view.get(0, 0)).toBeCloseTo(17.5);
+  });
+});
+
+describe('ServerTickEstimator', () => {
+  it('locks onto the fastest arrival and tracks the tick in between', () => {
+    const dt = 1000 / 30;
+    const at = (tick: number, delayMs: number) => 1000 + tick * dt + delayMs; // server's tick 0 at local 1000 ms
+    const est = new ServerTickEstimator(dt);
+    est.observe(30, at(30, 50));
+    est.observe(31, at(31, 20)); // the fastest path so far: taken at once
+    expect(est.tickAt(at(40, 20))).toBeCloseTo(40, 5);
+    est.observe(32, at(32, 200)); // one late packet barely moves the estimate
+    expect(est.tickAt(at(40, 20))).toBeGreaterThan(39.8);
+    expect(est.tickAt(at(40, 20))).toBeLessThan(40);
+  });
+});

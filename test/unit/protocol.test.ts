@@ -1,0 +1,113 @@
+import { describe, expect, it } from 'vitest';
+import { ByteReader } from '../../shared/binary/byte-reader';
+import { ByteWriter } from '../../shared/binary/byte-writer';
+import { WireError, WireErrorCode } from '../../shared/binary/wire-error';
+import { decodeControlBody, encodeControl, parseJoin, parsePing } from '../../shared/protocol/control-messages';
+import { MAX_INPUTS_PER_MESSAGE, readInputHeader, writeInputHeader } from '../../shared/protocol/input-message';
+import { MessageType, PROTOCOL_VERSION } from '../../shared/protocol/message-types';
+import { readSnapshotHeader, writeSnapshotHeader } from '../../shared/protocol/snapshot-message';
+import { arenaInputCodec, Button, type ArenaInput } from '../../shared/games/arena';
+
+function wireCode(fn: () => unknown): string {
+  try {
+    fn();
+    return 'ok';
+  } catch (err) {
+    if (err instanceof WireError) return err.code;
+    throw err;
+  }
+}
+
+describe('message type table', () => {
+  it('gives every message a distinct one-byte code, control below 0x10 and hot above', () => {
+    const codes = Object.values(MessageType);
+    expect(new Set(codes).size).toBe(codes.length);
+    for (const c of codes) expect(c).toBeLessThan(256);
+    expect(MessageType.Input).toBeGreaterThanOrEqual(0x10);
+    expect(MessageType.Snapshot).toBeGreaterThanOrEqual(0x10);
+    expect(MessageType.Join).toBeLessThan(0x10);
+  });
+});
+
+describe('INPUT', () => {
+  it('round-trips a header and its inputs, masking unknown buttons', () => {
+    const w = new ByteWriter();
+    const inputs: ArenaInput[] = [
+      { buttons: Button.Up | Button.Fire, aim: 123 },
+      { buttons: 0xff, aim: 65535 },
+    ];
+    writeInputHeader(w, 77, 1000, inputs.length);
+    for (const i of inputs) arenaInputCodec.write(w, i);
+    const r = new ByteReader(w.bytes());
+    expect(r.u8()).toBe(MessageType.Input);
+    expect(readInputHeader(r, arenaInputCodec.byteLength, { ackTick: 0, firstSeq: 0, count: 0 })).toEqual({ ackTick: 77, firstSeq: 1000, count: 2 });
+    const out = arenaInputCodec.create();
+    arenaInputCodec.read(r, out);
+    expect(out).toEqual({ buttons: Button.Up | Button.Fire, aim: 123 });
+    arenaInputCodec.read(r, out);
+    expect(out).toEqual({ buttons: 0b11111, aim: 65535 });
+    r.expectEnd('input');
+  });
+
+  it('rejects bad counts, seq 0, and payloads of the wrong length', () => {
+    const header = (ack: number, seq: number, count: number, payload: number) => {
+      const w = new ByteWriter();
+      w.uvarint(ack);
+      w.uvarint(seq);
+      w.u8(count);
+      for (let i = 0; i < payload; i++) w.u8(0);
+      return () => readInputHeader(new ByteReader(w.bytes()), 3, { ackTick: 0, firstSeq: 0, count: 0 });
+    };
+    expect(wireCode(header(0, 1, 1, 3))).toBe('ok');
+    expect(wireCode(header(0, 1, 0, 0))).toBe(WireErrorCode.OutOfRange);
+    expect(wireCode(header(0, 1, MAX_INPUTS_PER_MESSAGE + 1, 27))).toBe(WireErrorCode.OutOfRange);
+    expect(wireCode(header(0, 0, 1, 3))).toBe(WireErrorCode.OutOfRange);
+    expect(wireCode(header(0, 1, 2, 5))).toBe(WireErrorCode.Truncated);
+    expect(wireCode(header(0, 1, 1, 4))).toBe(WireErrorCode.TrailingBytes);
+    expect(() => writeInputHeader(new ByteWriter(), 0, 1, 0)).toThrow(RangeError);
+  });
+});
+
+describe('SNAPSHOT header', () => {
+  it('round-trips tick and ack seq', () => {
+    const w = new ByteWriter();
+    writeSnapshotHeader(w, 123456, 789);
+    const r = new ByteReader(w.bytes());
+    expect(r.u8()).toBe(MessageType.Snapshot);
+    expect(readSnapshotHeader(r, { tick: 0, ackSeq: 0 })).toEqual({ tick: 123456, ackSeq: 789 });
+  });
+});
+
+describe('control messages', () => {
+  const body = (type: number, msg: unknown) => {
+    const bytes = encodeControl(type as never, msg);
+    expect(bytes[0]).toBe(type);
+    return bytes.subarray(1);
+  };
+
+  it('round-trips a JOIN and validates it', () => {
+    const join = { v: PROTOCOL_VERSION, roomType: 'arena', name: '  Ada  ' };
+    expect(parseJoin(decodeControlBody(body(MessageType.Join, join)))).toEqual({ v: PROTOCOL_VERSION, roomType: 'arena', name: 'Ada' });
+  });
+
+  it.each([
+    ['not a map', [1, 2]],
+    ['missing name', { v: 1, roomType: 'arena' }],
+    ['empty name', { v: 1, roomType: 'arena', name: '   ' }],
+    ['long name', { v: 1, roomType: 'arena', name: 'x'.repeat(25) }],
+    ['control characters', { v: 1, roomType: 'arena', name: 'a\u0007b' }],
+    ['non-integer version', { v: 1.5, roomType: 'arena', name: 'a' }],
+    ['unknown field', { v: 1, roomType: 'arena', name: 'a', admin: true }],
+    ['empty room type', { v: 1, roomType: '', name: 'a' }],
+  ])('rejects a JOIN with %s', (_, msg) => {
+    expect(wireCode(() => parseJoin(decodeControlBody(body(MessageType.Join, msg))))).toBe(WireErrorCode.BadControl);
+  });
+
+  it('rejects msgpack with trailing bytes or truncation', () => {
+    const good = body(MessageType.Ping, { t: 5 });
+    expect(parsePing(decodeControlBody(good))).toEqual({ t: 5 });
+    expect(wireCode(() => decodeControlBody(Uint8Array.from([...good, 0x01])))).toBe(WireErrorCode.BadControl);
+    expect(wireCode(() => decodeControlBody(good.subarray(0, good.length - 1)))).toBe(WireErrorCode.BadControl);
+    expect(wireCode(() => parsePing(decodeControlBody(body(MessageType.Ping, { t: 'x' }))))).toBe(WireErrorCode.BadControl);
+  });
+});

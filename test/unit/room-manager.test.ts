@@ -1,0 +1,104 @@
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import type { GameDefinition } from '../../shared/game/game-definition';
+import { CloseCode } from '../../shared/protocol/close-codes';
+import { arenaGame } from '../../shared/games/arena';
+import { JoinRejectedError, RoomManager } from '../../src/rooms/room-manager';
+import { defineRoomType, resolveRoomType } from '../../src/rooms/room-type';
+import { MemoryClient } from '../support/memory-client';
+import { counterGame } from '../support/counter-game';
+
+const defaults = { tickRate: 30, sendRate: 30, maxPlayers: 2 };
+const log = pino({ level: 'silent' });
+
+describe('RoomManager', () => {
+  it('joins the first room with space and makes a new one when all are full', () => {
+    const m = new RoomManager([resolveRoomType(defineRoomType({ game: arenaGame }), defaults)], { log });
+    const joins = Array.from({ length: 5 }, (_, i) => m.join(new MemoryClient(), 'arena', `p${i}`));
+    const roomIds = joins.map((j) => j.room.id);
+    expect(new Set(roomIds).size).toBe(3);
+    expect(roomIds[0]).toBe(roomIds[1]);
+    expect(roomIds[2]).toBe(roomIds[3]);
+    // A seat freed in the first room is filled before the last room.
+    m.leave(joins[0].room, joins[0].slot);
+    expect(m.join(new MemoryClient(), 'arena', 'late').room.id).toBe(roomIds[0]);
+  });
+
+  it('disposes a room when it empties', () => {
+    const m = new RoomManager([resolveRoomType(defineRoomType({ game: arenaGame }), defaults)], { log });
+    const disposed: string[] = [];
+    m.on('room-disposed', (room, reason) => disposed.push(`${room.id}:${reason}`));
+    const a = m.join(new MemoryClient(), 'arena', 'a');
+    const b = m.join(new MemoryClient(), 'arena', 'b');
+    m.leave(a.room, a.slot);
+    expect(m.rooms.size).toBe(1);
+    m.leave(b.room, b.slot);
+    expect(m.rooms.size).toBe(0);
+    expect(disposed).toEqual([`${a.room.id}:empty`]);
+  });
+
+  it('rejects unknown room types and the room limit with a join-rejected code', () => {
+    const m = new RoomManager([resolveRoomType(defineRoomType({ game: arenaGame, maxPlayers: 1 }), defaults)], { log, maxRooms: 1 });
+    const err = (() => {
+      try {
+        m.join(new MemoryClient(), 'chess', 'a');
+      } catch (e) {
+        return e as JoinRejectedError;
+      }
+    })();
+    expect(err).toBeInstanceOf(JoinRejectedError);
+    expect(err!.closeCode).toBe(CloseCode.JoinRejected);
+    expect(err!.message).toMatch(/unknown room type "chess"; this server has: arena/);
+    m.join(new MemoryClient(), 'arena', 'a');
+    expect(() => m.join(new MemoryClient(), 'arena', 'b')).toThrow(/room limit \(1\)/);
+  });
+
+  it('hosts a second game next to the arena without changes to the core', () => {
+    const hooks: string[] = [];
+    const counter = defineRoomType({
+      game: counterGame,
+      tickRate: 10,
+      onCreate: () => hooks.push('create'),
+      onJoin: (_room, p) => hooks.push(`join ${p.name}`),
+      onLeave: (_room, p) => hooks.push(`leave ${p.name}`),
+      onDispose: () => hooks.push('dispose'),
+    });
+    const m = new RoomManager([resolveRoomType(defineRoomType({ game: arenaGame }), defaults), resolveRoomType(counter, defaults)], { log });
+    const c = new MemoryClient();
+    const { room, slot } = m.join(c, 'counter', 'cat');
+    for (let i = 0; i < 5; i++) room.step();
+    expect((room.state as { total: number }).total).toBe(5);
+    expect(room.type.tickRate).toBe(10);
+    m.leave(room, slot);
+    expect(hooks).toEqual(['create', 'join cat', 'leave cat', 'dispose']);
+  });
+
+  it('contains a crash: the faulty room is disposed with 4006, the others keep ticking', () => {
+    const faulty: GameDefinition<{ tick: number }, { v: number }> = {
+      ...counterGame,
+      name: 'faulty',
+      step: (s) => {
+        if (++s.tick === 3) throw new Error('bug in game code');
+      },
+    } as never;
+    const lines: { msg: string; room?: string }[] = [];
+    const captured = pino({ level: 'error' }, { write: (s: string) => lines.push(JSON.parse(s)) });
+    const m = new RoomManager([resolveRoomType(defineRoomType({ game: arenaGame }), defaults), resolveRoomType(defineRoomType({ game: faulty }), defaults)], { log: captured });
+    const crashed: string[] = [];
+    m.on('room-crashed', (room) => crashed.push(room.id));
+    const arenaClient = new MemoryClient();
+    const faultyClient = new MemoryClient();
+    const healthy = m.join(arenaClient, 'arena', 'a').room;
+    const bad = m.join(faultyClient, 'faulty', 'f').room;
+    healthy.loop.start(0);
+    bad.loop.start(0);
+    for (let t = 1; t <= 10; t++) m.pump((t * 1000) / 30);
+    expect(crashed).toEqual([bad.id]);
+    expect(faultyClient.closed).toEqual({ code: CloseCode.RoomCrashed, reason: 'room crashed' });
+    expect(m.rooms.has(bad.id)).toBe(false);
+    expect(healthy.loop.steps).toBe(10);
+    expect(arenaClient.snapshots().length).toBe(10);
+    expect(m.crashes).toBe(1);
+    expect(lines.some((l) => l.msg === 'room crashed; disposing it' && l.room === bad.id)).toBe(true);
+  });
+});

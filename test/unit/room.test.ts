@@ -1,0 +1,152 @@
+import { describe, expect, it } from 'vitest';
+import { ByteReader } from '../../shared/binary/byte-reader';
+import { ByteWriter } from '../../shared/binary/byte-writer';
+import { replay } from '../../shared/game/replay';
+import { writeInputHeader } from '../../shared/protocol/input-message';
+import { MessageType } from '../../shared/protocol/message-types';
+import type { WelcomeMessage } from '../../shared/protocol/control-messages';
+import { EntityTable } from '../../shared/replication/entity-table';
+import { FullSnapshotCodec } from '../../shared/replication/full-snapshot-codec';
+import { arenaGame, arenaEntitySchema, Button, PlayerField, tickRules, type ArenaInput } from '../../shared/games/arena';
+import { Room } from '../../src/rooms/room';
+import { defineRoomType, resolveRoomType } from '../../src/rooms/room-type';
+import { MemoryClient } from '../support/memory-client';
+import { randomInputs } from '../support/arena-fixtures';
+
+const defaults = { tickRate: 30, sendRate: 30, maxPlayers: 32 };
+function arenaRoom(overrides: Partial<Parameters<typeof defineRoomType>[0]> = {}) {
+  return new Room('r1', resolveRoomType(defineRoomType({ game: arenaGame, seed: () => 1234, ...overrides }), defaults));
+}
+
+/** An INPUT message body (after the type byte) carrying `inputs` from `firstSeq`. */
+function inputMessage(firstSeq: number, inputs: ArenaInput[], ackTick = 0): ByteReader {
+  const w = new ByteWriter();
+  writeInputHeader(w, ackTick, firstSeq, inputs.length);
+  for (const i of inputs) arenaGame.input.write(w, i);
+  const r = new ByteReader(w.bytes());
+  r.u8();
+  return r;
+}
+
+describe('Room', () => {
+  it('welcomes a joiner with the room settings and tells the others', () => {
+    const room = arenaRoom();
+    const a = new MemoryClient();
+    const b = new MemoryClient();
+    room.join(a, 'ann');
+    room.join(b, 'bob');
+    const welcome = b.control<WelcomeMessage>(MessageType.Welcome)[0];
+    expect(welcome).toMatchObject({ playerId: 2, roomId: 'r1', roomType: 'arena', tickRate: 30, sendRate: 30, players: [[1, 'ann'], [2, 'bob']] });
+    expect(a.control(MessageType.PlayerJoined)).toEqual([{ playerId: 2, name: 'bob' }]);
+    expect(b.control(MessageType.PlayerJoined)).toEqual([]);
+  });
+
+  it('applies one input per tick in seq order and acknowledges the last applied seq', () => {
+    const room = arenaRoom();
+    const a = new MemoryClient();
+    const slot = room.join(a, 'ann');
+    const x0 = (room.state as { players: { x: number }[] }).players[0].x;
+    const right = { buttons: Button.Right, aim: 0 };
+    // Three inputs in one message, the first one resent again in a second message.
+    room.acceptInputs(slot, inputMessage(1, [right, right, right]));
+    room.acceptInputs(slot, inputMessage(1, [right]));
+    room.step();
+    expect(a.snapshots().at(-1)!.ackSeq).toBe(1);
+    room.step();
+    room.step();
+    expect(a.snapshots().at(-1)!.ackSeq).toBe(3);
+    const speed = tickRules(30).playerStep;
+    const players = (room.state as { players: { x: number }[] }).players;
+    expect(players[0].x).toBe(Math.min(x0 + 3 * speed, 12800 - 128));
+    // Starved: the last input repeats, the ack does not move.
+    room.step();
+    expect(a.snapshots().at(-1)!.ackSeq).toBe(3);
+    expect(slot.starvedTicks).toBe(1);
+  });
+
+  it('encodes each snapshot once: every player gets the same body bytes', () => {
+    const room = arenaRoom();
+    const clients = [new MemoryClient(), new MemoryClient(), new MemoryClient()];
+    clients.forEach((c, i) => room.join(c, `p${i}`));
+    room.step();
+    const bodies = clients.map((c) => c.snapshots()[0].body);
+    expect(bodies[1]).toEqual(bodies[0]);
+    expect(bodies[2]).toEqual(bodies[0]);
+    // and that body decodes to the room's players
+    const out = new EntityTable(arenaEntitySchema);
+    new FullSnapshotCodec(arenaEntitySchema).decode(new ByteReader(bodies[0]), null, out);
+    expect(Array.from(out.ids.subarray(0, out.count))).toEqual([1, 2, 3]);
+    const state = room.state as { players: { x: number }[] };
+    expect(out.get(0, PlayerField.X)).toBe(state.players[0].x);
+    // Each frame is its own buffer: the socket may hold it after send().
+    expect(clients[0].sent.at(-1)!.buffer === clients[1].sent.at(-1)!.buffer && clients[0].sent.at(-1)!.byteOffset === clients[1].sent.at(-1)!.byteOffset).toBe(false);
+  });
+
+  it('sends snapshots at the send rate, separately from the tick rate', () => {
+    const room = arenaRoom({ tickRate: 60, sendRate: 20 });
+    const a = new MemoryClient();
+    room.join(a, 'ann');
+    for (let i = 0; i < 60; i++) room.step();
+    const ticks = a.snapshots().map((s) => s.tick);
+    expect(ticks.length).toBe(20);
+    expect(new Set(ticks.slice(1).map((t, i) => t - ticks[i]))).toEqual(new Set([3]));
+  });
+
+  it('skips snapshots for a backed-up client without affecting the others', () => {
+    const room = arenaRoom();
+    const slow = new MemoryClient();
+    const fast = new MemoryClient();
+    room.join(slow, 'slow');
+    room.join(fast, 'fast');
+    slow.bufferedAmount = 1 << 20;
+    for (let i = 0; i < 10; i++) room.step();
+    expect(slow.snapshots().length).toBe(0);
+    expect(fast.snapshots().length).toBe(10);
+    expect(room.stats.snapshotsSkipped).toBe(10);
+    slow.bufferedAmount = 0;
+    room.step();
+    expect(slow.snapshots().length).toBe(1);
+  });
+
+  it('records a replay that rebuilds the room state bit for bit', () => {
+    const room = arenaRoom();
+    const recorder = room.startRecording();
+    const clients = [new MemoryClient(), new MemoryClient(), new MemoryClient()];
+    const slots = clients.map((c, i) => room.join(c, `p${i}`));
+    const drivers = slots.map((s) => randomInputs(s.id));
+    const seqs = slots.map(() => 1);
+    const input = arenaGame.input.create();
+    for (let t = 0; t < 400; t++) {
+      slots.forEach((slot, i) => {
+        if (t % 7 === i) return; // some ticks without input: the repeat path is recorded too
+        drivers[i](input);
+        room.acceptInputs(slot, inputMessage(seqs[i]++, [input]));
+      });
+      if (t === 200) room.leave(slots[1]);
+      room.step();
+    }
+    const log = recorder.finish(room.state);
+    expect(log.finalHash).toBe(arenaGame.hash(room.state as never));
+    expect(replay(arenaGame, JSON.parse(JSON.stringify(log))).hash).toBe(log.finalHash);
+  });
+
+  it('refuses a join when full and validates its settings', () => {
+    const room = arenaRoom({ maxPlayers: 1 });
+    room.join(new MemoryClient(), 'a');
+    expect(room.isFull).toBe(true);
+    expect(() => room.join(new MemoryClient(), 'b')).toThrow(/full/);
+    expect(() => resolveRoomType(defineRoomType({ game: arenaGame, tickRate: 200 }), defaults)).toThrow(/tickRate must be an integer from 10 to 128/);
+    expect(() => resolveRoomType(defineRoomType({ game: arenaGame, tickRate: 30, sendRate: 31 }), defaults)).toThrow(/sendRate/);
+    expect(resolveRoomType(defineRoomType({ game: arenaGame, maxPlayers: 500 }), defaults).maxPlayers).toBe(500);
+  });
+
+  it('runs a 500-player room', () => {
+    const room = arenaRoom({ maxPlayers: 500 });
+    const clients = Array.from({ length: 500 }, () => new MemoryClient());
+    clients.forEach((c, i) => room.join(c, `p${i}`));
+    room.step();
+    const out = new EntityTable(arenaEntitySchema);
+    new FullSnapshotCodec(arenaEntitySchema).decode(new ByteReader(clients[499].snapshots()[0].body), null, out);
+    expect(out.count).toBe(500);
+  });
+});
