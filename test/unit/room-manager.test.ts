@@ -77,7 +77,7 @@ describe('RoomManager', () => {
     const faulty: GameDefinition<{ tick: number }, { v: number }> = {
       ...counterGame,
       name: 'faulty',
-      step: (s) => {
+      step: (s: { tick: number }) => {
         if (++s.tick === 3) throw new Error('bug in game code');
       },
     } as never;

@@ -1,0 +1,97 @@
+import { once } from 'node:events';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Button, PlayerField, tickRules } from '../../shared/games/arena';
+import { flush, nextEvent, startServer } from '../support/server-harness';
+
+describe('an arena session over real sockets', () => {
+  let h: Awaited<ReturnType<typeof startServer>>;
+  afterEach(() => h?.close());
+
+  it('two players join, see each other, move, predict exactly, leave, and the room is disposed', async () => {
+    h = await startServer();
+    const alice = h.client('alice');
+    const bob = h.client('bob');
+    const wa = await alice.connect();
+    const bobJoined = nextEvent(alice, 'playerJoined');
+    const wb = await bob.connect();
+    expect((await bobJoined)[0]).toEqual({ playerId: wb.playerId, name: 'bob' });
+    expect(wb.roomId).toBe(wa.roomId);
+    expect(wb.players).toEqual([[wa.playerId, 'alice'], [wb.playerId, 'bob']]);
+    expect(h.server.rooms.rooms.size).toBe(1);
+
+    // One tick: both get a snapshot holding both players.
+    const first = Promise.all([nextEvent(alice, 'snapshot'), nextEvent(bob, 'snapshot')]);
+    h.tick();
+    await first;
+    for (const c of [alice, bob]) expect([c.latest.indexOf(wa.playerId) >= 0, c.latest.indexOf(wb.playerId) >= 0]).toEqual([true, true]);
+    const x0 = bob.latest.get(bob.latest.indexOf(wa.playerId), PlayerField.X);
+
+    // Alice walks right for 4 ticks (the input buffer holds 4).
+    for (let i = 0; i < 4; i++) alice.sendInput({ buttons: Button.Right, aim: 0 });
+    expect(alice.predicted!.x).toBe(x0 + 4 * tickRules(30).playerStep);
+    await flush(alice);
+    const acked = nextEvent(alice, 'snapshot', (_tick, ackSeq) => ackSeq === 4);
+    const bobSees = nextEvent(bob, 'snapshot', (tick) => tick === 5);
+    h.tick(4);
+    await Promise.all([acked, bobSees]);
+    const serverX = alice.latest.get(alice.latest.indexOf(wa.playerId), PlayerField.X);
+    expect(serverX).toBe(x0 + 4 * tickRules(30).playerStep);
+    expect(alice.predicted!.x).toBe(serverX); // reconciled: nothing pending, prediction = server
+    expect(alice.stats.mispredictions).toBe(0);
+    expect(alice.pendingCount).toBe(0);
+    expect(bob.latest.get(bob.latest.indexOf(wa.playerId), PlayerField.X)).toBe(serverX);
+
+    // Alice leaves: Bob is told, the room stays; Bob leaves: the room is disposed.
+    const aliceLeft = nextEvent(bob, 'playerLeft');
+    alice.close();
+    expect((await aliceLeft)[0]).toEqual({ playerId: wa.playerId });
+    expect(bob.players.has(wa.playerId)).toBe(false);
+    expect(h.server.rooms.rooms.size).toBe(1);
+    const disposed = once(h.server.rooms, 'room-disposed');
+    bob.close();
+    const [room, reason] = await disposed;
+    expect([room.id, reason]).toEqual([wa.roomId, 'empty']);
+    expect(h.server.rooms.rooms.size).toBe(0);
+  });
+
+  it('reconciles a misprediction: the server state wins and pending inputs replay on top', async () => {
+    h = await startServer();
+    const alice = h.client('alice');
+    const wa = await alice.connect();
+    const first = nextEvent(alice, 'snapshot');
+    h.tick();
+    await first;
+    // The server moves Alice behind her back (as a knockback or a teleport would).
+    const room = h.server.rooms.rooms.get(wa.roomId)!;
+    const me = (room.state as { players: { id: number; x: number }[] }).players.find((p) => p.id === wa.playerId)!;
+    me.x = 3000;
+    alice.sendInput({ buttons: Button.Right, aim: 0 });
+    alice.sendInput({ buttons: Button.Right, aim: 0 });
+    await flush(alice);
+    const acked = nextEvent(alice, 'snapshot', (_t, ack) => ack === 1);
+    h.tick(); // applies seq 1 only; seq 2 stays pending
+    await acked;
+    expect(alice.stats.mispredictions).toBe(1);
+    expect(alice.predicted!.x).toBe(3000 + 2 * tickRules(30).playerStep);
+  });
+
+  it('splits players over rooms at --max-players and keeps the rooms apart', async () => {
+    h = await startServer({ maxPlayers: 2 });
+    const welcomes = await Promise.all(['a', 'b', 'c'].map((n) => h.client(n).connect()));
+    expect(welcomes[0].roomId).toBe(welcomes[1].roomId);
+    expect(welcomes[2].roomId).not.toBe(welcomes[0].roomId);
+    expect(welcomes[2].players.length).toBe(1);
+  });
+
+  it('measures input→acknowledgement round trips', async () => {
+    h = await startServer();
+    const alice = h.client('alice');
+    await alice.connect();
+    alice.sendInput({ buttons: 0, aim: 0 });
+    await flush(alice);
+    const acked = nextEvent(alice, 'snapshot', (_t, ack) => ack === 1);
+    h.tick();
+    await acked;
+    expect(alice.stats.lastInputRttMs).toBeGreaterThan(0);
+  });
+});

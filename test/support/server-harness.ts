@@ -1,0 +1,102 @@
+import { once } from 'node:events';
+import pino from 'pino';
+import WebSocket from 'ws';
+import { arenaGame } from '../../shared/games/arena';
+import { ManualClock } from '../../src/loop/clock';
+import { defineRoomType } from '../../src/rooms/room-type';
+import { TickwireServer, type TickwireServerOptions } from '../../src/server/tickwire-server';
+import { TickwireClient, type ClientEvents, type WebSocketConstructor } from '../../src/sdk/tickwire-client';
+
+export interface LogLine {
+  level: number;
+  msg: string;
+  [key: string]: unknown;
+}
+
+/**
+ * A real server on 127.0.0.1, port 0, whose time is a ManualClock: nothing ticks until the test
+ * calls `tick()`, so every test sees an exact number of ticks and never sleeps.
+ */
+export async function startServer(options: Partial<TickwireServerOptions> = {}) {
+  const clock = new ManualClock(0);
+  const lines: LogLine[] = [];
+  const logger = pino({ level: 'info' }, { write: (s: string) => void lines.push(JSON.parse(s)) });
+  const server = new TickwireServer({
+    roomTypes: [defineRoomType({ game: arenaGame })],
+    port: 0,
+    host: '127.0.0.1',
+    clock,
+    autoTick: false,
+    logger,
+    staticDir: null,
+    ...options,
+  });
+  await server.listen();
+  const url = `ws://127.0.0.1:${server.port}/ws`;
+  const tickMs = 1000 / (options.tickRate ?? 30);
+  const clients: TickwireClient<unknown, unknown, unknown>[] = [];
+  return {
+    server,
+    clock,
+    url,
+    lines,
+    /** Advance time by `n` ticks, one pump per tick. */
+    tick(n = 1): void {
+      for (let i = 0; i < n; i++) {
+        clock.advance(tickMs);
+        server.pump();
+      }
+    },
+    /** An SDK client over `ws` (not yet connected). */
+    client(name: string, extra: { decodeEntities?: boolean } = {}) {
+      const c = new TickwireClient({ url, game: arenaGame, name, WebSocket: WebSocket as unknown as WebSocketConstructor, pingIntervalMs: 0, ...extra });
+      clients.push(c as never);
+      return c;
+    },
+    async close(): Promise<void> {
+      for (const c of clients) c.close();
+      await server.close();
+    },
+  };
+}
+
+/** Resolve on the next `event` from `client` that satisfies `accept`; reject if it closes first. */
+export function nextEvent<K extends keyof ClientEvents>(client: TickwireClient<any, any, any>, event: K, accept: (...args: ClientEvents[K]) => boolean = () => true): Promise<ClientEvents[K]> {
+  return new Promise((resolve, reject) => {
+    const off = client.on(event, (...args) => {
+      if (!accept(...args)) return;
+      off();
+      offClose();
+      resolve(args);
+    });
+    const offClose = event === 'close' ? () => {} : client.on('close', (e) => {
+      off();
+      offClose();
+      reject(new Error(`closed while waiting for ${String(event)}: ${e.code} ${e.reason}`));
+    });
+  });
+}
+
+/**
+ * Wait until the server has handled everything `client` sent so far: the server handles a
+ * connection's messages in order, so the PONG to a PING sent now comes after all of them.
+ */
+export async function flush(client: TickwireClient<any, any, any>): Promise<void> {
+  const pong = nextEvent(client, 'pong');
+  client.ping();
+  await pong;
+}
+
+/** A raw `ws` socket, for sending bytes the SDK never would. */
+export async function rawSocket(url: string): Promise<WebSocket> {
+  const ws = new WebSocket(url);
+  await once(ws, 'open');
+  return ws;
+}
+
+/** The close code and reason of a raw socket, and every binary message it got before closing. */
+export function closeOf(ws: WebSocket): Promise<{ code: number; reason: string; messages: Buffer[] }> {
+  const messages: Buffer[] = [];
+  ws.on('message', (m: Buffer) => messages.push(m));
+  return new Promise((resolve) => ws.once('close', (code: number, reason: Buffer) => resolve({ code, reason: reason.toString(), messages })));
+}

@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { parseServerCliOptions, serverUsage, UsageError } from '../../src/cli/server-cli-options';
+
+describe('server CLI options', () => {
+  it('has working defaults', () => {
+    expect(parseServerCliOptions([], {})).toEqual({ port: 8080, host: '0.0.0.0', tickRate: 30, sendRate: 30, maxPlayers: 32, maxRooms: 1000, maxConnections: 5000, logLevel: 'info', staticDir: undefined, help: false });
+  });
+
+  it('reads env vars, and flags win over them', () => {
+    const env = { TICKWIRE_PORT: '9000', TICKWIRE_TICK_RATE: '64', TICKWIRE_MAX_PLAYERS: '500' };
+    expect(parseServerCliOptions([], env)).toMatchObject({ port: 9000, tickRate: 64, sendRate: 64, maxPlayers: 500 });
+    expect(parseServerCliOptions(['--port', '1234', '--send-rate', '20'], env)).toMatchObject({ port: 1234, tickRate: 64, sendRate: 20 });
+  });
+
+  it.each([
+    [['--tick-rate', '9'], /--tick-rate must be an integer from 10 to 128/],
+    [['--tick-rate', '30', '--send-rate', '31'], /--send-rate must be an integer from 1 to 30/],
+    [['--port', 'http'], /--port must be an integer/],
+    [['--log-level', 'loud'], /--log-level must be one of/],
+    [['--max-players', '0'], /--max-players must be an integer from 1 to 65535/],
+    [['--frobnicate'], /Unknown option '--frobnicate'/],
+  ])('rejects %j', (argv, message) => {
+    expect(() => parseServerCliOptions(argv, {})).toThrow(UsageError);
+    expect(() => parseServerCliOptions(argv, {})).toThrow(message);
+  });
+
+  it('names the env var when the env var is wrong', () => {
+    expect(() => parseServerCliOptions([], { TICKWIRE_TICK_RATE: 'fast' })).toThrow(/TICKWIRE_TICK_RATE must be an integer/);
+  });
+
+  it('documents every flag and variable in --help', () => {
+    const usage = serverUsage();
+    for (const word of ['--port', 'TICKWIRE_PORT', '--tick-rate', '--send-rate', '--max-players', '--log-level', '--help']) expect(usage).toContain(word);
+  });
+});
