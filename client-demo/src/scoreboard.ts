@@ -1,0 +1,48 @@
+import { ArenaKind, PlayerField } from '../../shared/games/arena/arena-replication';
+import type { EntityTable } from '../../shared/replication/entity-table';
+import { playerColor } from './palette';
+
+/** How often the list is rebuilt, ms (scores change a few times a minute). */
+const REFRESH_MS = 500;
+
+/**
+ * Names and scores from the newest snapshot, best first, in a corner list. Rebuilt only when
+ * the ranking text changes, and at most every {@link REFRESH_MS}.
+ */
+export class Scoreboard {
+  private lastRefresh = -Infinity;
+  private shown = '';
+  private readonly rows: { id: number; score: number }[] = [];
+
+  constructor(private readonly el: HTMLOListElement) {}
+
+  update(now: number, latest: EntityTable, names: ReadonlyMap<number, string>, ownId: number): void {
+    if (now - this.lastRefresh < REFRESH_MS) return;
+    this.lastRefresh = now;
+    const rows = this.rows;
+    rows.length = 0;
+    for (let r = 0; r < latest.count; r++) {
+      if (latest.kinds[r] === ArenaKind.Player) rows.push({ id: latest.ids[r], score: latest.get(r, PlayerField.Score) });
+    }
+    rows.sort((a, b) => b.score - a.score || a.id - b.id);
+    let key = '';
+    for (const row of rows) key += `${row.id}:${row.score}:${names.get(row.id) ?? ''};`;
+    if (key === this.shown) return;
+    this.shown = key;
+    this.el.replaceChildren(
+      ...rows.map((row) => {
+        const li = document.createElement('li');
+        if (row.id === ownId) li.className = 'own';
+        const who = document.createElement('span');
+        const swatch = document.createElement('i');
+        swatch.className = 'swatch';
+        swatch.style.background = playerColor(row.id, ownId);
+        who.append(swatch, names.get(row.id) ?? `#${row.id}`);
+        const score = document.createElement('span');
+        score.textContent = String(row.score);
+        li.append(who, score);
+        return li;
+      }),
+    );
+  }
+}

@@ -1,0 +1,156 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OWN_PLAYER_RGB } from '../../client-demo/src/palette';
+import { replay } from '../../shared/game/replay';
+import { arenaGame, PlayerField, WORLD_W } from '../../shared/games/arena';
+import { createLogger } from '../../src/logging/logger';
+import { defineRoomType } from '../../src/rooms/room-type';
+import { TickwireServer } from '../../src/server/tickwire-server';
+import { recordArenaSession } from './arena-replay-log';
+
+/**
+ * The whole stack in a real Chromium: the built demo served by a real server on a real socket,
+ * real keyboard input, real frames. Everything waits on a condition (page.waitForFunction);
+ * nothing sleeps.
+ */
+
+const DIST = fileURLToPath(new URL('../../client-demo/dist', import.meta.url));
+const SCREENS = fileURLToPath(new URL('./screens', import.meta.url));
+const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+/** How far the test walks the player, world units (80 px, about a third of a second of walking). */
+const WALK_UNITS = 80 * 8;
+
+let server: TickwireServer;
+let browser: Browser;
+let baseUrl: string;
+const pageErrors: string[] = [];
+
+beforeAll(async () => {
+  if (!existsSync(`${DIST}/index.html`)) throw new Error(`the demo is not built (${DIST} has no index.html): run npm run build:demo`);
+  server = new TickwireServer({
+    roomTypes: [defineRoomType({ game: arenaGame })],
+    port: 0,
+    host: '127.0.0.1',
+    staticDir: DIST,
+    logger: createLogger('warn'),
+  });
+  const { port } = await server.listen();
+  baseUrl = `http://127.0.0.1:${port}`;
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+/** A new player: its own browser context (as a second person would be), the demo loaded. */
+async function openPlayer(name: string): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 820 } });
+  const page = await context.newPage();
+  page.on('pageerror', (err) => pageErrors.push(`${name}: ${err.message}`));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') pageErrors.push(`${name} console: ${msg.text()}`);
+  });
+  await page.goto(`${baseUrl}/?name=${encodeURIComponent(name)}`);
+  return page;
+}
+
+/** The local player's x: predicted, and as of the newest server snapshot (-1 if absent). */
+function ownX(page: Page): Promise<{ predicted: number; server: number }> {
+  return page.evaluate((xField) => {
+    const c = window.__tickwire!.client;
+    const row = c.latest.indexOf(c.playerId);
+    return { predicted: c.predicted?.x ?? -1, server: row < 0 ? -1 : c.latest.get(row, xField) };
+  }, PlayerField.X);
+}
+
+describe('browser demo', () => {
+  let alice: Page;
+  let bob: Page;
+
+  it('loads, connects and draws the own player in its colour', async () => {
+    alice = await openPlayer('alice');
+    await alice.waitForFunction(() => {
+      const d = window.__tickwire;
+      return d?.status === 'playing' && d.playersDrawn >= 1 && d.ownScreen !== null && d.client.predicted?.alive === true;
+    });
+    // The canvas pixel under the own player's centre, read from the same frame that set ownScreen.
+    const pixel = await alice.evaluate(() => {
+      const { ownScreen } = window.__tickwire!;
+      const canvas = document.getElementById('arena') as HTMLCanvasElement;
+      const k = canvas.width / canvas.clientWidth;
+      const data = canvas.getContext('2d')!.getImageData(Math.round(ownScreen!.x * k), Math.round(ownScreen!.y * k), 1, 1).data;
+      return [data[0], data[1], data[2]];
+    });
+    for (let i = 0; i < 3; i++) expect(Math.abs(pixel[i] - OWN_PLAYER_RGB[i]), `pixel ${pixel} vs own colour ${OWN_PLAYER_RGB}`).toBeLessThanOrEqual(2);
+  });
+
+  it('moves with a held key, and the server agrees', async () => {
+    const start = await ownX(alice);
+    expect(start.server).toBe(start.predicted);
+    // Walk towards the far side, so a spawn near a wall still leaves room to move.
+    const goRight = start.predicted < WORLD_W / 2;
+    await alice.keyboard.down(goRight ? 'd' : 'a');
+    await alice.waitForFunction(
+      ([x0, dist, right]) => {
+        const x = window.__tickwire!.client.predicted!.x;
+        return right ? x >= x0 + dist : x <= x0 - dist;
+      },
+      [start.predicted, WALK_UNITS, goRight] as const,
+    );
+    await alice.keyboard.up(goRight ? 'd' : 'a');
+    // Every input from here on is "stand still". Once the server has applied the last walking one,
+    // its snapshot must put the player exactly where the prediction did.
+    const lastWalkSeq = await alice.evaluate(() => window.__tickwire!.client.stats.inputsSent);
+    await alice.waitForFunction((seq) => window.__tickwire!.client.lastAckedSeq >= seq, lastWalkSeq);
+    const end = await ownX(alice);
+    expect(end.server).toBe(end.predicted);
+    expect(goRight ? end.server - start.server : start.server - end.server).toBeGreaterThanOrEqual(WALK_UNITS);
+  });
+
+  it('shows a second player on both pages, with names', async () => {
+    bob = await openPlayer('bob');
+    const seesOther = (other: string) =>
+      [...window.__tickwire!.client.players.values()].includes(other) && window.__tickwire!.playersDrawn >= 2;
+    await bob.waitForFunction(seesOther, 'alice');
+    await alice.waitForFunction(seesOther, 'bob');
+  });
+
+  it("draws the other player's shots, and saves a screenshot", async () => {
+    // Bob holds Space (one shot per 250 ms cooldown) until Alice's page draws two of his projectiles.
+    await bob.keyboard.down('Space');
+    await alice.waitForFunction(() => window.__tickwire!.projectilesDrawn >= 2);
+    mkdirSync(SCREENS, { recursive: true });
+    await alice.screenshot({ path: `${SCREENS}/demo.png` });
+    await bob.keyboard.up('Space');
+  });
+
+  it('replays a Node-recorded session to the same hash in the browser', async () => {
+    const { log, state } = recordArenaSession({ seed: 0x7e57, ticks: 300, players: 3 });
+    // The session must have been eventful, or equal hashes would prove little.
+    expect(state.players.reduce((n, p) => n + p.deaths, 0)).toBeGreaterThan(0);
+    const nodeHash = replay(arenaGame, log).hash;
+    expect(nodeHash).toBe(log.finalHash);
+    const browserHash = await alice.evaluate((l) => window.__tickwire!.replayHash(l), log);
+    expect(browserHash).toBe(nodeHash);
+  });
+
+  it('shows the close code and reason when the server shuts down', async () => {
+    await server.close(); // idempotent: afterAll's close is then a no-op
+    for (const page of [alice, bob]) {
+      await page.waitForFunction(() => window.__tickwire!.status === 'closed');
+      expect(await page.evaluate(() => window.__tickwire!.client.closeEvent)).toEqual({ code: 1001, reason: 'server shutting down' });
+      const banner = page.locator('#banner');
+      expect(await banner.isVisible()).toBe(true);
+      expect(await banner.textContent()).toContain('1001 GoingAway: server shutting down');
+    }
+    await alice.screenshot({ path: `${SCREENS}/closed.png` });
+  });
+
+  it('raised no page errors', () => {
+    expect(pageErrors).toEqual([]);
+  });
+});
