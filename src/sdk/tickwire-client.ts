@@ -158,6 +158,7 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
 
   /** Open the socket and join; resolves with the WELCOME, rejects if closed first. */
   connect(): Promise<WelcomeMessage> {
+    if (this.socket) throw new Error('connect() was already called on this client: make a new TickwireClient to reconnect');
     const Ctor = this.options.WebSocket ?? (globalThis as unknown as { WebSocket?: WebSocketConstructor }).WebSocket;
     if (!Ctor) throw new Error('no WebSocket implementation: pass options.WebSocket (e.g. the `ws` package in Node)');
     const socket = new Ctor(this.options.url);

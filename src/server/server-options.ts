@@ -26,7 +26,10 @@ export interface TickwireServerOptions {
   maxBufferedBytes?: number;
   /** Time to send JOIN after connecting, ms (default 5000). */
   joinTimeoutMs?: number;
-  /** Time a joined client may stay silent, ms (default 15000). */
+  /**
+   * Time a joined client may stay silent, ms (default 15000). After a third of it the server
+   * sends a WebSocket ping; a pong counts as hearing from the client, so only dead peers time out.
+   */
   idleTimeoutMs?: number;
   /** Messages per second per client (default 4 × the highest tick rate + 20) and burst (default 2 s worth). */
   messagesPerSecond?: number;

@@ -158,8 +158,9 @@ export class TickwireServer implements ConnectionHost {
     for (const conn of this.connections) {
       if (conn.state === ConnectionState.Joining && now - conn.connectedAt > this.options.joinTimeoutMs) {
         conn.reject(CloseCode.Timeout, `no JOIN within ${this.options.joinTimeoutMs} ms`);
-      } else if (conn.state === ConnectionState.Joined && now - conn.lastMessageAt > this.options.idleTimeoutMs) {
-        conn.reject(CloseCode.Timeout, `no message for ${this.options.idleTimeoutMs} ms`);
+      } else if (conn.state === ConnectionState.Joined) {
+        if (now - conn.lastHeardAt > this.options.idleTimeoutMs) conn.reject(CloseCode.Timeout, `no message or heartbeat for ${this.options.idleTimeoutMs} ms`);
+        else conn.heartbeat(now, this.options.idleTimeoutMs / 3);
       }
     }
   }

@@ -45,19 +45,22 @@ export class WsConnection implements RoomClient {
   room: Room | undefined;
   slot: PlayerSlot<unknown> | undefined;
   readonly connectedAt: number;
-  lastMessageAt: number;
+  /** Last time anything came from the client: a message or a heartbeat pong, ms. */
+  lastHeardAt: number;
+  private pingedAt = -Infinity;
   private readonly bucket: TokenBucket;
 
   constructor(readonly id: number, private readonly socket: WebSocket, private readonly host: ConnectionHost, readonly log: Logger) {
     const now = host.clock.now();
     this.connectedAt = now;
-    this.lastMessageAt = now;
+    this.lastHeardAt = now;
     this.bucket = new TokenBucket(host.messageRate.perSecond, host.messageRate.burst, now);
     (socket as TaggedSocket)[kConnection] = this;
     socket.binaryType = 'nodebuffer';
     socket.on('message', onSocketMessage);
     socket.on('close', onSocketClose);
     socket.on('error', onSocketError);
+    socket.on('pong', onSocketPong);
   }
 
   get bufferedAmount(): number {
@@ -85,7 +88,7 @@ export class WsConnection implements RoomClient {
   handleMessage(data: Buffer, isBinary: boolean): void {
     if (this.state >= ConnectionState.Closing) return;
     const now = this.host.clock.now();
-    this.lastMessageAt = now;
+    this.lastHeardAt = now;
     if (!this.bucket.take(now)) {
       this.reject(CloseCode.RateLimited, `rate limit exceeded: at most ${this.host.messageRate.perSecond} messages/s`);
       return;
@@ -152,6 +155,21 @@ export class WsConnection implements RoomClient {
     this.send(encodeControl(MessageType.Pong, { t: ping.t, tick: this.room?.tick ?? 0 } satisfies PongMessage));
   }
 
+  /**
+   * Send a WebSocket ping if the client has been quiet for `intervalMs`. Browsers answer pings
+   * at the protocol level even in background tabs, where timers (and so app messages) are
+   * throttled to once a minute, so a live but hidden player is never mistaken for a dead one.
+   */
+  heartbeat(now: number, intervalMs: number): void {
+    if (now - this.lastHeardAt < intervalMs || now - this.pingedAt < intervalMs) return;
+    this.pingedAt = now;
+    if (this.socket.readyState === 1) this.socket.ping();
+  }
+
+  heard(): void {
+    this.lastHeardAt = this.host.clock.now();
+  }
+
   /** Called once the socket has closed, whoever closed it. */
   closed(code: number, reason: string): void {
     if (this.state === ConnectionState.Closed) return;
@@ -167,6 +185,10 @@ function onSocketMessage(this: WebSocket, data: Buffer, isBinary: boolean): void
 
 function onSocketClose(this: WebSocket, code: number, reason: Buffer): void {
   (this as TaggedSocket)[kConnection].closed(code, reason.toString());
+}
+
+function onSocketPong(this: WebSocket): void {
+  (this as TaggedSocket)[kConnection].heard();
 }
 
 function onSocketError(this: WebSocket, err: Error & { code?: string }): void {

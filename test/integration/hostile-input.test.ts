@@ -69,19 +69,47 @@ describe('hostile input', () => {
     expect(result.messages.filter((m) => m[0] === MessageType.Pong).length).toBe(100 - 1);
   });
 
-  it('times out a client that never joins, and one that goes silent', async () => {
+  it('times out a client that never joins, and a dead one that answers no heartbeat', async () => {
     h = await startServer({ joinTimeoutMs: 1000, idleTimeoutMs: 2000 });
+    const joined = async (autoPong: boolean) => {
+      const ws = await rawSocket(h.url, { autoPong });
+      const closed = closeOf(ws);
+      const welcomed = new Promise((resolve) => ws.once('message', resolve));
+      ws.send(join());
+      await welcomed;
+      return { ws, closed };
+    };
     const lurker = await rawSocket(h.url);
     const lurkerClosed = closeOf(lurker);
-    const sleeper = h.client('sleeper');
-    await sleeper.connect();
-    const sleeperClosed = nextEvent(sleeper, 'close');
+    const dead = await joined(false); // silent, and its WebSocket layer answers no pings
+    const sleeper = await joined(true); // silent, but answers pings, like a background tab
+    let deadPings = 0;
+    dead.ws.on('ping', () => deadPings++);
+    const sleeperConn = [...h.server.connections].find((c) => c.slot?.id === 2)!;
+    // Resolves when the server hears the sleeper's pong: a barrier that sends no app message.
+    const heardSleeper = () =>
+      new Promise<void>((resolve) => {
+        const original = sleeperConn.heard.bind(sleeperConn);
+        sleeperConn.heard = () => {
+          original();
+          sleeperConn.heard = original;
+          resolve();
+        };
+      });
     // Timeouts are checked every 250 ms, so allow one check period past each limit.
-    h.tick(40); // 1.33 s
+    let heard = heardSleeper();
+    h.tick(40); // 1.33 s: the lurker is out, a heartbeat ping has gone to the silent ones
     expect(await lurkerClosed).toMatchObject({ code: CloseCode.Timeout, reason: 'no JOIN within 1000 ms' });
-    expect(sleeper.isOpen).toBe(true);
-    h.tick(30); // 2.33 s
-    expect((await sleeperClosed)[0]).toEqual({ code: CloseCode.Timeout, reason: 'no message for 2000 ms' });
+    await heard;
+    for (let i = 0; i < 5; i++) {
+      heard = heardSleeper();
+      h.tick(30); // another second each time: 6.33 s in all, three idle timeouts
+      await heard;
+    }
+    expect(await dead.closed).toMatchObject({ code: CloseCode.Timeout, reason: 'no message or heartbeat for 2000 ms' });
+    expect(deadPings).toBeGreaterThan(0);
+    expect(sleeper.ws.readyState).toBe(1);
+    expect(h.server.rooms.rooms.values().next().value!.players.map((p) => p.id)).toEqual([2]);
   });
 
   it('refuses connections over the limit with 4007', async () => {

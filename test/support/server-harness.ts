@@ -88,8 +88,8 @@ export async function flush(client: TickwireClient<any, any, any>): Promise<void
 }
 
 /** A raw `ws` socket, for sending bytes the SDK never would. */
-export async function rawSocket(url: string): Promise<WebSocket> {
-  const ws = new WebSocket(url);
+export async function rawSocket(url: string, options: { autoPong?: boolean } = {}): Promise<WebSocket> {
+  const ws = new WebSocket(url, options);
   await once(ws, 'open');
   return ws;
 }

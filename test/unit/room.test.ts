@@ -58,10 +58,18 @@ describe('Room', () => {
     const speed = tickRules(30).playerStep;
     const players = (room.state as { players: { x: number }[] }).players;
     expect(players[0].x).toBe(Math.min(x0 + 3 * speed, 12800 - 128));
-    // Starved: the last input repeats, the ack does not move.
+    // Starved: the last input repeats, the ack does not move...
+    const xBefore = players[0].x;
     room.step();
     expect(a.snapshots().at(-1)!.ackSeq).toBe(3);
     expect(slot.starvedTicks).toBe(1);
+    expect(players[0].x).toBe(Math.min(xBefore + speed, 12800 - 128));
+    // ...until repeatInputTicks (8) starved ticks in a row: then the player stops.
+    for (let i = 0; i < 7; i++) room.step();
+    const stopped = players[0].x;
+    room.step();
+    expect(players[0].x).toBe(stopped);
+    expect(slot.current).toEqual({ buttons: 0, aim: 0 });
   });
 
   it('encodes each snapshot once: every player gets the same body bytes', () => {

@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { healthUrlFor, parseBotsArgs, UsageError } from '../../bench/bots/options';
+
+describe('parseBotsArgs', () => {
+  it('has defaults', () => {
+    const o = parseBotsArgs([]);
+    expect(o).toMatchObject({ url: 'ws://127.0.0.1:8080/ws', clients: 10, durationS: 30, behavior: 'walk', json: false, rampMs: 0, warmupS: 1, roomType: 'arena', help: false });
+  });
+
+  it('parses every flag', () => {
+    const o = parseBotsArgs(['--url', 'ws://localhost:9000/ws', '--clients', '200', '--duration', '2.5', '--behavior', 'fight', '--json', '--ramp-ms', '1000', '--warmup', '0', '--join-timeout', '5', '--room-type', 'duel', '--seed', '7']);
+    expect(o).toMatchObject({ url: 'ws://localhost:9000/ws', clients: 200, durationS: 2.5, behavior: 'fight', json: true, rampMs: 1000, warmupS: 0, joinTimeoutS: 5, roomType: 'duel', seed: 7 });
+    expect(parseBotsArgs(['-h']).help).toBe(true);
+  });
+
+  it.each([
+    [['--clients', '0'], /--clients must be an integer from 1/],
+    [['--clients', '1.5'], /--clients must be an integer/],
+    [['--clients', ''], /--clients/],
+    [['--duration', 'abc'], /--duration must be a number/],
+    [['--behavior', 'dance'], /--behavior must be one of walk, fight/],
+    [['--url', 'http://127.0.0.1:8080/ws'], /ws:\/\/ or wss:\/\//],
+    [['--url', 'not a url'], /--url must be a WebSocket URL/],
+    [['--bogus'], /bogus/],
+    [['positional'], /positional/i],
+    [['--json=yes'], /json/],
+  ])('rejects %j', (argv, message) => {
+    expect(() => parseBotsArgs(argv as string[])).toThrow(UsageError);
+    expect(() => parseBotsArgs(argv as string[])).toThrow(message);
+  });
+});
+
+describe('healthUrlFor', () => {
+  it('maps the WebSocket endpoint to /health on the same host and port', () => {
+    expect(healthUrlFor('ws://127.0.0.1:8090/ws')).toBe('http://127.0.0.1:8090/health');
+    expect(healthUrlFor('wss://example.test/game/ws?x=1')).toBe('https://example.test/health');
+  });
+});
