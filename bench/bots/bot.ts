@@ -1,0 +1,237 @@
+import WebSocket from 'ws';
+import type { WelcomeMessage } from '../../shared/protocol/control-messages';
+import { arenaGame, ArenaKind, Button, PlayerField, PlayerFlag, UNITS_PER_PX, type ArenaInput, type ArenaState, type Mover } from '../../shared/games/arena';
+import { radiansToAngle16 } from '../../shared/math/fixed-trig';
+import { nextInt, type RngState } from '../../shared/math/prng';
+import { DIR_AIM, DIR_BUTTONS } from '../lib/directions';
+import { TickwireClient, type WebSocketConstructor } from '../../src/sdk/tickwire-client';
+import type { Behavior } from './options';
+
+/** Longest a WebSocket opening handshake may take before ws gives up, ms. */
+const HANDSHAKE_TIMEOUT_MS = 10_000;
+
+/**
+ * `ws`'s WebSocket with the options a load client wants: no permessage-deflate (the server turns
+ * it off anyway; offering it only costs a header) and a bounded handshake. The SDK constructs
+ * sockets with the URL only, so the options ride on a subclass.
+ */
+class BotSocket extends WebSocket {
+  constructor(url: string) {
+    super(url, { perMessageDeflate: false, handshakeTimeout: HANDSHAKE_TIMEOUT_MS });
+  }
+}
+const BotSocketCtor = BotSocket as unknown as WebSocketConstructor;
+
+/** Where a bot is in its life. */
+export const BotPhase = { Idle: 0, Joining: 1, Joined: 2, Failed: 3, Closed: 4 } as const;
+export type BotPhase = (typeof BotPhase)[keyof typeof BotPhase];
+
+/** Shortest and longest time a walker holds one direction, s. */
+const HOLD_MIN_S = 0.5;
+const HOLD_MAX_S = 3;
+
+/**
+ * A fighter fires only at enemies this close, world units. A shot flies 720 px in its 1 s life;
+ * 600 px leaves margin for the target moving away.
+ */
+const FIRE_RANGE = 600 * UNITS_PER_PX;
+const FIRE_RANGE_SQ = FIRE_RANGE * FIRE_RANGE;
+
+/** Receives measurements from every bot; one shared instance, so bots hold no sample arrays. */
+export interface BotSink {
+  /** An input→acknowledgement round trip, ms: reported once per newly acknowledged input seq. */
+  rtt(ms: number): void;
+  /** The bot's socket closed (after joining, or while joining). */
+  closed(bot: Bot, code: number, reason: string): void;
+}
+
+/**
+ * One headless player: a {@link TickwireClient} plus a behaviour. It owns no timer; the shared
+ * driver calls {@link tick} once per simulation tick for every joined bot.
+ *
+ * - `walk`: hold one of 8 directions for a random 0.5-3 s, then pick another; aim along movement.
+ *   Entities are not decoded (`decodeEntities: false`): only the snapshot header (tick, ack) is read.
+ * - `fight`: walk, and aim at the nearest live enemy in the newest snapshot, firing while it is
+ *   within {@link FIRE_RANGE}. Entities are decoded, so the SDK also predicts and reconciles.
+ */
+export class Bot {
+  readonly client: TickwireClient<ArenaState, ArenaInput, Mover>;
+  phase: BotPhase = BotPhase.Idle;
+  welcome: WelcomeMessage | undefined;
+  /** Why the join failed, e.g. `4004 every room is full` or `join timeout`. */
+  failure: string | undefined;
+  /** Snapshots, payload bytes and inputs counted inside the measuring window (see {@link markWindowStart}). */
+  windowSnapshots = 0;
+  windowBytes = 0;
+  windowInputs = 0;
+  /** Ticks on which this bot held Fire (fight bots), to show the fighting really happens. */
+  fireTicks = 0;
+  /** Local time the bot joined, ms (performance.now). */
+  joinedAtMs = 0;
+  private readonly input: ArenaInput = { buttons: 0, aim: 0 };
+  private readonly rng: RngState;
+  private dir = 0;
+  private holdTicks = 0;
+  private lastAcked = 0;
+  private targetTick = -1;
+  private targetAim = 0;
+  private targetInRange = false;
+
+  constructor(
+    readonly index: number,
+    url: string,
+    roomType: string,
+    readonly behavior: Behavior,
+    seed: number,
+    private readonly sink: BotSink,
+  ) {
+    // Distinct, repeatable streams per bot: the golden-ratio step spreads neighbouring seeds.
+    this.rng = { rng: (seed + Math.imul(index + 1, 0x9e3779b9)) | 0 };
+    this.client = new TickwireClient({
+      url,
+      game: arenaGame,
+      name: `bot-${index + 1}`,
+      roomType,
+      WebSocket: BotSocketCtor,
+      decodeEntities: behavior === 'fight',
+      // Inputs go out every tick, which keeps the connection alive; pings would only add load.
+      pingIntervalMs: 0,
+    });
+    // One listener per bot, made once: nothing is allocated per snapshot.
+    this.client.on('snapshot', () => this.onSnapshot());
+    this.client.on('close', (e) => this.onClose(e.code, e.reason));
+  }
+
+  /**
+   * Connect and join; resolves true once welcomed, false on failure (recorded in `failure`).
+   * A bot not welcomed within `timeoutMs` is closed and counts as failed.
+   */
+  async join(timeoutMs: number): Promise<boolean> {
+    this.phase = BotPhase.Joining;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), timeoutMs);
+    });
+    try {
+      const result = await Promise.race([this.client.connect(), timeout]);
+      if (result === 'timeout') {
+        this.fail(`join timeout (${timeoutMs} ms)`);
+        this.client.close(1000, 'bot join timeout');
+        return false;
+      }
+      this.welcome = result;
+      this.phase = BotPhase.Joined;
+      this.joinedAtMs = performance.now();
+      return true;
+    } catch (err) {
+      const e = err as Error & { code?: number; reason?: string };
+      this.fail(e.code !== undefined ? describeClose(e.code, e.reason ?? '') : e.message);
+      return false;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** The measuring window opens: remember the counters (as negatives, see {@link markWindowEnd}). */
+  markWindowStart(): void {
+    const s = this.client.stats;
+    this.windowSnapshots = -s.snapshots;
+    this.windowBytes = -s.bytesReceived;
+    this.windowInputs = -s.inputsSent;
+  }
+
+  /** The window closes: the window fields become the counts inside it. */
+  markWindowEnd(): void {
+    const s = this.client.stats;
+    this.windowSnapshots += s.snapshots;
+    this.windowBytes += s.bytesReceived;
+    this.windowInputs += s.inputsSent;
+  }
+
+  /** One simulation tick: pick this tick's input and send it. Allocates nothing. */
+  tick(tickRate: number): void {
+    if (--this.holdTicks <= 0) {
+      this.dir = nextInt(this.rng, 8);
+      const min = Math.ceil(HOLD_MIN_S * tickRate);
+      this.holdTicks = min + nextInt(this.rng, Math.floor(HOLD_MAX_S * tickRate) - min + 1);
+    }
+    const input = this.input;
+    input.buttons = DIR_BUTTONS[this.dir];
+    input.aim = DIR_AIM[this.dir];
+    if (this.behavior === 'fight') this.aimAndFire(input);
+    this.client.sendInput(input);
+  }
+
+  /** Leave normally. */
+  close(): void {
+    if (this.phase === BotPhase.Joined || this.phase === BotPhase.Joining) this.client.close(1000, 'bots done');
+  }
+
+  private aimAndFire(input: ArenaInput): void {
+    const client = this.client;
+    // Retarget once per new snapshot, not once per tick: the entities only change then.
+    if (client.latestTick !== this.targetTick) {
+      this.targetTick = client.latestTick;
+      this.retarget();
+    }
+    if (this.targetInRange) {
+      input.aim = this.targetAim;
+      input.buttons |= Button.Fire;
+      this.fireTicks++;
+    }
+  }
+
+  /** Aim at the nearest live, unshielded enemy in the newest snapshot, if one is within range. */
+  private retarget(): void {
+    this.targetInRange = false;
+    const me = this.client.predicted;
+    if (me === undefined || !me.alive) return;
+    const t = this.client.latest;
+    const myId = this.client.playerId;
+    let best = Infinity;
+    let bestX = 0;
+    let bestY = 0;
+    for (let r = 0; r < t.count; r++) {
+      if (t.kinds[r] !== ArenaKind.Player || t.ids[r] === myId) continue;
+      const flags = t.get(r, PlayerField.Flags);
+      if ((flags & PlayerFlag.Alive) === 0) continue;
+      const dx = t.get(r, PlayerField.X) - me.x;
+      const dy = t.get(r, PlayerField.Y) - me.y;
+      // Shielded players cannot be hit: push them out of range, so nobody wastes shots on them.
+      const d = dx * dx + dy * dy + ((flags & PlayerFlag.Shielded) !== 0 ? 1e12 : 0);
+      if (d < best) {
+        best = d;
+        bestX = dx;
+        bestY = dy;
+      }
+    }
+    if (best > FIRE_RANGE_SQ) return;
+    this.targetAim = radiansToAngle16(Math.atan2(bestY, bestX));
+    this.targetInRange = true;
+  }
+
+  private onSnapshot(): void {
+    const acked = this.client.lastAckedSeq;
+    if (acked === this.lastAcked) return;
+    this.lastAcked = acked;
+    const rtt = this.client.stats.lastInputRttMs;
+    if (rtt >= 0) this.sink.rtt(rtt);
+  }
+
+  private onClose(code: number, reason: string): void {
+    if (this.phase === BotPhase.Joined) this.phase = BotPhase.Closed;
+    this.sink.closed(this, code, reason);
+  }
+
+  private fail(reason: string): void {
+    this.phase = BotPhase.Failed;
+    this.failure = reason;
+  }
+}
+
+/** `code reason` with a hint for the codes that carry no reason. */
+export function describeClose(code: number, reason: string): string {
+  if (reason) return `${code} ${reason}`;
+  if (code === 1006) return '1006 (abnormal closure: refused, reset or handshake failed)';
+  return String(code);
+}

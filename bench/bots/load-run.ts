@@ -1,0 +1,273 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { Bot, BotPhase, describeClose, type BotSink } from './bot';
+import { TickDriver } from './driver';
+import { healthUrlFor, type BotsOptions } from './options';
+import type { BotsSummary, PerClient, ServerFigures } from './report';
+import { tryProbeHealth, type HealthSample } from './server-probe';
+import { cpuPercent, percentile, round, SampleBuffer, summarize, withinTolerance } from './stats';
+
+/** Snapshot rate counts as kept up within this fraction of the send rate. */
+const KEPT_UP_TOLERANCE = 0.05;
+/** Live progress period, ms. */
+const PROGRESS_MS = 1000;
+/**
+ * Event-loop delay sampling period, ms. Node's histogram records the whole interval between
+ * samples, so this is subtracted to get the lag (an idle loop reads ≈ 10.1 ms).
+ */
+const ELD_RESOLUTION_MS = 10;
+/** How long to wait for sockets to close at the end before giving up on them, ms. */
+const CLOSE_WAIT_MS = 2000;
+
+/** Resolves after `ms`, or at once when `signal` aborts. */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (ms <= 0 || signal?.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+function bump(map: Record<string, number>, key: string): void {
+  map[key] = (map[key] ?? 0) + 1;
+}
+
+function perClient(values: number[], digits: number): PerClient {
+  const s = summarize(values);
+  return { mean: round(s.mean, digits), min: round(s.min, digits), max: round(s.max, digits) };
+}
+
+/**
+ * Run the bots once: connect them all (optionally ramped), drive them from one timer, measure a
+ * steady window, stop, and return the summary. Progress lines go to `progress` once a second.
+ *
+ * ```
+ * t0 ──connect all──► all joins settled ──warm-up──► [ measuring window ] ──► t0 + duration: close
+ *      /health (before)                              /health          /health
+ * ```
+ * `stop` (e.g. on SIGINT) ends the run early; the window then closes at that moment.
+ */
+export async function runBots(opts: BotsOptions, progress: (line: string) => void, stop: AbortSignal): Promise<BotsSummary> {
+  const t0 = performance.now();
+  const endAt = t0 + opts.durationS * 1000;
+  const healthUrl = healthUrlFor(opts.url);
+  const serverErrors: string[] = [];
+
+  // Before any bot connects: the heap baseline for "heap per client".
+  const before = await tryProbeHealth(healthUrl, serverErrors);
+
+  // Sized for one sample per bot per tick at 30 Hz, capped at 1 Mi samples (8 MB); it grows if needed.
+  const rttWindow = new SampleBuffer(Math.min(1 << 20, opts.clients * 30 * opts.durationS));
+  const rttSecond = new SampleBuffer(opts.clients * 32);
+  let measuring = false;
+  let stopping = false;
+  let disconnected = 0;
+  const disconnectReasons: Record<string, number> = {};
+  const sink: BotSink = {
+    rtt(ms) {
+      rttSecond.push(ms);
+      if (measuring) rttWindow.push(ms);
+    },
+    closed(bot, code, reason) {
+      // Only sockets that drop while the run goes on: the bots' own stop and failed joins are counted elsewhere.
+      if (stopping || bot.phase !== BotPhase.Closed) return;
+      disconnected++;
+      bump(disconnectReasons, describeClose(code, reason));
+    },
+  };
+
+  const bots: Bot[] = [];
+  for (let i = 0; i < opts.clients; i++) bots.push(new Bot(i, opts.url, opts.roomType, opts.behavior, opts.seed, sink));
+  const joined: Bot[] = [];
+  let tickRate = 0;
+  const driver = new TickDriver(() => {
+    for (let i = 0; i < joined.length; i++) {
+      const bot = joined[i];
+      if (bot.phase === BotPhase.Joined) bot.tick(tickRate);
+    }
+  });
+
+  // Live progress: rates over the last second, summed over bots (O(bots) once a second).
+  let lastSnaps = 0;
+  let lastBytes = 0;
+  let lastAt = t0;
+  const progressTimer = setInterval(() => {
+    const now = performance.now();
+    let snaps = 0;
+    let bytes = 0;
+    let connected = 0;
+    let failed = 0;
+    for (const b of bots) {
+      snaps += b.client.stats.snapshots;
+      bytes += b.client.stats.bytesReceived;
+      if (b.phase === BotPhase.Joined) connected++;
+      else if (b.phase === BotPhase.Failed) failed++;
+    }
+    const dt = (now - lastAt) / 1000;
+    const per = connected > 0 && dt > 0 ? 1 / (connected * dt) : Number.NaN;
+    const p50 = percentile(rttSecond.sorted(), 50);
+    rttSecond.clear();
+    progress(
+      `[${((now - t0) / 1000).toFixed(1).padStart(6)} s] connected ${connected}/${opts.clients} failed ${failed}` +
+        ` | ${((snaps - lastSnaps) * per).toFixed(1)} snapshots/s/client | ${(((bytes - lastBytes) * per) / 1000).toFixed(1)} KB/s/client` +
+        ` | rtt p50 ${Number.isNaN(p50) ? '-' : p50.toFixed(1)} ms${measuring ? ' | measuring' : ''}`,
+    );
+    lastSnaps = snaps;
+    lastBytes = bytes;
+    lastAt = now;
+  }, PROGRESS_MS);
+
+  // Connect everyone (spread over rampMs if asked); the driver starts with the first WELCOME.
+  const joinTimeoutMs = opts.joinTimeoutS * 1000;
+  const joins = bots.map(async (bot, i) => {
+    if (opts.rampMs > 0 && opts.clients > 1) await sleep((opts.rampMs * i) / (opts.clients - 1), stop);
+    if (stop.aborted) {
+      bot.phase = BotPhase.Failed;
+      bot.failure = 'stopped before connecting';
+      return;
+    }
+    if (await bot.join(joinTimeoutMs)) {
+      tickRate ||= bot.welcome!.tickRate;
+      joined.push(bot);
+      driver.start(tickRate);
+    }
+  });
+  await Promise.all(joins);
+  const joinsDoneAt = performance.now();
+  const failureReasons: Record<string, number> = {};
+  for (const b of bots) if (b.phase === BotPhase.Failed) bump(failureReasons, b.failure ?? 'unknown');
+
+  // Warm-up, then the measuring window.
+  const warmupMs = joined.length === 0 ? 0 : Math.min(opts.warmupS * 1000, Math.max(0, endAt - joinsDoneAt));
+  await sleep(warmupMs, stop);
+  const measured = bots.filter((b) => b.phase === BotPhase.Joined);
+  let windowS = 0;
+  let server: ServerFigures | null = null;
+  const eld = monitorEventLoopDelay({ resolution: ELD_RESOLUTION_MS });
+  const cpuStart = process.cpuUsage();
+  let cpuMicros = 0;
+  const driverStart = driver.counters;
+  if (measured.length > 0 && performance.now() < endAt && !stop.aborted) {
+    const s0 = await tryProbeHealth(healthUrl, serverErrors);
+    const wall0 = performance.now();
+    for (const b of measured) b.markWindowStart();
+    measuring = true;
+    eld.enable();
+    await sleep(endAt - performance.now(), stop);
+    measuring = false;
+    const wall1 = performance.now();
+    for (const b of measured) b.markWindowEnd();
+    eld.disable();
+    const cpu = process.cpuUsage(cpuStart);
+    cpuMicros = cpu.user + cpu.system;
+    windowS = (wall1 - wall0) / 1000;
+    const s1 = await tryProbeHealth(healthUrl, serverErrors);
+    if (s0 && s1) server = serverFigures(before, s0, s1, joined.length);
+  } else if (measured.length > 0) {
+    serverErrors.push('no measuring window: the joins and warm-up used up --duration (raise --duration)');
+  }
+
+  // Stop: no more inputs, then close every socket and wait (bounded) for the closes.
+  stopping = true;
+  driver.stop();
+  clearInterval(progressTimer);
+  const closes = bots
+    .filter((b) => b.phase === BotPhase.Joined || b.phase === BotPhase.Joining)
+    .map((b) => new Promise<void>((resolve) => {
+      b.client.on('close', () => resolve());
+      b.close();
+    }));
+  await Promise.race([Promise.all(closes), sleep(CLOSE_WAIT_MS)]);
+
+  // Per-client rates over the window.
+  const snapRates: number[] = [];
+  const byteRates: number[] = [];
+  const inputRates: number[] = [];
+  let snapTotal = 0;
+  let byteTotal = 0;
+  const sendRate = measured[0]?.welcome?.sendRate ?? joined[0]?.welcome?.sendRate ?? null;
+  let behind = 0;
+  if (windowS > 0) {
+    for (const b of measured) {
+      const snaps = b.windowSnapshots;
+      const bytes = b.windowBytes;
+      snapTotal += snaps;
+      byteTotal += bytes;
+      snapRates.push(snaps / windowS);
+      byteRates.push(bytes / windowS);
+      inputRates.push(b.windowInputs / windowS);
+      // A bot that dropped mid-window shows up here as a low snapshot rate.
+      if (sendRate === null || !withinTolerance(snaps / windowS, sendRate, KEPT_UP_TOLERANCE)) behind++;
+    }
+  }
+  const rtt = rttWindow.sorted();
+  const driverEnd = driver.counters;
+  return {
+    url: opts.url,
+    behavior: opts.behavior,
+    clientsRequested: opts.clients,
+    clientsConnected: joined.length,
+    failedJoins: opts.clients - joined.length,
+    failureReasons,
+    disconnectedDuringRun: disconnected,
+    disconnectReasons,
+    rooms: new Set(joined.map((b) => b.welcome!.roomId)).size,
+    tickRateHz: tickRate || null,
+    sendRateHz: sendRate,
+    durationS: round((performance.now() - t0) / 1000, 1) ?? 0,
+    joinPhaseS: round((joinsDoneAt - t0) / 1000, 2) ?? 0,
+    warmupS: round(warmupMs / 1000, 2) ?? 0,
+    windowS: round(windowS, 2) ?? 0,
+    clientsMeasured: windowS > 0 ? measured.length : 0,
+    snapshotsPerSecPerClient: perClient(snapRates, 2),
+    inputsPerSecPerClient: perClient(inputRates, 2),
+    downstreamBytesPerSecPerClient: perClient(byteRates, 0),
+    bytesPerSnapshot: snapTotal > 0 ? round(byteTotal / snapTotal, 1) : null,
+    fireTicksPct: fireTicksPct(bots),
+    inputAckRttMs: { p50: round(percentile(rtt, 50), 1), p99: round(percentile(rtt, 99), 1), max: round(rtt[rtt.length - 1] ?? Number.NaN, 1), samples: rtt.length },
+    keptUp: windowS > 0 && measured.length > 0 && behind === 0,
+    clientsBehind: behind,
+    keptUpTolerancePct: KEPT_UP_TOLERANCE * 100,
+    server,
+    serverErrors,
+    bots: {
+      cpuPercent: round(cpuPercent(cpuMicros, windowS * 1000), 1),
+      rssBytes: process.memoryUsage.rss(),
+      eventLoopDelayP99Ms: windowS > 0 ? round(Math.max(0, eld.percentile(99) / 1e6 - ELD_RESOLUTION_MS), 1) : null,
+      driverOverruns: driverEnd.overruns - driverStart.overruns,
+      driverDroppedTicks: driverEnd.droppedTicks - driverStart.droppedTicks,
+    },
+  };
+}
+
+function serverFigures(before: HealthSample | undefined, s0: HealthSample, s1: HealthSample, connected: number): ServerFigures {
+  const t0 = s0.report.totals;
+  const t1 = s1.report.totals;
+  return {
+    cpuPercent: round(cpuPercent(s1.cpuMicros - s0.cpuMicros, s1.atMs - s0.atMs), 1),
+    heapUsedBytesStart: s0.heapUsedBytes,
+    heapUsedBytesEnd: s1.heapUsedBytes,
+    rssBytesEnd: s1.rssBytes,
+    heapGrowthPerClientBytes: before && connected > 0 ? Math.round((s0.heapUsedBytes - before.heapUsedBytes) / connected) : null,
+    players: s1.report.players,
+    roomCount: s1.report.roomCount,
+    snapshotsSkipped: t1.snapshotsSkipped - t0.snapshotsSkipped,
+    tickOverruns: t1.overruns - t0.overruns,
+    droppedTicks: t1.droppedSteps - t0.droppedSteps,
+  };
+}
+
+/** Share of all ticks the bots ran on which they held Fire, %. */
+function fireTicksPct(bots: readonly Bot[]): number | null {
+  let fire = 0;
+  let inputs = 0;
+  for (const b of bots) {
+    fire += b.fireTicks;
+    inputs += b.client.stats.inputsSent;
+  }
+  return inputs > 0 ? round((fire / inputs) * 100, 1) : null;
+}

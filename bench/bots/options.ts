@@ -1,0 +1,151 @@
+import { parseArgs } from 'node:util';
+
+/** What a bot does each tick. */
+export const BEHAVIORS = ['walk', 'fight'] as const;
+export type Behavior = (typeof BEHAVIORS)[number];
+
+/** The settings of one `npm run bots` run, parsed and checked. */
+export interface BotsOptions {
+  /** Server WebSocket URL, e.g. `ws://127.0.0.1:8080/ws`. */
+  url: string;
+  /** Bots to connect (1-10000; default 10). */
+  clients: number;
+  /** Whole run, from the first connect to the stop, seconds (default 30). */
+  durationS: number;
+  /** `walk` (header-only decoding) or `fight` (decodes entities to aim and fire); default walk. */
+  behavior: Behavior;
+  /** Print the summary as one JSON object on the last line of stdout. */
+  json: boolean;
+  /** Spread the connects evenly over this many ms (default 0: all at once). */
+  rampMs: number;
+  /** Time after the last join before measuring starts, seconds (default 1). */
+  warmupS: number;
+  /** A bot not welcomed this long after it starts connecting counts as a failed join, seconds (default 10). */
+  joinTimeoutS: number;
+  /** Room type in JOIN (default `arena`). */
+  roomType: string;
+  /** Seed of the bots' random walks, so runs are repeatable (default 1). */
+  seed: number;
+  help: boolean;
+}
+
+/** A bad flag: the message says which and what is allowed. Exit code 2. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+const DEFAULTS = {
+  url: 'ws://127.0.0.1:8080/ws',
+  clients: '10',
+  duration: '30',
+  behavior: 'walk',
+  'ramp-ms': '0',
+  warmup: '1',
+  'join-timeout': '10',
+  'room-type': 'arena',
+  seed: '1',
+} as const;
+
+export function botsUsage(): string {
+  return [
+    'tickwire bots: load-test a running server with headless clients (the real client SDK)',
+    '',
+    'Usage: npm run bots -- [options]      (or: npx tsx bench/bots/main.ts [options])',
+    '',
+    'Options:',
+    `  --url URL            server WebSocket endpoint (default ${DEFAULTS.url})`,
+    `  --clients N          bots to connect, 1-10000 (default ${DEFAULTS.clients})`,
+    `  --duration S         whole run in seconds, joins included; then the bots stop (default ${DEFAULTS.duration})`,
+    `  --behavior B         walk: random walk, header-only decoding (cheap)`,
+    `                       fight: walk + aim at the nearest enemy and fire (decodes entities)`,
+    `                       (default ${DEFAULTS.behavior})`,
+    `  --ramp-ms MS         spread connects evenly over MS milliseconds (default ${DEFAULTS['ramp-ms']}: all at once)`,
+    `  --warmup S           wait S seconds after the last join before measuring (default ${DEFAULTS.warmup})`,
+    `  --join-timeout S     a bot not in a room S seconds after connecting counts as failed (default ${DEFAULTS['join-timeout']})`,
+    `  --room-type NAME     room type to join (default ${DEFAULTS['room-type']})`,
+    `  --seed N             seed for the random walks (default ${DEFAULTS.seed})`,
+    '  --json               also print the summary as one JSON object, the last line of stdout',
+    '  --help, -h           print this and exit',
+    '',
+    'Progress goes to stderr once a second; the summary goes to stdout. Measuring starts after',
+    'every join has settled plus the warm-up and ends when --duration is up.',
+    'Exit codes: 0 done, 1 every join failed, 2 bad flags.',
+  ].join('\n');
+}
+
+function number(flag: string, raw: string, min: number, max: number, integer: boolean): number {
+  const n = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
+    throw new UsageError(`--${flag} must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max}, got "${raw}"`);
+  }
+  return n;
+}
+
+/** Parse argv (without node and the script) into checked options; throws {@link UsageError}. */
+export function parseBotsArgs(argv: string[]): BotsOptions {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        url: { type: 'string' },
+        clients: { type: 'string' },
+        duration: { type: 'string' },
+        behavior: { type: 'string' },
+        'ramp-ms': { type: 'string' },
+        warmup: { type: 'string' },
+        'join-timeout': { type: 'string' },
+        'room-type': { type: 'string' },
+        seed: { type: 'string' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const v = parsed.values;
+  const url = v.url ?? DEFAULTS.url;
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new UsageError(`--url must be a WebSocket URL like ${DEFAULTS.url}, got "${url}"`);
+  }
+  if (u.protocol !== 'ws:' && u.protocol !== 'wss:') throw new UsageError(`--url must start with ws:// or wss://, got "${url}"`);
+  const behavior = v.behavior ?? DEFAULTS.behavior;
+  if (!(BEHAVIORS as readonly string[]).includes(behavior)) throw new UsageError(`--behavior must be one of ${BEHAVIORS.join(', ')}, got "${behavior}"`);
+  const roomType = v['room-type'] ?? DEFAULTS['room-type'];
+  if (roomType.length === 0 || roomType.length > 32) throw new UsageError(`--room-type must be 1-32 characters, got "${roomType}"`);
+  return {
+    url,
+    clients: number('clients', v.clients ?? DEFAULTS.clients, 1, 10_000, true),
+    durationS: number('duration', v.duration ?? DEFAULTS.duration, 1, 86_400, false),
+    behavior: behavior as Behavior,
+    json: v.json === true,
+    rampMs: number('ramp-ms', v['ramp-ms'] ?? DEFAULTS['ramp-ms'], 0, 600_000, true),
+    warmupS: number('warmup', v.warmup ?? DEFAULTS.warmup, 0, 600, false),
+    joinTimeoutS: number('join-timeout', v['join-timeout'] ?? DEFAULTS['join-timeout'], 0.1, 600, false),
+    roomType,
+    seed: number('seed', v.seed ?? DEFAULTS.seed, 0, 0xffffffff, true),
+    help: v.help === true,
+  };
+}
+
+/**
+ * The `GET /health` URL of the server behind a WebSocket URL: same host and port, http(s),
+ * path `/health` (the server serves both on one port).
+ */
+export function healthUrlFor(wsUrl: string): string {
+  const u = new URL(wsUrl);
+  u.protocol = u.protocol === 'wss:' ? 'https:' : 'http:';
+  u.pathname = '/health';
+  u.search = '';
+  u.hash = '';
+  return u.toString();
+}

@@ -1,0 +1,123 @@
+import type { Behavior } from './options';
+
+/** Mean / min / max of a per-client figure. */
+export interface PerClient {
+  mean: number | null;
+  min: number | null;
+  max: number | null;
+}
+
+/**
+ * The result of one bots run: what `--json` prints and what the human summary shows.
+ * Rates are per second over the measuring window; CPU is a percentage of one core.
+ */
+export interface BotsSummary {
+  url: string;
+  behavior: Behavior;
+  clientsRequested: number;
+  clientsConnected: number;
+  failedJoins: number;
+  /** Failed joins by reason (close code and reason, or "join timeout"). */
+  failureReasons: Record<string, number>;
+  /** Bots whose socket closed while the run went on (not by the bots' own stop). */
+  disconnectedDuringRun: number;
+  disconnectReasons: Record<string, number>;
+  /** Distinct rooms the bots were put in. */
+  rooms: number;
+  tickRateHz: number | null;
+  sendRateHz: number | null;
+  durationS: number;
+  /** From the first connect until every join had succeeded or failed, s. */
+  joinPhaseS: number;
+  warmupS: number;
+  /** Length of the measuring window, s. */
+  windowS: number;
+  /** Bots measured: those in a room when the window opened. */
+  clientsMeasured: number;
+  snapshotsPerSecPerClient: PerClient;
+  inputsPerSecPerClient: PerClient;
+  /** WebSocket payload bytes received per second per client (frame and TCP headers excluded). */
+  downstreamBytesPerSecPerClient: PerClient;
+  bytesPerSnapshot: number | null;
+  inputAckRttMs: { p50: number | null; p99: number | null; max: number | null; samples: number };
+  /** Share of bot ticks with Fire held, % (fight bots; 0 for walkers). */
+  fireTicksPct: number | null;
+  /** Every measured bot stayed connected and got snapshots within `keptUpTolerancePct` of the send rate. */
+  keptUp: boolean;
+  clientsBehind: number;
+  keptUpTolerancePct: number;
+  server: ServerFigures | null;
+  /** Why server figures are missing or partial (e.g. /health unreachable). */
+  serverErrors: string[];
+  bots: { cpuPercent: number | null; rssBytes: number; eventLoopDelayP99Ms: number | null; driverOverruns: number; driverDroppedTicks: number };
+}
+
+/** From the server's GET /health, sampled when the window opened and when it closed. */
+export interface ServerFigures {
+  cpuPercent: number | null;
+  heapUsedBytesStart: number;
+  heapUsedBytesEnd: number;
+  rssBytesEnd: number;
+  /**
+   * (heap with the bots joined − heap before any bot connected) / clients connected, bytes.
+   * Rough: GC timing moves it by megabytes. Null without the before-sample.
+   */
+  heapGrowthPerClientBytes: number | null;
+  players: number;
+  roomCount: number;
+  /** Counted during the window: snapshots skipped for backpressure, tick-loop overruns, ticks dropped. */
+  snapshotsSkipped: number;
+  tickOverruns: number;
+  droppedTicks: number;
+}
+
+const fmt = (v: number | null, digits = 1): string => (v === null ? 'n/a' : v.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }));
+const kb = (bytes: number | null): string => (bytes === null ? 'n/a' : fmt(bytes / 1000, 1));
+const mb = (bytes: number): string => fmt(bytes / 1e6, 1);
+const reasons = (r: Record<string, number>): string =>
+  Object.entries(r)
+    .map(([k, n]) => `${n} × ${k}`)
+    .join('; ');
+
+/** The human-readable summary (several lines, no trailing newline). KB = 1000 bytes. */
+export function formatSummary(s: BotsSummary): string {
+  const lines: string[] = [];
+  lines.push(`tickwire bots: ${s.clientsRequested} ${s.behavior} bots → ${s.url}`);
+  lines.push(
+    `  clients          ${s.clientsConnected} connected, ${s.failedJoins} failed joins, ${s.rooms} room(s), ${s.disconnectedDuringRun} disconnected during the run`,
+  );
+  if (s.failedJoins > 0) lines.push(`  join failures    ${reasons(s.failureReasons)}`);
+  if (s.disconnectedDuringRun > 0) lines.push(`  disconnects      ${reasons(s.disconnectReasons)}`);
+  lines.push(
+    `  window           ${fmt(s.windowS)} s measured over ${s.clientsMeasured} clients (joins took ${fmt(s.joinPhaseS)} s, then ${fmt(s.warmupS)} s warm-up); tick ${s.tickRateHz ?? 'n/a'} Hz, send ${s.sendRateHz ?? 'n/a'} Hz`,
+  );
+  const snap = s.snapshotsPerSecPerClient;
+  lines.push(
+    `  snapshots/s      ${fmt(snap.mean, 2)} per client (min ${fmt(snap.min, 2)}, max ${fmt(snap.max, 2)}) vs send rate ${s.sendRateHz ?? 'n/a'} Hz: ` +
+      (s.keptUp ? `every bot kept up (within ${s.keptUpTolerancePct}%)` : `${s.clientsBehind} bot(s) outside ${s.keptUpTolerancePct}% or disconnected`),
+  );
+  lines.push(
+    `  inputs/s         ${fmt(s.inputsPerSecPerClient.mean, 2)} per client (min ${fmt(s.inputsPerSecPerClient.min, 2)})` +
+      (s.behavior === 'fight' ? `, Fire held on ${fmt(s.fireTicksPct)} % of ticks` : ''),
+  );
+  const down = s.downstreamBytesPerSecPerClient;
+  lines.push(`  downstream       ${kb(down.mean)} KB/s per client (min ${kb(down.min)}, max ${kb(down.max)}), ${fmt(s.bytesPerSnapshot, 0)} B per snapshot`);
+  const rtt = s.inputAckRttMs;
+  lines.push(`  input→ack RTT    p50 ${fmt(rtt.p50)} ms, p99 ${fmt(rtt.p99)} ms, max ${fmt(rtt.max)} ms (${rtt.samples.toLocaleString('en-US')} samples)`);
+  const sv = s.server;
+  if (sv) {
+    lines.push(
+      `  server           CPU ${fmt(sv.cpuPercent)} % of one core; heap ${mb(sv.heapUsedBytesStart)} → ${mb(sv.heapUsedBytesEnd)} MB, rss ${mb(sv.rssBytesEnd)} MB; ` +
+        `heap growth ≈ ${sv.heapGrowthPerClientBytes === null ? 'n/a' : kb(sv.heapGrowthPerClientBytes)} KB per client (rough)`,
+    );
+    lines.push(`                   ${sv.players} players in ${sv.roomCount} room(s); during the window: ${sv.snapshotsSkipped} snapshots skipped, ${sv.tickOverruns} tick overruns, ${sv.droppedTicks} ticks dropped`);
+  } else {
+    lines.push('  server           no figures (GET /health failed)');
+  }
+  if (s.serverErrors.length > 0) lines.push(`  server probe     ${s.serverErrors.join('; ')}`);
+  const b = s.bots;
+  lines.push(
+    `  bots process     CPU ${fmt(b.cpuPercent)} % of one core, rss ${mb(b.rssBytes)} MB, event-loop delay p99 ${fmt(b.eventLoopDelayP99Ms)} ms, ${b.driverOverruns} driver overruns (${b.driverDroppedTicks} ticks dropped)`,
+  );
+  return lines.join('\n');
+}
