@@ -33,13 +33,24 @@ export interface ErrorMessage {
   message: string;
 }
 
+/**
+ * Server → client: players who joined since the last tick, as [playerId, name] pairs. Batched
+ * once per tick, so a join storm of n players costs O(n) messages per recipient's tick, not
+ * O(n²) sends. May repeat players the client already knows from its WELCOME.
+ */
 export interface PlayerJoinedMessage {
-  playerId: number;
-  name: string;
+  players: [number, string][];
 }
 
+/** Server → client: players who left since the last tick. May name players the client never knew. */
 export interface PlayerLeftMessage {
+  playerIds: number[];
+}
+
+/** One roster entry, as the SDK's playerJoined/playerLeft events report it. */
+export interface RosterEntry {
   playerId: number;
+  name: string;
 }
 
 /** Client → server: echo request. `t` is the client's clock in ms, echoed untouched. */

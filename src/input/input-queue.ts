@@ -27,6 +27,8 @@ export class InputQueue<I> {
   dropped = 0;
   /** Inputs never received (holes in the seq sequence). */
   lost = 0;
+  /** Inputs discarded by {@link shedOldest} to cut a standing backlog. */
+  shed = 0;
 
   constructor(private readonly codec: InputCodec<I>, readonly capacity = 4) {
     if (capacity < 1) throw new RangeError('InputQueue capacity must be ≥ 1');
@@ -55,6 +57,14 @@ export class InputQueue<I> {
     this.lost += seq - this.newestSeq - 1;
     this.newestSeq = seq;
     return result;
+  }
+
+  /** Discard the oldest waiting input (one tick less latency for this player from now on). */
+  shedOldest(): void {
+    if (this.length === 0) return;
+    this.head = (this.head + 1) % this.capacity;
+    this.length--;
+    this.shed++;
   }
 
   /** Move the oldest input into `out` and return its seq, or return 0 if the queue is empty. */

@@ -113,7 +113,7 @@ export class RoomManager extends EventEmitter<RoomManagerEvents> {
   }
 
   /** Sum of a numeric stat over all rooms. */
-  total(stat: 'snapshotsSent' | 'snapshotsSkipped' | 'bytesSent'): number {
+  total(stat: keyof Room['stats']): number {
     let sum = 0;
     for (const room of this.rooms.values()) sum += room.stats[stat];
     return sum;

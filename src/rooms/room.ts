@@ -41,6 +41,8 @@ export class PlayerSlot<I> {
   starvedTicks = 0;
   /** Consecutive ticks without a new input. */
   starvedStreak = 0;
+  /** Consecutive ticks that ended with input still waiting (a standing backlog). */
+  backlogStreak = 0;
   /** Snapshots not sent because the client's socket was backed up. */
   snapshotsSkipped = 0;
 
@@ -69,8 +71,11 @@ export class Room<S = unknown, I = unknown, P = unknown> {
   readonly seed: number;
   readonly loop: FixedStepLoop;
   disposed = false;
-  /** Snapshot messages sent, skipped for backpressure, and payload bytes sent. */
-  readonly stats = { snapshotsSent: 0, snapshotsSkipped: 0, bytesSent: 0 };
+  /**
+   * Snapshot messages sent, skipped for backpressure, payload bytes sent; player-ticks with no
+   * new input (starved); inputs shed to cut a standing backlog.
+   */
+  readonly stats = { snapshotsSent: 0, snapshotsSkipped: 0, bytesSent: 0, inputsStarved: 0, inputsShed: 0 };
   private readonly byId = new Map<number, PlayerSlot<I>>();
   private readonly inputs: TickInputs<I>;
   private readonly codec: SnapshotCodec;
@@ -82,6 +87,11 @@ export class Room<S = unknown, I = unknown, P = unknown> {
   private nextPlayerId = 1;
   private sendAccumulator = 0;
   private recorder: ReplayRecorder<S, I> | undefined;
+  // Roster changes since the last tick, announced together at the start of the next one.
+  private joinedSinceTick: [number, string][] = [];
+  private leftSinceTick: number[] = [];
+  /** Ticks of standing backlog before one input is shed: half a second. */
+  private readonly backlogShedTicks: number;
 
   constructor(readonly id: string, readonly type: ResolvedRoomType<S, I, P>, options: RoomOptions = {}) {
     this.seed = type.seed ? type.seed() | 0 : (Math.random() * 0x7fffffff) | 0;
@@ -90,6 +100,7 @@ export class Room<S = unknown, I = unknown, P = unknown> {
     this.table = new EntityTable(type.game.entitySchema);
     this.maxBufferedBytes = options.maxBufferedBytes ?? 64 * 1024;
     this.loop = new FixedStepLoop({ stepMs: 1000 / type.tickRate }, () => this.step());
+    this.backlogShedTicks = Math.max(4, Math.round(type.tickRate / 2));
     const byId = this.byId;
     this.inputs = { get: (playerId) => byId.get(playerId)?.current };
     type.onCreate?.(this);
@@ -134,7 +145,7 @@ export class Room<S = unknown, I = unknown, P = unknown> {
       players: this.players.map((p) => [p.id, p.name]),
     };
     client.send(encodeControl(MessageType.Welcome, welcome));
-    this.broadcastControl(MessageType.PlayerJoined, { playerId: id, name } satisfies PlayerJoinedMessage, slot);
+    this.joinedSinceTick.push([id, name]);
     this.type.onJoin?.(this, slot);
     return slot;
   }
@@ -147,7 +158,9 @@ export class Room<S = unknown, I = unknown, P = unknown> {
     if (this.disposed) return;
     this.type.game.removePlayer(this.state, slot.id);
     this.recorder?.leave(this.tick, slot.id);
-    this.broadcastControl(MessageType.PlayerLeft, { playerId: slot.id } satisfies PlayerLeftMessage);
+    const pending = this.joinedSinceTick.findIndex((j) => j[0] === slot.id);
+    if (pending >= 0) this.joinedSinceTick.splice(pending, 1);
+    this.leftSinceTick.push(slot.id);
     this.type.onLeave?.(this, slot);
   }
 
@@ -170,14 +183,24 @@ export class Room<S = unknown, I = unknown, P = unknown> {
   step(): void {
     const { game, tickRate, sendRate } = this.type;
     const tick = this.tick;
+    if (this.joinedSinceTick.length > 0 || this.leftSinceTick.length > 0) this.announceRoster();
     for (let i = 0; i < this.players.length; i++) {
       const slot = this.players[i];
       const seq = slot.queue.shiftInto(slot.current);
       if (seq !== 0) {
         slot.lastProcessedSeq = seq;
         slot.starvedStreak = 0;
+        // Input still waiting after this tick's, tick after tick, is latency a burst left behind
+        // (a join storm, a network hiccup) that one-input-per-tick would keep forever: shed one.
+        if (slot.queue.length === 0) slot.backlogStreak = 0;
+        else if (++slot.backlogStreak >= this.backlogShedTicks) {
+          slot.queue.shedOldest();
+          slot.backlogStreak = 0;
+          this.stats.inputsShed++;
+        }
       } else {
         slot.starvedTicks++;
+        this.stats.inputsStarved++;
         // A late input repeats the last one (movement stays smooth through jitter); a player
         // silent for longer, such as a hidden browser tab, stops instead of walking on.
         if (++slot.starvedStreak === this.type.repeatInputTicks) game.input.copy(slot.neutral, slot.current);
@@ -220,6 +243,14 @@ export class Room<S = unknown, I = unknown, P = unknown> {
       this.stats.snapshotsSent++;
       this.stats.bytesSent += frame.length;
     }
+  }
+
+  /** Tell everyone who joined and left since the last tick: one message each, same bytes for all. */
+  private announceRoster(): void {
+    if (this.joinedSinceTick.length > 0) this.broadcastControl(MessageType.PlayerJoined, { players: this.joinedSinceTick } satisfies PlayerJoinedMessage);
+    if (this.leftSinceTick.length > 0) this.broadcastControl(MessageType.PlayerLeft, { playerIds: this.leftSinceTick } satisfies PlayerLeftMessage);
+    this.joinedSinceTick = [];
+    this.leftSinceTick = [];
   }
 
   /** Send one control message to every player but `except`; encoded once, same bytes for all. */

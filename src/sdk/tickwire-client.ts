@@ -2,7 +2,7 @@ import { ByteReader } from '../../shared/binary/byte-reader';
 import { ByteWriter } from '../../shared/binary/byte-writer';
 import { WireError } from '../../shared/binary/wire-error';
 import type { GameDefinition, GameSetup } from '../../shared/game/game-definition';
-import { decodeControlBody, encodeControl, type ErrorMessage, type JoinMessage, type PlayerJoinedMessage, type PlayerLeftMessage, type PongMessage, type WelcomeMessage } from '../../shared/protocol/control-messages';
+import { decodeControlBody, encodeControl, type ErrorMessage, type JoinMessage, type PlayerJoinedMessage, type PlayerLeftMessage, type PongMessage, type RosterEntry, type WelcomeMessage } from '../../shared/protocol/control-messages';
 import { MAX_INPUTS_PER_MESSAGE, writeInputHeader } from '../../shared/protocol/input-message';
 import { MessageType, PROTOCOL_VERSION } from '../../shared/protocol/message-types';
 import { readSnapshotHeader, type SnapshotHeader } from '../../shared/protocol/snapshot-message';
@@ -60,8 +60,8 @@ export interface ClientEvents {
   welcome: [WelcomeMessage];
   /** A snapshot was applied: (tick, ackSeq). */
   snapshot: [number, number];
-  playerJoined: [PlayerJoinedMessage];
-  playerLeft: [PlayerLeftMessage];
+  playerJoined: [RosterEntry];
+  playerLeft: [RosterEntry];
   /** Round-trip time from a PING, ms. */
   pong: [number];
   /** The server sent ERROR (it closes right after). */
@@ -259,13 +259,18 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
       if (type === MessageType.Snapshot) this.onSnapshot(reader);
       else if (type === MessageType.Welcome) this.onWelcome(decodeControlBody(reader.rest()) as WelcomeMessage);
       else if (type === MessageType.PlayerJoined) {
-        const m = decodeControlBody(reader.rest()) as PlayerJoinedMessage;
-        this.players.set(m.playerId, m.name);
-        this.emit('playerJoined', m);
+        for (const [playerId, name] of (decodeControlBody(reader.rest()) as PlayerJoinedMessage).players) {
+          if (this.players.get(playerId) === name) continue; // already known from the WELCOME
+          this.players.set(playerId, name);
+          this.emit('playerJoined', { playerId, name });
+        }
       } else if (type === MessageType.PlayerLeft) {
-        const m = decodeControlBody(reader.rest()) as PlayerLeftMessage;
-        this.players.delete(m.playerId);
-        this.emit('playerLeft', m);
+        for (const playerId of (decodeControlBody(reader.rest()) as PlayerLeftMessage).playerIds) {
+          const name = this.players.get(playerId);
+          if (name === undefined) continue; // joined and left before we knew of them
+          this.players.delete(playerId);
+          this.emit('playerLeft', { playerId, name });
+        }
       } else if (type === MessageType.Pong) {
         const m = decodeControlBody(reader.rest()) as PongMessage;
         this.stats.lastPingMs = this.clock.now() - m.t;
@@ -295,8 +300,8 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
   private onSnapshot(reader: ByteReader): void {
     const { tick, ackSeq } = readSnapshotHeader(reader, this.header);
     const now = this.clock.now();
-    this.stats.snapshots++;
     if (tick <= this.latestTick) return; // stale (possible over unordered transports)
+    this.stats.snapshots++;
     this.latestTick = tick;
     this.estimator?.observe(tick, now);
     if (ackSeq > this.ackedSeq && ackSeq < this.nextSeq) {

@@ -9,6 +9,10 @@ export interface RetiredTotals {
   snapshotsSent: number;
   snapshotsSkipped: number;
   bytesSent: number;
+  /** Player-ticks with no new input: clients sending late or not at all. */
+  inputsStarved: number;
+  /** Inputs dropped to cut a standing backlog (each is one tick of latency removed). */
+  inputsShed: number;
 }
 
 /** The body of `GET /health`. */
@@ -37,6 +41,8 @@ export function buildHealth(rooms: RoomManager, retired: RetiredTotals, connecti
     totals.snapshotsSent += room.stats.snapshotsSent;
     totals.snapshotsSkipped += room.stats.snapshotsSkipped;
     totals.bytesSent += room.stats.bytesSent;
+    totals.inputsStarved += room.stats.inputsStarved;
+    totals.inputsShed += room.stats.inputsShed;
     list.push({ id: room.id, type: room.type.name, players: room.players.length, tick: room.tick });
   }
   list.sort((a, b) => b.players - a.players);

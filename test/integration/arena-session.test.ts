@@ -14,14 +14,15 @@ describe('an arena session over real sockets', () => {
     const wa = await alice.connect();
     const bobJoined = nextEvent(alice, 'playerJoined');
     const wb = await bob.connect();
+    // Roster changes go out once per tick, so the first tick announces Bob to Alice.
+    const first = Promise.all([nextEvent(alice, 'snapshot'), nextEvent(bob, 'snapshot')]);
+    h.tick();
     expect((await bobJoined)[0]).toEqual({ playerId: wb.playerId, name: 'bob' });
     expect(wb.roomId).toBe(wa.roomId);
     expect(wb.players).toEqual([[wa.playerId, 'alice'], [wb.playerId, 'bob']]);
     expect(h.server.rooms.rooms.size).toBe(1);
 
-    // One tick: both get a snapshot holding both players.
-    const first = Promise.all([nextEvent(alice, 'snapshot'), nextEvent(bob, 'snapshot')]);
-    h.tick();
+    // That tick's snapshot holds both players, for both of them.
     await first;
     for (const c of [alice, bob]) expect([c.latest.indexOf(wa.playerId) >= 0, c.latest.indexOf(wb.playerId) >= 0]).toEqual([true, true]);
     const x0 = bob.latest.get(bob.latest.indexOf(wa.playerId), PlayerField.X);
@@ -44,7 +45,9 @@ describe('an arena session over real sockets', () => {
     // Alice leaves: Bob is told, the room stays; Bob leaves: the room is disposed.
     const aliceLeft = nextEvent(bob, 'playerLeft');
     alice.close();
-    expect((await aliceLeft)[0]).toEqual({ playerId: wa.playerId });
+    await h.leaves(1);
+    h.tick();
+    expect((await aliceLeft)[0]).toEqual({ playerId: wa.playerId, name: 'alice' });
     expect(bob.players.has(wa.playerId)).toBe(false);
     expect(h.server.rooms.rooms.size).toBe(1);
     const disposed = once(h.server.rooms, 'room-disposed');

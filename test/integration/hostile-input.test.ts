@@ -140,6 +140,7 @@ describe('hostile input', () => {
     h.tick(5);
     for (const o of offenders) o.c.send(o.ws);
     for (const o of offenders) expect((await o.closed).code).toBe(o.c.code);
+    await h.leaves(offenders.length);
     const done = nextEvent(bystander, 'snapshot', (tick) => tick === 30);
     h.tick(25);
     await done;

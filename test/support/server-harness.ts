@@ -21,8 +21,16 @@ export async function startServer(options: Partial<TickwireServerOptions> = {}) 
   const clock = new ManualClock(0);
   const lines: LogLine[] = [];
   const logger = pino({ level: 'info' }, { write: (s: string) => void lines.push(JSON.parse(s)) });
+  // Leaves are seen through the room type's own hook: a barrier for tests that must tick only
+  // after the server has processed a close.
+  let leaves = 0;
+  const leaveWaiters: [number, () => void][] = [];
+  const onLeave = () => {
+    leaves++;
+    for (const w of leaveWaiters.slice()) if (leaves >= w[0]) leaveWaiters.splice(leaveWaiters.indexOf(w), 1), w[1]();
+  };
   const server = new TickwireServer({
-    roomTypes: [defineRoomType({ game: arenaGame })],
+    roomTypes: [defineRoomType({ game: arenaGame, onLeave })],
     port: 0,
     host: '127.0.0.1',
     clock,
@@ -40,6 +48,10 @@ export async function startServer(options: Partial<TickwireServerOptions> = {}) 
     clock,
     url,
     lines,
+    /** Resolves once the server has removed `n` players in all (counted from the start). */
+    leaves(n: number): Promise<void> {
+      return leaves >= n ? Promise.resolve() : new Promise((resolve) => leaveWaiters.push([n, resolve]));
+    },
     /** Advance time by `n` ticks, one pump per tick. */
     tick(n = 1): void {
       for (let i = 0; i < n; i++) {

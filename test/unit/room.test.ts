@@ -29,7 +29,7 @@ function inputMessage(firstSeq: number, inputs: ArenaInput[], ackTick = 0): Byte
 }
 
 describe('Room', () => {
-  it('welcomes a joiner with the room settings and tells the others', () => {
+  it('welcomes a joiner with the room settings and tells everyone once per tick', () => {
     const room = arenaRoom();
     const a = new MemoryClient();
     const b = new MemoryClient();
@@ -37,8 +37,39 @@ describe('Room', () => {
     room.join(b, 'bob');
     const welcome = b.control<WelcomeMessage>(MessageType.Welcome)[0];
     expect(welcome).toMatchObject({ playerId: 2, roomId: 'r1', roomType: 'arena', tickRate: 30, sendRate: 30, players: [[1, 'ann'], [2, 'bob']] });
-    expect(a.control(MessageType.PlayerJoined)).toEqual([{ playerId: 2, name: 'bob' }]);
-    expect(b.control(MessageType.PlayerJoined)).toEqual([]);
+    expect(a.control(MessageType.PlayerJoined)).toEqual([]);
+    room.step();
+    // One message for both joins, the same bytes for both players.
+    expect(a.control(MessageType.PlayerJoined)).toEqual([{ players: [[1, 'ann'], [2, 'bob']] }]);
+    expect(b.ofType(MessageType.PlayerJoined)).toEqual(a.ofType(MessageType.PlayerJoined));
+    // Someone who joins and leaves between two ticks is only announced as gone.
+    const c = room.join(new MemoryClient(), 'cat');
+    room.leave(room.getPlayer(1)!);
+    room.leave(c);
+    room.step();
+    expect(b.control(MessageType.PlayerJoined)).toHaveLength(1);
+    expect(b.control(MessageType.PlayerLeft)).toEqual([{ playerIds: [1, 3] }]);
+  });
+
+  it('sheds one input after half a second of standing backlog', () => {
+    const room = arenaRoom();
+    const a = new MemoryClient();
+    const slot = room.join(a, 'ann');
+    const idle = { buttons: 0, aim: 0 };
+    // A burst leaves 2 inputs queued; from then on the client sends one per tick as it should.
+    room.acceptInputs(slot, inputMessage(1, [idle, idle]));
+    let seq = 3;
+    const acks: number[] = [];
+    for (let t = 0; t < 20; t++) {
+      room.step();
+      acks.push(a.snapshots().at(-1)!.ackSeq);
+      room.acceptInputs(slot, inputMessage(seq++, [idle]));
+    }
+    // Without shedding, the ack would trail the newest seq by 2 forever; after 15 ticks (30 Hz / 2) by 1.
+    expect(acks.slice(0, 14).every((ack, t) => ack === t + 1)).toBe(true);
+    expect(acks.at(-1)).toBe(seq - 2);
+    expect(room.stats.inputsShed).toBe(1);
+    expect(slot.queue.shed).toBe(1);
   });
 
   it('applies one input per tick in seq order and acknowledges the last applied seq', () => {
