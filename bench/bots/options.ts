@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { numberArg, parseStrictArgs, UsageError } from '../../src/cli/cli-args';
 
 /** What a bot does each tick. */
 export const BEHAVIORS = ['walk', 'fight'] as const;
@@ -29,13 +29,7 @@ export interface BotsOptions {
   help: boolean;
 }
 
-/** A bad flag: the message says which and what is allowed. Exit code 2. */
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}
+export { UsageError };
 
 const DEFAULTS = {
   url: 'ws://127.0.0.1:8080/ws',
@@ -77,39 +71,24 @@ export function botsUsage(): string {
 }
 
 function number(flag: string, raw: string, min: number, max: number, integer: boolean): number {
-  const n = Number(raw);
-  if (raw.trim() === '' || !Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
-    throw new UsageError(`--${flag} must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max}, got "${raw}"`);
-  }
-  return n;
+  return numberArg(`--${flag}`, raw, min, max, integer);
 }
 
 /** Parse argv (without node and the script) into checked options; throws {@link UsageError}. */
 export function parseBotsArgs(argv: string[]): BotsOptions {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        url: { type: 'string' },
-        clients: { type: 'string' },
-        duration: { type: 'string' },
-        behavior: { type: 'string' },
-        'ramp-ms': { type: 'string' },
-        warmup: { type: 'string' },
-        'join-timeout': { type: 'string' },
-        'room-type': { type: 'string' },
-        seed: { type: 'string' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-  const v = parsed.values;
+  const v = parseStrictArgs(argv, {
+    url: { type: 'string' },
+    clients: { type: 'string' },
+    duration: { type: 'string' },
+    behavior: { type: 'string' },
+    'ramp-ms': { type: 'string' },
+    warmup: { type: 'string' },
+    'join-timeout': { type: 'string' },
+    'room-type': { type: 'string' },
+    seed: { type: 'string' },
+    json: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  });
   const url = v.url ?? DEFAULTS.url;
   let u: URL;
   try {

@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { numberArg, parseStrictArgs, UsageError } from './cli-args';
 import { LOG_LEVELS, type LogLevel } from '../logging/logger';
 
 /** The settings `npm start` understands: each a flag and an environment variable. */
@@ -34,8 +34,7 @@ const SETTINGS: Record<Exclude<keyof ServerCliOptions, 'help'>, Setting> = {
   staticDir: { flag: 'static-dir', env: 'TICKWIRE_STATIC_DIR', default: '', help: 'folder served at / (default: the built demo)' },
 };
 
-/** A bad flag or variable: the message says which and what is allowed. */
-export class UsageError extends Error {}
+export { UsageError };
 
 export function serverUsage(): string {
   const rows = Object.values(SETTINGS).map((s) => {
@@ -55,29 +54,12 @@ export function serverUsage(): string {
   ].join('\n');
 }
 
-function int(name: string, raw: string, min: number, max: number): number {
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
-  return n;
-}
-
 /** Parse argv (without node and script) and the environment into checked settings. */
 export function parseServerCliOptions(argv: string[], env: Record<string, string | undefined>): ServerCliOptions {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        ...Object.fromEntries(Object.values(SETTINGS).map((s) => [s.flag, { type: 'string' as const }])),
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-  const values = parsed.values as Record<string, string | boolean | undefined>;
+  const values: Record<string, string | boolean | undefined> = parseStrictArgs(argv, {
+    ...Object.fromEntries(Object.values(SETTINGS).map((s) => [s.flag, { type: 'string' as const }])),
+    help: { type: 'boolean', short: 'h' },
+  });
   const get = (key: keyof typeof SETTINGS): { name: string; raw: string } => {
     const s = SETTINGS[key];
     const flag = values[s.flag];
@@ -88,11 +70,11 @@ export function parseServerCliOptions(argv: string[], env: Record<string, string
   };
   const num = (key: keyof typeof SETTINGS, min: number, max: number) => {
     const { name, raw } = get(key);
-    return int(name, raw, min, max);
+    return numberArg(name, raw, min, max);
   };
   const tickRate = num('tickRate', 10, 128);
   const sendRaw = get('sendRate');
-  const sendRate = sendRaw.raw === '' ? tickRate : int(sendRaw.name, sendRaw.raw, 1, tickRate);
+  const sendRate = sendRaw.raw === '' ? tickRate : numberArg(sendRaw.name, sendRaw.raw, 1, tickRate);
   const level = get('logLevel');
   if (!(LOG_LEVELS as readonly string[]).includes(level.raw)) throw new UsageError(`${level.name} must be one of ${LOG_LEVELS.join(', ')}, got "${level.raw}"`);
   const staticDir = get('staticDir').raw;
