@@ -1,5 +1,6 @@
 import WebSocket from 'ws';
 import type { WelcomeMessage } from '../../shared/protocol/control-messages';
+import { describeClose } from '../../shared/protocol/close-codes';
 import { arenaGame, ArenaKind, Button, PlayerField, PlayerFlag, UNITS_PER_PX, type ArenaInput, type ArenaState, type Mover } from '../../shared/games/arena';
 import { radiansToAngle16 } from '../../shared/math/fixed-trig';
 import { nextInt, type RngState } from '../../shared/math/prng';
@@ -229,9 +230,3 @@ export class Bot {
   }
 }
 
-/** `code reason` with a hint for the codes that carry no reason. */
-export function describeClose(code: number, reason: string): string {
-  if (reason) return `${code} ${reason}`;
-  if (code === 1006) return '1006 (abnormal closure: refused, reset or handshake failed)';
-  return String(code);
-}

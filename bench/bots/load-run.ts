@@ -1,5 +1,6 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { Bot, BotPhase, describeClose, type BotSink } from './bot';
+import { describeClose } from '../../shared/protocol/close-codes';
+import { Bot, BotPhase, type BotSink } from './bot';
 import { TickDriver } from './driver';
 import { healthUrlFor, type BotsOptions } from './options';
 import type { BotsSummary, PerClient, ServerFigures } from './report';

@@ -3,7 +3,7 @@ import { radiansToAngle16 } from '../../shared/math/fixed-trig';
 import { MAX_NAME_LENGTH } from '../../shared/protocol/control-messages';
 import { FixedStepLoop } from '../../src/loop/fixed-step-loop';
 import { TickwireClient } from '../../src/sdk/tickwire-client';
-import { describeClose } from './close-reason';
+import { describeClose } from '../../shared/protocol/close-codes';
 import { installDebugHook } from './debug-hook';
 import { Hud, type HudInput } from './hud';
 import { KeyboardMouse } from './keyboard-mouse';

@@ -27,5 +27,53 @@ export const CloseCode = {
   RoomCrashed: 4006,
   /** The server is at its connection limit. */
   ServerFull: 4007,
+  /** The client stopped reading: more than the hard cap of bytes queued for it. */
+  TooSlow: 4008,
 } as const;
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
+
+/** Close code → its name in {@link CloseCode}, built once. */
+const NAMES = new Map<number, string>(Object.entries(CloseCode).map(([name, code]) => [code, name]));
+NAMES.set(1006, 'ConnectionLost');
+NAMES.set(1011, 'InternalError');
+
+/**
+ * A sentence for a WebSocket close, e.g. "4005 Timeout: no JOIN within 5000 ms". 1006 is what a
+ * client sees when the connection dropped without a close frame.
+ */
+export function describeClose(code: number, reason: string): string {
+  const name = NAMES.get(code) ?? 'Closed';
+  const why = reason || (code === 1006 ? 'the server went away or the network dropped' : 'no reason given');
+  return `${code} ${name}: ${why}`;
+}
+
+/** RFC 6455: a close frame's reason is at most 123 bytes of UTF-8. */
+export const MAX_CLOSE_REASON_BYTES = 123;
+
+/**
+ * Cut `reason` to fit a close frame, on a code-point boundary, marking the cut with "...".
+ * Reasons often quote what a peer sent, so they can be any length and any script; ws throws
+ * on an over-long reason, so this must run before every close.
+ */
+export function clampCloseReason(reason: string): string {
+  // 41 UTF-16 units are at most 123 UTF-8 bytes (3 bytes per unit at worst): the common case.
+  if (reason.length <= 41 || utf8Length(reason) <= MAX_CLOSE_REASON_BYTES) return reason;
+  const budget = MAX_CLOSE_REASON_BYTES - 3; // room for "..."
+  let bytes = 0;
+  let out = '';
+  for (const ch of reason) {
+    bytes += utf8Length(ch);
+    if (bytes > budget) break;
+    out += ch;
+  }
+  return `${out}...`;
+}
+
+function utf8Length(s: string): number {
+  let n = 0;
+  for (const ch of s) {
+    const cp = ch.codePointAt(0)!;
+    n += cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+  }
+  return n;
+}

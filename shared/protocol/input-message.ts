@@ -42,6 +42,7 @@ export function readInputHeader(input: ByteReader, inputBytes: number, out: Inpu
   out.firstSeq = input.uvarint();
   out.count = input.u8();
   if (out.firstSeq === 0) throw new WireError(WireErrorCode.OutOfRange, 'INPUT seqs start at 1');
+  if (out.firstSeq + out.count - 1 > 0xffffffff) throw new WireError(WireErrorCode.OutOfRange, 'INPUT seqs must stay below 2^32');
   if (out.count === 0 || out.count > MAX_INPUTS_PER_MESSAGE) {
     throw new WireError(WireErrorCode.OutOfRange, `INPUT count ${out.count} is outside 1-${MAX_INPUTS_PER_MESSAGE}`);
   }

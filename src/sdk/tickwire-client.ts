@@ -5,6 +5,7 @@ import type { GameDefinition, GameSetup } from '../../shared/game/game-definitio
 import { decodeControlBody, encodeControl, type ErrorMessage, type JoinMessage, type PlayerJoinedMessage, type PlayerLeftMessage, type PongMessage, type RosterEntry, type WelcomeMessage } from '../../shared/protocol/control-messages';
 import { MAX_INPUTS_PER_MESSAGE, writeInputHeader } from '../../shared/protocol/input-message';
 import { MessageType, PROTOCOL_VERSION } from '../../shared/protocol/message-types';
+import { clampCloseReason, CloseCode } from '../../shared/protocol/close-codes';
 import { readSnapshotHeader, type SnapshotHeader } from '../../shared/protocol/snapshot-message';
 import { EntityTable } from '../../shared/replication/entity-table';
 import { FullSnapshotCodec } from '../../shared/replication/full-snapshot-codec';
@@ -280,7 +281,7 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
       }
     } catch (err) {
       if (!(err instanceof WireError)) throw err;
-      this.close(4001, `client got a malformed message: ${err.message}`.slice(0, 100));
+      this.close(CloseCode.MalformedMessage, clampCloseReason(`client got a malformed message: ${err.message}`));
     }
   }
 

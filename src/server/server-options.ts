@@ -24,6 +24,10 @@ export interface TickwireServerOptions {
   maxPayloadBytes?: number;
   /** Skip a client's snapshots while its socket has more than this queued, bytes (default 65536). */
   maxBufferedBytes?: number;
+  /** Close a client (4008) that has more than this queued unread, bytes (default 1 MiB). */
+  maxQueuedBytes?: number;
+  /** How long a closing socket waits for the peer's close frame before it is dropped, ms (default 2000). */
+  closeTimeoutMs?: number;
   /** Time to send JOIN after connecting, ms (default 5000). */
   joinTimeoutMs?: number;
   /**

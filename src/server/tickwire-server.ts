@@ -6,6 +6,8 @@ import { fileURLToPath } from 'node:url';
 import sirv from 'sirv';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { CloseCode } from '../../shared/protocol/close-codes';
+import { encodeControl, type ErrorMessage } from '../../shared/protocol/control-messages';
+import { MessageType } from '../../shared/protocol/message-types';
 import { createLogger, type Logger } from '../logging/logger';
 import { monotonicClock, type Clock } from '../loop/clock';
 import { RoomManager } from '../rooms/room-manager';
@@ -37,6 +39,7 @@ export class TickwireServer implements ConnectionHost {
   readonly rooms: RoomManager;
   readonly log: Logger;
   readonly messageRate: { perSecond: number; burst: number };
+  readonly maxQueuedBytes: number;
   readonly connections = new Set<WsConnection>();
   private readonly options: Required<Pick<TickwireServerOptions, 'port' | 'host' | 'maxConnections' | 'joinTimeoutMs' | 'idleTimeoutMs' | 'autoTick'>>;
   private readonly http: Server;
@@ -49,6 +52,7 @@ export class TickwireServer implements ConnectionHost {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private lastHousekeeping = -Infinity;
   private closing = false;
+  private drained: (() => void) | undefined;
 
   constructor(options: TickwireServerOptions) {
     if (!options.roomTypes?.length) throw new Error('TickwireServer needs at least one room type in options.roomTypes');
@@ -59,6 +63,7 @@ export class TickwireServer implements ConnectionHost {
     const topRate = Math.max(...types.map((t) => t.tickRate));
     const perSecond = options.messagesPerSecond ?? 4 * topRate + 20;
     this.messageRate = { perSecond, burst: options.messageBurst ?? perSecond * 2 };
+    this.maxQueuedBytes = options.maxQueuedBytes ?? 1 << 20;
     this.options = {
       port: options.port ?? 8080,
       host: options.host ?? '0.0.0.0',
@@ -91,6 +96,10 @@ export class TickwireServer implements ConnectionHost {
       perMessageDeflate: false,
       maxPayload: options.maxPayloadBytes ?? 1024,
       clientTracking: false,
+      // ws waits this long for a peer's close frame before dropping the socket (its default is
+      // 30 s): bounds how long shutdown and a dead player's removal can take. (ws 8 supports
+      // it; @types/ws does not list it yet.)
+      ...({ closeTimeout: options.closeTimeoutMs ?? 2000 } as object),
     });
     this.http.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
   }
@@ -127,14 +136,19 @@ export class TickwireServer implements ConnectionHost {
     return buildHealth(this.rooms, this.retired, this.connections.size, this.closeCodes, this.startedAt);
   }
 
-  /** Stop ticking, close every client with 1001 (going away), and stop listening. */
+  /**
+   * Stop ticking, close every client with 1001 (going away), wait until every socket is gone
+   * (at most `closeTimeoutMs` for peers that do not answer), and stop listening.
+   */
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
     if (this.timer) clearTimeout(this.timer);
     this.log.info({ connections: this.connections.size, rooms: this.rooms.rooms.size }, 'shutting down');
+    const drained = this.connections.size === 0 ? Promise.resolve() : new Promise<void>((resolve) => (this.drained = resolve));
     for (const conn of this.connections) conn.close(CloseCode.GoingAway, 'server shutting down');
     this.rooms.disposeAll(CloseCode.GoingAway, 'server shutting down');
+    await drained;
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
     this.http.closeAllConnections();
     await new Promise<void>((resolve) => this.http.close(() => resolve()));
@@ -145,6 +159,7 @@ export class TickwireServer implements ConnectionHost {
     this.connections.delete(conn);
     this.closeCodes.set(code, (this.closeCodes.get(code) ?? 0) + 1);
     conn.log.info({ code, reason }, 'connection closed');
+    if (this.connections.size === 0) this.drained?.();
   }
 
   private scheduleDrive(): void {
@@ -161,7 +176,12 @@ export class TickwireServer implements ConnectionHost {
       if (conn.state === ConnectionState.Joining && now - conn.connectedAt > this.options.joinTimeoutMs) {
         conn.reject(CloseCode.Timeout, `no JOIN within ${this.options.joinTimeoutMs} ms`);
       } else if (conn.state === ConnectionState.Joined) {
-        if (now - conn.lastHeardAt > this.options.idleTimeoutMs) conn.reject(CloseCode.Timeout, `no message or heartbeat for ${this.options.idleTimeoutMs} ms`);
+        if (now - conn.lastHeardAt > this.options.idleTimeoutMs) {
+          // A peer that answers nothing will not complete a close handshake either: drop it now
+          // so its player leaves the room at once.
+          conn.reject(CloseCode.Timeout, `no message or heartbeat for ${this.options.idleTimeoutMs} ms`);
+          conn.terminate();
+        }
         else conn.heartbeat(now, this.options.idleTimeoutMs / 3);
       }
     }
@@ -184,9 +204,12 @@ export class TickwireServer implements ConnectionHost {
   }
 
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    // Node's HTTP server stops watching a socket once it is handed to 'upgrade': without this
+    // listener a reset during a refused upgrade would be an uncaught error.
+    socket.on('error', onUpgradeSocketError);
     const path = (req.url ?? '/').split('?', 1)[0];
     if (path !== '/ws' || this.closing) {
-      socket.end(`HTTP/1.1 ${this.closing ? '503 Service Unavailable' : '404 Not Found'}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+      socket.end(`HTTP/1.1 ${this.closing ? '503 Service Unavailable' : '404 Not Found'}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`, () => socket.destroy());
       return;
     }
     this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, req));
@@ -194,12 +217,26 @@ export class TickwireServer implements ConnectionHost {
 
   private accept(ws: WebSocket, req: IncomingMessage): void {
     if (this.connections.size >= this.options.maxConnections) {
-      this.log.warn({ max: this.options.maxConnections }, 'connection refused: server full');
-      ws.close(CloseCode.ServerFull, `server full: ${this.options.maxConnections} connections`);
+      // The refused socket can still get frames (and ws 'error's) until it closes.
+      ws.on('error', onRefusedSocketError);
+      const reason = `server full: ${this.options.maxConnections} connections`;
+      this.log.warn({ code: CloseCode.ServerFull, reason, ip: req.socket.remoteAddress }, 'connection refused');
+      ws.send(encodeControl(MessageType.Error, { code: CloseCode.ServerFull, message: reason } satisfies ErrorMessage));
+      ws.close(CloseCode.ServerFull, reason);
+      this.closeCodes.set(CloseCode.ServerFull, (this.closeCodes.get(CloseCode.ServerFull) ?? 0) + 1);
       return;
     }
     const id = this.nextConnectionId++;
     const conn = new WsConnection(id, ws, this, this.log.child({ conn: id, ip: req.socket.remoteAddress }));
     this.connections.add(conn);
   }
+}
+
+function onUpgradeSocketError(this: Duplex): void {
+  // A client that resets during the handshake: nothing to do but let the socket go.
+  this.destroy();
+}
+
+function onRefusedSocketError(this: WebSocket): void {
+  // ws closes the socket itself after a protocol error; a refused client gets no more attention.
 }

@@ -1,7 +1,7 @@
 import type { WebSocket } from 'ws';
 import { ByteReader } from '../../shared/binary/byte-reader';
 import { WireError, WireErrorCode } from '../../shared/binary/wire-error';
-import { CloseCode } from '../../shared/protocol/close-codes';
+import { clampCloseReason, CloseCode } from '../../shared/protocol/close-codes';
 import { decodeControlBody, encodeControl, parseJoin, parsePing, type ErrorMessage, type PongMessage } from '../../shared/protocol/control-messages';
 import { MessageType, PROTOCOL_VERSION } from '../../shared/protocol/message-types';
 import type { Logger } from '../logging/logger';
@@ -16,6 +16,8 @@ export interface ConnectionHost {
   readonly rooms: RoomManager;
   /** Messages per second a client may send, and the burst above that. */
   readonly messageRate: { perSecond: number; burst: number };
+  /** Bytes queued for a client beyond which it is closed as not reading (TooSlow). */
+  readonly maxQueuedBytes: number;
   connectionClosed(conn: WsConnection, code: number, reason: string): void;
 }
 
@@ -30,10 +32,6 @@ type TaggedSocket = WebSocket & { [kConnection]: WsConnection };
 /** One reader serves every message: Node runs one handler at a time. */
 const reader = new ByteReader();
 
-/** A close reason must fit a control frame: 123 bytes of UTF-8. */
-function clampReason(reason: string): string {
-  return reason.length <= 100 ? reason : `${reason.slice(0, 97)}...`;
-}
 
 /**
  * One client over WebSocket: decodes its messages, enforces its limits, and is the
@@ -68,13 +66,33 @@ export class WsConnection implements RoomClient {
   }
 
   send(bytes: Uint8Array): void {
-    if (this.socket.readyState === 1) this.socket.send(bytes);
+    if (this.socket.readyState !== 1) return;
+    // Snapshots stop at the room's backpressure threshold, but control replies (PONG, roster,
+    // ERROR) would queue without end for a client that never reads: cut it off instead.
+    if (this.socket.bufferedAmount > this.host.maxQueuedBytes) {
+      this.log.warn({ code: CloseCode.TooSlow, queuedBytes: this.socket.bufferedAmount }, 'closing client: it is not reading');
+      this.close(CloseCode.TooSlow, `too slow: over ${this.host.maxQueuedBytes} bytes queued unread`);
+      return;
+    }
+    this.socket.send(bytes);
   }
 
   close(code: number, reason: string): void {
     if (this.state >= ConnectionState.Closing) return;
     this.state = ConnectionState.Closing;
-    this.socket.close(code, clampReason(reason));
+    try {
+      this.socket.close(code, clampCloseReason(reason));
+    } catch (err) {
+      // Never leave a socket open in Closing: it would hold a connection slot forever.
+      this.log.error({ err, code }, 'close failed; terminating the socket');
+      this.socket.terminate();
+    }
+  }
+
+  /** Drop the connection at once, with no close handshake (for peers that stopped answering). */
+  terminate(): void {
+    this.state = ConnectionState.Closing;
+    this.socket.terminate();
   }
 
   /** Refuse the client: ERROR message, then close with `code`, and a warn line in the log. */
@@ -114,8 +132,9 @@ export class WsConnection implements RoomClient {
       if (err instanceof WireError) {
         this.reject(CloseCode.MalformedMessage, `malformed message: ${err.message}`, { wireError: err.code });
       } else {
+        // A bug in game code (an input codec that throws something other than WireError).
         this.log.error({ err }, 'unexpected error handling a message');
-        this.close(1011, 'internal error');
+        this.reject(1011, 'internal error');
       }
     }
   }

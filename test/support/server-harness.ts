@@ -20,7 +20,14 @@ export interface LogLine {
 export async function startServer(options: Partial<TickwireServerOptions> = {}) {
   const clock = new ManualClock(0);
   const lines: LogLine[] = [];
-  const logger = pino({ level: 'info' }, { write: (s: string) => void lines.push(JSON.parse(s)) });
+  const lineWaiters: [(l: LogLine) => boolean, number, () => void][] = [];
+  const logger = pino({ level: 'info' }, {
+    write: (s: string) => {
+      const line = JSON.parse(s) as LogLine;
+      lines.push(line);
+      for (const w of lineWaiters.slice()) if (w[0](line) && --w[1] === 0) lineWaiters.splice(lineWaiters.indexOf(w), 1), w[2]();
+    },
+  });
   // Leaves are seen through the room type's own hook: a barrier for tests that must tick only
   // after the server has processed a close.
   let leaves = 0;
@@ -48,6 +55,11 @@ export async function startServer(options: Partial<TickwireServerOptions> = {}) 
     clock,
     url,
     lines,
+    /** Resolves once `n` log lines (counted from the start) have matched `match`. */
+    logged(match: (l: LogLine) => boolean, n = 1): Promise<void> {
+      const seen = lines.filter(match).length;
+      return seen >= n ? Promise.resolve() : new Promise((resolve) => lineWaiters.push([match, n - seen, resolve]));
+    },
     /** Resolves once the server has removed `n` players in all (counted from the start). */
     leaves(n: number): Promise<void> {
       return leaves >= n ? Promise.resolve() : new Promise((resolve) => leaveWaiters.push([n, resolve]));

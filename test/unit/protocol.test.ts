@@ -111,3 +111,20 @@ describe('control messages', () => {
     expect(wireCode(() => parsePing(decodeControlBody(body(MessageType.Ping, { t: 'x' }))))).toBe(WireErrorCode.BadControl);
   });
 });
+
+describe('close reasons', () => {
+  it('cut to 123 UTF-8 bytes on a code-point boundary, short ones untouched', async () => {
+    const { clampCloseReason, describeClose } = await import('../../shared/protocol/close-codes');
+    expect(clampCloseReason('short reason')).toBe('short reason');
+    for (const s of ['a'.repeat(200), '€'.repeat(100), '😀'.repeat(60), `${'a'.repeat(119)}😀😀`]) {
+      const r = clampCloseReason(s);
+      expect(Buffer.byteLength(r)).toBeLessThanOrEqual(123);
+      expect(r.endsWith('...')).toBe(true);
+      expect(r).not.toMatch(/\uFFFD/);
+      expect(s.startsWith(r.slice(0, -3))).toBe(true);
+    }
+    expect(clampCloseReason('€'.repeat(41))).toBe('€'.repeat(41)); // exactly 123 bytes fits
+    expect(describeClose(4005, 'no JOIN within 5000 ms')).toBe('4005 Timeout: no JOIN within 5000 ms');
+    expect(describeClose(1006, '')).toMatch(/^1006 ConnectionLost: /);
+  });
+});
