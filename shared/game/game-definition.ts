@@ -12,6 +12,11 @@ export interface InputCodec<I> {
   readonly byteLength: number;
   /** A neutral input (nothing pressed): what a player who sent nothing does. */
   create(): I;
+  /**
+   * Make `input` neutral in place while keeping what should persist (the arena keeps the aim,
+   * so an idle player does not snap to face +x). Optional: without it the server copies `create()`.
+   */
+  neutralize?(input: I): void;
   write(out: ByteWriter, input: I): void;
   /**
    * Read one input into `out`. The server is the authority, so this clamps or masks impossible

@@ -69,8 +69,8 @@ export function replay<S, I>(game: GameDefinition<S, I, unknown>, log: ReplayLog
   const inputs: TickInputs<I> = { get: (id) => current.get(id) };
   const reader = new ByteReader();
   let i = 0;
-  while (game.tickOf(state) < log.finalTick) {
-    const tick = game.tickOf(state);
+  /** Apply every event stamped at or before `tick`, in log order. */
+  const applyUpTo = (tick: number) => {
     for (; i < log.events.length && log.events[i].tick <= tick; i++) {
       const e = log.events[i];
       if (e.kind === 'join') {
@@ -85,7 +85,13 @@ export function replay<S, I>(game: GameDefinition<S, I, unknown>, log: ReplayLog
         current.set(e.playerId, input);
       }
     }
+  };
+  while (game.tickOf(state) < log.finalTick) {
+    applyUpTo(game.tickOf(state));
     game.step(state, inputs);
   }
+  // Joins and leaves after the last step (e.g. the final leave before a room is disposed) are
+  // part of the recorded state too.
+  applyUpTo(log.finalTick);
   return { state, hash: game.hash(state) };
 }

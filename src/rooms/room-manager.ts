@@ -65,7 +65,14 @@ export class RoomManager extends EventEmitter<RoomManagerEvents> {
     }
     if (!room) {
       if (this.rooms.size >= this.maxRooms) throw new JoinRejectedError(CloseCode.JoinRejected, `every room is full and the server is at its room limit (${this.maxRooms})`);
-      room = this.create(type);
+      try {
+        room = this.create(type);
+      } catch (err) {
+        // createState, createCodec or onCreate threw: nothing was registered, no room to dispose.
+        this.crashes++;
+        this.options.log.error({ type: type.name, err }, 'room creation failed');
+        throw new JoinRejectedError(CloseCode.RoomCrashed, 'the room could not be created');
+      }
     }
     try {
       return { room, slot: room.join(client, name) };
@@ -107,7 +114,11 @@ export class RoomManager extends EventEmitter<RoomManagerEvents> {
   /** Dispose every room, closing its clients with `code`. */
   disposeAll(code: number, reason: string): void {
     for (const room of [...this.rooms.values()]) {
-      room.dispose(code, reason);
+      try {
+        room.dispose(code, reason);
+      } catch (err) {
+        this.options.log.error({ room: room.id, err }, 'room onDispose threw');
+      }
       this.forget(room, reason);
     }
   }

@@ -26,10 +26,16 @@ export interface RoomTypeDefinition<S, I, P = unknown> {
   /** Inputs a player may have queued, in ticks (default 4): bounds added latency. */
   inputBufferTicks?: number;
   /**
-   * Ticks a missing input repeats the player's last one before it falls back to the neutral
-   * input (default 8, ~0.27 s at 30 Hz): rides out jitter without letting an idle player drift.
+   * Ticks a missing input repeats the player's last one (default 8, ~0.27 s at 30 Hz); on the
+   * next starved tick the input is neutralized (InputCodec.neutralize, else the neutral input):
+   * rides out jitter without letting an idle player drift.
    */
   repeatInputTicks?: number;
+  /**
+   * Record a replay of every room from its creation (default false); read it with
+   * `room.stopRecording()`, e.g. in onDispose. Memory grows with input changes while it runs.
+   */
+  recordReplays?: boolean;
   /** The snapshot codec (default: the full codec). The seam where delta codecs plug in. */
   createCodec?: (schema: EntitySchema) => SnapshotCodec;
   /** PRNG seed for a new room (default: random). */

@@ -1,7 +1,7 @@
 import { ByteReader } from '../../shared/binary/byte-reader';
 import { ByteWriter } from '../../shared/binary/byte-writer';
 import type { TickInputs } from '../../shared/game/game-definition';
-import { ReplayRecorder } from '../../shared/game/replay';
+import { ReplayRecorder, type ReplayLog } from '../../shared/game/replay';
 import { encodeControl, type PlayerJoinedMessage, type PlayerLeftMessage, type WelcomeMessage } from '../../shared/protocol/control-messages';
 import { readInputHeader, type InputHeader } from '../../shared/protocol/input-message';
 import { MessageType } from '../../shared/protocol/message-types';
@@ -103,6 +103,7 @@ export class Room<S = unknown, I = unknown, P = unknown> {
     this.backlogShedTicks = Math.max(4, Math.round(type.tickRate / 2));
     const byId = this.byId;
     this.inputs = { get: (playerId) => byId.get(playerId)?.current };
+    if (type.recordReplays) this.startRecording();
     type.onCreate?.(this);
   }
 
@@ -118,11 +119,29 @@ export class Room<S = unknown, I = unknown, P = unknown> {
     return this.byId.get(playerId);
   }
 
-  /** Record every join, leave and applied input from now on (see {@link ReplayRecorder}). */
+  /**
+   * Record every join, leave and applied input (see {@link ReplayRecorder}); `stopRecording()`
+   * returns the log. A replay rebuilds the state from the seed, so recording must begin before
+   * the first tick and the first player: set `recordReplays` on the room type to record every
+   * room from its creation, or call this on a room nobody has joined yet.
+   */
   startRecording(): ReplayRecorder<S, I> {
+    if (this.tick !== 0 || this.players.length > 0) {
+      throw new Error(`room ${this.id} is already running (tick ${this.tick}, ${this.players.length} players): a replay must start from its creation; set recordReplays on the room type`);
+    }
     this.recorder = new ReplayRecorder(this.type.game, this.seed, this.type.tickRate);
-    for (const p of this.players) this.recorder.join(this.tick, p.id, p.name);
     return this.recorder;
+  }
+
+  /** Stop recording and return the log, or undefined if nothing was recording. */
+  stopRecording(): ReplayLog | undefined {
+    const log = this.recorder?.finish(this.state);
+    this.recorder = undefined;
+    return log;
+  }
+
+  get recording(): boolean {
+    return this.recorder !== undefined;
   }
 
   /** Add a player: game state first, then WELCOME to them and PLAYER_JOINED to everyone else. */
@@ -203,7 +222,10 @@ export class Room<S = unknown, I = unknown, P = unknown> {
         this.stats.inputsStarved++;
         // A late input repeats the last one (movement stays smooth through jitter); a player
         // silent for longer, such as a hidden browser tab, stops instead of walking on.
-        if (++slot.starvedStreak === this.type.repeatInputTicks) game.input.copy(slot.neutral, slot.current);
+        if (++slot.starvedStreak === this.type.repeatInputTicks + 1) {
+          if (game.input.neutralize) game.input.neutralize(slot.current);
+          else game.input.copy(slot.neutral, slot.current);
+        }
       }
       this.recorder?.input(tick, slot.id, slot.current);
     }

@@ -10,7 +10,9 @@ export class Emitter<Events extends { [K in keyof Events]: unknown[] }> {
 
   off<K extends keyof Events>(event: K, fn: (...args: Events[K]) => void): void {
     const list = this.listeners[event];
-    if (list) list.splice(list.indexOf(fn) >>> 0, 1);
+    // Copy on write: an emit in progress keeps iterating the array it started with, so a
+    // listener removing itself (as once-style listeners do) never makes the next one skipped.
+    if (list) this.listeners[event] = list.filter((f) => f !== fn);
   }
 
   protected emit<K extends keyof Events>(event: K, ...args: Events[K]): void {

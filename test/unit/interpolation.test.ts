@@ -20,12 +20,16 @@ function table(entities: [id: number, x: number, aim: number, hp: number][]): En
 }
 
 describe('SnapshotBuffer', () => {
-  const buf = new SnapshotBuffer(schema, 4);
-  buf.push(10, table([[1, 100, 65000, 50]]));
-  buf.push(12, table([[1, 200, 500, 40], [2, 7, 0, 9]]));
-  const view = new InterpolatedView(3);
+  /** Each test gets its own buffer holding ticks 10 and 12. */
+  function twoSnapshots() {
+    const buf = new SnapshotBuffer(schema, 4);
+    buf.push(10, table([[1, 100, 65000, 50]]));
+    buf.push(12, table([[1, 200, 500, 40], [2, 7, 0, 9]]));
+    return { buf, view: new InterpolatedView(3) };
+  }
 
   it('interpolates linear fields and takes the short way round angles', () => {
+    const { buf, view } = twoSnapshots();
     expect(buf.sample(11, view)).toBeCloseTo(0.5);
     expect(view.count).toBe(2);
     expect(view.get(0, 0)).toBeCloseTo(150);
@@ -36,6 +40,7 @@ describe('SnapshotBuffer', () => {
   });
 
   it('holds the newest snapshot past its tick and the oldest before its tick', () => {
+    const { buf, view } = twoSnapshots();
     buf.sample(20, view);
     expect([view.count, view.get(0, 0)]).toEqual([2, 200]);
     buf.sample(3, view);
@@ -43,6 +48,7 @@ describe('SnapshotBuffer', () => {
   });
 
   it('ignores stale pushes and recycles slots beyond its capacity', () => {
+    const { buf, view } = twoSnapshots();
     buf.push(11, table([[1, 999, 0, 0]]));
     buf.sample(11, view);
     expect(view.get(0, 0)).toBeCloseTo(150);

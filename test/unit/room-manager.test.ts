@@ -73,6 +73,24 @@ describe('RoomManager', () => {
     expect(hooks).toEqual(['create', 'join cat', 'leave cat', 'dispose']);
   });
 
+  it('refuses a join with 4006 when a room cannot be created, and survives a throwing onDispose', () => {
+    const lines: { msg: string }[] = [];
+    const captured = pino({ level: 'error' }, { write: (s: string) => lines.push(JSON.parse(s)) });
+    const broken = defineRoomType({ game: counterGame, name: 'broken', onCreate: () => { throw new Error('bad setup'); } });
+    const grumpy = defineRoomType({ game: counterGame, name: 'grumpy', onDispose: () => { throw new Error('bad teardown'); } });
+    const m = new RoomManager([resolveRoomType(broken, defaults), resolveRoomType(grumpy, defaults), resolveRoomType(defineRoomType({ game: arenaGame }), defaults)], { log: captured });
+    expect(() => m.join(new MemoryClient(), 'broken', 'a')).toThrow(expect.objectContaining({ closeCode: CloseCode.RoomCrashed }));
+    expect(m.rooms.size).toBe(0);
+    expect(lines.some((l) => l.msg === 'room creation failed')).toBe(true);
+    m.join(new MemoryClient(), 'grumpy', 'g');
+    const arenaClient = new MemoryClient();
+    m.join(arenaClient, 'arena', 'a');
+    m.disposeAll(CloseCode.GoingAway, 'server shutting down');
+    expect(m.rooms.size).toBe(0);
+    expect(arenaClient.closed?.code).toBe(CloseCode.GoingAway);
+    expect(lines.some((l) => l.msg === 'room onDispose threw')).toBe(true);
+  });
+
   it('contains a crash: the faulty room is disposed with 4006, the others keep ticking', () => {
     const faulty: GameDefinition<{ tick: number }, { v: number }> = {
       ...counterGame,

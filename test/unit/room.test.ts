@@ -89,21 +89,43 @@ describe('Room', () => {
     const speed = tickRules(30).playerStep;
     const players = (room.state as { players: { x: number }[] }).players;
     expect(players[0].x).toBe(Math.min(x0 + 3 * speed, 12800 - 128));
-    // Starved: the last input repeats, the ack does not move...
-    const xBefore = players[0].x;
-    room.step();
-    expect(a.snapshots().at(-1)!.ackSeq).toBe(3);
-    expect(slot.starvedTicks).toBe(1);
-    expect(players[0].x).toBe(Math.min(xBefore + speed, 12800 - 128));
-    // ...until repeatInputTicks (8) starved ticks in a row: then the player stops.
-    for (let i = 0; i < 7; i++) room.step();
-    const stopped = players[0].x;
-    room.step();
-    expect(players[0].x).toBe(stopped);
-    expect(slot.current).toEqual({ buttons: 0, aim: 0 });
   });
 
-  it('encodes each snapshot once: every player gets the same body bytes', () => {
+  it('repeats a missing input for repeatInputTicks ticks, then stops the player but keeps its aim', () => {
+    const room = arenaRoom();
+    const a = new MemoryClient();
+    const slot = room.join(a, 'ann');
+    const me = (room.state as { players: { x: number; aim: number }[] }).players[0];
+    me.x = 2000; // far from the walls
+    room.acceptInputs(slot, inputMessage(1, [{ buttons: Button.Right, aim: 12345 }]));
+    room.step();
+    const xs: number[] = [];
+    for (let i = 0; i < 12; i++) {
+      room.step();
+      xs.push(me.x);
+    }
+    const moved = xs.filter((x, i) => x !== (i === 0 ? 2000 + tickRules(30).playerStep : xs[i - 1])).length;
+    expect(moved).toBe(8);
+    expect(a.snapshots().at(-1)!.ackSeq).toBe(1);
+    expect(slot.starvedTicks).toBe(12);
+    expect(slot.current).toEqual({ buttons: 0, aim: 12345 });
+    expect(me.aim).toBe(12345);
+  });
+
+  it('encodes each snapshot once per tick, however many players', () => {
+    let encodes = 0;
+    const room = arenaRoom({
+      createCodec: (schema) => {
+        const full = new FullSnapshotCodec(schema);
+        return { name: 'counting', encode: (t, b, o) => (encodes++, full.encode(t, b, o)), decode: (i, b, o) => full.decode(i, b, o) };
+      },
+    });
+    for (let i = 0; i < 5; i++) room.join(new MemoryClient(), `p${i}`);
+    for (let i = 0; i < 3; i++) room.step();
+    expect(encodes).toBe(3);
+  });
+
+  it('gives every player the same body bytes behind its own header', () => {
     const room = arenaRoom();
     const clients = [new MemoryClient(), new MemoryClient(), new MemoryClient()];
     clients.forEach((c, i) => room.join(c, `p${i}`));
@@ -145,6 +167,30 @@ describe('Room', () => {
     slow.bufferedAmount = 0;
     room.step();
     expect(slow.snapshots().length).toBe(1);
+  });
+
+  it('refuses to start a replay mid-session, where it could not be rebuilt from the seed', () => {
+    const room = arenaRoom();
+    room.join(new MemoryClient(), 'a');
+    expect(() => room.startRecording()).toThrow(/set recordReplays on the room type/);
+  });
+
+  it('records from creation with recordReplays, including the leave after the last tick', () => {
+    const room = arenaRoom({ recordReplays: true });
+    expect(room.recording).toBe(true);
+    const slots = ['a', 'b', 'c'].map((n) => room.join(new MemoryClient(), n));
+    const drive = randomInputs(9);
+    const input = arenaGame.input.create();
+    for (let t = 0; t < 120; t++) {
+      drive(input);
+      room.acceptInputs(slots[0], inputMessage(t + 1, [input]));
+      room.step();
+    }
+    room.leave(slots[2]); // after the last step, as a disposing room's final leave would be
+    const log = room.stopRecording()!;
+    expect(room.recording).toBe(false);
+    expect(log.finalHash).toBe(arenaGame.hash(room.state as never));
+    expect(replay(arenaGame, log).hash).toBe(log.finalHash);
   });
 
   it('records a replay that rebuilds the room state bit for bit', () => {

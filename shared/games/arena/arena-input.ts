@@ -24,6 +24,9 @@ export interface ArenaInput {
 export const arenaInputCodec: InputCodec<ArenaInput> = {
   byteLength: 3,
   create: () => ({ buttons: 0, aim: 0 }),
+  neutralize(input: ArenaInput) {
+    input.buttons = 0;
+  },
   write(out: ByteWriter, input: ArenaInput) {
     out.u8(input.buttons & KNOWN_BUTTONS);
     out.u16(input.aim & 0xffff);
