@@ -7,7 +7,6 @@ import { WireError, WireErrorCode } from './wire-error';
  */
 export class ByteReader {
   private buf: Uint8Array = new Uint8Array(0);
-  private view: DataView = new DataView(this.buf.buffer);
   /** Read position, in bytes. */
   offset = 0;
 
@@ -15,10 +14,9 @@ export class ByteReader {
     if (bytes) this.reset(bytes);
   }
 
-  /** Point the reader at new bytes (a view is taken, nothing is copied). */
+  /** Point the reader at new bytes (nothing is copied, nothing is allocated). */
   reset(bytes: Uint8Array): this {
     this.buf = bytes;
-    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.offset = 0;
     return this;
   }
@@ -38,25 +36,29 @@ export class ByteReader {
     return this.buf[this.offset++];
   }
 
+  // Little-endian reads by byte arithmetic: a DataView per message would allocate on every reset.
   u16(): number {
     this.need(2, 'u16');
-    const v = this.view.getUint16(this.offset, true);
+    const b = this.buf;
+    const o = this.offset;
     this.offset += 2;
-    return v;
+    return b[o] | (b[o + 1] << 8);
   }
 
   i16(): number {
     this.need(2, 'i16');
-    const v = this.view.getInt16(this.offset, true);
+    const b = this.buf;
+    const o = this.offset;
     this.offset += 2;
-    return v;
+    return ((b[o] | (b[o + 1] << 8)) << 16) >> 16;
   }
 
   u32(): number {
     this.need(4, 'u32');
-    const v = this.view.getUint32(this.offset, true);
+    const b = this.buf;
+    const o = this.offset;
     this.offset += 4;
-    return v;
+    return (b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24)) >>> 0;
   }
 
   uvarint(): number {

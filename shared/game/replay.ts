@@ -25,7 +25,8 @@ export type ReplayEvent =
 /** Collects a {@link ReplayLog} as a room runs. */
 export class ReplayRecorder<S, I> {
   private readonly events: ReplayEvent[] = [];
-  private readonly lastBytes = new Map<number, string>();
+  /** Each player's last recorded input, encoded: an input is recorded only when it changes. */
+  private readonly lastBytes = new Map<number, Uint8Array>();
   private readonly writer = new ByteWriter(64);
 
   constructor(private readonly game: GameDefinition<S, I, unknown>, private readonly seed: number, private readonly tickRate: number) {}
@@ -42,11 +43,12 @@ export class ReplayRecorder<S, I> {
   /** The input `playerId` will use in the step of `tick`; recorded only when it changed. */
   input(tick: number, playerId: number, input: I): void {
     this.game.input.write(this.writer.reset(), input);
-    const bytes = Array.from(this.writer.bytes());
-    const key = bytes.join(',');
-    if (this.lastBytes.get(playerId) === key) return;
-    this.lastBytes.set(playerId, key);
-    this.events.push({ tick, kind: 'input', playerId, bytes });
+    const now = this.writer.bytes();
+    let last = this.lastBytes.get(playerId);
+    if (last !== undefined && sameBytes(last, now)) return;
+    if (last === undefined || last.length !== now.length) this.lastBytes.set(playerId, (last = new Uint8Array(now.length)));
+    last.set(now);
+    this.events.push({ tick, kind: 'input', playerId, bytes: Array.from(now) });
   }
 
   finish(state: S): ReplayLog {
@@ -59,6 +61,12 @@ export class ReplayRecorder<S, I> {
       finalHash: this.game.hash(state),
     };
   }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** Rebuild the state a log describes by running the game's own step; returns it with its hash. */

@@ -1,5 +1,6 @@
 import type { ByteReader } from '../binary/byte-reader';
 import type { ByteWriter } from '../binary/byte-writer';
+import { uvarintLength, writeUvarintAt } from '../binary/varint';
 import { MessageType } from './message-types';
 
 /**
@@ -20,6 +21,20 @@ export function writeSnapshotHeader(out: ByteWriter, tick: number, ackSeq: numbe
   out.u8(MessageType.Snapshot);
   out.uvarint(tick);
   out.uvarint(ackSeq);
+}
+
+/** Bytes {@link writeSnapshotHeaderAt} will write: 3 to 11. */
+export function snapshotHeaderLength(tick: number, ackSeq: number): number {
+  return 1 + uvarintLength(tick) + uvarintLength(ackSeq);
+}
+
+/**
+ * Write the header straight into `buf` at 0 and return where the body starts. The server frames
+ * each client's snapshot this way, so no per-client writer or view is needed.
+ */
+export function writeSnapshotHeaderAt(buf: Uint8Array, tick: number, ackSeq: number): number {
+  buf[0] = MessageType.Snapshot;
+  return writeUvarintAt(buf, writeUvarintAt(buf, 1, tick), ackSeq);
 }
 
 /** Read the header after the type byte; the reader is left at the body. */

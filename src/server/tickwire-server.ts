@@ -165,11 +165,14 @@ export class TickwireServer implements ConnectionHost {
   private scheduleDrive(): void {
     if (this.closing) return;
     const wait = Math.min(IDLE_WAKE_MS, this.rooms.msUntilNextStep());
-    this.timer = setTimeout(() => {
-      this.pump();
-      this.scheduleDrive();
-    }, Math.max(1, Math.floor(wait)));
+    this.timer = setTimeout(this.drive, Math.max(1, Math.floor(wait)));
   }
+
+  // Made once, so each wake-up schedules the next without allocating a closure.
+  private readonly drive = (): void => {
+    this.pump();
+    this.scheduleDrive();
+  };
 
   private checkTimeouts(now: number): void {
     for (const conn of this.connections) {

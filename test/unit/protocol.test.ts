@@ -128,3 +128,19 @@ describe('close reasons', () => {
     expect(describeClose(1006, '')).toMatch(/^1006 ConnectionLost: /);
   });
 });
+
+describe('SNAPSHOT header written in place', () => {
+  it('matches the ByteWriter encoding byte for byte, at the length it predicts', async () => {
+    const fc = (await import('fast-check')).default;
+    const { snapshotHeaderLength, writeSnapshotHeaderAt } = await import('../../shared/protocol/snapshot-message');
+    fc.assert(
+      fc.property(fc.nat(0xffffffff), fc.nat(0xffffffff), (tick, ack) => {
+        const w = new ByteWriter();
+        writeSnapshotHeader(w, tick, ack);
+        const buf = new Uint8Array(snapshotHeaderLength(tick, ack));
+        expect(writeSnapshotHeaderAt(buf, tick, ack)).toBe(buf.length);
+        expect(buf).toEqual(w.bytes());
+      }),
+    );
+  });
+});
