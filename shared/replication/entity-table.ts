@@ -43,7 +43,7 @@ export class EntityTable {
     this.values[row * this.stride + field] = value;
   }
 
-  /** Row of `id`, or -1. Linear: tables are small and this is for tests and tools, not the hot path. */
+  /** Row of `id`, or -1. A linear scan: the SDK calls it once per snapshot to find its own player. */
   indexOf(id: number): number {
     for (let r = 0; r < this.count; r++) if (this.ids[r] === id) return r;
     return -1;

@@ -9,7 +9,7 @@ import { snapshotHeaderLength, writeSnapshotHeaderAt } from '../../shared/protoc
 import { EntityTable } from '../../shared/replication/entity-table';
 import { FullSnapshotCodec } from '../../shared/replication/full-snapshot-codec';
 import type { SnapshotCodec } from '../../shared/replication/snapshot-codec';
-import { InputQueue } from '../input/input-queue';
+import { InputQueue, OfferResult } from '../input/input-queue';
 import { FixedStepLoop } from '../loop/fixed-step-loop';
 import type { ResolvedRoomType } from './room-type';
 
@@ -73,9 +73,10 @@ export class Room<S = unknown, I = unknown, P = unknown> {
   disposed = false;
   /**
    * Snapshot messages sent, skipped for backpressure, payload bytes sent; player-ticks with no
-   * new input (starved); inputs shed to cut a standing backlog.
+   * new input (starved); inputs shed to cut a standing backlog; inputs dropped because a
+   * player's queue was full (a client sending faster than the tick rate).
    */
-  readonly stats = { snapshotsSent: 0, snapshotsSkipped: 0, bytesSent: 0, inputsStarved: 0, inputsShed: 0 };
+  readonly stats = { snapshotsSent: 0, snapshotsSkipped: 0, bytesSent: 0, inputsStarved: 0, inputsShed: 0, inputsDropped: 0 };
   private readonly byId = new Map<number, PlayerSlot<I>>();
   private readonly inputs: TickInputs<I>;
   private readonly codec: SnapshotCodec;
@@ -189,7 +190,9 @@ export class Room<S = unknown, I = unknown, P = unknown> {
   acceptInputs(slot: PlayerSlot<I>, reader: ByteReader): void {
     const h = readInputHeader(reader, this.type.game.input.byteLength, this.inputHeader);
     if (h.ackTick > slot.ackTick && h.ackTick <= this.tick) slot.ackTick = h.ackTick;
-    for (let i = 0; i < h.count; i++) slot.queue.offer(h.firstSeq + i, reader);
+    for (let i = 0; i < h.count; i++) {
+      if (slot.queue.offer(h.firstSeq + i, reader) === OfferResult.AcceptedDroppingOldest) this.stats.inputsDropped++;
+    }
   }
 
   /** Run the steps due at `now` (ms on the server's clock). */

@@ -13,6 +13,8 @@ export interface RetiredTotals {
   inputsStarved: number;
   /** Inputs dropped to cut a standing backlog (each is one tick of latency removed). */
   inputsShed: number;
+  /** Inputs dropped because a player's queue was full (sent faster than the tick rate). */
+  inputsDropped: number;
 }
 
 /** The body of `GET /health`. */
@@ -43,6 +45,7 @@ export function buildHealth(rooms: RoomManager, retired: RetiredTotals, connecti
     totals.bytesSent += room.stats.bytesSent;
     totals.inputsStarved += room.stats.inputsStarved;
     totals.inputsShed += room.stats.inputsShed;
+    totals.inputsDropped += room.stats.inputsDropped;
     list.push({ id: room.id, type: room.type.name, players: room.players.length, tick: room.tick });
   }
   list.sort((a, b) => b.players - a.players);

@@ -45,7 +45,7 @@ export class TickwireServer implements ConnectionHost {
   private readonly http: Server;
   private readonly wss: WebSocketServer;
   private readonly serveStatic: ((req: IncomingMessage, res: ServerResponse, next: () => void) => void) | null;
-  private readonly retired: RetiredTotals = { ticks: 0, overruns: 0, droppedSteps: 0, snapshotsSent: 0, snapshotsSkipped: 0, bytesSent: 0, inputsStarved: 0, inputsShed: 0 };
+  private readonly retired: RetiredTotals = { ticks: 0, overruns: 0, droppedSteps: 0, snapshotsSent: 0, snapshotsSkipped: 0, bytesSent: 0, inputsStarved: 0, inputsShed: 0, inputsDropped: 0 };
   private readonly closeCodes = new Map<number, number>();
   private readonly startedAt = Date.now();
   private nextConnectionId = 1;
@@ -82,6 +82,7 @@ export class TickwireServer implements ConnectionHost {
       this.retired.bytesSent += room.stats.bytesSent;
       this.retired.inputsStarved += room.stats.inputsStarved;
       this.retired.inputsShed += room.stats.inputsShed;
+      this.retired.inputsDropped += room.stats.inputsDropped;
     });
     // A room starts its clock when made, so its first tick is one step after creation.
     this.rooms.on('room-created', (room) => room.loop.start(this.clock.now()));

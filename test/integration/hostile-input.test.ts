@@ -3,7 +3,8 @@ import type WebSocket from 'ws';
 import { CloseCode } from '../../shared/protocol/close-codes';
 import { decodeControlBody, encodeControl } from '../../shared/protocol/control-messages';
 import { MessageType, PROTOCOL_VERSION } from '../../shared/protocol/message-types';
-import { closeOf, nextEvent, rawSocket, startServer } from '../support/server-harness';
+import { Button } from '../../shared/games/arena';
+import { closeOf, flush, nextEvent, rawSocket, startServer } from '../support/server-harness';
 
 const join = (extra: Record<string, unknown> = {}) => encodeControl(MessageType.Join, { v: PROTOCOL_VERSION, roomType: 'arena', name: 'mallory', ...extra });
 
@@ -65,6 +66,8 @@ describe('hostile input', () => {
     const result = await offend(h.url, { joinFirst: true, send: (ws) => { for (let i = 0; i < 150; i++) ws.send(ping); } });
     expect(result.code).toBe(CloseCode.RateLimited);
     expect(result.reason).toMatch(/at most 50 messages\/s/);
+    expect(result.errors).toEqual([{ code: CloseCode.RateLimited, message: result.reason }]);
+    expect(h.lines.some((l) => l.msg === 'closing client' && l.code === CloseCode.RateLimited)).toBe(true);
     // Exactly the burst was answered before the cut.
     expect(result.messages.filter((m) => m[0] === MessageType.Pong).length).toBe(100 - 1);
   });
@@ -106,7 +109,13 @@ describe('hostile input', () => {
       h.tick(30); // another second each time: 6.33 s in all, three idle timeouts
       await heard;
     }
-    expect(await dead.closed).toMatchObject({ code: CloseCode.Timeout, reason: 'no message or heartbeat for 2000 ms' });
+    const deadResult = await dead.closed;
+    // The dead peer is dropped without a handshake (1006 on its side), after an ERROR and a log line.
+    expect(deadResult.messages.filter((m) => m[0] === MessageType.Error).map((m) => decodeControlBody(m.subarray(1)))).toEqual([
+      { code: CloseCode.Timeout, message: 'no message or heartbeat for 2000 ms' },
+    ]);
+    expect(h.lines.some((l) => l.msg === 'closing client' && l.code === CloseCode.Timeout && l.reason === 'no message or heartbeat for 2000 ms')).toBe(true);
+    expect(h.lines.some((l) => l.msg === 'closing client' && l.code === CloseCode.Timeout && l.reason === 'no JOIN within 1000 ms')).toBe(true);
     expect(deadPings).toBeGreaterThan(0);
     expect(sleeper.ws.readyState).toBe(1);
     expect(h.server.rooms.rooms.values().next().value!.players.map((p) => p.id)).toEqual([2]);
@@ -123,9 +132,7 @@ describe('hostile input', () => {
     h = await startServer();
     const bystander = h.client('bystander');
     const welcome = await bystander.connect();
-    let snapshots = 0;
-    bystander.on('snapshot', () => snapshots++);
-    // Offenders join the bystander's room and misbehave while the room ticks.
+    // Offenders join the bystander's room, then misbehave one per tick while the room runs.
     const offenders = await Promise.all(
       cases.filter((c) => c.joinFirst).map(async (c) => {
         const ws = await rawSocket(h.url);
@@ -137,16 +144,26 @@ describe('hostile input', () => {
         return { ws, closed, c };
       }),
     );
-    h.tick(5);
-    for (const o of offenders) o.c.send(o.ws);
+    const input = { buttons: Button.Right, aim: 0 };
+    for (let t = 1; t <= 30; t++) {
+      const offender = offenders[t - 1];
+      if (offender) offender.c.send(offender.ws);
+      // The bystander's input of this tick must be applied on this tick, offences or not.
+      const seq = bystander.sendInput(input);
+      await flush(bystander);
+      const acked = nextEvent(bystander, 'snapshot', (tick, ack) => tick === t && ack === seq);
+      h.tick();
+      await acked;
+    }
     for (const o of offenders) expect((await o.closed).code).toBe(o.c.code);
-    await h.leaves(offenders.length);
-    const done = nextEvent(bystander, 'snapshot', (tick) => tick === 30);
-    h.tick(25);
-    await done;
-    expect(snapshots).toBe(30);
+    expect(bystander.stats.snapshots).toBe(30);
+    expect(bystander.stats.mispredictions).toBe(0);
     expect(bystander.isOpen).toBe(true);
-    expect(bystander.players.size).toBe(1); // the offenders' departures were announced
+    await h.leaves(offenders.length);
+    const announced = nextEvent(bystander, 'snapshot');
+    h.tick();
+    await announced;
+    expect(bystander.players.size).toBe(1); // every offender's departure was announced
     expect(h.server.health().totals.closeCodes).toMatchObject({ [CloseCode.UnexpectedMessage]: 1, [CloseCode.MalformedMessage]: 2 });
   });
 });

@@ -134,11 +134,14 @@ describe('arena rules', () => {
     }
   });
 
-  it('uses integer trigonometry that matches Math.sin to the table step', () => {
-    for (let a = 0; a < 65536; a += 997) {
-      expect(sinQ14(a) / Q14).toBeCloseTo(Math.sin((a / 65536) * 2 * Math.PI), 1);
-      expect(cosQ14(a) / Q14).toBeCloseTo(Math.cos((a / 65536) * 2 * Math.PI), 1);
+  it('builds its sine table exactly: every entry is round(sin · 16384), symmetric, in range', () => {
+    // The table is computed with + - * / only (exact in every engine); it must also be right.
+    for (let i = 0; i < 1024; i++) {
+      const a = i * 64; // table points: 65536 / 1024
+      expect(sinQ14(a)).toBe(Math.round(Math.sin((a / 65536) * 2 * Math.PI) * Q14) || 0);
+      expect(sinQ14(a)).toBe(-sinQ14((65536 - a) & 0xffff) || 0);
+      expect(cosQ14(a)).toBe(sinQ14((a + 16384) & 0xffff));
     }
-    expect([sinQ14(0), cosQ14(0), sinQ14(16384)]).toEqual([0, Q14, Q14]);
+    expect([sinQ14(0), cosQ14(0), sinQ14(16384), sinQ14(49152)]).toEqual([0, Q14, Q14, -Q14]);
   });
 });

@@ -69,6 +69,10 @@ describe('Room', () => {
     expect(acks.slice(0, 14).every((ack, t) => ack === t + 1)).toBe(true);
     expect(acks.at(-1)).toBe(seq - 2);
     expect(room.stats.inputsShed).toBe(1);
+    expect(room.stats.inputsDropped).toBe(0);
+    // A client sending faster than the tick rate overflows its 4-input queue: counted, oldest dropped.
+    room.acceptInputs(slot, inputMessage(seq, [idle, idle, idle, idle, idle, idle]));
+    expect(room.stats.inputsDropped).toBeGreaterThanOrEqual(2);
     expect(slot.queue.shed).toBe(1);
   });
 
