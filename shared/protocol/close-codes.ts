@@ -9,8 +9,15 @@ export const CloseCode = {
   GoingAway: 1001,
   /** A text frame arrived: the protocol is binary only. */
   UnsupportedData: 1003,
+  /**
+   * Never sent (RFC 6455 reserves it): what a socket reports when it ended without a close
+   * frame, and what /health counts for a connection the server dropped with terminate().
+   */
+  ConnectionLost: 1006,
   /** A frame over `maxPayload`; sent by `ws` itself. */
   MessageTooBig: 1009,
+  /** A server bug while handling the client's message (logged at error level). */
+  InternalError: 1011,
   /** The JOIN's protocol version differs from the server's. */
   ProtocolMismatch: 4000,
   /** Bytes that break the wire format: unknown type, truncation, trailing bytes, bad fields. */
@@ -34,8 +41,6 @@ export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
 
 /** Close code → its name in {@link CloseCode}, built once. */
 const NAMES = new Map<number, string>(Object.entries(CloseCode).map(([name, code]) => [code, name]));
-NAMES.set(1006, 'ConnectionLost');
-NAMES.set(1011, 'InternalError');
 
 /**
  * A sentence for a WebSocket close, e.g. "4005 Timeout: no JOIN within 5000 ms". 1006 is what a
@@ -43,7 +48,7 @@ NAMES.set(1011, 'InternalError');
  */
 export function describeClose(code: number, reason: string): string {
   const name = NAMES.get(code) ?? 'Closed';
-  const why = reason || (code === 1006 ? 'the server went away or the network dropped' : 'no reason given');
+  const why = reason || (code === CloseCode.ConnectionLost ? 'the server went away or the network dropped' : 'no reason given');
   return `${code} ${name}: ${why}`;
 }
 

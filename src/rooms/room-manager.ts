@@ -68,7 +68,8 @@ export class RoomManager extends EventEmitter<RoomManagerEvents> {
       try {
         room = this.create(type);
       } catch (err) {
-        // createState, createCodec or onCreate threw: nothing was registered, no room to dispose.
+        // createState, createCodec, onCreate or a 'room-created' listener threw: create() has
+        // unregistered whatever it registered, so no half-made room is left behind.
         this.crashes++;
         this.options.log.error({ type: type.name, err }, 'room creation failed');
         throw new JoinRejectedError(CloseCode.RoomCrashed, 'the room could not be created');
@@ -134,8 +135,19 @@ export class RoomManager extends EventEmitter<RoomManagerEvents> {
     const id = `${type.name}-${randomBytes(4).toString('hex')}`;
     const room = new Room(id, type, { maxBufferedBytes: this.options.maxBufferedBytes });
     this.rooms.set(id, room);
+    try {
+      this.emit('room-created', room);
+    } catch (err) {
+      // onCreate has run, so let onDispose release what it took; then forget the room unseen.
+      this.rooms.delete(id);
+      try {
+        room.dispose(CloseCode.RoomCrashed, 'room creation failed');
+      } catch (disposeErr) {
+        this.options.log.error({ room: id, err: disposeErr }, 'room onDispose threw');
+      }
+      throw err;
+    }
     this.options.log.info({ room: id, type: type.name, tickRate: type.tickRate, sendRate: type.sendRate, seed: room.seed }, 'room created');
-    this.emit('room-created', room);
     return room;
   }
 

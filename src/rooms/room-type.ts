@@ -34,13 +34,19 @@ export interface RoomTypeDefinition<S, I, P = unknown> {
   /**
    * Record a replay of every room from its creation (default false); read it with
    * `room.stopRecording()`, e.g. in onDispose. Memory grows with input changes while it runs.
+   * Recording starts before onCreate, and a replay rebuilds the state from the seed and the
+   * recorded joins, leaves and inputs alone: so with replays on, change the game state only
+   * through the game's own step and player hooks, never directly from onCreate or onTick.
    */
   recordReplays?: boolean;
   /** The snapshot codec (default: the full codec). The seam where delta codecs plug in. */
   createCodec?: (schema: EntitySchema) => SnapshotCodec;
   /** PRNG seed for a new room (default: random). */
   seed?: () => number;
-  /** After the room is made, before anyone joins. */
+  /**
+   * After the room is made, before anyone joins. Anything it does to `room.state` is not in a
+   * replay (see recordReplays).
+   */
   onCreate?: (room: Room<S, I, P>) => void;
   /** After a player has been added to the game state. */
   onJoin?: (room: Room<S, I, P>, player: PlayerSlot<I>) => void;

@@ -290,11 +290,16 @@ export class Room<S = unknown, I = unknown, P = unknown> {
   }
 
   private allocatePlayerId(): number {
-    // Ids are u16 and unique among present players; they wrap after 65535 joins.
-    for (;;) {
+    // Ids are u16 and unique among present players; they wrap after 65535 joins. An id whose
+    // leave is not yet announced stays taken until the next tick: reused at once, the tick's
+    // PLAYER_JOINED would name it before the PLAYER_LEFT that removes it, and clients would drop
+    // the newcomer. Only a room of 65535 players with churn in one tick runs out of such ids;
+    // then an unannounced id is reused and its stale PLAYER_LEFT is withdrawn instead.
+    for (let tries = 0; tries < 0xffff; tries++) {
       const id = this.nextPlayerId;
       this.nextPlayerId = id >= 0xffff ? 1 : id + 1;
-      if (!this.byId.has(id)) return id;
+      if (!this.byId.has(id) && !this.leftSinceTick.includes(id)) return id;
     }
+    return this.leftSinceTick.shift()!;
   }
 }

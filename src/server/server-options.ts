@@ -24,9 +24,15 @@ export interface TickwireServerOptions {
   maxPayloadBytes?: number;
   /** Skip a client's snapshots while its socket has more than this queued, bytes (default 65536). */
   maxBufferedBytes?: number;
-  /** Close a client (4008) that has more than this queued unread, bytes (default 1 MiB). */
+  /**
+   * Close a client (4008) that has more than this queued unread, bytes. Default: 1 MiB or
+   * 4 × maxBufferedBytes, whichever is larger; it must be at least 2 × maxBufferedBytes.
+   */
   maxQueuedBytes?: number;
-  /** How long a closing socket waits for the peer's close frame before it is dropped, ms (default 2000). */
+  /**
+   * How long a closing socket waits for the peer's close frame before it is dropped, ms
+   * (default 2000). Any socket still closing 1 s after that is dropped by the server itself.
+   */
   closeTimeoutMs?: number;
   /** Time to send JOIN after connecting, ms (default 5000). */
   joinTimeoutMs?: number;

@@ -24,6 +24,12 @@ export const DEFAULT_STATIC_DIR = fileURLToPath(new URL('../../client-demo/dist'
 const HOUSEKEEPING_MS = 250;
 /** Longest the driver sleeps when no room is due, ms. */
 const IDLE_WAKE_MS = 50;
+/**
+ * Grace past `closeTimeoutMs` before the server drops a socket whose close handshake has not
+ * finished, ms: ws's own close timer should have fired by then, so this only catches sockets
+ * ws has no timer for (the peer half-closed, or stopped reading with our close frame unsent).
+ */
+const CLOSE_GRACE_MS = 1000;
 
 /**
  * The tickwire server: one HTTP port serving the demo at `/`, `GET /health`, and the game's
@@ -41,7 +47,7 @@ export class TickwireServer implements ConnectionHost {
   readonly messageRate: { perSecond: number; burst: number };
   readonly maxQueuedBytes: number;
   readonly connections = new Set<WsConnection>();
-  private readonly options: Required<Pick<TickwireServerOptions, 'port' | 'host' | 'maxConnections' | 'joinTimeoutMs' | 'idleTimeoutMs' | 'autoTick'>>;
+  private readonly options: Required<Pick<TickwireServerOptions, 'port' | 'host' | 'maxConnections' | 'joinTimeoutMs' | 'idleTimeoutMs' | 'closeTimeoutMs' | 'autoTick'>>;
   private readonly http: Server;
   private readonly wss: WebSocketServer;
   private readonly serveStatic: ((req: IncomingMessage, res: ServerResponse, next: () => void) => void) | null;
@@ -51,7 +57,7 @@ export class TickwireServer implements ConnectionHost {
   private nextConnectionId = 1;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private lastHousekeeping = -Infinity;
-  private closing = false;
+  private closePromise: Promise<void> | undefined;
   private drained: (() => void) | undefined;
 
   constructor(options: TickwireServerOptions) {
@@ -63,16 +69,24 @@ export class TickwireServer implements ConnectionHost {
     const topRate = Math.max(...types.map((t) => t.tickRate));
     const perSecond = options.messagesPerSecond ?? 4 * topRate + 20;
     this.messageRate = { perSecond, burst: options.messageBurst ?? perSecond * 2 };
-    this.maxQueuedBytes = options.maxQueuedBytes ?? 1 << 20;
+    const maxBufferedBytes = options.maxBufferedBytes ?? 64 * 1024;
+    this.maxQueuedBytes = options.maxQueuedBytes ?? Math.max(1 << 20, 4 * maxBufferedBytes);
+    // Snapshots stop at maxBufferedBytes, but the last one sent may take the queue past it by a
+    // whole snapshot: a hard cap too close above would cut off clients that are merely slow.
+    if (!(maxBufferedBytes > 0)) throw new RangeError(`maxBufferedBytes must be a positive number of bytes, got ${maxBufferedBytes}`);
+    if (!(this.maxQueuedBytes >= 2 * maxBufferedBytes)) {
+      throw new RangeError(`maxQueuedBytes (${this.maxQueuedBytes}) must be at least twice maxBufferedBytes (${maxBufferedBytes}): snapshots pause at maxBufferedBytes, and a client is only cut off (4008) well beyond that`);
+    }
     this.options = {
       port: options.port ?? 8080,
       host: options.host ?? '0.0.0.0',
       maxConnections: options.maxConnections ?? 5000,
       joinTimeoutMs: options.joinTimeoutMs ?? 5000,
       idleTimeoutMs: options.idleTimeoutMs ?? 15000,
+      closeTimeoutMs: options.closeTimeoutMs ?? 2000,
       autoTick: options.autoTick ?? true,
     };
-    this.rooms = new RoomManager(types, { log: this.log, maxRooms: options.maxRooms, maxBufferedBytes: options.maxBufferedBytes });
+    this.rooms = new RoomManager(types, { log: this.log, maxRooms: options.maxRooms, maxBufferedBytes });
     this.rooms.on('room-disposed', (room) => {
       this.retired.ticks += room.loop.steps;
       this.retired.overruns += room.loop.overruns;
@@ -100,7 +114,7 @@ export class TickwireServer implements ConnectionHost {
       // ws waits this long for a peer's close frame before dropping the socket (its default is
       // 30 s): bounds how long shutdown and a dead player's removal can take. (ws 8 supports
       // it; @types/ws does not list it yet.)
-      ...({ closeTimeout: options.closeTimeoutMs ?? 2000 } as object),
+      ...({ closeTimeout: this.options.closeTimeoutMs } as object),
     });
     this.http.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
   }
@@ -138,18 +152,34 @@ export class TickwireServer implements ConnectionHost {
   }
 
   /**
-   * Stop ticking, close every client with 1001 (going away), wait until every socket is gone
-   * (at most `closeTimeoutMs` for peers that do not answer), and stop listening.
+   * Stop ticking, close every client with 1001 (going away), wait until every socket is gone,
+   * and stop listening. A peer that does not answer the close handshake is dropped after
+   * `closeTimeoutMs`, and any socket still open `closeTimeoutMs` + 1 s after the call is
+   * terminated, so shutdown is bounded whatever the peers do. Calling it again returns the
+   * same promise.
    */
-  async close(): Promise<void> {
-    if (this.closing) return;
-    this.closing = true;
+  close(): Promise<void> {
+    return (this.closePromise ??= this.shutDown());
+  }
+
+  private get closing(): boolean {
+    return this.closePromise !== undefined;
+  }
+
+  private async shutDown(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.log.info({ connections: this.connections.size, rooms: this.rooms.rooms.size }, 'shutting down');
     const drained = this.connections.size === 0 ? Promise.resolve() : new Promise<void>((resolve) => (this.drained = resolve));
     for (const conn of this.connections) conn.close(CloseCode.GoingAway, 'server shutting down');
     this.rooms.disposeAll(CloseCode.GoingAway, 'server shutting down');
+    // Real time, not this.clock: the tick driver has stopped, and a test's ManualClock would
+    // never reach the deadline.
+    const deadline = setTimeout(() => {
+      this.log.warn({ connections: this.connections.size }, 'close handshakes overran; dropping the remaining sockets');
+      for (const conn of this.connections) conn.terminate();
+    }, this.options.closeTimeoutMs + CLOSE_GRACE_MS);
     await drained;
+    clearTimeout(deadline);
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
     this.http.closeAllConnections();
     await new Promise<void>((resolve) => this.http.close(() => resolve()));
@@ -158,8 +188,10 @@ export class TickwireServer implements ConnectionHost {
 
   connectionClosed(conn: WsConnection, code: number, reason: string): void {
     this.connections.delete(conn);
-    this.closeCodes.set(code, (this.closeCodes.get(code) ?? 0) + 1);
-    conn.log.info({ code, reason }, 'connection closed');
+    // The server's own code when it closed first: after a terminate() the socket reports 1006.
+    const counted = conn.sentCode ?? code;
+    this.closeCodes.set(counted, (this.closeCodes.get(counted) ?? 0) + 1);
+    conn.log.info({ code: counted, socketCode: code, reason }, 'connection closed');
     if (this.connections.size === 0) this.drained?.();
   }
 
@@ -177,7 +209,13 @@ export class TickwireServer implements ConnectionHost {
 
   private checkTimeouts(now: number): void {
     for (const conn of this.connections) {
-      if (conn.state === ConnectionState.Joining && now - conn.connectedAt > this.options.joinTimeoutMs) {
+      if (conn.state === ConnectionState.Closing) {
+        // Its handshake outlived ws's close timer (or ws never started one): free the slot.
+        if (now - conn.closingSince > this.options.closeTimeoutMs + CLOSE_GRACE_MS) {
+          conn.log.warn({ code: conn.sentCode, closingMs: Math.round(now - conn.closingSince) }, 'close handshake overran; dropping the socket');
+          conn.terminate();
+        }
+      } else if (conn.state === ConnectionState.Joining && now - conn.connectedAt > this.options.joinTimeoutMs) {
         conn.reject(CloseCode.Timeout, `no JOIN within ${this.options.joinTimeoutMs} ms`);
       } else if (conn.state === ConnectionState.Joined) {
         if (now - conn.lastHeardAt > this.options.idleTimeoutMs) {

@@ -45,6 +45,13 @@ export class WsConnection implements RoomClient {
   readonly connectedAt: number;
   /** Last time anything came from the client: a message or a heartbeat pong, ms. */
   lastHeardAt: number;
+  /** When the server began closing this connection, ms on the host clock (NaN until then). */
+  closingSince = NaN;
+  /**
+   * The close code the server chose, if it closed first. The code the socket reports can differ
+   * (1006 after a terminate, or the peer's own code), so /health counts this one.
+   */
+  sentCode: number | undefined;
   private pingedAt = -Infinity;
   private readonly bucket: TokenBucket;
 
@@ -79,7 +86,13 @@ export class WsConnection implements RoomClient {
 
   close(code: number, reason: string): void {
     if (this.state >= ConnectionState.Closing) return;
-    this.state = ConnectionState.Closing;
+    this.beginClosing(code);
+    // Past OPEN (the peer half-closed, or its close frame crossed ours) ws starts no close
+    // timer and would wait on the peer for ever: there is no handshake left to do, so drop it.
+    if (this.socket.readyState !== 1) {
+      this.socket.terminate();
+      return;
+    }
     try {
       this.socket.close(code, clampCloseReason(reason));
     } catch (err) {
@@ -89,10 +102,20 @@ export class WsConnection implements RoomClient {
     }
   }
 
-  /** Drop the connection at once, with no close handshake (for peers that stopped answering). */
-  terminate(): void {
-    this.state = ConnectionState.Closing;
+  /**
+   * Drop the connection at once, with no close handshake: for peers that stopped answering and
+   * for sockets whose handshake outlived its deadline. `code` is what /health records.
+   */
+  terminate(code: number = CloseCode.ConnectionLost): void {
+    if (this.state === ConnectionState.Closed) return;
+    if (this.state < ConnectionState.Closing) this.beginClosing(code);
     this.socket.terminate();
+  }
+
+  private beginClosing(code: number): void {
+    this.state = ConnectionState.Closing;
+    this.closingSince = this.host.clock.now();
+    this.sentCode = code;
   }
 
   /** Refuse the client: ERROR message, then close with `code`, and a warn line in the log. */
@@ -134,7 +157,7 @@ export class WsConnection implements RoomClient {
       } else {
         // A bug in game code (an input codec that throws something other than WireError).
         this.log.error({ err }, 'unexpected error handling a message');
-        this.reject(1011, 'internal error');
+        this.reject(CloseCode.InternalError, 'internal error');
       }
     }
   }

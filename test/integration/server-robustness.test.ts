@@ -1,10 +1,14 @@
 import { once } from 'node:events';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import pino from 'pino';
 import WebSocket from 'ws';
+import { arenaGame } from '../../shared/games/arena';
 import { CloseCode, MAX_CLOSE_REASON_BYTES } from '../../shared/protocol/close-codes';
 import { decodeControlBody, encodeControl } from '../../shared/protocol/control-messages';
 import { MessageType, PROTOCOL_VERSION } from '../../shared/protocol/message-types';
+import { defineRoomType } from '../../src/rooms/room-type';
+import { TickwireServer } from '../../src/server/tickwire-server';
 import { closeOf, rawSocket, startServer } from '../support/server-harness';
 
 // Any uncaught exception in the server (it runs in this process) fails these tests.
@@ -100,4 +104,46 @@ describe('the server survives what would crash it', () => {
     expect(h.server.connections.size).toBe(0);
     s.destroy();
   }, 10_000);
+
+  it('drops a socket whose close handshake overruns, and counts the code it sent, not 1006', async () => {
+    // ws's own close timer is set far beyond the test (60 s of real time), so only the server's
+    // deadline on its injected clock can free this connection.
+    h = await startServer({ closeTimeoutMs: 60_000, joinTimeoutMs: 1000 });
+    const s = net.connect(h.server.port, '127.0.0.1');
+    s.on('error', () => {});
+    await once(s, 'connect');
+    s.write(`GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+    await once(s, 'data'); // the 101 response
+    const peerClosed = once(s, 'close');
+    h.tick(40); // 1.33 s: no JOIN, so ERROR and a close frame, which this peer never answers
+    await h.logged((l) => l.msg === 'closing client' && l.code === CloseCode.Timeout);
+    h.tick(30 * 60); // 60 s more: still within closeTimeoutMs + 1 s grace
+    expect(h.server.connections.size).toBe(1);
+    h.tick(60); // 2 s more: past the deadline
+    await h.logged((l) => l.msg === 'connection closed');
+    await peerClosed;
+    expect(h.server.connections.size).toBe(0);
+    expect(h.lines.some((l) => l.msg === 'close handshake overran; dropping the socket' && l.code === CloseCode.Timeout)).toBe(true);
+    const codes = h.server.health().totals.closeCodes;
+    expect(codes[CloseCode.Timeout]).toBe(1);
+    expect(codes[CloseCode.ConnectionLost]).toBeUndefined();
+  });
+
+  it('returns one shutdown to concurrent close() calls', async () => {
+    h = await startServer();
+    await h.client('a').connect();
+    const first = h.server.close();
+    const second = h.server.close();
+    expect(second).toBe(first);
+    await Promise.all([first, second]);
+    expect(h.lines.filter((l) => l.msg === 'stopped')).toHaveLength(1);
+    expect(h.server.connections.size).toBe(0);
+  });
+
+  it('refuses an unread cap that would cut off clients the backpressure threshold only slows', () => {
+    const roomTypes = [defineRoomType({ game: arenaGame })];
+    expect(() => new TickwireServer({ roomTypes, maxBufferedBytes: 64 * 1024, maxQueuedBytes: 100 * 1024 })).toThrow(/maxQueuedBytes \(102400\) must be at least twice maxBufferedBytes \(65536\)/);
+    // Raising only the threshold raises the default cap with it.
+    expect(new TickwireServer({ roomTypes, maxBufferedBytes: 1 << 20, logger: pino({ level: 'silent' }) }).maxQueuedBytes).toBe(4 << 20);
+  });
 });

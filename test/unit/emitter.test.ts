@@ -32,4 +32,31 @@ describe('Emitter', () => {
     src.fire(3);
     expect(got).toEqual([30]);
   });
+
+  it('does not call a listener added during an emit until the next emit', () => {
+    const src = new Source();
+    const calls: string[] = [];
+    src.on('ping', (n) => {
+      calls.push(`first ${n}`);
+      if (n === 1) src.on('ping', (m) => calls.push(`added ${m}`));
+    });
+    src.fire(1);
+    src.fire(2);
+    expect(calls).toEqual(['first 1', 'first 2', 'added 2']);
+  });
+
+  it('removes one subscription at a time when a listener is added twice', () => {
+    const src = new Source();
+    let calls = 0;
+    const fn = () => void calls++;
+    const offFirst = src.on('ping', fn);
+    src.on('ping', fn);
+    offFirst();
+    offFirst(); // a second call of the same unsubscribe is a no-op
+    src.fire(1);
+    expect(calls).toBe(1);
+    src.off('ping', fn);
+    src.fire(2);
+    expect(calls).toBe(1);
+  });
 });

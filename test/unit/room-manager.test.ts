@@ -91,6 +91,25 @@ describe('RoomManager', () => {
     expect(lines.some((l) => l.msg === 'room onDispose threw')).toBe(true);
   });
 
+  it('leaves no orphan room when a room-created listener throws', () => {
+    const hooks: string[] = [];
+    const counter = defineRoomType({ game: counterGame, onCreate: () => hooks.push('create'), onDispose: () => hooks.push('dispose') });
+    const m = new RoomManager([resolveRoomType(counter, defaults)], { log: pino({ level: 'silent' }) });
+    const off = () => m.off('room-created', listener);
+    const listener = () => {
+      off();
+      throw new Error('listener bug');
+    };
+    m.on('room-created', listener);
+    expect(() => m.join(new MemoryClient(), 'counter', 'a')).toThrow(expect.objectContaining({ closeCode: CloseCode.RoomCrashed }));
+    expect(m.rooms.size).toBe(0);
+    expect(hooks).toEqual(['create', 'dispose']);
+    // The next join makes a fresh room and is the only one in it.
+    const { room } = m.join(new MemoryClient(), 'counter', 'b');
+    expect([...m.rooms.values()]).toEqual([room]);
+    expect(room.players.map((p) => p.name)).toEqual(['b']);
+  });
+
   it('contains a crash: the faulty room is disposed with 4006, the others keep ticking', () => {
     const faulty: GameDefinition<{ tick: number }, { v: number }> = {
       ...counterGame,

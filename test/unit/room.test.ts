@@ -51,6 +51,29 @@ describe('Room', () => {
     expect(b.control(MessageType.PlayerLeft)).toEqual([{ playerIds: [1, 3] }]);
   });
 
+  it('does not reuse a wrapped-around id whose leave is not yet announced', () => {
+    const room = arenaRoom();
+    const watcher = new MemoryClient();
+    room.join(watcher, 'watcher'); // id 1
+    const early = room.join(new MemoryClient(), 'early'); // id 2
+    room.step();
+    // Jump the allocator to the top of the u16 range rather than churn 65,000 joins.
+    (room as unknown as { nextPlayerId: number }).nextPlayerId = 0xffff;
+    expect(room.join(new MemoryClient(), 'top').id).toBe(0xffff);
+    room.leave(early); // id 2 leaves, unannounced until the next tick
+    const late = room.join(new MemoryClient(), 'late'); // wraps: 1 is taken, 2 is not yet free
+    expect(late.id).toBe(3);
+    room.step();
+    // Applying the tick's roster messages in order leaves the newcomer in the watcher's list.
+    const roster = new Map<number, string>();
+    for (const m of watcher.control<{ players: [number, string][] }>(MessageType.PlayerJoined)) for (const [id, name] of m.players) roster.set(id, name);
+    for (const m of watcher.control<{ playerIds: number[] }>(MessageType.PlayerLeft)) for (const id of m.playerIds) roster.delete(id);
+    expect([...roster.values()].sort()).toEqual(['late', 'top', 'watcher']);
+    // Once announced, the id is free again.
+    (room as unknown as { nextPlayerId: number }).nextPlayerId = 2;
+    expect(room.join(new MemoryClient(), 'reuse').id).toBe(2);
+  });
+
   it('sheds one input after half a second of standing backlog', () => {
     const room = arenaRoom();
     const a = new MemoryClient();

@@ -62,4 +62,27 @@ describe('WsConnection', () => {
     expect(socket.terminated).toBe(true);
     expect(conn.state).toBe(ConnectionState.Closing);
   });
+
+  it('terminates instead of waiting on a handshake ws has no timer for (socket already closing)', () => {
+    const { socket, conn } = connection();
+    socket.readyState = 2; // CLOSING: the peer half-closed, or its close frame crossed ours
+    conn.close(CloseCode.GoingAway, 'server shutting down');
+    expect(socket.terminated).toBe(true);
+    expect(socket.closedWith).toBeUndefined();
+    expect(conn.sentCode).toBe(CloseCode.GoingAway);
+  });
+
+  it('remembers the code it closed with, and when, for /health and the closing deadline', () => {
+    const { socket, conn } = connection();
+    (conn as unknown as { host: { clock: ManualClock } }).host.clock.advance(1234);
+    conn.reject(CloseCode.Timeout, 'no JOIN within 5000 ms');
+    conn.terminate(); // a later terminate keeps the first code
+    expect(socket.closedWith).toEqual([CloseCode.Timeout, 'no JOIN within 5000 ms']);
+    expect(socket.terminated).toBe(true);
+    expect(conn.sentCode).toBe(CloseCode.Timeout);
+    expect(conn.closingSince).toBe(1234);
+    const fresh = connection();
+    fresh.conn.terminate();
+    expect(fresh.conn.sentCode).toBe(CloseCode.ConnectionLost);
+  });
 });
