@@ -37,11 +37,15 @@ const HOLD_MAX_S = 3;
  */
 const FIRE_RANGE = 600 * UNITS_PER_PX;
 const FIRE_RANGE_SQ = FIRE_RANGE * FIRE_RANGE;
+/** How often each bot measures the network round trip with a PING, ms. */
+const PING_INTERVAL_MS = 2000;
 
 /** Receives measurements from every bot; one shared instance, so bots hold no sample arrays. */
 export interface BotSink {
   /** An input→acknowledgement round trip, ms: reported once per newly acknowledged input seq. */
   rtt(ms: number): void;
+  /** A PING→PONG round trip, ms: the network and both event loops, with no wait for a tick. */
+  ping(ms: number): void;
   /** The bot's socket closed (after joining, or while joining). */
   closed(bot: Bot, code: number, reason: string): void;
 }
@@ -95,9 +99,11 @@ export class Bot {
       roomType,
       WebSocket: BotSocketCtor,
       decodeEntities: behavior === 'fight',
-      // Inputs go out every tick, which keeps the connection alive; pings would only add load.
-      pingIntervalMs: 0,
+      // A ping every 2 s gives the network round trip beside the input→ack one, which also
+      // holds the wait for the server's next tick (0-1 tick) and any queued input.
+      pingIntervalMs: PING_INTERVAL_MS,
     });
+    this.client.on('pong', (ms) => this.sink.ping(ms));
     // One listener per bot, made once: nothing is allocated per snapshot.
     this.client.on('snapshot', () => this.onSnapshot());
     this.client.on('close', (e) => this.onClose(e.code, e.reason));
@@ -214,9 +220,14 @@ export class Bot {
   private onSnapshot(): void {
     const acked = this.client.lastAckedSeq;
     if (acked === this.lastAcked) return;
+    // Time every input this snapshot acknowledges, not only the newest: at a send rate below
+    // the tick rate the older ones waited longest, and sampling the newest alone hides that.
+    const now = performance.now(); // the SDK's default clock
+    for (let seq = this.lastAcked + 1; seq <= acked; seq++) {
+      const sentAt = this.client.inputSentAt(seq);
+      if (!Number.isNaN(sentAt)) this.sink.rtt(now - sentAt);
+    }
     this.lastAcked = acked;
-    const rtt = this.client.stats.lastInputRttMs;
-    if (rtt >= 0) this.sink.rtt(rtt);
   }
 
   private onClose(code: number, reason: string): void {

@@ -32,11 +32,17 @@ export class TickDriver {
     return { ticks: l?.steps ?? 0, overruns: l?.overruns ?? 0, droppedTicks: l?.droppedSteps ?? 0 };
   }
 
-  /** Start ticking at `tickRate` Hz (no-op if already started). */
+  /**
+   * Start ticking at `tickRate` Hz (no-op if already started). Call it at the first WELCOME:
+   * a new room starts its clock as its first player joins, so ticking from then on would send
+   * every input just after a server tick, to wait a whole tick to be applied. Half a step out of
+   * phase, inputs wait half a tick on average, as a client at a random phase would.
+   */
   start(tickRate: number): void {
     if (this.loop || this.stopped) return;
-    this.loop = new FixedStepLoop({ stepMs: 1000 / tickRate, maxCatchUpSteps: MAX_CATCH_UP_TICKS }, this.onTick);
-    this.loop.start(performance.now());
+    const stepMs = 1000 / tickRate;
+    this.loop = new FixedStepLoop({ stepMs, maxCatchUpSteps: MAX_CATCH_UP_TICKS }, this.onTick);
+    this.loop.start(performance.now() - stepMs / 2);
     this.schedule();
   }
 

@@ -3,7 +3,7 @@ import { describeClose } from '../../shared/protocol/close-codes';
 import { Bot, BotPhase, type BotSink } from './bot';
 import { TickDriver } from './driver';
 import { healthUrlFor, type BotsOptions } from './options';
-import type { BotsSummary, PerClient, ServerFigures } from './report';
+import type { BotsSummary, LatencySummary, PerClient, ServerFigures } from './report';
 import { tryProbeHealth, type HealthSample } from './server-probe';
 import { cpuPercent, percentile, round, SampleBuffer, summarize, withinTolerance } from './stats';
 
@@ -64,6 +64,7 @@ export async function runBots(opts: BotsOptions, progress: (line: string) => voi
   // Sized for one sample per bot per tick at 30 Hz, capped at 1 Mi samples (8 MB); it grows if needed.
   const rttWindow = new SampleBuffer(Math.min(1 << 20, opts.clients * 30 * opts.durationS));
   const rttSecond = new SampleBuffer(opts.clients * 32);
+  const pingWindow = new SampleBuffer(Math.min(1 << 20, opts.clients * opts.durationS));
   let measuring = false;
   let stopping = false;
   let disconnected = 0;
@@ -72,6 +73,9 @@ export async function runBots(opts: BotsOptions, progress: (line: string) => voi
     rtt(ms) {
       rttSecond.push(ms);
       if (measuring) rttWindow.push(ms);
+    },
+    ping(ms) {
+      if (measuring) pingWindow.push(ms);
     },
     closed(bot, code, reason) {
       // Only sockets that drop while the run goes on: the bots' own stop and failed joins are counted elsewhere.
@@ -206,6 +210,7 @@ export async function runBots(opts: BotsOptions, progress: (line: string) => voi
     }
   }
   const rtt = rttWindow.sorted();
+  const pings = pingWindow.sorted();
   const driverEnd = driver.counters;
   return {
     url: opts.url,
@@ -229,7 +234,8 @@ export async function runBots(opts: BotsOptions, progress: (line: string) => voi
     downstreamBytesPerSecPerClient: perClient(byteRates, 0),
     bytesPerSnapshot: snapTotal > 0 ? round(byteTotal / snapTotal, 1) : null,
     fireTicksPct: fireTicksPct(bots),
-    inputAckRttMs: { p50: round(percentile(rtt, 50), 1), p99: round(percentile(rtt, 99), 1), max: round(rtt[rtt.length - 1] ?? Number.NaN, 1), samples: rtt.length },
+    inputAckRttMs: latencySummary(rtt),
+    pingRttMs: latencySummary(pings),
     keptUp: windowS > 0 && measured.length > 0 && behind === 0,
     clientsBehind: behind,
     keptUpTolerancePct: KEPT_UP_TOLERANCE * 100,
@@ -271,4 +277,9 @@ function fireTicksPct(bots: readonly Bot[]): number | null {
     inputs += b.client.stats.inputsSent;
   }
   return inputs > 0 ? round((fire / inputs) * 100, 1) : null;
+}
+
+/** p50, p99, max and count of sorted latencies, ms. */
+function latencySummary(sorted: Float64Array): LatencySummary {
+  return { p50: round(percentile(sorted, 50), 1), p99: round(percentile(sorted, 99), 1), max: round(sorted[sorted.length - 1] ?? Number.NaN, 1), samples: sorted.length };
 }

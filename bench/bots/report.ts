@@ -11,6 +11,14 @@ export interface PerClient {
  * The result of one bots run: what `--json` prints and what the human summary shows.
  * Rates are per second over the measuring window; CPU is a percentage of one core.
  */
+/** Percentiles of one latency, ms (null without samples). */
+export interface LatencySummary {
+  p50: number | null;
+  p99: number | null;
+  max: number | null;
+  samples: number;
+}
+
 export interface BotsSummary {
   url: string;
   behavior: Behavior;
@@ -39,7 +47,13 @@ export interface BotsSummary {
   /** WebSocket payload bytes received per second per client (frame and TCP headers excluded). */
   downstreamBytesPerSecPerClient: PerClient;
   bytesPerSnapshot: number | null;
-  inputAckRttMs: { p50: number | null; p99: number | null; max: number | null; samples: number };
+  /**
+   * Input sent → a snapshot acknowledging it, ms: the network both ways, the wait for the
+   * server's next tick (0-1 tick), any input queued ahead of it, and both event loops.
+   */
+  inputAckRttMs: LatencySummary;
+  /** PING → PONG, ms: the network both ways and both event loops, no tick wait. */
+  pingRttMs: LatencySummary;
   /** Share of bot ticks with Fire held, % (fight bots; 0 for walkers). */
   fireTicksPct: number | null;
   /** Every measured bot stayed connected and got snapshots within `keptUpTolerancePct` of the send rate. */
@@ -103,7 +117,9 @@ export function formatSummary(s: BotsSummary): string {
   const down = s.downstreamBytesPerSecPerClient;
   lines.push(`  downstream       ${kb(down.mean)} KB/s per client (min ${kb(down.min)}, max ${kb(down.max)}), ${fmt(s.bytesPerSnapshot, 0)} B per snapshot`);
   const rtt = s.inputAckRttMs;
-  lines.push(`  input→ack RTT    p50 ${fmt(rtt.p50)} ms, p99 ${fmt(rtt.p99)} ms, max ${fmt(rtt.max)} ms (${rtt.samples.toLocaleString('en-US')} samples)`);
+  lines.push(`  input→ack RTT    p50 ${fmt(rtt.p50)} ms, p99 ${fmt(rtt.p99)} ms, max ${fmt(rtt.max)} ms (${rtt.samples.toLocaleString('en-US')} samples; includes the wait for the next tick)`);
+  const ping = s.pingRttMs;
+  lines.push(`  ping RTT         p50 ${fmt(ping.p50)} ms, p99 ${fmt(ping.p99)} ms, max ${fmt(ping.max)} ms (${ping.samples.toLocaleString('en-US')} samples; network and event loops only)`);
   const sv = s.server;
   if (sv) {
     lines.push(

@@ -13,14 +13,22 @@ import { Scoreboard } from './scoreboard';
 import { Viewport } from './viewport';
 
 /**
- * The demo's wiring. One requestAnimationFrame loop does everything, in this order:
- * 1. the fixed-step loop sends one input per due simulation tick (and predicts it);
- * 2. the local player's drawn position is smoothed, remote entities are interpolated;
- * 3. the frame is drawn, the HUD and the debug hook are updated.
+ * The demo's wiring.
+ * - Inputs: the fixed-step loop sends one input per due simulation tick (and predicts it). A
+ *   timer set for each step's due time drives it, and so does every animation frame, so inputs
+ *   leave at the tick rate whatever the display's frame rate. Paced by frames alone, a 30 fps
+ *   display at a 30 Hz tick sends nothing in one frame and two in the next whenever frame
+ *   jitter straddles a step, and each such pair costs the server a starved tick.
+ * - Each animation frame: the local player's drawn position is smoothed, remote entities are
+ *   interpolated, the frame is drawn, the HUD and the debug hook are updated.
  */
 
-/** Most ticks one frame may catch up; after a stall the rest is dropped rather than burst. */
-const MAX_CATCH_UP_STEPS = 3;
+/**
+ * Most ticks one call may catch up, in seconds of ticks: a short hitch is made up in full (a
+ * slow device at 15 fps with a 60 Hz tick needs 4 per frame), a longer stall is dropped
+ * rather than burst at the server.
+ */
+const MAX_CATCH_UP_SECONDS = 0.25;
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const canvas = $<HTMLCanvasElement>('arena');
@@ -45,6 +53,15 @@ const ownScreen = { x: 0, y: 0 };
 const hudInput: HudInput = { status: 'connecting', closeCode: 0, roomId: '', playerId: 0, name, tickRate: 0, serverTick: -1, playersInRoom: 0, mispredictions: 0 };
 let loop: FixedStepLoop | undefined;
 let lastFrame = Number.NaN;
+let stepTimer: ReturnType<typeof setTimeout> | undefined;
+
+/** Run the due steps now, and wake again when the next one is due. */
+function pumpSteps(): void {
+  stepTimer = undefined;
+  if (!loop || document.hidden) return;
+  loop.advance(performance.now());
+  stepTimer = setTimeout(pumpSteps, Math.max(1, loop.msUntilNextStep()));
+}
 
 /** One simulation tick: read the devices, aim from the drawn player towards the pointer, send. */
 function onStep(): void {
@@ -99,6 +116,7 @@ client.on('close', (e) => {
   debug.status = hudInput.status = 'closed';
   hudInput.closeCode = e.code;
   loop = undefined;
+  clearTimeout(stepTimer);
   devices.releaseAll();
   banner.textContent = `Disconnected\n${describeClose(e.code, e.reason)}\n\nReload the page to play again.`;
   banner.hidden = false;
@@ -109,17 +127,29 @@ client.connect().then(
     hudInput.roomId = welcome.roomId;
     hudInput.tickRate = welcome.tickRate;
     debug.status = 'playing';
-    loop = new FixedStepLoop({ stepMs: 1000 / welcome.tickRate, maxCatchUpSteps: MAX_CATCH_UP_STEPS }, onStep);
+    loop = new FixedStepLoop({ stepMs: 1000 / welcome.tickRate, maxCatchUpSteps: Math.max(3, Math.ceil(welcome.tickRate * MAX_CATCH_UP_SECONDS)) }, onStep);
     loop.start(performance.now());
+    pumpSteps();
   },
   () => {
     /* the close handler has already shown the code and reason */
   },
 );
 
-// A hidden tab gets no animation frames; on return, restart the step clock instead of catching up.
+// A hidden tab gets no animation frames and timers at most once a second. Send one last input
+// with every key up, so the player stops now rather than walking on while the server repeats
+// the last input, then pause; on return, restart the step clock instead of catching up.
 document.addEventListener('visibilitychange', () => {
-  if (!document.hidden) loop?.start(performance.now());
+  if (!loop) return;
+  if (document.hidden) {
+    clearTimeout(stepTimer);
+    stepTimer = undefined;
+    devices.releaseAll();
+    onStep();
+  } else {
+    loop.start(performance.now());
+    pumpSteps();
+  }
 });
 addEventListener('resize', () => viewport.fit());
 viewport.fit();

@@ -7,6 +7,8 @@ export const CloseCode = {
   Normal: 1000,
   /** The server is shutting down (SIGINT/SIGTERM). */
   GoingAway: 1001,
+  /** A frame that breaks RFC 6455 (bad opcode, unmasked, bad close code...); sent by `ws` itself. */
+  ProtocolError: 1002,
   /** A text frame arrived: the protocol is binary only. */
   UnsupportedData: 1003,
   /**
@@ -16,6 +18,8 @@ export const CloseCode = {
   ConnectionLost: 1006,
   /** A frame over `maxPayload`; sent by `ws` itself. */
   MessageTooBig: 1009,
+  /** A text frame or close reason that is not valid UTF-8; sent by `ws` itself. */
+  InvalidPayload: 1007,
   /** A server bug while handling the client's message (logged at error level). */
   InternalError: 1011,
   /** The JOIN's protocol version differs from the server's. */

@@ -21,6 +21,12 @@ export interface FieldSchema {
   readonly name: string;
   readonly type: FieldType;
   readonly lerp?: FieldLerp;
+  /**
+   * Bits of this field whose change between two snapshots means the entity jumped (a respawn,
+   * a teleport): the client then does not interpolate it across that interval, but shows the
+   * older snapshot until the newer one's time, instead of gliding it across the map. Default 0.
+   */
+  readonly jumpBits?: number;
 }
 
 export interface EntityKindSchema {

@@ -50,7 +50,9 @@ async function main(): Promise<void> {
   try {
     await server.listen();
   } catch (err) {
-    logger.fatal({ err, port: opts.port }, 'could not listen: is the port taken? pick another with --port');
+    const code = (err as NodeJS.ErrnoException).code;
+    const hint = code === 'EADDRINUSE' ? 'the port is taken: pick another with --port' : code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' ? 'no such interface: check --host' : code === 'EACCES' ? 'not allowed to bind it: use a port above 1023' : 'see the error';
+    logger.fatal({ err, host: opts.host, port: opts.port }, `could not listen on ${opts.host}:${opts.port} (${code ?? 'error'}): ${hint}`);
     process.exit(1);
   }
 }

@@ -44,12 +44,18 @@ export class SnapshotBuffer {
   /** Snapshots held. */
   size = 0;
   private readonly lerps: Uint8Array[];
+  /** Per kind: the fields with jumpBits, and those bits (see FieldSchema.jumpBits). */
+  private readonly jumpFields: Uint8Array[];
+  private readonly jumpMasks: Uint32Array[];
   private readonly rowOf = new Map<number, number>();
 
   constructor(readonly schema: EntitySchema, readonly capacity = 32) {
     this.tables = Array.from({ length: capacity }, () => new EntityTable(schema));
     this.ticks = new Float64Array(capacity);
     this.lerps = schema.kinds.map((k) => Uint8Array.from(k.fields.map((f) => LERP[(f.lerp ?? 'none') as FieldLerp])));
+    const jumpy = schema.kinds.map((k) => k.fields.flatMap((f, i) => (f.jumpBits ? [[i, f.jumpBits >>> 0]] : [])));
+    this.jumpFields = jumpy.map((list) => Uint8Array.from(list.map(([i]) => i)));
+    this.jumpMasks = jumpy.map((list) => Uint32Array.from(list.map(([, m]) => m)));
   }
 
   /** Store a copy of `table` as the state at `tick` (older or repeated ticks are ignored). */
@@ -100,6 +106,11 @@ export class SnapshotBuffer {
       out.kinds[o] = kind;
       const ra = this.rowOf.get(b.ids[rb]);
       const lerp = this.lerps[kind];
+      if (ra !== undefined && a.kinds[ra] === kind && this.jumped(kind, a, ra, b, rb)) {
+        // Across a jump the in-between positions never existed: hold the older state.
+        for (let f = 0; f < lerp.length; f++) out.values[o * out.stride + f] = a.values[ra * stride + f];
+        continue;
+      }
       for (let f = 0; f < lerp.length; f++) {
         const vb = b.values[rb * stride + f];
         if (ra === undefined || a.kinds[ra] !== kind) {
@@ -118,6 +129,17 @@ export class SnapshotBuffer {
       }
     }
     return t;
+  }
+
+  /** Whether any jumpBits field of the entity changed between row `ra` of `a` and `rb` of `b`. */
+  private jumped(kind: number, a: EntityTable, ra: number, b: EntityTable, rb: number): boolean {
+    const fields = this.jumpFields[kind];
+    const masks = this.jumpMasks[kind];
+    for (let j = 0; j < fields.length; j++) {
+      const f = fields[j];
+      if (((a.values[ra * a.stride + f] ^ b.values[rb * b.stride + f]) & masks[j]) !== 0) return true;
+    }
+    return false;
   }
 
   private copyInto(a: EntityTable, out: InterpolatedView): void {

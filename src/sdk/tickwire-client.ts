@@ -38,8 +38,12 @@ export interface TickwireClientOptions<S, I, P> {
   name: string;
   /** Room type to join (default `game.name`). */
   roomType?: string;
-  /** WebSocket implementation (default `globalThis.WebSocket`; pass `ws`'s in Node < 22). */
-  WebSocket?: WebSocketConstructor;
+  /**
+   * WebSocket implementation (default `globalThis.WebSocket`; pass the `ws` package's in Node
+   * < 22). Any class with the browser WebSocket's interface ({@link WebSocketLike}) works; the
+   * type is loose because `ws` declares its event handlers with its own event types.
+   */
+  WebSocket?: WebSocketConstructor | (new (url: string) => object);
   /** Time source (default performance.now). */
   clock?: Clock;
   /**
@@ -82,9 +86,17 @@ export interface ClientStats {
   lastPingMs: number;
   /** Times prediction disagreed with the server by any amount. */
   mispredictions: number;
+  /** sendInput calls refused because 4 s of inputs were already unacknowledged. */
+  inputsWithheld: number;
 }
 
-const PENDING_CAPACITY = 128;
+/**
+ * Unacknowledged inputs kept for reconciliation, in seconds of ticks (4 s: 120 at 30 Hz, 512
+ * at 128 Hz). A client with this many unacknowledged stops sending until acks catch up: the
+ * server could not use them (its queue holds a few ticks), and replaying overwritten slots
+ * would mispredict on every snapshot.
+ */
+const PENDING_SECONDS = 4;
 
 /**
  * The tickwire client SDK: one class for the browser demo, the load bots and the tests.
@@ -98,7 +110,7 @@ const PENDING_CAPACITY = 128;
  */
 export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
   readonly game: GameDefinition<S, I, P>;
-  readonly stats: ClientStats = { snapshots: 0, bytesReceived: 0, inputsSent: 0, lastInputRttMs: -1, lastPingMs: -1, mispredictions: 0 };
+  readonly stats: ClientStats = { snapshots: 0, bytesReceived: 0, inputsSent: 0, lastInputRttMs: -1, lastPingMs: -1, mispredictions: 0, inputsWithheld: 0 };
   /** Present players: id → name. */
   readonly players = new Map<number, string>();
   /** The newest snapshot's entities (only when decodeEntities). */
@@ -118,9 +130,10 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
   private readonly buffer: SnapshotBuffer;
   private estimator: ServerTickEstimator | undefined;
   private setup: GameSetup | undefined;
-  // Unacknowledged inputs, a ring indexed by seq % PENDING_CAPACITY.
-  private readonly pendingInputs: I[];
-  private readonly pendingSentAt = new Float64Array(PENDING_CAPACITY);
+  // Unacknowledged inputs, a ring indexed by seq % pendingCapacity, sized at WELCOME.
+  private pendingInputs: I[] = [];
+  private pendingSentAt = new Float64Array(0);
+  private pendingCapacity = 0;
   private nextSeq = 1;
   private ackedSeq = 0;
   private pingTimer: ReturnType<typeof setInterval> | undefined;
@@ -134,7 +147,6 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
     this.codec = options.codec ?? new FullSnapshotCodec(options.game.entitySchema);
     this.latest = new EntityTable(options.game.entitySchema);
     this.buffer = new SnapshotBuffer(options.game.entitySchema);
-    this.pendingInputs = Array.from({ length: PENDING_CAPACITY }, () => options.game.input.create());
     const r = options.inputRedundancy ?? 1;
     if (!(r >= 1 && r <= MAX_INPUTS_PER_MESSAGE)) throw new RangeError(`inputRedundancy must be 1-${MAX_INPUTS_PER_MESSAGE}, got ${r}`);
   }
@@ -152,6 +164,16 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
     return this.ackedSeq;
   }
 
+  /**
+   * When input `seq` was sent, ms on the client's clock; NaN if it was never sent or its slot
+   * has been reused. Every input acknowledged by the newest snapshot is still there, so a caller
+   * can time each one (one snapshot often acknowledges several).
+   */
+  inputSentAt(seq: number): number {
+    if (seq <= 0 || seq >= this.nextSeq || this.nextSeq - seq > this.pendingCapacity) return Number.NaN;
+    return this.pendingSentAt[seq % this.pendingCapacity];
+  }
+
   /** Inputs sent but not yet applied by the server. */
   get pendingCount(): number {
     return this.nextSeq - 1 - this.ackedSeq;
@@ -160,7 +182,7 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
   /** Open the socket and join; resolves with the WELCOME, rejects if closed first. */
   connect(): Promise<WelcomeMessage> {
     if (this.socket) throw new Error('connect() was already called on this client: make a new TickwireClient to reconnect');
-    const Ctor = this.options.WebSocket ?? (globalThis as unknown as { WebSocket?: WebSocketConstructor }).WebSocket;
+    const Ctor = (this.options.WebSocket ?? (globalThis as unknown as { WebSocket?: WebSocketConstructor }).WebSocket) as WebSocketConstructor | undefined;
     if (!Ctor) throw new Error('no WebSocket implementation: pass options.WebSocket (e.g. the `ws` package in Node)');
     const socket = new Ctor(this.options.url);
     this.socket = socket;
@@ -189,21 +211,26 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
   }
 
   /**
-   * Send one tick's input and predict it locally. Returns its seq. Call once per simulation tick
-   * (1/tickRate s): the server applies one input per player per tick.
+   * Send one tick's input and predict it locally. Returns its seq, or 0 if nothing was sent:
+   * not joined, or 4 s of inputs unacknowledged (counted in `stats.inputsWithheld`). Call once
+   * per simulation tick (1/tickRate s): the server applies one input per player per tick.
    */
   sendInput(input: I): number {
     const socket = this.socket;
     if (!socket || !this.welcome || socket.readyState !== 1) return 0;
+    if (this.pendingCount >= this.pendingCapacity) {
+      this.stats.inputsWithheld++;
+      return 0;
+    }
     const seq = this.nextSeq++;
-    const slot = seq % PENDING_CAPACITY;
+    const slot = seq % this.pendingCapacity;
     this.game.input.copy(input, this.pendingInputs[slot]);
     this.pendingSentAt[slot] = this.clock.now();
     const redundancy = Math.min(this.options.inputRedundancy ?? 1, seq - this.ackedSeq, MAX_INPUTS_PER_MESSAGE);
     const first = seq - redundancy + 1;
     this.writer.reset();
     writeInputHeader(this.writer, Math.max(0, this.latestTick), first, redundancy);
-    for (let s = first; s <= seq; s++) this.game.input.write(this.writer, this.pendingInputs[s % PENDING_CAPACITY]);
+    for (let s = first; s <= seq; s++) this.game.input.write(this.writer, this.pendingInputs[s % this.pendingCapacity]);
     // Sockets may hold the buffer after send() returns, so hand over a copy, never the scratch.
     socket.send(this.writer.bytes().slice());
     this.stats.inputsSent++;
@@ -289,6 +316,9 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
     this.welcome = w;
     this.setup = { seed: 0, tickRate: w.tickRate };
     this.estimator = new ServerTickEstimator(1000 / w.tickRate);
+    this.pendingCapacity = Math.ceil(PENDING_SECONDS * w.tickRate);
+    this.pendingInputs = Array.from({ length: this.pendingCapacity }, () => this.game.input.create());
+    this.pendingSentAt = new Float64Array(this.pendingCapacity);
     for (const [id, name] of w.players) this.players.set(id, name);
     const interval = this.options.pingIntervalMs ?? 1000;
     if (interval > 0) {
@@ -306,7 +336,7 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
     this.latestTick = tick;
     this.estimator?.observe(tick, now);
     if (ackSeq > this.ackedSeq && ackSeq < this.nextSeq) {
-      if (this.nextSeq - ackSeq <= PENDING_CAPACITY) this.stats.lastInputRttMs = now - this.pendingSentAt[ackSeq % PENDING_CAPACITY];
+      this.stats.lastInputRttMs = now - this.pendingSentAt[ackSeq % this.pendingCapacity];
       this.ackedSeq = ackSeq;
     }
     if (this.options.decodeEntities === false) {
@@ -334,7 +364,7 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
     const before = (this.beforeReconcile ??= predictor.create(this.setup));
     predictor.copy(p, before);
     predictor.reset(this.latest, row, p);
-    for (let s = this.ackedSeq + 1; s < this.nextSeq; s++) predictor.step(p, this.pendingInputs[s % PENDING_CAPACITY], this.setup);
+    for (let s = this.ackedSeq + 1; s < this.nextSeq; s++) predictor.step(p, this.pendingInputs[s % this.pendingCapacity], this.setup);
     if (hadPrediction && !predictor.equals(p, before)) this.stats.mispredictions++;
   }
 

@@ -208,6 +208,11 @@ export class WsConnection implements RoomClient {
     if (this.socket.readyState === 1) this.socket.ping();
   }
 
+  /** ws hit a protocol error and is closing the socket itself with `code`. */
+  protocolError(code: number): void {
+    if (this.state < ConnectionState.Closing) this.beginClosing(code);
+  }
+
   heard(): void {
     this.lastHeardAt = this.host.clock.now();
   }
@@ -237,5 +242,13 @@ function onSocketError(this: WebSocket, err: Error & { code?: string }): void {
   // ws reports protocol errors here (e.g. WS_ERR_UNSUPPORTED_MESSAGE_LENGTH past maxPayload) and
   // closes the socket itself with the matching code (1009, 1002...). We log; 'close' follows.
   const conn = (this as TaggedSocket)[kConnection];
-  conn.log.warn({ wsError: err.code, reason: err.message }, 'websocket protocol error; ws closes the client');
+  const code = (err.code && WS_ERROR_CLOSE_CODES[err.code]) || CloseCode.ProtocolError;
+  conn.log.warn({ code, wsError: err.code, reason: err.message }, 'websocket protocol error; ws closes the client');
+  conn.protocolError(code);
 }
+
+/** The close code ws sends for the protocol errors it closes a socket over (else 1002). */
+const WS_ERROR_CLOSE_CODES: Record<string, number> = {
+  WS_ERR_UNSUPPORTED_MESSAGE_LENGTH: CloseCode.MessageTooBig,
+  WS_ERR_INVALID_UTF8: CloseCode.InvalidPayload,
+};

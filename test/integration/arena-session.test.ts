@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Button, PlayerField, tickRules } from '../../shared/games/arena';
+import { Button, PlayerField, tickRules, WORLD_W } from '../../shared/games/arena';
 import { flush, nextEvent, startServer } from '../support/server-harness';
 
 describe('an arena session over real sockets', () => {
@@ -96,5 +96,57 @@ describe('an arena session over real sockets', () => {
     h.tick();
     await acked;
     expect(alice.stats.lastInputRttMs).toBeGreaterThan(0);
+  });
+
+  it('withholds inputs once 4 s of them are unacknowledged, and resumes when acks arrive', async () => {
+    h = await startServer();
+    const alice = h.client('alice');
+    await alice.connect();
+    // 30 Hz: room for 120 unacknowledged inputs. The server has not ticked, so none is acked.
+    for (let i = 1; i <= 120; i++) expect(alice.sendInput({ buttons: Button.Right, aim: 0 })).toBe(i);
+    expect(alice.sendInput({ buttons: Button.Right, aim: 0 })).toBe(0);
+    expect([alice.stats.inputsSent, alice.stats.inputsWithheld, alice.pendingCount]).toEqual([120, 1, 120]);
+    await flush(alice);
+    // The server kept the newest 4 (its input buffer) and applies one: seq 117 is acknowledged.
+    const acked = nextEvent(alice, 'snapshot');
+    h.tick();
+    expect((await acked)[1]).toBe(117);
+    expect(alice.pendingCount).toBe(3);
+    expect(alice.sendInput({ buttons: Button.Right, aim: 0 })).toBe(121);
+  });
+
+  it('draws remote players two snapshot intervals in the past, between snapshots', async () => {
+    h = await startServer();
+    const alice = h.client('alice');
+    // Bob reads the server's own ManualClock: snapshots arrive at exact tick times.
+    const bob = h.client('bob', { clock: h.clock });
+    const wa = await alice.connect();
+    await bob.connect();
+    const first = nextEvent(bob, 'snapshot');
+    h.tick();
+    await first;
+    // Walk towards the middle, so no wall stops her.
+    const towardsMiddle = bob.latest.get(bob.latest.indexOf(wa.playerId), PlayerField.X) < WORLD_W / 2 ? Button.Right : Button.Left;
+    const xs = new Map<number, number>();
+    for (let i = 0; i < 10; i++) {
+      alice.sendInput({ buttons: towardsMiddle, aim: 0 });
+      await flush(alice);
+      const snap = nextEvent(bob, 'snapshot');
+      h.tick();
+      const [tick] = await snap;
+      xs.set(tick, bob.latest.get(bob.latest.indexOf(wa.playerId), PlayerField.X));
+    }
+    const view = bob.createView();
+    const latest = bob.latestTick;
+    expect(bob.interpolationDelayMs).toBeCloseTo(2000 / 30);
+    // Now: exactly two ticks behind the newest snapshot.
+    bob.sampleRemote(h.clock.now(), view);
+    const row = () => Array.from(view.ids.subarray(0, view.count)).indexOf(wa.playerId);
+    expect(view.get(row(), PlayerField.X)).toBe(xs.get(latest - 2));
+    // Half a tick later: halfway between the snapshots two and one ticks back.
+    h.clock.advance(1000 / 60);
+    bob.sampleRemote(h.clock.now(), view);
+    expect(view.get(row(), PlayerField.X)).toBeCloseTo((xs.get(latest - 2)! + xs.get(latest - 1)!) / 2);
+    expect(Math.abs(xs.get(latest)! - xs.get(latest - 2)!)).toBe(2 * tickRules(30).playerStep);
   });
 });

@@ -57,7 +57,10 @@ describe('hostile input', () => {
     h = await startServer({ maxPayloadBytes: 512 });
     const result = await offend(h.url, { send: (ws) => ws.send(new Uint8Array(513)) });
     expect(result.code).toBe(CloseCode.MessageTooBig);
-    expect(h.lines.some((l) => l.wsError === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH')).toBe(true);
+    expect(h.lines.some((l) => l.wsError === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' && l.code === CloseCode.MessageTooBig)).toBe(true);
+    // /health counts the code ws sent, not the 1006 its dropped socket reports.
+    await h.logged((l) => l.msg === 'connection closed');
+    expect(h.server.health().totals.closeCodes).toEqual({ [CloseCode.MessageTooBig]: 1 });
   });
 
   it('closes a flooding client with 4003', async () => {

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import pino from 'pino';
 import WebSocket from 'ws';
 import { arenaGame } from '../../shared/games/arena';
-import { ManualClock } from '../../src/loop/clock';
+import { ManualClock, type Clock } from '../../src/loop/clock';
 import { defineRoomType } from '../../src/rooms/room-type';
 import { TickwireServer, type TickwireServerOptions } from '../../src/server/tickwire-server';
 import { TickwireClient, type ClientEvents, type WebSocketConstructor } from '../../src/sdk/tickwire-client';
@@ -72,7 +72,7 @@ export async function startServer(options: Partial<TickwireServerOptions> = {}) 
       }
     },
     /** An SDK client over `ws` (not yet connected). */
-    client(name: string, extra: { decodeEntities?: boolean } = {}) {
+    client(name: string, extra: { decodeEntities?: boolean; clock?: Clock } = {}) {
       const c = new TickwireClient({ url, game: arenaGame, name, WebSocket: WebSocket as unknown as WebSocketConstructor, pingIntervalMs: 0, ...extra });
       clients.push(c as never);
       return c;

@@ -119,6 +119,27 @@ describe('arena rules', () => {
     expect(b.hp).toBe(MAX_HP);
   });
 
+  it('hits a target a fast shot would jump over at 10 Hz, and only the nearest of two in line', () => {
+    // At 10 Hz a shot moves 576 units a tick against a 320-unit hit diameter. Every distance
+    // from 300 to 900 units covers the positions that fall between two landing points.
+    for (let gap = 300; gap <= 900; gap += 25) {
+      const s = arenaGame.createState({ seed: 5, tickRate: 10 });
+      arenaGame.addPlayer(s, 1, 'shooter');
+      arenaGame.addPlayer(s, 2, 'near');
+      arenaGame.addPlayer(s, 3, 'far');
+      const [a, near, far] = s.players;
+      for (const p of s.players) p.shield = 0;
+      a.x = 2000;
+      a.y = near.y = far.y = 3000;
+      near.x = 2000 + gap;
+      far.x = 2000 + gap + 400;
+      const inputs: TickInputs<ArenaInput> = { get: (id) => (id === 1 ? { buttons: Button.Fire, aim: 0 } : { buttons: 0, aim: 0 }) };
+      arenaGame.step(s, inputs);
+      for (let t = 0; t < 3; t++) arenaGame.step(s, { get: () => ({ buttons: 0, aim: 0 }) });
+      expect([gap, near.hp, far.hp]).toEqual([gap, MAX_HP - 25, MAX_HP]);
+    }
+  });
+
   it('predicts exactly what the server step does for the local player', () => {
     const s = arenaGame.createState({ seed: 9, tickRate: 30 });
     arenaGame.addPlayer(s, 1, 'a');

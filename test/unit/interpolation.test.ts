@@ -39,6 +39,30 @@ describe('SnapshotBuffer', () => {
     expect([view.ids[1], view.get(1, 0)]).toEqual([2, 7]); // a new entity appears at its newest state
   });
 
+  it('does not glide an entity across a jump marked by jumpBits (a respawn)', () => {
+    const jumpy: EntitySchema = {
+      kinds: [{ name: 'p', fields: [{ name: 'x', type: 'u16', lerp: 'linear' }, { name: 'flags', type: 'u8', jumpBits: 1 }] }],
+    };
+    const snap = (x: number, flags: number) => {
+      const t = new EntityTable(jumpy);
+      const r = t.push(1, 0);
+      t.set(r, 0, x);
+      t.set(r, 1, flags);
+      return t;
+    };
+    const buf = new SnapshotBuffer(jumpy, 4);
+    const view = new InterpolatedView(2);
+    buf.push(10, snap(100, 0)); // dead where it fell
+    buf.push(11, snap(900, 1)); // alive again at a spawn point
+    buf.push(12, snap(910, 3)); // bit 2 changes too, but it is not a jump bit
+    buf.sample(10.5, view);
+    expect([view.get(0, 0), view.get(0, 1)]).toEqual([100, 0]); // held, not at 500
+    buf.sample(11, view);
+    expect(view.get(0, 0)).toBe(900);
+    buf.sample(11.5, view);
+    expect(view.get(0, 0)).toBeCloseTo(905); // interpolates again once the jump is behind it
+  });
+
   it('holds the newest snapshot past its tick and the oldest before its tick', () => {
     const { buf, view } = twoSnapshots();
     buf.sample(20, view);

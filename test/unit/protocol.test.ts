@@ -49,6 +49,15 @@ describe('INPUT', () => {
     r.expectEnd('input');
   });
 
+  it('masks unknown buttons on the read side too: a hostile client writes its own bytes', () => {
+    // Bytes no SDK would write: every button bit set, as a raw client could send them.
+    const r = new ByteReader(Uint8Array.of(0xff, 0x34, 0x12));
+    const out = arenaInputCodec.create();
+    arenaInputCodec.read(r, out);
+    expect(out.buttons).toBe(Button.Up | Button.Down | Button.Left | Button.Right | Button.Fire);
+    expect(out.buttons & ~0b11111).toBe(0);
+  });
+
   it('rejects bad counts, seq 0, and payloads of the wrong length', () => {
     const header = (ack: number, seq: number, count: number, payload: number) => {
       const w = new ByteWriter();

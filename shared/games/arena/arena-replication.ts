@@ -23,7 +23,8 @@ export const arenaEntitySchema: EntitySchema = {
         { name: 'aim', type: 'u16', lerp: 'angle16' },
         { name: 'hp', type: 'u8' },
         { name: 'score', type: 'uvarint' },
-        { name: 'flags', type: 'u8' },
+        // Alive flips at death and at respawn, where the player jumps to a spawn point.
+        { name: 'flags', type: 'u8', jumpBits: PlayerFlag.Alive },
       ],
     },
     {
