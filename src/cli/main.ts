@@ -45,8 +45,11 @@ async function main(): Promise<void> {
       },
     );
   };
-  process.once('SIGINT', () => stop('SIGINT'));
-  process.once('SIGTERM', () => stop('SIGTERM'));
+  // `on`, not `once`: a signal often arrives twice (Ctrl-C or a group kill reaches npm and the
+  // server, and npm forwards its copy), and a second one must not kill the process mid-shutdown.
+  // Shutdown is bounded anyway (closeTimeoutMs + 1 s).
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
   try {
     await server.listen();
   } catch (err) {

@@ -63,7 +63,7 @@ describe('HTTP endpoints', () => {
 });
 
 describe('the CLI (npm start)', () => {
-  it('starts from flags and env vars, serves a game, and shuts down cleanly on SIGTERM', async () => {
+  it('starts from flags and env vars, serves a game, and shuts down cleanly on a doubled SIGTERM', async () => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', '--port', '0', '--host', '127.0.0.1', '--max-players', '500'], {
       env: { ...process.env, TICKWIRE_TICK_RATE: '60', TICKWIRE_STATIC_DIR: mkdtempSync(join(tmpdir(), 'tickwire-cli-')) },
       stdio: ['ignore', 'pipe', 'inherit'],
@@ -86,6 +86,11 @@ describe('the CLI (npm start)', () => {
       expect(welcome.tickRate).toBe(60); // from TICKWIRE_TICK_RATE
       await nextEvent(client, 'snapshot'); // the real clock ticks the room
       const closed = nextEvent(client, 'close');
+      // Twice, as a group kill of `npm start` delivers it: once direct, once forwarded by npm.
+      // The second arrives mid-shutdown and must not kill the process before it is done.
+      const received = logLine('signal received');
+      child.kill('SIGTERM');
+      await received;
       child.kill('SIGTERM');
       expect((await closed)[0]).toEqual({ code: CloseCode.GoingAway, reason: 'server shutting down' });
       expect(await exited).toBe(0);
