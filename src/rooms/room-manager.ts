@@ -115,11 +115,7 @@ export class RoomManager extends EventEmitter<RoomManagerEvents> {
   /** Dispose every room, closing its clients with `code`. */
   disposeAll(code: number, reason: string): void {
     for (const room of [...this.rooms.values()]) {
-      try {
-        room.dispose(code, reason);
-      } catch (err) {
-        this.options.log.error({ room: room.id, err }, 'room onDispose threw');
-      }
+      this.disposeRoom(room, code, reason);
       this.forget(room, reason);
     }
   }
@@ -140,11 +136,7 @@ export class RoomManager extends EventEmitter<RoomManagerEvents> {
     } catch (err) {
       // onCreate has run, so let onDispose release what it took; then forget the room unseen.
       this.rooms.delete(id);
-      try {
-        room.dispose(CloseCode.RoomCrashed, 'room creation failed');
-      } catch (disposeErr) {
-        this.options.log.error({ room: id, err: disposeErr }, 'room onDispose threw');
-      }
+      this.disposeRoom(room, CloseCode.RoomCrashed, 'room creation failed');
       throw err;
     }
     this.options.log.info({ room: id, type: type.name, tickRate: type.tickRate, sendRate: type.sendRate, seed: room.seed }, 'room created');
@@ -155,21 +147,22 @@ export class RoomManager extends EventEmitter<RoomManagerEvents> {
     this.crashes++;
     this.options.log.error({ room: room.id, tick: room.tick, err }, 'room crashed; disposing it');
     this.emit('room-crashed', room, err);
-    try {
-      room.dispose(CloseCode.RoomCrashed, 'room crashed');
-    } catch (disposeErr) {
-      this.options.log.error({ room: room.id, err: disposeErr }, 'room onDispose threw');
-    }
+    this.disposeRoom(room, CloseCode.RoomCrashed, 'room crashed');
     this.forget(room, 'crashed');
   }
 
   private dispose(room: Room, reason: string): void {
+    this.disposeRoom(room, CloseCode.Normal, reason);
+    this.forget(room, reason);
+  }
+
+  /** Close the room's clients and run its onDispose; a throwing onDispose is logged, never rethrown. */
+  private disposeRoom(room: Room, code: number, reason: string): void {
     try {
-      room.dispose(CloseCode.Normal, reason);
+      room.dispose(code, reason);
     } catch (err) {
       this.options.log.error({ room: room.id, err }, 'room onDispose threw');
     }
-    this.forget(room, reason);
   }
 
   private forget(room: Room, reason: string): void {

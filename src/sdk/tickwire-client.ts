@@ -133,7 +133,6 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
   // Unacknowledged inputs, a ring indexed by seq % pendingCapacity, sized at WELCOME.
   private pendingInputs: I[] = [];
   private pendingSentAt = new Float64Array(0);
-  private pendingCapacity = 0;
   private nextSeq = 1;
   private ackedSeq = 0;
   private pingTimer: ReturnType<typeof setInterval> | undefined;
@@ -172,6 +171,11 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
   inputSentAt(seq: number): number {
     if (seq <= 0 || seq >= this.nextSeq || this.nextSeq - seq > this.pendingCapacity) return Number.NaN;
     return this.pendingSentAt[seq % this.pendingCapacity];
+  }
+
+  /** Size of the pending-input ring (0 before WELCOME). */
+  private get pendingCapacity(): number {
+    return this.pendingSentAt.length;
   }
 
   /** Inputs sent but not yet applied by the server. */
@@ -316,9 +320,9 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
     this.welcome = w;
     this.setup = { seed: 0, tickRate: w.tickRate };
     this.estimator = new ServerTickEstimator(1000 / w.tickRate);
-    this.pendingCapacity = Math.ceil(PENDING_SECONDS * w.tickRate);
-    this.pendingInputs = Array.from({ length: this.pendingCapacity }, () => this.game.input.create());
-    this.pendingSentAt = new Float64Array(this.pendingCapacity);
+    const capacity = Math.ceil(PENDING_SECONDS * w.tickRate);
+    this.pendingInputs = Array.from({ length: capacity }, () => this.game.input.create());
+    this.pendingSentAt = new Float64Array(capacity);
     for (const [id, name] of w.players) this.players.set(id, name);
     const interval = this.options.pingIntervalMs ?? 1000;
     if (interval > 0) {
