@@ -40,6 +40,20 @@ export const CloseCode = {
   ServerFull: 4007,
   /** The client stopped reading: more than the hard cap of bytes queued for it. */
   TooSlow: 4008,
+  /**
+   * A resume was refused: the token is unknown, already used, expired (the seat was freed), or
+   * belongs to another identity. The client should join afresh rather than retry the token.
+   */
+  ResumeRejected: 4009,
+  /** Authentication is on and the token is missing, malformed, badly signed, expired or not yet valid. */
+  Unauthenticated: 4010,
+  /** The token is valid but this identity may not join: wrong audience or issuer, or an onAuth hook said no. */
+  Forbidden: 4011,
+  /**
+   * This connection's seat was taken over: the same player resumed on a new connection (a
+   * half-open predecessor), or the same identity logged in again. Not retried by the SDK.
+   */
+  Superseded: 4012,
 } as const;
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
 
