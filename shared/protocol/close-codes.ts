@@ -45,9 +45,12 @@ export const CloseCode = {
    * belongs to another identity. The client should join afresh rather than retry the token.
    */
   ResumeRejected: 4009,
-  /** Authentication is on and the token is missing, malformed, badly signed, expired or not yet valid. */
+  /**
+   * Authentication is on and the token proves no identity here: missing, malformed, badly
+   * signed, expired, not yet valid, or issued for another audience or by another issuer.
+   */
   Unauthenticated: 4010,
-  /** The token is valid but this identity may not join: wrong audience or issuer, or an onAuth hook said no. */
+  /** The identity is proven but may not join: the room type's onAuth hook refused it. */
   Forbidden: 4011,
   /**
    * This connection's seat was taken over: the same player resumed on a new connection (a
