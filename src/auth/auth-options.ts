@@ -1,0 +1,52 @@
+/**
+ * How the server proves who a player is: a JWT, checked with exactly one key source.
+ * Off unless one is set; then every JOIN needs a valid token (in JOIN.token or the WebSocket
+ * URL's `token` query parameter), and its `sub` becomes the player's user id.
+ */
+export interface AuthOptions {
+  /** HS256 shared secret, at least 32 bytes (the issuer signs with the same secret). */
+  secret?: string;
+  /** A PEM public key (SPKI, `-----BEGIN PUBLIC KEY-----`) for RS256, ES256, PS256 or EdDSA tokens. */
+  publicKey?: string;
+  /**
+   * A JWKS: a file path (re-read when a token names a key id the file did not have, at most
+   * once a second, so keys rotate by rewriting the file) or an http(s) URL (fetched, cached,
+   * and refetched when a token names an unknown key id).
+   */
+  jwks?: string;
+  /** Accepted `alg` values (default: HS256 for a secret; RS256, ES256, PS256, EdDSA for keys). */
+  algorithms?: string[];
+  /** Required `aud` (default: not checked). */
+  audience?: string;
+  /** Required `iss` (default: not checked). */
+  issuer?: string;
+  /** Leeway for `exp` and `nbf`, seconds (default 5): clocks on two machines never agree exactly. */
+  clockToleranceSec?: number;
+  /** Time source for `exp`/`nbf`, ms since the epoch (default Date.now); tests fix it. */
+  now?: () => number;
+}
+
+/** Algorithms allowed with asymmetric keys; `none` and HMAC never are (no algorithm confusion). */
+export const ASYMMETRIC_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'EdDSA'] as const;
+
+/** Shortest HS256 secret accepted, bytes: shorter ones can be brute-forced offline from one token. */
+export const MIN_SECRET_BYTES = 32;
+
+/** Check a configuration; throws a sentence that says what to change. */
+export function validateAuthOptions(o: AuthOptions): void {
+  const sources = [o.secret !== undefined, o.publicKey !== undefined, o.jwks !== undefined].filter(Boolean).length;
+  if (sources !== 1) throw new Error(`auth needs exactly one key source (secret, publicKey or jwks), got ${sources}`);
+  if (o.secret !== undefined && new TextEncoder().encode(o.secret).length < MIN_SECRET_BYTES) {
+    throw new Error(`the auth secret must be at least ${MIN_SECRET_BYTES} bytes (a random 32-byte secret, e.g. \`openssl rand -base64 32\`)`);
+  }
+  if (o.publicKey !== undefined && !/-----BEGIN PUBLIC KEY-----/.test(o.publicKey)) {
+    throw new Error('the auth public key must be a PEM SPKI key (-----BEGIN PUBLIC KEY-----)');
+  }
+  if (o.algorithms) {
+    const allowed: readonly string[] = o.secret !== undefined ? ['HS256', 'HS384', 'HS512'] : ASYMMETRIC_ALGORITHMS;
+    for (const alg of o.algorithms) if (!allowed.includes(alg)) throw new Error(`auth algorithm "${alg}" is not allowed with this key source; allowed: ${allowed.join(', ')}`);
+  }
+  if (o.clockToleranceSec !== undefined && !(o.clockToleranceSec >= 0 && o.clockToleranceSec <= 300)) {
+    throw new Error(`auth clockToleranceSec must be 0-300 s, got ${o.clockToleranceSec}`);
+  }
+}
