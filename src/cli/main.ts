@@ -3,7 +3,7 @@ import { arenaGame } from '../../shared/games/arena';
 import { createLogger } from '../logging/logger';
 import { defineRoomType } from '../rooms/room-type';
 import { TickwireServer } from '../server/tickwire-server';
-import { parseServerCliOptions, serverUsage, UsageError } from './server-cli-options';
+import { authOptionsFromCli, parseServerCliOptions, serverUsage, UsageError } from './server-cli-options';
 
 /** `npm start`: the arena on one port, configured by flags and environment variables. */
 async function main(): Promise<void> {
@@ -20,6 +20,14 @@ async function main(): Promise<void> {
     return;
   }
   const logger = createLogger(opts.logLevel);
+  let auth;
+  try {
+    auth = authOptionsFromCli(opts);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    process.stderr.write(`tickwire: ${err.message}\n`);
+    process.exit(2);
+  }
   const server = new TickwireServer({
     roomTypes: [defineRoomType({ game: arenaGame })],
     port: opts.port,
@@ -30,6 +38,9 @@ async function main(): Promise<void> {
     maxRooms: opts.maxRooms,
     maxConnections: opts.maxConnections,
     staticDir: opts.staticDir,
+    resumeWindowMs: opts.resumeWindowS * 1000,
+    drainMs: opts.drainS * 1000,
+    auth,
     logger,
   });
   let stopping = false;

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { validateAuthOptions, type AuthOptions } from '../auth/auth-options';
 import { numberArg, parseStrictArgs, UsageError } from './cli-args';
 import { LOG_LEVELS, type LogLevel } from '../logging/logger';
 
@@ -12,6 +14,18 @@ export interface ServerCliOptions {
   maxConnections: number;
   logLevel: LogLevel;
   staticDir: string | undefined;
+  /** Seconds a dropped player's seat is held for a resume. */
+  resumeWindowS: number;
+  /** Seconds between the shutdown NOTICE and the 1001 close. */
+  drainS: number;
+  /** HS256 secret; at most one of the three key sources. */
+  authSecret: string | undefined;
+  /** Path to a PEM public key file. */
+  authPublicKeyFile: string | undefined;
+  /** JWKS file path or http(s) URL. */
+  authJwks: string | undefined;
+  authAudience: string | undefined;
+  authIssuer: string | undefined;
   help: boolean;
 }
 
@@ -32,6 +46,13 @@ const SETTINGS: Record<Exclude<keyof ServerCliOptions, 'help'>, Setting> = {
   maxConnections: { flag: 'max-connections', env: 'TICKWIRE_MAX_CONNECTIONS', default: '5000', help: 'WebSocket connections at once' },
   logLevel: { flag: 'log-level', env: 'TICKWIRE_LOG_LEVEL', default: 'info', help: `one of ${LOG_LEVELS.join(', ')}` },
   staticDir: { flag: 'static-dir', env: 'TICKWIRE_STATIC_DIR', default: '', help: 'folder served at / (default: the built demo)' },
+  resumeWindowS: { flag: 'resume-window', env: 'TICKWIRE_RESUME_WINDOW', default: '20', help: 'seconds a dropped player keeps its seat (0-3600; 0 = leave at once)' },
+  drainS: { flag: 'drain-seconds', env: 'TICKWIRE_DRAIN_SECONDS', default: '5', help: 'on SIGTERM, seconds between the shutdown notice and the close (0-600)' },
+  authSecret: { flag: 'auth-secret', env: 'TICKWIRE_AUTH_SECRET', default: '', help: 'turn JWT auth on: HS256 secret, ≥ 32 bytes' },
+  authPublicKeyFile: { flag: 'auth-public-key', env: 'TICKWIRE_AUTH_PUBLIC_KEY', default: '', help: 'turn JWT auth on: PEM public key file (RS256/ES256/PS256/EdDSA)' },
+  authJwks: { flag: 'auth-jwks', env: 'TICKWIRE_AUTH_JWKS', default: '', help: 'turn JWT auth on: JWKS file path or http(s) URL' },
+  authAudience: { flag: 'auth-audience', env: 'TICKWIRE_AUTH_AUDIENCE', default: '', help: 'required JWT aud (default: not checked)' },
+  authIssuer: { flag: 'auth-issuer', env: 'TICKWIRE_AUTH_ISSUER', default: '', help: 'required JWT iss (default: not checked)' },
 };
 
 export { UsageError };
@@ -78,6 +99,9 @@ export function parseServerCliOptions(argv: string[], env: Record<string, string
   const level = get('logLevel');
   if (!(LOG_LEVELS as readonly string[]).includes(level.raw)) throw new UsageError(`${level.name} must be one of ${LOG_LEVELS.join(', ')}, got "${level.raw}"`);
   const staticDir = get('staticDir').raw;
+  const optional = (key: keyof typeof SETTINGS) => get(key).raw || undefined;
+  const keySources = (['authSecret', 'authPublicKeyFile', 'authJwks'] as const).filter((k) => optional(k) !== undefined);
+  if (keySources.length > 1) throw new UsageError(`set only one of ${keySources.map((k) => `--${SETTINGS[k].flag}`).join(', ')}: each is a whole key source`);
   return {
     port: num('port', 0, 65535),
     host: get('host').raw,
@@ -88,6 +112,37 @@ export function parseServerCliOptions(argv: string[], env: Record<string, string
     maxConnections: num('maxConnections', 1, 1_000_000),
     logLevel: level.raw as LogLevel,
     staticDir: staticDir === '' ? undefined : staticDir,
+    resumeWindowS: numberArg(get('resumeWindowS').name, get('resumeWindowS').raw, 0, 3600, false),
+    drainS: numberArg(get('drainS').name, get('drainS').raw, 0, 600, false),
+    authSecret: optional('authSecret'),
+    authPublicKeyFile: optional('authPublicKeyFile'),
+    authJwks: optional('authJwks'),
+    authAudience: optional('authAudience'),
+    authIssuer: optional('authIssuer'),
     help: values.help === true,
   };
+}
+
+/**
+ * The auth options the flags describe, or undefined when no key source is set (auth off).
+ * Reads the PEM file; a missing file or a bad key is a {@link UsageError} naming the flag.
+ */
+export function authOptionsFromCli(opts: ServerCliOptions): AuthOptions | undefined {
+  let publicKey: string | undefined;
+  if (opts.authPublicKeyFile !== undefined) {
+    try {
+      publicKey = readFileSync(opts.authPublicKeyFile, 'utf8');
+    } catch (err) {
+      throw new UsageError(`--auth-public-key: cannot read "${opts.authPublicKeyFile}": ${(err as Error).message}`);
+    }
+  }
+  if (opts.authSecret === undefined && publicKey === undefined && opts.authJwks === undefined) return undefined;
+  const auth: AuthOptions = { secret: opts.authSecret, publicKey, jwks: opts.authJwks, audience: opts.authAudience, issuer: opts.authIssuer };
+  for (const k of Object.keys(auth) as (keyof AuthOptions)[]) if (auth[k] === undefined) delete auth[k];
+  try {
+    validateAuthOptions(auth);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  return auth;
 }
