@@ -90,7 +90,7 @@ export const roomBroadcastScenario: Scenario = {
             for (let i = 0; i < players - clientCount; i++) arenaGame.addPlayer(room.state, NPC_ID_BASE + i, `npc${i}`);
           },
         }),
-        { maxPlayers: 65535, tickRate: BENCH_TICK_RATE, sendRate: BENCH_TICK_RATE },
+        { maxPlayers: 65535, tickRate: BENCH_TICK_RATE, sendRate: BENCH_TICK_RATE, resumeWindowMs: 0 },
       );
       const room = new Room<ArenaState, ArenaInput, Mover>('bench', type);
       const clients: CountingClient[] = [];

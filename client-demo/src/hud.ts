@@ -5,13 +5,15 @@ const REFRESH_MS = 250;
 /** Window over which rates are measured, ms. */
 const RATE_WINDOW_MS = 1000;
 
-export type ConnectionStatus = 'connecting' | 'playing' | 'closed';
+export type ConnectionStatus = 'connecting' | 'playing' | 'reconnecting' | 'closed';
 
 /** What the HUD shows; the caller fills it each frame (plain fields, no allocation). */
 export interface HudInput {
   status: ConnectionStatus;
   /** Close code while closed. */
   closeCode: number;
+  /** Reconnect attempt while reconnecting (from 1). */
+  reconnectAttempt: number;
   roomId: string;
   playerId: number;
   name: string;
@@ -46,7 +48,7 @@ export class Hud {
     }
     if (now - this.lastRefresh < REFRESH_MS) return;
     this.lastRefresh = now;
-    const status = s.status === 'closed' ? `closed (${s.closeCode})` : s.status;
+    const status = s.status === 'closed' ? `closed (${s.closeCode})` : s.status === 'reconnecting' ? `reconnecting (${s.reconnectAttempt})` : s.status;
     this.el.textContent =
       `status   ${status}\n` +
       `you      ${s.name}${s.playerId ? ` #${s.playerId}` : ''}\n` +

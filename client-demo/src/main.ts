@@ -38,7 +38,15 @@ const params = new URLSearchParams(location.search);
 const name = (params.get('name') ?? '').trim().slice(0, MAX_NAME_LENGTH) || `player-${1000 + Math.floor(Math.random() * 9000)}`;
 const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`;
 
-const client = new TickwireClient({ url, game: arenaGame, name });
+/**
+ * The seat survives a reload: the newest resume token is kept in this tab's sessionStorage, and
+ * a reload within the server's resume window takes the same player (and score) back. Another
+ * tab has its own storage, so it joins as a new player.
+ */
+const RESUME_KEY = 'tickwire.resume';
+const storedResume = sessionStorage.getItem(RESUME_KEY) ?? undefined;
+const client = new TickwireClient({ url, game: arenaGame, name, resumeToken: storedResume });
+client.on('welcome', (w) => sessionStorage.setItem(RESUME_KEY, w.resumeToken));
 const debug = installDebugHook(client);
 const viewport = new Viewport($('frame'), canvas);
 const devices = new KeyboardMouse(window);
@@ -50,7 +58,7 @@ const view = client.createView();
 const input: ArenaInput = arenaGame.input.create();
 const own: OwnPlayerFrame = { id: 0, visible: false, x: 0, y: 0, alive: false, aim: 0, name };
 const ownScreen = { x: 0, y: 0 };
-const hudInput: HudInput = { status: 'connecting', closeCode: 0, roomId: '', playerId: 0, name, tickRate: 0, serverTick: -1, playersInRoom: 0, mispredictions: 0 };
+const hudInput: HudInput = { status: 'connecting', closeCode: 0, reconnectAttempt: 0, roomId: '', playerId: 0, name, tickRate: 0, serverTick: -1, playersInRoom: 0, mispredictions: 0 };
 let loop: FixedStepLoop | undefined;
 let lastFrame = Number.NaN;
 let stepTimer: ReturnType<typeof setTimeout> | undefined;
@@ -92,7 +100,7 @@ function frame(now: number): void {
   own.alive = p?.alive ?? false;
   own.aim = input.aim;
   client.sampleRemote(performance.now(), view);
-  renderer.draw(viewport.devicePerWorldPx, view, client.latest, client.players, own);
+  renderer.draw(viewport.devicePerWorldPx, view, client.latest, client.players, own, client.detachedPlayers);
 
   hudInput.status = debug.status;
   hudInput.playerId = client.playerId;
@@ -112,12 +120,50 @@ function frame(now: number): void {
   } else debug.ownScreen = null;
 }
 
+// A dropped link is taken back by the SDK: same player, same score. Keys are released so
+// nothing stays held down through the outage, and the banner says what is happening.
+client.on('drop', () => {
+  debug.status = hudInput.status = 'reconnecting';
+  devices.releaseAll();
+});
+client.on('reconnecting', ({ attempt, delayMs }) => {
+  hudInput.reconnectAttempt = attempt;
+  banner.textContent = `Connection lost\nreconnecting… (attempt ${attempt}, in ${(delayMs / 1000).toFixed(1)} s)`;
+  banner.hidden = false;
+});
+client.on('resumed', () => {
+  debug.status = hudInput.status = 'playing';
+  banner.hidden = true;
+  if (noticeTimer === undefined) banner.textContent = '';
+});
+let noticeTimer: ReturnType<typeof setInterval> | undefined;
+client.on('notice', (n) => {
+  if (n.kind !== 'shutdown') {
+    showNotice(n.message);
+    return;
+  }
+  // Count down to the server's 1001 close, once a second.
+  const endsAt = performance.now() + (n.secondsLeft ?? 0) * 1000;
+  clearInterval(noticeTimer);
+  const tickDown = () => showNotice(`${n.message}\nclosing in ${Math.max(0, Math.ceil((endsAt - performance.now()) / 1000))} s`);
+  tickDown();
+  noticeTimer = setInterval(tickDown, 1000);
+});
+
+function showNotice(text: string): void {
+  banner.textContent = text;
+  banner.hidden = false;
+}
+
 client.on('close', (e) => {
+  clearInterval(noticeTimer);
+  noticeTimer = undefined;
   debug.status = hudInput.status = 'closed';
   hudInput.closeCode = e.code;
   loop = undefined;
   clearTimeout(stepTimer);
   devices.releaseAll();
+  sessionStorage.removeItem(RESUME_KEY);
   banner.textContent = `Disconnected\n${describeClose(e.code, e.reason)}\n\nReload the page to play again.`;
   banner.hidden = false;
 });

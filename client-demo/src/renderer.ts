@@ -5,6 +5,8 @@ import type { EntityTable } from '../../shared/replication/entity-table';
 import type { InterpolatedView } from '../../src/sdk/snapshot-buffer';
 import * as C from './palette';
 
+const NONE: readonly number[] = [];
+
 /** Sizes in world px (the renderer draws in world px; the canvas transform scales to the screen). */
 const R = PLAYER_RADIUS / UNITS_PER_PX;
 // Drawn a little larger than the hit radius (4 px) so shots stay visible when the arena is scaled down.
@@ -55,8 +57,9 @@ export class ArenaRenderer {
    * @param view remote entities, interpolated (the local player's row is skipped)
    * @param latest the newest snapshot, for the local player's hp and shield
    * @param names player id → display name
+   * @param detached ids of players whose link is down (seat held): drawn faded, marked "reconnecting"
    */
-  draw(devicePerWorldPx: number, view: InterpolatedView, latest: EntityTable, names: ReadonlyMap<number, string>, own: OwnPlayerFrame): void {
+  draw(devicePerWorldPx: number, view: InterpolatedView, latest: EntityTable, names: ReadonlyMap<number, string>, own: OwnPlayerFrame, detached: readonly number[] = NONE): void {
     const ctx = this.ctx;
     ctx.setTransform(devicePerWorldPx, 0, 0, devicePerWorldPx, 0, 0);
     this.drawFloor();
@@ -86,6 +89,7 @@ export class ArenaRenderer {
         view.get(r, PlayerField.Flags),
         C.playerColor(id, own.id),
         names.get(id) ?? '?',
+        detached.length > 0 && detached.includes(id),
       );
     }
 
@@ -120,10 +124,22 @@ export class ArenaRenderer {
     ctx.strokeRect(3, 3, WORLD_WIDTH_PX - 6, WORLD_HEIGHT_PX - 6);
   }
 
-  /** One player at (x, y) world px. Dead players are a faint ghost marked "respawning". */
-  private drawPlayer(x: number, y: number, aim: number, hp: number, flags: number, color: string, name: string): void {
+  /**
+   * One player at (x, y) world px. Dead players are a faint ghost marked "respawning"; a player
+   * whose link dropped is drawn half faded and marked "reconnecting…" until it resumes or leaves.
+   */
+  private drawPlayer(x: number, y: number, aim: number, hp: number, flags: number, color: string, name: string, detached = false): void {
     const ctx = this.ctx;
     this.playersDrawn++;
+    if (detached && (flags & PlayerFlag.Alive) !== 0) {
+      ctx.globalAlpha = 0.45;
+      this.drawPlayer(x, y, aim, hp, flags, color, name);
+      ctx.globalAlpha = 1;
+      this.playersDrawn--;
+      ctx.fillStyle = C.GHOST_INK;
+      ctx.fillText('reconnecting…', x, y + R + 16);
+      return;
+    }
     if ((flags & PlayerFlag.Alive) === 0) {
       ctx.globalAlpha = 0.22;
       ctx.fillStyle = color;

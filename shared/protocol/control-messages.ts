@@ -10,6 +10,16 @@ export interface JoinMessage {
   roomType: string;
   /** Display name, 1-24 characters. */
   name: string;
+  /**
+   * A bearer token (JWT) proving who the player is, when the server has authentication on.
+   * It may come in the WebSocket URL's `token` query parameter instead; this one wins.
+   */
+  token?: string;
+  /**
+   * The resume token from the newest WELCOME: take back the same seat (player, entity, score)
+   * after a dropped link. Single use; an unknown, used, expired or foreign one closes 4009.
+   */
+  resume?: string;
 }
 
 /** Server → client: you are in. Everything the client needs to predict and interpolate. */
@@ -25,6 +35,28 @@ export interface WelcomeMessage {
   tick: number;
   /** Everyone already in the room, including the joiner: [playerId, name] pairs. */
   players: [number, string][];
+  /**
+   * Presents this (once) in JOIN.resume to take the seat back after a dropped link. A new one
+   * comes with every WELCOME; the old one stops working when it is used.
+   */
+  resumeToken: string;
+  /** How long the seat is held after a drop, ms (0: never; a drop leaves at once). */
+  resumeWindowMs: number;
+  /** True when this WELCOME answers a resume (or a takeover of the identity's seat). */
+  resumed: boolean;
+  /** Newest input seq the server applied for this player: resend only the ones after it. */
+  lastSeq: number;
+  /** The authenticated user (the token's `sub`), or null for a guest. */
+  userId: string | null;
+}
+
+/** Server → client: something the player should be told, e.g. that the server is shutting down. */
+export interface NoticeMessage {
+  /** 'shutdown': the server is draining and closes with 1001 in `secondsLeft`; 'info': anything else. */
+  kind: 'shutdown' | 'info';
+  message: string;
+  /** Seconds until the server acts on it (shutdown), when known. */
+  secondsLeft?: number;
 }
 
 /** Server → client: why the connection is about to close. */
@@ -101,13 +133,26 @@ export const MAX_NAME_LENGTH = 24;
 /** Longest accepted room type name. */
 export const MAX_ROOM_TYPE_LENGTH = 32;
 
+/** Longest accepted bearer token, in characters (8 KiB: JWTs with large claims sets fit). */
+export const MAX_TOKEN_LENGTH = 8192;
+/** Longest accepted resume token, in characters (the server issues 24). */
+export const MAX_RESUME_TOKEN_LENGTH = 64;
+
+const JOIN_KEYS = new Set(['v', 'roomType', 'name', 'token', 'resume']);
+
 /** Validate a JOIN body; unknown keys are rejected so typos fail loudly. */
 export function parseJoin(body: unknown): JoinMessage {
   if (!isRecord(body)) bad('JOIN body must be a map');
   for (const key of Object.keys(body)) {
-    if (key !== 'v' && key !== 'roomType' && key !== 'name') bad(`JOIN has unknown field "${key}"`);
+    if (!JOIN_KEYS.has(key)) bad(`JOIN has unknown field "${key}"`);
   }
-  const { v, roomType, name } = body;
+  const { v, roomType, name, token, resume } = body;
+  if (token !== undefined && (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN_LENGTH)) {
+    bad(`JOIN.token must be a string of 1-${MAX_TOKEN_LENGTH} characters`);
+  }
+  if (resume !== undefined && (typeof resume !== 'string' || resume.length === 0 || resume.length > MAX_RESUME_TOKEN_LENGTH)) {
+    bad(`JOIN.resume must be a string of 1-${MAX_RESUME_TOKEN_LENGTH} characters`);
+  }
   if (!Number.isInteger(v)) bad('JOIN.v must be an integer protocol version');
   if (typeof roomType !== 'string' || roomType.length === 0 || roomType.length > MAX_ROOM_TYPE_LENGTH) {
     bad(`JOIN.roomType must be a string of 1-${MAX_ROOM_TYPE_LENGTH} characters`);
@@ -117,7 +162,10 @@ export function parseJoin(body: unknown): JoinMessage {
   if (trimmed.length === 0 || trimmed.length > MAX_NAME_LENGTH) bad(`JOIN.name must be 1-${MAX_NAME_LENGTH} characters`);
   // Control characters in names would corrupt logs and name tags.
   if (/[\u0000-\u001f\u007f]/.test(trimmed)) bad('JOIN.name must not contain control characters');
-  return { v: v as number, roomType, name: trimmed };
+  const join: JoinMessage = { v: v as number, roomType, name: trimmed };
+  if (token !== undefined) join.token = token as string;
+  if (resume !== undefined) join.resume = resume as string;
+  return join;
 }
 
 export function parsePing(body: unknown): PingMessage {

@@ -9,6 +9,7 @@
  *                                        PLAYER_JOINED  (msgpack)
  *                                        PLAYER_LEFT    (msgpack)
  *                                        ERROR          (msgpack, then close)
+ *                                        NOTICE         (msgpack)
  * ```
  * Control messages (< 0x10) carry a msgpackr body; hot messages (≥ 0x10) are hand-laid binary.
  */
@@ -20,6 +21,7 @@ export const MessageType = {
   PlayerLeft: 0x05,
   Ping: 0x06,
   Pong: 0x07,
+  Notice: 0x08,
   Input: 0x10,
   Snapshot: 0x11,
 } as const;
@@ -27,6 +29,7 @@ export type MessageType = (typeof MessageType)[keyof typeof MessageType];
 
 /**
  * Bumped on any incompatible wire change. The JOIN carries it; a mismatch is refused with
- * {@link CloseCode.ProtocolMismatch}.
+ * {@link CloseCode.ProtocolMismatch}. 2: JOIN's token and resume fields, WELCOME's resume
+ * fields, NOTICE, and the detached-player list at the start of every snapshot body.
  */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;

@@ -1,6 +1,7 @@
 import type { ByteReader } from '../binary/byte-reader';
 import type { ByteWriter } from '../binary/byte-writer';
 import { uvarintLength, writeUvarintAt } from '../binary/varint';
+import { WireError, WireErrorCode } from '../binary/wire-error';
 import { MessageType } from './message-types';
 
 /**
@@ -9,7 +10,12 @@ import { MessageType } from './message-types';
  * ```
  * SNAPSHOT := 0x11 tick:uvarint ackSeq:uvarint body
  *             ackSeq = the newest input seq the server has applied for this client (0 = none)
- *             body   = SnapshotCodec output, encoded once per view and copied after each header
+ * body     := detached entities
+ *             detached = count:uvarint idDelta:uvarint*   players whose link dropped and whose
+ *                        seat is held for a resume, ascending ids, each the gap from the last
+ *                        (the first from 0); 1 byte (count 0) when everyone is connected
+ *             entities = SnapshotCodec output
+ *             the body is encoded once per view and copied after each header
  * ```
  */
 export interface SnapshotHeader {
@@ -41,5 +47,36 @@ export function writeSnapshotHeaderAt(buf: Uint8Array, tick: number, ackSeq: num
 export function readSnapshotHeader(input: ByteReader, out: SnapshotHeader): SnapshotHeader {
   out.tick = input.uvarint();
   out.ackSeq = input.uvarint();
+  return out;
+}
+
+/**
+ * Write the detached-player list that opens a snapshot body. `ids` must be ascending: the room
+ * keeps its players in join order, so it sorts the few detached ids first.
+ */
+export function writeDetachedIds(out: ByteWriter, ids: readonly number[]): void {
+  out.uvarint(ids.length);
+  let last = 0;
+  for (let i = 0; i < ids.length; i++) {
+    out.uvarint(ids[i] - last);
+    last = ids[i];
+  }
+}
+
+/**
+ * Read the detached-player list into `out` (cleared first) and leave the reader at the entities.
+ * Ids are u16 and strictly ascending; anything else is a malformed snapshot.
+ */
+export function readDetachedIds(input: ByteReader, out: number[]): number[] {
+  const count = input.uvarint();
+  if (count > 0xffff) throw new WireError(WireErrorCode.OutOfRange, `snapshot lists ${count} detached players, over 65535`);
+  out.length = 0;
+  let id = 0;
+  for (let i = 0; i < count; i++) {
+    const delta = input.uvarint();
+    id += delta;
+    if (delta === 0 || id > 0xffff) throw new WireError(WireErrorCode.OutOfRange, 'snapshot detached ids must be ascending u16 values from 1');
+    out.push(id);
+  }
   return out;
 }

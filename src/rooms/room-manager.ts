@@ -2,8 +2,18 @@ import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { CloseCode } from '../../shared/protocol/close-codes';
-import { Room, type PlayerSlot, type RoomClient } from './room';
+import { Room, type PlayerIdentity, type PlayerSlot, type RoomClient } from './room';
 import type { ResolvedRoomType } from './room-type';
+
+/** A seat found by resume token or identity, and the link it had (undefined when detached). */
+export interface SeatTakeover {
+  room: Room;
+  slot: PlayerSlot<unknown>;
+  /** The seat's live link that the new one replaces (a half-open predecessor, or another tab). */
+  previous: RoomClient | undefined;
+  /** When the seat's link dropped, ms on the server clock (NaN for a new or live seat). */
+  detachedAt: number;
+}
 
 /** A JOIN the server refuses; `closeCode` is what the client is closed with. */
 export class JoinRejectedError extends Error {
@@ -19,6 +29,11 @@ export interface RoomManagerOptions {
   maxRooms?: number;
   /** Passed to each room: skip snapshots above this many queued bytes. */
   maxBufferedBytes?: number;
+  /**
+   * Makes a room id (default: the type name and 64 random bits). An id already in use is
+   * drawn again, so a live room is never overwritten.
+   */
+  roomId?: (typeName: string) => string;
 }
 
 export interface RoomManagerEvents {
@@ -38,6 +53,10 @@ export class RoomManager extends EventEmitter<RoomManagerEvents> {
   private readonly maxRooms: number;
   /** Rooms disposed because they threw. */
   crashes = 0;
+  /** Resume token → its seat. Every held seat has exactly one live token. */
+  private readonly byResumeToken = new Map<string, { room: Room; slot: PlayerSlot<unknown> }>();
+  /** `${roomType}\0${userId}` → the identity's one seat in rooms of that type. */
+  private readonly byUser = new Map<string, { room: Room; slot: PlayerSlot<unknown> }>();
 
   constructor(types: readonly ResolvedRoomType<any, any, any>[], private readonly options: RoomManagerOptions) {
     super();
@@ -52,10 +71,24 @@ export class RoomManager extends EventEmitter<RoomManagerEvents> {
     return [...this.types.keys()];
   }
 
-  /** Put a client in the first room of `typeName` with space, making one if none has any. */
-  join(client: RoomClient, typeName: string, name: string): { room: Room; slot: PlayerSlot<unknown> } {
+  /** The resolved room type called `typeName`, or a JoinRejectedError saying which exist. */
+  type(typeName: string): ResolvedRoomType {
     const type = this.types.get(typeName);
     if (!type) throw new JoinRejectedError(CloseCode.JoinRejected, `unknown room type "${typeName}"; this server has: ${this.typeNames.join(', ')}`);
+    return type;
+  }
+
+  /**
+   * Put a client in the first room of `typeName` with space, making one if none has any. An
+   * identity that already holds a seat in a room of that type takes that seat over instead
+   * (`previous` is the link to close): one identity, one seat.
+   */
+  join(client: RoomClient, typeName: string, name: string, identity?: PlayerIdentity): SeatTakeover {
+    const type = this.type(typeName);
+    if (identity) {
+      const held = this.byUser.get(userKey(type.name, identity.userId));
+      if (held) return this.takeOver(held.room, held.slot, client);
+    }
     let room: Room | undefined;
     for (const r of this.rooms.values()) {
       if (r.type === type && !r.isFull && !r.disposed) {
@@ -75,16 +108,86 @@ export class RoomManager extends EventEmitter<RoomManagerEvents> {
         throw new JoinRejectedError(CloseCode.RoomCrashed, 'the room could not be created');
       }
     }
+    let slot: PlayerSlot<unknown>;
     try {
-      return { room, slot: room.join(client, name) };
+      slot = room.join(client, name, identity);
     } catch (err) {
       this.crash(room, err);
       throw new JoinRejectedError(CloseCode.RoomCrashed, 'the room failed while adding you');
     }
+    this.index(room, slot);
+    return { room, slot, previous: undefined, detachedAt: Number.NaN };
+  }
+
+  /**
+   * Take back the seat a resume token names. Refused (4009) when the token is unknown, used or
+   * expired, names another room type, or belongs to another identity; a refused token stays
+   * valid for its owner.
+   */
+  resume(client: RoomClient, token: string, typeName: string, identity?: PlayerIdentity): SeatTakeover {
+    const held = this.byResumeToken.get(token);
+    if (!held) throw new JoinRejectedError(CloseCode.ResumeRejected, 'resume refused: the token is unknown, already used, or expired (the seat was freed); join again');
+    if (held.room.type.name !== typeName) throw new JoinRejectedError(CloseCode.ResumeRejected, `resume refused: the token is for a "${held.room.type.name}" room, not "${typeName}"`);
+    if (held.slot.userId !== identity?.userId) throw new JoinRejectedError(CloseCode.ResumeRejected, 'resume refused: the token belongs to another identity');
+    return this.takeOver(held.room, held.slot, client);
+  }
+
+  private takeOver(room: Room, slot: PlayerSlot<unknown>, client: RoomClient): SeatTakeover {
+    const previous = slot.connected ? slot.client : undefined;
+    const detachedAt = slot.detachedAt;
+    this.byResumeToken.delete(slot.resumeToken);
+    try {
+      room.reattach(slot, client);
+    } catch (err) {
+      this.crash(room, err);
+      throw new JoinRejectedError(CloseCode.RoomCrashed, 'the room failed while resuming you');
+    }
+    this.byResumeToken.set(slot.resumeToken, { room, slot });
+    return { room, slot, previous, detachedAt };
+  }
+
+  /**
+   * The player's link dropped: hold the seat for the room type's resume window, or leave at
+   * once when it has none.
+   */
+  detach(room: Room, slot: PlayerSlot<unknown>, code: number, now: number): void {
+    if (room.type.resumeWindowMs <= 0 || room.disposed) {
+      this.leave(room, slot);
+      return;
+    }
+    try {
+      room.detach(slot, code, now);
+    } catch (err) {
+      this.crash(room, err);
+    }
+  }
+
+  /** Free every seat whose resume window has run out by `now`; returns how many. */
+  expireSeats(now: number): number {
+    let freed = 0;
+    for (const room of [...this.rooms.values()]) {
+      if (room.detachedCount === 0) continue;
+      for (const slot of room.players.slice()) {
+        if (slot.connected || now - slot.detachedAt < room.type.resumeWindowMs) continue;
+        this.options.log.info({ room: room.id, player: slot.id, droppedMs: Math.round(now - slot.detachedAt) }, 'resume window over; seat freed');
+        freed++;
+        this.leave(room, slot);
+        if (room.disposed) break;
+      }
+    }
+    return freed;
+  }
+
+  /** Seats held for a resume, over all rooms. */
+  get detachedSeats(): number {
+    let n = 0;
+    for (const room of this.rooms.values()) n += room.detachedCount;
+    return n;
   }
 
   /** Remove a player; an emptied room is disposed at once. */
   leave(room: Room, slot: PlayerSlot<unknown>): void {
+    this.unindex(room, slot);
     try {
       room.leave(slot);
     } catch (err) {
@@ -92,6 +195,18 @@ export class RoomManager extends EventEmitter<RoomManagerEvents> {
       return;
     }
     if (room.players.length === 0) this.dispose(room, 'empty');
+  }
+
+  private index(room: Room, slot: PlayerSlot<unknown>): void {
+    this.byResumeToken.set(slot.resumeToken, { room, slot });
+    if (slot.userId !== undefined) this.byUser.set(userKey(room.type.name, slot.userId), { room, slot });
+  }
+
+  private unindex(room: Room, slot: PlayerSlot<unknown>): void {
+    if (this.byResumeToken.get(slot.resumeToken)?.slot === slot) this.byResumeToken.delete(slot.resumeToken);
+    if (slot.userId === undefined) return;
+    const key = userKey(room.type.name, slot.userId);
+    if (this.byUser.get(key)?.slot === slot) this.byUser.delete(key);
   }
 
   /** Run every room's due steps at `now`. */
@@ -128,7 +243,12 @@ export class RoomManager extends EventEmitter<RoomManagerEvents> {
   }
 
   private create(type: ResolvedRoomType): Room {
-    const id = `${type.name}-${randomBytes(4).toString('hex')}`;
+    const makeId = this.options.roomId ?? defaultRoomId;
+    let id = makeId(type.name);
+    for (let tries = 1; this.rooms.has(id); tries++) {
+      if (tries >= 100) throw new Error(`room id generator keeps returning ids in use (last "${id}")`);
+      id = makeId(type.name);
+    }
     const room = new Room(id, type, { maxBufferedBytes: this.options.maxBufferedBytes });
     this.rooms.set(id, room);
     try {
@@ -166,8 +286,19 @@ export class RoomManager extends EventEmitter<RoomManagerEvents> {
   }
 
   private forget(room: Room, reason: string): void {
-    if (!this.rooms.delete(room.id)) return;
+    if (this.rooms.get(room.id) !== room) return;
+    this.rooms.delete(room.id);
+    for (const slot of room.players) this.unindex(room, slot);
     this.options.log.info({ room: room.id, reason, ticks: room.loop.steps, overruns: room.loop.overruns }, 'room disposed');
     this.emit('room-disposed', room, reason);
   }
+}
+
+function userKey(typeName: string, userId: string): string {
+  return `${typeName}\0${userId}`;
+}
+
+/** The type name and 64 random bits: unique across processes too, for a later shared registry. */
+function defaultRoomId(typeName: string): string {
+  return `${typeName}-${randomBytes(8).toString('hex')}`;
 }

@@ -1,7 +1,13 @@
 import type { GameDefinition } from '../../shared/game/game-definition';
 import type { EntitySchema } from '../../shared/replication/entity-schema';
 import type { SnapshotCodec } from '../../shared/replication/snapshot-codec';
-import type { PlayerSlot, Room } from './room';
+import type { PlayerIdentity, PlayerSlot, Room } from './room';
+
+/** What a player asked for, as the onAuth hook sees it. */
+export interface JoinRequest {
+  roomType: string;
+  name: string;
+}
 
 /**
  * A room type: a game plus the server-side settings and lifecycle hooks around it. This is the
@@ -41,6 +47,11 @@ export interface RoomTypeDefinition<S, I, P = unknown> {
   recordReplays?: boolean;
   /** The snapshot codec (default: the full codec). The seam where delta codecs plug in. */
   createCodec?: (schema: EntitySchema) => SnapshotCodec;
+  /**
+   * How long a player whose link dropped keeps its seat, entity and score, ms (default: the
+   * server's `resumeWindowMs`, 20000). 0 turns resume off: a drop leaves at once.
+   */
+  resumeWindowMs?: number;
   /** PRNG seed for a new room (default: random). */
   seed?: () => number;
   /**
@@ -50,8 +61,29 @@ export interface RoomTypeDefinition<S, I, P = unknown> {
   onCreate?: (room: Room<S, I, P>) => void;
   /** After a player has been added to the game state. */
   onJoin?: (room: Room<S, I, P>, player: PlayerSlot<I>) => void;
-  /** After a player has been removed from the game state. */
+  /**
+   * After a player has been removed from the game state: a deliberate leave, a kick, or a
+   * dropped link whose resume window ran out.
+   */
   onLeave?: (room: Room<S, I, P>, player: PlayerSlot<I>) => void;
+  /**
+   * A player's link dropped (`code`: 1006 for a lost connection, 4005 for a heartbeat timeout,
+   * 1001 for a closed tab...). The seat is held for `resumeWindowMs`; onResume or onLeave follows.
+   */
+  onDrop?: (room: Room<S, I, P>, player: PlayerSlot<I>, code: number) => void;
+  /** A dropped player came back on a new link (or an identity took its seat over from another tab). */
+  onResume?: (room: Room<S, I, P>, player: PlayerSlot<I>) => void;
+  /**
+   * Each tick a detached player has no queued input, write its input into `input` (default:
+   * the neutral input, so the player stands still). A game may keep it walking, or play it.
+   */
+  onDetachedInput?: (room: Room<S, I, P>, player: PlayerSlot<I>, input: I) => void;
+  /**
+   * With authentication on, decide whether a proven identity may join this room type: return
+   * false (or a sentence saying why) to refuse it with 4011 Forbidden. May be async. Runs
+   * before every join and resume; guests (authentication off) skip it.
+   */
+  onAuth?: (identity: PlayerIdentity, request: JoinRequest) => boolean | string | Promise<boolean | string>;
   /** After every simulation step. Throwing here crashes this room only. */
   onTick?: (room: Room<S, I, P>) => void;
   /** When the room is disposed (emptied, crashed or server shutdown). */
@@ -71,12 +103,15 @@ export interface ResolvedRoomType<S = unknown, I = unknown, P = unknown> extends
   sendRate: number;
   inputBufferTicks: number;
   repeatInputTicks: number;
+  resumeWindowMs: number;
 }
 
 export interface RoomDefaults {
   maxPlayers: number;
   tickRate: number;
   sendRate: number;
+  /** Seat hold after a drop, ms. */
+  resumeWindowMs: number;
 }
 
 /** Fill defaults and validate; a bad setting throws with a sentence that says what to change. */
@@ -87,11 +122,13 @@ export function resolveRoomType<S, I, P>(def: RoomTypeDefinition<S, I, P>, defau
   const maxPlayers = def.maxPlayers ?? defaults.maxPlayers;
   const inputBufferTicks = def.inputBufferTicks ?? 4;
   const repeatInputTicks = def.repeatInputTicks ?? 8;
+  const resumeWindowMs = def.resumeWindowMs ?? defaults.resumeWindowMs;
   const where = `room type "${name}"`;
   if (!Number.isInteger(tickRate) || tickRate < 10 || tickRate > 128) throw new RangeError(`${where}: tickRate must be an integer from 10 to 128 Hz, got ${tickRate}`);
   if (!Number.isInteger(sendRate) || sendRate < 1 || sendRate > tickRate) throw new RangeError(`${where}: sendRate must be an integer from 1 to tickRate (${tickRate}) Hz, got ${sendRate}`);
   if (!Number.isInteger(maxPlayers) || maxPlayers < 1 || maxPlayers > 65535) throw new RangeError(`${where}: maxPlayers must be an integer from 1 to 65535, got ${maxPlayers}`);
   if (!Number.isInteger(inputBufferTicks) || inputBufferTicks < 1 || inputBufferTicks > 64) throw new RangeError(`${where}: inputBufferTicks must be from 1 to 64, got ${inputBufferTicks}`);
   if (!Number.isInteger(repeatInputTicks) || repeatInputTicks < 1) throw new RangeError(`${where}: repeatInputTicks must be an integer ≥ 1, got ${repeatInputTicks}`);
-  return { ...def, name, tickRate, sendRate, maxPlayers, inputBufferTicks, repeatInputTicks };
+  if (!Number.isFinite(resumeWindowMs) || resumeWindowMs < 0 || resumeWindowMs > 3_600_000) throw new RangeError(`${where}: resumeWindowMs must be from 0 to 3600000 ms, got ${resumeWindowMs}`);
+  return { ...def, name, tickRate, sendRate, maxPlayers, inputBufferTicks, repeatInputTicks, resumeWindowMs };
 }

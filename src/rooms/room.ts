@@ -5,31 +5,85 @@ import { ReplayRecorder, type ReplayLog } from '../../shared/game/replay';
 import { encodeControl, type PlayerJoinedMessage, type PlayerLeftMessage, type WelcomeMessage } from '../../shared/protocol/control-messages';
 import { readInputHeader, type InputHeader } from '../../shared/protocol/input-message';
 import { MessageType } from '../../shared/protocol/message-types';
-import { snapshotHeaderLength, writeSnapshotHeaderAt } from '../../shared/protocol/snapshot-message';
+import { snapshotHeaderLength, writeDetachedIds, writeSnapshotHeaderAt } from '../../shared/protocol/snapshot-message';
 import { EntityTable } from '../../shared/replication/entity-table';
 import { FullSnapshotCodec } from '../../shared/replication/full-snapshot-codec';
 import type { SnapshotCodec } from '../../shared/replication/snapshot-codec';
 import { InputQueue, OfferResult } from '../input/input-queue';
 import { FixedStepLoop } from '../loop/fixed-step-loop';
+import { Delivery } from '../transport/transport';
+import { newResumeToken } from './resume-token';
 import type { ResolvedRoomType } from './room-type';
 
 /**
- * What a room needs from a connected client. Transport-agnostic: the WebSocket connection
- * implements it, and so can an in-memory client in tests.
+ * What a room needs from a connected client. Transport-agnostic: the session layer implements
+ * it over any transport, and so does an in-memory client in tests.
  */
 export interface RoomClient {
   /**
    * Send one whole message. The room hands over bytes it never touches again, because socket
-   * libraries (ws included) queue the caller's buffer rather than copying it.
+   * libraries (ws included) queue the caller's buffer rather than copying it. Snapshots go
+   * {@link Delivery.Unreliable}; everything else reliable and in order (the default).
    */
-  send(bytes: Uint8Array): void;
+  send(bytes: Uint8Array, delivery?: Delivery): void;
   /** Bytes accepted by `send` but not yet written to the network. */
   readonly bufferedAmount: number;
   close(code: number, reason: string): void;
 }
 
+/** Who the player is, when the server authenticates players (see the auth options). */
+export interface PlayerIdentity {
+  /** The token's `sub`: a stable user id. */
+  userId: string;
+  /** Every verified claim of the token. */
+  claims: Readonly<Record<string, unknown>>;
+}
+
+/** A room's running counters; /health adds them up over live and disposed rooms. */
+export interface RoomStats {
+  /** Snapshot messages sent. */
+  snapshotsSent: number;
+  /** Snapshots not sent because the client's link was backed up. */
+  snapshotsSkipped: number;
+  /** Snapshot bytes sent. */
+  bytesSent: number;
+  /** Player-ticks with no new input: clients sending late or not at all. */
+  inputsStarved: number;
+  /** Inputs dropped to cut a standing backlog (each is one tick of latency removed). */
+  inputsShed: number;
+  /** Inputs dropped because a player's queue was full (sent faster than the tick rate). */
+  inputsDropped: number;
+  /** Players whose link dropped with the seat held. */
+  drops: number;
+  /** Seats taken back on a new link (resumes and identity takeovers). */
+  resumes: number;
+}
+
+export function newRoomStats(): RoomStats {
+  return { snapshotsSent: 0, snapshotsSkipped: 0, bytesSent: 0, inputsStarved: 0, inputsShed: 0, inputsDropped: 0, drops: 0, resumes: 0 };
+}
+
+/** The client of a seat whose link has dropped: sends go nowhere until the player resumes. */
+const DETACHED: RoomClient = {
+  send() {},
+  bufferedAmount: 0,
+  close() {},
+};
+
 /** A player in a room: its client, its input queue and its replication bookkeeping. */
 export class PlayerSlot<I> {
+  /** The player's link; a no-op client while detached. Swapped on resume. */
+  client: RoomClient;
+  /** False while the link is down and the seat is held for a resume. */
+  connected = true;
+  /** When the link dropped, ms on the server clock (NaN while connected). */
+  detachedAt = Number.NaN;
+  /** The close code of the drop (0 while connected). */
+  dropCode = 0;
+  /** Presented once in JOIN.resume to take this seat back; rotated on every (re)attach. */
+  resumeToken: string = newResumeToken();
+  /** The authenticated identity, or undefined for a guest. */
+  identity: PlayerIdentity | undefined;
   /** The input applied in the latest step (repeated when the queue runs dry). */
   readonly current: I;
   readonly queue: InputQueue<I>;
@@ -46,7 +100,13 @@ export class PlayerSlot<I> {
   /** Snapshots not sent because the client's socket was backed up. */
   snapshotsSkipped = 0;
 
-  constructor(readonly id: number, readonly name: string, readonly client: RoomClient, queue: InputQueue<I>, current: I, readonly neutral: I) {
+  /** The authenticated user id (the token's `sub`), or undefined for a guest. */
+  get userId(): string | undefined {
+    return this.identity?.userId;
+  }
+
+  constructor(readonly id: number, readonly name: string, client: RoomClient, queue: InputQueue<I>, current: I, readonly neutral: I) {
+    this.client = client;
     this.queue = queue;
     this.current = current;
   }
@@ -71,12 +131,9 @@ export class Room<S = unknown, I = unknown, P = unknown> {
   readonly seed: number;
   readonly loop: FixedStepLoop;
   disposed = false;
-  /**
-   * Snapshot messages sent, skipped for backpressure, payload bytes sent; player-ticks with no
-   * new input (starved); inputs shed to cut a standing backlog; inputs dropped because a
-   * player's queue was full (a client sending faster than the tick rate).
-   */
-  readonly stats = { snapshotsSent: 0, snapshotsSkipped: 0, bytesSent: 0, inputsStarved: 0, inputsShed: 0, inputsDropped: 0 };
+  readonly stats: RoomStats = newRoomStats();
+  /** Players whose link is down and whose seat is held. */
+  detachedCount = 0;
   private readonly byId = new Map<number, PlayerSlot<I>>();
   private readonly inputs: TickInputs<I>;
   private readonly codec: SnapshotCodec;
@@ -90,6 +147,8 @@ export class Room<S = unknown, I = unknown, P = unknown> {
   // Roster changes since the last tick, announced together at the start of the next one.
   private joinedSinceTick: [number, string][] = [];
   private leftSinceTick: number[] = [];
+  /** Detached player ids, ascending; rebuilt when a player drops or comes back. */
+  private detachedIds: number[] = [];
   /** Ticks of standing backlog before one input is shed: half a second. */
   private readonly backlogShedTicks: number;
 
@@ -145,28 +204,91 @@ export class Room<S = unknown, I = unknown, P = unknown> {
   }
 
   /** Add a player: game state first, then WELCOME to them and PLAYER_JOINED to everyone else. */
-  join(client: RoomClient, name: string): PlayerSlot<I> {
+  join(client: RoomClient, name: string, identity?: PlayerIdentity): PlayerSlot<I> {
     if (this.isFull) throw new Error(`room ${this.id} is full`);
     const { game } = this.type;
     const id = this.allocatePlayerId();
     const slot = new PlayerSlot(id, name, client, new InputQueue(game.input, this.type.inputBufferTicks), game.input.create(), game.input.create());
+    slot.identity = identity;
     game.addPlayer(this.state, id, name);
     this.players.push(slot);
     this.byId.set(id, slot);
     this.recorder?.join(this.tick, id, name);
+    client.send(this.welcomeFor(slot, false));
+    this.joinedSinceTick.push([id, name]);
+    this.type.onJoin?.(this, slot);
+    return slot;
+  }
+
+  /**
+   * The player's link dropped: keep the seat, entity and score for the resume window. Inputs
+   * already queued still play out; then the player's input goes neutral (or what the room
+   * type's `onDetachedInput` writes). Everyone sees the player as detached in snapshots.
+   */
+  detach(slot: PlayerSlot<I>, code: number, now: number): void {
+    if (!slot.connected || this.byId.get(slot.id) !== slot) return;
+    slot.connected = false;
+    slot.client = DETACHED;
+    slot.detachedAt = now;
+    slot.dropCode = code;
+    slot.starvedStreak = 0;
+    this.detachedCount++;
+    this.stats.drops++;
+    this.rebuildDetachedIds();
+    this.type.onDrop?.(this, slot, code);
+  }
+
+  /**
+   * Give a seat a new link: a resume after a drop, or a takeover of a live seat (the caller
+   * closes the old link). Rotates the resume token, sends WELCOME (resumed) and a snapshot at
+   * once, so the player sees the world without waiting for the next send tick.
+   */
+  reattach(slot: PlayerSlot<I>, client: RoomClient): void {
+    const wasDetached = !slot.connected;
+    slot.client = client;
+    slot.resumeToken = newResumeToken();
+    if (wasDetached) {
+      slot.connected = true;
+      slot.detachedAt = Number.NaN;
+      slot.dropCode = 0;
+      slot.starvedStreak = 0;
+      this.detachedCount--;
+      this.rebuildDetachedIds();
+    }
+    this.stats.resumes++;
+    client.send(this.welcomeFor(slot, true));
+    this.encodeBody();
+    this.sendSnapshot(slot, this.body.bytes());
+    this.type.onResume?.(this, slot);
+  }
+
+  /** True when the player is in the room and its link is up. */
+  isConnected(playerId: number): boolean {
+    return this.byId.get(playerId)?.connected === true;
+  }
+
+  private welcomeFor(slot: PlayerSlot<I>, resumed: boolean): Uint8Array {
     const welcome: WelcomeMessage = {
-      playerId: id,
+      playerId: slot.id,
       roomId: this.id,
       roomType: this.type.name,
       tickRate: this.type.tickRate,
       sendRate: this.type.sendRate,
       tick: this.tick,
       players: this.players.map((p) => [p.id, p.name]),
+      resumeToken: slot.resumeToken,
+      resumeWindowMs: this.type.resumeWindowMs,
+      resumed,
+      lastSeq: slot.lastProcessedSeq,
+      userId: slot.userId ?? null,
     };
-    client.send(encodeControl(MessageType.Welcome, welcome));
-    this.joinedSinceTick.push([id, name]);
-    this.type.onJoin?.(this, slot);
-    return slot;
+    return encodeControl(MessageType.Welcome, welcome);
+  }
+
+  private rebuildDetachedIds(): void {
+    const ids: number[] = [];
+    for (const p of this.players) if (!p.connected) ids.push(p.id);
+    this.detachedIds = ids.sort((a, b) => a - b);
   }
 
   /** Remove a player (its client is not closed here: the caller owns the connection). */
@@ -174,6 +296,10 @@ export class Room<S = unknown, I = unknown, P = unknown> {
     if (this.byId.get(slot.id) !== slot) return;
     this.byId.delete(slot.id);
     this.players.splice(this.players.indexOf(slot), 1);
+    if (!slot.connected) {
+      this.detachedCount--;
+      this.rebuildDetachedIds();
+    }
     if (this.disposed) return;
     this.type.game.removePlayer(this.state, slot.id);
     this.recorder?.leave(this.tick, slot.id);
@@ -219,15 +345,16 @@ export class Room<S = unknown, I = unknown, P = unknown> {
           slot.backlogStreak = 0;
           this.stats.inputsShed++;
         }
+      } else if (!slot.connected) {
+        // Detached, its queued inputs played out: neutral, or what the room type decides.
+        if (this.type.onDetachedInput) this.type.onDetachedInput(this, slot, slot.current);
+        else if (slot.starvedStreak++ === 0) this.neutralize(slot);
       } else {
         slot.starvedTicks++;
         this.stats.inputsStarved++;
         // A late input repeats the last one (movement stays smooth through jitter); a player
         // silent for longer, such as a hidden browser tab, stops instead of walking on.
-        if (++slot.starvedStreak === this.type.repeatInputTicks + 1) {
-          if (game.input.neutralize) game.input.neutralize(slot.current);
-          else game.input.copy(slot.neutral, slot.current);
-        }
+        if (++slot.starvedStreak === this.type.repeatInputTicks + 1) this.neutralize(slot);
       }
       this.recorder?.input(tick, slot.id, slot.current);
     }
@@ -240,30 +367,47 @@ export class Room<S = unknown, I = unknown, P = unknown> {
     }
   }
 
-  /** Encode the entities once; give each player the shared body behind its own header. */
-  private broadcastSnapshot(): void {
+  private neutralize(slot: PlayerSlot<I>): void {
+    const input = this.type.game.input;
+    if (input.neutralize) input.neutralize(slot.current);
+    else input.copy(slot.neutral, slot.current);
+  }
+
+  /** Encode the detached list and the entities into the shared body. */
+  private encodeBody(): void {
     this.table.clear();
     this.type.game.writeEntities(this.state, this.table);
     this.body.reset();
+    writeDetachedIds(this.body, this.detachedIds);
     this.codec.encode(this.table, null, this.body);
+  }
+
+  /** Encode the entities once; give each player the shared body behind its own header. */
+  private broadcastSnapshot(): void {
+    this.encodeBody();
     const body = this.body.bytes();
-    const tick = this.tick;
     for (let i = 0; i < this.players.length; i++) {
       const slot = this.players[i];
+      if (!slot.connected) continue;
       // A backed-up socket gets no stale state piled on; the next snapshot supersedes this one.
       if (slot.client.bufferedAmount > this.maxBufferedBytes) {
         slot.snapshotsSkipped++;
         this.stats.snapshotsSkipped++;
         continue;
       }
-      // allocUnsafe skips the zero-fill: 2.2-3× the ops/s of `new Uint8Array` for a 905-byte
-      // frame (benchmark.js, 3 runs, Node 20). The socket must own these bytes anyway.
-      const frame = Buffer.allocUnsafe(snapshotHeaderLength(tick, slot.lastProcessedSeq) + body.length);
-      frame.set(body, writeSnapshotHeaderAt(frame, tick, slot.lastProcessedSeq));
-      slot.client.send(frame);
-      this.stats.snapshotsSent++;
-      this.stats.bytesSent += frame.length;
+      this.sendSnapshot(slot, body);
     }
+  }
+
+  private sendSnapshot(slot: PlayerSlot<I>, body: Uint8Array): void {
+    const tick = this.tick;
+    // allocUnsafe skips the zero-fill: 2.2-3× the ops/s of `new Uint8Array` for a 905-byte
+    // frame (benchmark.js, 3 runs, Node 20). The socket must own these bytes anyway.
+    const frame = Buffer.allocUnsafe(snapshotHeaderLength(tick, slot.lastProcessedSeq) + body.length);
+    frame.set(body, writeSnapshotHeaderAt(frame, tick, slot.lastProcessedSeq));
+    slot.client.send(frame, Delivery.Unreliable);
+    this.stats.snapshotsSent++;
+    this.stats.bytesSent += frame.length;
   }
 
   /** Tell everyone who joined and left since the last tick: one message each, same bytes for all. */
@@ -278,7 +422,7 @@ export class Room<S = unknown, I = unknown, P = unknown> {
   broadcastControl(type: MessageType, body: unknown): void {
     if (this.players.length === 0) return;
     const bytes = encodeControl(type, body);
-    for (const p of this.players) p.client.send(bytes);
+    for (const p of this.players) if (p.connected) p.client.send(bytes);
   }
 
   /** Dispose: close any remaining clients with `code`/`reason`, then the onDispose hook. */

@@ -2,32 +2,28 @@ import { ByteReader } from '../../shared/binary/byte-reader';
 import { ByteWriter } from '../../shared/binary/byte-writer';
 import { WireError } from '../../shared/binary/wire-error';
 import type { GameDefinition, GameSetup } from '../../shared/game/game-definition';
-import { decodeControlBody, encodeControl, type ErrorMessage, type JoinMessage, type PlayerJoinedMessage, type PlayerLeftMessage, type PongMessage, type RosterEntry, type WelcomeMessage } from '../../shared/protocol/control-messages';
+import { decodeControlBody, encodeControl, type ErrorMessage, type JoinMessage, type NoticeMessage, type PlayerJoinedMessage, type PlayerLeftMessage, type PongMessage, type RosterEntry, type WelcomeMessage } from '../../shared/protocol/control-messages';
 import { MAX_INPUTS_PER_MESSAGE, writeInputHeader } from '../../shared/protocol/input-message';
 import { MessageType, PROTOCOL_VERSION } from '../../shared/protocol/message-types';
 import { clampCloseReason, CloseCode } from '../../shared/protocol/close-codes';
-import { readSnapshotHeader, type SnapshotHeader } from '../../shared/protocol/snapshot-message';
+import { readDetachedIds, readSnapshotHeader, type SnapshotHeader } from '../../shared/protocol/snapshot-message';
 import { EntityTable } from '../../shared/replication/entity-table';
 import { FullSnapshotCodec } from '../../shared/replication/full-snapshot-codec';
 import type { SnapshotCodec } from '../../shared/replication/snapshot-codec';
 import { monotonicClock, type Clock } from '../loop/clock';
+import { realTimers, type TimerHandle, type Timers } from '../loop/timers';
+import { backoffDelayMs, type BackoffOptions } from './backoff';
+import { ClientState, RETRYABLE_CLOSE_CODES } from './client-state';
 import { Emitter } from './emitter';
+import type { SocketFactory, WebSocketConstructor, WebSocketLike } from './socket-like';
 import { ServerTickEstimator } from './server-tick-estimator';
 import { InterpolatedView, SnapshotBuffer } from './snapshot-buffer';
 
-/** The subset of the WebSocket API the client uses: the browser's and `ws`'s both fit. */
-export interface WebSocketLike {
-  binaryType: string;
-  readonly readyState: number;
-  readonly bufferedAmount: number;
-  onopen: ((ev: unknown) => void) | null;
-  onmessage: ((ev: { data: unknown }) => void) | null;
-  onclose: ((ev: { code: number; reason: string }) => void) | null;
-  onerror: ((ev: unknown) => void) | null;
-  send(data: Uint8Array): void;
-  close(code?: number, reason?: string): void;
-}
-export type WebSocketConstructor = new (url: string) => WebSocketLike;
+export { ClientState };
+export type { SocketFactory, WebSocketConstructor, WebSocketLike };
+
+/** Auto-reconnect settings; `false` turns it off (a drop then closes the client). */
+export interface ReconnectOptions extends BackoffOptions {}
 
 export interface TickwireClientOptions<S, I, P> {
   /** WebSocket URL, e.g. `ws://localhost:8080/ws`. */
@@ -44,8 +40,40 @@ export interface TickwireClientOptions<S, I, P> {
    * type is loose because `ws` declares its event handlers with its own event types.
    */
   WebSocket?: WebSocketConstructor | (new (url: string) => object);
+  /**
+   * Opens the link instead of `new WebSocket(url)`: for an in-memory link
+   * (`server.openMemoryLink().client`) or any transport with the WebSocket's shape.
+   */
+  connect?: SocketFactory;
+  /**
+   * A bearer token (JWT) for servers with authentication on, sent in JOIN; or a function that
+   * returns one, called for every (re)connect so an expiring token can be refreshed.
+   */
+  token?: string | (() => string | Promise<string>);
+  /**
+   * A resume token kept from an earlier client (e.g. across a page reload, in
+   * sessionStorage): the first JOIN presents it to take that seat back. If the server refuses
+   * it (4009: used, expired or foreign) the client joins afresh, once, without it.
+   */
+  resumeToken?: string;
+  /**
+   * Resume after a dropped link (default on): backoff with full jitter, first retry within
+   * `baseDelayMs` (250), waits capped at `maxDelayMs` (5000), giving up when the server's
+   * resume window runs out. A deliberate close or a refusal is never retried. `false`: off.
+   */
+  reconnect?: ReconnectOptions | false;
+  /**
+   * Declare the link dead when nothing (no snapshot, no pong) has come for this long, ms
+   * (default 4000; 0 = off, wait for the transport to notice). Catches links TCP would take
+   * minutes to give up on.
+   */
+  livenessTimeoutMs?: number;
   /** Time source (default performance.now). */
   clock?: Clock;
+  /** Timers for pings, liveness and backoff (default the host's); tests pass a ManualScheduler. */
+  timers?: Timers;
+  /** Uniform random numbers in [0, 1) for backoff jitter (default Math.random). */
+  random?: () => number;
   /**
    * Decode snapshot bodies (default true). Headless load bots that never look at entities turn
    * this off and only read the header (tick, acked input): far less CPU per bot.
@@ -62,7 +90,18 @@ export interface TickwireClientOptions<S, I, P> {
 }
 
 export interface ClientEvents {
+  /** Every WELCOME: the first join, and each resume (then `resumed` is true). */
   welcome: [WelcomeMessage];
+  /** The link dropped; the client is reconnecting to take its seat back. */
+  drop: [{ code: number; reason: string }];
+  /** A reconnect attempt starts after `delayMs` of backoff (attempt counts from 1). */
+  reconnecting: [{ attempt: number; delayMs: number }];
+  /** The seat is back: same player, entity and score. `downtimeMs` is from the drop to the WELCOME. */
+  resumed: [{ attempts: number; downtimeMs: number }];
+  /** The seat could not be taken back; a `close` follows. */
+  resumeFailed: [{ code: number; reason: string }];
+  /** The server said something, e.g. that it is shutting down (kind 'shutdown', secondsLeft). */
+  notice: [NoticeMessage];
   /** A snapshot was applied: (tick, ackSeq). */
   snapshot: [number, number];
   playerJoined: [RosterEntry];
@@ -71,6 +110,7 @@ export interface ClientEvents {
   pong: [number];
   /** The server sent ERROR (it closes right after). */
   serverError: [ErrorMessage];
+  /** The client is done for good (state Closed): left, refused, or could not resume. */
   close: [{ code: number; reason: string }];
 }
 
@@ -88,6 +128,12 @@ export interface ClientStats {
   mispredictions: number;
   /** sendInput calls refused because 4 s of inputs were already unacknowledged. */
   inputsWithheld: number;
+  /** Links that dropped while in a room. */
+  drops: number;
+  /** Seats taken back after a drop. */
+  resumes: number;
+  /** Reconnect attempts made (successful or not). */
+  reconnectAttempts: number;
 }
 
 /**
@@ -110,9 +156,13 @@ const PENDING_SECONDS = 4;
  */
 export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
   readonly game: GameDefinition<S, I, P>;
-  readonly stats: ClientStats = { snapshots: 0, bytesReceived: 0, inputsSent: 0, lastInputRttMs: -1, lastPingMs: -1, mispredictions: 0, inputsWithheld: 0 };
+  readonly stats: ClientStats = { snapshots: 0, bytesReceived: 0, inputsSent: 0, lastInputRttMs: -1, lastPingMs: -1, mispredictions: 0, inputsWithheld: 0, drops: 0, resumes: 0, reconnectAttempts: 0 };
   /** Present players: id → name. */
   readonly players = new Map<number, string>();
+  /** Players whose link is down and whose seat is held, from the newest snapshot (ascending ids). */
+  readonly detachedPlayers: number[] = [];
+  /** Where the client is in its life. */
+  state: ClientState = ClientState.Idle;
   /** The newest snapshot's entities (only when decodeEntities). */
   readonly latest: EntityTable;
   latestTick = -1;
@@ -135,14 +185,30 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
   private pendingSentAt = new Float64Array(0);
   private nextSeq = 1;
   private ackedSeq = 0;
-  private pingTimer: ReturnType<typeof setInterval> | undefined;
   private beforeReconcile: P | undefined;
+  private readonly timers: Timers;
+  private readonly random: () => number;
+  /** The one repeating timer: pings and the liveness check. */
+  private pulseTimer: TimerHandle | undefined;
+  private pulseMs = 0;
+  private lastPingAt = -Infinity;
+  /** Last time anything arrived on the current link, ms. */
+  private lastHeardAt = 0;
+  /** When the link dropped, ms (NaN while not reconnecting). */
+  private droppedAt = Number.NaN;
+  private attempts = 0;
+  private retryTimer: TimerHandle | undefined;
+  /** The caller's resume token for the first JOIN, until used or refused. */
+  private initialResume: string | undefined;
 
   constructor(options: TickwireClientOptions<S, I, P>) {
     super();
     this.options = options;
     this.game = options.game;
     this.clock = options.clock ?? monotonicClock;
+    this.timers = options.timers ?? realTimers;
+    this.random = options.random ?? Math.random;
+    this.initialResume = options.resumeToken;
     this.codec = options.codec ?? new FullSnapshotCodec(options.game.entitySchema);
     this.latest = new EntityTable(options.game.entitySchema);
     this.buffer = new SnapshotBuffer(options.game.entitySchema);
@@ -154,8 +220,14 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
     return this.welcome?.playerId ?? 0;
   }
 
+  /** In a room with a live link: inputs go out. */
   get isOpen(): boolean {
-    return this.socket?.readyState === 1 && this.welcome !== undefined;
+    return this.state === ClientState.Open && this.socket?.readyState === 1;
+  }
+
+  /** True when `playerId` is in the room but its link is down (its seat held for a resume). */
+  isDetached(playerId: number): boolean {
+    return this.detachedPlayers.includes(playerId);
   }
 
   /** Newest input seq the server has applied. */
@@ -183,15 +255,13 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
     return this.nextSeq - 1 - this.ackedSeq;
   }
 
-  /** Open the socket and join; resolves with the WELCOME, rejects if closed first. */
+  /**
+   * Open the link and join; resolves with the WELCOME, rejects (with `code` and `reason`) if
+   * the link closes first. The first connection is not retried: the caller decides.
+   */
   connect(): Promise<WelcomeMessage> {
-    if (this.socket) throw new Error('connect() was already called on this client: make a new TickwireClient to reconnect');
-    const Ctor = (this.options.WebSocket ?? (globalThis as unknown as { WebSocket?: WebSocketConstructor }).WebSocket) as WebSocketConstructor | undefined;
-    if (!Ctor) throw new Error('no WebSocket implementation: pass options.WebSocket (e.g. the `ws` package in Node)');
-    const socket = new Ctor(this.options.url);
-    this.socket = socket;
-    socket.binaryType = 'arraybuffer';
-    return new Promise((resolve, reject) => {
+    if (this.state !== ClientState.Idle) throw new Error('connect() was already called on this client: make a new TickwireClient to play again');
+    const promise = new Promise<WelcomeMessage>((resolve, reject) => {
       const offWelcome = this.on('welcome', (w) => {
         offWelcome();
         offClose();
@@ -202,16 +272,47 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
         offClose();
         reject(Object.assign(new Error(`connection closed before joining: ${e.code} ${e.reason}`), { code: e.code, reason: e.reason }));
       });
-      socket.onopen = () => {
-        const join: JoinMessage = { v: PROTOCOL_VERSION, roomType: this.options.roomType ?? this.game.name, name: this.options.name };
-        socket.send(encodeControl(MessageType.Join, join));
-      };
-      socket.onmessage = (ev) => this.onMessage(ev.data);
-      socket.onclose = (ev) => this.onClose(ev.code, ev.reason);
-      socket.onerror = () => {
-        /* the close event that follows carries the code */
-      };
     });
+    this.state = ClientState.Connecting;
+    this.openLink();
+    return promise;
+  }
+
+  /** A new link; its events are ignored once another link replaces it. */
+  private openLink(): void {
+    const socket = this.createSocket();
+    this.socket = socket;
+    this.lastHeardAt = this.clock.now();
+    socket.binaryType = 'arraybuffer';
+    socket.onopen = () => {
+      if (this.socket === socket) void this.sendJoin(socket);
+    };
+    socket.onmessage = (ev) => {
+      if (this.socket === socket) this.onMessage(ev.data);
+    };
+    socket.onclose = (ev) => {
+      if (this.socket === socket) this.onLinkClosed(ev.code, ev.reason);
+    };
+    socket.onerror = () => {
+      /* the close event that follows carries the code */
+    };
+    this.startPulse();
+  }
+
+  private createSocket(): WebSocketLike {
+    if (this.options.connect) return this.options.connect(this.options.url);
+    const Ctor = (this.options.WebSocket ?? (globalThis as unknown as { WebSocket?: WebSocketConstructor }).WebSocket) as WebSocketConstructor | undefined;
+    if (!Ctor) throw new Error('no WebSocket implementation: pass options.WebSocket (e.g. the `ws` package in Node) or options.connect');
+    return new Ctor(this.options.url);
+  }
+
+  private async sendJoin(socket: WebSocketLike): Promise<void> {
+    const join: JoinMessage = { v: PROTOCOL_VERSION, roomType: this.options.roomType ?? this.game.name, name: this.options.name };
+    const token = typeof this.options.token === 'function' ? await this.options.token() : this.options.token;
+    if (token) join.token = token;
+    if (this.state === ClientState.Reconnecting && this.welcome) join.resume = this.welcome.resumeToken;
+    else if (this.state === ClientState.Connecting && this.initialResume) join.resume = this.initialResume;
+    if (this.socket === socket && socket.readyState === 1) socket.send(encodeControl(MessageType.Join, join));
   }
 
   /**
@@ -221,7 +322,7 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
    */
   sendInput(input: I): number {
     const socket = this.socket;
-    if (!socket || !this.welcome || socket.readyState !== 1) return 0;
+    if (this.state !== ClientState.Open || !socket || socket.readyState !== 1) return 0;
     if (this.pendingCount >= this.pendingCapacity) {
       this.stats.inputsWithheld++;
       return 0;
@@ -268,13 +369,38 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
   }
 
   ping(): void {
-    if (this.socket?.readyState === 1) this.socket.send(encodeControl(MessageType.Ping, { t: this.clock.now() }));
+    if (this.socket?.readyState === 1) {
+      this.lastPingAt = this.clock.now();
+      this.socket.send(encodeControl(MessageType.Ping, { t: this.lastPingAt }));
+    }
   }
 
-  /** Leave: close the socket normally. */
+  /**
+   * Leave for good: close the link normally (1000 frees the seat at once). No reconnect
+   * follows; `close` is emitted once the link has closed.
+   */
   close(code = 1000, reason = 'client closed'): void {
-    this.stopPings();
-    this.socket?.close(code, reason);
+    if (this.state === ClientState.Closed) return;
+    const socket = this.socket;
+    this.state = ClientState.Closed;
+    this.stopTimers();
+    // Wait for the link's own close event, so the close frame has gone out before anyone
+    // acts on 'close' (a load test that exits at once would otherwise look like a drop).
+    if (socket && socket.readyState < 2) socket.close(code, reason);
+    else this.finish(code, reason);
+  }
+
+  /**
+   * Kill the link abruptly, as a network failure would (no close frame where the transport
+   * allows it). The client treats it as a drop and resumes. For tests and load bots.
+   */
+  killLink(): void {
+    const socket = this.socket;
+    if (!socket || this.state !== ClientState.Open) return;
+    this.socket = undefined;
+    if (socket.terminate) socket.terminate();
+    else socket.close(4000, 'link killed');
+    this.onLinkClosed(CloseCode.ConnectionLost, 'link killed by the client');
   }
 
   /** Send raw bytes, for tests of the server's hostile-input handling. */
@@ -285,6 +411,7 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
   private onMessage(data: unknown): void {
     const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : (data as Uint8Array);
     this.stats.bytesReceived += bytes.length;
+    this.lastHeardAt = this.clock.now();
     const reader = this.reader.reset(bytes);
     try {
       const type = reader.u8();
@@ -309,6 +436,8 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
         this.emit('pong', this.stats.lastPingMs);
       } else if (type === MessageType.Error) {
         this.emit('serverError', decodeControlBody(reader.rest()) as ErrorMessage);
+      } else if (type === MessageType.Notice) {
+        this.emit('notice', decodeControlBody(reader.rest()) as NoticeMessage);
       }
     } catch (err) {
       if (!(err instanceof WireError)) throw err;
@@ -317,19 +446,68 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
   }
 
   private onWelcome(w: WelcomeMessage): void {
+    if (this.state === ClientState.Reconnecting && this.welcome) {
+      this.onResumed(w);
+      return;
+    }
+    if (this.state !== ClientState.Connecting) return;
     this.welcome = w;
+    this.state = ClientState.Open;
     this.setup = { seed: 0, tickRate: w.tickRate };
     this.estimator = new ServerTickEstimator(1000 / w.tickRate);
     const capacity = Math.ceil(PENDING_SECONDS * w.tickRate);
     this.pendingInputs = Array.from({ length: capacity }, () => this.game.input.create());
     this.pendingSentAt = new Float64Array(capacity);
     for (const [id, name] of w.players) this.players.set(id, name);
-    const interval = this.options.pingIntervalMs ?? 1000;
-    if (interval > 0) {
-      this.ping();
-      this.pingTimer = setInterval(() => this.ping(), interval);
-    }
+    // A seat taken back with an earlier client's token: numbering continues after the inputs
+    // the server applied for it, or it would drop ours as duplicates.
+    if (w.resumed) this.nextSeq = (this.ackedSeq = w.lastSeq) + 1;
+    this.initialResume = undefined;
+    if ((this.options.pingIntervalMs ?? 1000) > 0) this.ping();
     this.emit('welcome', w);
+  }
+
+  /**
+   * The seat is back. Inputs the server never applied are sent again (it applied up to
+   * `lastSeq`; its queue drops any it already has), and the roster is brought up to date.
+   */
+  private onResumed(w: WelcomeMessage): void {
+    const downtimeMs = this.clock.now() - this.droppedAt;
+    const attempts = this.attempts;
+    this.welcome = w;
+    this.state = ClientState.Open;
+    this.droppedAt = Number.NaN;
+    this.attempts = 0;
+    this.stats.resumes++;
+    if (w.lastSeq > this.ackedSeq && w.lastSeq < this.nextSeq) this.ackedSeq = w.lastSeq;
+    this.resendPending();
+    const present = new Map(w.players);
+    for (const [playerId, name] of this.players) {
+      if (present.get(playerId) === name) continue;
+      this.players.delete(playerId);
+      this.emit('playerLeft', { playerId, name });
+    }
+    for (const [playerId, name] of present) {
+      if (this.players.has(playerId)) continue;
+      this.players.set(playerId, name);
+      this.emit('playerJoined', { playerId, name });
+    }
+    if ((this.options.pingIntervalMs ?? 1000) > 0) this.ping();
+    this.emit('welcome', w);
+    this.emit('resumed', { attempts, downtimeMs });
+  }
+
+  /** Send every unacknowledged input again, oldest first, up to 8 per message. */
+  private resendPending(): void {
+    const socket = this.socket;
+    if (!socket || socket.readyState !== 1 || this.pendingCapacity === 0) return;
+    for (let first = this.ackedSeq + 1; first < this.nextSeq; first += MAX_INPUTS_PER_MESSAGE) {
+      const count = Math.min(MAX_INPUTS_PER_MESSAGE, this.nextSeq - first);
+      this.writer.reset();
+      writeInputHeader(this.writer, Math.max(0, this.latestTick), first, count);
+      for (let s = first; s < first + count; s++) this.game.input.write(this.writer, this.pendingInputs[s % this.pendingCapacity]);
+      socket.send(this.writer.bytes().slice());
+    }
   }
 
   private onSnapshot(reader: ByteReader): void {
@@ -343,6 +521,7 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
       this.stats.lastInputRttMs = now - this.pendingSentAt[ackSeq % this.pendingCapacity];
       this.ackedSeq = ackSeq;
     }
+    readDetachedIds(reader, this.detachedPlayers);
     if (this.options.decodeEntities === false) {
       this.emit('snapshot', tick, ackSeq);
       return;
@@ -372,14 +551,103 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
     if (hadPrediction && !predictor.equals(p, before)) this.stats.mispredictions++;
   }
 
-  private onClose(code: number, reason: string): void {
-    this.stopPings();
+  /** The current link ended (or was declared dead): resume, retry, or finish. */
+  private onLinkClosed(code: number, reason: string): void {
+    this.socket = undefined;
+    if (this.state === ClientState.Closed) this.finish(code, reason);
+    else if (this.state === ClientState.Open) {
+      if (!this.mayResume(code)) {
+        this.finish(code, reason);
+        return;
+      }
+      this.state = ClientState.Reconnecting;
+      this.droppedAt = this.clock.now();
+      this.attempts = 0;
+      this.stats.drops++;
+      this.emit('drop', { code, reason });
+      this.scheduleAttempt();
+    } else if (this.state === ClientState.Reconnecting) {
+      // An attempt failed. A refusal (bad token, seat gone, shutting down) is final.
+      if (RETRYABLE_CLOSE_CODES.has(code)) this.scheduleAttempt();
+      else this.giveUp(code, reason);
+    } else this.finish(code, reason);
+  }
+
+  private mayResume(code: number): boolean {
+    return this.options.reconnect !== false && RETRYABLE_CLOSE_CODES.has(code) && (this.welcome?.resumeWindowMs ?? 0) > 0;
+  }
+
+  private scheduleAttempt(): void {
+    this.stopPulse();
+    const left = this.droppedAt + this.welcome!.resumeWindowMs - this.clock.now();
+    if (left <= 0) {
+      this.giveUp(CloseCode.ResumeRejected, `gave up: the server holds a seat for ${this.welcome!.resumeWindowMs} ms and that has passed`);
+      return;
+    }
+    const backoff = this.options.reconnect || {};
+    const delayMs = Math.min(left, backoffDelayMs(this.attempts, backoff, this.random));
+    this.attempts++;
+    this.emit('reconnecting', { attempt: this.attempts, delayMs });
+    this.retryTimer = this.timers.setTimeout(() => {
+      this.retryTimer = undefined;
+      if (this.state !== ClientState.Reconnecting) return;
+      this.stats.reconnectAttempts++;
+      this.openLink();
+    }, delayMs);
+  }
+
+  private giveUp(code: number, reason: string): void {
+    this.emit('resumeFailed', { code, reason });
+    this.finish(code, reason);
+  }
+
+  /** Done for good: stop every timer, forget the link, and emit close (once). */
+  private finish(code: number, reason: string): void {
+    this.state = ClientState.Closed;
+    this.socket = undefined;
+    this.stopTimers();
+    if (this.closeEvent) return;
     this.closeEvent = { code, reason };
     this.emit('close', this.closeEvent);
   }
 
-  private stopPings(): void {
-    if (this.pingTimer !== undefined) clearInterval(this.pingTimer);
-    this.pingTimer = undefined;
+  private stopTimers(): void {
+    this.stopPulse();
+    if (this.retryTimer !== undefined) this.timers.clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
   }
+
+  // One timer drives pings and the liveness check, whichever is due first.
+  private startPulse(): void {
+    this.stopPulse();
+    const ping = this.options.pingIntervalMs ?? 1000;
+    const liveness = this.options.livenessTimeoutMs ?? 4000;
+    this.pulseMs = Math.min(ping > 0 ? ping : Infinity, liveness > 0 ? liveness / 4 : Infinity);
+    if (this.pulseMs !== Infinity) this.pulseTimer = this.timers.setTimeout(this.pulse, this.pulseMs);
+  }
+
+  private stopPulse(): void {
+    if (this.pulseTimer !== undefined) this.timers.clearTimeout(this.pulseTimer);
+    this.pulseTimer = undefined;
+  }
+
+  private readonly pulse = (): void => {
+    this.pulseTimer = undefined;
+    const socket = this.socket;
+    if (!socket || this.state === ClientState.Closed) return;
+    const now = this.clock.now();
+    const liveness = this.options.livenessTimeoutMs ?? 4000;
+    if (liveness > 0 && now - this.lastHeardAt > liveness && (this.state === ClientState.Open || this.state === ClientState.Reconnecting)) {
+      // Silent for too long: the link is dead even if the transport has not noticed (a
+      // half-open TCP connection can take minutes). Drop it and resume on a new one.
+      this.socket = undefined;
+      if (socket.terminate) socket.terminate();
+      else socket.close(4000, 'no sign of life');
+      this.onLinkClosed(CloseCode.ConnectionLost, `nothing heard for ${liveness} ms`);
+      return;
+    }
+    const ping = this.options.pingIntervalMs ?? 1000;
+    if (ping > 0 && this.state === ClientState.Open && now - this.lastPingAt >= ping - 1) this.ping();
+    this.pulseTimer = this.timers.setTimeout(this.pulse, this.pulseMs);
+  };
 }

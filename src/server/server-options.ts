@@ -1,3 +1,4 @@
+import type { AuthOptions } from '../auth/auth-options';
 import type { RoomTypeDefinition } from '../rooms/room-type';
 import type { Logger } from '../logging/logger';
 import type { Clock } from '../loop/clock';
@@ -44,6 +45,24 @@ export interface TickwireServerOptions {
   /** Messages per second per client (default 4 × the highest tick rate + 20) and burst (default 2 s worth). */
   messagesPerSecond?: number;
   messageBurst?: number;
+  /**
+   * How long a player whose link dropped keeps its seat for a resume, ms (default 20000;
+   * 0: a drop leaves at once). A room type's own `resumeWindowMs` wins.
+   */
+  resumeWindowMs?: number;
+  /**
+   * Authenticate players with JWTs (default: off, everyone is a guest). See {@link AuthOptions}:
+   * an HS256 secret, a PEM public key, or a JWKS file or URL, plus audience and issuer.
+   */
+  auth?: AuthOptions;
+  /**
+   * Graceful shutdown: how long `close()` keeps the rooms running after telling every client
+   * (NOTICE 'shutdown') before closing them with 1001, ms (default 0; `npm start` uses 5000).
+   * Ends early once every client has gone.
+   */
+  drainMs?: number;
+  /** Room id maker (default: type name and 64 random bits); an id in use is drawn again. */
+  roomId?: (typeName: string) => string;
   /** Folder served at `/` (default: the built demo, client-demo/dist); null serves nothing. */
   staticDir?: string | null;
   /** pino logger (default: info level to stdout). */

@@ -4,16 +4,20 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import sirv from 'sirv';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { WebSocketServer } from 'ws';
 import { CloseCode } from '../../shared/protocol/close-codes';
-import { encodeControl, type ErrorMessage } from '../../shared/protocol/control-messages';
+import { encodeControl, MAX_TOKEN_LENGTH, type ErrorMessage, type NoticeMessage } from '../../shared/protocol/control-messages';
 import { MessageType } from '../../shared/protocol/message-types';
+import { createTokenVerifier, type TokenVerifier } from '../auth/token-verifier';
 import { createLogger, type Logger } from '../logging/logger';
 import { monotonicClock, type Clock } from '../loop/clock';
 import { RoomManager } from '../rooms/room-manager';
 import { resolveRoomType } from '../rooms/room-type';
-import { ConnectionState, WsConnection, type ConnectionHost } from '../transport/ws-connection';
-import { buildHealth, type HealthReport, type RetiredTotals } from './health';
+import { Session, SessionState, type SessionHost } from '../session/session';
+import { MemoryLink, type MemoryLinkOptions } from '../transport/memory-transport';
+import type { ServerTransport } from '../transport/transport';
+import { WsTransport } from '../transport/ws-transport';
+import { addRoomTotals, buildHealth, newRoomTotals, type HealthReport } from './health';
 import type { TickwireServerOptions } from './server-options';
 
 export type { TickwireServerOptions };
@@ -31,6 +35,14 @@ const IDLE_WAKE_MS = 50;
  */
 const CLOSE_GRACE_MS = 1000;
 
+/** Where a connection came from, for logs and (later) per-address limits. */
+export interface ConnectionInfo {
+  /** The peer's address. */
+  remoteAddress: string | undefined;
+  /** A bearer token that came with the connection (the `token` query parameter). */
+  token?: string;
+}
+
 /**
  * The tickwire server: one HTTP port serving the demo at `/`, `GET /health`, and the game's
  * WebSocket endpoint at `/ws`.
@@ -40,18 +52,20 @@ const CLOSE_GRACE_MS = 1000;
  * const { port } = await server.listen();
  * ```
  */
-export class TickwireServer implements ConnectionHost {
+export class TickwireServer implements SessionHost {
   readonly clock: Clock;
   readonly rooms: RoomManager;
   readonly log: Logger;
   readonly messageRate: { perSecond: number; burst: number };
   readonly maxQueuedBytes: number;
-  readonly connections = new Set<WsConnection>();
-  private readonly options: Required<Pick<TickwireServerOptions, 'port' | 'host' | 'maxConnections' | 'joinTimeoutMs' | 'idleTimeoutMs' | 'closeTimeoutMs' | 'autoTick'>>;
+  readonly auth: TokenVerifier | undefined;
+  /** Every open session, whatever its transport. */
+  readonly sessions = new Set<Session>();
+  private readonly options: Required<Pick<TickwireServerOptions, 'port' | 'host' | 'maxConnections' | 'joinTimeoutMs' | 'idleTimeoutMs' | 'closeTimeoutMs' | 'autoTick' | 'drainMs'>>;
   private readonly http: Server;
   private readonly wss: WebSocketServer;
   private readonly serveStatic: ((req: IncomingMessage, res: ServerResponse, next: () => void) => void) | null;
-  private readonly retired: RetiredTotals = { ticks: 0, overruns: 0, droppedSteps: 0, snapshotsSent: 0, snapshotsSkipped: 0, bytesSent: 0, inputsStarved: 0, inputsShed: 0, inputsDropped: 0 };
+  private readonly retired = newRoomTotals();
   private readonly closeCodes = new Map<number, number>();
   private readonly startedAt = Date.now();
   private nextConnectionId = 1;
@@ -59,13 +73,20 @@ export class TickwireServer implements ConnectionHost {
   private lastHousekeeping = -Infinity;
   private closePromise: Promise<void> | undefined;
   private drained: (() => void) | undefined;
+  /** Set while draining: when the drain ends (ms on the clock) and how to end it. */
+  private drainDeadline = Number.NaN;
+  private endDrain: (() => void) | undefined;
+  private draining_ = false;
+  /** Set when the drain is over and the rooms stop: the tick driver stops with it. */
+  private stopped = false;
 
   constructor(options: TickwireServerOptions) {
     if (!options.roomTypes?.length) throw new Error('TickwireServer needs at least one room type in options.roomTypes');
     this.clock = options.clock ?? monotonicClock;
     this.log = options.logger ?? createLogger();
     const tickRate = options.tickRate ?? 30;
-    const types = options.roomTypes.map((t) => resolveRoomType(t, { tickRate, sendRate: options.sendRate ?? tickRate, maxPlayers: options.maxPlayers ?? 32 }));
+    const resumeWindowMs = options.resumeWindowMs ?? 20_000;
+    const types = options.roomTypes.map((t) => resolveRoomType(t, { tickRate, sendRate: options.sendRate ?? tickRate, maxPlayers: options.maxPlayers ?? 32, resumeWindowMs }));
     const topRate = Math.max(...types.map((t) => t.tickRate));
     const perSecond = options.messagesPerSecond ?? 4 * topRate + 20;
     this.messageRate = { perSecond, burst: options.messageBurst ?? perSecond * 2 };
@@ -85,19 +106,12 @@ export class TickwireServer implements ConnectionHost {
       idleTimeoutMs: options.idleTimeoutMs ?? 15000,
       closeTimeoutMs: options.closeTimeoutMs ?? 2000,
       autoTick: options.autoTick ?? true,
+      drainMs: options.drainMs ?? 0,
     };
-    this.rooms = new RoomManager(types, { log: this.log, maxRooms: options.maxRooms, maxBufferedBytes });
-    this.rooms.on('room-disposed', (room) => {
-      this.retired.ticks += room.loop.steps;
-      this.retired.overruns += room.loop.overruns;
-      this.retired.droppedSteps += room.loop.droppedSteps;
-      this.retired.snapshotsSent += room.stats.snapshotsSent;
-      this.retired.snapshotsSkipped += room.stats.snapshotsSkipped;
-      this.retired.bytesSent += room.stats.bytesSent;
-      this.retired.inputsStarved += room.stats.inputsStarved;
-      this.retired.inputsShed += room.stats.inputsShed;
-      this.retired.inputsDropped += room.stats.inputsDropped;
-    });
+    if (!(this.options.drainMs >= 0)) throw new RangeError(`drainMs must be ≥ 0 ms, got ${this.options.drainMs}`);
+    this.auth = options.auth ? createTokenVerifier(options.auth) : undefined;
+    this.rooms = new RoomManager(types, { log: this.log, maxRooms: options.maxRooms, maxBufferedBytes, roomId: options.roomId });
+    this.rooms.on('room-disposed', (room) => addRoomTotals(this.retired, room));
     // A room starts its clock when made, so its first tick is one step after creation.
     this.rooms.on('room-created', (room) => room.loop.start(this.clock.now()));
 
@@ -126,7 +140,7 @@ export class TickwireServer implements ConnectionHost {
       this.http.listen(this.options.port, this.options.host, () => {
         this.http.off('error', reject);
         const address = this.http.address() as AddressInfo;
-        this.log.info({ port: address.port, host: address.address, roomTypes: this.rooms.typeNames }, 'listening');
+        this.log.info({ port: address.port, host: address.address, roomTypes: this.rooms.typeNames, auth: this.auth !== undefined }, 'listening');
         if (this.options.autoTick) this.scheduleDrive();
         resolve(address);
       });
@@ -144,59 +158,126 @@ export class TickwireServer implements ConnectionHost {
     if (now - this.lastHousekeeping >= HOUSEKEEPING_MS) {
       this.lastHousekeeping = now;
       this.checkTimeouts(now);
+      this.rooms.expireSeats(now);
     }
+    if (this.endDrain && (now >= this.drainDeadline || this.sessions.size === 0)) this.endDrain();
   }
 
   health(): HealthReport {
-    return buildHealth(this.rooms, this.retired, this.connections.size, this.closeCodes, this.startedAt);
+    return buildHealth(this.rooms, this.retired, this.sessions.size, this.closeCodes, this.startedAt, this.draining);
+  }
+
+  /** True from the start of {@link close}: new connections and joins are refused. */
+  get draining(): boolean {
+    return this.draining_;
   }
 
   /**
-   * Stop ticking, close every client with 1001 (going away), wait until every socket is gone,
-   * and stop listening. A peer that does not answer the close handshake is dropped after
-   * `closeTimeoutMs`, and any socket still open `closeTimeoutMs` + 1 s after the call is
-   * terminated, so shutdown is bounded whatever the peers do. Calling it again returns the
-   * same promise.
+   * Shut down gracefully. First the drain (`drainMs`, default 0): stop accepting connections
+   * and joins, tell every client with a NOTICE (kind 'shutdown', seconds left) while the rooms
+   * keep ticking, and wait until the drain time is up or every client has gone. Then stop
+   * ticking, close every client with 1001 (going away), wait until every link is gone, and
+   * stop listening. A peer that does not answer the close handshake is dropped after
+   * `closeTimeoutMs`, and any link still open `closeTimeoutMs` + 1 s after that is terminated,
+   * so shutdown is bounded whatever the peers do. Calling it again returns the same promise.
    */
   close(): Promise<void> {
-    return (this.closePromise ??= this.shutDown());
+    return (this.closePromise ??= this.drainThenShutDown());
   }
 
   private get closing(): boolean {
     return this.closePromise !== undefined;
   }
 
+  private async drainThenShutDown(): Promise<void> {
+    this.draining_ = true;
+    const drainMs = this.options.drainMs;
+    if (drainMs > 0 && this.sessions.size > 0) {
+      this.log.info({ connections: this.sessions.size, drainMs }, 'draining: clients told, closing in drainMs');
+      const notice = encodeControl(MessageType.Notice, { kind: 'shutdown', message: 'the server is shutting down', secondsLeft: drainMs / 1000 } satisfies NoticeMessage);
+      for (const session of this.sessions) session.send(notice.slice());
+      this.drainDeadline = this.clock.now() + drainMs;
+      await new Promise<void>((resolve) => {
+        // pump() ends the drain on the server's clock; this real-time backstop ends it even if
+        // nothing pumps (autoTick off and a test that stopped driving time).
+        const backstop = setTimeout(() => this.endDrain?.(), drainMs + CLOSE_GRACE_MS);
+        this.endDrain = () => {
+          clearTimeout(backstop);
+          this.endDrain = undefined;
+          resolve();
+        };
+      });
+    }
+    await this.shutDown();
+  }
+
   private async shutDown(): Promise<void> {
+    this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
-    this.log.info({ connections: this.connections.size, rooms: this.rooms.rooms.size }, 'shutting down');
-    const drained = this.connections.size === 0 ? Promise.resolve() : new Promise<void>((resolve) => (this.drained = resolve));
-    for (const conn of this.connections) conn.close(CloseCode.GoingAway, 'server shutting down');
+    this.log.info({ connections: this.sessions.size, rooms: this.rooms.rooms.size }, 'shutting down');
+    const drained = this.sessions.size === 0 ? Promise.resolve() : new Promise<void>((resolve) => (this.drained = resolve));
+    for (const session of this.sessions) session.close(CloseCode.GoingAway, 'server shutting down');
     this.rooms.disposeAll(CloseCode.GoingAway, 'server shutting down');
     // Real time, not this.clock: the tick driver has stopped, and a test's ManualClock would
     // never reach the deadline.
     const deadline = setTimeout(() => {
-      this.log.warn({ connections: this.connections.size }, 'close handshakes overran; dropping the remaining sockets');
-      for (const conn of this.connections) conn.terminate();
+      this.log.warn({ connections: this.sessions.size }, 'close handshakes overran; dropping the remaining links');
+      for (const session of this.sessions) session.terminate();
     }, this.options.closeTimeoutMs + CLOSE_GRACE_MS);
     await drained;
     clearTimeout(deadline);
+    this.auth?.close?.();
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
     this.http.closeAllConnections();
     await new Promise<void>((resolve) => this.http.close(() => resolve()));
     this.log.info('stopped');
   }
 
-  connectionClosed(conn: WsConnection, code: number, reason: string): void {
-    this.connections.delete(conn);
-    // The server's own code when it closed first: after a terminate() the socket reports 1006.
-    const counted = conn.sentCode ?? code;
+  sessionClosed(session: Session, code: number, reason: string): void {
+    this.sessions.delete(session);
+    // The server's own code when it closed first: after a terminate() the link reports 1006.
+    const counted = session.sentCode ?? code;
     this.closeCodes.set(counted, (this.closeCodes.get(counted) ?? 0) + 1);
-    conn.log.info({ code: counted, socketCode: code, reason }, 'connection closed');
-    if (this.connections.size === 0) this.drained?.();
+    session.log.info({ code: counted, socketCode: code, reason }, 'connection closed');
+    if (this.sessions.size === 0) this.drained?.();
+  }
+
+  /**
+   * Hand the server a client link from any transport; the session layer takes it from there.
+   * Returns the session, or undefined if the link was refused (server full or shutting down).
+   */
+  acceptTransport(transport: ServerTransport, info: ConnectionInfo): Session | undefined {
+    if (this.closing || this.sessions.size >= this.options.maxConnections) {
+      const code = this.closing ? CloseCode.GoingAway : CloseCode.ServerFull;
+      const reason = this.closing ? 'server shutting down' : `server full: ${this.options.maxConnections} connections`;
+      this.log.warn({ code, reason, ip: info.remoteAddress, transport: transport.kind }, 'connection refused');
+      // The refused link may still report events until it closes: nobody needs them.
+      transport.bind(IGNORE_EVENTS);
+      transport.send(encodeControl(MessageType.Error, { code, message: reason } satisfies ErrorMessage), 0);
+      transport.close(code, reason);
+      this.closeCodes.set(code, (this.closeCodes.get(code) ?? 0) + 1);
+      return undefined;
+    }
+    const id = this.nextConnectionId++;
+    const session = new Session(id, transport, this, this.log.child({ conn: id, ip: info.remoteAddress, transport: transport.kind }), info.token);
+    this.sessions.add(session);
+    return session;
+  }
+
+  /**
+   * An in-process link to this server, as a network with no sockets: its `client` end is what
+   * `TickwireClient`'s `connect` option returns. Tests use it to cut, delay and stall links;
+   * a single-player game can run the server in the page this way.
+   */
+  openMemoryLink(options: MemoryLinkOptions & { token?: string } = {}): MemoryLink {
+    const link = new MemoryLink(options);
+    if (this.acceptTransport(link.server, { remoteAddress: 'memory', token: options.token })) link.client.opened();
+    return link;
   }
 
   private scheduleDrive(): void {
-    if (this.closing) return;
+    // Rooms keep ticking through a drain: players play on until the 1001.
+    if (this.stopped) return;
     const wait = Math.min(IDLE_WAKE_MS, this.rooms.msUntilNextStep());
     this.timer = setTimeout(this.drive, Math.max(1, Math.floor(wait)));
   }
@@ -208,23 +289,22 @@ export class TickwireServer implements ConnectionHost {
   };
 
   private checkTimeouts(now: number): void {
-    for (const conn of this.connections) {
-      if (conn.state === ConnectionState.Closing) {
-        // Its handshake outlived ws's close timer (or ws never started one): free the slot.
-        if (now - conn.closingSince > this.options.closeTimeoutMs + CLOSE_GRACE_MS) {
-          conn.log.warn({ code: conn.sentCode, closingMs: Math.round(now - conn.closingSince) }, 'close handshake overran; dropping the socket');
-          conn.terminate();
+    for (const session of this.sessions) {
+      if (session.state === SessionState.Closing) {
+        // Its handshake outlived the transport's close timer (or it never started one): free the slot.
+        if (now - session.closingSince > this.options.closeTimeoutMs + CLOSE_GRACE_MS) {
+          session.log.warn({ code: session.sentCode, closingMs: Math.round(now - session.closingSince) }, 'close handshake overran; dropping the link');
+          session.terminate();
         }
-      } else if (conn.state === ConnectionState.Joining && now - conn.connectedAt > this.options.joinTimeoutMs) {
-        conn.reject(CloseCode.Timeout, `no JOIN within ${this.options.joinTimeoutMs} ms`);
-      } else if (conn.state === ConnectionState.Joined) {
-        if (now - conn.lastHeardAt > this.options.idleTimeoutMs) {
-          // A peer that answers nothing will not complete a close handshake either: drop it now
-          // so its player leaves the room at once.
-          conn.reject(CloseCode.Timeout, `no message or heartbeat for ${this.options.idleTimeoutMs} ms`);
-          conn.terminate();
-        }
-        else conn.heartbeat(now, this.options.idleTimeoutMs / 3);
+      } else if (session.state < SessionState.Joined && now - session.connectedAt > this.options.joinTimeoutMs) {
+        session.reject(CloseCode.Timeout, `no JOIN within ${this.options.joinTimeoutMs} ms`);
+      } else if (session.state === SessionState.Joined) {
+        if (now - session.lastHeardAt > this.options.idleTimeoutMs) {
+          // A peer that answers nothing will not complete a close handshake either: drop it
+          // now, so its seat is detached (held for a resume) at once.
+          session.reject(CloseCode.Timeout, `no message or heartbeat for ${this.options.idleTimeoutMs} ms`);
+          session.terminate();
+        } else session.heartbeat(now, this.options.idleTimeoutMs / 3);
       }
     }
   }
@@ -254,31 +334,24 @@ export class TickwireServer implements ConnectionHost {
       socket.end(`HTTP/1.1 ${this.closing ? '503 Service Unavailable' : '404 Not Found'}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`, () => socket.destroy());
       return;
     }
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, req));
-  }
-
-  private accept(ws: WebSocket, req: IncomingMessage): void {
-    if (this.connections.size >= this.options.maxConnections) {
-      // The refused socket can still get frames (and ws 'error's) until it closes.
-      ws.on('error', onRefusedSocketError);
-      const reason = `server full: ${this.options.maxConnections} connections`;
-      this.log.warn({ code: CloseCode.ServerFull, reason, ip: req.socket.remoteAddress }, 'connection refused');
-      ws.send(encodeControl(MessageType.Error, { code: CloseCode.ServerFull, message: reason } satisfies ErrorMessage));
-      ws.close(CloseCode.ServerFull, reason);
-      this.closeCodes.set(CloseCode.ServerFull, (this.closeCodes.get(CloseCode.ServerFull) ?? 0) + 1);
-      return;
-    }
-    const id = this.nextConnectionId++;
-    const conn = new WsConnection(id, ws, this, this.log.child({ conn: id, ip: req.socket.remoteAddress }));
-    this.connections.add(conn);
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.acceptTransport(new WsTransport(ws), { remoteAddress: req.socket.remoteAddress, token: tokenFromUrl(req.url) }));
   }
 }
+
+/** The `token` query parameter of an upgrade request, if any (a browser cannot set headers). */
+function tokenFromUrl(url: string | undefined): string | undefined {
+  const q = url?.indexOf('?') ?? -1;
+  if (q < 0) return undefined;
+  const token = new URLSearchParams(url!.slice(q + 1)).get('token');
+  // An over-long token is left for the verifier to refuse by name, cut so logs stay bounded.
+  return token ? token.slice(0, MAX_TOKEN_LENGTH + 1) : undefined;
+}
+
+/** Events of a refused link: nobody listens. */
+const IGNORE_EVENTS = { message() {}, heard() {}, protocolError() {}, closed() {} };
 
 function onUpgradeSocketError(this: Duplex): void {
   // A client that resets during the handshake: nothing to do but let the socket go.
   this.destroy();
 }
 
-function onRefusedSocketError(this: WebSocket): void {
-  // ws closes the socket itself after a protocol error; a refused client gets no more attention.
-}

@@ -35,6 +35,7 @@ beforeAll(async () => {
     host: '127.0.0.1',
     staticDir: DIST,
     logger: createLogger('warn'),
+    drainMs: 1500,
   });
   const { port } = await server.listen();
   baseUrl = `http://127.0.0.1:${port}`;
@@ -141,8 +142,44 @@ describe('browser demo', () => {
     expect(browserHash).toBe(nodeHash);
   });
 
-  it('shows the close code and reason when the server shuts down', async () => {
-    await server.close(); // idempotent: afterAll's close is then a no-op
+  it('comes back as the same player, score intact, after the link drops', async () => {
+    const before = await alice.evaluate(() => ({ id: window.__tickwire!.client.playerId, roomId: window.__tickwire!.client.welcome!.roomId }));
+    const room = server.rooms.rooms.get(before.roomId)!;
+    const me = (room.state as { players: { id: number; score: number }[] }).players.find((p) => p.id === before.id)!;
+    me.score = 7;
+    // The browser has no terminate(): the SDK closes with 4000, which the server takes as a drop.
+    await alice.evaluate(() => {
+      const w = window as unknown as { reconnectBanner?: string };
+      window.__tickwire!.client.on('reconnecting', () => (w.reconnectBanner = document.getElementById('banner')!.textContent ?? ''));
+      window.__tickwire!.client.killLink();
+    });
+    await alice.waitForFunction(() => window.__tickwire!.client.stats.resumes === 1 && window.__tickwire!.status === 'playing');
+    const after = await alice.evaluate(() => ({
+      id: window.__tickwire!.client.playerId,
+      banner: (window as unknown as { reconnectBanner?: string }).reconnectBanner,
+      bannerHidden: document.getElementById('banner')!.hidden,
+    }));
+    expect(after.id).toBe(before.id);
+    expect(after.banner).toMatch(/reconnecting… \(attempt 1/);
+    expect(after.bannerHidden).toBe(true);
+    expect(me.score).toBe(7);
+    expect(room.players.filter((p) => p.id === before.id).length).toBe(1);
+  });
+
+  it('keeps the seat across a page reload (the resume token is in sessionStorage)', async () => {
+    const before = await bob.evaluate(() => window.__tickwire!.client.playerId);
+    await bob.reload();
+    await bob.waitForFunction(() => window.__tickwire?.status === 'playing');
+    const after = await bob.evaluate(() => ({ id: window.__tickwire!.client.playerId, resumed: window.__tickwire!.client.welcome!.resumed }));
+    expect(after).toEqual({ id: before, resumed: true });
+  });
+
+  it('warns every player before a shutdown, then shows the close code and reason', async () => {
+    const closing = server.close(); // idempotent: afterAll's close is then a no-op
+    for (const page of [alice, bob]) {
+      await page.waitForFunction(() => /the server is shutting down\nclosing in \d s/.test(document.getElementById('banner')!.textContent ?? ''));
+    }
+    await closing;
     for (const page of [alice, bob]) {
       await page.waitForFunction(() => window.__tickwire!.status === 'closed');
       expect(await page.evaluate(() => window.__tickwire!.client.closeEvent)).toEqual({ code: 1001, reason: 'server shutting down' });

@@ -37,7 +37,7 @@ describe('the server survives what would crash it', () => {
     }
     // No socket was left half-closed: both connections end on the server too, and it still serves.
     await h.logged((l) => l.msg === 'connection closed', 2);
-    expect(h.server.connections.size).toBe(0);
+    expect(h.server.sessions.size).toBe(0);
     await h.client('after').connect();
   });
 
@@ -101,7 +101,7 @@ describe('the server survives what would crash it', () => {
     s.write(`GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`);
     await once(s, 'data'); // the 101 response
     await h.server.close(); // would wait ws's default 30 s (beyond this test's timeout) without closeTimeout
-    expect(h.server.connections.size).toBe(0);
+    expect(h.server.sessions.size).toBe(0);
     s.destroy();
   }, 10_000);
 
@@ -118,12 +118,12 @@ describe('the server survives what would crash it', () => {
     h.tick(40); // 1.33 s: no JOIN, so ERROR and a close frame, which this peer never answers
     await h.logged((l) => l.msg === 'closing client' && l.code === CloseCode.Timeout);
     h.tick(30 * 60); // 60 s more: still within closeTimeoutMs + 1 s grace
-    expect(h.server.connections.size).toBe(1);
+    expect(h.server.sessions.size).toBe(1);
     h.tick(60); // 2 s more: past the deadline
     await h.logged((l) => l.msg === 'connection closed');
     await peerClosed;
-    expect(h.server.connections.size).toBe(0);
-    expect(h.lines.some((l) => l.msg === 'close handshake overran; dropping the socket' && l.code === CloseCode.Timeout)).toBe(true);
+    expect(h.server.sessions.size).toBe(0);
+    expect(h.lines.some((l) => l.msg === 'close handshake overran; dropping the link' && l.code === CloseCode.Timeout)).toBe(true);
     const codes = h.server.health().totals.closeCodes;
     expect(codes[CloseCode.Timeout]).toBe(1);
     expect(codes[CloseCode.ConnectionLost]).toBeUndefined();
@@ -137,7 +137,7 @@ describe('the server survives what would crash it', () => {
     expect(second).toBe(first);
     await Promise.all([first, second]);
     expect(h.lines.filter((l) => l.msg === 'stopped')).toHaveLength(1);
-    expect(h.server.connections.size).toBe(0);
+    expect(h.server.sessions.size).toBe(0);
   });
 
   it('refuses an unread cap that would cut off clients the backpressure threshold only slows', () => {

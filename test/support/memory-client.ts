@@ -1,7 +1,7 @@
 import { ByteReader } from '../../shared/binary/byte-reader';
 import { decodeControlBody } from '../../shared/protocol/control-messages';
 import { MessageType } from '../../shared/protocol/message-types';
-import { readSnapshotHeader } from '../../shared/protocol/snapshot-message';
+import { readDetachedIds, readSnapshotHeader } from '../../shared/protocol/snapshot-message';
 import type { RoomClient } from '../../src/rooms/room';
 
 /** An in-memory RoomClient: records what the room sends, so room logic is tested without sockets. */
@@ -26,13 +26,19 @@ export class MemoryClient implements RoomClient {
     return this.ofType(type).map((b) => decodeControlBody(b.subarray(1)) as T);
   }
 
-  /** Every snapshot as { tick, ackSeq, body } (body = the shared part after the header). */
-  snapshots(): { tick: number; ackSeq: number; body: Uint8Array }[] {
+  /**
+   * Every snapshot as { tick, ackSeq, detached, body, shared }: `shared` is everything after the
+   * per-client header (the bytes every client gets alike), `body` the entities after the
+   * detached-player list.
+   */
+  snapshots(): { tick: number; ackSeq: number; detached: number[]; body: Uint8Array; shared: Uint8Array }[] {
     return this.ofType(MessageType.Snapshot).map((b) => {
       const r = new ByteReader(b);
       r.u8();
       const h = readSnapshotHeader(r, { tick: 0, ackSeq: 0 });
-      return { ...h, body: r.rest() };
+      const shared = b.subarray(r.offset);
+      const detached = readDetachedIds(r, []);
+      return { ...h, detached, body: r.rest(), shared };
     });
   }
 }

@@ -1,11 +1,11 @@
 import { once } from 'node:events';
 import pino from 'pino';
 import WebSocket from 'ws';
-import { arenaGame } from '../../shared/games/arena';
+import { arenaGame, type ArenaInput, type ArenaState, type Mover } from '../../shared/games/arena';
 import { ManualClock, type Clock } from '../../src/loop/clock';
 import { defineRoomType } from '../../src/rooms/room-type';
 import { TickwireServer, type TickwireServerOptions } from '../../src/server/tickwire-server';
-import { TickwireClient, type ClientEvents, type WebSocketConstructor } from '../../src/sdk/tickwire-client';
+import { TickwireClient, type ClientEvents, type TickwireClientOptions, type WebSocketConstructor } from '../../src/sdk/tickwire-client';
 
 export interface LogLine {
   level: number;
@@ -28,16 +28,12 @@ export async function startServer(options: Partial<TickwireServerOptions> = {}) 
       for (const w of lineWaiters.slice()) if (w[0](line) && --w[1] === 0) lineWaiters.splice(lineWaiters.indexOf(w), 1), w[2]();
     },
   });
-  // Leaves are seen through the room type's own hook: a barrier for tests that must tick only
-  // after the server has processed a close.
-  let leaves = 0;
-  const leaveWaiters: [number, () => void][] = [];
-  const onLeave = () => {
-    leaves++;
-    for (const w of leaveWaiters.slice()) if (leaves >= w[0]) leaveWaiters.splice(leaveWaiters.indexOf(w), 1), w[1]();
-  };
+  // Leaves and drops are seen through the room type's own hooks: barriers for tests that must
+  // tick only after the server has processed a close.
+  const leaves = counter();
+  const drops = counter();
   const server = new TickwireServer({
-    roomTypes: [defineRoomType({ game: arenaGame, onLeave })],
+    roomTypes: [defineRoomType({ game: arenaGame, onLeave: leaves.bump, onDrop: drops.bump })],
     port: 0,
     host: '127.0.0.1',
     clock,
@@ -61,9 +57,9 @@ export async function startServer(options: Partial<TickwireServerOptions> = {}) 
       return seen >= n ? Promise.resolve() : new Promise((resolve) => lineWaiters.push([match, n - seen, resolve]));
     },
     /** Resolves once the server has removed `n` players in all (counted from the start). */
-    leaves(n: number): Promise<void> {
-      return leaves >= n ? Promise.resolve() : new Promise((resolve) => leaveWaiters.push([n, resolve]));
-    },
+    leaves: leaves.reach,
+    /** Resolves once `n` players in all have dropped (seat detached, held for a resume). */
+    drops: drops.reach,
     /** Advance time by `n` ticks, one pump per tick. */
     tick(n = 1): void {
       for (let i = 0; i < n; i++) {
@@ -71,9 +67,12 @@ export async function startServer(options: Partial<TickwireServerOptions> = {}) 
         server.pump();
       }
     },
-    /** An SDK client over `ws` (not yet connected). */
-    client(name: string, extra: { decodeEntities?: boolean; clock?: Clock } = {}) {
-      const c = new TickwireClient({ url, game: arenaGame, name, WebSocket: WebSocket as unknown as WebSocketConstructor, pingIntervalMs: 0, ...extra });
+    /**
+     * An SDK client over `ws` (not yet connected). No pings and no liveness timer, and reconnects
+     * start at once (no jitter), so nothing runs on real time unless a test asks for it.
+     */
+    client(name: string, extra: Partial<TickwireClientOptions<ArenaState, ArenaInput, Mover>> & { clock?: Clock } = {}) {
+      const c = new TickwireClient({ url, game: arenaGame, name, WebSocket: WebSocket as unknown as WebSocketConstructor, pingIntervalMs: 0, livenessTimeoutMs: 0, random: () => 0, ...extra } as TickwireClientOptions<ArenaState, ArenaInput, Mover>);
       clients.push(c as never);
       return c;
     },
@@ -81,6 +80,19 @@ export async function startServer(options: Partial<TickwireServerOptions> = {}) 
       for (const c of clients) c.close();
       await server.close();
     },
+  };
+}
+
+/** A count with waiters: `reach(n)` resolves once `bump` has been called n times in all. */
+function counter() {
+  let count = 0;
+  const waiters: [number, () => void][] = [];
+  return {
+    bump: () => {
+      count++;
+      for (const w of waiters.slice()) if (count >= w[0]) waiters.splice(waiters.indexOf(w), 1), w[1]();
+    },
+    reach: (n: number): Promise<void> => (count >= n ? Promise.resolve() : new Promise((resolve) => waiters.push([n, resolve]))),
   };
 }
 

@@ -8,7 +8,7 @@ import { defineRoomType, resolveRoomType } from '../../src/rooms/room-type';
 import { MemoryClient } from '../support/memory-client';
 import { counterGame } from '../support/counter-game';
 
-const defaults = { tickRate: 30, sendRate: 30, maxPlayers: 2 };
+const defaults = { tickRate: 30, sendRate: 30, maxPlayers: 2, resumeWindowMs: 20_000 };
 const log = pino({ level: 'silent' });
 
 describe('RoomManager', () => {
@@ -137,5 +137,74 @@ describe('RoomManager', () => {
     expect(arenaClient.snapshots().length).toBe(10);
     expect(m.crashes).toBe(1);
     expect(lines.some((l) => l.msg === 'room crashed; disposing it' && l.room === bad.id)).toBe(true);
+  });
+});
+
+describe('RoomManager seats: resume, identity, expiry, ids', () => {
+  const arena = () => new RoomManager([resolveRoomType(defineRoomType({ game: arenaGame }), { ...defaults, maxPlayers: 8, resumeWindowMs: 1000 })], { log });
+  const ada = { userId: 'ada', claims: { sub: 'ada' } };
+
+  it('never reuses a live room id, even when the id source repeats itself', () => {
+    const ids = ['same', 'same', 'other'];
+    const m = new RoomManager([resolveRoomType(defineRoomType({ game: arenaGame, maxPlayers: 1 }), defaults)], { log, roomId: () => ids.shift()! });
+    const first = m.join(new MemoryClient(), 'arena', 'a');
+    const second = m.join(new MemoryClient(), 'arena', 'b');
+    expect([first.room.id, second.room.id]).toEqual(['same', 'other']);
+    expect(m.rooms.get('same')).toBe(first.room);
+  });
+
+  it('hands a seat back for its token once, rotates the token, and refuses the old one', () => {
+    const m = arena();
+    const { room, slot } = m.join(new MemoryClient(), 'arena', 'a');
+    const token = slot.resumeToken;
+    m.detach(room, slot, 1006, 0);
+    const back = m.resume(new MemoryClient(), token, 'arena');
+    expect([back.slot, back.previous, back.detachedAt]).toEqual([slot, undefined, 0]);
+    expect(() => m.resume(new MemoryClient(), token, 'arena')).toThrow(expect.objectContaining({ closeCode: CloseCode.ResumeRejected }));
+    expect(() => m.resume(new MemoryClient(), slot.resumeToken, 'counter')).toThrow(/for a "arena" room/);
+  });
+
+  it('binds a token to its identity: a guest or another user cannot use it, and it stays valid for its owner', () => {
+    const m = arena();
+    const { room, slot } = m.join(new MemoryClient(), 'arena', 'ada', ada);
+    m.detach(room, slot, 1006, 0);
+    expect(() => m.resume(new MemoryClient(), slot.resumeToken, 'arena')).toThrow(/another identity/);
+    expect(() => m.resume(new MemoryClient(), slot.resumeToken, 'arena', { userId: 'eve', claims: {} })).toThrow(/another identity/);
+    expect(m.resume(new MemoryClient(), slot.resumeToken, 'arena', ada).slot).toBe(slot);
+  });
+
+  it('gives one identity one seat per room type: a second login takes the seat over', () => {
+    const m = arena();
+    const firstTab = new MemoryClient();
+    const first = m.join(firstTab, 'arena', 'ada', ada);
+    const second = m.join(new MemoryClient(), 'arena', 'ada again', ada);
+    expect(second.slot).toBe(first.slot);
+    expect(second.previous).toBe(firstTab);
+    expect(first.room.players.length).toBe(1);
+  });
+
+  it('frees seats whose window ran out, and disposes the emptied room', () => {
+    const m = arena();
+    const disposed: string[] = [];
+    m.on('room-disposed', (r, reason) => disposed.push(reason));
+    const a = m.join(new MemoryClient(), 'arena', 'a');
+    const b = m.join(new MemoryClient(), 'arena', 'b');
+    m.detach(a.room, a.slot, 1006, 0);
+    m.detach(b.room, b.slot, 1006, 500);
+    expect(m.expireSeats(999)).toBe(0);
+    expect(m.detachedSeats).toBe(2);
+    expect(m.expireSeats(1000)).toBe(1);
+    expect(a.room.players).toEqual([b.slot]);
+    expect(() => m.resume(new MemoryClient(), a.slot.resumeToken, 'arena')).toThrow(/unknown, already used, or expired/);
+    expect(m.expireSeats(1500)).toBe(1);
+    expect(disposed).toEqual(['empty']);
+    expect(m.rooms.size).toBe(0);
+  });
+
+  it('frees the seat at once when the room type holds none (resumeWindowMs 0)', () => {
+    const m = new RoomManager([resolveRoomType(defineRoomType({ game: arenaGame, resumeWindowMs: 0 }), defaults)], { log });
+    const { room, slot } = m.join(new MemoryClient(), 'arena', 'a');
+    m.detach(room, slot, 1006, 0);
+    expect(m.rooms.size).toBe(0);
   });
 });

@@ -13,7 +13,7 @@ import { defineRoomType, resolveRoomType } from '../../src/rooms/room-type';
 import { MemoryClient } from '../support/memory-client';
 import { randomInputs } from '../support/arena-fixtures';
 
-const defaults = { tickRate: 30, sendRate: 30, maxPlayers: 32 };
+const defaults = { tickRate: 30, sendRate: 30, maxPlayers: 32, resumeWindowMs: 20_000 };
 function arenaRoom(overrides: Partial<Parameters<typeof defineRoomType>[0]> = {}) {
   return new Room('r1', resolveRoomType(defineRoomType({ game: arenaGame, seed: () => 1234, ...overrides }), defaults));
 }
@@ -157,12 +157,14 @@ describe('Room', () => {
     const clients = [new MemoryClient(), new MemoryClient(), new MemoryClient()];
     clients.forEach((c, i) => room.join(c, `p${i}`));
     room.step();
-    const bodies = clients.map((c) => c.snapshots()[0].body);
+    const bodies = clients.map((c) => c.snapshots()[0].shared);
     expect(bodies[1]).toEqual(bodies[0]);
     expect(bodies[2]).toEqual(bodies[0]);
     // and that body decodes to the room's players
     const out = new EntityTable(arenaEntitySchema);
-    new FullSnapshotCodec(arenaEntitySchema).decode(new ByteReader(bodies[0]), null, out);
+    const first = clients[0].snapshots()[0];
+    expect(first.detached).toEqual([]);
+    new FullSnapshotCodec(arenaEntitySchema).decode(new ByteReader(first.body), null, out);
     expect(Array.from(out.ids.subarray(0, out.count))).toEqual([1, 2, 3]);
     const state = room.state as { players: { x: number }[] };
     expect(out.get(0, PlayerField.X)).toBe(state.players[0].x);
@@ -260,5 +262,55 @@ describe('Room', () => {
     const out = new EntityTable(arenaEntitySchema);
     new FullSnapshotCodec(arenaEntitySchema).decode(new ByteReader(clients[499].snapshots()[0].body), null, out);
     expect(out.count).toBe(500);
+  });
+});
+
+describe('Room seats that outlive their link', () => {
+  it('detaches a dropped player: listed in every snapshot, skipped by sends, held until reattached', () => {
+    const room = arenaRoom();
+    const a = new MemoryClient();
+    const b = new MemoryClient();
+    const sa = room.join(a, 'a');
+    const sb = room.join(b, 'b');
+    room.detach(sa, 1006, 1000);
+    expect([sa.connected, sa.detachedAt, sa.dropCode, room.detachedCount]).toEqual([false, 1000, 1006, 1]);
+    room.step();
+    expect(a.snapshots().length).toBe(0);
+    expect(b.snapshots().at(-1)!.detached).toEqual([sa.id]);
+    const oldToken = sa.resumeToken;
+    const a2 = new MemoryClient();
+    room.reattach(sa, a2);
+    expect(sa.resumeToken).not.toBe(oldToken);
+    expect(sa.client).toBe(a2);
+    // WELCOME (resumed) and a snapshot at once, before the next tick.
+    const [welcome] = a2.control<{ resumed: boolean; playerId: number; resumeToken: string }>(MessageType.Welcome);
+    expect([welcome.resumed, welcome.playerId, welcome.resumeToken]).toEqual([true, sa.id, sa.resumeToken]);
+    expect(a2.snapshots().length).toBe(1);
+    expect(a2.snapshots()[0].detached).toEqual([]);
+    room.step();
+    expect(b.snapshots().at(-1)!.detached).toEqual([]);
+    expect(room.stats).toMatchObject({ drops: 1, resumes: 1 });
+    expect(room.players.map((p) => p.id)).toEqual([sa.id, sb.id]);
+  });
+
+  it('lets the room type play a detached player (onDetachedInput), else it goes neutral', () => {
+    const played: number[] = [];
+    const room = arenaRoom({ onDetachedInput: (_room, player, input) => {
+      played.push(player.id);
+      (input as { buttons: number }).buttons = Button.Right;
+    } });
+    const slot = room.join(new MemoryClient(), 'a');
+    room.detach(slot, 1006, 0);
+    room.step();
+    room.step();
+    expect(played).toEqual([slot.id, slot.id]);
+    expect((slot.current as { buttons: number }).buttons).toBe(Button.Right);
+    const plain = arenaRoom();
+    const p = plain.join(new MemoryClient(), 'p');
+    (p.current as { buttons: number }).buttons = Button.Up;
+    plain.detach(p, 1006, 0);
+    plain.step();
+    expect((p.current as { buttons: number }).buttons).toBe(0);
+    expect(plain.stats.inputsStarved).toBe(0); // a detached player is not a starving one
   });
 });

@@ -1,20 +1,26 @@
-import { EventEmitter } from 'node:events';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import type { WebSocket } from 'ws';
 import { CloseCode } from '../../shared/protocol/close-codes';
 import { ManualClock } from '../../src/loop/clock';
 import type { RoomManager } from '../../src/rooms/room-manager';
-import { ConnectionState, WsConnection, type ConnectionHost } from '../../src/transport/ws-connection';
+import { isDrop } from '../../src/session/drop-policy';
+import { Session, SessionState, type SessionHost } from '../../src/session/session';
+import type { ServerTransport, TransportSink } from '../../src/transport/transport';
 
-/** Just enough of a ws socket to watch what a connection does with it. */
-class FakeSocket extends EventEmitter {
-  readyState = 1;
+/** Just enough of a transport to watch what a session does with it. */
+class FakeTransport implements ServerTransport {
+  readonly kind = 'fake';
+  isOpen = true;
+  isClosing = false;
   bufferedAmount = 0;
-  binaryType = 'nodebuffer';
   sent: Uint8Array[] = [];
   closedWith: [number, string] | undefined;
   terminated = false;
+  probes = 0;
+  sink: TransportSink | undefined;
+  bind(sink: TransportSink) {
+    this.sink = sink;
+  }
   send(b: Uint8Array) {
     this.sent.push(b);
   }
@@ -25,64 +31,97 @@ class FakeSocket extends EventEmitter {
   terminate() {
     this.terminated = true;
   }
-  ping() {}
+  probe() {
+    this.probes++;
+  }
 }
 
-function connection(maxQueuedBytes = 1000) {
-  const socket = new FakeSocket();
+function session(maxQueuedBytes = 1000) {
+  const transport = new FakeTransport();
   const lines: { msg: string; code?: number }[] = [];
-  const host: ConnectionHost = {
-    clock: new ManualClock(),
+  const clock = new ManualClock();
+  const host: SessionHost = {
+    clock,
     rooms: {} as RoomManager,
     messageRate: { perSecond: 100, burst: 100 },
     maxQueuedBytes,
-    connectionClosed: () => {},
+    auth: undefined,
+    draining: false,
+    sessionClosed: () => {},
   };
-  const conn = new WsConnection(1, socket as unknown as WebSocket, host, pino({ level: 'warn' }, { write: (s: string) => void lines.push(JSON.parse(s)) }));
-  return { socket, conn, lines };
+  const s = new Session(1, transport, host, pino({ level: 'warn' }, { write: (line: string) => void lines.push(JSON.parse(line)) }));
+  return { transport, session: s, lines, clock };
 }
 
-describe('WsConnection', () => {
+describe('Session', () => {
+  it('binds itself to its transport, so the transport needs no protocol knowledge', () => {
+    const { transport, session: s } = session();
+    expect(transport.sink).toBe(s);
+  });
+
   it('closes a client that stops reading (4008) instead of queueing without end', () => {
-    const { socket, conn, lines } = connection(1000);
-    conn.send(Uint8Array.of(1));
-    socket.bufferedAmount = 1001;
-    conn.send(Uint8Array.of(2));
-    expect(socket.sent.length).toBe(1);
-    expect(socket.closedWith?.[0]).toBe(CloseCode.TooSlow);
+    const { transport, session: s, lines } = session(1000);
+    s.send(Uint8Array.of(1));
+    transport.bufferedAmount = 1001;
+    s.send(Uint8Array.of(2));
+    expect(transport.sent.length).toBe(1);
+    expect(transport.closedWith?.[0]).toBe(CloseCode.TooSlow);
     expect(lines.some((l) => l.code === CloseCode.TooSlow)).toBe(true);
   });
 
-  it('terminates rather than staying half-closed if the close itself throws', () => {
-    const { socket, conn } = connection();
-    socket.close = () => {
-      throw new RangeError('boom');
-    };
-    conn.close(4001, 'x');
-    expect(socket.terminated).toBe(true);
-    expect(conn.state).toBe(ConnectionState.Closing);
-  });
-
-  it('terminates instead of waiting on a handshake ws has no timer for (socket already closing)', () => {
-    const { socket, conn } = connection();
-    socket.readyState = 2; // CLOSING: the peer half-closed, or its close frame crossed ours
-    conn.close(CloseCode.GoingAway, 'server shutting down');
-    expect(socket.terminated).toBe(true);
-    expect(socket.closedWith).toBeUndefined();
-    expect(conn.sentCode).toBe(CloseCode.GoingAway);
+  it('cuts an over-long close reason to fit a close frame', () => {
+    const { transport, session: s } = session();
+    s.close(CloseCode.MalformedMessage, '€'.repeat(100));
+    expect(Buffer.byteLength(transport.closedWith![1])).toBeLessThanOrEqual(123);
+    expect(s.state).toBe(SessionState.Closing);
   });
 
   it('remembers the code it closed with, and when, for /health and the closing deadline', () => {
-    const { socket, conn } = connection();
-    (conn as unknown as { host: { clock: ManualClock } }).host.clock.advance(1234);
-    conn.reject(CloseCode.Timeout, 'no JOIN within 5000 ms');
-    conn.terminate(); // a later terminate keeps the first code
-    expect(socket.closedWith).toEqual([CloseCode.Timeout, 'no JOIN within 5000 ms']);
-    expect(socket.terminated).toBe(true);
-    expect(conn.sentCode).toBe(CloseCode.Timeout);
-    expect(conn.closingSince).toBe(1234);
-    const fresh = connection();
-    fresh.conn.terminate();
-    expect(fresh.conn.sentCode).toBe(CloseCode.ConnectionLost);
+    const { transport, session: s, clock } = session();
+    clock.advance(1234);
+    s.reject(CloseCode.Timeout, 'no JOIN within 5000 ms');
+    s.terminate(); // a later terminate keeps the first code
+    expect(transport.closedWith).toEqual([CloseCode.Timeout, 'no JOIN within 5000 ms']);
+    expect(transport.terminated).toBe(true);
+    expect(s.sentCode).toBe(CloseCode.Timeout);
+    expect(s.closingSince).toBe(1234);
+    const fresh = session();
+    fresh.session.terminate();
+    expect(fresh.session.sentCode).toBe(CloseCode.ConnectionLost);
+  });
+
+  it('probes a quiet client once per interval, and counts its answer as hearing from it', () => {
+    const { transport, session: s, clock } = session();
+    s.heartbeat(clock.now(), 5000);
+    expect(transport.probes).toBe(0);
+    clock.advance(5000);
+    s.heartbeat(clock.now(), 5000);
+    s.heartbeat(clock.now(), 5000);
+    expect(transport.probes).toBe(1);
+    clock.advance(100);
+    transport.sink!.heard();
+    expect(s.lastHeardAt).toBe(5100);
+  });
+
+  it('takes a transport protocol error as the server closing with that code', () => {
+    const { transport, session: s, lines } = session();
+    transport.sink!.protocolError(CloseCode.MessageTooBig, 'Max payload size exceeded', 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH');
+    expect(s.sentCode).toBe(CloseCode.MessageTooBig);
+    expect(lines.some((l) => l.code === CloseCode.MessageTooBig)).toBe(true);
+  });
+});
+
+describe('the drop policy: hold the seat, or free it', () => {
+  it('frees the seat on a deliberate leave and on every kick', () => {
+    expect(isDrop(undefined, CloseCode.Normal)).toBe(false);
+    for (const kick of [CloseCode.MalformedMessage, CloseCode.RateLimited, CloseCode.RoomCrashed, CloseCode.GoingAway, CloseCode.MessageTooBig, CloseCode.Superseded]) {
+      expect(isDrop(kick, CloseCode.ConnectionLost)).toBe(false);
+    }
+  });
+
+  it('holds it when the network failed: no close frame, a closed tab, a heartbeat timeout, a stalled reader', () => {
+    for (const peer of [CloseCode.ConnectionLost, CloseCode.GoingAway, 1005]) expect(isDrop(undefined, peer)).toBe(true);
+    expect(isDrop(CloseCode.Timeout, CloseCode.ConnectionLost)).toBe(true);
+    expect(isDrop(CloseCode.TooSlow, CloseCode.ConnectionLost)).toBe(true);
   });
 });

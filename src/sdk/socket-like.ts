@@ -1,0 +1,22 @@
+/** The subset of the WebSocket API the client uses: the browser's, `ws`'s and the in-memory link's all fit. */
+export interface WebSocketLike {
+  binaryType: string;
+  readonly readyState: number;
+  readonly bufferedAmount: number;
+  onopen: ((ev: unknown) => void) | null;
+  onmessage: ((ev: { data: unknown }) => void) | null;
+  onclose: ((ev: { code: number; reason: string }) => void) | null;
+  onerror: ((ev: unknown) => void) | null;
+  send(data: Uint8Array): void;
+  close(code?: number, reason?: string): void;
+  /**
+   * Drop the link at once with no close frame (`ws` and the in-memory link have it; browsers
+   * do not). The SDK uses it when it declares a silent link dead.
+   */
+  terminate?(): void;
+}
+
+export type WebSocketConstructor = new (url: string) => WebSocketLike;
+
+/** Opens one client link to `url`: a WebSocket, an in-memory link, or (later) WebRTC. */
+export type SocketFactory = (url: string) => WebSocketLike;

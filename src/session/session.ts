@@ -1,0 +1,299 @@
+import { ByteReader } from '../../shared/binary/byte-reader';
+import { WireError, WireErrorCode } from '../../shared/binary/wire-error';
+import { clampCloseReason, CloseCode } from '../../shared/protocol/close-codes';
+import { decodeControlBody, encodeControl, parseJoin, parsePing, type ErrorMessage, type JoinMessage, type PongMessage } from '../../shared/protocol/control-messages';
+import { MessageType, PROTOCOL_VERSION } from '../../shared/protocol/message-types';
+import { AuthError, forbidden } from '../auth/auth-error';
+import type { TokenVerifier } from '../auth/token-verifier';
+import type { Logger } from '../logging/logger';
+import type { Clock } from '../loop/clock';
+import type { PlayerIdentity, PlayerSlot, Room, RoomClient } from '../rooms/room';
+import { JoinRejectedError, type RoomManager } from '../rooms/room-manager';
+import type { ResolvedRoomType } from '../rooms/room-type';
+import { TokenBucket } from '../transport/token-bucket';
+import { Delivery, type ServerTransport, type TransportSink } from '../transport/transport';
+import { isDrop } from './drop-policy';
+import { SessionState } from './session-state';
+
+export { SessionState };
+
+/** What a session needs from the server that owns it. */
+export interface SessionHost {
+  readonly clock: Clock;
+  readonly rooms: RoomManager;
+  /** Messages per second a client may send, and the burst above that. */
+  readonly messageRate: { perSecond: number; burst: number };
+  /** Bytes queued for a client beyond which it is closed as not reading (TooSlow). */
+  readonly maxQueuedBytes: number;
+  /** Verifies bearer tokens; undefined when authentication is off (everyone is a guest). */
+  readonly auth: TokenVerifier | undefined;
+  /** True while the server drains for shutdown: new joins are refused. */
+  readonly draining: boolean;
+  sessionClosed(session: Session, code: number, reason: string): void;
+}
+
+/** One reader serves every message: Node runs one handler at a time. */
+const reader = new ByteReader();
+
+/**
+ * One client, whatever carries its bytes: the protocol lives here and nowhere else. A session
+ * decodes messages, enforces limits, authenticates, joins or resumes a seat, answers pings,
+ * and is the {@link RoomClient} its room sends through. Every protocol violation ends in
+ * {@link reject}: an ERROR message, a close with a precise code and reason, and one warn line.
+ *
+ * A player is a seat, not a session: when the link drops the seat is detached and held for the
+ * room type's resume window, and a new session that presents the resume token takes it back.
+ */
+export class Session implements RoomClient, TransportSink {
+  state: SessionState = SessionState.AwaitingJoin;
+  room: Room | undefined;
+  slot: PlayerSlot<unknown> | undefined;
+  /** Who the player proved to be (authentication on), else undefined. */
+  identity: PlayerIdentity | undefined;
+  readonly connectedAt: number;
+  /** Last time anything came from the client: a message or a heartbeat answer, ms. */
+  lastHeardAt: number;
+  /** When the server began closing this session, ms on the host clock (NaN until then). */
+  closingSince = Number.NaN;
+  /**
+   * The close code the server chose, if it closed first. The code the link reports can differ
+   * (1006 after a terminate, or the peer's own code), so /health counts this one.
+   */
+  sentCode: number | undefined;
+  private probedAt = -Infinity;
+  private readonly bucket: TokenBucket;
+
+  /**
+   * @param urlToken a bearer token that came with the connection (the `token` query parameter);
+   *   JOIN.token wins over it
+   */
+  constructor(readonly id: number, readonly transport: ServerTransport, private readonly host: SessionHost, readonly log: Logger, private readonly urlToken?: string) {
+    const now = host.clock.now();
+    this.connectedAt = now;
+    this.lastHeardAt = now;
+    this.bucket = new TokenBucket(host.messageRate.perSecond, host.messageRate.burst, now);
+    transport.bind(this);
+  }
+
+  get bufferedAmount(): number {
+    return this.transport.bufferedAmount;
+  }
+
+  send(bytes: Uint8Array, delivery: Delivery = Delivery.Reliable): void {
+    if (!this.transport.isOpen) return;
+    // Snapshots stop at the room's backpressure threshold, but control replies (PONG, roster,
+    // ERROR) would queue without end for a client that never reads: cut it off instead.
+    if (this.transport.bufferedAmount > this.host.maxQueuedBytes) {
+      this.log.warn({ code: CloseCode.TooSlow, queuedBytes: this.transport.bufferedAmount }, 'closing client: it is not reading');
+      this.close(CloseCode.TooSlow, `too slow: over ${this.host.maxQueuedBytes} bytes queued unread`);
+      return;
+    }
+    this.transport.send(bytes, delivery);
+  }
+
+  close(code: number, reason: string): void {
+    if (this.state >= SessionState.Closing) return;
+    this.beginClosing(code);
+    this.transport.close(code, clampCloseReason(reason));
+  }
+
+  /**
+   * Drop the link at once, with no close handshake: for peers that stopped answering and for
+   * links whose handshake outlived its deadline. `code` is what /health records.
+   */
+  terminate(code: number = CloseCode.ConnectionLost): void {
+    if (this.state === SessionState.Closed) return;
+    if (this.state < SessionState.Closing) this.beginClosing(code);
+    this.transport.terminate();
+  }
+
+  private beginClosing(code: number): void {
+    this.state = SessionState.Closing;
+    this.closingSince = this.host.clock.now();
+    this.sentCode = code;
+  }
+
+  /** Refuse the client: ERROR message, then close with `code`, and a warn line in the log. */
+  reject(code: number, reason: string, fields?: Record<string, unknown>): void {
+    if (this.state >= SessionState.Closing) return;
+    this.log.warn({ code, reason, ...fields }, 'closing client');
+    this.send(encodeControl(MessageType.Error, { code, message: reason } satisfies ErrorMessage));
+    this.close(code, reason);
+  }
+
+  /**
+   * Another session took this one's seat (a resume while this link was half-open, or the same
+   * identity logging in again). Let go of the seat first, so this link's close does not touch it.
+   */
+  supersede(reason: string): void {
+    this.room = undefined;
+    this.slot = undefined;
+    this.reject(CloseCode.Superseded, reason);
+  }
+
+  // ── TransportSink ────────────────────────────────────────────────────────────────────────
+
+  message(data: Uint8Array, isBinary: boolean): void {
+    if (this.state >= SessionState.Closing) return;
+    const now = this.host.clock.now();
+    this.lastHeardAt = now;
+    if (!this.bucket.take(now)) {
+      this.reject(CloseCode.RateLimited, `rate limit exceeded: at most ${this.host.messageRate.perSecond} messages/s`);
+      return;
+    }
+    if (!isBinary) {
+      this.reject(CloseCode.UnsupportedData, 'text frames are not accepted: the protocol is binary');
+      return;
+    }
+    reader.reset(data);
+    try {
+      const type = reader.u8();
+      switch (type) {
+        case MessageType.Input:
+          return this.onInput();
+        case MessageType.Join:
+          return this.onJoin();
+        case MessageType.Ping:
+          return this.onPing();
+        default:
+          throw new WireError(WireErrorCode.UnknownType, `unknown message type 0x${type.toString(16).padStart(2, '0')}`);
+      }
+    } catch (err) {
+      if (err instanceof WireError) {
+        this.reject(CloseCode.MalformedMessage, `malformed message: ${err.message}`, { wireError: err.code });
+      } else {
+        // A bug in game code (an input codec that throws something other than WireError).
+        this.log.error({ err }, 'unexpected error handling a message');
+        this.reject(CloseCode.InternalError, 'internal error');
+      }
+    }
+  }
+
+  heard(): void {
+    this.lastHeardAt = this.host.clock.now();
+  }
+
+  protocolError(code: number, detail: string, errorCode?: string): void {
+    this.log.warn({ code, wsError: errorCode, reason: detail }, 'transport protocol error; the transport closes the client');
+    if (this.state < SessionState.Closing) this.beginClosing(code);
+  }
+
+  /** The link is gone, whoever closed it: a drop detaches the seat, anything else frees it. */
+  closed(code: number, reason: string): void {
+    if (this.state === SessionState.Closed) return;
+    this.state = SessionState.Closed;
+    const { room, slot } = this;
+    if (room && slot) {
+      if (isDrop(this.sentCode, code)) {
+        const dropCode = this.sentCode ?? code;
+        this.log.info({ room: room.id, player: slot.id, code: dropCode, resumeWindowMs: room.type.resumeWindowMs }, 'player dropped; seat held for resume');
+        this.host.rooms.detach(room, slot, dropCode, this.host.clock.now());
+      } else this.host.rooms.leave(room, slot);
+    }
+    this.host.sessionClosed(this, code, reason);
+  }
+
+  // ── messages ─────────────────────────────────────────────────────────────────────────────
+
+  private onInput(): void {
+    if (this.state !== SessionState.Joined || !this.room || !this.slot) {
+      this.reject(CloseCode.UnexpectedMessage, 'INPUT before JOIN');
+      return;
+    }
+    this.room.acceptInputs(this.slot, reader);
+  }
+
+  private onJoin(): void {
+    if (this.state !== SessionState.AwaitingJoin) {
+      this.reject(CloseCode.UnexpectedMessage, 'JOIN sent twice on one connection');
+      return;
+    }
+    const join = parseJoin(decodeControlBody(reader.rest()));
+    if (join.v !== PROTOCOL_VERSION) {
+      this.reject(CloseCode.ProtocolMismatch, `protocol version ${join.v} is not supported: this server speaks version ${PROTOCOL_VERSION}`);
+      return;
+    }
+    if (this.host.draining) {
+      this.reject(CloseCode.GoingAway, 'the server is shutting down: join another server');
+      return;
+    }
+    let type: ResolvedRoomType;
+    try {
+      type = this.host.rooms.type(join.roomType);
+    } catch (err) {
+      if (!(err instanceof JoinRejectedError)) throw err;
+      this.reject(err.closeCode, err.message);
+      return;
+    }
+    const auth = this.host.auth;
+    if (!auth) {
+      this.admit(join, undefined);
+      return;
+    }
+    this.state = SessionState.Authenticating;
+    void this.authenticate(auth, join, type);
+  }
+
+  /** Verify the token (and ask the room type's onAuth), then admit; refusals close 4010/4011. */
+  private async authenticate(auth: TokenVerifier, join: JoinMessage, type: ResolvedRoomType): Promise<void> {
+    let identity: PlayerIdentity;
+    try {
+      identity = await auth.verify(join.token ?? this.urlToken);
+      if (type.onAuth) {
+        const verdict = await type.onAuth(identity, { roomType: join.roomType, name: join.name });
+        if (verdict !== true) throw forbidden(typeof verdict === 'string' && verdict ? verdict : `refused by room type "${type.name}"`);
+      }
+    } catch (err) {
+      if (this.state !== SessionState.Authenticating) return;
+      if (err instanceof AuthError) this.reject(err.closeCode, err.message, { auth: err.reasonCode });
+      else {
+        this.log.error({ err }, 'authentication threw unexpectedly');
+        this.reject(CloseCode.InternalError, 'internal error');
+      }
+      return;
+    }
+    // The client may have gone (or timed out) while the token was checked.
+    if (this.state !== SessionState.Authenticating) return;
+    this.admit(join, identity);
+  }
+
+  /** Take a seat: back the one a resume token names, the identity's own, or a new one. */
+  private admit(join: JoinMessage, identity: PlayerIdentity | undefined): void {
+    const rooms = this.host.rooms;
+    try {
+      const seat = join.resume !== undefined ? rooms.resume(this, join.resume, join.roomType, identity) : rooms.join(this, join.roomType, join.name, identity);
+      this.room = seat.room;
+      this.slot = seat.slot;
+      this.identity = identity;
+      this.state = SessionState.Joined;
+      const fields = { room: seat.room.id, player: seat.slot.id, name: seat.slot.name, userId: identity?.userId };
+      if (seat.previous) {
+        const why = join.resume !== undefined ? 'resumed on a new connection' : 'the same identity joined from another connection';
+        if (seat.previous instanceof Session) seat.previous.supersede(`superseded: ${why}`);
+        else seat.previous.close(CloseCode.Superseded, `superseded: ${why}`);
+        this.log.info(fields, join.resume !== undefined ? 'player resumed; old link closed' : 'identity took its seat over');
+      } else if (join.resume !== undefined) {
+        this.log.info({ ...fields, droppedMs: Math.round(this.host.clock.now() - seat.detachedAt) }, 'player resumed');
+      } else this.log.info(fields, 'player joined');
+    } catch (err) {
+      if (!(err instanceof JoinRejectedError)) throw err;
+      this.reject(err.closeCode, err.message);
+    }
+  }
+
+  private onPing(): void {
+    const ping = parsePing(decodeControlBody(reader.rest()));
+    this.send(encodeControl(MessageType.Pong, { t: ping.t, tick: this.room?.tick ?? 0 } satisfies PongMessage));
+  }
+
+  /**
+   * Probe the client if it has been quiet for `intervalMs`. Browsers answer WebSocket pings at
+   * the protocol level even in background tabs, where timers (and so app messages) are
+   * throttled to once a minute, so a live but hidden player is never mistaken for a dead one.
+   */
+  heartbeat(now: number, intervalMs: number): void {
+    if (now - this.lastHeardAt < intervalMs || now - this.probedAt < intervalMs) return;
+    this.probedAt = now;
+    this.transport.probe();
+  }
+}

@@ -1,0 +1,111 @@
+import type { WebSocket } from 'ws';
+import { CloseCode } from '../../shared/protocol/close-codes';
+import type { ServerTransport, TransportSink } from './transport';
+
+// Listeners are module-level functions that find their transport through this symbol, so no
+// closures are made per connection (the pattern ws itself uses).
+const kTransport = Symbol('tickwire.transport');
+type TaggedSocket = WebSocket & { [kTransport]: WsTransport };
+
+/** ws readyState values. */
+const OPEN = 1;
+
+/**
+ * A `ws` WebSocket as a {@link ServerTransport}. It moves bytes and reports events; it holds no
+ * protocol logic. Both delivery classes go the same way: TCP is reliable and ordered.
+ */
+export class WsTransport implements ServerTransport {
+  readonly kind = 'ws';
+  private sink: TransportSink | undefined;
+
+  constructor(private readonly socket: WebSocket) {
+    (socket as TaggedSocket)[kTransport] = this;
+    socket.binaryType = 'nodebuffer';
+    socket.on('message', onSocketMessage);
+    socket.on('close', onSocketClose);
+    socket.on('error', onSocketError);
+    socket.on('pong', onSocketPong);
+  }
+
+  bind(sink: TransportSink): void {
+    this.sink = sink;
+  }
+
+  get isOpen(): boolean {
+    return this.socket.readyState === OPEN;
+  }
+
+  get isClosing(): boolean {
+    return this.socket.readyState > OPEN;
+  }
+
+  get bufferedAmount(): number {
+    return this.socket.bufferedAmount;
+  }
+
+  send(bytes: Uint8Array): void {
+    if (this.socket.readyState === OPEN) this.socket.send(bytes);
+  }
+
+  close(code: number, reason: string): void {
+    // Past OPEN (the peer half-closed, or its close frame crossed ours) ws starts no close
+    // timer and would wait on the peer for ever: there is no handshake left to do, so drop it.
+    if (this.socket.readyState !== OPEN) {
+      this.socket.terminate();
+      return;
+    }
+    try {
+      this.socket.close(code, reason);
+    } catch {
+      // Never leave a socket half-closed: it would hold a connection slot for ever.
+      this.socket.terminate();
+    }
+  }
+
+  terminate(): void {
+    this.socket.terminate();
+  }
+
+  probe(): void {
+    if (this.socket.readyState === OPEN) this.socket.ping();
+  }
+
+  /** @internal event entry points for the module-level listeners. */
+  onMessage(data: Buffer, isBinary: boolean): void {
+    this.sink?.message(data, isBinary);
+  }
+  onClose(code: number, reason: string): void {
+    this.sink?.closed(code, reason);
+  }
+  onPong(): void {
+    this.sink?.heard();
+  }
+  onError(err: Error & { code?: string }): void {
+    const code = (err.code && WS_ERROR_CLOSE_CODES[err.code]) || CloseCode.ProtocolError;
+    this.sink?.protocolError(code, err.message, err.code);
+  }
+}
+
+function onSocketMessage(this: WebSocket, data: Buffer, isBinary: boolean): void {
+  (this as TaggedSocket)[kTransport].onMessage(data, isBinary);
+}
+
+function onSocketClose(this: WebSocket, code: number, reason: Buffer): void {
+  (this as TaggedSocket)[kTransport].onClose(code, reason.toString());
+}
+
+function onSocketPong(this: WebSocket): void {
+  (this as TaggedSocket)[kTransport].onPong();
+}
+
+function onSocketError(this: WebSocket, err: Error & { code?: string }): void {
+  // ws reports protocol errors here (e.g. WS_ERR_UNSUPPORTED_MESSAGE_LENGTH past maxPayload) and
+  // closes the socket itself with the matching code (1009, 1002...); 'close' follows.
+  (this as TaggedSocket)[kTransport].onError(err);
+}
+
+/** The close code ws sends for the protocol errors it closes a socket over (else 1002). */
+const WS_ERROR_CLOSE_CODES: Record<string, number> = {
+  WS_ERR_UNSUPPORTED_MESSAGE_LENGTH: CloseCode.MessageTooBig,
+  WS_ERR_INVALID_UTF8: CloseCode.InvalidPayload,
+};

@@ -1,0 +1,142 @@
+import { describe, expect, it } from 'vitest';
+import { Button, tickRules, type ArenaState } from '../../shared/games/arena';
+import { CloseCode } from '../../shared/protocol/close-codes';
+import { backoffDelayMs } from '../../src/sdk/backoff';
+import { ClientState } from '../../src/sdk/client-state';
+import type { ClientEvents } from '../../src/sdk/tickwire-client';
+import { memoryServer } from '../support/memory-harness';
+
+const STEP = tickRules(30).playerStep;
+
+/** Record every event of these kinds, in order, as "kind detail". */
+function recorder(client: { on: <K extends keyof ClientEvents>(k: K, fn: (...a: ClientEvents[K]) => void) => () => void }) {
+  const log: string[] = [];
+  client.on('drop', (e) => log.push(`drop ${e.code}`));
+  client.on('reconnecting', (e) => log.push(`reconnecting ${e.attempt}`));
+  client.on('resumed', (e) => log.push(`resumed after ${e.attempts}`));
+  client.on('resumeFailed', (e) => log.push(`resumeFailed ${e.code}`));
+  client.on('close', (e) => log.push(`close ${e.code}`));
+  return log;
+}
+
+function xOf(state: unknown, id: number): number {
+  return (state as ArenaState).players.find((p) => p.id === id)!.x;
+}
+
+describe('backoff with full jitter', () => {
+  it('waits a random share of base × 2^attempt, capped', () => {
+    const opts = { baseDelayMs: 250, maxDelayMs: 5000 };
+    expect(backoffDelayMs(0, opts, () => 0.999)).toBeLessThan(250);
+    expect(backoffDelayMs(3, opts, () => 0.5)).toBe(1000);
+    expect(backoffDelayMs(10, opts, () => 0.999)).toBeLessThan(5000);
+    expect(backoffDelayMs(1000, opts, () => 0.999)).toBeLessThan(5000);
+    expect(backoffDelayMs(5, opts, () => 0)).toBe(0);
+  });
+});
+
+describe('the SDK over an in-memory link (no sockets, manual time)', () => {
+  it('resends inputs that were lost with the link, so none is lost and none applied twice', async () => {
+    const m = memoryServer();
+    const alice = m.client('alice');
+    const wa = await (async () => {
+      const p = alice.connect();
+      await m.settle();
+      return p;
+    })();
+    await m.tick();
+    const room = m.server.rooms.rooms.get(wa.roomId)!;
+    const x0 = xOf(room.state, wa.playerId);
+    const sign = x0 < 800 * 8 ? 1 : -1;
+    const input = { buttons: sign > 0 ? Button.Right : Button.Left, aim: 0 };
+    for (let i = 0; i < 2; i++) alice.sendInput(input);
+    await m.tick(2); // seqs 1 and 2 applied
+    // The link stalls: seqs 3 and 4 are held in it, then it is cut and they are lost.
+    m.links[0].stall();
+    alice.sendInput(input);
+    alice.sendInput(input);
+    m.links[0].cut();
+    const log = recorder(alice);
+    await m.settle();
+    await m.advance(1); // the retry timer (0 ms with no jitter) and the resume
+    expect(log).toEqual([`drop ${CloseCode.ConnectionLost}`, 'reconnecting 1', 'resumed after 1']);
+    expect(alice.welcome!.lastSeq).toBe(2);
+    await m.tick(2); // exactly the two resent inputs (a third tick would repeat the last one)
+    expect(xOf(room.state, wa.playerId)).toBe(x0 + sign * 4 * STEP);
+    expect(alice.lastAckedSeq).toBe(4);
+    expect(alice.predicted!.x).toBe(xOf(room.state, wa.playerId));
+    expect(alice.stats.mispredictions).toBe(0);
+  });
+
+  it('notices a silent link by itself (no snapshot, no pong) and resumes on a new one', async () => {
+    const m = memoryServer();
+    const alice = m.client('alice', { livenessTimeoutMs: 2000 });
+    const p = alice.connect();
+    await m.settle();
+    const wa = await p;
+    await m.tick(3);
+    const log = recorder(alice);
+    // Frozen: nothing crosses, and neither end's transport notices.
+    m.links[0].stall();
+    await m.advance(1900);
+    expect(log).toEqual([]);
+    await m.advance(700); // past 2000 ms of silence, at the next liveness check (every 500 ms)
+    expect(log).toEqual([`drop ${CloseCode.ConnectionLost}`, 'reconnecting 1', 'resumed after 1']);
+    expect(alice.playerId).toBe(wa.playerId);
+    expect(m.links.length).toBe(2);
+  });
+
+  it('backs off between failed attempts and gives up when the resume window is over', async () => {
+    const m = memoryServer({ resumeWindowMs: 3000, maxConnections: 1 });
+    const alice = m.client('alice', { random: () => 0.5, reconnect: { baseDelayMs: 200, maxDelayMs: 1000 } });
+    const p = alice.connect();
+    await m.settle();
+    await p;
+    const log = recorder(alice);
+    const delays: number[] = [];
+    alice.on('reconnecting', (e) => delays.push(e.delayMs));
+    // Someone else takes the only connection slot: every attempt is refused 4007 (retryable).
+    m.links[0].cut();
+    await m.settle();
+    const squatter = m.client('squatter');
+    void squatter.connect().catch(() => {});
+    await m.settle();
+    await m.advance(3500);
+    expect(delays.slice(0, 4)).toEqual([100, 200, 400, 500]);
+    expect(log.at(-2)).toBe(`resumeFailed ${CloseCode.ResumeRejected}`);
+    expect(log.at(-1)).toBe(`close ${CloseCode.ResumeRejected}`);
+    expect(alice.state).toBe(ClientState.Closed);
+    expect(alice.stats.reconnectAttempts).toBeGreaterThanOrEqual(4);
+  });
+
+  it('never retries a refusal: a resume the server rejects ends the client', async () => {
+    const m = memoryServer();
+    const alice = m.client('alice', { reconnect: { baseDelayMs: 1000 }, random: () => 0.5 });
+    const p = alice.connect();
+    await m.settle();
+    const wa = await p;
+    const log = recorder(alice);
+    m.links[0].cut();
+    await m.settle();
+    // Game code frees the seat while Alice is away (a kick): her retry at 500 ms is refused.
+    const room = m.server.rooms.rooms.get(wa.roomId)!;
+    m.server.rooms.leave(room, room.getPlayer(wa.playerId)!);
+    await m.advance(3000);
+    expect(log).toEqual([`drop ${CloseCode.ConnectionLost}`, 'reconnecting 1', `resumeFailed ${CloseCode.ResumeRejected}`, `close ${CloseCode.ResumeRejected}`]);
+    expect(m.links.length).toBe(2);
+  });
+
+  it('does not reconnect after a deliberate close, a kick or a takeover', async () => {
+    const m = memoryServer();
+    const alice = m.client('alice');
+    const p = alice.connect();
+    await m.settle();
+    const wa = await p;
+    const log = recorder(alice);
+    // Kicked: the server closes it for a protocol violation.
+    alice.sendRaw(Uint8Array.of(0x7f));
+    await m.advance(100);
+    expect(log).toEqual([`close ${CloseCode.MalformedMessage}`]);
+    expect(m.links.length).toBe(1);
+    expect(m.server.rooms.rooms.get(wa.roomId)).toBeUndefined(); // a kick frees the seat
+  });
+});
