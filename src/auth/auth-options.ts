@@ -14,6 +14,11 @@ export interface AuthOptions {
    * and refetched when a token names an unknown key id).
    */
   jwks?: string;
+  /**
+   * A JWKS URL is refetched for an unknown key id at most this often, ms (default 30000): a
+   * flood of tokens with made-up key ids cannot turn into a flood of fetches.
+   */
+  jwksCooldownMs?: number;
   /** Accepted `alg` values (default: HS256 for a secret; RS256, ES256, PS256, EdDSA for keys). */
   algorithms?: string[];
   /** Required `aud` (default: not checked). */

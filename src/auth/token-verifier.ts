@@ -38,7 +38,7 @@ type KeySource = Uint8Array | KeyObject | JWTVerifyGetKey;
  * const { userId } = await verifier.verify(token); // or throws AuthError (4010)
  * ```
  */
-export function createTokenVerifier(options: AuthOptions & { jwksCooldownMs?: number }): TokenVerifier {
+export function createTokenVerifier(options: AuthOptions): TokenVerifier {
   validateAuthOptions(options);
   const { key, algorithms } = keySource(options);
   const verifyOptions: JWTVerifyOptions = {
@@ -68,7 +68,7 @@ export function createTokenVerifier(options: AuthOptions & { jwksCooldownMs?: nu
   };
 }
 
-function keySource(o: AuthOptions & { jwksCooldownMs?: number }): { key: KeySource; algorithms: string[] } {
+function keySource(o: AuthOptions): { key: KeySource; algorithms: string[] } {
   if (o.secret !== undefined) return { key: new TextEncoder().encode(o.secret), algorithms: ['HS256'] };
   if (o.publicKey !== undefined) {
     const key = createPublicKey(o.publicKey);
@@ -79,7 +79,7 @@ function keySource(o: AuthOptions & { jwksCooldownMs?: number }): { key: KeySour
     const remote = createRemoteJWKSet(new URL(where), { cooldownDuration: o.jwksCooldownMs ?? 30_000, timeoutDuration: 5000, cacheMaxAge: 10 * 60_000 });
     return { key: remote, algorithms: [...ASYMMETRIC_ALGORITHMS] };
   }
-  return { key: jwksFile(where), algorithms: [...ASYMMETRIC_ALGORITHMS] };
+  return { key: jwksFile(where, o.now ?? Date.now), algorithms: [...ASYMMETRIC_ALGORITHMS] };
 }
 
 /** The algorithms a public key can verify, from its type (an RSA key: RS* and PS*). */
@@ -102,21 +102,21 @@ function algorithmsFor(key: KeyObject): string[] {
  * A JWKS file, re-read when a token names a key id it lacks (at most once a second): an
  * operator rotates keys by writing the new set to the file, with no restart.
  */
-function jwksFile(path: string): JWTVerifyGetKey {
+function jwksFile(path: string, clock: () => number): JWTVerifyGetKey {
   const load = () => createLocalJWKSet(JSON.parse(readFileSync(path, 'utf8')));
   let set = load();
-  let loadedAt = Date.now();
+  let loadedAt = clock();
   return async (header, token) => {
     try {
       return await set(header, token);
     } catch (err) {
-      if ((err as { code?: string }).code !== 'ERR_JWKS_NO_MATCHING_KEY' || Date.now() - loadedAt < JWKS_FILE_REREAD_MS) throw err;
+      if ((err as { code?: string }).code !== 'ERR_JWKS_NO_MATCHING_KEY' || clock() - loadedAt < JWKS_FILE_REREAD_MS) throw err;
       try {
         set = load();
       } catch {
         throw err; // a half-written file: keep the old set, refuse this token
       } finally {
-        loadedAt = Date.now();
+        loadedAt = clock();
       }
       return set(header, token);
     }

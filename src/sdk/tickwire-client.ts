@@ -570,6 +570,10 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
       // An attempt failed. A refusal (bad token, seat gone, shutting down) is final.
       if (RETRYABLE_CLOSE_CODES.has(code)) this.scheduleAttempt();
       else this.giveUp(code, reason);
+    } else if (this.state === ClientState.Connecting && code === CloseCode.ResumeRejected && this.initialResume !== undefined) {
+      // The earlier seat is gone (or not ours): join as a new player instead, once.
+      this.initialResume = undefined;
+      this.openLink();
     } else this.finish(code, reason);
   }
 
