@@ -126,7 +126,14 @@ describe('browser demo', () => {
   it("draws the other player's shots, and saves a screenshot", async () => {
     // Bob holds Space (one shot per 250 ms cooldown) until Alice's page draws two of his projectiles.
     await bob.keyboard.down('Space');
-    await alice.waitForFunction(() => window.__tickwire!.projectilesDrawn >= 2);
+    await alice.waitForFunction(() => window.__tickwire!.projectilesDrawn >= 2).catch(async (e) => {
+      // Say what Bob's side looked like, so a failure here can be told apart from a slow machine.
+      const shooter = await bob.evaluate(() => {
+        const c = window.__tickwire!.client;
+        return { state: c.state, inputsSent: c.stats.inputsSent, acked: c.lastAckedSeq, predicted: c.predicted, hidden: document.hidden };
+      });
+      throw new Error(`Alice never drew two of Bob's shots; Bob: ${JSON.stringify(shooter)}`, { cause: e });
+    });
     mkdirSync(SCREENS, { recursive: true });
     await alice.screenshot({ path: `${SCREENS}/demo.png` });
     await bob.keyboard.up('Space');

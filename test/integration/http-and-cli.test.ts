@@ -63,8 +63,8 @@ describe('HTTP endpoints', () => {
 });
 
 describe('the CLI (npm start)', () => {
-  it('starts from flags and env vars, serves a game, and shuts down cleanly on a doubled SIGTERM', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', '--port', '0', '--host', '127.0.0.1', '--max-players', '500'], {
+  it('starts from flags and env vars, serves a game, and drains then shuts down cleanly on a doubled SIGTERM', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', '--port', '0', '--host', '127.0.0.1', '--max-players', '500', '--drain-seconds', '0.5'], {
       env: { ...process.env, TICKWIRE_TICK_RATE: '60', TICKWIRE_STATIC_DIR: mkdtempSync(join(tmpdir(), 'tickwire-cli-')) },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
@@ -86,15 +86,20 @@ describe('the CLI (npm start)', () => {
       expect(welcome.tickRate).toBe(60); // from TICKWIRE_TICK_RATE
       await nextEvent(client, 'snapshot'); // the real clock ticks the room
       const closed = nextEvent(client, 'close');
+      const notice = nextEvent(client, 'notice');
       // Twice, as a group kill of `npm start` delivers it: once direct, once forwarded by npm.
       // The second arrives mid-shutdown and must not kill the process before it is done.
       const received = logLine('signal received');
       child.kill('SIGTERM');
       await received;
       child.kill('SIGTERM');
+      // First the warning, while the game goes on; then the close.
+      expect((await notice)[0]).toEqual({ kind: 'shutdown', message: 'the server is shutting down', secondsLeft: 0.5 });
+      await nextEvent(client, 'snapshot');
       expect((await closed)[0]).toEqual({ code: CloseCode.GoingAway, reason: 'server shutting down' });
       expect(await exited).toBe(0);
-      expect(lines.map((l) => l.msg)).toEqual(expect.arrayContaining(['signal received', 'shutting down', 'stopped']));
+      const order = lines.map((l) => l.msg).filter((m) => ['signal received', 'draining: clients told, closing in drainMs', 'shutting down', 'stopped'].includes(m as string));
+      expect(order).toEqual(['signal received', 'draining: clients told, closing in drainMs', 'shutting down', 'stopped']);
     } finally {
       child.kill('SIGKILL');
     }
