@@ -4,7 +4,7 @@ import type { GameDefinition, TickInputs } from '../../shared/game/game-definiti
 import { arenaGame, arenaInputCodec, type ArenaInput, type ArenaState, type Mover } from '../../shared/games/arena';
 import { writeInputHeader } from '../../shared/protocol/input-message';
 import { MessageType } from '../../shared/protocol/message-types';
-import { readSnapshotHeader } from '../../shared/protocol/snapshot-message';
+import { readDetachedIds, readSnapshotHeader } from '../../shared/protocol/snapshot-message';
 import { EntityTable } from '../../shared/replication/entity-table';
 import { FullSnapshotCodec } from '../../shared/replication/full-snapshot-codec';
 import { Room, type PlayerSlot, type RoomClient } from '../../src/rooms/room';
@@ -167,6 +167,7 @@ function checkRoundTrip(room: Room<ArenaState, ArenaInput, Mover>, clients: Coun
   const header = readSnapshotHeader(reader, { tick: 0, ackSeq: 0 });
   if (header.tick !== room.state.tick) throw new Error(`room round trip: header tick ${header.tick} ≠ room tick ${room.state.tick}`);
   if (header.ackSeq !== slots[0].lastProcessedSeq) throw new Error('room round trip: ackSeq is not the last processed input');
+  if (readDetachedIds(reader, []).length !== 0) throw new Error('room round trip: a player is listed as detached');
   const decoded = new EntityTable(arenaGame.entitySchema);
   new FullSnapshotCodec(arenaGame.entitySchema).decode(reader, null, decoded);
   reader.expectEnd('room snapshot');
