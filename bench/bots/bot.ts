@@ -6,6 +6,8 @@ import { radiansToAngle16 } from '../../shared/math/fixed-trig';
 import { nextInt, type RngState } from '../../shared/math/prng';
 import { DIR_AIM, DIR_BUTTONS } from '../lib/directions';
 import { TickwireClient, type WebSocketConstructor } from '../../src/sdk/tickwire-client';
+import { ClientState } from '../../src/sdk/client-state';
+import { nextKillGapMs } from './kill-schedule';
 import type { Behavior } from './options';
 
 /** Longest a WebSocket opening handshake may take before ws gives up, ms. */
@@ -46,8 +48,12 @@ export interface BotSink {
   rtt(ms: number): void;
   /** A PING→PONG round trip, ms: the network and both event loops, with no wait for a tick. */
   ping(ms: number): void;
-  /** The bot's socket closed (after joining, or while joining). */
+  /** The bot's socket closed for good (after joining, or while joining). */
   closed(bot: Bot, code: number, reason: string): void;
+  /** A killed link came back: ms from the kill to the first snapshot after the resume. */
+  resumed(ms: number): void;
+  /** A killed link could not be resumed: the close code and reason. */
+  resumeFailed(reason: string): void;
 }
 
 /**
@@ -73,6 +79,19 @@ export class Bot {
   fireTicks = 0;
   /** Local time the bot joined, ms (performance.now). */
   joinedAtMs = 0;
+  /** Links killed by --drop-rate, and of those: resumed, and failed to resume. */
+  kills = 0;
+  resumes = 0;
+  resumeFailures = 0;
+  /** Time the link was down inside the measuring window, ms: excused from the snapshot-rate check. */
+  windowDownMs = 0;
+  private inWindow = false;
+  private nextKillAt = Number.POSITIVE_INFINITY;
+  private killedAt = Number.NaN;
+  /** Set by `resumed`: the next snapshot ends the outage. */
+  private awaitingSnapshot = false;
+  private readonly killRng: RngState;
+  private killsStopped = false;
   private readonly input: ArenaInput = { buttons: 0, aim: 0 };
   private readonly rng: RngState;
   private dir = 0;
@@ -89,9 +108,12 @@ export class Bot {
     readonly behavior: Behavior,
     seed: number,
     private readonly sink: BotSink,
+    /** Abrupt link kills per minute (0: never). */
+    private readonly dropRate = 0,
   ) {
     // Distinct, repeatable streams per bot: the golden-ratio step spreads neighbouring seeds.
     this.rng = { rng: (seed + Math.imul(index + 1, 0x9e3779b9)) | 0 };
+    this.killRng = { rng: (seed ^ Math.imul(index + 1, 0x85ebca6b)) | 0 };
     this.client = new TickwireClient({
       url,
       game: arenaGame,
@@ -107,6 +129,11 @@ export class Bot {
     // One listener per bot, made once: nothing is allocated per snapshot.
     this.client.on('snapshot', () => this.onSnapshot());
     this.client.on('close', (e) => this.onClose(e.code, e.reason));
+    this.client.on('resumed', () => (this.awaitingSnapshot = true));
+    this.client.on('resumeFailed', (e) => {
+      this.resumeFailures++;
+      this.sink.resumeFailed(describeClose(e.code, e.reason));
+    });
   }
 
   /**
@@ -129,6 +156,7 @@ export class Bot {
       this.welcome = result;
       this.phase = BotPhase.Joined;
       this.joinedAtMs = performance.now();
+      this.nextKillAt = this.joinedAtMs + nextKillGapMs(this.killRng, this.dropRate);
       return true;
     } catch (err) {
       const e = err as Error & { code?: number; reason?: string };
@@ -141,6 +169,8 @@ export class Bot {
 
   /** The measuring window opens: remember the counters (as negatives, see {@link markWindowEnd}). */
   markWindowStart(): void {
+    this.inWindow = true;
+    this.windowDownMs = 0;
     const s = this.client.stats;
     this.windowSnapshots = -s.snapshots;
     this.windowBytes = -s.bytesReceived;
@@ -149,14 +179,25 @@ export class Bot {
 
   /** The window closes: the window fields become the counts inside it. */
   markWindowEnd(): void {
+    this.inWindow = false;
+    // Still down at the close of the window: that time counts as down too.
+    if (!Number.isNaN(this.killedAt)) this.windowDownMs += performance.now() - this.killedAt;
     const s = this.client.stats;
     this.windowSnapshots += s.snapshots;
     this.windowBytes += s.bytesReceived;
     this.windowInputs += s.inputsSent;
   }
 
-  /** One simulation tick: pick this tick's input and send it. Allocates nothing. */
-  tick(tickRate: number): void {
+  /**
+   * One simulation tick: maybe kill the link (--drop-rate), else pick this tick's input and
+   * send it. `now` is the driver's clock, ms (performance.now). Allocates nothing.
+   */
+  tick(tickRate: number, now: number): void {
+    if (now >= this.nextKillAt && this.client.state === ClientState.Open) {
+      this.kill(now);
+      return;
+    }
+    if (this.client.state !== ClientState.Open) return;
     if (--this.holdTicks <= 0) {
       this.dir = nextInt(this.rng, 8);
       const min = Math.ceil(HOLD_MIN_S * tickRate);
@@ -172,6 +213,20 @@ export class Bot {
   /** Leave normally. */
   close(): void {
     if (this.phase === BotPhase.Joined || this.phase === BotPhase.Joining) this.client.close(1000, 'bots done');
+  }
+
+  /** No more kills from now on (a run winding down lets the last resumes finish). */
+  stopKilling(): void {
+    this.killsStopped = true;
+    this.nextKillAt = Number.POSITIVE_INFINITY;
+  }
+
+  /** Cut the link as a dead network would; the SDK resumes the seat. */
+  private kill(now: number): void {
+    this.kills++;
+    this.killedAt = now;
+    this.nextKillAt = Number.POSITIVE_INFINITY; // drawn again once resumed
+    this.client.killLink();
   }
 
   private aimAndFire(input: ArenaInput): void {
@@ -218,6 +273,17 @@ export class Bot {
   }
 
   private onSnapshot(): void {
+    if (this.awaitingSnapshot) {
+      // The outage ends with the first snapshot after the resumed WELCOME.
+      this.awaitingSnapshot = false;
+      const now = performance.now();
+      const downMs = now - this.killedAt;
+      this.resumes++;
+      this.sink.resumed(downMs);
+      if (this.inWindow) this.windowDownMs += downMs;
+      this.killedAt = Number.NaN;
+      if (!this.killsStopped) this.nextKillAt = now + nextKillGapMs(this.killRng, this.dropRate);
+    }
     const acked = this.client.lastAckedSeq;
     if (acked === this.lastAcked) return;
     // Time every input this snapshot acknowledges, not only the newest: at a send rate below

@@ -1,5 +1,6 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { describeClose } from '../../shared/protocol/close-codes';
+import { ClientState } from '../../src/sdk/client-state';
 import { Bot, BotPhase, type BotSink } from './bot';
 import { TickDriver } from './driver';
 import { healthUrlFor, type BotsOptions } from './options';
@@ -31,6 +32,13 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     const timer = setTimeout(done, ms);
     signal?.addEventListener('abort', done, { once: true });
   });
+}
+
+/** Failed joins by reason, so far. */
+function failureCounts(bots: readonly Bot[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const b of bots) if (b.phase === BotPhase.Failed) bump(out, b.failure ?? 'unknown');
+  return out;
 }
 
 function bump(map: Record<string, number>, key: string): void {
@@ -65,6 +73,9 @@ export async function runBots(opts: BotsOptions, progress: (line: string) => voi
   const rttWindow = new SampleBuffer(Math.min(1 << 20, opts.clients * 30 * opts.durationS));
   const rttSecond = new SampleBuffer(opts.clients * 32);
   const pingWindow = new SampleBuffer(Math.min(1 << 20, opts.clients * opts.durationS));
+  // Resume times over the whole run (kills are rare: a few per bot per minute).
+  const resumeTimes = new SampleBuffer(Math.max(64, Math.ceil(opts.clients * opts.dropRate * (opts.durationS / 60) * 2)));
+  const resumeFailureReasons: Record<string, number> = {};
   let measuring = false;
   let stopping = false;
   let disconnected = 0;
@@ -77,6 +88,12 @@ export async function runBots(opts: BotsOptions, progress: (line: string) => voi
     ping(ms) {
       if (measuring) pingWindow.push(ms);
     },
+    resumed(ms) {
+      resumeTimes.push(ms);
+    },
+    resumeFailed(reason) {
+      bump(resumeFailureReasons, reason);
+    },
     closed(bot, code, reason) {
       // Only sockets that drop while the run goes on: the bots' own stop and failed joins are counted elsewhere.
       if (stopping || bot.phase !== BotPhase.Closed) return;
@@ -86,13 +103,14 @@ export async function runBots(opts: BotsOptions, progress: (line: string) => voi
   };
 
   const bots: Bot[] = [];
-  for (let i = 0; i < opts.clients; i++) bots.push(new Bot(i, opts.url, opts.roomType, opts.behavior, opts.seed, sink));
+  for (let i = 0; i < opts.clients; i++) bots.push(new Bot(i, opts.url, opts.roomType, opts.behavior, opts.seed, sink, opts.dropRate));
   const joined: Bot[] = [];
   let tickRate = 0;
   const driver = new TickDriver(() => {
+    const now = performance.now();
     for (let i = 0; i < joined.length; i++) {
       const bot = joined[i];
-      if (bot.phase === BotPhase.Joined) bot.tick(tickRate);
+      if (bot.phase === BotPhase.Joined) bot.tick(tickRate, now);
     }
   });
 
@@ -106,11 +124,14 @@ export async function runBots(opts: BotsOptions, progress: (line: string) => voi
     let bytes = 0;
     let connected = 0;
     let failed = 0;
+    let reconnecting = 0;
     for (const b of bots) {
       snaps += b.client.stats.snapshots;
       bytes += b.client.stats.bytesReceived;
-      if (b.phase === BotPhase.Joined) connected++;
-      else if (b.phase === BotPhase.Failed) failed++;
+      if (b.phase === BotPhase.Joined) {
+        connected++;
+        if (b.client.state === ClientState.Reconnecting) reconnecting++;
+      } else if (b.phase === BotPhase.Failed) failed++;
     }
     const dt = (now - lastAt) / 1000;
     const per = connected > 0 && dt > 0 ? 1 / (connected * dt) : Number.NaN;
@@ -118,6 +139,8 @@ export async function runBots(opts: BotsOptions, progress: (line: string) => voi
     rttSecond.clear();
     progress(
       `[${((now - t0) / 1000).toFixed(1).padStart(6)} s] connected ${connected}/${opts.clients} failed ${failed}` +
+        (opts.dropRate > 0 ? ` reconnecting ${reconnecting} resumed ${resumeTimes.count}` : '') +
+        (failed > 0 ? ` (${Object.keys(failureCounts(bots)).join('; ')})` : '') +
         ` | ${((snaps - lastSnaps) * per).toFixed(1)} snapshots/s/client | ${(((bytes - lastBytes) * per) / 1000).toFixed(1)} KB/s/client` +
         ` | rtt p50 ${Number.isNaN(p50) ? '-' : p50.toFixed(1)} ms${measuring ? ' | measuring' : ''}`,
     );
@@ -143,8 +166,7 @@ export async function runBots(opts: BotsOptions, progress: (line: string) => voi
   });
   await Promise.all(joins);
   const joinsDoneAt = performance.now();
-  const failureReasons: Record<string, number> = {};
-  for (const b of bots) if (b.phase === BotPhase.Failed) bump(failureReasons, b.failure ?? 'unknown');
+  const failureReasons = failureCounts(bots);
 
   // Warm-up, then the measuring window.
   const warmupMs = joined.length === 0 ? 0 : Math.min(opts.warmupS * 1000, Math.max(0, endAt - joinsDoneAt));
@@ -205,11 +227,21 @@ export async function runBots(opts: BotsOptions, progress: (line: string) => voi
       snapRates.push(snaps / windowS);
       byteRates.push(bytes / windowS);
       inputRates.push(b.windowInputs / windowS);
-      // A bot that dropped mid-window shows up here as a low snapshot rate.
-      if (sendRate === null || !withinTolerance(snaps / windowS, sendRate, KEPT_UP_TOLERANCE)) behind++;
+      // A bot that dropped for good shows up here as a low snapshot rate. Time a killed link
+      // spent down (--drop-rate) is excused: the rate is judged over the time it was up.
+      const upS = Math.max(1e-3, windowS - b.windowDownMs / 1000);
+      if (sendRate === null || !withinTolerance(snaps / upS, sendRate, KEPT_UP_TOLERANCE)) behind++;
     }
   }
   const rtt = rttWindow.sorted();
+  let kills = 0;
+  let resumes = 0;
+  let resumeFailures = 0;
+  for (const b of bots) {
+    kills += b.kills;
+    resumes += b.resumes;
+    resumeFailures += b.resumeFailures;
+  }
   const pings = pingWindow.sorted();
   const driverEnd = driver.counters;
   return {
@@ -236,6 +268,17 @@ export async function runBots(opts: BotsOptions, progress: (line: string) => voi
     fireTicksPct: fireTicksPct(bots),
     inputAckRttMs: latencySummary(rtt),
     pingRttMs: latencySummary(pings),
+    drops: {
+      ratePerBotPerMinute: opts.dropRate,
+      kills,
+      resumes,
+      failedResumes: resumeFailures,
+      failureReasons: resumeFailureReasons,
+      // Kills still resuming when the run stopped are neither.
+      inFlight: kills - resumes - resumeFailures,
+      resumeMs: latencySummary(resumeTimes.sorted()),
+      allResumed: resumeFailures === 0,
+    },
     keptUp: windowS > 0 && measured.length > 0 && behind === 0,
     clientsBehind: behind,
     keptUpTolerancePct: KEPT_UP_TOLERANCE * 100,

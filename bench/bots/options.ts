@@ -26,6 +26,11 @@ export interface BotsOptions {
   roomType: string;
   /** Seed of the bots' random walks, so runs are repeatable (default 1). */
   seed: number;
+  /**
+   * Abrupt link kills per bot per minute (default 0): each bot's link is cut with no close
+   * frame at random (Poisson) times, and the SDK resumes the seat. 0-600.
+   */
+  dropRate: number;
   help: boolean;
 }
 
@@ -41,6 +46,7 @@ const DEFAULTS = {
   'join-timeout': '10',
   'room-type': 'arena',
   seed: '1',
+  'drop-rate': '0',
 } as const;
 
 export function botsUsage(): string {
@@ -60,7 +66,9 @@ export function botsUsage(): string {
     `  --warmup S           wait S seconds after the last join before measuring (default ${DEFAULTS.warmup})`,
     `  --join-timeout S     a bot not in a room S seconds after connecting counts as failed (default ${DEFAULTS['join-timeout']})`,
     `  --room-type NAME     room type to join (default ${DEFAULTS['room-type']})`,
-    `  --seed N             seed for the random walks (default ${DEFAULTS.seed})`,
+    `  --seed N             seed for the random walks and kills (default ${DEFAULTS.seed})`,
+    `  --drop-rate N        kill each bot's link abruptly N times a minute at random (Poisson; default ${DEFAULTS['drop-rate']});`,
+    '                       the SDK resumes the seat, and the summary reports resumes and resume time',
     '  --json               also print the summary as one JSON object, the last line of stdout',
     '  --help, -h           print this and exit',
     '',
@@ -86,6 +94,7 @@ export function parseBotsArgs(argv: string[]): BotsOptions {
     'join-timeout': { type: 'string' },
     'room-type': { type: 'string' },
     seed: { type: 'string' },
+    'drop-rate': { type: 'string' },
     json: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
@@ -112,6 +121,7 @@ export function parseBotsArgs(argv: string[]): BotsOptions {
     joinTimeoutS: number('join-timeout', v['join-timeout'] ?? DEFAULTS['join-timeout'], 0.1, 600, false),
     roomType,
     seed: number('seed', v.seed ?? DEFAULTS.seed, 0, 0xffffffff, true),
+    dropRate: number('drop-rate', v['drop-rate'] ?? DEFAULTS['drop-rate'], 0, 600, false),
     help: v.help === true,
   };
 }

@@ -54,6 +54,8 @@ export interface BotsSummary {
   inputAckRttMs: LatencySummary;
   /** PING → PONG, ms: the network both ways and both event loops, no tick wait. */
   pingRttMs: LatencySummary;
+  /** Abrupt link kills (--drop-rate) and how the SDK resumed from them. */
+  drops: DropFigures;
   /** Share of bot ticks with Fire held, % (fight bots; 0 for walkers). */
   fireTicksPct: number | null;
   /** Every measured bot stayed connected and got snapshots within `keptUpTolerancePct` of the send rate. */
@@ -64,6 +66,21 @@ export interface BotsSummary {
   /** Why server figures are missing or partial (e.g. /health unreachable). */
   serverErrors: string[];
   bots: { cpuPercent: number | null; rssBytes: number; eventLoopDelayP99Ms: number | null; driverOverruns: number; driverDroppedTicks: number };
+}
+
+/** Kills and resumes over the whole run (not only the window). */
+export interface DropFigures {
+  ratePerBotPerMinute: number;
+  kills: number;
+  resumes: number;
+  failedResumes: number;
+  failureReasons: Record<string, number>;
+  /** Kills still resuming when the run stopped. */
+  inFlight: number;
+  /** From the kill to the first snapshot after the resumed WELCOME, ms. */
+  resumeMs: LatencySummary;
+  /** No resume failed. */
+  allResumed: boolean;
 }
 
 /** From the server's GET /health, sampled when the window opened and when it closed. */
@@ -120,6 +137,14 @@ export function formatSummary(s: BotsSummary): string {
   lines.push(`  input→ack RTT    p50 ${fmt(rtt.p50)} ms, p99 ${fmt(rtt.p99)} ms, max ${fmt(rtt.max)} ms (${rtt.samples.toLocaleString('en-US')} samples; includes the wait for the next tick)`);
   const ping = s.pingRttMs;
   lines.push(`  ping RTT         p50 ${fmt(ping.p50)} ms, p99 ${fmt(ping.p99)} ms, max ${fmt(ping.max)} ms (${ping.samples.toLocaleString('en-US')} samples; network and event loops only)`);
+  const d = s.drops;
+  if (d.ratePerBotPerMinute > 0) {
+    lines.push(
+      `  drops            ${d.kills} links killed (${d.ratePerBotPerMinute}/bot/min): ${d.resumes} resumed, ${d.failedResumes} failed, ${d.inFlight} still resuming at the stop — ` +
+        (d.allResumed ? 'every drop resumed' : `NOT every drop resumed: ${reasons(d.failureReasons)}`),
+    );
+    lines.push(`  resume time      p50 ${fmt(d.resumeMs.p50)} ms, p99 ${fmt(d.resumeMs.p99)} ms, max ${fmt(d.resumeMs.max)} ms (kill → first snapshot after the resume; downtime is excused from the snapshot-rate check)`);
+  }
   const sv = s.server;
   if (sv) {
     lines.push(

@@ -1,0 +1,252 @@
+import { nextU32, type RngState } from '../../shared/math/prng';
+import { describeClose } from '../../shared/protocol/close-codes';
+import { ClientState } from '../../src/sdk/client-state';
+import { Bot, BotPhase, type BotSink } from '../bots/bot';
+import { TickDriver } from '../bots/driver';
+import { healthUrlFor } from '../bots/options';
+import type { LatencySummary } from '../bots/report';
+import { probeHealth, type HealthSample } from '../bots/server-probe';
+import { percentile, round, SampleBuffer } from '../bots/stats';
+import { GapTracker } from './gap-tracker';
+import type { SoakOptions } from './options';
+
+/** How often bots due to leave are replaced, ms. */
+const CHURN_MS = 250;
+/** How often the server's heap and counters are read, ms. */
+const SAMPLE_MS = 2000;
+/** Heap is the median of the samples over this long, ms: one sample is mostly GC timing. */
+const HEAP_WINDOW_MS = 10_000;
+/** Longest wait for the last resumes, and for the server to empty, at the end, ms. */
+const SETTLE_MS = 25_000;
+
+/** What a soak found. */
+export interface SoakSummary {
+  url: string;
+  minutes: number;
+  clients: number;
+  dropRate: number;
+  /** Bots that joined over the run, and that left deliberately (and were replaced). */
+  botsJoined: number;
+  botsLeft: number;
+  failedJoins: number;
+  /** Bots whose link closed for good without them asking (not a resumable drop). */
+  lostBots: number;
+  lostReasons: Record<string, number>;
+  kills: number;
+  resumes: number;
+  failedResumes: number;
+  resumeMs: LatencySummary;
+  /** Between consecutive snapshots while a link was up, ms; long = over 3 send intervals. */
+  snapshotGapMs: LatencySummary & { long: number; longThresholdMs: number };
+  /** Server heap used: median over 10 s at the end of the warm-up, and over the last 10 s of play. */
+  heapAfterWarmupBytes: number | null;
+  heapAtEndBytes: number | null;
+  /** heapAtEnd / heapAfterWarmup. */
+  heapRatio: number | null;
+  /** After warm-up until the end of play, from /health totals. */
+  tickOverruns: number | null;
+  droppedTicks: number | null;
+  /** What /health showed once every bot had left. */
+  leftover: { connections: number; players: number; detachedPlayers: number; rooms: number } | null;
+  /** The checks, and whether the run passed them all. */
+  checks: { name: string; ok: boolean; detail: string }[];
+  passed: boolean;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Churn against one server: keep `clients` walking bots; each leaves (1000) after a random
+ * lifetime and is replaced; every bot's link is killed at `dropRate` per minute and resumed.
+ *
+ * ```
+ * t0 ──warm-up (10 % of the run, ≤ 60 s)──┬─────── churn ───────┬── stop kills, wait resumes ── all leave ── leftovers?
+ *                           heap median ◄─┘      heap median ◄──┘
+ * ```
+ */
+export async function runSoak(opts: SoakOptions, url: string, progress: (line: string) => void): Promise<SoakSummary> {
+  const health = healthUrlFor(url);
+  const t0 = performance.now();
+  const runMs = opts.minutes * 60_000;
+  const endAt = t0 + runMs;
+  const warmupEnd = t0 + Math.min(runMs * 0.1, 60_000);
+  const rng: RngState = { rng: opts.seed | 0 };
+  const resumeTimes = new SampleBuffer(1024);
+  const lostReasons: Record<string, number> = {};
+  let failedResumes = 0;
+  let lostBots = 0;
+  let winding = false;
+  const sink: BotSink = {
+    rtt() {},
+    ping() {},
+    resumed: (ms) => resumeTimes.push(ms),
+    resumeFailed: () => void failedResumes++,
+    closed(bot, code, reason) {
+      if (winding || bot.phase !== BotPhase.Closed || !live.has(bot)) return;
+      lostBots++;
+      const key = describeClose(code, reason);
+      lostReasons[key] = (lostReasons[key] ?? 0) + 1;
+    },
+  };
+
+  const live = new Map<Bot, { leaveAt: number }>();
+  // Only bots that joined before winding down count: ones still joining are not measured.
+  const gaps = new GapTracker(100);
+  let nextIndex = 0;
+  let botsJoined = 0;
+  let botsLeft = 0;
+  let failedJoins = 0;
+  let kills = 0;
+  let tickRate = 0;
+  const driver = new TickDriver(() => {
+    const now = performance.now();
+    for (const bot of live.keys()) if (bot.phase === BotPhase.Joined) bot.tick(tickRate, now);
+  });
+
+  const lifetimeMs = () => (opts.lifetimeMinS + ((nextU32(rng) / 4294967296) * (opts.lifetimeMaxS - opts.lifetimeMinS))) * 1000;
+  const spawnBot = async (): Promise<void> => {
+    const bot = new Bot(nextIndex++, url, 'arena', 'walk', opts.seed, sink, opts.dropRate);
+    let last = Number.NaN;
+    bot.client.on('snapshot', () => (last = gaps.snapshot(last, performance.now())));
+    bot.client.on('drop', () => (last = Number.NaN));
+    if (!(await bot.join(10_000))) {
+      failedJoins++;
+      return;
+    }
+    botsJoined++;
+    if (winding) {
+      bot.close();
+      return;
+    }
+    tickRate ||= bot.welcome!.tickRate;
+    driver.start(tickRate);
+    live.set(bot, { leaveAt: performance.now() + lifetimeMs() });
+  };
+
+  // Everyone at once to begin with, then churn.
+  await Promise.all(Array.from({ length: opts.clients }, spawnBot));
+  const churn = setInterval(() => {
+    const now = performance.now();
+    for (const [bot, { leaveAt }] of live) {
+      const gone = bot.phase !== BotPhase.Joined;
+      if (!gone && (now < leaveAt || bot.client.state !== ClientState.Open)) continue;
+      live.delete(bot);
+      kills += bot.kills;
+      if (!gone) {
+        bot.close();
+        botsLeft++;
+      }
+      void spawnBot();
+    }
+  }, CHURN_MS);
+
+  // Server samples: heap, and the totals that say whether ticks kept up.
+  const samples: HealthSample[] = [];
+  const errors: string[] = [];
+  const sampler = setInterval(() => {
+    probeHealth(health).then((s) => samples.push(s), (err: Error) => errors.push(err.message));
+  }, SAMPLE_MS);
+  let lastProgress = t0;
+  while (performance.now() < endAt) {
+    await sleep(Math.min(1000, endAt - performance.now()));
+    if (performance.now() - lastProgress >= 5000) {
+      lastProgress = performance.now();
+      const heap = samples.at(-1)?.heapUsedBytes;
+      progress(
+        `[${((lastProgress - t0) / 1000).toFixed(0).padStart(5)} s] ${live.size} bots, ${botsJoined} joined, ${botsLeft} left, ` +
+          `${resumeTimes.count} resumes, ${failedResumes} failed, ${lostBots} lost; server heap ${heap === undefined ? '?' : (heap / 1e6).toFixed(1)} MB` +
+          (lastProgress < warmupEnd ? ' (warming up)' : ''),
+      );
+    }
+  }
+  clearInterval(sampler);
+  clearInterval(churn);
+  const playEnd = performance.now();
+
+  // Wind down: no more kills; let the last resumes land, so every seat is live when the bots leave.
+  winding = true;
+  for (const bot of live.keys()) bot.stopKilling();
+  const settleBy = performance.now() + SETTLE_MS;
+  while ([...live.keys()].some((b) => b.client.state === ClientState.Reconnecting) && performance.now() < settleBy) await sleep(100);
+  driver.stop();
+  for (const bot of live.keys()) {
+    kills += bot.kills;
+    bot.close();
+  }
+  let leftover: SoakSummary['leftover'] = null;
+  while (performance.now() < settleBy + SETTLE_MS) {
+    try {
+      const r = (await probeHealth(health)).report;
+      leftover = { connections: r.connections, players: r.players, detachedPlayers: r.detachedPlayers, rooms: r.roomCount };
+      if (r.connections === 0 && r.players === 0 && r.roomCount === 0) break;
+    } catch (err) {
+      errors.push((err as Error).message);
+    }
+    await sleep(200);
+  }
+
+  const heapMedian = (from: number, to: number): number | null => {
+    const h = samples.filter((s) => s.atMs >= from && s.atMs <= to).map((s) => s.heapUsedBytes).sort((a, b) => a - b);
+    return h.length === 0 ? null : h[Math.floor(h.length / 2)];
+  };
+  const heapAfterWarmup = heapMedian(warmupEnd - HEAP_WINDOW_MS, warmupEnd);
+  const heapAtEnd = heapMedian(playEnd - HEAP_WINDOW_MS, playEnd);
+  const atWarm = samples.find((s) => s.atMs >= warmupEnd);
+  const atEnd = samples.at(-1);
+  const totals = atWarm && atEnd ? { overruns: atEnd.report.totals.overruns - atWarm.report.totals.overruns, dropped: atEnd.report.totals.droppedSteps - atWarm.report.totals.droppedSteps } : null;
+  const heapRatio = heapAfterWarmup && heapAtEnd ? heapAtEnd / heapAfterWarmup : null;
+  const sortedGaps = gaps.gaps.sorted();
+  const sortedResumes = resumeTimes.sorted();
+  const summarizeMs = (v: Float64Array): LatencySummary => ({ p50: round(percentile(v, 50), 1), p99: round(percentile(v, 99), 1), max: round(v[v.length - 1] ?? Number.NaN, 1), samples: v.length });
+
+  const checks: SoakSummary['checks'] = [
+    { name: 'nothing left over after the bots left', ok: leftover !== null && leftover.connections + leftover.players + leftover.detachedPlayers + leftover.rooms === 0, detail: JSON.stringify(leftover) },
+    { name: 'every drop resumed', ok: failedResumes === 0, detail: `${resumeTimes.count} resumed, ${failedResumes} failed` },
+    // Under 2 minutes the warm-up is too short for the heap to settle: reported, not judged.
+    opts.minutes >= 2
+      ? { name: 'heap at the end within 10 % of heap after warm-up', ok: heapRatio !== null && heapRatio <= 1.1, detail: heapRatio === null ? 'not enough heap samples' : `ratio ${heapRatio.toFixed(3)}` }
+      : { name: 'heap (not judged: runs under 2 min are too short)', ok: true, detail: heapRatio === null ? 'no samples' : `ratio ${heapRatio.toFixed(3)}` },
+    { name: 'no bot lost for good', ok: lostBots === 0, detail: JSON.stringify(lostReasons) },
+  ];
+  if (errors.length > 0) progress(`health probe errors: ${[...new Set(errors)].slice(0, 3).join('; ')}`);
+  return {
+    url,
+    minutes: opts.minutes,
+    clients: opts.clients,
+    dropRate: opts.dropRate,
+    botsJoined,
+    botsLeft,
+    failedJoins,
+    lostBots,
+    lostReasons,
+    kills,
+    resumes: resumeTimes.count,
+    failedResumes,
+    resumeMs: summarizeMs(sortedResumes),
+    snapshotGapMs: { ...summarizeMs(sortedGaps), long: gaps.longGaps, longThresholdMs: gaps.longGapMs },
+    heapAfterWarmupBytes: heapAfterWarmup,
+    heapAtEndBytes: heapAtEnd,
+    heapRatio: heapRatio === null ? null : round(heapRatio, 3),
+    tickOverruns: totals?.overruns ?? null,
+    droppedTicks: totals?.dropped ?? null,
+    leftover,
+    checks,
+    passed: checks.every((c) => c.ok),
+  };
+}
+
+/** The human summary. */
+export function formatSoak(s: SoakSummary): string {
+  const mb = (b: number | null) => (b === null ? 'n/a' : `${(b / 1e6).toFixed(1)} MB`);
+  return [
+    `tickwire soak: ${s.minutes} min, ${s.clients} bots at once, ${s.dropRate} kills/bot/min → ${s.url}`,
+    `  churn            ${s.botsJoined} bots joined, ${s.botsLeft} left and were replaced, ${s.failedJoins} failed joins, ${s.lostBots} lost for good`,
+    `  drops            ${s.kills} links killed: ${s.resumes} resumed, ${s.failedResumes} failed; resume p50 ${s.resumeMs.p50} ms, p99 ${s.resumeMs.p99} ms, max ${s.resumeMs.max} ms`,
+    `  snapshot gaps    p50 ${s.snapshotGapMs.p50} ms, p99 ${s.snapshotGapMs.p99} ms, max ${s.snapshotGapMs.max} ms; ${s.snapshotGapMs.long} over ${s.snapshotGapMs.longThresholdMs} ms (${s.snapshotGapMs.samples} gaps)`,
+    `  server ticks     ${s.tickOverruns ?? 'n/a'} overruns, ${s.droppedTicks ?? 'n/a'} ticks dropped after warm-up`,
+    `  server heap      ${mb(s.heapAfterWarmupBytes)} after warm-up → ${mb(s.heapAtEndBytes)} at the end (ratio ${s.heapRatio ?? 'n/a'}; medians over 10 s)`,
+    `  after leaving    ${s.leftover ? `${s.leftover.connections} connections, ${s.leftover.players} players, ${s.leftover.detachedPlayers} detached, ${s.leftover.rooms} rooms` : 'n/a'}`,
+    ...s.checks.map((c) => `  ${c.ok ? 'PASS' : 'FAIL'}  ${c.name} (${c.detail})`),
+    s.passed ? 'soak passed' : 'soak FAILED',
+  ].join('\n');
+}
