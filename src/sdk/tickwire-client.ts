@@ -308,7 +308,17 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
 
   private async sendJoin(socket: WebSocketLike): Promise<void> {
     const join: JoinMessage = { v: PROTOCOL_VERSION, roomType: this.options.roomType ?? this.game.name, name: this.options.name };
-    const token = typeof this.options.token === 'function' ? await this.options.token() : this.options.token;
+    let token: string | undefined;
+    try {
+      token = typeof this.options.token === 'function' ? await this.options.token() : this.options.token;
+    } catch (err) {
+      // No token, no identity: give up with the reason rather than join as a guest.
+      if (this.socket !== socket) return;
+      this.socket = undefined;
+      socket.close(1000, 'no token');
+      this.finish(CloseCode.Unauthenticated, `the token function failed: ${(err as Error).message}`);
+      return;
+    }
     if (token) join.token = token;
     if (this.state === ClientState.Reconnecting && this.welcome) join.resume = this.welcome.resumeToken;
     else if (this.state === ClientState.Connecting && this.initialResume) join.resume = this.initialResume;

@@ -140,3 +140,27 @@ describe('the SDK over an in-memory link (no sockets, manual time)', () => {
     expect(m.server.rooms.rooms.get(wa.roomId)).toBeUndefined(); // a kick frees the seat
   });
 });
+
+describe('the SDK and tokens (in-memory, manual time)', () => {
+  it('asks its token function again on every reconnect, and gives up (4010) when it fails', async () => {
+    const { mintHs256, TEST_SECRET } = await import('../support/jwt-fixtures');
+    const m = memoryServer({ auth: { secret: TEST_SECRET } });
+    const tokens = [await mintHs256(TEST_SECRET, { subject: 'ada' }), await mintHs256(TEST_SECRET, { subject: 'ada' })];
+    let asked = 0;
+    const alice = m.client('alice', { token: () => tokens[asked++] });
+    const p = alice.connect();
+    await m.settle();
+    expect((await p).userId).toBe('ada');
+    const log = recorder(alice);
+    const resumed = new Promise((resolve) => alice.on('resumed', resolve));
+    m.links[0].cut();
+    await m.settle();
+    await m.advance(1); // the retry; verifying the token is asynchronous (WebCrypto)
+    await resumed;
+    expect(log).toEqual([`drop ${CloseCode.ConnectionLost}`, 'reconnecting 1', 'resumed after 1']);
+    expect(asked).toBe(2);
+
+    const bob = m.client('bob', { token: () => Promise.reject(new Error('refresh failed')) });
+    await expect(bob.connect().finally(() => {})).rejects.toMatchObject({ code: CloseCode.Unauthenticated, reason: 'the token function failed: refresh failed' });
+  });
+});
