@@ -1,6 +1,6 @@
 import { arenaGame, type ArenaInput } from '../../shared/games/arena';
 import { radiansToAngle16 } from '../../shared/math/fixed-trig';
-import { MAX_NAME_LENGTH } from '../../shared/protocol/control-messages';
+import { clipName } from '../../shared/protocol/player-name';
 import { FixedStepLoop } from '../../src/loop/fixed-step-loop';
 import { TickwireClient } from '../../src/sdk/tickwire-client';
 import { describeClose } from '../../shared/protocol/close-codes';
@@ -35,7 +35,7 @@ const canvas = $<HTMLCanvasElement>('arena');
 const banner = $<HTMLDivElement>('banner');
 
 const params = new URLSearchParams(location.search);
-const name = (params.get('name') ?? '').trim().slice(0, MAX_NAME_LENGTH) || `player-${1000 + Math.floor(Math.random() * 9000)}`;
+const name = clipName(params.get('name') ?? '') || `player-${1000 + Math.floor(Math.random() * 9000)}`;
 const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`;
 
 /**

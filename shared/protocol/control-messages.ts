@@ -1,6 +1,7 @@
 import { Packr } from 'msgpackr';
 import { WireError, WireErrorCode } from '../binary/wire-error';
 import { MessageType } from './message-types';
+import { MAX_NAME_GRAPHEMES, normalizePlayerName } from './player-name';
 
 /** Client → server: ask to join a room. */
 export interface JoinMessage {
@@ -128,8 +129,8 @@ function bad(msg: string): never {
   throw new WireError(WireErrorCode.BadControl, msg);
 }
 
-/** Longest accepted display name, in UTF-16 code units. */
-export const MAX_NAME_LENGTH = 24;
+/** Longest accepted display name, in grapheme clusters (see player-name.ts). */
+export const MAX_NAME_LENGTH = MAX_NAME_GRAPHEMES;
 /** Longest accepted room type name. */
 export const MAX_ROOM_TYPE_LENGTH = 32;
 
@@ -158,10 +159,8 @@ export function parseJoin(body: unknown): JoinMessage {
     bad(`JOIN.roomType must be a string of 1-${MAX_ROOM_TYPE_LENGTH} characters`);
   }
   if (typeof name !== 'string') bad('JOIN.name must be a string');
-  const trimmed = name.trim();
-  if (trimmed.length === 0 || trimmed.length > MAX_NAME_LENGTH) bad(`JOIN.name must be 1-${MAX_NAME_LENGTH} characters`);
-  // Control characters in names would corrupt logs and name tags.
-  if (/[\u0000-\u001f\u007f]/.test(trimmed)) bad('JOIN.name must not contain control characters');
+  // Names are shown to everyone and written to logs: see normalizePlayerName for the rules.
+  const trimmed = normalizePlayerName(name);
   const join: JoinMessage = { v: v as number, roomType, name: trimmed };
   if (token !== undefined) join.token = token as string;
   if (resume !== undefined) join.resume = resume as string;

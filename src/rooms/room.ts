@@ -5,6 +5,7 @@ import { ReplayRecorder, type ReplayLog } from '../../shared/game/replay';
 import { encodeControl, type PlayerJoinedMessage, type PlayerLeftMessage, type WelcomeMessage } from '../../shared/protocol/control-messages';
 import { readInputHeader, type InputHeader } from '../../shared/protocol/input-message';
 import { MessageType } from '../../shared/protocol/message-types';
+import { nameKey, uniqueName } from '../../shared/protocol/player-name';
 import { snapshotHeaderLength, writeDetachedIds, writeSnapshotHeaderAt } from '../../shared/protocol/snapshot-message';
 import { EntityTable } from '../../shared/replication/entity-table';
 import { FullSnapshotCodec } from '../../shared/replication/full-snapshot-codec';
@@ -147,6 +148,8 @@ export class Room<S = unknown, I = unknown, P = unknown> {
   // Roster changes since the last tick, announced together at the start of the next one.
   private joinedSinceTick: [number, string][] = [];
   private leftSinceTick: number[] = [];
+  /** Names in use, by {@link nameKey}. */
+  private readonly nameKeys = new Set<string>();
   /** Detached player ids, ascending; rebuilt when a player drops or comes back. */
   private detachedIds: number[] = [];
   /** Ticks of standing backlog before one input is shed: half a second. */
@@ -204,10 +207,13 @@ export class Room<S = unknown, I = unknown, P = unknown> {
   }
 
   /** Add a player: game state first, then WELCOME to them and PLAYER_JOINED to everyone else. */
-  join(client: RoomClient, name: string, identity?: PlayerIdentity): PlayerSlot<I> {
+  join(client: RoomClient, requestedName: string, identity?: PlayerIdentity): PlayerSlot<I> {
     if (this.isFull) throw new Error(`room ${this.id} is full`);
     const { game } = this.type;
     const id = this.allocatePlayerId();
+    // Two players never share a name in a room: a taken one becomes "name 2", "name 3"...
+    const name = uniqueName(requestedName, (key) => this.nameKeys.has(key));
+    this.nameKeys.add(nameKey(name));
     const slot = new PlayerSlot(id, name, client, new InputQueue(game.input, this.type.inputBufferTicks), game.input.create(), game.input.create());
     slot.identity = identity;
     game.addPlayer(this.state, id, name);
@@ -296,6 +302,7 @@ export class Room<S = unknown, I = unknown, P = unknown> {
     if (this.byId.get(slot.id) !== slot) return;
     this.byId.delete(slot.id);
     this.players.splice(this.players.indexOf(slot), 1);
+    this.nameKeys.delete(nameKey(slot.name));
     if (!slot.connected) {
       this.detachedCount--;
       this.rebuildDetachedIds();

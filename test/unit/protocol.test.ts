@@ -7,6 +7,7 @@ import { MAX_INPUTS_PER_MESSAGE, readInputHeader, writeInputHeader } from '../..
 import { MessageType, PROTOCOL_VERSION } from '../../shared/protocol/message-types';
 import { readSnapshotHeader, writeSnapshotHeader } from '../../shared/protocol/snapshot-message';
 import { arenaInputCodec, Button, type ArenaInput } from '../../shared/games/arena';
+import { nameKey, normalizePlayerName, uniqueName } from '../../shared/protocol/player-name';
 
 function wireCode(fn: () => unknown): string {
   try {
@@ -151,5 +152,36 @@ describe('SNAPSHOT header written in place', () => {
         expect(buf).toEqual(w.bytes());
       }),
     );
+  });
+});
+
+describe('player names', () => {
+  it('normalizes: NFKC, spaces folded, trimmed; counts length in characters as a reader sees them', () => {
+    expect(normalizePlayerName('  ＡＤＡ   the\tgreat ')).toBe('ADA the great');
+    expect(normalizePlayerName('👨‍👩‍👧‍👦'.repeat(24))).toHaveLength('👨‍👩‍👧‍👦'.length * 24); // 24 family emoji: 24 characters
+    expect(normalizePlayerName('Nguyễn')).toBe('Nguyễn');
+    expect(() => normalizePlayerName('x'.repeat(25))).toThrow(/1-24 characters/);
+  });
+
+  it.each([
+    ['a bidi override', 'ad\u202Emin'],
+    ['a zero-width space', 'a\u200Bb'],
+    ['a C1 control', 'a\u0085b'],
+    ['a private-use character', 'a\uE000'],
+    ['a lone surrogate', 'a\uD800'],
+    ['only a Hangul filler', '\u3164\u3164'],
+    ['only combining marks', '\u0301\u0301'],
+    ['only a zero-width joiner', '\u200D'],
+    ['a stack of combining marks', `Z${'\u0336\u0337\u0338\u0335'}algo`],
+  ])('refuses %s', (_what, name) => {
+    expect(() => normalizePlayerName(name)).toThrow(WireError);
+  });
+
+  it('makes a taken name unique in a room, case- and width-blind, within the length cap', () => {
+    const taken = new Set(['ada', 'ada 2', 'x'.repeat(24)]);
+    expect(uniqueName('Bo', (k) => taken.has(k))).toBe('Bo');
+    expect(uniqueName('ADA', (k) => taken.has(k))).toBe('ADA 3');
+    expect(uniqueName('x'.repeat(24), (k) => taken.has(k))).toBe(`${'x'.repeat(22)} 2`);
+    expect(nameKey('ＡＤＡ')).toBe('ada');
   });
 });

@@ -314,3 +314,15 @@ describe('Room seats that outlive their link', () => {
     expect(plain.stats.inputsStarved).toBe(0); // a detached player is not a starving one
   });
 });
+
+describe('Room names', () => {
+  it('never lets two players share a name: a taken one is numbered, and freed again on leave', () => {
+    const room = arenaRoom();
+    const a = room.join(new MemoryClient(), 'Ada');
+    const b = room.join(new MemoryClient(), 'ada');
+    const c = room.join(new MemoryClient(), 'ＡＤＡ');
+    expect([a.name, b.name, c.name]).toEqual(['Ada', 'ada 2', 'ＡＤＡ 3']);
+    room.leave(a);
+    expect(room.join(new MemoryClient(), 'ADA').name).toBe('ADA');
+  });
+});
