@@ -16,6 +16,8 @@ export const CloseCode = {
    * frame, and what /health counts for a connection the server dropped with terminate().
    */
   ConnectionLost: 1006,
+  /** A message in too many fragments; sent by `ws` itself. */
+  PolicyViolation: 1008,
   /** A frame over `maxPayload`; sent by `ws` itself. */
   MessageTooBig: 1009,
   /** A text frame or close reason that is not valid UTF-8; sent by `ws` itself. */

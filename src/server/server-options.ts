@@ -65,6 +65,12 @@ export interface TickwireServerOptions {
   roomId?: (typeName: string) => string;
   /** Folder served at `/` (default: the built demo, client-demo/dist); null serves nothing. */
   staticDir?: string | null;
+  /**
+   * Warnings one address can repeat (closing client, connection refused, connection closed)
+   * are written this many times per kind per 10 s, then counted (`suppressed` on the next
+   * line). Default 5.
+   */
+  logBurst?: number;
   /** pino logger (default: info level to stdout). */
   logger?: Logger;
   /** Time source (default: performance.now). Tests pass a ManualClock. */

@@ -9,6 +9,7 @@ import { CloseCode } from '../../shared/protocol/close-codes';
 import { encodeControl, MAX_TOKEN_LENGTH, type ErrorMessage, type NoticeMessage } from '../../shared/protocol/control-messages';
 import { MessageType } from '../../shared/protocol/message-types';
 import { createTokenVerifier, type TokenVerifier } from '../auth/token-verifier';
+import { escapeForLog, LogSampler } from '../logging/log-sampler';
 import { createLogger, type Logger } from '../logging/logger';
 import { monotonicClock, type Clock } from '../loop/clock';
 import { RoomManager } from '../rooms/room-manager';
@@ -59,6 +60,7 @@ export class TickwireServer implements SessionHost {
   readonly messageRate: { perSecond: number; burst: number };
   readonly maxQueuedBytes: number;
   readonly auth: TokenVerifier | undefined;
+  readonly logSampler: LogSampler;
   /** Every open session, whatever its transport. */
   readonly sessions = new Set<Session>();
   private readonly options: Required<Pick<TickwireServerOptions, 'port' | 'host' | 'maxConnections' | 'joinTimeoutMs' | 'idleTimeoutMs' | 'closeTimeoutMs' | 'autoTick' | 'drainMs'>>;
@@ -110,6 +112,7 @@ export class TickwireServer implements SessionHost {
     };
     if (!(this.options.drainMs >= 0)) throw new RangeError(`drainMs must be ≥ 0 ms, got ${this.options.drainMs}`);
     this.auth = options.auth ? createTokenVerifier(options.auth) : undefined;
+    this.logSampler = new LogSampler(options.logBurst ?? 5);
     this.rooms = new RoomManager(types, { log: this.log, maxRooms: options.maxRooms, maxBufferedBytes, roomId: options.roomId });
     this.rooms.on('room-disposed', (room) => addRoomTotals(this.retired, room));
     // A room starts its clock when made, so its first tick is one step after creation.
@@ -159,6 +162,7 @@ export class TickwireServer implements SessionHost {
       this.lastHousekeeping = now;
       this.checkTimeouts(now);
       this.rooms.expireSeats(now);
+      this.logSampler.prune(now);
     }
     if (this.endDrain && (now >= this.drainDeadline || this.sessions.size === 0)) this.endDrain();
   }
@@ -238,7 +242,9 @@ export class TickwireServer implements SessionHost {
     // The server's own code when it closed first: after a terminate() the link reports 1006.
     const counted = session.sentCode ?? code;
     this.closeCodes.set(counted, (this.closeCodes.get(counted) ?? 0) + 1);
-    session.log.info({ code: counted, socketCode: code, reason }, 'connection closed');
+    // Sampled per address like the warnings: a flood of short-lived connections logs a few.
+    const suppressed = this.logSampler.take(`${session.address}\0closed`, this.clock.now());
+    if (suppressed >= 0) session.log.info({ code: counted, socketCode: code, reason: escapeForLog(reason), ...(suppressed > 0 && { suppressed }) }, 'connection closed');
     if (this.sessions.size === 0) this.drained?.();
   }
 
@@ -250,7 +256,8 @@ export class TickwireServer implements SessionHost {
     if (this.closing || this.sessions.size >= this.options.maxConnections) {
       const code = this.closing ? CloseCode.GoingAway : CloseCode.ServerFull;
       const reason = this.closing ? 'server shutting down' : `server full: ${this.options.maxConnections} connections`;
-      this.log.warn({ code, reason, ip: info.remoteAddress, transport: transport.kind }, 'connection refused');
+      const suppressed = this.logSampler.take(`${info.remoteAddress}\0refused`, this.clock.now());
+      if (suppressed >= 0) this.log.warn({ code, reason, ip: info.remoteAddress, transport: transport.kind, ...(suppressed > 0 && { suppressed }) }, 'connection refused');
       // The refused link may still report events until it closes: nobody needs them.
       transport.bind(IGNORE_EVENTS);
       transport.send(encodeControl(MessageType.Error, { code, message: reason } satisfies ErrorMessage), 0);
@@ -259,7 +266,7 @@ export class TickwireServer implements SessionHost {
       return undefined;
     }
     const id = this.nextConnectionId++;
-    const session = new Session(id, transport, this, this.log.child({ conn: id, ip: info.remoteAddress, transport: transport.kind }), info.token);
+    const session = new Session(id, transport, this, this.log.child({ conn: id, ip: info.remoteAddress, transport: transport.kind }), info.token, info.remoteAddress);
     this.sessions.add(session);
     return session;
   }

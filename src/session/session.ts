@@ -5,6 +5,7 @@ import { decodeControlBody, encodeControl, parseJoin, parsePing, type ErrorMessa
 import { MessageType, PROTOCOL_VERSION } from '../../shared/protocol/message-types';
 import { AuthError, forbidden } from '../auth/auth-error';
 import type { TokenVerifier } from '../auth/token-verifier';
+import { escapeForLog, type LogSampler } from '../logging/log-sampler';
 import type { Logger } from '../logging/logger';
 import type { Clock } from '../loop/clock';
 import type { PlayerIdentity, PlayerSlot, Room, RoomClient } from '../rooms/room';
@@ -29,6 +30,8 @@ export interface SessionHost {
   readonly auth: TokenVerifier | undefined;
   /** True while the server drains for shutdown: new joins are refused. */
   readonly draining: boolean;
+  /** Samples the warnings one address can repeat (see {@link LogSampler}). */
+  readonly logSampler: LogSampler;
   sessionClosed(session: Session, code: number, reason: string): void;
 }
 
@@ -67,7 +70,15 @@ export class Session implements RoomClient, TransportSink {
    * @param urlToken a bearer token that came with the connection (the `token` query parameter);
    *   JOIN.token wins over it
    */
-  constructor(readonly id: number, readonly transport: ServerTransport, private readonly host: SessionHost, readonly log: Logger, private readonly urlToken?: string) {
+  constructor(
+    readonly id: number,
+    readonly transport: ServerTransport,
+    private readonly host: SessionHost,
+    readonly log: Logger,
+    private readonly urlToken?: string,
+    /** The peer's address: the key its sampled warnings are counted under. */
+    readonly address = 'unknown',
+  ) {
     const now = host.clock.now();
     this.connectedAt = now;
     this.lastHeardAt = now;
@@ -113,10 +124,13 @@ export class Session implements RoomClient, TransportSink {
     this.sentCode = code;
   }
 
-  /** Refuse the client: ERROR message, then close with `code`, and a warn line in the log. */
+  /**
+   * Refuse the client: ERROR message, then close with `code`, and a warn line in the log
+   * (sampled per address: a flood of offenders writes a few lines and a count).
+   */
   reject(code: number, reason: string, fields?: Record<string, unknown>): void {
     if (this.state >= SessionState.Closing) return;
-    this.log.warn({ code, reason, ...fields }, 'closing client');
+    this.warnSampled('closing client', { code, reason: escapeForLog(reason), ...fields });
     this.send(encodeControl(MessageType.Error, { code, message: reason } satisfies ErrorMessage));
     this.close(code, reason);
   }
@@ -125,6 +139,13 @@ export class Session implements RoomClient, TransportSink {
    * Another session took this one's seat (a resume while this link was half-open, or the same
    * identity logging in again). Let go of the seat first, so this link's close does not touch it.
    */
+  /** A warn line, unless this address has written too many of this kind lately. */
+  warnSampled(msg: string, fields: Record<string, unknown>): void {
+    const suppressed = this.host.logSampler.take(`${this.address}\0${msg}`, this.host.clock.now());
+    if (suppressed < 0) return;
+    this.log.warn(suppressed > 0 ? { ...fields, suppressed } : fields, msg);
+  }
+
   supersede(reason: string): void {
     this.room = undefined;
     this.slot = undefined;
@@ -174,7 +195,7 @@ export class Session implements RoomClient, TransportSink {
   }
 
   protocolError(code: number, detail: string, errorCode?: string): void {
-    this.log.warn({ code, wsError: errorCode, reason: detail }, 'transport protocol error; the transport closes the client');
+    this.warnSampled('transport protocol error; the transport closes the client', { code, wsError: errorCode, reason: escapeForLog(detail) });
     if (this.state < SessionState.Closing) this.beginClosing(code);
   }
 
@@ -266,7 +287,8 @@ export class Session implements RoomClient, TransportSink {
       this.slot = seat.slot;
       this.identity = identity;
       this.state = SessionState.Joined;
-      const fields = { room: seat.room.id, player: seat.slot.id, name: seat.slot.name, userId: identity?.userId };
+      // Not `name`: pino's own field (the logger's name) would be overwritten.
+      const fields = { room: seat.room.id, player: seat.slot.id, playerName: seat.slot.name, userId: identity?.userId };
       if (seat.previous) {
         const why = join.resume !== undefined ? 'resumed on a new connection' : 'the same identity joined from another connection';
         if (seat.previous instanceof Session) seat.previous.supersede(`superseded: ${why}`);

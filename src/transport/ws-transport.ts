@@ -81,7 +81,7 @@ export class WsTransport implements ServerTransport {
     this.sink?.heard();
   }
   onError(err: Error & { code?: string }): void {
-    const code = (err.code && WS_ERROR_CLOSE_CODES[err.code]) || CloseCode.ProtocolError;
+    const code = wsErrorCloseCode(err);
     this.sink?.protocolError(code, err.message, err.code);
   }
 }
@@ -104,8 +104,21 @@ function onSocketError(this: WebSocket, err: Error & { code?: string }): void {
   (this as TaggedSocket)[kTransport].onError(err);
 }
 
-/** The close code ws sends for the protocol errors it closes a socket over (else 1002). */
+/**
+ * The close code ws sends for a protocol error: ws stores it on the error under its private
+ * `status-code` symbol (1002, 1007, 1008, 1009). Failing that, by the error's code, else 1002.
+ */
+export function wsErrorCloseCode(err: Error & { code?: string }): number {
+  const symbol = Object.getOwnPropertySymbols(err).find((s) => s.description === 'status-code');
+  const status = symbol === undefined ? undefined : (err as unknown as Record<symbol, unknown>)[symbol];
+  if (typeof status === 'number' && status >= 1000 && status <= 4999) return status;
+  return (err.code && WS_ERROR_CLOSE_CODES[err.code]) || CloseCode.ProtocolError;
+}
+
+/** The close code ws sends for the protocol errors it closes a socket over, by error code. */
 const WS_ERROR_CLOSE_CODES: Record<string, number> = {
   WS_ERR_UNSUPPORTED_MESSAGE_LENGTH: CloseCode.MessageTooBig,
+  WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH: CloseCode.MessageTooBig,
   WS_ERR_INVALID_UTF8: CloseCode.InvalidPayload,
+  WS_ERR_TOO_MANY_BUFFERED_PARTS: CloseCode.PolicyViolation,
 };

@@ -20,6 +20,7 @@ export function memoryServer(options: Partial<TickwireServerOptions> = {}) {
     clock: time,
     autoTick: false,
     staticDir: null,
+    logBurst: 1_000_000,
     logger: pino({ level: 'info' }, { write: (s: string) => void lines.push(JSON.parse(s)) }),
     ...options,
   });

@@ -40,6 +40,8 @@ export async function startServer(options: Partial<TickwireServerOptions> = {}) 
     autoTick: false,
     logger,
     staticDir: null,
+    // Every client here is 127.0.0.1 and tests read the log lines: no sampling unless asked.
+    logBurst: 1_000_000,
     ...options,
   });
   await server.listen();

@@ -1,7 +1,9 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { CloseCode } from '../../shared/protocol/close-codes';
+import { escapeForLog, LogSampler } from '../../src/logging/log-sampler';
 import { ManualClock } from '../../src/loop/clock';
+import { wsErrorCloseCode } from '../../src/transport/ws-transport';
 import type { RoomManager } from '../../src/rooms/room-manager';
 import { isDrop } from '../../src/session/drop-policy';
 import { Session, SessionState, type SessionHost } from '../../src/session/session';
@@ -47,6 +49,7 @@ function session(maxQueuedBytes = 1000) {
     maxQueuedBytes,
     auth: undefined,
     draining: false,
+    logSampler: new LogSampler(),
     sessionClosed: () => {},
   };
   const s = new Session(1, transport, host, pino({ level: 'warn' }, { write: (line: string) => void lines.push(JSON.parse(line)) }));
@@ -123,5 +126,29 @@ describe('the drop policy: hold the seat, or free it', () => {
     for (const peer of [CloseCode.ConnectionLost, CloseCode.GoingAway, 1005]) expect(isDrop(undefined, peer)).toBe(true);
     expect(isDrop(CloseCode.Timeout, CloseCode.ConnectionLost)).toBe(true);
     expect(isDrop(CloseCode.TooSlow, CloseCode.ConnectionLost)).toBe(true);
+  });
+});
+
+describe('operator signals', () => {
+  it('writes the first 5 warnings per address and kind in 10 s, then counts the rest', () => {
+    const s = new LogSampler(5, 10_000);
+    const verdicts = Array.from({ length: 8 }, () => s.take('1.2.3.4\0closing client', 0));
+    expect(verdicts).toEqual([0, 0, 0, 0, 0, -1, -1, -1]);
+    expect(s.take('5.6.7.8\0closing client', 0)).toBe(0); // another address is not held back
+    expect(s.take('1.2.3.4\0closing client', 10_000)).toBe(3); // the next window reports the count
+    s.prune(30_000);
+    expect(s.size).toBe(0);
+  });
+
+  it('escapes control, bidi and separator characters in client text before it is logged', () => {
+    expect(escapeForLog('ok\u202Eevil\n\u0000')).toBe('ok\\u{202e}evil\\u{a}\\u{0}');
+    expect(escapeForLog('x'.repeat(300))).toHaveLength(201);
+  });
+
+  it("counts ws's protocol errors under the close code ws really sends", () => {
+    const withStatus = (code: string, status: number) => Object.assign(new Error(code), { code, [Symbol('status-code')]: status });
+    expect(wsErrorCloseCode(withStatus('WS_ERR_TOO_MANY_BUFFERED_PARTS', 1008))).toBe(1008);
+    expect(wsErrorCloseCode(withStatus('WS_ERR_INVALID_OPCODE', 1002))).toBe(1002);
+    expect(wsErrorCloseCode(Object.assign(new Error('x'), { code: 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' }))).toBe(1009);
   });
 });
