@@ -35,6 +35,12 @@ export interface TickwireServerOptions {
    * (default 2000). Any socket still closing 1 s after that is dropped by the server itself.
    */
   closeTimeoutMs?: number;
+  /**
+   * A client with more than `maxBufferedBytes` queued for this long on end is closed 4008, ms
+   * (default 8000): its snapshots have been skipped all along, so it is not playing anyway.
+   * One that sends but answers no heartbeat for `idleTimeoutMs` is closed 4008 too.
+   */
+  readStallMs?: number;
   /** Time to send JOIN after connecting, ms (default 5000). */
   joinTimeoutMs?: number;
   /**

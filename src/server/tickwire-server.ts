@@ -63,7 +63,8 @@ export class TickwireServer implements SessionHost {
   readonly logSampler: LogSampler;
   /** Every open session, whatever its transport. */
   readonly sessions = new Set<Session>();
-  private readonly options: Required<Pick<TickwireServerOptions, 'port' | 'host' | 'maxConnections' | 'joinTimeoutMs' | 'idleTimeoutMs' | 'closeTimeoutMs' | 'autoTick' | 'drainMs'>>;
+  private readonly options: Required<Pick<TickwireServerOptions, 'port' | 'host' | 'maxConnections' | 'joinTimeoutMs' | 'idleTimeoutMs' | 'closeTimeoutMs' | 'autoTick' | 'drainMs' | 'readStallMs'>>;
+  private readonly maxBufferedBytes: number;
   private readonly http: Server;
   private readonly wss: WebSocketServer;
   private readonly serveStatic: ((req: IncomingMessage, res: ServerResponse, next: () => void) => void) | null;
@@ -109,7 +110,9 @@ export class TickwireServer implements SessionHost {
       closeTimeoutMs: options.closeTimeoutMs ?? 2000,
       autoTick: options.autoTick ?? true,
       drainMs: options.drainMs ?? 0,
+      readStallMs: options.readStallMs ?? 8000,
     };
+    this.maxBufferedBytes = maxBufferedBytes;
     if (!(this.options.drainMs >= 0)) throw new RangeError(`drainMs must be ≥ 0 ms, got ${this.options.drainMs}`);
     this.auth = options.auth ? createTokenVerifier(options.auth) : undefined;
     this.logSampler = new LogSampler(options.logBurst ?? 5);
@@ -311,6 +314,14 @@ export class TickwireServer implements SessionHost {
           // now, so its seat is detached (held for a resume) at once.
           session.reject(CloseCode.Timeout, `no message or heartbeat for ${this.options.idleTimeoutMs} ms`);
           session.terminate();
+          continue;
+        }
+        const stall = session.readStall(now, this.maxBufferedBytes, this.options.readStallMs, this.options.idleTimeoutMs);
+        if (stall) {
+          // It reads nothing, so it will not read a close frame either: drop it, freeing what
+          // was queued for it. A drop: the seat is held, in case the link itself was stuck.
+          session.reject(CloseCode.TooSlow, stall);
+          session.terminate();
         } else session.heartbeat(now, this.options.idleTimeoutMs / 3);
       }
     }
@@ -355,7 +366,7 @@ function tokenFromUrl(url: string | undefined): string | undefined {
 }
 
 /** Events of a refused link: nobody listens. */
-const IGNORE_EVENTS = { message() {}, heard() {}, protocolError() {}, closed() {} };
+const IGNORE_EVENTS = { message() {}, heard() {}, controlFrame() {}, protocolError() {}, closed() {} };
 
 function onUpgradeSocketError(this: Duplex): void {
   // A client that resets during the handshake: nothing to do but let the socket go.

@@ -56,6 +56,10 @@ export class Session implements RoomClient, TransportSink {
   readonly connectedAt: number;
   /** Last time anything came from the client: a message or a heartbeat answer, ms. */
   lastHeardAt: number;
+  /** Last time the client answered a heartbeat probe, ms: proof that it reads what we send. */
+  lastAnsweredAt: number;
+  /** Since when more than the backpressure threshold has been queued for it, ms (NaN: not now). */
+  backedUpSince = Number.NaN;
   /** When the server began closing this session, ms on the host clock (NaN until then). */
   closingSince = Number.NaN;
   /**
@@ -82,6 +86,7 @@ export class Session implements RoomClient, TransportSink {
     const now = host.clock.now();
     this.connectedAt = now;
     this.lastHeardAt = now;
+    this.lastAnsweredAt = now;
     this.bucket = new TokenBucket(host.messageRate.perSecond, host.messageRate.burst, now);
     transport.bind(this);
   }
@@ -191,7 +196,13 @@ export class Session implements RoomClient, TransportSink {
   }
 
   heard(): void {
-    this.lastHeardAt = this.host.clock.now();
+    this.lastHeardAt = this.lastAnsweredAt = this.host.clock.now();
+  }
+
+  /** A protocol-level control frame (a WebSocket ping) arrived: it costs a token like a message. */
+  controlFrame(): void {
+    if (this.state >= SessionState.Closing) return;
+    if (!this.bucket.take(this.host.clock.now())) this.reject(CloseCode.RateLimited, `rate limit exceeded: at most ${this.host.messageRate.perSecond} messages/s, ping frames included`);
   }
 
   protocolError(code: number, detail: string, errorCode?: string): void {
@@ -309,13 +320,29 @@ export class Session implements RoomClient, TransportSink {
   }
 
   /**
-   * Probe the client if it has been quiet for `intervalMs`. Browsers answer WebSocket pings at
-   * the protocol level even in background tabs, where timers (and so app messages) are
-   * throttled to once a minute, so a live but hidden player is never mistaken for a dead one.
+   * Probe the client every `intervalMs`, whether or not it talks: its answer proves it reads
+   * what we send, which its own messages do not. Browsers answer WebSocket pings at the
+   * protocol level even in background tabs, where timers (and so app messages) are throttled
+   * to once a minute, so a live but hidden player is never mistaken for a dead one.
    */
   heartbeat(now: number, intervalMs: number): void {
-    if (now - this.lastHeardAt < intervalMs || now - this.probedAt < intervalMs) return;
+    if (now - this.probedAt < intervalMs) return;
     this.probedAt = now;
     this.transport.probe();
+  }
+
+  /**
+   * Why this client counts as not reading, or undefined: more than `maxBufferedBytes` queued
+   * for it for `stallMs` on end (snapshots are being skipped all that time), or no answer to
+   * heartbeats for `answerMs` although it still sends. Either way it is closed 4008, whatever
+   * it sends.
+   */
+  readStall(now: number, maxBufferedBytes: number, stallMs: number, answerMs: number): string | undefined {
+    if (this.transport.bufferedAmount > maxBufferedBytes) {
+      if (Number.isNaN(this.backedUpSince)) this.backedUpSince = now;
+      else if (now - this.backedUpSince >= stallMs) return `too slow: over ${maxBufferedBytes} bytes queued unread for ${stallMs} ms`;
+    } else this.backedUpSince = Number.NaN;
+    if (now - this.lastAnsweredAt > answerMs) return `not reading: no answer to heartbeats for ${answerMs} ms`;
+    return undefined;
   }
 }

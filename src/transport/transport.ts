@@ -30,6 +30,8 @@ export interface TransportSink {
   message(data: Uint8Array, isBinary: boolean): void;
   /** The peer answered a liveness probe. */
   heard(): void;
+  /** A protocol-level control frame arrived (a WebSocket ping): inbound traffic to rate-limit. */
+  controlFrame(): void;
   /** The transport hit a protocol error and is closing the link itself with `code`. */
   protocolError(code: number, detail: string, errorCode?: string): void;
   /** The link is gone, whoever closed it; called once. */

@@ -25,6 +25,7 @@ export class WsTransport implements ServerTransport {
     socket.on('close', onSocketClose);
     socket.on('error', onSocketError);
     socket.on('pong', onSocketPong);
+    socket.on('ping', onSocketPing);
   }
 
   bind(sink: TransportSink): void {
@@ -80,6 +81,9 @@ export class WsTransport implements ServerTransport {
   onPong(): void {
     this.sink?.heard();
   }
+  onPing(): void {
+    this.sink?.controlFrame();
+  }
   onError(err: Error & { code?: string }): void {
     const code = wsErrorCloseCode(err);
     this.sink?.protocolError(code, err.message, err.code);
@@ -96,6 +100,11 @@ function onSocketClose(this: WebSocket, code: number, reason: Buffer): void {
 
 function onSocketPong(this: WebSocket): void {
   (this as TaggedSocket)[kTransport].onPong();
+}
+
+function onSocketPing(this: WebSocket): void {
+  // ws answers the ping itself; the session counts it against the client's message rate.
+  (this as TaggedSocket)[kTransport].onPing();
 }
 
 function onSocketError(this: WebSocket, err: Error & { code?: string }): void {

@@ -93,17 +93,45 @@ describe('Session', () => {
     expect(fresh.session.sentCode).toBe(CloseCode.ConnectionLost);
   });
 
-  it('probes a quiet client once per interval, and counts its answer as hearing from it', () => {
+  it('probes every client on a schedule, talkative or not, and counts its answer as hearing from it', () => {
     const { transport, session: s, clock } = session();
-    s.heartbeat(clock.now(), 5000);
-    expect(transport.probes).toBe(0);
-    clock.advance(5000);
     s.heartbeat(clock.now(), 5000);
     s.heartbeat(clock.now(), 5000);
     expect(transport.probes).toBe(1);
+    clock.advance(4000);
+    transport.sink!.message(Uint8Array.of(0x06, 0x81, 0xa1, 0x74, 0x00), true); // a PING: it talks
+    clock.advance(1000);
+    s.heartbeat(clock.now(), 5000);
+    expect(transport.probes).toBe(2);
     clock.advance(100);
     transport.sink!.heard();
-    expect(s.lastHeardAt).toBe(5100);
+    expect([s.lastHeardAt, s.lastAnsweredAt]).toEqual([5100, 5100]);
+  });
+
+  it('calls a client that reads nothing too slow: backed up for the stall time, or no heartbeat answer while it sends', () => {
+    const { transport, session: s, clock } = session();
+    transport.bufferedAmount = 70_000;
+    expect(s.readStall(clock.now(), 65_536, 8000, 15_000)).toBeUndefined();
+    clock.advance(7999);
+    expect(s.readStall(clock.now(), 65_536, 8000, 15_000)).toBeUndefined();
+    transport.bufferedAmount = 0; // it drained: the clock restarts
+    expect(s.readStall(clock.now(), 65_536, 8000, 15_000)).toBeUndefined();
+    transport.bufferedAmount = 70_000;
+    expect(s.readStall(clock.now(), 65_536, 8000, 15_000)).toBeUndefined();
+    clock.advance(8000);
+    expect(s.readStall(clock.now(), 65_536, 8000, 15_000)).toMatch(/over 65536 bytes queued unread for 8000 ms/);
+    const quiet = session();
+    quiet.clock.advance(15_001);
+    quiet.transport.sink!.message(Uint8Array.of(0x06, 0x81, 0xa1, 0x74, 0x00), true); // talking is not reading
+    expect(quiet.session.readStall(quiet.clock.now(), 65_536, 8000, 15_000)).toMatch(/no answer to heartbeats/);
+  });
+
+  it('counts protocol ping frames against the message rate', () => {
+    const { transport, session: s } = session();
+    for (let i = 0; i < 100; i++) transport.sink!.controlFrame();
+    expect(s.state).toBe(SessionState.AwaitingJoin);
+    transport.sink!.controlFrame();
+    expect(transport.closedWith?.[0]).toBe(CloseCode.RateLimited);
   });
 
   it('takes a transport protocol error as the server closing with that code', () => {
