@@ -160,7 +160,9 @@ export class Bot {
       return true;
     } catch (err) {
       const e = err as Error & { code?: number; reason?: string };
-      this.fail(e.code !== undefined ? describeClose(e.code, e.reason ?? '') : e.message);
+      const why = e.code !== undefined ? describeClose(e.code, e.reason ?? '') : e.message;
+      // The server's front door refuses a flood from one address before the handshake.
+      this.fail(/\b429\b/.test(why) ? `${why} (the server's per-address limit: start it with --per-ip-limits off for a load test from one machine)` : why);
       return false;
     } finally {
       clearTimeout(timer);

@@ -41,6 +41,7 @@ async function main(): Promise<void> {
     resumeWindowMs: opts.resumeWindowS * 1000,
     drainMs: opts.drainS * 1000,
     auth,
+    frontDoor: { perIpLimits: opts.perIpLimits, maxConnectionsPerIp: opts.maxConnectionsPerIp, trustedProxies: opts.trustProxy, allowedOrigins: opts.allowedOrigins },
     logger,
   });
   let stopping = false;

@@ -26,6 +26,13 @@ export interface ServerCliOptions {
   authJwks: string | undefined;
   authAudience: string | undefined;
   authIssuer: string | undefined;
+  /** Per-address limits on (true) or lifted for load tests (false). */
+  perIpLimits: boolean;
+  maxConnectionsPerIp: number;
+  /** Addresses of proxies whose X-Forwarded-For is believed. */
+  trustProxy: string[];
+  /** Origins allowed to open game sockets (empty: the page's own host only). */
+  allowedOrigins: string[];
   help: boolean;
 }
 
@@ -53,6 +60,10 @@ const SETTINGS: Record<Exclude<keyof ServerCliOptions, 'help'>, Setting> = {
   authJwks: { flag: 'auth-jwks', env: 'TICKWIRE_AUTH_JWKS', default: '', help: 'turn JWT auth on: JWKS file path or http(s) URL' },
   authAudience: { flag: 'auth-audience', env: 'TICKWIRE_AUTH_AUDIENCE', default: '', help: 'required JWT aud (default: not checked)' },
   authIssuer: { flag: 'auth-issuer', env: 'TICKWIRE_AUTH_ISSUER', default: '', help: 'required JWT iss (default: not checked)' },
+  perIpLimits: { flag: 'per-ip-limits', env: 'TICKWIRE_PER_IP_LIMITS', default: 'on', help: 'per-address connection, handshake and request limits: on, or off for load tests from one machine' },
+  maxConnectionsPerIp: { flag: 'max-connections-per-ip', env: 'TICKWIRE_MAX_CONNECTIONS_PER_IP', default: '32', help: 'game sockets open at once from one address (0 = no limit)' },
+  trustProxy: { flag: 'trust-proxy', env: 'TICKWIRE_TRUST_PROXY', default: '', help: 'comma-separated proxy addresses whose X-Forwarded-For is believed' },
+  allowedOrigins: { flag: 'allowed-origins', env: 'TICKWIRE_ALLOWED_ORIGINS', default: '', help: 'comma-separated origins that may open game sockets, or * (default: the same host)' },
 };
 
 export { UsageError };
@@ -119,6 +130,10 @@ export function parseServerCliOptions(argv: string[], env: Record<string, string
     authJwks: optional('authJwks'),
     authAudience: optional('authAudience'),
     authIssuer: optional('authIssuer'),
+    perIpLimits: onOff(get('perIpLimits')),
+    maxConnectionsPerIp: num('maxConnectionsPerIp', 0, 1_000_000),
+    trustProxy: list(get('trustProxy').raw),
+    allowedOrigins: list(get('allowedOrigins').raw),
     help: values.help === true,
   };
 }
@@ -145,4 +160,14 @@ export function authOptionsFromCli(opts: ServerCliOptions): AuthOptions | undefi
     throw new UsageError((err as Error).message);
   }
   return auth;
+}
+
+function onOff({ name, raw }: { name: string; raw: string }): boolean {
+  if (raw === 'on') return true;
+  if (raw === 'off') return false;
+  throw new UsageError(`${name} must be on or off, got "${raw}"`);
+}
+
+function list(raw: string): string[] {
+  return raw.split(',').map((s) => s.trim()).filter(Boolean);
 }

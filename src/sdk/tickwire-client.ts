@@ -290,11 +290,15 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
     socket.onmessage = (ev) => {
       if (this.socket === socket) this.onMessage(ev.data);
     };
+    // `ws` says why a link failed in its error event (e.g. "Unexpected server response: 429",
+    // a refusal at the server's front door); the close that follows has no reason of its own.
+    let failure = '';
     socket.onclose = (ev) => {
-      if (this.socket === socket) this.onLinkClosed(ev.code, ev.reason);
+      if (this.socket === socket) this.onLinkClosed(ev.code, ev.reason || failure);
     };
-    socket.onerror = () => {
-      /* the close event that follows carries the code */
+    socket.onerror = (ev) => {
+      const message = (ev as { message?: unknown } | null)?.message;
+      if (typeof message === 'string') failure = message;
     };
     this.startPulse();
   }

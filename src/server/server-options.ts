@@ -1,4 +1,5 @@
 import type { AuthOptions } from '../auth/auth-options';
+import type { FrontDoorOptions } from './front-door';
 import type { RoomTypeDefinition } from '../rooms/room-type';
 import type { Logger } from '../logging/logger';
 import type { Clock } from '../loop/clock';
@@ -67,6 +68,11 @@ export interface TickwireServerOptions {
    * Ends early once every client has gone.
    */
   drainMs?: number;
+  /**
+   * Per-address limits, trusted proxies and allowed origins (see {@link FrontDoorOptions}).
+   * Defaults are safe on the open internet; `{ perIpLimits: false }` for load tests from one machine.
+   */
+  frontDoor?: FrontDoorOptions;
   /** Room id maker (default: type name and 64 random bits); an id in use is drawn again. */
   roomId?: (typeName: string) => string;
   /** Folder served at `/` (default: the built demo, client-demo/dist); null serves nothing. */

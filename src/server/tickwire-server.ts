@@ -18,6 +18,7 @@ import { Session, SessionState, type SessionHost } from '../session/session';
 import { MemoryLink, type MemoryLinkOptions } from '../transport/memory-transport';
 import type { ServerTransport } from '../transport/transport';
 import { WsTransport } from '../transport/ws-transport';
+import { FrontDoor } from './front-door';
 import { addRoomTotals, buildHealth, newRoomTotals, type HealthReport } from './health';
 import type { TickwireServerOptions } from './server-options';
 
@@ -27,6 +28,8 @@ export type { TickwireServerOptions };
 export const DEFAULT_STATIC_DIR = fileURLToPath(new URL('../../client-demo/dist', import.meta.url));
 /** How often timeouts are checked, ms. */
 const HOUSEKEEPING_MS = 250;
+/** /health is built at most this often, ms: a flood of health checks costs one build a second. */
+const HEALTH_CACHE_MS = 1000;
 /** Longest the driver sleeps when no room is due, ms. */
 const IDLE_WAKE_MS = 50;
 /**
@@ -61,6 +64,10 @@ export class TickwireServer implements SessionHost {
   readonly maxQueuedBytes: number;
   readonly auth: TokenVerifier | undefined;
   readonly logSampler: LogSampler;
+  /** Per-address limits and who the client is behind proxies. */
+  readonly frontDoor: FrontDoor;
+  private healthCache: { at: number; body: string } | undefined;
+  private readonly tickets = new WeakMap<Session, DoorTicket>();
   /** Every open session, whatever its transport. */
   readonly sessions = new Set<Session>();
   private readonly options: Required<Pick<TickwireServerOptions, 'port' | 'host' | 'maxConnections' | 'joinTimeoutMs' | 'idleTimeoutMs' | 'closeTimeoutMs' | 'autoTick' | 'drainMs' | 'readStallMs'>>;
@@ -116,6 +123,7 @@ export class TickwireServer implements SessionHost {
     if (!(this.options.drainMs >= 0)) throw new RangeError(`drainMs must be ≥ 0 ms, got ${this.options.drainMs}`);
     this.auth = options.auth ? createTokenVerifier(options.auth) : undefined;
     this.logSampler = new LogSampler(options.logBurst ?? 5);
+    this.frontDoor = new FrontDoor(options.frontDoor);
     this.rooms = new RoomManager(types, { log: this.log, maxRooms: options.maxRooms, maxBufferedBytes, roomId: options.roomId });
     this.rooms.on('room-disposed', (room) => addRoomTotals(this.retired, room));
     // A room starts its clock when made, so its first tick is one step after creation.
@@ -125,7 +133,13 @@ export class TickwireServer implements SessionHost {
     this.serveStatic = staticDir && existsSync(staticDir) ? sirv(staticDir, { etag: true, dev: false }) : null;
     if (staticDir && !this.serveStatic) this.log.warn({ staticDir }, 'demo not built: run `npm run build:demo` (npm start does it for you)');
 
-    this.http = createServer((req, res) => this.onRequest(req, res));
+    // Node's defaults wait 60 s for headers and 5 min for a request: a slowloris holds sockets
+    // that long. Bounded here, and a socket serves at most 100 requests (pipelined floods).
+    this.http = createServer({ headersTimeout: 10_000, requestTimeout: 15_000, keepAliveTimeout: 5_000, maxHeaderSize: 8192 }, (req, res) => this.onRequest(req, res));
+    this.http.maxHeadersCount = 64;
+    this.http.maxRequestsPerSocket = 100;
+    // Every TCP socket counts, game sockets included: room for the game and some HTTP besides.
+    this.http.maxConnections = this.options.maxConnections + 256;
     this.wss = new WebSocketServer({
       noServer: true,
       perMessageDeflate: false,
@@ -166,6 +180,7 @@ export class TickwireServer implements SessionHost {
       this.checkTimeouts(now);
       this.rooms.expireSeats(now);
       this.logSampler.prune(now);
+      this.frontDoor.prune(now);
     }
     if (this.endDrain && (now >= this.drainDeadline || this.sessions.size === 0)) this.endDrain();
   }
@@ -238,6 +253,14 @@ export class TickwireServer implements SessionHost {
     this.http.closeAllConnections();
     await new Promise<void>((resolve) => this.http.close(() => resolve()));
     this.log.info('stopped');
+  }
+
+  sessionJoined(session: Session): void {
+    const ticket = this.tickets.get(session);
+    if (ticket && !ticket.joined) {
+      ticket.joined = true;
+      this.frontDoor.joined(ticket.ip);
+    }
   }
 
   sessionClosed(session: Session, code: number, reason: string): void {
@@ -328,11 +351,26 @@ export class TickwireServer implements SessionHost {
   }
 
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
+    const ip = this.frontDoor.clientIp(req);
+    if (!this.frontDoor.admitRequest(ip, this.clock.now())) {
+      const suppressed = this.logSampler.take(`${ip}\0http`, this.clock.now());
+      if (suppressed >= 0) this.log.warn({ ip, url: escapeForLog(req.url ?? ''), ...(suppressed > 0 && { suppressed }) }, 'http request over the rate limit');
+      res.writeHead(429, { 'content-type': 'text/plain', 'retry-after': '1', connection: 'close' });
+      res.end('too many requests\n');
+      return;
+    }
     const path = (req.url ?? '/').split('?', 1)[0];
     if (path === '/health') {
-      const body = JSON.stringify(this.health());
-      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
-      res.end(body);
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' });
+        res.end('method not allowed\n');
+        return;
+      }
+      // Real time, not the server clock: a cache must expire even when a test holds time still.
+      const now = performance.now();
+      if (!this.healthCache || now - this.healthCache.at >= HEALTH_CACHE_MS) this.healthCache = { at: now, body: JSON.stringify(this.health()) };
+      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': `max-age=${HEALTH_CACHE_MS / 1000}` });
+      res.end(req.method === 'HEAD' ? undefined : this.healthCache.body);
       return;
     }
     const notFound = () => {
@@ -349,12 +387,40 @@ export class TickwireServer implements SessionHost {
     socket.on('error', onUpgradeSocketError);
     const path = (req.url ?? '/').split('?', 1)[0];
     if (path !== '/ws' || this.closing) {
-      socket.end(`HTTP/1.1 ${this.closing ? '503 Service Unavailable' : '404 Not Found'}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`, () => socket.destroy());
+      refuseUpgrade(socket, this.closing ? 503 : 404, this.closing ? 'the server is shutting down' : 'no such endpoint: the game is at /ws');
       return;
     }
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.acceptTransport(new WsTransport(ws), { remoteAddress: req.socket.remoteAddress, token: tokenFromUrl(req.url) }));
+    const ip = this.frontDoor.clientIp(req);
+    const refusal = this.frontDoor.admitUpgrade(req, ip, this.clock.now());
+    if (refusal) {
+      const suppressed = this.logSampler.take(`${ip}\0upgrade`, this.clock.now());
+      if (suppressed >= 0) this.log.warn({ ip, status: refusal.status, reason: escapeForLog(refusal.reason), ...(suppressed > 0 && { suppressed }) }, 'upgrade refused');
+      refuseUpgrade(socket, refusal.status, refusal.reason);
+      return;
+    }
+    // Counted open from here until the TCP socket closes, however the handshake ends.
+    const ticket: DoorTicket = { ip, joined: false };
+    socket.once('close', () => this.frontDoor.closed(ip, ticket.joined, this.clock.now()));
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      const session = this.acceptTransport(new WsTransport(ws), { remoteAddress: ip, token: tokenFromUrl(req.url) });
+      if (session) this.tickets.set(session, ticket);
+    });
   }
 }
+
+/** A socket's place in the front door's per-address counts. */
+interface DoorTicket {
+  ip: string;
+  joined: boolean;
+}
+
+/** Refuse an upgrade with a plain HTTP answer (before the 101), then drop the socket. */
+function refuseUpgrade(socket: Duplex, status: number, reason: string): void {
+  const text = `${reason}\n`;
+  socket.end(`HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Refused'}\r\nconnection: close\r\ncontent-type: text/plain\r\ncontent-length: ${Buffer.byteLength(text)}\r\n\r\n${text}`, () => socket.destroy());
+}
+
+const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 403: 'Forbidden', 404: 'Not Found', 429: 'Too Many Requests', 503: 'Service Unavailable' };
 
 /** The `token` query parameter of an upgrade request, if any (a browser cannot set headers). */
 function tokenFromUrl(url: string | undefined): string | undefined {

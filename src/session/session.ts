@@ -32,6 +32,8 @@ export interface SessionHost {
   readonly draining: boolean;
   /** Samples the warnings one address can repeat (see {@link LogSampler}). */
   readonly logSampler: LogSampler;
+  /** The session took a seat (joined or resumed). */
+  sessionJoined?(session: Session): void;
   sessionClosed(session: Session, code: number, reason: string): void;
 }
 
@@ -298,6 +300,7 @@ export class Session implements RoomClient, TransportSink {
       this.slot = seat.slot;
       this.identity = identity;
       this.state = SessionState.Joined;
+      this.host.sessionJoined?.(this);
       // Not `name`: pino's own field (the logger's name) would be overwritten.
       const fields = { room: seat.room.id, player: seat.slot.id, playerName: seat.slot.name, userId: identity?.userId };
       if (seat.previous) {

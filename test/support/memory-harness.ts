@@ -21,6 +21,7 @@ export function memoryServer(options: Partial<TickwireServerOptions> = {}) {
     autoTick: false,
     staticDir: null,
     logBurst: 1_000_000,
+    frontDoor: { perIpLimits: false },
     logger: pino({ level: 'info' }, { write: (s: string) => void lines.push(JSON.parse(s)) }),
     ...options,
   });

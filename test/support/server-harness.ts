@@ -42,6 +42,7 @@ export async function startServer(options: Partial<TickwireServerOptions> = {}) 
     staticDir: null,
     // Every client here is 127.0.0.1 and tests read the log lines: no sampling unless asked.
     logBurst: 1_000_000,
+    frontDoor: { perIpLimits: false },
     ...options,
   });
   await server.listen();

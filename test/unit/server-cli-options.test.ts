@@ -3,13 +3,15 @@ import { authOptionsFromCli, parseServerCliOptions, serverUsage, UsageError } fr
 
 describe('server CLI options', () => {
   it('has working defaults', () => {
-    expect(parseServerCliOptions([], {})).toEqual({ port: 8080, host: '0.0.0.0', tickRate: 30, sendRate: 30, maxPlayers: 32, maxRooms: 1000, maxConnections: 5000, logLevel: 'info', staticDir: undefined, resumeWindowS: 20, drainS: 5, authSecret: undefined, authPublicKeyFile: undefined, authJwks: undefined, authAudience: undefined, authIssuer: undefined, help: false });
+    expect(parseServerCliOptions([], {})).toEqual({ port: 8080, host: '0.0.0.0', tickRate: 30, sendRate: 30, maxPlayers: 32, maxRooms: 1000, maxConnections: 5000, logLevel: 'info', staticDir: undefined, resumeWindowS: 20, drainS: 5, authSecret: undefined, authPublicKeyFile: undefined, authJwks: undefined, authAudience: undefined, authIssuer: undefined, perIpLimits: true, maxConnectionsPerIp: 32, trustProxy: [], allowedOrigins: [], help: false });
   });
 
   it('reads the session and auth settings, and refuses two key sources or a short secret', () => {
     expect(parseServerCliOptions(['--resume-window', '2.5', '--drain-seconds', '0'], {})).toMatchObject({ resumeWindowS: 2.5, drainS: 0 });
     expect(parseServerCliOptions([], { TICKWIRE_AUTH_JWKS: 'https://id.example/jwks.json', TICKWIRE_AUTH_AUDIENCE: 'game' })).toMatchObject({ authJwks: 'https://id.example/jwks.json', authAudience: 'game' });
     expect(() => parseServerCliOptions(['--auth-secret', 'x'.repeat(32), '--auth-jwks', 'keys.json'], {})).toThrow(/set only one of --auth-secret, --auth-jwks/);
+    expect(parseServerCliOptions(['--per-ip-limits', 'off', '--trust-proxy', '10.0.0.1, 10.0.0.2', '--allowed-origins', 'https://a.example'], {})).toMatchObject({ perIpLimits: false, trustProxy: ['10.0.0.1', '10.0.0.2'], allowedOrigins: ['https://a.example'] });
+    expect(() => parseServerCliOptions(['--per-ip-limits', 'maybe'], {})).toThrow(/--per-ip-limits must be on or off/);
     expect(() => parseServerCliOptions(['--resume-window', '4000'], {})).toThrow(/--resume-window must be a number from 0 to 3600/);
     expect(authOptionsFromCli(parseServerCliOptions([], {}))).toBeUndefined();
     expect(authOptionsFromCli(parseServerCliOptions(['--auth-secret', 's'.repeat(32), '--auth-issuer', 'me'], {}))).toEqual({ secret: 's'.repeat(32), issuer: 'me' });

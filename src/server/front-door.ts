@@ -1,0 +1,170 @@
+import type { IncomingMessage } from 'node:http';
+import { TokenBucket } from '../transport/token-bucket';
+
+/**
+ * Limits per client address, checked before anything costs the server much: before the
+ * WebSocket's 101, and before an HTTP request is served. 0 lifts a limit; `perIpLimits: false`
+ * lifts them all (for load tests from one machine).
+ */
+export interface FrontDoorOptions {
+  /** All per-address limits on (default true). */
+  perIpLimits?: boolean;
+  /** WebSocket connections open at once from one address (default 32). */
+  maxConnectionsPerIp?: number;
+  /** Of those, connected but not yet in a room (default 8): idle sockets cost a slot each. */
+  maxUnjoinedPerIp?: number;
+  /** WebSocket handshakes per second from one address, with a burst of 2 s (default 10). */
+  handshakesPerSecondPerIp?: number;
+  /** HTTP requests (static files, /health) per second from one address, burst 2 s (default 20). */
+  httpRequestsPerSecondPerIp?: number;
+  /**
+   * Proxies whose `X-Forwarded-For` is believed, by address (default none: the socket's peer
+   * is the client). With one set, the client is the rightmost address in the header that is
+   * not itself a trusted proxy.
+   */
+  trustedProxies?: string[];
+  /**
+   * Origins allowed to open game sockets, e.g. `https://game.example.com` (default: only
+   * pages served from the same host as the request; `*` allows any). Requests with no Origin
+   * (non-browser clients: bots, servers) are allowed: Origin protects browsers' users from
+   * other websites, it is no authentication.
+   */
+  allowedOrigins?: string[];
+}
+
+/** A refusal at the door: the HTTP status and a sentence for the body. */
+export interface Refusal {
+  status: 400 | 403 | 429 | 503;
+  reason: string;
+}
+
+interface PerIp {
+  open: number;
+  unjoined: number;
+  handshakes: TokenBucket;
+  requests: TokenBucket;
+  lastSeen: number;
+}
+
+/** How long an address with nothing open is remembered, ms. */
+const FORGET_AFTER_MS = 60_000;
+
+/**
+ * The server's front door: who the client is (behind trusted proxies), and whether it may come
+ * in. Counts per address: open sockets, sockets not yet joined, handshake and request rates.
+ */
+export class FrontDoor {
+  readonly enabled: boolean;
+  private readonly maxOpen: number;
+  private readonly maxUnjoined: number;
+  private readonly handshakeRate: number;
+  private readonly requestRate: number;
+  private readonly trusted: Set<string>;
+  private readonly origins: Set<string> | 'any' | 'same-host';
+  private readonly byIp = new Map<string, PerIp>();
+
+  constructor(options: FrontDoorOptions = {}) {
+    this.enabled = options.perIpLimits ?? true;
+    this.maxOpen = options.maxConnectionsPerIp ?? 32;
+    this.maxUnjoined = options.maxUnjoinedPerIp ?? 8;
+    this.handshakeRate = options.handshakesPerSecondPerIp ?? 10;
+    this.requestRate = options.httpRequestsPerSecondPerIp ?? 20;
+    for (const [name, v] of Object.entries({ maxConnectionsPerIp: this.maxOpen, maxUnjoinedPerIp: this.maxUnjoined, handshakesPerSecondPerIp: this.handshakeRate, httpRequestsPerSecondPerIp: this.requestRate })) {
+      if (!(v >= 0)) throw new RangeError(`${name} must be ≥ 0 (0 lifts the limit), got ${v}`);
+    }
+    this.trusted = new Set((options.trustedProxies ?? []).map(normalizeIp));
+    const origins = options.allowedOrigins;
+    this.origins = !origins || origins.length === 0 ? 'same-host' : origins.includes('*') ? 'any' : new Set(origins.map((o) => o.toLowerCase().replace(/\/+$/, '')));
+  }
+
+  /** The client's address: the socket's peer, or the forwarded one when the peer is a trusted proxy. */
+  clientIp(req: IncomingMessage): string {
+    const peer = normalizeIp(req.socket.remoteAddress ?? 'unknown');
+    if (!this.trusted.has(peer)) return peer;
+    const header = req.headers['x-forwarded-for'];
+    const hops = (Array.isArray(header) ? header.join(',') : header ?? '').split(',').map((h) => normalizeIp(h.trim())).filter(Boolean);
+    for (let i = hops.length - 1; i >= 0; i--) if (!this.trusted.has(hops[i])) return hops[i];
+    return peer;
+  }
+
+  /** Whether this upgrade may become a game socket; undefined means yes (and it is counted as open). */
+  admitUpgrade(req: IncomingMessage, ip: string, now: number): Refusal | undefined {
+    const protocols = req.headers['sec-websocket-protocol'];
+    if (protocols) return { status: 400, reason: `unsupported subprotocol "${String(protocols).slice(0, 64)}": this server speaks none` };
+    const origin = req.headers.origin;
+    if (origin && !this.originAllowed(origin, req.headers.host)) return { status: 403, reason: `origin ${origin.slice(0, 100)} may not open game sockets here` };
+    const entry = this.entry(ip, now);
+    if (this.enabled) {
+      if (this.handshakeRate > 0 && !entry.handshakes.take(now)) return { status: 429, reason: `too many handshakes from ${ip}: at most ${this.handshakeRate}/s` };
+      if (this.maxOpen > 0 && entry.open >= this.maxOpen) return { status: 429, reason: `too many connections from ${ip}: at most ${this.maxOpen} at once` };
+      if (this.maxUnjoined > 0 && entry.unjoined >= this.maxUnjoined) return { status: 429, reason: `too many connections from ${ip} that have not joined: at most ${this.maxUnjoined}` };
+    }
+    entry.open++;
+    entry.unjoined++;
+    return undefined;
+  }
+
+  /** An HTTP request from `ip`: false when it is over the address's request rate. */
+  admitRequest(ip: string, now: number): boolean {
+    if (!this.enabled || this.requestRate === 0) return true;
+    return this.entry(ip, now).requests.take(now);
+  }
+
+  /** A socket from `ip` has joined a room: it no longer counts as unjoined. */
+  joined(ip: string): void {
+    const e = this.byIp.get(ip);
+    if (e && e.unjoined > 0) e.unjoined--;
+  }
+
+  /** A socket from `ip` has closed; `wasJoined` says which count it was in. */
+  closed(ip: string, wasJoined: boolean, now: number): void {
+    const e = this.byIp.get(ip);
+    if (!e) return;
+    e.open = Math.max(0, e.open - 1);
+    if (!wasJoined) e.unjoined = Math.max(0, e.unjoined - 1);
+    e.lastSeen = now;
+  }
+
+  /** Forget addresses with nothing open that have been quiet for a minute. */
+  prune(now: number): void {
+    for (const [ip, e] of this.byIp) if (e.open === 0 && now - e.lastSeen > FORGET_AFTER_MS) this.byIp.delete(ip);
+  }
+
+  /** Open sockets from `ip` (for tests and /health). */
+  openFrom(ip: string): number {
+    return this.byIp.get(ip)?.open ?? 0;
+  }
+
+  private originAllowed(origin: string, host: string | undefined): boolean {
+    if (this.origins === 'any') return true;
+    if (this.origins === 'same-host') {
+      try {
+        return new URL(origin).host.toLowerCase() === (host ?? '').toLowerCase();
+      } catch {
+        return false;
+      }
+    }
+    return this.origins.has(origin.toLowerCase());
+  }
+
+  private entry(ip: string, now: number): PerIp {
+    let e = this.byIp.get(ip);
+    if (!e) {
+      e = {
+        open: 0,
+        unjoined: 0,
+        handshakes: new TokenBucket(this.handshakeRate, this.handshakeRate * 2, now),
+        requests: new TokenBucket(this.requestRate, this.requestRate * 2, now),
+        lastSeen: now,
+      };
+      this.byIp.set(ip, e);
+    }
+    e.lastSeen = now;
+    return e;
+  }
+}
+
+/** `::ffff:127.0.0.1` → `127.0.0.1`: one address, one key, whichever socket family it came on. */
+function normalizeIp(ip: string): string {
+  return ip.startsWith('::ffff:') ? ip.slice(7) : ip;
+}
