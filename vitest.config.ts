@@ -1,11 +1,13 @@
 import { defineConfig } from 'vitest/config';
 
-// Three projects: `npm test` runs unit + integration; `npm run test:e2e` runs the real-Chromium test.
+// Four projects: `npm test` runs unit, integration and hostile; `npm run test:e2e` runs the real-Chromium test.
 export default defineConfig({
   test: {
     projects: [
       { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
       { extends: true, test: { name: 'integration', include: ['test/integration/**/*.test.ts'], testTimeout: 30_000 } },
+      // Attackers against a real server with a bystander, and fuzzed decoders: in `npm test`.
+      { extends: true, test: { name: 'hostile', include: ['test/hostile/**/*.test.ts'], testTimeout: 30_000 } },
       { extends: true, test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], testTimeout: 90_000, hookTimeout: 90_000 } },
     ],
   },

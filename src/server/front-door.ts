@@ -15,6 +15,12 @@ export interface FrontDoorOptions {
   maxUnjoinedPerIp?: number;
   /** WebSocket handshakes per second from one address, with a burst of 2 s (default 10). */
   handshakesPerSecondPerIp?: number;
+  /**
+   * Game messages and ping frames per second from one address, over all its sockets, burst 2 s
+   * (default: 8 × the per-connection rate, room for a household behind one NAT). Past it the
+   * socket that asked for more is closed 4003.
+   */
+  messagesPerSecondPerIp?: number;
   /** HTTP requests (static files, /health) per second from one address, burst 2 s (default 20). */
   httpRequestsPerSecondPerIp?: number;
   /**
@@ -40,6 +46,7 @@ export interface Refusal {
 
 interface PerIp {
   open: number;
+  messages: TokenBucket;
   unjoined: number;
   handshakes: TokenBucket;
   requests: TokenBucket;
@@ -59,16 +66,19 @@ export class FrontDoor {
   private readonly maxUnjoined: number;
   private readonly handshakeRate: number;
   private readonly requestRate: number;
+  private readonly messageRate: number;
   private readonly trusted: Set<string>;
   private readonly origins: Set<string> | 'any' | 'same-host';
   private readonly byIp = new Map<string, PerIp>();
 
-  constructor(options: FrontDoorOptions = {}) {
+  /** @param perConnectionMessageRate the per-socket message rate, for the per-address default */
+  constructor(options: FrontDoorOptions = {}, perConnectionMessageRate = 140) {
     this.enabled = options.perIpLimits ?? true;
     this.maxOpen = options.maxConnectionsPerIp ?? 32;
     this.maxUnjoined = options.maxUnjoinedPerIp ?? 8;
     this.handshakeRate = options.handshakesPerSecondPerIp ?? 10;
     this.requestRate = options.httpRequestsPerSecondPerIp ?? 20;
+    this.messageRate = options.messagesPerSecondPerIp ?? 8 * perConnectionMessageRate;
     for (const [name, v] of Object.entries({ maxConnectionsPerIp: this.maxOpen, maxUnjoinedPerIp: this.maxUnjoined, handshakesPerSecondPerIp: this.handshakeRate, httpRequestsPerSecondPerIp: this.requestRate })) {
       if (!(v >= 0)) throw new RangeError(`${name} must be ≥ 0 (0 lifts the limit), got ${v}`);
     }
@@ -108,6 +118,15 @@ export class FrontDoor {
   admitRequest(ip: string, now: number): boolean {
     if (!this.enabled || this.requestRate === 0) return true;
     return this.entry(ip, now).requests.take(now);
+  }
+
+  /**
+   * The shared message budget of `ip`'s sockets, for sessions to draw on, or undefined when
+   * per-address limits are off. Kept by the session, so no lookup per message.
+   */
+  messageBudget(ip: string, now: number): TokenBucket | undefined {
+    if (!this.enabled || this.messageRate === 0) return undefined;
+    return this.entry(ip, now).messages;
   }
 
   /** A socket from `ip` has joined a room: it no longer counts as unjoined. */
@@ -155,6 +174,7 @@ export class FrontDoor {
         unjoined: 0,
         handshakes: new TokenBucket(this.handshakeRate, this.handshakeRate * 2, now),
         requests: new TokenBucket(this.requestRate, this.requestRate * 2, now),
+        messages: new TokenBucket(this.messageRate, this.messageRate * 2, now),
         lastSeen: now,
       };
       this.byIp.set(ip, e);

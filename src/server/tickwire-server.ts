@@ -123,7 +123,7 @@ export class TickwireServer implements SessionHost {
     if (!(this.options.drainMs >= 0)) throw new RangeError(`drainMs must be ≥ 0 ms, got ${this.options.drainMs}`);
     this.auth = options.auth ? createTokenVerifier(options.auth) : undefined;
     this.logSampler = new LogSampler(options.logBurst ?? 5);
-    this.frontDoor = new FrontDoor(options.frontDoor);
+    this.frontDoor = new FrontDoor(options.frontDoor, this.messageRate.perSecond);
     this.rooms = new RoomManager(types, { log: this.log, maxRooms: options.maxRooms, maxBufferedBytes, roomId: options.roomId });
     this.rooms.on('room-disposed', (room) => addRoomTotals(this.retired, room));
     // A room starts its clock when made, so its first tick is one step after creation.
@@ -403,7 +403,9 @@ export class TickwireServer implements SessionHost {
     socket.once('close', () => this.frontDoor.closed(ip, ticket.joined, this.clock.now()));
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       const session = this.acceptTransport(new WsTransport(ws), { remoteAddress: ip, token: tokenFromUrl(req.url) });
-      if (session) this.tickets.set(session, ticket);
+      if (!session) return;
+      this.tickets.set(session, ticket);
+      session.addressBudget = this.frontDoor.messageBudget(ip, this.clock.now());
     });
   }
 }

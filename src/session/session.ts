@@ -69,6 +69,8 @@ export class Session implements RoomClient, TransportSink {
    * (1006 after a terminate, or the peer's own code), so /health counts this one.
    */
   sentCode: number | undefined;
+  /** The message budget this session shares with the other sockets of its address, if limited. */
+  addressBudget: TokenBucket | undefined;
   private probedAt = -Infinity;
   private readonly bucket: TokenBucket;
 
@@ -165,10 +167,7 @@ export class Session implements RoomClient, TransportSink {
     if (this.state >= SessionState.Closing) return;
     const now = this.host.clock.now();
     this.lastHeardAt = now;
-    if (!this.bucket.take(now)) {
-      this.reject(CloseCode.RateLimited, `rate limit exceeded: at most ${this.host.messageRate.perSecond} messages/s`);
-      return;
-    }
+    if (!this.takeToken(now)) return;
     if (!isBinary) {
       this.reject(CloseCode.UnsupportedData, 'text frames are not accepted: the protocol is binary');
       return;
@@ -204,7 +203,21 @@ export class Session implements RoomClient, TransportSink {
   /** A protocol-level control frame (a WebSocket ping) arrived: it costs a token like a message. */
   controlFrame(): void {
     if (this.state >= SessionState.Closing) return;
-    if (!this.bucket.take(this.host.clock.now())) this.reject(CloseCode.RateLimited, `rate limit exceeded: at most ${this.host.messageRate.perSecond} messages/s, ping frames included`);
+    this.takeToken(this.host.clock.now());
+  }
+
+  /** One inbound message or ping frame against this socket's rate and its address's; false when over (and closed 4003). */
+  private takeToken(now: number): boolean {
+    if (!this.bucket.take(now)) {
+      this.reject(CloseCode.RateLimited, `rate limit exceeded: at most ${this.host.messageRate.perSecond} messages/s, ping frames included`);
+      return false;
+    }
+    const shared = this.addressBudget;
+    if (shared && !shared.take(now)) {
+      this.reject(CloseCode.RateLimited, `rate limit exceeded: at most ${shared.ratePerSecond} messages/s from this address over all its connections`);
+      return false;
+    }
+    return true;
   }
 
   protocolError(code: number, detail: string, errorCode?: string): void {

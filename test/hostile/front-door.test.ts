@@ -11,7 +11,8 @@ async function upgradeStatus(url: string, headers: Record<string, string> = {}, 
   ws.on('error', () => {});
   const result = await Promise.race([
     once(ws, 'open').then(() => 0),
-    once(ws, 'unexpected-response').then(([req, res]: [{ destroy(): void }, { statusCode: number }]) => {
+    once(ws, 'unexpected-response').then((args) => {
+      const [req, res] = args as [{ destroy(): void }, { statusCode: number }];
       req.destroy();
       return res.statusCode;
     }),
@@ -110,6 +111,26 @@ describe('the front door (real sockets)', () => {
     for (let i = 0; i < 8; i++) statuses.push((await http(port, 'GET', '/nope')).status);
     expect(statuses.filter((s) => s === 429).length).toBeGreaterThan(0); // 10 in the burst, 4 used above
     expect(statuses.slice(0, 2)).toEqual([503, 503]); // no demo built here: 503 until the limit
+  });
+
+  it('shares one message budget among all sockets of an address (4003 for the one that overdraws)', async () => {
+    h = await startServer({ messagesPerSecond: 100, messageBurst: 100, frontDoor: { messagesPerSecondPerIp: 10, handshakesPerSecondPerIp: 0 } });
+    const a = await upgradeStatus(h.url);
+    const b = await upgradeStatus(h.url);
+    const closedA = once(a.ws, 'close');
+    const closedB = once(b.ws, 'close');
+    // 20 tokens for the address (a 2 s burst): each socket alone is far under its own 100.
+    let pongs = 0;
+    const answered = new Promise<void>((resolve) => a.ws.on('pong', () => ++pongs === 5 && resolve()));
+    for (let i = 0; i < 5; i++) a.ws.ping();
+    await answered; // a's 5 are counted; b then overdraws the 15 left
+    for (let i = 0; i < 20; i++) b.ws.ping();
+    const [codeB] = (await closedB) as [number];
+    expect(codeB).toBe(CloseCode.RateLimited);
+    expect(h.lines.some((l) => l.code === CloseCode.RateLimited && /from this address over all its connections/.test(String(l.reason)))).toBe(true);
+    expect(a.ws.readyState).toBe(WebSocket.OPEN);
+    a.ws.terminate();
+    await closedA;
   });
 
   it('says which limit a refused SDK client hit', async () => {

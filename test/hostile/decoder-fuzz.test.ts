@@ -1,0 +1,88 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { ByteReader } from '../../shared/binary/byte-reader';
+import { WireError } from '../../shared/binary/wire-error';
+import { arenaEntitySchema, arenaInputCodec } from '../../shared/games/arena';
+import { decodeControlBody, encodeControl, parseJoin, parsePing } from '../../shared/protocol/control-messages';
+import { readInputHeader } from '../../shared/protocol/input-message';
+import { MessageType } from '../../shared/protocol/message-types';
+import { normalizePlayerName } from '../../shared/protocol/player-name';
+import { readDetachedIds, readSnapshotHeader } from '../../shared/protocol/snapshot-message';
+import { EntityTable } from '../../shared/replication/entity-table';
+import { FullSnapshotCodec } from '../../shared/replication/full-snapshot-codec';
+
+/**
+ * Every decoder a peer's bytes reach, fed random bytes: each must give a value or throw a
+ * WireError, never anything else (a TypeError or RangeError would be a crash in waiting).
+ */
+function onlyWireErrors(decode: (bytes: Uint8Array) => unknown): void {
+  const check = (bytes: Uint8Array) => {
+    try {
+      decode(bytes);
+    } catch (err) {
+      if (!(err instanceof WireError)) throw err;
+    }
+  };
+  fc.assert(fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => check(bytes)), { numRuns: 3000 });
+}
+
+/** Valid messages with a few bytes flipped, cut or appended: the near misses random bytes rarely hit. */
+function mutations(valid: Uint8Array) {
+  return fc.tuple(fc.array(fc.tuple(fc.nat(valid.length - 1), fc.integer({ min: 0, max: 255 })), { maxLength: 4 }), fc.nat(valid.length), fc.uint8Array({ maxLength: 8 })).map(([flips, cut, extra]) => {
+    const b = valid.slice();
+    for (const [at, v] of flips) b[at] = v;
+    const out = new Uint8Array(cut + extra.length);
+    out.set(b.subarray(0, cut));
+    out.set(extra, cut);
+    return out;
+  });
+}
+
+describe('every decoder, fuzzed: a value or a WireError, nothing else', () => {
+  it('control bodies: JOIN and PING, from random bytes and from mutated valid ones', () => {
+    onlyWireErrors((b) => parseJoin(decodeControlBody(b)));
+    onlyWireErrors((b) => parsePing(decodeControlBody(b)));
+    const join = encodeControl(MessageType.Join, { v: 2, roomType: 'arena', name: 'ada', token: 'x.y.z', resume: 'abc' }).subarray(1);
+    fc.assert(fc.property(mutations(join), (b) => {
+      try {
+        parseJoin(decodeControlBody(b));
+      } catch (err) {
+        expect(err).toBeInstanceOf(WireError);
+      }
+    }), { numRuns: 3000 });
+  });
+
+  it('names, from any string', () => {
+    fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 80 }), (s) => {
+      try {
+        const name = normalizePlayerName(s);
+        expect(name.length).toBeGreaterThan(0);
+      } catch (err) {
+        expect(err).toBeInstanceOf(WireError);
+      }
+    }), { numRuns: 3000 });
+  });
+
+  it('INPUT headers and their inputs', () => {
+    const header = { ackTick: 0, firstSeq: 0, count: 0 };
+    const scratch = arenaInputCodec.create();
+    onlyWireErrors((b) => {
+      const r = new ByteReader(b);
+      const h = readInputHeader(r, arenaInputCodec.byteLength, header);
+      for (let i = 0; i < h.count; i++) arenaInputCodec.read(r, scratch);
+    });
+  });
+
+  it('SNAPSHOTs as the SDK reads them: header, detached list, entities', () => {
+    const codec = new FullSnapshotCodec(arenaEntitySchema);
+    const table = new EntityTable(arenaEntitySchema);
+    const ids: number[] = [];
+    onlyWireErrors((b) => {
+      const r = new ByteReader(b);
+      readSnapshotHeader(r, { tick: 0, ackSeq: 0 });
+      readDetachedIds(r, ids);
+      codec.decode(r, null, table);
+      r.expectEnd('snapshot');
+    });
+  });
+});
