@@ -60,6 +60,8 @@ export class Session implements RoomClient, TransportSink {
   lastHeardAt: number;
   /** Last time the client answered a heartbeat probe, ms: proof that it reads what we send. */
   lastAnsweredAt: number;
+  /** Last time an INPUT came, ms (-Infinity: never). */
+  lastInputAt = Number.NEGATIVE_INFINITY;
   /** Since when more than the backpressure threshold has been queued for it, ms (NaN: not now). */
   backedUpSince = Number.NaN;
   /** When the server began closing this session, ms on the host clock (NaN until then). */
@@ -247,6 +249,7 @@ export class Session implements RoomClient, TransportSink {
       this.reject(CloseCode.UnexpectedMessage, 'INPUT before JOIN');
       return;
     }
+    this.lastInputAt = this.host.clock.now();
     this.room.acceptInputs(this.slot, reader);
   }
 
@@ -359,6 +362,14 @@ export class Session implements RoomClient, TransportSink {
       else if (now - this.backedUpSince >= stallMs) return `too slow: over ${maxBufferedBytes} bytes queued unread for ${stallMs} ms`;
     } else this.backedUpSince = Number.NaN;
     if (now - this.lastAnsweredAt > answerMs) return `not reading: no answer to heartbeats for ${answerMs} ms`;
+    // Inputs acknowledge the newest snapshot held: one that keeps sending inputs while its
+    // acknowledged tick stands still is not reading what we send. (A hidden tab sends no
+    // inputs, so its old ack says nothing and is left alone.)
+    const room = this.room;
+    if (room && this.slot && now - this.lastInputAt < 1000 && this.slot.ackTick > 0) {
+      const behindMs = ((room.tick - this.slot.ackTick) * 1000) / room.type.tickRate;
+      if (behindMs >= stallMs) return `not reading: inputs acknowledge a snapshot ${Math.round(behindMs)} ms old`;
+    }
     return undefined;
   }
 }

@@ -35,6 +35,27 @@ describe('clients that stop reading, and inbound control frames', () => {
     expect(snapshots).toBeGreaterThanOrEqual(15 * 7);
   });
 
+  it('closes 4008 a client whose inputs keep acknowledging an old snapshot, whatever it sends', async () => {
+    h = await startServer({ readStallMs: 2000 });
+    const bystander = h.client('bystander');
+    await bystander.connect();
+    const stuck = await rawSocket(h.url);
+    const closed = closeOf(stuck);
+    stuck.send(join);
+    await h.logged((l) => l.msg === 'player joined', 2);
+    h.tick(2);
+    // Every tick one input, always acknowledging tick 1: it sends, it answers pings, it reads nothing.
+    const input = (seq: number) => Uint8Array.of(0x10, 1, seq, 1, 0, 0, 0);
+    for (let seq = 1; seq <= 90 && stuck.readyState === 1; seq++) {
+      stuck.send(input(seq));
+      await flush(bystander);
+      h.tick();
+    }
+    expect((await closed).code).toBeGreaterThan(0);
+    expect(h.lines.some((l) => l.msg === 'closing client' && l.code === CloseCode.TooSlow && /inputs acknowledge a snapshot \d+ ms old/.test(String(l.reason)))).toBe(true);
+    expect(bystander.state).toBe(2); // Open: the bystander never noticed
+  });
+
   it('rate-limits WebSocket ping frames like messages (4003)', async () => {
     h = await startServer({ messagesPerSecond: 10, messageBurst: 20 });
     const pinger = await rawSocket(h.url);
