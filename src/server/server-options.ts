@@ -42,6 +42,11 @@ export interface TickwireServerOptions {
    * One that sends but answers no heartbeat for `idleTimeoutMs` is closed 4008 too.
    */
   readStallMs?: number;
+  /**
+   * Time an HTTP client has to send its request headers, ms (default 10000; Node's own is 60 s):
+   * a slowloris that trickles headers is cut off here.
+   */
+  headersTimeoutMs?: number;
   /** Time to send JOIN after connecting, ms (default 5000). */
   joinTimeoutMs?: number;
   /**

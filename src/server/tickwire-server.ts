@@ -135,7 +135,19 @@ export class TickwireServer implements SessionHost {
 
     // Node's defaults wait 60 s for headers and 5 min for a request: a slowloris holds sockets
     // that long. Bounded here, and a socket serves at most 100 requests (pipelined floods).
-    this.http = createServer({ headersTimeout: 10_000, requestTimeout: 15_000, keepAliveTimeout: 5_000, maxHeaderSize: 8192 }, (req, res) => this.onRequest(req, res));
+    const headersTimeout = options.headersTimeoutMs ?? 10_000;
+    this.http = createServer(
+      {
+        headersTimeout,
+        requestTimeout: Math.max(headersTimeout, 15_000),
+        keepAliveTimeout: 5_000,
+        maxHeaderSize: 8192,
+        // How often Node looks for requests past their timeouts (its default, 30 s, would let a
+        // slowloris hold a socket for 40 s).
+        connectionsCheckingInterval: Math.min(1000, headersTimeout),
+      },
+      (req, res) => this.onRequest(req, res),
+    );
     this.http.maxHeadersCount = 64;
     this.http.maxRequestsPerSocket = 100;
     // Every TCP socket counts, game sockets included: room for the game and some HTTP besides.
