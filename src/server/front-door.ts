@@ -11,6 +11,12 @@ export interface FrontDoorOptions {
   perIpLimits?: boolean;
   /** WebSocket connections open at once from one address (default 32). */
   maxConnectionsPerIp?: number;
+  /**
+   * TCP connections open at once from one address, HTTP and game alike (default 64): idle and
+   * half-sent requests (a slowloris) are cut at accept, before they cost a parser or a file
+   * descriptor for long. Trusted proxies are exempt: many clients share their address.
+   */
+  maxSocketsPerIp?: number;
   /** Of those, connected but not yet in a room (default 8): idle sockets cost a slot each. */
   maxUnjoinedPerIp?: number;
   /** WebSocket handshakes per second from one address, with a burst of 2 s (default 10). */
@@ -46,6 +52,8 @@ export interface Refusal {
 
 interface PerIp {
   open: number;
+  /** TCP sockets open, of any kind. */
+  sockets: number;
   messages: TokenBucket;
   unjoined: number;
   handshakes: TokenBucket;
@@ -64,6 +72,7 @@ export class FrontDoor {
   readonly enabled: boolean;
   private readonly maxOpen: number;
   private readonly maxUnjoined: number;
+  private readonly maxSockets: number;
   private readonly handshakeRate: number;
   private readonly requestRate: number;
   private readonly messageRate: number;
@@ -76,6 +85,7 @@ export class FrontDoor {
     this.enabled = options.perIpLimits ?? true;
     this.maxOpen = options.maxConnectionsPerIp ?? 32;
     this.maxUnjoined = options.maxUnjoinedPerIp ?? 8;
+    this.maxSockets = options.maxSocketsPerIp ?? 64;
     this.handshakeRate = options.handshakesPerSecondPerIp ?? 10;
     this.requestRate = options.httpRequestsPerSecondPerIp ?? 20;
     this.messageRate = options.messagesPerSecondPerIp ?? 8 * perConnectionMessageRate;
@@ -114,6 +124,25 @@ export class FrontDoor {
     return undefined;
   }
 
+  /**
+   * A TCP connection from peer address `peer` was accepted: false when that address already
+   * has `maxSocketsPerIp` open (the caller destroys it). Pair with {@link socketClosed}.
+   */
+  socketOpened(peer: string, now: number): boolean {
+    const ip = normalizeIp(peer);
+    const e = this.entry(ip, now);
+    if (this.enabled && this.maxSockets > 0 && !this.trusted.has(ip) && e.sockets >= this.maxSockets) return false;
+    e.sockets++;
+    return true;
+  }
+
+  socketClosed(peer: string, now: number): void {
+    const e = this.byIp.get(normalizeIp(peer));
+    if (!e) return;
+    e.sockets = Math.max(0, e.sockets - 1);
+    e.lastSeen = now;
+  }
+
   /** An HTTP request from `ip`: false when it is over the address's request rate. */
   admitRequest(ip: string, now: number): boolean {
     if (!this.enabled || this.requestRate === 0) return true;
@@ -146,7 +175,7 @@ export class FrontDoor {
 
   /** Forget addresses with nothing open that have been quiet for a minute. */
   prune(now: number): void {
-    for (const [ip, e] of this.byIp) if (e.open === 0 && now - e.lastSeen > FORGET_AFTER_MS) this.byIp.delete(ip);
+    for (const [ip, e] of this.byIp) if (e.open === 0 && e.sockets === 0 && now - e.lastSeen > FORGET_AFTER_MS) this.byIp.delete(ip);
   }
 
   /** Open sockets from `ip` (for tests and /health). */
@@ -171,6 +200,7 @@ export class FrontDoor {
     if (!e) {
       e = {
         open: 0,
+        sockets: 0,
         unjoined: 0,
         handshakes: new TokenBucket(this.handshakeRate, this.handshakeRate * 2, now),
         requests: new TokenBucket(this.requestRate, this.requestRate * 2, now),

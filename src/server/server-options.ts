@@ -39,7 +39,9 @@ export interface TickwireServerOptions {
   /**
    * A client with more than `maxBufferedBytes` queued for this long on end is closed 4008, ms
    * (default 8000): its snapshots have been skipped all along, so it is not playing anyway.
-   * One that sends but answers no heartbeat for `idleTimeoutMs` is closed 4008 too.
+   * So is one that answers no heartbeat for as long (probes go every `idleTimeoutMs` / 3, so a
+   * reading client answers several in that time), or whose inputs keep acknowledging a
+   * snapshot that old. Must be more than `idleTimeoutMs` / 3.
    */
   readStallMs?: number;
   /**

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { existsSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import sirv from 'sirv';
@@ -120,6 +120,9 @@ export class TickwireServer implements SessionHost {
       readStallMs: options.readStallMs ?? 8000,
     };
     this.maxBufferedBytes = maxBufferedBytes;
+    if (!(this.options.readStallMs > this.options.idleTimeoutMs / 3)) {
+      throw new RangeError(`readStallMs (${this.options.readStallMs}) must be more than idleTimeoutMs / 3 (${this.options.idleTimeoutMs / 3}): heartbeats go that often, and a reading client must have time to answer one`);
+    }
     if (!(this.options.drainMs >= 0)) throw new RangeError(`drainMs must be ≥ 0 ms, got ${this.options.drainMs}`);
     this.auth = options.auth ? createTokenVerifier(options.auth) : undefined;
     this.logSampler = new LogSampler(options.logBurst ?? 5);
@@ -163,6 +166,7 @@ export class TickwireServer implements SessionHost {
       ...({ closeTimeout: this.options.closeTimeoutMs } as object),
     });
     this.http.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
+    this.http.on('connection', (socket: Socket) => this.onTcpConnection(socket));
   }
 
   /** Start listening; resolves with the bound address (use `port: 0` for a free port). */
@@ -351,7 +355,7 @@ export class TickwireServer implements SessionHost {
           session.terminate();
           continue;
         }
-        const stall = session.readStall(now, this.maxBufferedBytes, this.options.readStallMs, this.options.idleTimeoutMs);
+        const stall = session.readStall(now, this.maxBufferedBytes, this.options.readStallMs, this.options.readStallMs);
         if (stall) {
           // It reads nothing, so it will not read a close frame either: drop it, freeing what
           // was queued for it. A drop: the seat is held, in case the link itself was stuck.
@@ -391,6 +395,18 @@ export class TickwireServer implements SessionHost {
     };
     if (this.serveStatic && (req.method === 'GET' || req.method === 'HEAD')) this.serveStatic(req, res, notFound);
     else notFound();
+  }
+
+  /** Every TCP connection, before any byte is parsed: cut an address already holding too many. */
+  private onTcpConnection(socket: Socket): void {
+    const peer = socket.remoteAddress ?? 'unknown';
+    if (!this.frontDoor.socketOpened(peer, this.clock.now())) {
+      const suppressed = this.logSampler.take(`${peer}\0sockets`, this.clock.now());
+      if (suppressed >= 0) this.log.warn({ ip: peer, ...(suppressed > 0 && { suppressed }) }, 'tcp connection refused: too many open from this address');
+      socket.destroy();
+      return;
+    }
+    socket.once('close', () => this.frontDoor.socketClosed(peer, this.clock.now()));
   }
 
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {

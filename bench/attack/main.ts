@@ -1,0 +1,231 @@
+#!/usr/bin/env node
+/**
+ * `npm run attack -- [--attackers 20] [--seconds 5] [--json]`
+ *
+ * The front door under fire. A server with its default limits runs in a child process; a
+ * bystander joins from 127.0.0.2 and plays; then, one kind at a time, `--attackers` clients
+ * from 127.0.0.1 (one address) attack for `--seconds`. For each kind the bystander's snapshot
+ * rate and the server's dropped ticks are reported. Every loop is bounded in count and time,
+ * and every target is this machine's loopback.
+ */
+import { request } from 'node:http';
+import net from 'node:net';
+import WebSocket from 'ws';
+import { arenaGame } from '../../shared/games/arena';
+import { encodeControl } from '../../shared/protocol/control-messages';
+import { MessageType, PROTOCOL_VERSION } from '../../shared/protocol/message-types';
+import { numberArg, parseStrictArgs, UsageError } from '../../src/cli/cli-args';
+import type { HealthReport } from '../../src/server/health';
+import { TickwireClient, type WebSocketConstructor } from '../../src/sdk/tickwire-client';
+import { startServerProcess } from '../soak/server-process';
+
+const BYSTANDER_ADDRESS = '127.0.0.2';
+/** Most connections one attacker opens in one phase: bounds every loop. */
+const MAX_ATTEMPTS = 2000;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The bystander's sockets come from 127.0.0.2, so the attackers' address limits are not its own. */
+class BystanderSocket extends WebSocket {
+  constructor(url: string) {
+    super(url, { localAddress: BYSTANDER_ADDRESS, perMessageDeflate: false });
+  }
+}
+
+function health(port: number): Promise<HealthReport> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path: '/health', localAddress: BYSTANDER_ADDRESS }, (res) => {
+      let body = '';
+      res.on('data', (d) => (body += d));
+      res.on('end', () => resolve(JSON.parse(body) as HealthReport));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+const join = encodeControl(MessageType.Join, { v: PROTOCOL_VERSION, roomType: 'arena', name: 'attacker' });
+
+/** One attacker: runs until `until` (ms, performance.now), counting what it managed. */
+type Attack = (ctx: { url: string; port: number; until: number; tally: Record<string, number> }) => Promise<void>;
+
+const bump = (t: Record<string, number>, k: string) => (t[k] = (t[k] ?? 0) + 1);
+
+/** Open a WebSocket and report how it ended: 'open', an HTTP status, or 'error'. */
+function openWs(url: string): Promise<{ ws: WebSocket; outcome: string }> {
+  return new Promise((resolve) => {
+    const ws = new WebSocket(url, { perMessageDeflate: false, handshakeTimeout: 3000 });
+    ws.on('error', () => resolve({ ws, outcome: 'error' }));
+    ws.on('unexpected-response', (req, res) => {
+      req.destroy();
+      resolve({ ws, outcome: `HTTP ${res.statusCode}` });
+    });
+    ws.on('open', () => resolve({ ws, outcome: 'open' }));
+  });
+}
+
+const ATTACKS: Record<string, Attack> = {
+  /** Open sockets and never join, as fast as the door lets it. */
+  'connection flood': async ({ url, until, tally }) => {
+    const held: WebSocket[] = [];
+    for (let i = 0; i < MAX_ATTEMPTS && performance.now() < until; i++) {
+      const { ws, outcome } = await openWs(url);
+      bump(tally, outcome);
+      if (outcome === 'open') held.push(ws);
+      else await sleep(20);
+    }
+    for (const ws of held) ws.terminate();
+  },
+  /** TCP connections that start an HTTP request and never finish it. */
+  slowloris: async ({ port, until, tally }) => {
+    const sockets: net.Socket[] = [];
+    while (performance.now() < until && sockets.length < 200) {
+      const s = net.connect(port, '127.0.0.1');
+      s.on('error', () => {});
+      s.on('close', () => bump(tally, 'closed by the server'));
+      s.write('GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ');
+      sockets.push(s);
+      bump(tally, 'opened');
+      await sleep(25);
+    }
+    await sleep(Math.max(0, until - performance.now()));
+    for (const s of sockets) s.destroy();
+  },
+  /** Pipelined GET /health and GET / on keep-alive sockets. */
+  'http flood': async ({ port, until, tally }) => {
+    for (let i = 0; i < MAX_ATTEMPTS && performance.now() < until; i++) {
+      await new Promise<void>((resolve) => {
+        const s = net.connect(port, '127.0.0.1', () => s.write('GET /health HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(50)));
+        s.on('data', (d) => {
+          for (const m of d.toString().matchAll(/HTTP\/1\.1 (\d{3})/g)) bump(tally, `HTTP ${m[1]}`);
+        });
+        s.on('error', () => {});
+        s.on('close', () => resolve());
+        setTimeout(() => s.destroy(), 500);
+      });
+    }
+  },
+  /** Join, then send messages far over the rate limit; reconnect when thrown out. */
+  'message flood': async ({ url, until, tally }) => {
+    const ping = encodeControl(MessageType.Ping, { t: 0 });
+    for (let i = 0; i < MAX_ATTEMPTS && performance.now() < until; i++) {
+      const { ws, outcome } = await openWs(url);
+      if (outcome !== 'open') {
+        bump(tally, outcome);
+        await sleep(50);
+        continue;
+      }
+      const closed = new Promise<number>((resolve) => ws.on('close', (code) => resolve(code)));
+      ws.send(join);
+      for (let k = 0; k < 1000 && ws.readyState === 1; k++) ws.send(ping);
+      bump(tally, `closed ${await Promise.race([closed, sleep(2000).then(() => 0)])}`);
+      ws.terminate();
+    }
+  },
+  /** WebSocket ping frames, which ws answers by itself, as fast as possible. */
+  'ping-frame flood': async ({ url, until, tally }) => {
+    for (let i = 0; i < MAX_ATTEMPTS && performance.now() < until; i++) {
+      const { ws, outcome } = await openWs(url);
+      if (outcome !== 'open') {
+        bump(tally, outcome);
+        await sleep(50);
+        continue;
+      }
+      const closed = new Promise<number>((resolve) => ws.on('close', (code) => resolve(code)));
+      for (let k = 0; k < 1000 && ws.readyState === 1; k++) ws.ping();
+      bump(tally, `closed ${await Promise.race([closed, sleep(2000).then(() => 0)])}`);
+      ws.terminate();
+    }
+  },
+  /** Join, then stop reading: the socket's TCP buffers fill. */
+  'clients that never read': async ({ url, until, tally }) => {
+    const { ws, outcome } = await openWs(url);
+    bump(tally, outcome);
+    if (outcome !== 'open') return;
+    const closed = new Promise<number>((resolve) => ws.on('close', (code) => resolve(code)));
+    ws.send(join);
+    (ws as unknown as { _socket: net.Socket })._socket.pause();
+    // The server gives a non-reader readStallMs (8 s) before it cuts it off: wait up to 12 s.
+    const t0 = performance.now();
+    const code = await Promise.race([closed, sleep(Math.max(12_000, until - performance.now())).then(() => 0)]);
+    bump(tally, code ? `closed ${code} within ${Math.ceil((performance.now() - t0) / 1000)} s` : 'still open after 12 s');
+    ws.terminate();
+  },
+  /** Malformed bytes: an unknown message type, then a truncated JOIN, then garbage. */
+  malformed: async ({ url, until, tally }) => {
+    for (let i = 0; i < MAX_ATTEMPTS && performance.now() < until; i++) {
+      const { ws, outcome } = await openWs(url);
+      if (outcome !== 'open') {
+        bump(tally, outcome);
+        await sleep(50);
+        continue;
+      }
+      const closed = new Promise<number>((resolve) => ws.on('close', (code) => resolve(code)));
+      ws.send([Uint8Array.of(0x7f), join.subarray(0, 5), Uint8Array.of(0x10, 0xff, 0xff, 0xff)][i % 3]);
+      bump(tally, `closed ${await Promise.race([closed, sleep(2000).then(() => 0)])}`);
+      ws.terminate();
+    }
+  },
+};
+
+async function main(): Promise<void> {
+  let attackers: number;
+  let seconds: number;
+  let json: boolean;
+  try {
+    const v = parseStrictArgs(process.argv.slice(2), { attackers: { type: 'string' }, seconds: { type: 'string' }, json: { type: 'boolean' } });
+    attackers = numberArg('--attackers', v.attackers ?? '20', 1, 200);
+    seconds = numberArg('--seconds', v.seconds ?? '5', 1, 60, false);
+    json = v.json === true;
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    process.stderr.write(`tickwire attack: ${err.message}\nUsage: npm run attack -- [--attackers 20] [--seconds 5] [--json]\n`);
+    process.exit(2);
+  }
+  // Its warnings go to its own stdout, sampled per address; error level keeps this report readable.
+  const server = await startServerProcess(64, ['--log-level', 'error']);
+  const results: { attack: string; bystanderSnapshotsPerSec: number; droppedTicks: number; overruns: number; attackers: Record<string, number> }[] = [];
+  try {
+    const bystander = new TickwireClient({ url: server.url, game: arenaGame, name: 'bystander', WebSocket: BystanderSocket as unknown as WebSocketConstructor, decodeEntities: false, pingIntervalMs: 0 });
+    await bystander.connect();
+    const input = { buttons: 0, aim: 0 };
+    const inputs = setInterval(() => bystander.sendInput(input), 1000 / 30);
+    await sleep(1000);
+    for (const [name, attack] of Object.entries(ATTACKS)) {
+      const before = await health(server.port);
+      const snaps0 = bystander.stats.snapshots;
+      const t0 = performance.now();
+      const until = t0 + seconds * 1000;
+      const tally: Record<string, number> = {};
+      await Promise.all(Array.from({ length: attackers }, () => attack({ url: server.url, port: server.port, until, tally })));
+      const elapsed = (performance.now() - t0) / 1000;
+      const rate = (bystander.stats.snapshots - snaps0) / elapsed;
+      const after = await health(server.port);
+      const row = {
+        attack: name,
+        bystanderSnapshotsPerSec: Math.round(rate * 100) / 100,
+        droppedTicks: after.totals.droppedSteps - before.totals.droppedSteps,
+        overruns: after.totals.overruns - before.totals.overruns,
+        attackers: tally,
+      };
+      results.push(row);
+      process.stderr.write(`${name.padEnd(24)} bystander ${row.bystanderSnapshotsPerSec.toFixed(2)} snapshots/s, ${row.droppedTicks} ticks dropped; attackers: ${JSON.stringify(tally)}\n`);
+      await sleep(1500); // let the door's counts drain before the next kind
+    }
+    clearInterval(inputs);
+    const h = await health(server.port);
+    process.stdout.write(`\nafter every attack: ${h.connections} connections, server heap ${(h.process.heapUsedBytes / 1e6).toFixed(1)} MB, bystander ${bystander.isOpen ? 'still playing' : 'GONE'}\n`);
+    const ok = results.every((r) => r.bystanderSnapshotsPerSec >= 29 && r.droppedTicks === 0) && bystander.isOpen;
+    process.stdout.write(ok ? 'the bystander kept ≥ 29 snapshots/s and no tick was dropped in every attack\n' : 'an attack hurt the bystander or the tick (see above)\n');
+    if (json) process.stdout.write(`${JSON.stringify({ attackers, seconds, results, ok })}\n`);
+    bystander.close();
+    process.exitCode = ok ? 0 : 1;
+  } finally {
+    await server.stop();
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write(`tickwire attack: ${(err as Error).stack ?? err}\n`);
+  process.exit(1);
+});
