@@ -64,6 +64,25 @@ function openWs(url: string): Promise<{ ws: WebSocket; outcome: string }> {
   });
 }
 
+/**
+ * Open a socket, misbehave with `offend`, count how the server closed it (or how the door
+ * refused it), and go again until the phase ends.
+ */
+async function offendRepeatedly({ url, until, tally }: Parameters<Attack>[0], offend: (ws: WebSocket) => void): Promise<void> {
+  for (let i = 0; i < MAX_ATTEMPTS && performance.now() < until; i++) {
+    const { ws, outcome } = await openWs(url);
+    if (outcome !== 'open') {
+      bump(tally, outcome);
+      await sleep(50);
+      continue;
+    }
+    const closed = new Promise<number>((resolve) => ws.on('close', (code) => resolve(code)));
+    offend(ws);
+    bump(tally, `closed ${await Promise.race([closed, sleep(2000).then(() => 0)])}`);
+    ws.terminate();
+  }
+}
+
 const ATTACKS: Record<string, Attack> = {
   /** Open sockets and never join, as fast as the door lets it. */
   'connection flood': async ({ url, until, tally }) => {
@@ -106,40 +125,21 @@ const ATTACKS: Record<string, Attack> = {
     }
   },
   /** Join, then send messages far over the rate limit; reconnect when thrown out. */
-  'message flood': async ({ url, until, tally }) => {
+  'message flood': (ctx) => {
     const ping = encodeControl(MessageType.Ping, { t: 0 });
-    for (let i = 0; i < MAX_ATTEMPTS && performance.now() < until; i++) {
-      const { ws, outcome } = await openWs(url);
-      if (outcome !== 'open') {
-        bump(tally, outcome);
-        await sleep(50);
-        continue;
-      }
-      const closed = new Promise<number>((resolve) => ws.on('close', (code) => resolve(code)));
+    return offendRepeatedly(ctx, (ws) => {
       ws.send(join);
       for (let k = 0; k < 1000 && ws.readyState === 1; k++) ws.send(ping);
-      bump(tally, `closed ${await Promise.race([closed, sleep(2000).then(() => 0)])}`);
-      ws.terminate();
-    }
+    });
   },
   /** WebSocket ping frames, which ws answers by itself, as fast as possible. */
-  'ping-frame flood': async ({ url, until, tally }) => {
-    for (let i = 0; i < MAX_ATTEMPTS && performance.now() < until; i++) {
-      const { ws, outcome } = await openWs(url);
-      if (outcome !== 'open') {
-        bump(tally, outcome);
-        await sleep(50);
-        continue;
-      }
-      const closed = new Promise<number>((resolve) => ws.on('close', (code) => resolve(code)));
+  'ping-frame flood': (ctx) =>
+    offendRepeatedly(ctx, (ws) => {
       for (let k = 0; k < 1000 && ws.readyState === 1; k++) ws.ping();
-      bump(tally, `closed ${await Promise.race([closed, sleep(2000).then(() => 0)])}`);
-      ws.terminate();
-    }
-  },
+    }),
   /**
    * Join, then stop reading. A paused socket cannot see its own close either, so the run
-   * watches the server's connection count instead (see `awaitServerCloses`).
+   * watches the server's connection count instead (in `main`).
    */
   'clients that never read': async ({ url, tally, held }) => {
     const { ws, outcome } = await openWs(url);
@@ -150,19 +150,10 @@ const ATTACKS: Record<string, Attack> = {
     held.push(ws);
   },
   /** Malformed bytes: an unknown message type, then a truncated JOIN, then garbage. */
-  malformed: async ({ url, until, tally }) => {
-    for (let i = 0; i < MAX_ATTEMPTS && performance.now() < until; i++) {
-      const { ws, outcome } = await openWs(url);
-      if (outcome !== 'open') {
-        bump(tally, outcome);
-        await sleep(50);
-        continue;
-      }
-      const closed = new Promise<number>((resolve) => ws.on('close', (code) => resolve(code)));
-      ws.send([Uint8Array.of(0x7f), join.subarray(0, 5), Uint8Array.of(0x10, 0xff, 0xff, 0xff)][i % 3]);
-      bump(tally, `closed ${await Promise.race([closed, sleep(2000).then(() => 0)])}`);
-      ws.terminate();
-    }
+  malformed: (ctx) => {
+    const offences = [Uint8Array.of(0x7f), join.subarray(0, 5), Uint8Array.of(0x10, 0xff, 0xff, 0xff)];
+    let n = 0;
+    return offendRepeatedly(ctx, (ws) => ws.send(offences[n++ % offences.length]));
   },
 };
 
