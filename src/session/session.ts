@@ -304,7 +304,13 @@ export class Session implements RoomClient, TransportSink {
     }
     // The client may have gone (or timed out) while the token was checked.
     if (this.state !== SessionState.Authenticating) return;
-    this.admit(join, identity);
+    try {
+      this.admit(join, identity);
+    } catch (err) {
+      // Outside message(): nothing else would catch it, and an unhandled rejection ends the process.
+      this.log.error({ err }, 'unexpected error admitting an authenticated client');
+      this.reject(CloseCode.InternalError, 'internal error');
+    }
   }
 
   /** Take a seat: back the one a resume token names, the identity's own, or a new one. */

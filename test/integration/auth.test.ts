@@ -56,6 +56,20 @@ describe('JWT identity over real sockets', () => {
     await expect(banned.connect()).rejects.toMatchObject({ code: CloseCode.Forbidden, reason: 'you are banned from the arena' });
   });
 
+  it('walls off a room that throws while admitting an authenticated player (4006), and serves the next', async () => {
+    let throwOnce = true;
+    h = await secured({
+      roomTypes: [defineRoomType({ game: arenaGame, onJoin: () => {
+        if (throwOnce) {
+          throwOnce = false;
+          throw new Error('boom');
+        }
+      } })],
+    });
+    await expect(h.client('first', { token: await token('a') }).connect()).rejects.toMatchObject({ code: CloseCode.RoomCrashed });
+    expect((await h.client('second', { token: await token('b') }).connect()).userId).toBe('b');
+  });
+
   it('gives one identity one seat: a second login takes the seat over and the first link is closed 4012', async () => {
     h = await secured();
     const tab1 = h.client('ada', { token: await token('ada') });
