@@ -11,6 +11,7 @@ export type AuthReason =
   | 'wrong_issuer'
   | 'no_subject'
   | 'unknown_key'
+  /** The JWKS URL could not be fetched: the server's trouble, the token may be fine. */
   | 'key_source_unavailable'
   | 'forbidden';
 
@@ -20,7 +21,12 @@ export type AuthReason =
  * message is safe to send to the client: it never quotes key material or the token.
  */
 export class AuthError extends Error {
-  constructor(readonly closeCode: number, readonly reasonCode: AuthReason, message: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly closeCode: typeof CloseCode.Unauthenticated | typeof CloseCode.Forbidden,
+    readonly reasonCode: AuthReason,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
     this.name = 'AuthError';
   }
@@ -31,7 +37,10 @@ export function unauthenticated(reasonCode: Exclude<AuthReason, 'forbidden'>, me
   return new AuthError(CloseCode.Unauthenticated, reasonCode, message, { cause });
 }
 
-/** 4011: a proven identity that may not join. Room code may throw this from `onAuth`. */
+/**
+ * 4011: a proven identity that may not join. Room code may throw this from `onAuth`; the
+ * message is sent to the client as the close reason, so keep it short and free of secrets.
+ */
 export function forbidden(message: string): AuthError {
   return new AuthError(CloseCode.Forbidden, 'forbidden', message);
 }

@@ -19,7 +19,11 @@ export interface AuthOptions {
    * flood of tokens with made-up key ids cannot turn into a flood of fetches.
    */
   jwksCooldownMs?: number;
-  /** Accepted `alg` values (default: HS256 for a secret; RS256, ES256, PS256, EdDSA for keys). */
+  /**
+   * Accepted `alg` values. Default: HS256 for a secret; for a PEM key, those its type can
+   * verify (RSA: RS256 and PS256; P-256: ES256; Ed25519: EdDSA); for a JWKS, all four.
+   * A secret allows only HS256 and a public key or JWKS only {@link ASYMMETRIC_ALGORITHMS}.
+   */
   algorithms?: string[];
   /** Required `aud` (default: not checked). */
   audience?: string;
@@ -31,8 +35,14 @@ export interface AuthOptions {
   now?: () => number;
 }
 
-/** Algorithms allowed with asymmetric keys; `none` and HMAC never are (no algorithm confusion). */
-export const ASYMMETRIC_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'EdDSA'] as const;
+/**
+ * Algorithms allowed with a public key or JWKS. `none` and HMAC never are: an HS256 token
+ * "signed" with the public key (which anyone has) must not verify (algorithm confusion).
+ */
+export const ASYMMETRIC_ALGORITHMS = ['RS256', 'PS256', 'ES256', 'EdDSA'] as const;
+
+/** The one algorithm allowed with a shared secret. */
+export const SECRET_ALGORITHMS = ['HS256'] as const;
 
 /** Shortest HS256 secret accepted, bytes: shorter ones can be brute-forced offline from one token. */
 export const MIN_SECRET_BYTES = 32;
@@ -40,18 +50,31 @@ export const MIN_SECRET_BYTES = 32;
 /** Check a configuration; throws a sentence that says what to change. */
 export function validateAuthOptions(o: AuthOptions): void {
   const sources = [o.secret !== undefined, o.publicKey !== undefined, o.jwks !== undefined].filter(Boolean).length;
-  if (sources !== 1) throw new Error(`auth needs exactly one key source (secret, publicKey or jwks), got ${sources}`);
+  if (sources !== 1) throw new Error(`auth needs exactly one key source (secret, publicKey or jwks), got ${sources}: set one, or leave auth off`);
   if (o.secret !== undefined && new TextEncoder().encode(o.secret).length < MIN_SECRET_BYTES) {
     throw new Error(`the auth secret must be at least ${MIN_SECRET_BYTES} bytes (a random 32-byte secret, e.g. \`openssl rand -base64 32\`)`);
   }
   if (o.publicKey !== undefined && !/-----BEGIN PUBLIC KEY-----/.test(o.publicKey)) {
-    throw new Error('the auth public key must be a PEM SPKI key (-----BEGIN PUBLIC KEY-----)');
+    throw new Error('the auth public key must be a PEM SPKI key (-----BEGIN PUBLIC KEY-----): `openssl pkey -pubout -in private.pem` makes one');
+  }
+  if (o.jwks !== undefined) {
+    if (o.jwks.trim() === '') throw new Error('the auth JWKS must be a file path or an http(s):// URL, got an empty string');
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(o.jwks) && !isJwksUrl(o.jwks)) throw new Error(`the auth JWKS must be a file path or an http(s):// URL, got "${o.jwks}"`);
+  }
+  if (o.jwksCooldownMs !== undefined && !(Number.isFinite(o.jwksCooldownMs) && o.jwksCooldownMs >= 0)) {
+    throw new Error(`auth jwksCooldownMs must be a number of ms ≥ 0 (default 30000), got ${o.jwksCooldownMs}`);
   }
   if (o.algorithms) {
-    const allowed: readonly string[] = o.secret !== undefined ? ['HS256', 'HS384', 'HS512'] : ASYMMETRIC_ALGORITHMS;
+    const allowed: readonly string[] = o.secret !== undefined ? SECRET_ALGORITHMS : ASYMMETRIC_ALGORITHMS;
+    if (o.algorithms.length === 0) throw new Error(`auth algorithms must not be empty: leave it unset, or list some of ${allowed.join(', ')}`);
     for (const alg of o.algorithms) if (!allowed.includes(alg)) throw new Error(`auth algorithm "${alg}" is not allowed with this key source; allowed: ${allowed.join(', ')}`);
   }
   if (o.clockToleranceSec !== undefined && !(o.clockToleranceSec >= 0 && o.clockToleranceSec <= 300)) {
     throw new Error(`auth clockToleranceSec must be 0-300 s, got ${o.clockToleranceSec}`);
   }
+}
+
+/** Whether a `jwks` setting is a URL to fetch (else it is a file path). */
+export function isJwksUrl(jwks: string): boolean {
+  return /^https?:\/\//i.test(jwks);
 }

@@ -1,3 +1,3 @@
 export { AuthError, forbidden, unauthenticated, type AuthReason } from './auth-error';
-export { validateAuthOptions, type AuthOptions } from './auth-options';
+export { ASYMMETRIC_ALGORITHMS, isJwksUrl, MIN_SECRET_BYTES, SECRET_ALGORITHMS, validateAuthOptions, type AuthOptions } from './auth-options';
 export { createTokenVerifier, type Identity, type TokenVerifier } from './token-verifier';

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { validateAuthOptions, type AuthOptions } from '../auth/auth-options';
+import { MIN_SECRET_BYTES, type AuthOptions } from '../auth/auth-options';
+import { createTokenVerifier } from '../auth/token-verifier';
 import { numberArg, parseStrictArgs, UsageError } from './cli-args';
 import { LOG_LEVELS, type LogLevel } from '../logging/logger';
 
@@ -55,7 +56,7 @@ const SETTINGS: Record<Exclude<keyof ServerCliOptions, 'help'>, Setting> = {
   staticDir: { flag: 'static-dir', env: 'TICKWIRE_STATIC_DIR', default: '', help: 'folder served at / (default: the built demo)' },
   resumeWindowS: { flag: 'resume-window', env: 'TICKWIRE_RESUME_WINDOW', default: '20', help: 'seconds a dropped player keeps its seat (0-3600; 0 = leave at once)' },
   drainS: { flag: 'drain-seconds', env: 'TICKWIRE_DRAIN_SECONDS', default: '5', help: 'on SIGTERM, seconds between the shutdown notice and the close (0-600)' },
-  authSecret: { flag: 'auth-secret', env: 'TICKWIRE_AUTH_SECRET', default: '', help: 'turn JWT auth on: HS256 secret, ≥ 32 bytes' },
+  authSecret: { flag: 'auth-secret', env: 'TICKWIRE_AUTH_SECRET', default: '', help: 'turn JWT auth on: HS256 secret, ≥ 32 bytes (prefer the variable: flags show in ps)' },
   authPublicKeyFile: { flag: 'auth-public-key', env: 'TICKWIRE_AUTH_PUBLIC_KEY', default: '', help: 'turn JWT auth on: PEM public key file (RS256/ES256/PS256/EdDSA)' },
   authJwks: { flag: 'auth-jwks', env: 'TICKWIRE_AUTH_JWKS', default: '', help: 'turn JWT auth on: JWKS file path or http(s) URL' },
   authAudience: { flag: 'auth-audience', env: 'TICKWIRE_AUTH_AUDIENCE', default: '', help: 'required JWT aud (default: not checked)' },
@@ -112,7 +113,11 @@ export function parseServerCliOptions(argv: string[], env: Record<string, string
   const staticDir = get('staticDir').raw;
   const optional = (key: keyof typeof SETTINGS) => get(key).raw || undefined;
   const keySources = (['authSecret', 'authPublicKeyFile', 'authJwks'] as const).filter((k) => optional(k) !== undefined);
-  if (keySources.length > 1) throw new UsageError(`set only one of ${keySources.map((k) => `--${SETTINGS[k].flag}`).join(', ')}: each is a whole key source`);
+  if (keySources.length > 1) throw new UsageError(`set only one of ${keySources.map((k) => get(k).name).join(', ')}: each is a whole key source`);
+  const secret = get('authSecret');
+  if (secret.raw !== '' && Buffer.byteLength(secret.raw, 'utf8') < MIN_SECRET_BYTES) {
+    throw new UsageError(`${secret.name} must be at least ${MIN_SECRET_BYTES} bytes (e.g. \`openssl rand -base64 32\`), got ${Buffer.byteLength(secret.raw, 'utf8')}`);
+  }
   return {
     port: num('port', 0, 65535),
     host: get('host').raw,
@@ -140,7 +145,8 @@ export function parseServerCliOptions(argv: string[], env: Record<string, string
 
 /**
  * The auth options the flags describe, or undefined when no key source is set (auth off).
- * Reads the PEM file; a missing file or a bad key is a {@link UsageError} naming the flag.
+ * Reads the PEM file and loads the key source once, so a missing file, a bad key or an
+ * unreadable JWKS file is a {@link UsageError} naming the flag at startup, not a crash later.
  */
 export function authOptionsFromCli(opts: ServerCliOptions): AuthOptions | undefined {
   let publicKey: string | undefined;
@@ -154,10 +160,12 @@ export function authOptionsFromCli(opts: ServerCliOptions): AuthOptions | undefi
   if (opts.authSecret === undefined && publicKey === undefined && opts.authJwks === undefined) return undefined;
   const auth: AuthOptions = { secret: opts.authSecret, publicKey, jwks: opts.authJwks, audience: opts.authAudience, issuer: opts.authIssuer };
   for (const k of Object.keys(auth) as (keyof AuthOptions)[]) if (auth[k] === undefined) delete auth[k];
+  const flag = auth.secret !== undefined ? '--auth-secret' : auth.publicKey !== undefined ? '--auth-public-key' : '--auth-jwks';
   try {
-    validateAuthOptions(auth);
+    // Validates the options and parses the key (or reads the JWKS file); a URL is not fetched.
+    createTokenVerifier(auth).close?.();
   } catch (err) {
-    throw new UsageError((err as Error).message);
+    throw new UsageError(`${flag}: ${(err as Error).message}`);
   }
   return auth;
 }

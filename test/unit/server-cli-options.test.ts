@@ -1,5 +1,9 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { authOptionsFromCli, parseServerCliOptions, serverUsage, UsageError } from '../../src/cli/server-cli-options';
+import { makeKey } from '../support/jwt-fixtures';
 
 describe('server CLI options', () => {
   it('has working defaults', () => {
@@ -17,6 +21,64 @@ describe('server CLI options', () => {
     expect(authOptionsFromCli(parseServerCliOptions(['--auth-secret', 's'.repeat(32), '--auth-issuer', 'me'], {}))).toEqual({ secret: 's'.repeat(32), issuer: 'me' });
     expect(() => authOptionsFromCli(parseServerCliOptions(['--auth-secret', 'short'], {}))).toThrow(/at least 32 bytes/);
     expect(() => authOptionsFromCli(parseServerCliOptions(['--auth-public-key', '/nonexistent/key.pem'], {}))).toThrow(/--auth-public-key: cannot read/);
+  });
+
+  it('reads every auth setting from its flag or its variable, the flag winning', () => {
+    const env = { TICKWIRE_AUTH_SECRET: 'e'.repeat(32), TICKWIRE_AUTH_AUDIENCE: 'env-aud', TICKWIRE_AUTH_ISSUER: 'env-iss' };
+    expect(parseServerCliOptions([], env)).toMatchObject({ authSecret: 'e'.repeat(32), authAudience: 'env-aud', authIssuer: 'env-iss' });
+    expect(parseServerCliOptions(['--auth-secret', 'f'.repeat(40), '--auth-audience', 'flag-aud', '--auth-issuer', 'flag-iss'], env)).toMatchObject({ authSecret: 'f'.repeat(40), authAudience: 'flag-aud', authIssuer: 'flag-iss' });
+    expect(parseServerCliOptions([], { TICKWIRE_AUTH_PUBLIC_KEY: '/keys/pub.pem' })).toMatchObject({ authPublicKeyFile: '/keys/pub.pem', authSecret: undefined });
+    expect(parseServerCliOptions(['--auth-public-key', 'k.pem'], {})).toMatchObject({ authPublicKeyFile: 'k.pem' });
+    expect(parseServerCliOptions(['--auth-jwks', 'keys.json'], {})).toMatchObject({ authJwks: 'keys.json' });
+  });
+
+  it('refuses more than one key source, naming how each was set', () => {
+    expect(() => parseServerCliOptions(['--auth-public-key', 'k.pem'], { TICKWIRE_AUTH_SECRET: 's'.repeat(32) })).toThrow(UsageError);
+    expect(() => parseServerCliOptions(['--auth-public-key', 'k.pem'], { TICKWIRE_AUTH_SECRET: 's'.repeat(32) })).toThrow(/set only one of TICKWIRE_AUTH_SECRET, --auth-public-key:/);
+    expect(() => parseServerCliOptions(['--auth-secret', 's'.repeat(32), '--auth-public-key', 'k.pem', '--auth-jwks', 'j.json'], {})).toThrow(/set only one of --auth-secret, --auth-public-key, --auth-jwks/);
+  });
+
+  it('refuses a secret under 32 bytes, naming the flag or the variable', () => {
+    expect(() => parseServerCliOptions(['--auth-secret', 'short'], {})).toThrow(/--auth-secret must be at least 32 bytes/);
+    expect(() => parseServerCliOptions([], { TICKWIRE_AUTH_SECRET: 'x'.repeat(31) })).toThrow(/TICKWIRE_AUTH_SECRET must be at least 32 bytes/);
+    // Bytes, not characters: 16 two-byte characters are 32 bytes.
+    expect(parseServerCliOptions(['--auth-secret', 'é'.repeat(16)], {}).authSecret).toBe('é'.repeat(16));
+  });
+
+  it('reads fractional resume and drain times within their ranges', () => {
+    expect(parseServerCliOptions([], { TICKWIRE_RESUME_WINDOW: '0.5', TICKWIRE_DRAIN_SECONDS: '1.25' })).toMatchObject({ resumeWindowS: 0.5, drainS: 1.25 });
+    expect(parseServerCliOptions(['--resume-window', '3600', '--drain-seconds', '600'], { TICKWIRE_DRAIN_SECONDS: '1' })).toMatchObject({ resumeWindowS: 3600, drainS: 600 });
+    expect(parseServerCliOptions(['--resume-window', '0'], {})).toMatchObject({ resumeWindowS: 0 });
+    expect(() => parseServerCliOptions(['--drain-seconds', '601'], {})).toThrow(/--drain-seconds must be a number from 0 to 600, got "601"/);
+    expect(() => parseServerCliOptions([], { TICKWIRE_DRAIN_SECONDS: '-1' })).toThrow(/TICKWIRE_DRAIN_SECONDS must be a number from 0 to 600/);
+    expect(() => parseServerCliOptions([], { TICKWIRE_RESUME_WINDOW: 'soon' })).toThrow(/TICKWIRE_RESUME_WINDOW must be a number/);
+  });
+
+  it('turns the auth settings into AuthOptions, reading the PEM file and checking the key source', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tickwire-cli-'));
+    const key = await makeKey('ES256', 'k1');
+    const pemFile = join(dir, 'pub.pem');
+    writeFileSync(pemFile, key.pem);
+    expect(authOptionsFromCli(parseServerCliOptions(['--auth-public-key', pemFile, '--auth-audience', 'arena'], {}))).toEqual({ publicKey: key.pem, audience: 'arena' });
+
+    const jwksFile = join(dir, 'jwks.json');
+    writeFileSync(jwksFile, JSON.stringify({ keys: [key.jwk] }));
+    expect(authOptionsFromCli(parseServerCliOptions([], { TICKWIRE_AUTH_JWKS: jwksFile }))).toEqual({ jwks: jwksFile });
+    // A URL is not fetched at startup: the identity provider may come up after the server.
+    expect(authOptionsFromCli(parseServerCliOptions(['--auth-jwks', 'https://id.example/jwks.json'], {}))).toEqual({ jwks: 'https://id.example/jwks.json' });
+
+    const notAKey = join(dir, 'not-a-key.pem');
+    writeFileSync(notAKey, 'hello');
+    for (const [argv, message] of [
+      [['--auth-public-key', notAKey], /--auth-public-key: the auth public key must be a PEM SPKI key/],
+      [['--auth-public-key', dir], /--auth-public-key: cannot read/],
+      [['--auth-jwks', join(dir, 'missing.json')], /--auth-jwks: cannot load the auth JWKS file/],
+      [['--auth-jwks', pemFile], /--auth-jwks: cannot load the auth JWKS file/],
+      [['--auth-jwks', 'ftp://id.example/jwks.json'], /--auth-jwks: the auth JWKS must be a file path or an http\(s\):\/\/ URL/],
+    ] as const) {
+      expect(() => authOptionsFromCli(parseServerCliOptions([...argv], {}))).toThrow(UsageError);
+      expect(() => authOptionsFromCli(parseServerCliOptions([...argv], {}))).toThrow(message);
+    }
   });
 
   it('reads env vars, and flags win over them', () => {
@@ -44,5 +106,8 @@ describe('server CLI options', () => {
   it('documents every flag and variable in --help', () => {
     const usage = serverUsage();
     for (const word of ['--port', 'TICKWIRE_PORT', '--tick-rate', '--send-rate', '--max-players', '--log-level', '--help']) expect(usage).toContain(word);
+    for (const word of ['--resume-window', 'TICKWIRE_RESUME_WINDOW', '--drain-seconds', 'TICKWIRE_DRAIN_SECONDS', '--auth-secret', 'TICKWIRE_AUTH_SECRET', '--auth-public-key', 'TICKWIRE_AUTH_PUBLIC_KEY', '--auth-jwks', 'TICKWIRE_AUTH_JWKS', '--auth-audience', 'TICKWIRE_AUTH_AUDIENCE', '--auth-issuer', 'TICKWIRE_AUTH_ISSUER']) {
+      expect(usage).toContain(word);
+    }
   });
 });
