@@ -50,7 +50,10 @@ export interface BotSink {
   ping(ms: number): void;
   /** The bot's socket closed for good (after joining, or while joining). */
   closed(bot: Bot, code: number, reason: string): void;
-  /** A killed link came back: ms from the kill to the first snapshot after the resume. */
+  /**
+   * A dropped link came back: ms from the kill (or, for a drop the bot did not cause, from the
+   * drop) to the first snapshot after the resumed WELCOME.
+   */
   resumed(ms: number): void;
   /** A killed link could not be resumed: the close code and reason. */
   resumeFailed(reason: string): void;
@@ -79,15 +82,32 @@ export class Bot {
   fireTicks = 0;
   /** Local time the bot joined, ms (performance.now). */
   joinedAtMs = 0;
-  /** Links killed by --drop-rate, and of those: resumed, and failed to resume. */
+  /** Links killed by --drop-rate. */
   kills = 0;
+  /**
+   * Links that dropped without a kill (e.g. the server's heartbeat gave up on a busy bot): on
+   * loopback this should stay 0, so a non-zero count is itself a finding.
+   */
+  unplannedDrops = 0;
+  /** Drops (kills and unplanned) that resumed, and that failed to. */
   resumes = 0;
   resumeFailures = 0;
+  /** The bot was no longer in its room when the measuring window closed (lost, not just down). */
+  lostInWindow = false;
   /** Time the link was down inside the measuring window, ms: excused from the snapshot-rate check. */
   windowDownMs = 0;
   private inWindow = false;
+  /** When the measuring window opened, ms (performance.now): downtime before it is not the window's. */
+  private windowStartAt = 0;
   private nextKillAt = Number.POSITIVE_INFINITY;
+  /** When the current outage began, ms (performance.now); NaN while the link is up. */
   private killedAt = Number.NaN;
+  /**
+   * Inputs sent at or before this time (ms, performance.now) are not timed for input→ack RTT:
+   * the start of the last outage. An input in flight at a kill is acknowledged only after the
+   * resume, and its "RTT" would be the outage, which resume time already reports.
+   */
+  private rttFromMs = Number.NEGATIVE_INFINITY;
   /** Set by `resumed`: the next snapshot ends the outage. */
   private awaitingSnapshot = false;
   private readonly killRng: RngState;
@@ -129,6 +149,7 @@ export class Bot {
     // One listener per bot, made once: nothing is allocated per snapshot.
     this.client.on('snapshot', () => this.onSnapshot());
     this.client.on('close', (e) => this.onClose(e.code, e.reason));
+    this.client.on('drop', () => this.onDrop());
     this.client.on('resumed', () => (this.awaitingSnapshot = true));
     this.client.on('resumeFailed', (e) => {
       this.resumeFailures++;
@@ -172,6 +193,7 @@ export class Bot {
   /** The measuring window opens: remember the counters (as negatives, see {@link markWindowEnd}). */
   markWindowStart(): void {
     this.inWindow = true;
+    this.windowStartAt = performance.now();
     this.windowDownMs = 0;
     const s = this.client.stats;
     this.windowSnapshots = -s.snapshots;
@@ -182,8 +204,10 @@ export class Bot {
   /** The window closes: the window fields become the counts inside it. */
   markWindowEnd(): void {
     this.inWindow = false;
-    // Still down at the close of the window: that time counts as down too.
-    if (!Number.isNaN(this.killedAt)) this.windowDownMs += performance.now() - this.killedAt;
+    this.lostInWindow = this.phase !== BotPhase.Joined;
+    // Still down at the close of the window: that time counts as down too. (A resume that
+    // failed leaves killedAt set, but a lost bot is judged by lostInWindow, not its rate.)
+    if (!Number.isNaN(this.killedAt)) this.windowDownMs += performance.now() - Math.max(this.killedAt, this.windowStartAt);
     const s = this.client.stats;
     this.windowSnapshots += s.snapshots;
     this.windowBytes += s.bytesReceived;
@@ -229,6 +253,18 @@ export class Bot {
     this.killedAt = now;
     this.nextKillAt = Number.POSITIVE_INFINITY; // drawn again once resumed
     this.client.killLink();
+  }
+
+  /**
+   * The SDK saw the link drop. A kill already stamped the outage; any other drop (the SDK's
+   * liveness timeout, the server's heartbeat) starts one here, so its resume is timed too
+   * and no kill is drawn while it lasts.
+   */
+  private onDrop(): void {
+    if (!Number.isNaN(this.killedAt)) return;
+    this.unplannedDrops++;
+    this.killedAt = performance.now();
+    this.nextKillAt = Number.POSITIVE_INFINITY;
   }
 
   private aimAndFire(input: ArenaInput): void {
@@ -282,7 +318,8 @@ export class Bot {
       const downMs = now - this.killedAt;
       this.resumes++;
       this.sink.resumed(downMs);
-      if (this.inWindow) this.windowDownMs += downMs;
+      this.rttFromMs = this.killedAt;
+      if (this.inWindow) this.windowDownMs += now - Math.max(this.killedAt, this.windowStartAt);
       this.killedAt = Number.NaN;
       if (!this.killsStopped) this.nextKillAt = now + nextKillGapMs(this.killRng, this.dropRate);
     }
@@ -293,7 +330,7 @@ export class Bot {
     const now = performance.now(); // the SDK's default clock
     for (let seq = this.lastAcked + 1; seq <= acked; seq++) {
       const sentAt = this.client.inputSentAt(seq);
-      if (!Number.isNaN(sentAt)) this.sink.rtt(now - sentAt);
+      if (sentAt > this.rttFromMs) this.sink.rtt(now - sentAt); // false for NaN too
     }
     this.lastAcked = acked;
   }

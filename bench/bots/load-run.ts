@@ -19,6 +19,12 @@ const PROGRESS_MS = 1000;
 const ELD_RESOLUTION_MS = 10;
 /** How long to wait for sockets to close at the end before giving up on them, ms. */
 const CLOSE_WAIT_MS = 2000;
+/**
+ * At the stop, how long to let links killed by --drop-rate finish resuming before the bots
+ * leave, ms. A resume takes the backoff's first delay (0-250 ms) plus a round trip; a bot that
+ * left mid-resume would leave its seat detached on the server for the whole resume window.
+ */
+const RESUME_SETTLE_MS = 3000;
 
 /** Resolves after `ms`, or at once when `signal` aborts. */
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -76,6 +82,7 @@ export async function runBots(opts: BotsOptions, progress: (line: string) => voi
   // Resume times over the whole run (kills are rare: a few per bot per minute).
   const resumeTimes = new SampleBuffer(Math.max(64, Math.ceil(opts.clients * opts.dropRate * (opts.durationS / 60) * 2)));
   const resumeFailureReasons: Record<string, number> = {};
+  let resumeFailureCount = 0;
   let measuring = false;
   let stopping = false;
   let disconnected = 0;
@@ -92,6 +99,7 @@ export async function runBots(opts: BotsOptions, progress: (line: string) => voi
       resumeTimes.push(ms);
     },
     resumeFailed(reason) {
+      resumeFailureCount++;
       bump(resumeFailureReasons, reason);
     },
     closed(bot, code, reason) {
@@ -139,8 +147,9 @@ export async function runBots(opts: BotsOptions, progress: (line: string) => voi
     rttSecond.clear();
     progress(
       `[${((now - t0) / 1000).toFixed(1).padStart(6)} s] connected ${connected}/${opts.clients} failed ${failed}` +
-        (opts.dropRate > 0 ? ` reconnecting ${reconnecting} resumed ${resumeTimes.count}` : '') +
-        (failed > 0 ? ` (${Object.keys(failureCounts(bots)).join('; ')})` : '') +
+        (failed > 0 ? ` (joins refused: ${Object.keys(failureCounts(bots)).join('; ')})` : '') +
+        (opts.dropRate > 0 || reconnecting > 0 || resumeTimes.count > 0 ? ` reconnecting ${reconnecting} resumed ${resumeTimes.count}` : '') +
+        (resumeFailureCount > 0 ? ` RESUMES REFUSED ${resumeFailureCount} (${Object.keys(resumeFailureReasons).join('; ')})` : '') +
         ` | ${((snaps - lastSnaps) * per).toFixed(1)} snapshots/s/client | ${(((bytes - lastBytes) * per) / 1000).toFixed(1)} KB/s/client` +
         ` | rtt p50 ${Number.isNaN(p50) ? '-' : p50.toFixed(1)} ms${measuring ? ' | measuring' : ''}`,
     );
@@ -198,10 +207,14 @@ export async function runBots(opts: BotsOptions, progress: (line: string) => voi
     serverErrors.push('no measuring window: the joins and warm-up used up --duration (raise --duration)');
   }
 
-  // Stop: no more inputs, then close every socket and wait (bounded) for the closes.
+  // Stop: no more kills; let the resumes under way land (bounded), so they are counted and no
+  // seat is left detached; then no more inputs, close every socket and wait (bounded).
   stopping = true;
-  driver.stop();
   clearInterval(progressTimer);
+  for (const b of bots) b.stopKilling();
+  const settleBy = performance.now() + RESUME_SETTLE_MS;
+  while (performance.now() < settleBy && !stop.aborted && bots.some((b) => b.phase === BotPhase.Joined && b.client.state === ClientState.Reconnecting)) await sleep(50);
+  driver.stop();
   const closes = bots
     .filter((b) => b.phase === BotPhase.Joined || b.phase === BotPhase.Joining)
     .map((b) => new Promise<void>((resolve) => {
@@ -227,18 +240,21 @@ export async function runBots(opts: BotsOptions, progress: (line: string) => voi
       snapRates.push(snaps / windowS);
       byteRates.push(bytes / windowS);
       inputRates.push(b.windowInputs / windowS);
-      // A bot that dropped for good shows up here as a low snapshot rate. Time a killed link
-      // spent down (--drop-rate) is excused: the rate is judged over the time it was up.
+      // Time a dropped link spent down (a --drop-rate kill until the first snapshot after the
+      // resume) is excused: the rate is judged over the time the link was up. A bot no longer
+      // in its room when the window closed is behind whatever its rate.
       const upS = Math.max(1e-3, windowS - b.windowDownMs / 1000);
-      if (sendRate === null || !withinTolerance(snaps / upS, sendRate, KEPT_UP_TOLERANCE)) behind++;
+      if (b.lostInWindow || sendRate === null || !withinTolerance(snaps / upS, sendRate, KEPT_UP_TOLERANCE)) behind++;
     }
   }
   const rtt = rttWindow.sorted();
   let kills = 0;
+  let unplannedDrops = 0;
   let resumes = 0;
   let resumeFailures = 0;
   for (const b of bots) {
     kills += b.kills;
+    unplannedDrops += b.unplannedDrops;
     resumes += b.resumes;
     resumeFailures += b.resumeFailures;
   }
@@ -271,11 +287,12 @@ export async function runBots(opts: BotsOptions, progress: (line: string) => voi
     drops: {
       ratePerBotPerMinute: opts.dropRate,
       kills,
+      unplannedDrops,
       resumes,
       failedResumes: resumeFailures,
       failureReasons: resumeFailureReasons,
-      // Kills still resuming when the run stopped are neither.
-      inFlight: kills - resumes - resumeFailures,
+      // Drops still resuming RESUME_SETTLE_MS after the stop are neither.
+      inFlight: kills + unplannedDrops - resumes - resumeFailures,
       resumeMs: latencySummary(resumeTimes.sorted()),
       allResumed: resumeFailures === 0,
     },

@@ -50,6 +50,8 @@ export interface BotsSummary {
   /**
    * Input sent → a snapshot acknowledging it, ms: the network both ways, the wait for the
    * server's next tick (0-1 tick), any input queued ahead of it, and both event loops.
+   * Inputs sent before a drop and acknowledged after the resume are left out: their wait is
+   * the outage, which `drops.resumeMs` reports.
    */
   inputAckRttMs: LatencySummary;
   /** PING → PONG, ms: the network both ways and both event loops, no tick wait. */
@@ -71,15 +73,19 @@ export interface BotsSummary {
 /** Kills and resumes over the whole run (not only the window). */
 export interface DropFigures {
   ratePerBotPerMinute: number;
+  /** Links the bots killed. */
   kills: number;
+  /** Links that dropped without a kill (liveness or heartbeat timeouts); resumed like kills. */
+  unplannedDrops: number;
+  /** Drops (kills and unplanned) that resumed. */
   resumes: number;
   failedResumes: number;
   failureReasons: Record<string, number>;
-  /** Kills still resuming when the run stopped. */
+  /** Drops still resuming 3 s after the stop (the bots wait that long for resumes under way). */
   inFlight: number;
-  /** From the kill to the first snapshot after the resumed WELCOME, ms. */
+  /** From the kill (or unplanned drop) to the first snapshot after the resumed WELCOME, ms. */
   resumeMs: LatencySummary;
-  /** No resume failed. */
+  /** No resume failed (drops still in flight at the stop are not failures). */
   allResumed: boolean;
 }
 
@@ -134,16 +140,23 @@ export function formatSummary(s: BotsSummary): string {
   const down = s.downstreamBytesPerSecPerClient;
   lines.push(`  downstream       ${kb(down.mean)} KB/s per client (min ${kb(down.min)}, max ${kb(down.max)}), ${fmt(s.bytesPerSnapshot, 0)} B per snapshot`);
   const rtt = s.inputAckRttMs;
-  lines.push(`  input→ack RTT    p50 ${fmt(rtt.p50)} ms, p99 ${fmt(rtt.p99)} ms, max ${fmt(rtt.max)} ms (${rtt.samples.toLocaleString('en-US')} samples; includes the wait for the next tick)`);
+  lines.push(
+    `  input→ack RTT    p50 ${fmt(rtt.p50)} ms, p99 ${fmt(rtt.p99)} ms, max ${fmt(rtt.max)} ms (${rtt.samples.toLocaleString('en-US')} samples; includes the wait for the next tick` +
+      (s.drops.kills + s.drops.unplannedDrops > 0 ? '; inputs caught in a drop are left out' : '') +
+      ')',
+  );
   const ping = s.pingRttMs;
   lines.push(`  ping RTT         p50 ${fmt(ping.p50)} ms, p99 ${fmt(ping.p99)} ms, max ${fmt(ping.max)} ms (${ping.samples.toLocaleString('en-US')} samples; network and event loops only)`);
   const d = s.drops;
-  if (d.ratePerBotPerMinute > 0) {
+  if (d.ratePerBotPerMinute > 0 || d.unplannedDrops > 0 || d.failedResumes > 0) {
     lines.push(
-      `  drops            ${d.kills} links killed (${d.ratePerBotPerMinute}/bot/min): ${d.resumes} resumed, ${d.failedResumes} failed, ${d.inFlight} still resuming at the stop — ` +
+      `  drops            ${d.kills} links killed (${d.ratePerBotPerMinute}/bot/min)` +
+        (d.unplannedDrops > 0 ? ` + ${d.unplannedDrops} dropped unasked` : '') +
+        `: ${d.resumes} resumed, ${d.failedResumes} failed, ${d.inFlight} still resuming 3 s after the stop — ` +
         (d.allResumed ? 'every drop resumed' : `NOT every drop resumed: ${reasons(d.failureReasons)}`),
     );
-    lines.push(`  resume time      p50 ${fmt(d.resumeMs.p50)} ms, p99 ${fmt(d.resumeMs.p99)} ms, max ${fmt(d.resumeMs.max)} ms (kill → first snapshot after the resume; downtime is excused from the snapshot-rate check)`);
+    lines.push(`  resume time      p50 ${fmt(d.resumeMs.p50)} ms, p99 ${fmt(d.resumeMs.p99)} ms, max ${fmt(d.resumeMs.max)} ms (kill → first snapshot after the resumed WELCOME, ${d.resumeMs.samples} resumes)`);
+    lines.push('                   a link\'s downtime is excused from the snapshot-rate check: each bot\'s rate is judged over the time its link was up');
   }
   const sv = s.server;
   if (sv) {

@@ -35,7 +35,9 @@ export function soakUsage(): string {
     '  --seed N           seed for the walks, kills and lifetimes (default 1)',
     '  --json             also print the summary as one JSON object, the last line of stdout',
     '',
-    'Exit codes: 0 passed; 1 a check failed (leftovers after the bots left, a failed resume,',
+    'Progress goes to stderr every 5 s; the summary goes to stdout.',
+    'Exit codes: 0 passed; 1 a check failed (connections, players, detached seats or rooms left',
+    'after the bots left; a failed resume; a bot lost for good; or, for runs of 2 minutes or more,',
     'heap at the end over 110 % of heap after warm-up); 2 bad flags.',
   ].join('\n');
 }
