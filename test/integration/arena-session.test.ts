@@ -27,16 +27,18 @@ describe('an arena session over real sockets', () => {
     for (const c of [alice, bob]) expect([c.latest.indexOf(wa.playerId) >= 0, c.latest.indexOf(wb.playerId) >= 0]).toEqual([true, true]);
     const x0 = bob.latest.get(bob.latest.indexOf(wa.playerId), PlayerField.X);
 
-    // Alice walks right for 4 ticks (the input buffer holds 4).
-    for (let i = 0; i < 4; i++) alice.sendInput({ buttons: Button.Right, aim: 0 });
-    expect(alice.predicted!.x).toBe(x0 + 4 * tickRules(30).playerStep);
+    // Alice walks towards the middle for 4 ticks (the input buffer holds 4): spawns are random,
+    // and one near a wall would be clamped.
+    const sign = x0 < WORLD_W / 2 ? 1 : -1;
+    for (let i = 0; i < 4; i++) alice.sendInput({ buttons: sign > 0 ? Button.Right : Button.Left, aim: 0 });
+    expect(alice.predicted!.x).toBe(x0 + sign * 4 * tickRules(30).playerStep);
     await flush(alice);
     const acked = nextEvent(alice, 'snapshot', (_tick, ackSeq) => ackSeq === 4);
     const bobSees = nextEvent(bob, 'snapshot', (tick) => tick === 5);
     h.tick(4);
     await Promise.all([acked, bobSees]);
     const serverX = alice.latest.get(alice.latest.indexOf(wa.playerId), PlayerField.X);
-    expect(serverX).toBe(x0 + 4 * tickRules(30).playerStep);
+    expect(serverX).toBe(x0 + sign * 4 * tickRules(30).playerStep);
     expect(alice.predicted!.x).toBe(serverX); // reconciled: nothing pending, prediction = server
     expect(alice.stats.mispredictions).toBe(0);
     expect(alice.pendingCount).toBe(0);
