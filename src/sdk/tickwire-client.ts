@@ -511,10 +511,15 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
     this.emit('resumed', { attempts, downtimeMs });
   }
 
-  /** Send every unacknowledged input again, oldest first, up to 8 per message. */
+  /**
+   * Send every unacknowledged input again, oldest first, up to 8 per message. Their send time
+   * is now: the outage is `resumed`'s downtime, not an input's round trip.
+   */
   private resendPending(): void {
     const socket = this.socket;
     if (!socket || socket.readyState !== 1 || this.pendingCapacity === 0) return;
+    const now = this.clock.now();
+    for (let s = this.ackedSeq + 1; s < this.nextSeq; s++) this.pendingSentAt[s % this.pendingCapacity] = now;
     for (let first = this.ackedSeq + 1; first < this.nextSeq; first += MAX_INPUTS_PER_MESSAGE) {
       const count = Math.min(MAX_INPUTS_PER_MESSAGE, this.nextSeq - first);
       this.writer.reset();
