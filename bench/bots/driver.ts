@@ -1,4 +1,5 @@
 import { FixedStepLoop } from '../../src/loop/fixed-step-loop';
+import { BotPhase, type Bot } from './bot';
 
 /**
  * Most ticks one wake-up may catch up. The server queues at most 4 inputs per player by default
@@ -65,4 +66,20 @@ export class TickDriver {
     this.loop!.advance(performance.now());
     this.schedule();
   };
+}
+
+/**
+ * The driver for a set of bots: each tick, every bot in `bots` that is in a room plays one
+ * tick. `bots` is walked as an array (no iterator per tick) and may change between ticks;
+ * `tickRate` is read each tick, as it is only known from the first WELCOME.
+ */
+export function botDriver(bots: readonly Bot[], tickRate: () => number): TickDriver {
+  return new TickDriver(() => {
+    const now = performance.now();
+    const rate = tickRate();
+    for (let i = 0; i < bots.length; i++) {
+      const bot = bots[i];
+      if (bot.phase === BotPhase.Joined) bot.tick(rate, now);
+    }
+  });
 }

@@ -2,7 +2,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { describeClose } from '../../shared/protocol/close-codes';
 import { ClientState } from '../../src/sdk/client-state';
 import { Bot, BotPhase, type BotSink } from './bot';
-import { TickDriver } from './driver';
+import { botDriver } from './driver';
 import { healthUrlFor, type BotsOptions } from './options';
 import type { BotsSummary, LatencySummary, PerClient, ServerFigures } from './report';
 import { tryProbeHealth, type HealthSample } from './server-probe';
@@ -114,13 +114,7 @@ export async function runBots(opts: BotsOptions, progress: (line: string) => voi
   for (let i = 0; i < opts.clients; i++) bots.push(new Bot(i, opts.url, opts.roomType, opts.behavior, opts.seed, sink, opts.dropRate));
   const joined: Bot[] = [];
   let tickRate = 0;
-  const driver = new TickDriver(() => {
-    const now = performance.now();
-    for (let i = 0; i < joined.length; i++) {
-      const bot = joined[i];
-      if (bot.phase === BotPhase.Joined) bot.tick(tickRate, now);
-    }
-  });
+  const driver = botDriver(joined, () => tickRate);
 
   // Live progress: rates over the last second, summed over bots (O(bots) once a second).
   let lastSnaps = 0;

@@ -2,7 +2,7 @@ import { nextU32, type RngState } from '../../shared/math/prng';
 import { describeClose } from '../../shared/protocol/close-codes';
 import { ClientState } from '../../src/sdk/client-state';
 import { Bot, BotPhase, type BotSink } from '../bots/bot';
-import { TickDriver } from '../bots/driver';
+import { botDriver } from '../bots/driver';
 import { healthUrlFor } from '../bots/options';
 import type { LatencySummary } from '../bots/report';
 import { probeHealth, type HealthSample } from '../bots/server-probe';
@@ -135,13 +135,7 @@ export async function runSoak(opts: SoakOptions, url: string, progress: (line: s
   let kills = 0;
   let unplannedDrops = 0;
   let tickRate = 0;
-  const driver = new TickDriver(() => {
-    const now = performance.now();
-    for (let i = 0; i < live.length; i++) {
-      const bot = live[i];
-      if (bot.phase === BotPhase.Joined) bot.tick(tickRate, now);
-    }
-  });
+  const driver = botDriver(live, () => tickRate);
   /** A bot stops playing: its counts join the totals. */
   const retire = (bot: Bot): void => {
     kills += bot.kills;

@@ -1,3 +1,5 @@
+import type { Logger } from './logger';
+
 /**
  * Sampling for warnings that hostile traffic can repeat without end: from one source (an IP),
  * the first `burst` lines of a kind in each window are written, the rest are counted and the
@@ -35,6 +37,16 @@ export class LogSampler {
     }
     w.suppressed++;
     return -1;
+  }
+
+  /**
+   * Write `msg` at `level` unless `source` (an address) has written too many lines of this
+   * kind lately; the first line after a suppressed run carries the count as `suppressed`.
+   */
+  write(logger: Logger, level: 'info' | 'warn', source: string, now: number, fields: Record<string, unknown>, msg: string): void {
+    const suppressed = this.take(`${source}\0${msg}`, now);
+    if (suppressed < 0) return;
+    logger[level](suppressed > 0 ? { ...fields, suppressed } : fields, msg);
   }
 
   /** Forget windows that have ended with nothing suppressed (or, `all`, every ended one). */

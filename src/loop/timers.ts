@@ -51,11 +51,6 @@ export class ManualScheduler implements Clock, Timers {
     this.pending.delete(handle as Pending);
   }
 
-  /** Timers waiting to fire. */
-  get timersPending(): number {
-    return this.pending.size;
-  }
-
   /** Move time forward by `ms` (≥ 0), firing due timers on the way (including ones they set). */
   advance(ms: number): void {
     if (ms < 0) throw new RangeError('ManualScheduler cannot go backwards');

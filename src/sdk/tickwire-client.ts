@@ -198,6 +198,9 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
   private droppedAt = Number.NaN;
   private attempts = 0;
   private retryTimer: TimerHandle | undefined;
+  /** PING period and the silence that declares a link dead, ms (0: never), resolved once. */
+  private readonly pingIntervalMs: number;
+  private readonly livenessTimeoutMs: number;
   /** The caller's resume token for the first JOIN, until used or refused. */
   private initialResume: string | undefined;
 
@@ -209,6 +212,8 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
     this.timers = options.timers ?? realTimers;
     this.random = options.random ?? Math.random;
     this.initialResume = options.resumeToken;
+    this.pingIntervalMs = options.pingIntervalMs ?? 1000;
+    this.livenessTimeoutMs = options.livenessTimeoutMs ?? 4000;
     this.codec = options.codec ?? new FullSnapshotCodec(options.game.entitySchema);
     this.latest = new EntityTable(options.game.entitySchema);
     this.buffer = new SnapshotBuffer(options.game.entitySchema);
@@ -411,10 +416,19 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
   killLink(): void {
     const socket = this.socket;
     if (!socket || this.state !== ClientState.Open) return;
+    this.dropLink(socket, 'link killed by the client');
+  }
+
+  /**
+   * Give up on `socket` as a dead network would end it: no close frame where the transport
+   * can do without (browsers cannot: they send 4000, which the server also takes as a drop),
+   * and carry on as after a lost connection (1006): resume, or finish.
+   */
+  private dropLink(socket: WebSocketLike, reason: string): void {
     this.socket = undefined;
     if (socket.terminate) socket.terminate();
-    else socket.close(4000, 'link killed');
-    this.onLinkClosed(CloseCode.ConnectionLost, 'link killed by the client');
+    else socket.close(4000, reason);
+    this.onLinkClosed(CloseCode.ConnectionLost, reason);
   }
 
   /** Send raw bytes, for tests of the server's hostile-input handling. */
@@ -477,7 +491,7 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
     // the server applied for it, or it would drop ours as duplicates.
     if (w.resumed) this.nextSeq = (this.ackedSeq = w.lastSeq) + 1;
     this.initialResume = undefined;
-    if ((this.options.pingIntervalMs ?? 1000) > 0) this.ping();
+    if (this.pingIntervalMs > 0) this.ping();
     this.emit('welcome', w);
   }
 
@@ -506,7 +520,7 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
       this.players.set(playerId, name);
       this.emit('playerJoined', { playerId, name });
     }
-    if ((this.options.pingIntervalMs ?? 1000) > 0) this.ping();
+    if (this.pingIntervalMs > 0) this.ping();
     this.emit('welcome', w);
     this.emit('resumed', { attempts, downtimeMs });
   }
@@ -643,8 +657,8 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
   // One timer drives pings and the liveness check, whichever is due first.
   private startPulse(): void {
     this.stopPulse();
-    const ping = this.options.pingIntervalMs ?? 1000;
-    const liveness = this.options.livenessTimeoutMs ?? 4000;
+    const ping = this.pingIntervalMs;
+    const liveness = this.livenessTimeoutMs;
     this.pulseMs = Math.min(ping > 0 ? ping : Infinity, liveness > 0 ? liveness / 4 : Infinity);
     if (this.pulseMs !== Infinity) this.pulseTimer = this.timers.setTimeout(this.pulse, this.pulseMs);
   }
@@ -659,17 +673,14 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
     const socket = this.socket;
     if (!socket || this.state === ClientState.Closed) return;
     const now = this.clock.now();
-    const liveness = this.options.livenessTimeoutMs ?? 4000;
+    const liveness = this.livenessTimeoutMs;
     if (liveness > 0 && now - this.lastHeardAt > liveness && (this.state === ClientState.Open || this.state === ClientState.Reconnecting)) {
       // Silent for too long: the link is dead even if the transport has not noticed (a
       // half-open TCP connection can take minutes). Drop it and resume on a new one.
-      this.socket = undefined;
-      if (socket.terminate) socket.terminate();
-      else socket.close(4000, 'no sign of life');
-      this.onLinkClosed(CloseCode.ConnectionLost, `nothing heard for ${liveness} ms`);
+      this.dropLink(socket, `nothing heard for ${liveness} ms`);
       return;
     }
-    const ping = this.options.pingIntervalMs ?? 1000;
+    const ping = this.pingIntervalMs;
     if (ping > 0 && this.state === ClientState.Open && now - this.lastPingAt >= ping - 1) this.ping();
     this.pulseTimer = this.timers.setTimeout(this.pulse, this.pulseMs);
   };

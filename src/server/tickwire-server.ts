@@ -285,8 +285,7 @@ export class TickwireServer implements SessionHost {
     const counted = session.sentCode ?? code;
     this.closeCodes.set(counted, (this.closeCodes.get(counted) ?? 0) + 1);
     // Sampled per address like the warnings: a flood of short-lived connections logs a few.
-    const suppressed = this.logSampler.take(`${session.address}\0closed`, this.clock.now());
-    if (suppressed >= 0) session.log.info({ code: counted, socketCode: code, reason: escapeForLog(reason), ...(suppressed > 0 && { suppressed }) }, 'connection closed');
+    this.logSampler.write(session.log, 'info', session.address, this.clock.now(), { code: counted, socketCode: code, reason: escapeForLog(reason) }, 'connection closed');
     if (this.sessions.size === 0) this.drained?.();
   }
 
@@ -298,8 +297,7 @@ export class TickwireServer implements SessionHost {
     if (this.closing || this.sessions.size >= this.options.maxConnections) {
       const code = this.closing ? CloseCode.GoingAway : CloseCode.ServerFull;
       const reason = this.closing ? 'server shutting down' : `server full: ${this.options.maxConnections} connections`;
-      const suppressed = this.logSampler.take(`${info.remoteAddress}\0refused`, this.clock.now());
-      if (suppressed >= 0) this.log.warn({ code, reason, ip: info.remoteAddress, transport: transport.kind, ...(suppressed > 0 && { suppressed }) }, 'connection refused');
+      this.logSampler.write(this.log, 'warn', info.remoteAddress ?? 'unknown', this.clock.now(), { code, reason, ip: info.remoteAddress, transport: transport.kind }, 'connection refused');
       // The refused link may still report events until it closes: nobody needs them.
       transport.bind(IGNORE_EVENTS);
       transport.send(encodeControl(MessageType.Error, { code, message: reason } satisfies ErrorMessage), 0);
@@ -369,8 +367,7 @@ export class TickwireServer implements SessionHost {
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
     const ip = this.frontDoor.clientIp(req);
     if (!this.frontDoor.admitRequest(ip, this.clock.now())) {
-      const suppressed = this.logSampler.take(`${ip}\0http`, this.clock.now());
-      if (suppressed >= 0) this.log.warn({ ip, url: escapeForLog(req.url ?? ''), ...(suppressed > 0 && { suppressed }) }, 'http request over the rate limit');
+      this.logSampler.write(this.log, 'warn', ip, this.clock.now(), { ip, url: escapeForLog(req.url ?? '') }, 'http request over the rate limit');
       res.writeHead(429, { 'content-type': 'text/plain', 'retry-after': '1', connection: 'close' });
       res.end('too many requests\n');
       return;
@@ -401,8 +398,7 @@ export class TickwireServer implements SessionHost {
   private onTcpConnection(socket: Socket): void {
     const peer = socket.remoteAddress ?? 'unknown';
     if (!this.frontDoor.socketOpened(peer, this.clock.now())) {
-      const suppressed = this.logSampler.take(`${peer}\0sockets`, this.clock.now());
-      if (suppressed >= 0) this.log.warn({ ip: peer, ...(suppressed > 0 && { suppressed }) }, 'tcp connection refused: too many open from this address');
+      this.logSampler.write(this.log, 'warn', peer, this.clock.now(), { ip: peer }, 'tcp connection refused: too many open from this address');
       socket.destroy();
       return;
     }
@@ -421,8 +417,7 @@ export class TickwireServer implements SessionHost {
     const ip = this.frontDoor.clientIp(req);
     const refusal = this.frontDoor.admitUpgrade(req, ip, this.clock.now());
     if (refusal) {
-      const suppressed = this.logSampler.take(`${ip}\0upgrade`, this.clock.now());
-      if (suppressed >= 0) this.log.warn({ ip, status: refusal.status, reason: escapeForLog(refusal.reason), ...(suppressed > 0 && { suppressed }) }, 'upgrade refused');
+      this.logSampler.write(this.log, 'warn', ip, this.clock.now(), { ip, status: refusal.status, reason: escapeForLog(refusal.reason) }, 'upgrade refused');
       refuseUpgrade(socket, refusal.status, refusal.reason);
       return;
     }

@@ -152,9 +152,7 @@ export class Session implements RoomClient, TransportSink {
    */
   /** A warn line, unless this address has written too many of this kind lately. */
   warnSampled(msg: string, fields: Record<string, unknown>): void {
-    const suppressed = this.host.logSampler.take(`${this.address}\0${msg}`, this.host.clock.now());
-    if (suppressed < 0) return;
-    this.log.warn(suppressed > 0 ? { ...fields, suppressed } : fields, msg);
+    this.host.logSampler.write(this.log, 'warn', this.address, this.host.clock.now(), fields, msg);
   }
 
   supersede(reason: string): void {
