@@ -125,6 +125,9 @@ describe('browser demo', () => {
 
   it("draws the other player's shots, and saves a screenshot", async () => {
     // Bob holds Space (one shot per 250 ms cooldown) until Alice's page draws two of his projectiles.
+    // The demo releases every key when its window loses focus, and with two headless windows
+    // focus can move after the key is pressed: make Bob's window the focused one first.
+    await bob.bringToFront();
     await bob.keyboard.down('Space');
     await alice.waitForFunction(() => window.__tickwire!.projectilesDrawn >= 2).catch(async (e) => {
       // Say what Bob's side looked like, so a failure here can be told apart from a slow machine.
