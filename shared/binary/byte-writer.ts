@@ -24,6 +24,11 @@ export class ByteWriter {
     return this;
   }
 
+  /** The internal buffer, for writers that fill it directly after {@link ensure} (BitWriter). */
+  get buffer(): Uint8Array {
+    return this.buf;
+  }
+
   /** Make room for `n` more bytes. */
   ensure(n: number): void {
     const need = this.offset + n;

@@ -21,6 +21,12 @@ export interface JoinMessage {
    * after a dropped link. Single use; an unknown, used, expired or foreign one closes 4009.
    */
   resume?: string;
+  /**
+   * The snapshot codec the client decodes with (`DeltaCodec.name`: version and schema
+   * fingerprint). A room type whose codec differs refuses the join with 4000, rather than
+   * letting the client misread every snapshot.
+   */
+  codec?: string;
 }
 
 /** Server → client: you are in. Everything the client needs to predict and interpolate. */
@@ -34,8 +40,21 @@ export interface WelcomeMessage {
   sendRate: number;
   /** The room's tick when the client joined. */
   tick: number;
-  /** Everyone already in the room, including the joiner: [playerId, name] pairs. */
+  /**
+   * Players in the room, the joiner included: [playerId, name] pairs. In a big room only the
+   * first page ({@link ROSTER_PAGE} entries); the rest follow in PLAYER_JOINED pages, one per
+   * tick, so a join storm does not cost O(players²) bytes at once.
+   */
   players: [number, string][];
+  /** Players in the room when it answered: more than `players.length` means pages follow. */
+  rosterSize: number;
+  /** The snapshot codec, `DeltaCodec.name`; the client checks it is its own. */
+  codec: string;
+  /**
+   * Ticks back a snapshot's baseline may be: the client keeps every decoded snapshot this
+   * recent, so it can decode any delta the server sends.
+   */
+  historyTicks: number;
   /**
    * Presents this (once) in JOIN.resume to take the seat back after a dropped link. A new one
    * comes with every WELCOME; the old one stops working when it is used.
@@ -73,6 +92,8 @@ export interface ErrorMessage {
  */
 export interface PlayerJoinedMessage {
   players: [number, string][];
+  /** Set on the last page of a roster paged after WELCOME: the client now knows everyone. */
+  rosterEnd?: true;
 }
 
 /** Server → client: players who left since the last tick. May name players the client never knew. */
@@ -139,7 +160,10 @@ export const MAX_TOKEN_LENGTH = 8192;
 /** Longest accepted resume token, in characters (the server issues 24). */
 export const MAX_RESUME_TOKEN_LENGTH = 64;
 
-const JOIN_KEYS = new Set(['v', 'roomType', 'name', 'token', 'resume']);
+const JOIN_KEYS = new Set(['v', 'roomType', 'name', 'token', 'resume', 'codec']);
+
+/** Roster entries in WELCOME, and in each PLAYER_JOINED page after it. */
+export const ROSTER_PAGE = 64;
 
 /** Validate a JOIN body; unknown keys are rejected so typos fail loudly. */
 export function parseJoin(body: unknown): JoinMessage {
@@ -147,7 +171,8 @@ export function parseJoin(body: unknown): JoinMessage {
   for (const key of Object.keys(body)) {
     if (!JOIN_KEYS.has(key)) bad(`JOIN has unknown field "${key}"`);
   }
-  const { v, roomType, name, token, resume } = body;
+  const { v, roomType, name, token, resume, codec } = body;
+  if (codec !== undefined && (typeof codec !== 'string' || codec.length === 0 || codec.length > 64)) bad('JOIN.codec must be a string of 1-64 characters');
   if (token !== undefined && (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN_LENGTH)) {
     bad(`JOIN.token must be a string of 1-${MAX_TOKEN_LENGTH} characters`);
   }
@@ -164,6 +189,7 @@ export function parseJoin(body: unknown): JoinMessage {
   const join: JoinMessage = { v: v as number, roomType, name: trimmed };
   if (token !== undefined) join.token = token as string;
   if (resume !== undefined) join.resume = resume as string;
+  if (codec !== undefined) join.codec = codec as string;
   return join;
 }
 

@@ -5,6 +5,7 @@
  *  client ─► server                     server ─► client
  *  JOIN      (msgpack)                   WELCOME        (msgpack)
  *  INPUT     (binary, hot)               SNAPSHOT       (binary, hot)
+ *  ACK       (binary, hot)               GLOBALS        (binary)
  *  PING      (msgpack)                   PONG           (msgpack)
  *                                        PLAYER_JOINED  (msgpack)
  *                                        PLAYER_LEFT    (msgpack)
@@ -24,12 +25,16 @@ export const MessageType = {
   Notice: 0x08,
   Input: 0x10,
   Snapshot: 0x11,
+  Ack: 0x12,
+  Globals: 0x13,
 } as const;
 export type MessageType = (typeof MessageType)[keyof typeof MessageType];
 
 /**
  * Bumped on any incompatible wire change. The JOIN carries it; a mismatch is refused with
  * {@link CloseCode.ProtocolMismatch}. 2: JOIN's token and resume fields, WELCOME's resume
- * fields, NOTICE, and the detached-player list at the start of every snapshot body.
+ * fields, NOTICE, and the detached-player list at the start of every snapshot body. 3: delta
+ * snapshots (the header's baseline, the bit-packed DeltaCodec body), ACK, GLOBALS, JOIN.codec,
+ * WELCOME's codec, historyTicks and paged roster.
  */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;

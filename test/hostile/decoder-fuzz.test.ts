@@ -9,7 +9,7 @@ import { MessageType } from '../../shared/protocol/message-types';
 import { normalizePlayerName } from '../../shared/protocol/player-name';
 import { readDetachedIds, readSnapshotHeader } from '../../shared/protocol/snapshot-message';
 import { EntityTable } from '../../shared/replication/entity-table';
-import { FullSnapshotCodec } from '../../shared/replication/full-snapshot-codec';
+import { DeltaCodec } from '../../shared/replication/delta-codec';
 
 /**
  * Every decoder a peer's bytes reach, fed random bytes: each must give a value or throw a
@@ -73,16 +73,18 @@ describe('every decoder, fuzzed: a value or a WireError, nothing else', () => {
     });
   });
 
-  it('SNAPSHOTs as the SDK reads them: header, detached list, entities', () => {
-    const codec = new FullSnapshotCodec(arenaEntitySchema);
+  it('SNAPSHOTs as the SDK reads them: header, detached list, entities, full and delta', () => {
+    const codec = new DeltaCodec(arenaEntitySchema);
     const table = new EntityTable(arenaEntitySchema);
+    // A baseline of a few players, as a delta would be decoded against.
+    const baseline = new EntityTable(arenaEntitySchema);
+    for (let id = 1; id <= 5; id++) baseline.set(baseline.push(id, 0), 0, id * 100);
     const ids: number[] = [];
     onlyWireErrors((b) => {
       const r = new ByteReader(b);
-      readSnapshotHeader(r, { tick: 0, ackSeq: 0 });
+      const h = readSnapshotHeader(r, { tick: 0, baselineTick: 0, ackSeq: 0 });
       readDetachedIds(r, ids);
-      codec.decode(r, null, table);
-      r.expectEnd('snapshot');
+      codec.decode(r, h.baselineTick === 0 ? null : baseline, table);
     });
   });
 });

@@ -79,12 +79,25 @@ describe('INPUT', () => {
 });
 
 describe('SNAPSHOT header', () => {
-  it('round-trips tick and ack seq', () => {
+  it('round-trips tick, baseline and ack seq', () => {
+    for (const baselineTick of [0, 123450]) {
+      const w = new ByteWriter();
+      writeSnapshotHeader(w, 123456, baselineTick, 789);
+      const r = new ByteReader(w.bytes());
+      expect(r.u8()).toBe(MessageType.Snapshot);
+      expect(readSnapshotHeader(r, { tick: 0, baselineTick: -1, ackSeq: 0 })).toEqual({ tick: 123456, baselineTick, ackSeq: 789 });
+    }
+  });
+
+  it('refuses a baseline at or before tick 0', () => {
     const w = new ByteWriter();
-    writeSnapshotHeader(w, 123456, 789);
+    w.u8(MessageType.Snapshot);
+    w.uvarint(5);
+    w.uvarint(5);
+    w.uvarint(0);
     const r = new ByteReader(w.bytes());
-    expect(r.u8()).toBe(MessageType.Snapshot);
-    expect(readSnapshotHeader(r, { tick: 0, ackSeq: 0 })).toEqual({ tick: 123456, ackSeq: 789 });
+    r.u8();
+    expect(() => readSnapshotHeader(r, { tick: 0, baselineTick: 0, ackSeq: 0 })).toThrow(/baseline 5 ticks back from tick 5/);
   });
 });
 
@@ -144,11 +157,12 @@ describe('SNAPSHOT header written in place', () => {
     const fc = (await import('fast-check')).default;
     const { snapshotHeaderLength, writeSnapshotHeaderAt } = await import('../../shared/protocol/snapshot-message');
     fc.assert(
-      fc.property(fc.nat(0xffffffff), fc.nat(0xffffffff), (tick, ack) => {
+      fc.property(fc.integer({ min: 1, max: 0xffffffff }), fc.nat(0xffffffff), fc.nat(1000), (tick, ack, back) => {
+        const base = back < tick ? tick - back : 0;
         const w = new ByteWriter();
-        writeSnapshotHeader(w, tick, ack);
-        const buf = new Uint8Array(snapshotHeaderLength(tick, ack));
-        expect(writeSnapshotHeaderAt(buf, tick, ack)).toBe(buf.length);
+        writeSnapshotHeader(w, tick, base, ack);
+        const buf = new Uint8Array(snapshotHeaderLength(tick, base, ack));
+        expect(writeSnapshotHeaderAt(buf, tick, base, ack)).toBe(buf.length);
         expect(buf).toEqual(w.bytes());
       }),
     );

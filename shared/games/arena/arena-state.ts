@@ -1,4 +1,5 @@
 import { nextInt, type RngState } from '../../math/prng';
+import { UniformGrid } from '../../spatial/uniform-grid';
 import { PLAYER_RADIUS, WORLD_H, WORLD_W, MAX_HP, tickRules, type ArenaTickRules } from './arena-rules';
 
 export interface ArenaPlayer {
@@ -48,7 +49,18 @@ export interface ArenaState extends RngState {
   /** Dead projectile objects, reused so steady-state firing allocates nothing. */
   projectilePool: ArenaProjectile[];
   nextProjectileId: number;
+  /**
+   * Scratch, not state: the players by position, rebuilt each step before shots move, so a
+   * shot tests only the players near its path. Not hashed, not replayed.
+   */
+  readonly playerGrid: UniformGrid;
 }
+
+/**
+ * Edge of a player-grid cell, world units: about a shot's reach in one tick at 30 Hz (a 192-unit
+ * step plus the 160-unit hit distance each side), so a shot's query touches about four cells.
+ */
+export const PLAYER_GRID_CELL = 512;
 
 export function createArenaState(seed: number, tickRate: number): ArenaState {
   return {
@@ -59,6 +71,7 @@ export function createArenaState(seed: number, tickRate: number): ArenaState {
     projectiles: [],
     projectilePool: [],
     nextProjectileId: PROJECTILE_ID_BASE,
+    playerGrid: new UniformGrid({ width: WORLD_W, height: WORLD_H, cellSize: PLAYER_GRID_CELL }),
   };
 }
 

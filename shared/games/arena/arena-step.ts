@@ -12,7 +12,8 @@ const HIT_DIST_SQ = HIT_DIST * HIT_DIST;
 /**
  * One fixed tick of the arena, in a fixed order:
  * 1. each player, in id order: respawn timer, movement, firing;
- * 2. each projectile, in id order: move, expire, hit the first live player it overlaps;
+ * 2. each projectile, in id order: move, expire, hit the first live player it overlaps (players
+ *    found through a grid built once per step, not all of them per shot);
  * 3. tick + 1.
  * Integer math and in-place updates only: no allocation once the projectile pool has warmed up.
  */
@@ -31,6 +32,12 @@ export function stepArena(state: ArenaState, inputs: TickInputs<ArenaInput>): vo
     movePlayer(p, input, rules.playerStep);
     if ((input.buttons & Button.Fire) !== 0 && p.cooldown === 0) fire(state, p);
   }
+
+  // Index the players by position once; shots look up only the cells along their path.
+  const grid = state.playerGrid;
+  grid.clear();
+  for (let i = 0; i < state.players.length; i++) grid.insert(i, state.players[i].x, state.players[i].y);
+  grid.build();
 
   const ps = state.projectiles;
   let keep = 0;
@@ -79,8 +86,14 @@ function hitSomeone(state: ArenaState, b: ArenaProjectile): boolean {
   const reach = HIT_DIST + Math.abs(b.vx) + Math.abs(b.vy);
   let hit: ArenaPlayer | undefined;
   let hitAlong = Infinity;
-  for (let i = 0; i < players.length; i++) {
-    const p = players[i];
+  // Players within `reach` of the path's start, from the grid (cells over-approximate; the
+  // exact tests below decide). Cell order is not id order, so ties go to the smaller id,
+  // which is what scanning every player in id order did.
+  const grid = state.playerGrid;
+  const found = grid.queryBox(x0 - reach, y0 - reach, x0 + reach, y0 + reach);
+  const nearby = grid.results;
+  for (let n = 0; n < found; n++) {
+    const p = players[nearby[n]];
     if (!p.alive || p.id === b.owner || p.shield > 0) continue;
     const qx = p.x - x0;
     const qy = p.y - y0;
@@ -95,7 +108,7 @@ function hitSomeone(state: ArenaState, b: ArenaProjectile): boolean {
       const cross = b.vx * qy - b.vy * qx; // distance to the path × its length
       near = cross * cross <= HIT_DIST_SQ * len2;
     }
-    if (near && along < hitAlong) {
+    if (near && (along < hitAlong || (along === hitAlong && p.id < hit!.id))) {
       hit = p;
       hitAlong = along;
     }

@@ -1,6 +1,6 @@
 export { arenaGame, arenaPredictor, hashArena } from './arena-game';
 export { Button, arenaInputCodec, type ArenaInput } from './arena-input';
 export type { Mover } from './arena-movement';
-export { ArenaKind, PlayerField, PlayerFlag, ProjectileField, arenaEntitySchema } from './arena-replication';
+export { ArenaGlobalField, ArenaKind, PlayerField, PlayerFlag, ProjectileField, arenaEntitySchema } from './arena-replication';
 export * from './arena-rules';
 export type { ArenaPlayer, ArenaProjectile, ArenaState } from './arena-state';
