@@ -101,7 +101,7 @@ export class RoomManager extends EventEmitter<RoomManagerEvents> {
       try {
         room = this.create(type);
       } catch (err) {
-        // createState, createCodec, onCreate or a 'room-created' listener threw: create() has
+        // createState, onCreate or a 'room-created' listener threw: create() has
         // unregistered whatever it registered, so no half-made room is left behind.
         this.crashes++;
         this.options.log.error({ type: type.name, err }, 'room creation failed');

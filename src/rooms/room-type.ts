@@ -1,6 +1,5 @@
 import type { GameDefinition } from '../../shared/game/game-definition';
-import type { EntitySchema } from '../../shared/replication/entity-schema';
-import type { SnapshotCodec } from '../../shared/replication/snapshot-codec';
+import type { ReplicationOptions } from '../replication/replicator';
 import type { PlayerIdentity, PlayerSlot, Room } from './room';
 
 /** What a player asked for, as the onAuth hook sees it. */
@@ -45,8 +44,21 @@ export interface RoomTypeDefinition<S, I, P = unknown> {
    * through the game's own step and player hooks, never directly from onCreate or onTick.
    */
   recordReplays?: boolean;
-  /** The snapshot codec (default: the full codec). The seam where delta codecs plug in. */
-  createCodec?: (schema: EntitySchema) => SnapshotCodec;
+  /**
+   * Replication: interest management (off by default: everyone sees everything), the
+   * per-client bandwidth budget (64 KiB/s) and the baseline history (1000 ms). See the README's
+   * "Replication" section.
+   */
+  replication?: ReplicationOptions;
+  /** GLOBALS rate, Hz (default 2): how often `everyone` fields (scores) reach every client. */
+  globalsRate?: number;
+  /**
+   * With interest management, where a player's view is centred before each snapshot: write the
+   * point into `out` and return true, or return false to centre it on the player's own entity
+   * (the entity whose id is the player id; the default). For spectators without an entity, or
+   * games whose player entity has another id. Write into `out`: it is reused, nothing allocates.
+   */
+  viewCenter?: (room: Room<S, I, P>, player: PlayerSlot<I>, out: { x: number; y: number }) => boolean;
   /**
    * How long a player whose link dropped keeps its seat, entity and score, ms (default: the
    * server's `resumeWindowMs`, 20000). 0 turns resume off: a drop leaves at once.

@@ -2,7 +2,9 @@ import { ByteReader } from '../../shared/binary/byte-reader';
 import { WireError, WireErrorCode } from '../../shared/binary/wire-error';
 import { clampCloseReason, CloseCode } from '../../shared/protocol/close-codes';
 import { decodeControlBody, encodeControl, parseJoin, parsePing, type ErrorMessage, type JoinMessage, type PongMessage } from '../../shared/protocol/control-messages';
+import { readAck } from '../../shared/protocol/ack-message';
 import { MessageType, PROTOCOL_VERSION } from '../../shared/protocol/message-types';
+import { deltaCodecName } from '../../shared/replication/delta-codec';
 import { AuthError, forbidden } from '../auth/auth-error';
 import type { TokenVerifier } from '../auth/token-verifier';
 import { escapeForLog, type LogSampler } from '../logging/log-sampler';
@@ -102,15 +104,25 @@ export class Session implements RoomClient, TransportSink {
   }
 
   send(bytes: Uint8Array, delivery: Delivery = Delivery.Reliable): void {
-    if (!this.transport.isOpen) return;
-    // Snapshots stop at the room's backpressure threshold, but control replies (PONG, roster,
-    // ERROR) would queue without end for a client that never reads: cut it off instead.
+    if (this.mayQueue()) this.transport.send(bytes, delivery);
+  }
+
+  sendParts(head: Uint8Array, body: Uint8Array, delivery: Delivery): void {
+    if (this.mayQueue()) this.transport.sendParts(head, body, delivery);
+  }
+
+  /**
+   * Snapshots stop at the room's backpressure threshold, but control replies (PONG, roster,
+   * ERROR) would queue without end for a client that never reads: cut it off instead.
+   */
+  private mayQueue(): boolean {
+    if (!this.transport.isOpen) return false;
     if (this.transport.bufferedAmount > this.host.maxQueuedBytes) {
       this.log.warn({ code: CloseCode.TooSlow, queuedBytes: this.transport.bufferedAmount }, 'closing client: it is not reading');
       this.close(CloseCode.TooSlow, `too slow: over ${this.host.maxQueuedBytes} bytes queued unread`);
-      return;
+      return false;
     }
-    this.transport.send(bytes, delivery);
+    return true;
   }
 
   close(code: number, reason: string): void {
@@ -178,6 +190,8 @@ export class Session implements RoomClient, TransportSink {
       switch (type) {
         case MessageType.Input:
           return this.onInput();
+        case MessageType.Ack:
+          return this.onAck();
         case MessageType.Join:
           return this.onJoin();
         case MessageType.Ping:
@@ -251,6 +265,16 @@ export class Session implements RoomClient, TransportSink {
     this.room.acceptInputs(this.slot, reader);
   }
 
+  private onAck(): void {
+    if (this.state !== SessionState.Joined || !this.room || !this.slot) {
+      this.reject(CloseCode.UnexpectedMessage, 'ACK before JOIN');
+      return;
+    }
+    const tick = readAck(reader);
+    reader.expectEnd('ACK');
+    this.room.acknowledge(this.slot, tick);
+  }
+
   private onJoin(): void {
     if (this.state !== SessionState.AwaitingJoin) {
       this.reject(CloseCode.UnexpectedMessage, 'JOIN sent twice on one connection');
@@ -271,6 +295,11 @@ export class Session implements RoomClient, TransportSink {
     } catch (err) {
       if (!(err instanceof JoinRejectedError)) throw err;
       this.reject(err.closeCode, err.message);
+      return;
+    }
+    const codec = deltaCodecName(type.game.entitySchema);
+    if (join.codec !== undefined && join.codec !== codec) {
+      this.reject(CloseCode.ProtocolMismatch, `snapshot codec ${join.codec} does not match room type "${type.name}"'s ${codec}: the client's game schema differs from the server's`);
       return;
     }
     const auth = this.host.auth;

@@ -115,6 +115,13 @@ export class MemoryServerEnd implements ServerTransport {
     return this.heldBytes;
   }
 
+  sendParts(head: Uint8Array, body: Uint8Array, delivery: Delivery): void {
+    const whole = new Uint8Array(head.length + body.length);
+    whole.set(head);
+    whole.set(body, head.length);
+    this.send(whole, delivery);
+  }
+
   send(bytes: Uint8Array, _delivery: Delivery): void {
     if (!this.isOpen) return;
     if (this.link.stalled) this.heldBytes += bytes.length;

@@ -53,6 +53,12 @@ export interface ServerTransport {
    * libraries (ws included) queue the caller's buffer rather than copying it.
    */
   send(bytes: Uint8Array, delivery: Delivery): void;
+  /**
+   * Send one message made of `head` then `body`, without joining them: the body is shared by
+   * many clients (a snapshot body encoded once), so it must be neither copied nor changed.
+   * The `ws` adapter sends them as two fragments of one WebSocket message.
+   */
+  sendParts(head: Uint8Array, body: Uint8Array, delivery: Delivery): void;
   /** Close with a handshake: the peer learns `code` and `reason` (≤ 123 UTF-8 bytes). */
   close(code: number, reason: string): void;
   /** Drop the link at once, with no handshake. `closed` follows with 1006. */

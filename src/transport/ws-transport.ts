@@ -48,6 +48,14 @@ export class WsTransport implements ServerTransport {
     if (this.socket.readyState === OPEN) this.socket.send(bytes);
   }
 
+  sendParts(head: Uint8Array, body: Uint8Array): void {
+    if (this.socket.readyState !== OPEN) return;
+    // Two frames of one message: ws writes each caller's buffer as it is (a server does not
+    // mask), so the shared body goes to every socket without a copy per client.
+    this.socket.send(head, { binary: true, fin: false });
+    this.socket.send(body, { binary: true, fin: true });
+  }
+
   close(code: number, reason: string): void {
     // Past OPEN (the peer half-closed, or its close frame crossed ours) ws starts no close
     // timer and would wait on the peer for ever: there is no handshake left to do, so drop it.

@@ -40,6 +40,9 @@ describe('hostile input', () => {
     { name: 'an INPUT with trailing bytes', joinFirst: true, send: (ws) => ws.send(Uint8Array.of(MessageType.Input, 0, 1, 1, 0, 0, 0, 9)), code: CloseCode.MalformedMessage, reason: /must have 3 payload bytes, has 4/ },
     { name: 'an INPUT claiming 200 inputs', joinFirst: true, send: (ws) => ws.send(Uint8Array.of(MessageType.Input, 0, 1, 200)), code: CloseCode.MalformedMessage, reason: /count 200 is outside/ },
     { name: 'a text frame', send: (ws) => ws.send('hello'), code: CloseCode.UnsupportedData, reason: /binary/ },
+    { name: 'ACK before JOIN', send: (ws) => ws.send(Uint8Array.of(MessageType.Ack, 5)), code: CloseCode.UnexpectedMessage, reason: /ACK before JOIN/ },
+    { name: 'an ACK with trailing bytes', joinFirst: true, send: (ws) => ws.send(Uint8Array.of(MessageType.Ack, 5, 0)), code: CloseCode.MalformedMessage, reason: /ACK.*trailing/ },
+    { name: 'a JOIN with a non-string codec', send: (ws) => ws.send(join({ codec: 42 })), code: CloseCode.MalformedMessage, reason: /JOIN\.codec/ },
   ];
 
   for (const c of cases) {
@@ -169,6 +172,9 @@ describe('hostile input', () => {
     h.tick();
     await announced;
     expect(bystander.players.size).toBe(1); // every offender's departure was announced
-    expect(h.server.health().totals.closeCodes).toMatchObject({ [CloseCode.UnexpectedMessage]: 1, [CloseCode.MalformedMessage]: 2 });
+    const byCode: Record<number, number> = {};
+    for (const o of offenders) byCode[o.c.code] = (byCode[o.c.code] ?? 0) + 1;
+    expect(byCode).toEqual({ [CloseCode.UnexpectedMessage]: 1, [CloseCode.MalformedMessage]: 3 });
+    expect(h.server.health().totals.closeCodes).toMatchObject(byCode);
   });
 });

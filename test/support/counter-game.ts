@@ -15,7 +15,7 @@ interface CounterInput {
 
 export const counterGame: GameDefinition<CounterState, CounterInput> = {
   name: 'counter',
-  entitySchema: { kinds: [{ name: 'counter', fields: [{ name: 'total', type: 'svarint' }] }] },
+  entitySchema: { kinds: [{ name: 'counter', fields: [{ name: 'total', min: -1_000_000_000, max: 1_000_000_000 }] }] },
   input: {
     byteLength: 1,
     create: () => ({ v: 1 }),

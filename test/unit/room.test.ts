@@ -6,7 +6,7 @@ import { writeInputHeader } from '../../shared/protocol/input-message';
 import { MessageType } from '../../shared/protocol/message-types';
 import type { WelcomeMessage } from '../../shared/protocol/control-messages';
 import { EntityTable } from '../../shared/replication/entity-table';
-import { FullSnapshotCodec } from '../../shared/replication/full-snapshot-codec';
+import { DeltaCodec } from '../../shared/replication/delta-codec';
 import { arenaGame, arenaEntitySchema, Button, PlayerField, tickRules, type ArenaInput } from '../../shared/games/arena';
 import { Room } from '../../src/rooms/room';
 import { defineRoomType, resolveRoomType } from '../../src/rooms/room-type';
@@ -139,17 +139,53 @@ describe('Room', () => {
     expect(me.aim).toBe(12345);
   });
 
-  it('encodes each snapshot once per tick, however many players', () => {
-    let encodes = 0;
-    const room = arenaRoom({
-      createCodec: (schema) => {
-        const full = new FullSnapshotCodec(schema);
-        return { name: 'counting', encode: (t, b, o) => (encodes++, full.encode(t, b, o)), decode: (i, b, o) => full.decode(i, b, o) };
-      },
-    });
-    for (let i = 0; i < 5; i++) room.join(new MemoryClient(), `p${i}`);
+  it('encodes one body per tick per distinct baseline, however many players', () => {
+    const room = arenaRoom();
+    const slots = Array.from({ length: 6 }, (_, i) => room.join(new MemoryClient(), `p${i}`));
     for (let i = 0; i < 3; i++) room.step();
-    expect(encodes).toBe(3);
+    // Nobody has acknowledged anything: every client gets the same full body each tick.
+    expect(room.stats.bodiesEncoded).toBe(3);
+    expect(room.stats.fullSnapshots).toBe(18);
+    // Half acknowledge tick 3, half tick 2: two bodies next tick, deltas against each.
+    slots.forEach((s, i) => room.acknowledge(s, i % 2 === 0 ? 3 : 2));
+    room.step();
+    expect(room.stats.bodiesEncoded).toBe(5);
+    expect(room.stats.fullSnapshots).toBe(18);
+    const baselines = slots.map((s) => (s.client as MemoryClient).snapshots().at(-1)!.baselineTick);
+    expect(baselines).toEqual([3, 2, 3, 2, 3, 2]);
+  });
+
+  it('ignores an acknowledgement of a tick it never sent that client', () => {
+    const room = arenaRoom({ sendRate: 15 });
+    const slot = room.join(new MemoryClient(), 'p');
+    for (let i = 0; i < 4; i++) room.step();
+    const sent = (slot.client as MemoryClient).snapshots().map((s) => s.tick);
+    expect(sent).toEqual([1, 3]);
+    room.acknowledge(slot, 2); // never sent: a snapshot is every other tick
+    room.acknowledge(slot, 9); // the future
+    expect(slot.ackTick).toBe(0);
+    expect(room.stats.invalidAcks).toBe(2);
+    room.acknowledge(slot, 3);
+    expect(slot.ackTick).toBe(3);
+  });
+
+  it('staggers snapshots over the send interval: half the players each tick at half the tick rate', () => {
+    const room = arenaRoom({ sendRate: 15 });
+    const a = new MemoryClient();
+    const b = new MemoryClient();
+    room.join(a, 'a');
+    room.join(b, 'b');
+    for (let i = 0; i < 6; i++) room.step();
+    expect(a.snapshots().map((s) => s.tick)).toEqual([1, 3, 5]);
+    expect(b.snapshots().map((s) => s.tick)).toEqual([2, 4, 6]);
+    // Off: everyone on the same ticks.
+    const together = arenaRoom({ sendRate: 15, replication: { staggerSends: false } });
+    const c = new MemoryClient();
+    const d = new MemoryClient();
+    together.join(c, 'c');
+    together.join(d, 'd');
+    for (let i = 0; i < 6; i++) together.step();
+    expect(c.snapshots().map((s) => s.tick)).toEqual(d.snapshots().map((s) => s.tick));
   });
 
   it('gives every player the same body bytes behind its own header', () => {
@@ -164,7 +200,7 @@ describe('Room', () => {
     const out = new EntityTable(arenaEntitySchema);
     const first = clients[0].snapshots()[0];
     expect(first.detached).toEqual([]);
-    new FullSnapshotCodec(arenaEntitySchema).decode(new ByteReader(first.body), null, out);
+    new DeltaCodec(arenaEntitySchema).decode(new ByteReader(first.body), null, out);
     expect(Array.from(out.ids.subarray(0, out.count))).toEqual([1, 2, 3]);
     const state = room.state as { players: { x: number }[] };
     expect(out.get(0, PlayerField.X)).toBe(state.players[0].x);
@@ -255,12 +291,13 @@ describe('Room', () => {
   });
 
   it('runs a 500-player room', () => {
-    const room = arenaRoom({ maxPlayers: 500 });
+    // A budget that fits a full snapshot of 500 players (see the budget tests for the default).
+    const room = arenaRoom({ maxPlayers: 500, replication: { bandwidthBytesPerSecond: 1 << 20 } });
     const clients = Array.from({ length: 500 }, () => new MemoryClient());
     clients.forEach((c, i) => room.join(c, `p${i}`));
     room.step();
     const out = new EntityTable(arenaEntitySchema);
-    new FullSnapshotCodec(arenaEntitySchema).decode(new ByteReader(clients[499].snapshots()[0].body), null, out);
+    new DeltaCodec(arenaEntitySchema).decode(new ByteReader(clients[499].snapshots()[0].body), null, out);
     expect(out.count).toBe(500);
   });
 });

@@ -26,6 +26,9 @@ class FakeTransport implements ServerTransport {
   send(b: Uint8Array) {
     this.sent.push(b);
   }
+  sendParts(head: Uint8Array, body: Uint8Array) {
+    this.sent.push(Buffer.concat([head, body]));
+  }
   close(code: number, reason: string) {
     if (Buffer.byteLength(reason) > 123) throw new RangeError('The message must not be greater than 123 bytes');
     this.closedWith = [code, reason];

@@ -1,0 +1,129 @@
+import type { EntityTable } from '../../shared/replication/entity-table';
+import type { SnapshotHistory } from './snapshot-history';
+import type { TablePool } from './table-pool';
+
+/**
+ * What the server knows about one client's copy of the world: the snapshots it was sent (tick,
+ * and the table the client holds once it decodes it), the newest one it acknowledged, its
+ * bandwidth tokens and its view.
+ *
+ * A sent record is *shared* when the client then holds exactly the room's table for that tick
+ * (no interest filter, nothing deferred): it points into the {@link SnapshotHistory} and costs
+ * nothing. Otherwise it is *private*: a table of its own from the room's pool, returned when the
+ * record is acknowledged past or falls out of the window.
+ *
+ * ```
+ *  sent:   [t=40 shared] [t=41 private] [t=42 shared] [t=43 shared]
+ *  acked:                       ▲ 41: the next snapshot is encoded against what 41 left it with
+ *  an ack for 41 drops 40; an ack for a tick never sent (39, 44) is ignored
+ * ```
+ */
+export class ClientReplica {
+  private readonly ticks: Float64Array;
+  private readonly tables: (EntityTable | null)[];
+  private head = 0;
+  private size = 0;
+  /** Newest acknowledged tick that we sent, or -1. */
+  ackedTick = -1;
+  /** Bandwidth tokens, bytes: refilled each send, spent by what is sent (may dip below 0). */
+  tokens: number;
+  /** Centre of the client's view, world units (valid when hasCenter). */
+  centerX = 0;
+  centerY = 0;
+  hasCenter = false;
+  /** The room type's viewCenter hook placed the view for this send (the own entity does not move it). */
+  centerFromHook = false;
+  /** Entity id → tick its creation was first held back by the budget (see BandwidthBudget). */
+  readonly waitingSince = new Map<number, number>();
+  /** Whether the table {@link baseline} last returned is the room's own (a shared record). */
+  baselineShared = false;
+  /** The budget trimmed this client's last snapshot (the next is priced before it is written). */
+  trimmed = false;
+  /** Acks naming a tick this client was never sent (or that aged out): ignored. */
+  invalidAcks = 0;
+
+  /** @param capacity sent records kept: the history window in sends */
+  constructor(capacity: number, initialTokens: number, private readonly pool: TablePool) {
+    this.ticks = new Float64Array(capacity);
+    this.tables = new Array<EntityTable | null>(capacity).fill(null);
+    this.tokens = initialTokens;
+  }
+
+  get capacity(): number {
+    return this.ticks.length;
+  }
+
+  /** Note that `tick` was sent: the client will hold `table` (private, owned from now) or the room's table (null). */
+  sent(tick: number, table: EntityTable | null): void {
+    if (this.size === this.capacity) this.dropOldest();
+    const slot = (this.head + this.size) % this.capacity;
+    this.ticks[slot] = tick;
+    this.tables[slot] = table;
+    this.size++;
+  }
+
+  /**
+   * The client says it decoded `tick`. Valid only for a tick we sent and still hold the record
+   * of; older records are dropped, since the client will only ever acknowledge newer ones.
+   * Returns whether the ack was taken.
+   */
+  ack(tick: number): boolean {
+    if (tick <= this.ackedTick) return false;
+    const i = this.indexOf(tick);
+    if (i < 0) {
+      this.invalidAcks++;
+      return false;
+    }
+    this.ackedTick = tick;
+    for (let k = 0; k < i; k++) this.dropOldest();
+    return true;
+  }
+
+  /**
+   * The table the client holds for its acknowledged tick: its private record, or the room's
+   * table from `history`. Null when there is none (nothing acknowledged yet, or it aged out):
+   * then the next snapshot is a full one.
+   */
+  baseline(history: SnapshotHistory): EntityTable | null {
+    this.baselineShared = false;
+    if (this.ackedTick < 0) return null;
+    const i = this.indexOf(this.ackedTick);
+    if (i < 0) return null;
+    const own = this.tables[(this.head + i) % this.capacity];
+    if (own !== null) return own;
+    this.baselineShared = true;
+    return history.get(this.ackedTick);
+  }
+
+  /** The table the client holds after snapshot `tick`, or null when there is no such record. */
+  recordAt(tick: number, history: SnapshotHistory): EntityTable | null {
+    const i = this.indexOf(tick);
+    if (i < 0) return null;
+    return this.tables[(this.head + i) % this.capacity] ?? history.get(tick);
+  }
+
+  /** Forget every record, e.g. when the client left; private tables go back to the pool. */
+  clear(): void {
+    while (this.size > 0) this.dropOldest();
+    this.ackedTick = -1;
+    this.waitingSince.clear();
+  }
+
+  private indexOf(tick: number): number {
+    for (let i = this.size - 1; i >= 0; i--) {
+      const t = this.ticks[(this.head + i) % this.capacity];
+      if (t === tick) return i;
+      if (t < tick) return -1;
+    }
+    return -1;
+  }
+
+  private dropOldest(): void {
+    const table = this.tables[this.head];
+    if (table !== null) this.pool.give(table);
+    this.tables[this.head] = null;
+    if (this.ticks[this.head] === this.ackedTick) this.ackedTick = -1;
+    this.head = (this.head + 1) % this.capacity;
+    this.size--;
+  }
+}
