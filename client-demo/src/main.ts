@@ -108,7 +108,7 @@ function frame(now: number): void {
   hudInput.playersInRoom = client.players.size;
   hudInput.mispredictions = client.stats.mispredictions;
   hud.update(now, client.stats, hudInput);
-  scoreboard.update(now, client.latest, client.players, client.playerId);
+  scoreboard.update(now, client.globals, client.players, client.playerId);
 
   debug.framesDrawn++;
   debug.playersDrawn = renderer.playersDrawn;

@@ -1,4 +1,4 @@
-import { ArenaKind, PlayerField } from '../../shared/games/arena/arena-replication';
+import { ArenaGlobalField, ArenaKind } from '../../shared/games/arena/arena-replication';
 import type { EntityTable } from '../../shared/replication/entity-table';
 import { playerColor } from './palette';
 
@@ -6,7 +6,8 @@ import { playerColor } from './palette';
 const REFRESH_MS = 500;
 
 /**
- * Names and scores from the newest snapshot, best first, in a corner list. Rebuilt only when
+ * Names and scores of everyone in the room, best first, in a corner list: from the SDK's
+ * `globals` table (GLOBALS messages), so players outside the view count too. Rebuilt only when
  * the ranking text changes, and at most every {@link REFRESH_MS}.
  */
 export class Scoreboard {
@@ -16,13 +17,13 @@ export class Scoreboard {
 
   constructor(private readonly el: HTMLOListElement) {}
 
-  update(now: number, latest: EntityTable, names: ReadonlyMap<number, string>, ownId: number): void {
-    if (now - this.lastRefresh < REFRESH_MS) return;
+  update(now: number, globals: EntityTable | null, names: ReadonlyMap<number, string>, ownId: number): void {
+    if (now - this.lastRefresh < REFRESH_MS || !globals) return;
     this.lastRefresh = now;
     const rows = this.rows;
     rows.length = 0;
-    for (let r = 0; r < latest.count; r++) {
-      if (latest.kinds[r] === ArenaKind.Player) rows.push({ id: latest.ids[r], score: latest.get(r, PlayerField.Score) });
+    for (let r = 0; r < globals.count; r++) {
+      if (globals.kinds[r] === ArenaKind.Player) rows.push({ id: globals.ids[r], score: globals.get(r, ArenaGlobalField.Score) });
     }
     rows.sort((a, b) => b.score - a.score || a.id - b.id);
     let key = '';

@@ -47,7 +47,6 @@ export class SnapshotBuffer {
   /** Per kind: the fields with jumpBits, and those bits (see FieldSchema.jumpBits). */
   private readonly jumpFields: Uint8Array[];
   private readonly jumpMasks: Uint32Array[];
-  private readonly rowOf = new Map<number, number>();
 
   constructor(readonly schema: EntitySchema, readonly capacity = 32) {
     this.tables = Array.from({ length: capacity }, () => new EntityTable(schema));
@@ -66,7 +65,10 @@ export class SnapshotBuffer {
       this.size--;
     }
     const s = this.slot(this.size);
-    this.tables[s].copyFrom(table);
+    const copy = this.tables[s];
+    copy.copyFrom(table);
+    // Row tick 0 means "current as of this snapshot" (tables built by hand); decoded rows say.
+    for (let r = 0; r < copy.count; r++) if (copy.ticks[r] === 0) copy.ticks[r] = tick;
     this.ticks[s] = tick;
     this.size++;
   }
@@ -75,10 +77,24 @@ export class SnapshotBuffer {
     return this.size === 0 ? -1 : this.ticks[this.slot(this.size - 1)];
   }
 
+  /** The decoded table of `tick`, or null when it is not (or no longer) held: a delta's baseline. */
+  tableAt(tick: number): EntityTable | null {
+    for (let i = this.size - 1; i >= 0; i--) {
+      const s = this.slot(i);
+      if (this.ticks[s] === tick) return this.tables[s];
+      if (this.ticks[s] < tick) return null;
+    }
+    return null;
+  }
+
   /**
    * Fill `out` with the entities as they were at `renderTick` (fractional). Before the oldest
    * snapshot the oldest is shown; past the newest, the newest (no extrapolation: a wrong guess
    * looks worse than a brief pause). Returns the interpolation factor used (0..1).
+   *
+   * Each row carries the tick its values are from. A row the server's bandwidth budget held
+   * back keeps an older tick, so an entity is interpolated between the times its values really
+   * had, towards the first later snapshot that updated it, rather than pausing and jumping.
    */
   sample(renderTick: number, out: InterpolatedView): number {
     out.count = 0;
@@ -95,35 +111,49 @@ export class SnapshotBuffer {
     const b = this.tables[this.slot(older + 1)];
     const tb = this.ticks[this.slot(older + 1)];
     const t = (renderTick - ta) / (tb - ta);
-    this.rowOf.clear();
-    for (let r = 0; r < a.count; r++) this.rowOf.set(a.ids[r], r);
     out.reserve(b.count);
     const stride = a.stride;
     for (let rb = 0; rb < b.count; rb++) {
       const o = out.count++;
       const kind = b.kinds[rb];
-      out.ids[o] = b.ids[rb];
+      const id = b.ids[rb];
+      out.ids[o] = id;
       out.kinds[o] = kind;
-      const ra = this.rowOf.get(b.ids[rb]);
+      const ra = a.indexOf(id);
       const lerp = this.lerps[kind];
-      if (ra !== undefined && a.kinds[ra] === kind && this.jumped(kind, a, ra, b, rb)) {
-        // Across a jump the in-between positions never existed: hold the older state.
+      if (ra < 0 || a.kinds[ra] !== kind) {
+        for (let f = 0; f < lerp.length; f++) out.values[o * out.stride + f] = b.values[rb * stride + f];
+        continue;
+      }
+      // The values to move from (a's, as of sa) and towards: the first snapshot after a whose
+      // row is newer than sa; usually b itself.
+      const sa = a.ticks[ra];
+      let c = b;
+      let rc = rb;
+      let sc = b.ticks[rb];
+      for (let k = older + 2; sc <= sa && k < this.size; k++) {
+        const table = this.tables[this.slot(k)];
+        const r = table.indexOf(id);
+        if (r < 0 || table.kinds[r] !== kind) break;
+        c = table;
+        rc = r;
+        sc = table.ticks[r];
+      }
+      if (sc <= sa || this.jumped(kind, a, ra, c, rc)) {
+        // Nothing newer yet, or across a jump (the in-between positions never existed): hold.
         for (let f = 0; f < lerp.length; f++) out.values[o * out.stride + f] = a.values[ra * stride + f];
         continue;
       }
+      const te = c === b && sa === ta && sc === tb ? t : Math.min(1, Math.max(0, (renderTick - sa) / (sc - sa)));
       for (let f = 0; f < lerp.length; f++) {
-        const vb = b.values[rb * stride + f];
-        if (ra === undefined || a.kinds[ra] !== kind) {
-          out.values[o * out.stride + f] = vb;
-          continue;
-        }
         const va = a.values[ra * stride + f];
+        const vc = c.values[rc * stride + f];
         let v: number;
-        if (lerp[f] === LERP.linear) v = va + (vb - va) * t;
+        if (lerp[f] === LERP.linear) v = va + (vc - va) * te;
         else if (lerp[f] === LERP.angle16) {
-          let d = (vb - va) & 0xffff;
+          let d = (vc - va) & 0xffff;
           if (d > 0x8000) d -= 0x10000;
-          v = (va + d * t + 0x10000) % 0x10000;
+          v = (va + d * te + 0x10000) % 0x10000;
         } else v = va; // discrete fields show the older state until the newer one's time arrives
         out.values[o * out.stride + f] = v;
       }

@@ -7,9 +7,11 @@ import { MAX_INPUTS_PER_MESSAGE, writeInputHeader } from '../../shared/protocol/
 import { MessageType, PROTOCOL_VERSION } from '../../shared/protocol/message-types';
 import { clampCloseReason, CloseCode } from '../../shared/protocol/close-codes';
 import { readDetachedIds, readSnapshotHeader, type SnapshotHeader } from '../../shared/protocol/snapshot-message';
+import { writeAck } from '../../shared/protocol/ack-message';
+import { readGlobalsHeader, type GlobalsHeader } from '../../shared/protocol/globals-message';
+import { DeltaCodec } from '../../shared/replication/delta-codec';
 import { EntityTable } from '../../shared/replication/entity-table';
-import { FullSnapshotCodec } from '../../shared/replication/full-snapshot-codec';
-import type { SnapshotCodec } from '../../shared/replication/snapshot-codec';
+import { everyoneSchema } from '../../shared/replication/everyone-schema';
 import { monotonicClock, type Clock } from '../loop/clock';
 import { realTimers, type TimerHandle, type Timers } from '../loop/timers';
 import { backoffDelayMs, type BackoffOptions } from './backoff';
@@ -85,8 +87,6 @@ export interface TickwireClientOptions<S, I, P> {
   interpolationDelayMs?: number;
   /** Send a PING this often to measure round-trip time, ms (default 1000; 0 = never). */
   pingIntervalMs?: number;
-  /** Snapshot codec; must match the server's room type (default: the full codec). */
-  codec?: SnapshotCodec;
 }
 
 export interface ClientEvents {
@@ -124,6 +124,10 @@ export interface ClientStats {
   lastInputRttMs: number;
   /** Newest PING round trip, ms (-1 before the first). */
   lastPingMs: number;
+  /** Snapshots that arrived but could not be used: a delta whose baseline this client no longer holds. */
+  snapshotsUndecodable: number;
+  /** Standalone ACKs sent (snapshots acknowledged while no input went out). */
+  acksSent: number;
   /** Times prediction disagreed with the server by any amount. */
   mispredictions: number;
   /** sendInput calls refused because 4 s of inputs were already unacknowledged. */
@@ -156,15 +160,21 @@ const PENDING_SECONDS = 4;
  */
 export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
   readonly game: GameDefinition<S, I, P>;
-  readonly stats: ClientStats = { snapshots: 0, bytesReceived: 0, inputsSent: 0, lastInputRttMs: -1, lastPingMs: -1, mispredictions: 0, inputsWithheld: 0, drops: 0, resumes: 0, reconnectAttempts: 0 };
+  readonly stats: ClientStats = { snapshots: 0, snapshotsUndecodable: 0, acksSent: 0, bytesReceived: 0, inputsSent: 0, lastInputRttMs: -1, lastPingMs: -1, mispredictions: 0, inputsWithheld: 0, drops: 0, resumes: 0, reconnectAttempts: 0 };
   /** Present players: id → name. */
   readonly players = new Map<number, string>();
   /** Players whose link is down and whose seat is held, from the newest snapshot (ascending ids). */
   readonly detachedPlayers: number[] = [];
   /** Where the client is in its life. */
   state: ClientState = ClientState.Idle;
-  /** The newest snapshot's entities (only when decodeEntities). */
+  /** The newest snapshot's entities (only when decodeEntities), in ascending id order. */
   readonly latest: EntityTable;
+  /**
+   * The `everyone` fields (e.g. scores) of every entity of their kinds, whatever is in view,
+   * from GLOBALS: rows in ascending id order, fields in the order the schema declares them.
+   * Null when the game's schema has no `everyone` field.
+   */
+  readonly globals: EntityTable | null;
   latestTick = -1;
   /** The predicted local player, when the game has a predictor and the player is in a snapshot. */
   predicted: P | undefined;
@@ -173,11 +183,20 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
   private socket: WebSocketLike | undefined;
   private readonly options: TickwireClientOptions<S, I, P>;
   private readonly clock: Clock;
-  private readonly codec: SnapshotCodec;
+  /** The snapshot codec; its name goes in JOIN and must match WELCOME's. */
+  readonly codec: DeltaCodec;
+  private readonly globalsCodec: DeltaCodec | null;
+  private globalsScratch: EntityTable | null;
+  private readonly globalsHeader: GlobalsHeader = { tick: 0, full: false };
+  /** An INPUT (which carries the ack) went out since the last snapshot. */
+  private inputSinceSnapshot = false;
+  /** Players seen since a resumed WELCOME whose roster comes in pages; null otherwise. */
+  private rosterSeen: Set<number> | null = null;
   private readonly reader = new ByteReader();
   private readonly writer = new ByteWriter(64);
-  private readonly header: SnapshotHeader = { tick: 0, ackSeq: 0 };
-  private readonly buffer: SnapshotBuffer;
+  private readonly header: SnapshotHeader = { tick: 0, baselineTick: 0, ackSeq: 0 };
+  private readonly scratchDetached: number[] = [];
+  private buffer: SnapshotBuffer;
   private estimator: ServerTickEstimator | undefined;
   private setup: GameSetup | undefined;
   // Unacknowledged inputs, a ring indexed by seq % pendingCapacity, sized at WELCOME.
@@ -214,7 +233,11 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
     this.initialResume = options.resumeToken;
     this.pingIntervalMs = options.pingIntervalMs ?? 1000;
     this.livenessTimeoutMs = options.livenessTimeoutMs ?? 4000;
-    this.codec = options.codec ?? new FullSnapshotCodec(options.game.entitySchema);
+    this.codec = new DeltaCodec(options.game.entitySchema);
+    const everyone = everyoneSchema(options.game.entitySchema);
+    this.globalsCodec = everyone ? new DeltaCodec(everyone) : null;
+    this.globals = everyone ? new EntityTable(everyone) : null;
+    this.globalsScratch = everyone ? new EntityTable(everyone) : null;
     this.latest = new EntityTable(options.game.entitySchema);
     this.buffer = new SnapshotBuffer(options.game.entitySchema);
     const r = options.inputRedundancy ?? 1;
@@ -316,7 +339,7 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
   }
 
   private async sendJoin(socket: WebSocketLike): Promise<void> {
-    const join: JoinMessage = { v: PROTOCOL_VERSION, roomType: this.options.roomType ?? this.game.name, name: this.options.name };
+    const join: JoinMessage = { v: PROTOCOL_VERSION, roomType: this.options.roomType ?? this.game.name, name: this.options.name, codec: this.codec.name };
     let token: string | undefined;
     try {
       token = typeof this.options.token === 'function' ? await this.options.token() : this.options.token;
@@ -358,6 +381,7 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
     // Sockets may hold the buffer after send() returns, so hand over a copy, never the scratch.
     socket.send(this.writer.bytes().slice());
     this.stats.inputsSent++;
+    this.inputSinceSnapshot = true;
     if (this.predicted !== undefined && this.setup) this.game.predictor!.step(this.predicted, input, this.setup);
     return seq;
   }
@@ -445,12 +469,16 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
       const type = reader.u8();
       if (type === MessageType.Snapshot) this.onSnapshot(reader);
       else if (type === MessageType.Welcome) this.onWelcome(decodeControlBody(reader.rest()) as WelcomeMessage);
+      else if (type === MessageType.Globals) this.onGlobals(reader);
       else if (type === MessageType.PlayerJoined) {
-        for (const [playerId, name] of (decodeControlBody(reader.rest()) as PlayerJoinedMessage).players) {
+        const message = decodeControlBody(reader.rest()) as PlayerJoinedMessage;
+        for (const [playerId, name] of message.players) {
+          this.rosterSeen?.add(playerId);
           if (this.players.get(playerId) === name) continue; // already known from the WELCOME
           this.players.set(playerId, name);
           this.emit('playerJoined', { playerId, name });
         }
+        if (message.rosterEnd) this.endRosterCheck();
       } else if (type === MessageType.PlayerLeft) {
         for (const playerId of (decodeControlBody(reader.rest()) as PlayerLeftMessage).playerIds) {
           const name = this.players.get(playerId);
@@ -474,6 +502,14 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
   }
 
   private onWelcome(w: WelcomeMessage): void {
+    if (w.codec !== this.codec.name) {
+      // Decoding another schema's snapshots would show garbage: refuse instead.
+      this.close(CloseCode.ProtocolMismatch, clampCloseReason(`codec mismatch: server ${w.codec}, client ${this.codec.name}`));
+      return;
+    }
+    // Keep every snapshot a baseline may come from (historyTicks back), plus the newest.
+    const keep = Math.ceil((w.historyTicks * w.sendRate) / w.tickRate) + 2;
+    if (keep > this.buffer.capacity) this.buffer = new SnapshotBuffer(this.game.entitySchema, keep);
     if (this.state === ClientState.Reconnecting && this.welcome) {
       this.onResumed(w);
       return;
@@ -510,10 +546,16 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
     if (w.lastSeq > this.ackedSeq && w.lastSeq < this.nextSeq) this.ackedSeq = w.lastSeq;
     this.resendPending();
     const present = new Map(w.players);
-    for (const [playerId, name] of this.players) {
-      if (present.get(playerId) === name) continue;
-      this.players.delete(playerId);
-      this.emit('playerLeft', { playerId, name });
+    if (w.rosterSize > w.players.length) {
+      // The rest of the roster follows in pages: drop the players who left while we were away
+      // once the last page is in (see endRosterCheck).
+      this.rosterSeen = new Set(present.keys());
+    } else {
+      for (const [playerId, name] of this.players) {
+        if (present.get(playerId) === name) continue;
+        this.players.delete(playerId);
+        this.emit('playerLeft', { playerId, name });
+      }
     }
     for (const [playerId, name] of present) {
       if (this.players.has(playerId)) continue;
@@ -543,27 +585,70 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
     }
   }
 
+  /** The resumed roster's last page is in: whoever was not in it has left. */
+  private endRosterCheck(): void {
+    const seen = this.rosterSeen;
+    if (!seen) return;
+    this.rosterSeen = null;
+    for (const [playerId, name] of this.players) {
+      if (seen.has(playerId)) continue;
+      this.players.delete(playerId);
+      this.emit('playerLeft', { playerId, name });
+    }
+  }
+
+  /**
+   * A snapshot: decode it against the baseline it names (a snapshot we decoded earlier and
+   * acknowledged), keep it for interpolation and as a future baseline, reconcile, and
+   * acknowledge it. Older or repeated ticks (reordered or duplicated by the transport) are
+   * dropped; a delta against a snapshot we no longer hold cannot be decoded and is dropped
+   * unacknowledged, so the server falls back to an older baseline or a full snapshot.
+   */
   private onSnapshot(reader: ByteReader): void {
-    const { tick, ackSeq } = readSnapshotHeader(reader, this.header);
+    const { tick, baselineTick, ackSeq } = readSnapshotHeader(reader, this.header);
     const now = this.clock.now();
     if (tick <= this.latestTick) return; // stale (possible over unordered transports)
+    readDetachedIds(reader, this.scratchDetached);
+    if (this.options.decodeEntities !== false) {
+      const baseline = baselineTick === 0 ? null : this.buffer.tableAt(baselineTick);
+      if (baselineTick !== 0 && baseline === null) {
+        this.stats.snapshotsUndecodable++;
+        return;
+      }
+      this.codec.decode(reader, baseline, this.latest, tick);
+      this.buffer.push(tick, this.latest);
+    }
     this.stats.snapshots++;
     this.latestTick = tick;
+    this.detachedPlayers.length = 0;
+    for (let i = 0; i < this.scratchDetached.length; i++) this.detachedPlayers.push(this.scratchDetached[i]);
     this.estimator?.observe(tick, now);
     if (ackSeq > this.ackedSeq && ackSeq < this.nextSeq) {
       this.stats.lastInputRttMs = now - this.pendingSentAt[ackSeq % this.pendingCapacity];
       this.ackedSeq = ackSeq;
     }
-    readDetachedIds(reader, this.detachedPlayers);
-    if (this.options.decodeEntities === false) {
-      this.emit('snapshot', tick, ackSeq);
-      return;
-    }
-    this.codec.decode(reader, null, this.latest);
-    reader.expectEnd('snapshot');
-    this.buffer.push(tick, this.latest);
-    this.reconcile();
+    if (this.options.decodeEntities !== false) this.reconcile();
+    // INPUT carries the ack; when none went out since the last snapshot, ACK on its own.
+    if (!this.inputSinceSnapshot) this.sendAck(tick);
+    this.inputSinceSnapshot = false;
     this.emit('snapshot', tick, ackSeq);
+  }
+
+  private sendAck(tick: number): void {
+    const socket = this.socket;
+    if (!socket || socket.readyState !== 1 || this.state !== ClientState.Open) return;
+    this.writer.reset();
+    writeAck(this.writer, tick);
+    socket.send(this.writer.bytes().slice());
+    this.stats.acksSent++;
+  }
+
+  /** GLOBALS: apply the delta (or full table) to {@link globals}. */
+  private onGlobals(reader: ByteReader): void {
+    const { full } = readGlobalsHeader(reader, this.globalsHeader);
+    if (!this.globalsCodec || !this.globals || !this.globalsScratch) return;
+    this.globalsCodec.decode(reader, full ? null : this.globals, this.globalsScratch, this.globalsHeader.tick);
+    this.globals.copyFrom(this.globalsScratch);
   }
 
   /** Reset the prediction to the server's state at `ackedSeq`, then replay the newer inputs. */

@@ -174,6 +174,8 @@ describe('browser demo', () => {
     expect(after.bannerHidden).toBe(true);
     expect(me.score).toBe(7);
     expect(room.players.filter((p) => p.id === before.id).length).toBe(1);
+    // The scoreboard reads scores from GLOBALS: the 7 shows up in the page's list.
+    await alice.waitForFunction(() => Array.from(document.querySelectorAll('#scoreboard li.own span:last-child')).some((el) => el.textContent === '7'));
   });
 
   it('keeps the seat across a page reload (the resume token is in sessionStorage)', async () => {

@@ -5,7 +5,7 @@ import { ServerTickEstimator } from '../../src/sdk/server-tick-estimator';
 import { InterpolatedView, SnapshotBuffer } from '../../src/sdk/snapshot-buffer';
 
 const schema: EntitySchema = {
-  kinds: [{ name: 'e', fields: [{ name: 'x', type: 'u16', lerp: 'linear' }, { name: 'aim', type: 'u16', lerp: 'angle16' }, { name: 'hp', type: 'u8' }] }],
+  kinds: [{ name: 'e', fields: [{ name: 'x', min: 0, max: 0xffff, lerp: 'linear' }, { name: 'aim', min: 0, max: 0xffff, lerp: 'angle16' }, { name: 'hp', min: 0, max: 255 }] }],
 };
 
 function table(entities: [id: number, x: number, aim: number, hp: number][]): EntityTable {
@@ -39,9 +39,26 @@ describe('SnapshotBuffer', () => {
     expect([view.ids[1], view.get(1, 0)]).toEqual([2, 7]); // a new entity appears at its newest state
   });
 
+  it('moves a row the budget held back between the times its values really had', () => {
+    const buf = new SnapshotBuffer(schema, 8);
+    const view = new InterpolatedView(3);
+    buf.push(10, table([[1, 100, 0, 0], [2, 100, 0, 0]]));
+    // Tick 12: entity 2 was left out by the server's budget: it still holds tick 10's values.
+    const partial = table([[1, 200, 0, 0], [2, 100, 0, 0]]);
+    partial.ticks[1] = 10;
+    buf.push(12, partial);
+    buf.push(14, table([[1, 300, 0, 0], [2, 500, 0, 0]]));
+    buf.sample(11, view);
+    expect(view.get(0, 0)).toBeCloseTo(150);
+    // Entity 2 moves from 100 at tick 10 towards 500 at tick 14, not standing still until 12.
+    expect(view.get(1, 0)).toBeCloseTo(200);
+    expect(buf.tableAt(12)).not.toBeNull();
+    expect(buf.tableAt(11)).toBeNull();
+  });
+
   it('does not glide an entity across a jump marked by jumpBits (a respawn)', () => {
     const jumpy: EntitySchema = {
-      kinds: [{ name: 'p', fields: [{ name: 'x', type: 'u16', lerp: 'linear' }, { name: 'flags', type: 'u8', jumpBits: 1 }] }],
+      kinds: [{ name: 'p', fields: [{ name: 'x', min: 0, max: 0xffff, lerp: 'linear' }, { name: 'flags', min: 0, max: 255, jumpBits: 1 }] }],
     };
     const snap = (x: number, flags: number) => {
       const t = new EntityTable(jumpy);
