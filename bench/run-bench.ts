@@ -12,12 +12,13 @@ import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { FULL_SETTINGS, formatTable, QUICK_SETTINGS, type BenchRow, type Scenario } from './lib/harness';
+import { largeWorldScenario } from './scenarios/large-world';
 import { roomBroadcastScenario } from './scenarios/room-broadcast';
 import { snapshotAlternativesScenario } from './scenarios/snapshot-alternatives';
 import { snapshotCodecScenario } from './scenarios/snapshot-codec';
 import { stepScenario } from './scenarios/step';
 
-const SCENARIOS: readonly Scenario[] = [stepScenario, snapshotCodecScenario, snapshotAlternativesScenario, roomBroadcastScenario];
+const SCENARIOS: readonly Scenario[] = [stepScenario, snapshotCodecScenario, snapshotAlternativesScenario, roomBroadcastScenario, largeWorldScenario];
 
 function usage(): string {
   return [

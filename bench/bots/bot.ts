@@ -64,7 +64,8 @@ export interface BotSink {
  * driver calls {@link tick} once per simulation tick for every joined bot.
  *
  * - `walk`: hold one of 8 directions for a random 0.5-3 s, then pick another; aim along movement.
- *   Entities are not decoded (`decodeEntities: false`): only the snapshot header (tick, ack) is read.
+ *   Entities are not decoded (`decodeEntities: false`): only the snapshot header (tick, ack) is read,
+ *   and the tick is acknowledged as if decoded, so the server sends the deltas a real client gets.
  * - `fight`: walk, and aim at the nearest live enemy in the newest snapshot, firing while it is
  *   within {@link FIRE_RANGE}. Entities are decoded, so the SDK also predicts and reconciles.
  */

@@ -317,6 +317,11 @@ function serverFigures(before: HealthSample | undefined, s0: HealthSample, s1: H
     players: s1.report.players,
     roomCount: s1.report.roomCount,
     snapshotsSkipped: t1.snapshotsSkipped - t0.snapshotsSkipped,
+    snapshotsSent: t1.snapshotsSent - t0.snapshotsSent,
+    fullSnapshots: t1.fullSnapshots - t0.fullSnapshots,
+    budgetBites: t1.budgetBites - t0.budgetBites,
+    bodiesEncoded: t1.bodiesEncoded - t0.bodiesEncoded,
+    ticks: t1.ticks - t0.ticks,
     tickOverruns: t1.overruns - t0.overruns,
     droppedTicks: t1.droppedSteps - t0.droppedSteps,
   };

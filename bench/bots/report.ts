@@ -104,6 +104,12 @@ export interface ServerFigures {
   roomCount: number;
   /** Counted during the window: snapshots skipped for backpressure, tick-loop overruns, ticks dropped. */
   snapshotsSkipped: number;
+  /** Counted during the window: snapshots sent, those sent full (no baseline), those the budget trimmed, bodies encoded, room ticks. */
+  snapshotsSent: number;
+  fullSnapshots: number;
+  budgetBites: number;
+  bodiesEncoded: number;
+  ticks: number;
   tickOverruns: number;
   droppedTicks: number;
 }
@@ -165,6 +171,8 @@ export function formatSummary(s: BotsSummary): string {
         `heap growth ≈ ${sv.heapGrowthPerClientBytes === null ? 'n/a' : kb(sv.heapGrowthPerClientBytes)} KB per client (rough)`,
     );
     lines.push(`                   ${sv.players} players in ${sv.roomCount} room(s); during the window: ${sv.snapshotsSkipped} snapshots skipped, ${sv.tickOverruns} tick overruns, ${sv.droppedTicks} ticks dropped`);
+    const pct = (n: number) => (sv.snapshotsSent > 0 ? fmt((n / sv.snapshotsSent) * 100, 2) : 'n/a');
+    lines.push(`  replication      ${pct(sv.fullSnapshots)} % full snapshots, budget bit ${pct(sv.budgetBites)} %, ${sv.ticks > 0 ? fmt(sv.bodiesEncoded / sv.ticks, 1) : 'n/a'} bodies encoded per room tick`);
   } else {
     lines.push('  server           no figures (GET /health failed)');
   }

@@ -1,16 +1,16 @@
 import { ByteReader } from '../../shared/binary/byte-reader';
-import { ByteWriter } from '../../shared/binary/byte-writer';
 import type { GameDefinition, TickInputs } from '../../shared/game/game-definition';
-import { arenaGame, arenaInputCodec, type ArenaInput, type ArenaState, type Mover } from '../../shared/games/arena';
-import { writeInputHeader } from '../../shared/protocol/input-message';
+import { arenaGame, type ArenaInput, type ArenaState, type Mover } from '../../shared/games/arena';
 import { MessageType } from '../../shared/protocol/message-types';
 import { readDetachedIds, readSnapshotHeader } from '../../shared/protocol/snapshot-message';
 import { EntityTable } from '../../shared/replication/entity-table';
-import { FullSnapshotCodec } from '../../shared/replication/full-snapshot-codec';
-import { Room, type PlayerSlot, type RoomClient } from '../../src/rooms/room';
+import { quantizeTable } from '../../shared/replication/quantize';
+import { Room, type PlayerSlot } from '../../src/rooms/room';
 import { defineRoomType, resolveRoomType } from '../../src/rooms/room-type';
+import { CountingClient, joinCountingClients, walkerTick } from '../lib/bench-room';
+import { compareClientBodies } from '../lib/client-bodies';
 import { measure, row, type BenchRow, type Scenario } from '../lib/harness';
-import { BENCH_TICK_RATE, entityTableOf, tablesEqual, walkerInput, WalkerInputs, WARMUP_TICKS } from './workload';
+import { BENCH_TICK_RATE, entityTableOf, tablesEqual, WalkerInputs, WARMUP_TICKS } from './workload';
 
 /**
  * (clients, players) pairs timed. Every client is a player, so a room cannot have fewer players
@@ -29,25 +29,6 @@ const GRID: readonly [clients: number, players: number][] = (() => {
 
 /** Ids of the players without a client (server-driven walkers), above every client's id. */
 const NPC_ID_BASE = 0x8000;
-
-/** A RoomClient that only counts what it is sent: the cost of a socket is not part of the tick. */
-class CountingClient implements RoomClient {
-  readonly bufferedAmount = 0;
-  messages = 0;
-  bytes = 0;
-  /** When set, the next message is kept here (for the round-trip check). */
-  capture = false;
-  captured: Uint8Array | undefined;
-  send(bytes: Uint8Array): void {
-    this.messages++;
-    this.bytes += bytes.length;
-    if (this.capture) {
-      this.captured = bytes;
-      this.capture = false;
-    }
-  }
-  close(): void {}
-}
 
 /**
  * The arena, with the players that have no client walking and firing on the workload's inputs
@@ -69,10 +50,12 @@ function arenaWithNpcs(): GameDefinition<ArenaState, ArenaInput, Mover> {
 
 /**
  * The whole server tick of one room, as src/rooms/room.ts runs it: accept one INPUT message per
- * client (decode into its queue), take one input per player, step the arena, write the entities,
- * encode the snapshot body once, and give each client its own header + body in a fresh buffer.
- * Clients are fake (they count bytes), the loop shell and the sockets are left out, and the send
- * rate equals the tick rate (30 Hz), so every op is one tick with one snapshot.
+ * client (decode into its queue, its ack of the previous snapshot validated), take one input per
+ * player, step the arena, write and quantize the entities into the history, encode one delta
+ * body per distinct baseline, and give each client its own header + body in a fresh buffer.
+ * Clients are fake (they count bytes and acknowledge every snapshot, as a client on a fast link
+ * does), the loop shell and the sockets are left out, and the send rate equals the tick rate
+ * (30 Hz), so every op is one tick with one snapshot.
  */
 export const roomBroadcastScenario: Scenario = {
   name: 'room-broadcast',
@@ -93,32 +76,9 @@ export const roomBroadcastScenario: Scenario = {
         { maxPlayers: 65535, tickRate: BENCH_TICK_RATE, sendRate: BENCH_TICK_RATE, resumeWindowMs: 0 },
       );
       const room = new Room<ArenaState, ArenaInput, Mover>('bench', type);
-      const clients: CountingClient[] = [];
-      const slots: PlayerSlot<ArenaInput>[] = [];
-      for (let i = 0; i < clientCount; i++) {
-        const c = new CountingClient();
-        clients.push(c);
-        slots.push(room.join(c, `c${i + 1}`));
-      }
-
+      const { clients, slots } = joinCountingClients(room as unknown as Room<unknown, ArenaInput>, clientCount);
       // Each client sends one INPUT per tick, encoded as the SDK does; the room decodes it.
-      const writer = new ByteWriter(64);
-      const reader = new ByteReader();
-      const input: ArenaInput = { buttons: 0, aim: 0 };
-      let seq = 0;
-      const tick = () => {
-        seq++;
-        const t = room.state.tick;
-        for (let i = 0; i < slots.length; i++) {
-          const slot = slots[i];
-          writeInputHeader(writer.reset(), t, seq, 1);
-          arenaInputCodec.write(writer, walkerInput(slot.id, t, true, input));
-          reader.reset(writer.bytes());
-          reader.u8(); // the type byte, as the connection reads it before handing over
-          room.acceptInputs(slot, reader);
-        }
-        room.step();
-      };
+      const tick = walkerTick(room as unknown as Room<unknown, ArenaInput>, slots, true);
       for (let i = 0; i < WARMUP_TICKS; i++) tick();
       checkRoundTrip(room, clients, slots, tick);
 
@@ -135,7 +95,7 @@ export const roomBroadcastScenario: Scenario = {
       const entities = Math.round(players + projectiles / BENCH_TICK_RATE);
       rows.push(
         row(m, {
-          scenario: 'room tick (step+encode+send)',
+          scenario: 'room tick (step+replicate+send)',
           players,
           entities,
           clients: clientCount,
@@ -144,6 +104,8 @@ export const roomBroadcastScenario: Scenario = {
         }),
       );
       ctx.log(`room ${clientCount} clients × ${players} players: ${m.usPerOp.toFixed(1)} µs/tick, ${Math.round(frameBytes)} B/snapshot`);
+      // The issue's reference room: the same clients' bodies with msgpackr and JSON.
+      if (clientCount === 200 && players === 200) rows.push(...compareClientBodies(room as unknown as Room, slots as PlayerSlot<unknown>[], 'room 200×200', { players, entities, clients: clientCount }, ctx));
     }
     return rows;
   },
@@ -160,16 +122,19 @@ function checkRoundTrip(room: Room<ArenaState, ArenaInput, Mover>, clients: Coun
   const frame = clients[0].captured;
   if (!frame) throw new Error('room round trip: client 1 got no snapshot');
   clients.forEach((c, i) => {
-    if (c.messages !== before[i] + 1) throw new Error(`room round trip: client ${i + 1} got ${c.messages - before[i]} messages in one tick`);
+    if (c.messages !== before[i] + 1) throw new Error(`room round trip: client ${i + 1} got ${c.messages - before[i]} snapshots in one tick`);
   });
   const reader = new ByteReader(frame);
   if (reader.u8() !== MessageType.Snapshot) throw new Error('room round trip: not a SNAPSHOT');
-  const header = readSnapshotHeader(reader, { tick: 0, ackSeq: 0 });
+  const header = readSnapshotHeader(reader, { tick: 0, baselineTick: 0, ackSeq: 0 });
   if (header.tick !== room.state.tick) throw new Error(`room round trip: header tick ${header.tick} ≠ room tick ${room.state.tick}`);
   if (header.ackSeq !== slots[0].lastProcessedSeq) throw new Error('room round trip: ackSeq is not the last processed input');
   if (readDetachedIds(reader, []).length !== 0) throw new Error('room round trip: a player is listed as detached');
   const decoded = new EntityTable(arenaGame.entitySchema);
-  new FullSnapshotCodec(arenaGame.entitySchema).decode(reader, null, decoded);
-  reader.expectEnd('room snapshot');
-  if (!tablesEqual(decoded, entityTableOf(room.state))) throw new Error('room round trip: decoded entities differ from the room state');
+  const baseline = header.baselineTick === 0 ? null : room.replicator.heldBy(slots[0].replica, header.baselineTick);
+  if (header.baselineTick !== 0 && !baseline) throw new Error('room round trip: the baseline is not on record');
+  room.replicator.codec.decode(reader, baseline, decoded, header.tick);
+  const expected = entityTableOf(room.state);
+  quantizeTable(room.replicator.codec.schema, expected);
+  if (!tablesEqual(decoded, expected)) throw new Error('room round trip: decoded entities differ from the room state');
 }
