@@ -1,50 +1,46 @@
-import { FixedStepLoop } from '../../src/loop/fixed-step-loop';
 import { BotPhase, type Bot } from './bot';
 
 /**
- * Most ticks one wake-up may catch up. The server queues at most 4 inputs per player by default
- * (`inputBufferTicks`) and drops the oldest beyond that, so a bigger burst would only lose inputs.
+ * Most inputs one bot catches up in one wake-up: a longer stall of the bots process skips the
+ * rest (the server repeats the last input for those ticks), as a browser tab would.
  */
 const MAX_CATCH_UP_TICKS = 3;
 
 /**
- * The one timer that paces every bot in the process. A fixed-step accumulator on
- * `performance.now()` turns whatever the timer's jitter is into exactly `tickRate` ticks per
- * second on average, so each bot sends one input per server tick without a timer of its own.
+ * The one timer that paces every bot in the process. Each bot's SDK runs its own input clock,
+ * a little ahead of the server and steered by how early its inputs arrive (tick sync); each
+ * wake-up sends every bot the inputs its clock says are due, then sleeps until the soonest next
+ * one, so bots need no timer of their own.
  *
  * ```
- * setTimeout ─► advance(now) ─► 0..3 × onTick() ─► sleep until the next tick is due
+ * setTimeout ─► for each bot: inputsDue(now) × bot.tick() ─► sleep until the soonest is due
  * ```
  */
 export class TickDriver {
-  private loop: FixedStepLoop | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
+  private started = false;
   private stopped = false;
+  /** Wake-ups, and inputs skipped because a bot fell more than 3 behind. */
+  private wakes = 0;
+  private skipped = 0;
 
-  constructor(private readonly onTick: () => void) {}
+  /** `wake(now)` plays what is due and returns ms until the next wake-up. */
+  constructor(private readonly wakeUp: (now: number) => { nextMs: number; skipped: number }) {}
 
   get running(): boolean {
-    return this.loop !== undefined && !this.stopped;
+    return this.started && !this.stopped;
   }
 
-  /** Ticks run, times the catch-up bound was hit, and ticks dropped by it. */
-  get counters(): { ticks: number; overruns: number; droppedTicks: number } {
-    const l = this.loop;
-    return { ticks: l?.steps ?? 0, overruns: l?.overruns ?? 0, droppedTicks: l?.droppedSteps ?? 0 };
+  /** Wake-ups so far, and inputs skipped by the catch-up bound. */
+  get counters(): { wakes: number; skippedInputs: number } {
+    return { wakes: this.wakes, skippedInputs: this.skipped };
   }
 
-  /**
-   * Start ticking at `tickRate` Hz (no-op if already started). Call it at the first WELCOME:
-   * a new room starts its clock as its first player joins, so ticking from then on would send
-   * every input just after a server tick, to wait a whole tick to be applied. Half a step out of
-   * phase, inputs wait half a tick on average, as a client at a random phase would.
-   */
-  start(tickRate: number): void {
-    if (this.loop || this.stopped) return;
-    const stepMs = 1000 / tickRate;
-    this.loop = new FixedStepLoop({ stepMs, maxCatchUpSteps: MAX_CATCH_UP_TICKS }, this.onTick);
-    this.loop.start(performance.now() - stepMs / 2);
-    this.schedule();
+  /** Start waking (no-op if already started). */
+  start(): void {
+    if (this.started || this.stopped) return;
+    this.started = true;
+    this.timer = setTimeout(this.wake, 1);
   }
 
   stop(): void {
@@ -53,33 +49,42 @@ export class TickDriver {
     this.timer = undefined;
   }
 
-  private schedule(): void {
-    if (this.stopped || !this.loop) return;
-    // Round up: waking a little late costs nothing (the accumulator keeps the average exact),
-    // waking early costs an empty wake-up.
-    const wait = Math.max(1, Math.ceil(this.loop.msUntilNextStep()));
-    this.timer = setTimeout(this.wake, wait);
-  }
-
-  // A bound arrow made once, so rescheduling allocates no closure per tick.
+  // A bound arrow made once, so rescheduling allocates no closure per wake-up.
   private readonly wake = (): void => {
-    this.loop!.advance(performance.now());
-    this.schedule();
+    if (this.stopped) return;
+    this.wakes++;
+    const r = this.wakeUp(performance.now());
+    this.skipped += r.skipped;
+    // Round up: waking a little late costs nothing (the input clocks keep the average), waking
+    // early costs an empty wake-up.
+    this.timer = setTimeout(this.wake, Math.max(1, Math.ceil(r.nextMs)));
   };
 }
 
 /**
- * The driver for a set of bots: each tick, every bot in `bots` that is in a room plays one
- * tick. `bots` is walked as an array (no iterator per tick) and may change between ticks;
- * `tickRate` is read each tick, as it is only known from the first WELCOME.
+ * The driver for a set of bots: each wake-up, every bot in `bots` that is in a room plays the
+ * ticks its input clock says are due. `bots` is walked as an array (no iterator per wake-up)
+ * and may change between them; `tickRate` is read each time, as it is only known from the
+ * first WELCOME.
  */
 export function botDriver(bots: readonly Bot[], tickRate: () => number): TickDriver {
-  return new TickDriver(() => {
-    const now = performance.now();
+  const result = { nextMs: 0, skipped: 0 };
+  return new TickDriver((now) => {
     const rate = tickRate();
+    let next = 1000 / rate;
+    let skipped = 0;
     for (let i = 0; i < bots.length; i++) {
       const bot = bots[i];
-      if (bot.phase === BotPhase.Joined) bot.tick(rate, now);
+      if (bot.phase !== BotPhase.Joined) continue;
+      const client = bot.client;
+      const before = client.stats.inputsSkipped;
+      for (let n = client.inputsDue(now, MAX_CATCH_UP_TICKS); n > 0; n--) bot.tick(rate, now);
+      skipped += client.stats.inputsSkipped - before;
+      const wait = client.msUntilNextInput(now);
+      if (wait < next) next = wait;
     }
+    result.nextMs = next;
+    result.skipped = skipped;
+    return result;
   });
 }

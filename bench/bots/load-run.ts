@@ -164,7 +164,7 @@ export async function runBots(opts: BotsOptions, progress: (line: string) => voi
     if (await bot.join(joinTimeoutMs)) {
       tickRate ||= bot.welcome!.tickRate;
       joined.push(bot);
-      driver.start(tickRate);
+      driver.start();
     }
   });
   await Promise.all(joins);
@@ -299,8 +299,7 @@ export async function runBots(opts: BotsOptions, progress: (line: string) => voi
       cpuPercent: round(cpuPercent(cpuMicros, windowS * 1000), 1),
       rssBytes: process.memoryUsage.rss(),
       eventLoopDelayP99Ms: windowS > 0 ? round(Math.max(0, eld.percentile(99) / 1e6 - ELD_RESOLUTION_MS), 1) : null,
-      driverOverruns: driverEnd.overruns - driverStart.overruns,
-      driverDroppedTicks: driverEnd.droppedTicks - driverStart.droppedTicks,
+      driverSkippedInputs: driverEnd.skippedInputs - driverStart.skippedInputs,
     },
   };
 }

@@ -67,7 +67,7 @@ export interface BotsSummary {
   server: ServerFigures | null;
   /** Why server figures are missing or partial (e.g. /health unreachable). */
   serverErrors: string[];
-  bots: { cpuPercent: number | null; rssBytes: number; eventLoopDelayP99Ms: number | null; driverOverruns: number; driverDroppedTicks: number };
+  bots: { cpuPercent: number | null; rssBytes: number; eventLoopDelayP99Ms: number | null; driverSkippedInputs: number };
 }
 
 /** Kills and resumes over the whole run (not only the window). */
@@ -179,7 +179,7 @@ export function formatSummary(s: BotsSummary): string {
   if (s.serverErrors.length > 0) lines.push(`  server probe     ${s.serverErrors.join('; ')}`);
   const b = s.bots;
   lines.push(
-    `  bots process     CPU ${fmt(b.cpuPercent)} % of one core, rss ${mb(b.rssBytes)} MB, event-loop delay p99 ${fmt(b.eventLoopDelayP99Ms)} ms, ${b.driverOverruns} driver overruns (${b.driverDroppedTicks} ticks dropped)`,
+    `  bots process     CPU ${fmt(b.cpuPercent)} % of one core, rss ${mb(b.rssBytes)} MB, event-loop delay p99 ${fmt(b.eventLoopDelayP99Ms)} ms, ${b.driverSkippedInputs} inputs skipped (a bot more than 3 ticks behind)`,
   );
   return lines.join('\n');
 }

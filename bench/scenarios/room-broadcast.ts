@@ -2,7 +2,7 @@ import { ByteReader } from '../../shared/binary/byte-reader';
 import type { GameDefinition, TickInputs } from '../../shared/game/game-definition';
 import { arenaGame, type ArenaInput, type ArenaState, type Mover } from '../../shared/games/arena';
 import { MessageType } from '../../shared/protocol/message-types';
-import { readDetachedIds, readSnapshotHeader } from '../../shared/protocol/snapshot-message';
+import { readDetachedIds, readSnapshotHeader, newSnapshotHeader } from '../../shared/protocol/snapshot-message';
 import { EntityTable } from '../../shared/replication/entity-table';
 import { quantizeTable } from '../../shared/replication/quantize';
 import { Room, type PlayerSlot } from '../../src/rooms/room';
@@ -126,7 +126,7 @@ function checkRoundTrip(room: Room<ArenaState, ArenaInput, Mover>, clients: Coun
   });
   const reader = new ByteReader(frame);
   if (reader.u8() !== MessageType.Snapshot) throw new Error('room round trip: not a SNAPSHOT');
-  const header = readSnapshotHeader(reader, { tick: 0, baselineTick: 0, ackSeq: 0 });
+  const header = readSnapshotHeader(reader, newSnapshotHeader());
   if (header.tick !== room.state.tick) throw new Error(`room round trip: header tick ${header.tick} ≠ room tick ${room.state.tick}`);
   if (header.ackSeq !== slots[0].lastProcessedSeq) throw new Error('room round trip: ackSeq is not the last processed input');
   if (readDetachedIds(reader, []).length !== 0) throw new Error('room round trip: a player is listed as detached');

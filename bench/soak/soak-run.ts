@@ -162,7 +162,7 @@ export async function runSoak(opts: SoakOptions, url: string, progress: (line: s
       tickRate = bot.welcome!.tickRate;
       gaps.setSendRate(bot.welcome!.sendRate);
     }
-    driver.start(tickRate);
+    driver.start();
     live.push(bot);
     leaveAt.set(bot, performance.now() + lifetimeMs());
   };

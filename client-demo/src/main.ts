@@ -1,7 +1,6 @@
 import { arenaGame, type ArenaInput } from '../../shared/games/arena';
 import { radiansToAngle16 } from '../../shared/math/fixed-trig';
 import { clipName } from '../../shared/protocol/player-name';
-import { FixedStepLoop } from '../../src/loop/fixed-step-loop';
 import { TickwireClient } from '../../src/sdk/tickwire-client';
 import { describeClose } from '../../shared/protocol/close-codes';
 import { installDebugHook } from './debug-hook';
@@ -14,11 +13,10 @@ import { Viewport } from './viewport';
 
 /**
  * The demo's wiring.
- * - Inputs: the fixed-step loop sends one input per due simulation tick (and predicts it). A
- *   timer set for each step's due time drives it, and so does every animation frame, so inputs
- *   leave at the tick rate whatever the display's frame rate. Paced by frames alone, a 30 fps
- *   display at a 30 Hz tick sends nothing in one frame and two in the next whenever frame
- *   jitter straddles a step, and each such pair costs the server a starved tick.
+ * - Inputs: the SDK's input clock (tick sync) says when each tick's input is due; one is sent
+ *   (and predicted) per due tick. A timer set for the next due time drives it, and so does every
+ *   animation frame, so inputs leave at the tick rate whatever the display's frame rate, each
+ *   stamped for the server tick it will arrive just before.
  * - Each animation frame: the local player's drawn position is smoothed, remote entities are
  *   interpolated, the frame is drawn, the HUD and the debug hook are updated.
  */
@@ -29,6 +27,8 @@ import { Viewport } from './viewport';
  * rather than burst at the server.
  */
 const MAX_CATCH_UP_SECONDS = 0.25;
+/** {@link MAX_CATCH_UP_SECONDS} in ticks, once the tick rate is known. */
+let maxCatchUp = 3;
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const canvas = $<HTMLCanvasElement>('arena');
@@ -59,16 +59,23 @@ const input: ArenaInput = arenaGame.input.create();
 const own: OwnPlayerFrame = { id: 0, visible: false, x: 0, y: 0, alive: false, aim: 0, name };
 const ownScreen = { x: 0, y: 0 };
 const hudInput: HudInput = { status: 'connecting', closeCode: 0, reconnectAttempt: 0, roomId: '', playerId: 0, name, tickRate: 0, serverTick: -1, playersInRoom: 0, mispredictions: 0 };
-let loop: FixedStepLoop | undefined;
+let playing = false;
 let lastFrame = Number.NaN;
 let stepTimer: ReturnType<typeof setTimeout> | undefined;
+
+/** Send the inputs due now on the SDK's input clock. */
+function runDueSteps(now: number): void {
+  if (!playing || document.hidden) return;
+  for (let n = client.inputsDue(now, maxCatchUp); n > 0; n--) onStep();
+}
 
 /** Run the due steps now, and wake again when the next one is due. */
 function pumpSteps(): void {
   stepTimer = undefined;
-  if (!loop || document.hidden) return;
-  loop.advance(performance.now());
-  stepTimer = setTimeout(pumpSteps, Math.max(1, loop.msUntilNextStep()));
+  if (!playing || document.hidden) return;
+  const now = performance.now();
+  runDueSteps(now);
+  stepTimer = setTimeout(pumpSteps, Math.max(1, client.msUntilNextInput(now)));
 }
 
 /** One simulation tick: read the devices, aim from the drawn player towards the pointer, send. */
@@ -87,12 +94,12 @@ function onStep(): void {
 
 function frame(now: number): void {
   requestAnimationFrame(frame);
-  loop?.advance(now);
+  runDueSteps(now);
   const dt = Number.isNaN(lastFrame) ? 0 : now - lastFrame;
   lastFrame = now;
 
   const p = client.predicted;
-  smoother.update(p, loop ? loop.alpha : 0, dt);
+  smoother.update(p, client.tickSync?.phase(now) ?? 0, dt);
   own.id = client.playerId;
   own.visible = smoother.visible;
   own.x = smoother.x;
@@ -160,7 +167,7 @@ client.on('close', (e) => {
   noticeTimer = undefined;
   debug.status = hudInput.status = 'closed';
   hudInput.closeCode = e.code;
-  loop = undefined;
+  playing = false;
   clearTimeout(stepTimer);
   devices.releaseAll();
   sessionStorage.removeItem(RESUME_KEY);
@@ -173,8 +180,8 @@ client.connect().then(
     hudInput.roomId = welcome.roomId;
     hudInput.tickRate = welcome.tickRate;
     debug.status = 'playing';
-    loop = new FixedStepLoop({ stepMs: 1000 / welcome.tickRate, maxCatchUpSteps: Math.max(3, Math.ceil(welcome.tickRate * MAX_CATCH_UP_SECONDS)) }, onStep);
-    loop.start(performance.now());
+    maxCatchUp = Math.max(3, Math.ceil(welcome.tickRate * MAX_CATCH_UP_SECONDS));
+    playing = true;
     pumpSteps();
   },
   () => {
@@ -184,16 +191,17 @@ client.connect().then(
 
 // A hidden tab gets no animation frames and timers at most once a second. Send one last input
 // with every key up, so the player stops now rather than walking on while the server repeats
-// the last input, then pause; on return, restart the step clock instead of catching up.
+// the last input, then pause; on return, the input clock skips the ticks missed (the server
+// stood the player still for them) instead of catching up.
 document.addEventListener('visibilitychange', () => {
-  if (!loop) return;
+  if (!playing) return;
   if (document.hidden) {
     clearTimeout(stepTimer);
     stepTimer = undefined;
     devices.releaseAll();
     onStep();
   } else {
-    loop.start(performance.now());
+    client.inputsDue(performance.now(), 0);
     pumpSteps();
   }
 });

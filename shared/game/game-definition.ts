@@ -53,6 +53,12 @@ export interface Predictor<P, I> {
   copy(from: P, to: P): void;
   /** Whether two predictions agree exactly (used to count mispredictions). */
   equals(a: P, b: P): boolean;
+  /**
+   * How far apart two predictions are, world units: sizes the corrections the SDK counts
+   * (`stats.correctionMax`, `correctionsOverHalfUnit`). Optional; without it a correction has
+   * size 1.
+   */
+  distance?(a: P, b: P): number;
 }
 
 /**

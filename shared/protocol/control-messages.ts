@@ -112,7 +112,10 @@ export interface PingMessage {
   t: number;
 }
 
-/** Server → client: echo reply, with the server's current tick. */
+/**
+ * Server → client: echo reply, with the room's tick when it was written, fractional (how far
+ * into the next tick): with the round trip, the client's estimate of the server's clock.
+ */
 export interface PongMessage {
   t: number;
   tick: number;

@@ -10,8 +10,10 @@ import { MessageType } from './message-types';
  * INPUT := 0x10 ackTick:uvarint firstSeq:uvarint count:u8 input[count]
  *          input i has seq firstSeq + i; each is InputCodec.byteLength bytes
  * ```
- * Resending the last few unacknowledged inputs lets a lossy transport lose messages without
- * losing inputs; the server dedupes by seq.
+ * An input's seq is the server tick it is meant for: the client's input clock runs a little
+ * ahead of the server (src/sdk/tick-sync.ts), and the server applies each input at its tick.
+ * Every message repeats the unacknowledged inputs (up to 8), so a lost or late message costs
+ * nothing; the server takes them in any order and drops the ones it already has.
  */
 export const MAX_INPUTS_PER_MESSAGE = 8;
 

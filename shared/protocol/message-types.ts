@@ -37,4 +37,4 @@ export type MessageType = (typeof MessageType)[keyof typeof MessageType];
  * snapshots (the header's baseline, the bit-packed DeltaCodec body), ACK, GLOBALS, JOIN.codec,
  * WELCOME's codec, historyTicks and paged roster.
  */
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 4;

@@ -28,7 +28,11 @@ export interface RoomTypeDefinition<S, I, P = unknown> {
   tickRate?: number;
   /** Snapshot rate, Hz (1..tickRate). */
   sendRate?: number;
-  /** Inputs a player may have queued, in ticks (default 4): bounds added latency. */
+  /**
+   * How far ahead of the room a client may stamp an input, ticks (default a second's worth,
+   * rounded up to a power of two: 32 at 30 Hz). Clients stamp inputs for the tick they are
+   * meant for, a little ahead; one stamped further is dropped (`inputsTooEarly`).
+   */
   inputBufferTicks?: number;
   /**
    * Ticks a missing input repeats the player's last one (default 8, ~0.27 s at 30 Hz); on the
@@ -132,14 +136,14 @@ export function resolveRoomType<S, I, P>(def: RoomTypeDefinition<S, I, P>, defau
   const tickRate = def.tickRate ?? defaults.tickRate;
   const sendRate = def.sendRate ?? Math.min(defaults.sendRate, tickRate);
   const maxPlayers = def.maxPlayers ?? defaults.maxPlayers;
-  const inputBufferTicks = def.inputBufferTicks ?? 4;
+  const inputBufferTicks = def.inputBufferTicks ?? tickRate;
   const repeatInputTicks = def.repeatInputTicks ?? 8;
   const resumeWindowMs = def.resumeWindowMs ?? defaults.resumeWindowMs;
   const where = `room type "${name}"`;
   if (!Number.isInteger(tickRate) || tickRate < 10 || tickRate > 128) throw new RangeError(`${where}: tickRate must be an integer from 10 to 128 Hz, got ${tickRate}`);
   if (!Number.isInteger(sendRate) || sendRate < 1 || sendRate > tickRate) throw new RangeError(`${where}: sendRate must be an integer from 1 to tickRate (${tickRate}) Hz, got ${sendRate}`);
   if (!Number.isInteger(maxPlayers) || maxPlayers < 1 || maxPlayers > 65535) throw new RangeError(`${where}: maxPlayers must be an integer from 1 to 65535, got ${maxPlayers}`);
-  if (!Number.isInteger(inputBufferTicks) || inputBufferTicks < 1 || inputBufferTicks > 64) throw new RangeError(`${where}: inputBufferTicks must be from 1 to 64, got ${inputBufferTicks}`);
+  if (!Number.isInteger(inputBufferTicks) || inputBufferTicks < 4 || inputBufferTicks > 1024) throw new RangeError(`${where}: inputBufferTicks must be from 4 to 1024, got ${inputBufferTicks}`);
   if (!Number.isInteger(repeatInputTicks) || repeatInputTicks < 1) throw new RangeError(`${where}: repeatInputTicks must be an integer ≥ 1, got ${repeatInputTicks}`);
   if (!Number.isFinite(resumeWindowMs) || resumeWindowMs < 0 || resumeWindowMs > 3_600_000) throw new RangeError(`${where}: resumeWindowMs must be from 0 to 3600000 ms, got ${resumeWindowMs}`);
   return { ...def, name, tickRate, sendRate, maxPlayers, inputBufferTicks, repeatInputTicks, resumeWindowMs };

@@ -4,10 +4,11 @@ import type { TickInputs } from '../../shared/game/game-definition';
 import { ReplayRecorder, type ReplayLog } from '../../shared/game/replay';
 import { encodeControl, ROSTER_PAGE, type PlayerJoinedMessage, type PlayerLeftMessage, type WelcomeMessage } from '../../shared/protocol/control-messages';
 import { readInputHeader, type InputHeader } from '../../shared/protocol/input-message';
+import { leadCode } from '../../shared/protocol/snapshot-message';
 import { MessageType } from '../../shared/protocol/message-types';
 import { nameKey, uniqueName } from '../../shared/protocol/player-name';
 import { writeDetachedIds } from '../../shared/protocol/snapshot-message';
-import { InputQueue, OfferResult } from '../input/input-queue';
+import { OfferResult, TickInputBuffer } from '../input/tick-input-buffer';
 import { FixedStepLoop } from '../loop/fixed-step-loop';
 import type { ClientReplica } from '../replication/client-replica';
 import { GlobalsReplicator } from '../replication/globals-replicator';
@@ -53,12 +54,12 @@ export interface RoomStats extends ReplicationStats {
   snapshotsSkipped: number;
   /** Snapshot bytes sent. */
   bytesSent: number;
-  /** Player-ticks with no new input: clients sending late or not at all. */
+  /** Player-ticks with no input for them: clients sending late or not at all. */
   inputsStarved: number;
-  /** Inputs dropped to cut a standing backlog (each is one tick of latency removed). */
-  inputsShed: number;
-  /** Inputs dropped because a player's queue was full (sent faster than the tick rate). */
-  inputsDropped: number;
+  /** Inputs that arrived after their tick was simulated (a repeat stood in for each). */
+  inputsLate: number;
+  /** Inputs stamped for a tick beyond the input buffer's reach, dropped. */
+  inputsTooEarly: number;
   /** Players whose link dropped with the seat held. */
   drops: number;
   /** Seats taken back on a new link (resumes and identity takeovers). */
@@ -66,7 +67,7 @@ export interface RoomStats extends ReplicationStats {
 }
 
 export function newRoomStats(): RoomStats {
-  return { snapshotsSent: 0, snapshotsSkipped: 0, bytesSent: 0, inputsStarved: 0, inputsShed: 0, inputsDropped: 0, drops: 0, resumes: 0, ...newReplicationStats() };
+  return { snapshotsSent: 0, snapshotsSkipped: 0, bytesSent: 0, inputsStarved: 0, inputsLate: 0, inputsTooEarly: 0, drops: 0, resumes: 0, ...newReplicationStats() };
 }
 
 /** The client of a seat whose link has dropped: sends go nowhere until the player resumes. */
@@ -76,7 +77,7 @@ const DETACHED: RoomClient = {
   close() {},
 };
 
-/** A player in a room: its client, its input queue and its replication bookkeeping. */
+/** A player in a room: its client, its input buffer and its replication bookkeeping. */
 export class PlayerSlot<I> {
   /** The player's link; a no-op client while detached. Swapped on resume. */
   client: RoomClient;
@@ -90,11 +91,18 @@ export class PlayerSlot<I> {
   resumeToken: string = newResumeToken();
   /** The authenticated identity, or undefined for a guest. */
   identity: PlayerIdentity | undefined;
-  /** The input applied in the latest step (repeated when the queue runs dry). */
+  /** The input applied in the latest step (repeated when its tick's input is missing). */
   readonly current: I;
-  readonly queue: InputQueue<I>;
-  /** Newest input seq applied to the state: the client reconciles from it. */
+  /** Inputs by the tick they are stamped for. */
+  readonly inputs: TickInputBuffer<I>;
+  /**
+   * Newest tick whose input slot was used for this player: its own input, or a repeat when it
+   * came late (a late input is then never applied). The client reconciles from it. 0 until
+   * the player's first input.
+   */
   lastProcessedSeq = 0;
+  /** Least lead of the inputs received since this player's last snapshot, ms (NaN: none). */
+  inputLeadMs = Number.NaN;
   /** Newest snapshot tick the client acknowledged that was sent to it (0: none yet). */
   ackTick = 0;
   /** What the server knows of the client's copy of the world: sent snapshots, acks, budget. */
@@ -105,8 +113,6 @@ export class PlayerSlot<I> {
   starvedTicks = 0;
   /** Consecutive ticks without a new input. */
   starvedStreak = 0;
-  /** Consecutive ticks that ended with input still waiting (a standing backlog). */
-  backlogStreak = 0;
   /** Snapshots not sent because the client's socket was backed up. */
   snapshotsSkipped = 0;
 
@@ -115,9 +121,9 @@ export class PlayerSlot<I> {
     return this.identity?.userId;
   }
 
-  constructor(readonly id: number, readonly name: string, client: RoomClient, queue: InputQueue<I>, current: I, readonly neutral: I) {
+  constructor(readonly id: number, readonly name: string, client: RoomClient, inputs: TickInputBuffer<I>, current: I, readonly neutral: I) {
     this.client = client;
-    this.queue = queue;
+    this.inputs = inputs;
     this.current = current;
   }
 }
@@ -130,9 +136,9 @@ export interface RoomOptions {
 /**
  * One running game instance: its state, its players and its fixed-step loop.
  *
- * Each step: take one queued input per player (in seq order; the previous input repeats if none
- * came), run the game's step, and every `tickRate/sendRate` steps encode the entities once and
- * send the same body to every player behind a small per-player header.
+ * Each step: take each player's input stamped for this tick (the previous input repeats if it
+ * has not come), run the game's step, and every `tickRate/sendRate` steps send each player a
+ * snapshot against the baseline it acknowledged.
  */
 export class Room<S = unknown, I = unknown, P = unknown> {
   readonly state: S;
@@ -172,8 +178,6 @@ export class Room<S = unknown, I = unknown, P = unknown> {
    * a resume, a leave), not at every send.
    */
   private detachedBytes: Uint8Array = Uint8Array.of(0);
-  /** Ticks of standing backlog before one input is shed: half a second. */
-  private readonly backlogShedTicks: number;
 
   constructor(readonly id: string, readonly type: ResolvedRoomType<S, I, P>, options: RoomOptions = {}) {
     this.seed = type.seed ? type.seed() | 0 : (Math.random() * 0x7fffffff) | 0;
@@ -184,8 +188,9 @@ export class Room<S = unknown, I = unknown, P = unknown> {
     const seals = this.replicator.staggerInterval > 1 ? type.tickRate : type.sendRate;
     this.globalsEvery = Math.max(1, Math.round(seals / (type.globalsRate ?? 2)));
     this.maxBufferedBytes = options.maxBufferedBytes ?? 64 * 1024;
-    this.loop = new FixedStepLoop({ stepMs: 1000 / type.tickRate }, () => this.step());
-    this.backlogShedTicks = Math.max(4, Math.round(type.tickRate / 2));
+    // After a stall the room catches up every tick it owes, up to a second's worth, five a
+    // call: its players' inputs are stamped for those ticks and wait in their buffers.
+    this.loop = new FixedStepLoop({ stepMs: 1000 / type.tickRate, maxCatchUpSteps: 5, maxBacklogSteps: type.tickRate }, () => this.step());
     const byId = this.byId;
     this.inputs = { get: (playerId) => byId.get(playerId)?.current };
     if (type.recordReplays) this.startRecording();
@@ -237,7 +242,7 @@ export class Room<S = unknown, I = unknown, P = unknown> {
     // Two players never share a name in a room: a taken one becomes "name 2", "name 3"...
     const name = uniqueName(requestedName, (key) => this.nameKeys.has(key));
     this.nameKeys.add(nameKey(name));
-    const slot = new PlayerSlot(id, name, client, new InputQueue(game.input, this.type.inputBufferTicks), game.input.create(), game.input.create());
+    const slot = new PlayerSlot(id, name, client, new TickInputBuffer(game.input, this.type.inputBufferTicks), game.input.create(), game.input.create());
     slot.identity = identity;
     slot.replica = this.replicator.createReplica();
     game.addPlayer(this.state, id, name);
@@ -355,15 +360,31 @@ export class Room<S = unknown, I = unknown, P = unknown> {
   }
 
   /**
-   * Queue the inputs of one INPUT message (reader just past the type byte). Throws WireError on a
-   * malformed message; the caller closes that client.
+   * Buffer the inputs of one INPUT message (reader just past the type byte), each for the tick
+   * it is stamped with, and note how early the newest arrived: `now` is the arrival time on the
+   * room's clock (default: the latest advance). Throws WireError on a malformed message; the
+   * caller closes that client.
    */
-  acceptInputs(slot: PlayerSlot<I>, reader: ByteReader): void {
+  acceptInputs(slot: PlayerSlot<I>, reader: ByteReader, now = Number.NaN): void {
     const h = readInputHeader(reader, this.type.game.input.byteLength, this.inputHeader);
     if (h.ackTick > slot.ackTick) this.acknowledge(slot, h.ackTick);
+    const current = this.tick;
     for (let i = 0; i < h.count; i++) {
-      if (slot.queue.offer(h.firstSeq + i, reader) === OfferResult.AcceptedDroppingOldest) this.stats.inputsDropped++;
+      const result = slot.inputs.offer(h.firstSeq + i, reader, current);
+      if (result === OfferResult.Late) this.stats.inputsLate++;
+      else if (result === OfferResult.TooEarly) this.stats.inputsTooEarly++;
     }
+    // The newest input's lead: the time left before its tick is simulated.
+    const newest = h.firstSeq + h.count - 1;
+    const at = Number.isNaN(now) ? this.loop.nextStepAt - this.loop.msUntilNextStep() : now;
+    const lead = this.loop.nextStepAt + (newest - current - 1) * this.loop.stepMs - at;
+    if (!(lead >= slot.inputLeadMs)) slot.inputLeadMs = lead;
+  }
+
+  /** The room's tick at `now` on its clock, fractional: for PONG, so clients can sync to it. */
+  tickAt(now: number): number {
+    const into = 1 - (this.loop.nextStepAt - now) / this.loop.stepMs;
+    return this.tick + Math.min(1, Math.max(0, into));
   }
 
   /**
@@ -385,20 +406,14 @@ export class Room<S = unknown, I = unknown, P = unknown> {
     const tick = this.tick;
     if (this.joinedSinceTick.length > 0 || this.leftSinceTick.length > 0) this.announceRoster();
     this.pageRosters();
+    const target = tick + 1;
     for (let i = 0; i < this.players.length; i++) {
       const slot = this.players[i];
-      const seq = slot.queue.shiftInto(slot.current);
-      if (seq !== 0) {
-        slot.lastProcessedSeq = seq;
+      // The tick's input slot is used now, whether its input came or not: a late one is then
+      // refused, never applied twice, and the client's replay starts after this tick.
+      if (slot.inputs.newestTick !== 0) slot.lastProcessedSeq = target;
+      if (slot.inputs.take(target, slot.current)) {
         slot.starvedStreak = 0;
-        // Input still waiting after this tick's, tick after tick, is latency a burst left behind
-        // (a join storm, a network hiccup) that one-input-per-tick would keep forever: shed one.
-        if (slot.queue.length === 0) slot.backlogStreak = 0;
-        else if (++slot.backlogStreak >= this.backlogShedTicks) {
-          slot.queue.shedOldest();
-          slot.backlogStreak = 0;
-          this.stats.inputsShed++;
-        }
       } else if (!slot.connected) {
         // Detached, its queued inputs played out: neutral, or what the room type decides.
         if (this.type.onDetachedInput) this.type.onDetachedInput(this, slot, slot.current);
@@ -473,7 +488,8 @@ export class Room<S = unknown, I = unknown, P = unknown> {
       replica.centerY = this.center.y;
       replica.hasCenter = true;
     }
-    const frame = this.replicator.frameFor(replica, slot.id, slot.lastProcessedSeq, this.frame);
+    const frame = this.replicator.frameFor(replica, slot.id, slot.lastProcessedSeq, leadCode(slot.inputLeadMs), this.frame);
+    slot.inputLeadMs = Number.NaN;
     const client = slot.client;
     if (frame.body === null) client.send(frame.head, Delivery.Unreliable);
     else if (client.sendParts) client.sendParts(frame.head, frame.body, Delivery.Unreliable);

@@ -6,7 +6,7 @@ import { decodeControlBody, encodeControl, type ErrorMessage, type JoinMessage, 
 import { MAX_INPUTS_PER_MESSAGE, writeInputHeader } from '../../shared/protocol/input-message';
 import { MessageType, PROTOCOL_VERSION } from '../../shared/protocol/message-types';
 import { clampCloseReason, CloseCode } from '../../shared/protocol/close-codes';
-import { readDetachedIds, readSnapshotHeader, type SnapshotHeader } from '../../shared/protocol/snapshot-message';
+import { readDetachedIds, readSnapshotHeader, type SnapshotHeader, newSnapshotHeader } from '../../shared/protocol/snapshot-message';
 import { writeAck } from '../../shared/protocol/ack-message';
 import { readGlobalsHeader, type GlobalsHeader } from '../../shared/protocol/globals-message';
 import { DeltaCodec } from '../../shared/replication/delta-codec';
@@ -19,6 +19,7 @@ import { ClientState, RETRYABLE_CLOSE_CODES } from './client-state';
 import { Emitter } from './emitter';
 import type { SocketFactory, WebSocketConstructor, WebSocketLike } from './socket-like';
 import { ServerTickEstimator } from './server-tick-estimator';
+import { TickSync, type TickSyncOptions } from './tick-sync';
 import { InterpolatedView, SnapshotBuffer } from './snapshot-buffer';
 
 export { ClientState };
@@ -81,8 +82,13 @@ export interface TickwireClientOptions<S, I, P> {
    * this off and only read the header (tick, acked input): far less CPU per bot.
    */
   decodeEntities?: boolean;
-  /** Inputs carried per INPUT message, newest last (default 1; more tolerates loss). 1-8. */
+  /**
+   * Most inputs one INPUT message carries, newest last (default 8): every message repeats the
+   * unacknowledged inputs up to this many, so a lost or late message costs nothing. 1-8.
+   */
   inputRedundancy?: number;
+  /** The input clock's lead target (see {@link TickSync}). */
+  tickSync?: TickSyncOptions;
   /** How far behind the server remote entities are drawn, ms (default: 2 snapshot intervals). */
   interpolationDelayMs?: number;
   /** Send a PING this often to measure round-trip time, ms (default 1000; 0 = never). */
@@ -130,6 +136,14 @@ export interface ClientStats {
   acksSent: number;
   /** Times prediction disagreed with the server by any amount. */
   mispredictions: number;
+  /** Of those, the ones over half a world unit (Predictor.distance): visible corrections. */
+  correctionsOverHalfUnit: number;
+  /** Largest correction so far, world units. */
+  correctionMax: number;
+  /** All corrections added up, world units. */
+  correctionTotal: number;
+  /** Input ticks the input clock jumped over (a stalled tab, a resume): the server repeated the last input for them. */
+  inputsSkipped: number;
   /** sendInput calls refused because 4 s of inputs were already unacknowledged. */
   inputsWithheld: number;
   /** Links that dropped while in a room. */
@@ -160,7 +174,7 @@ const PENDING_SECONDS = 4;
  */
 export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
   readonly game: GameDefinition<S, I, P>;
-  readonly stats: ClientStats = { snapshots: 0, snapshotsUndecodable: 0, acksSent: 0, bytesReceived: 0, inputsSent: 0, lastInputRttMs: -1, lastPingMs: -1, mispredictions: 0, inputsWithheld: 0, drops: 0, resumes: 0, reconnectAttempts: 0 };
+  readonly stats: ClientStats = { snapshots: 0, snapshotsUndecodable: 0, acksSent: 0, bytesReceived: 0, inputsSent: 0, lastInputRttMs: -1, lastPingMs: -1, mispredictions: 0, correctionsOverHalfUnit: 0, correctionMax: 0, correctionTotal: 0, inputsSkipped: 0, inputsWithheld: 0, drops: 0, resumes: 0, reconnectAttempts: 0 };
   /** Present players: id → name. */
   readonly players = new Map<number, string>();
   /** Players whose link is down and whose seat is held, from the newest snapshot (ascending ids). */
@@ -194,10 +208,14 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
   private rosterSeen: Set<number> | null = null;
   private readonly reader = new ByteReader();
   private readonly writer = new ByteWriter(64);
-  private readonly header: SnapshotHeader = { tick: 0, baselineTick: 0, ackSeq: 0 };
+  private readonly header: SnapshotHeader = newSnapshotHeader();
   private readonly scratchDetached: number[] = [];
   private buffer: SnapshotBuffer;
   private estimator: ServerTickEstimator | undefined;
+  /** The input clock and the server clock estimate; made at the first WELCOME. */
+  private sync: TickSync | undefined;
+  /** When the current link's JOIN went out, ms: WELCOME's arrival times the first round trip. */
+  private joinSentAt = Number.NaN;
   private setup: GameSetup | undefined;
   // Unacknowledged inputs, a ring indexed by seq % pendingCapacity, sized at WELCOME.
   private pendingInputs: I[] = [];
@@ -240,7 +258,7 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
     this.globalsScratch = everyone ? new EntityTable(everyone) : null;
     this.latest = new EntityTable(options.game.entitySchema);
     this.buffer = new SnapshotBuffer(options.game.entitySchema);
-    const r = options.inputRedundancy ?? 1;
+    const r = options.inputRedundancy ?? MAX_INPUTS_PER_MESSAGE;
     if (!(r >= 1 && r <= MAX_INPUTS_PER_MESSAGE)) throw new RangeError(`inputRedundancy must be 1-${MAX_INPUTS_PER_MESSAGE}, got ${r}`);
   }
 
@@ -354,30 +372,71 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
     if (token) join.token = token;
     if (this.state === ClientState.Reconnecting && this.welcome) join.resume = this.welcome.resumeToken;
     else if (this.state === ClientState.Connecting && this.initialResume) join.resume = this.initialResume;
-    if (this.socket === socket && socket.readyState === 1) socket.send(encodeControl(MessageType.Join, join));
+    if (this.socket === socket && socket.readyState === 1) {
+      this.joinSentAt = this.clock.now();
+      socket.send(encodeControl(MessageType.Join, join));
+    }
   }
 
   /**
-   * Send one tick's input and predict it locally. Returns its seq, or 0 if nothing was sent:
-   * not joined, or 4 s of inputs unacknowledged (counted in `stats.inputsWithheld`). Call once
-   * per simulation tick (1/tickRate s): the server applies one input per player per tick.
+   * Inputs due now on the input clock: call {@link sendInput} this many times, once per tick,
+   * and again in {@link msUntilNextInput} ms. The input clock runs a little ahead of the server,
+   * steered by how early the server says the inputs arrive (see {@link TickSync}), so each input
+   * reaches the server just before the tick it is stamped for. 0 while not in a room. More
+   * than `max` due (a stalled tab) skips the oldest (`stats.inputsSkipped`).
+   */
+  inputsDue(now = this.clock.now(), max = Infinity): number {
+    if (!this.isOpen || !this.sync) return 0;
+    return this.sync.due(now, max);
+  }
+
+  /** Milliseconds until the next input is due on the input clock. */
+  msUntilNextInput(now = this.clock.now()): number {
+    return this.sync ? this.sync.msUntilDue(now) : 1000 / 30;
+  }
+
+  /** The input clock and server clock estimate (undefined before the first WELCOME). */
+  get tickSync(): TickSync | undefined {
+    return this.sync;
+  }
+
+  /**
+   * Send one tick's input and predict it locally. Returns its seq, the server tick it is
+   * stamped for, or 0 if nothing was sent: not joined, or 4 s of inputs unacknowledged (counted
+   * in `stats.inputsWithheld`). Pace calls with {@link inputsDue}; a caller on its own fixed
+   * step also works, but then the lead is whatever its clock makes it.
    */
   sendInput(input: I): number {
     const socket = this.socket;
     if (this.state !== ClientState.Open || !socket || socket.readyState !== 1) return 0;
-    if (this.pendingCount >= this.pendingCapacity) {
+    let seq = this.nextSeq;
+    const cap = this.pendingCapacity;
+    // The input clock jumped ahead (a stalled tab, a resume): the ticks between were used up by
+    // the server repeating the last input, so the replay repeats it too.
+    const skip = this.sync ? this.sync.nextTick - seq : 0;
+    if (skip > 0) {
+      if (skip >= cap) this.ackedSeq = this.sync!.nextTick - 1;
+      else for (let s = seq; s < seq + skip; s++) {
+        this.game.input.copy(this.pendingInputs[(s - 1) % cap], this.pendingInputs[s % cap]);
+        this.pendingSentAt[s % cap] = Number.NaN;
+      }
+      this.stats.inputsSkipped += skip;
+      seq = this.nextSeq = this.sync!.nextTick;
+    }
+    if (seq - 1 - this.ackedSeq >= cap) {
       this.stats.inputsWithheld++;
       return 0;
     }
-    const seq = this.nextSeq++;
-    const slot = seq % this.pendingCapacity;
+    this.nextSeq = seq + 1;
+    if (this.sync) this.sync.nextTick = this.nextSeq;
+    const slot = seq % cap;
     this.game.input.copy(input, this.pendingInputs[slot]);
     this.pendingSentAt[slot] = this.clock.now();
-    const redundancy = Math.min(this.options.inputRedundancy ?? 1, seq - this.ackedSeq, MAX_INPUTS_PER_MESSAGE);
+    const redundancy = Math.min(this.options.inputRedundancy ?? MAX_INPUTS_PER_MESSAGE, seq - this.ackedSeq, MAX_INPUTS_PER_MESSAGE);
     const first = seq - redundancy + 1;
     this.writer.reset();
     writeInputHeader(this.writer, Math.max(0, this.latestTick), first, redundancy);
-    for (let s = first; s <= seq; s++) this.game.input.write(this.writer, this.pendingInputs[s % this.pendingCapacity]);
+    for (let s = first; s <= seq; s++) this.game.input.write(this.writer, this.pendingInputs[s % cap]);
     // Sockets may hold the buffer after send() returns, so hand over a copy, never the scratch.
     socket.send(this.writer.bytes().slice());
     this.stats.inputsSent++;
@@ -488,7 +547,9 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
         }
       } else if (type === MessageType.Pong) {
         const m = decodeControlBody(reader.rest()) as PongMessage;
-        this.stats.lastPingMs = this.clock.now() - m.t;
+        const now = this.clock.now();
+        this.stats.lastPingMs = now - m.t;
+        this.sync?.onPong(m.t, now, m.tick);
         this.emit('pong', this.stats.lastPingMs);
       } else if (type === MessageType.Error) {
         this.emit('serverError', decodeControlBody(reader.rest()) as ErrorMessage);
@@ -523,9 +584,13 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
     this.pendingInputs = Array.from({ length: capacity }, () => this.game.input.create());
     this.pendingSentAt = new Float64Array(capacity);
     for (const [id, name] of w.players) this.players.set(id, name);
-    // A seat taken back with an earlier client's token: numbering continues after the inputs
-    // the server applied for it, or it would drop ours as duplicates.
-    if (w.resumed) this.nextSeq = (this.ackedSeq = w.lastSeq) + 1;
+    // Inputs are stamped from the tick the input clock starts at. A seat taken back with an
+    // earlier client's token continues after the ticks the server used for it.
+    this.sync = new TickSync(w.tickRate, this.options.tickSync);
+    this.sync.start(this.clock.now(), w.tick, this.joinRoundTrip());
+    this.nextSeq = Math.max(this.sync.nextTick, w.resumed ? w.lastSeq + 1 : 1);
+    this.sync.nextTick = this.nextSeq;
+    this.ackedSeq = this.nextSeq - 1;
     this.initialResume = undefined;
     if (this.pingIntervalMs > 0) this.ping();
     this.emit('welcome', w);
@@ -543,8 +608,11 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
     this.droppedAt = Number.NaN;
     this.attempts = 0;
     this.stats.resumes++;
-    if (w.lastSeq > this.ackedSeq && w.lastSeq < this.nextSeq) this.ackedSeq = w.lastSeq;
+    // The server used every tick up to lastSeq: our inputs after it are resent (the ones whose
+    // ticks have since passed are refused as late), and the input clock is placed afresh.
+    this.takeAck(w.lastSeq);
     this.resendPending();
+    this.sync?.start(this.clock.now(), w.tick, this.joinRoundTrip());
     const present = new Map(w.players);
     if (w.rosterSize > w.players.length) {
       // The rest of the roster follows in pages: drop the players who left while we were away
@@ -624,9 +692,14 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
     for (let i = 0; i < this.scratchDetached.length; i++) this.detachedPlayers.push(this.scratchDetached[i]);
     this.estimator?.observe(tick, now);
     if (ackSeq > this.ackedSeq && ackSeq < this.nextSeq) {
-      this.stats.lastInputRttMs = now - this.pendingSentAt[ackSeq % this.pendingCapacity];
-      this.ackedSeq = ackSeq;
+      const sentAt = this.pendingSentAt[ackSeq % this.pendingCapacity];
+      if (!Number.isNaN(sentAt)) this.stats.lastInputRttMs = now - sentAt;
     }
+    this.takeAck(ackSeq);
+    // With nothing pending, the server has used every tick up to this one for us: an input
+    // stamped for any of them would come too late.
+    if (this.pendingCount === 0) this.takeAck(tick);
+    this.sync?.onLead(this.header.inputLeadMs, now);
     if (this.options.decodeEntities !== false) this.reconcile();
     // INPUT carries the ack; when none went out since the last snapshot, ACK on its own.
     if (!this.inputSinceSnapshot) this.sendAck(tick);
@@ -651,6 +724,25 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
     this.globals.copyFrom(this.globalsScratch);
   }
 
+  /**
+   * The server has used every input tick up to `seq`. Past our newest input (our clock is
+   * behind the server's), numbering skips ahead: those ticks are gone.
+   */
+  private takeAck(seq: number): void {
+    if (seq <= this.ackedSeq) return;
+    this.ackedSeq = seq;
+    if (seq >= this.nextSeq) {
+      this.nextSeq = seq + 1;
+      if (this.sync && this.sync.nextTick < this.nextSeq) this.sync.nextTick = this.nextSeq;
+    }
+  }
+
+  /** The JOIN → WELCOME round trip of the current link, ms (0 if unknown). */
+  private joinRoundTrip(): number {
+    const rtt = this.clock.now() - this.joinSentAt;
+    return rtt >= 0 ? rtt : 0;
+  }
+
   /** Reset the prediction to the server's state at `ackedSeq`, then replay the newer inputs. */
   private reconcile(): void {
     const predictor = this.game.predictor;
@@ -666,7 +758,13 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
     predictor.copy(p, before);
     predictor.reset(this.latest, row, p);
     for (let s = this.ackedSeq + 1; s < this.nextSeq; s++) predictor.step(p, this.pendingInputs[s % this.pendingCapacity], this.setup);
-    if (hadPrediction && !predictor.equals(p, before)) this.stats.mispredictions++;
+    if (hadPrediction && !predictor.equals(p, before)) {
+      this.stats.mispredictions++;
+      const size = predictor.distance ? predictor.distance(p, before) : 1;
+      if (size > 0.5) this.stats.correctionsOverHalfUnit++;
+      if (size > this.stats.correctionMax) this.stats.correctionMax = size;
+      this.stats.correctionTotal += size;
+    }
   }
 
   /** The current link ended (or was declared dead): resume, retry, or finish. */
@@ -679,6 +777,7 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
         return;
       }
       this.state = ClientState.Reconnecting;
+      this.sync?.stop();
       this.droppedAt = this.clock.now();
       this.attempts = 0;
       this.stats.drops++;

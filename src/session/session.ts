@@ -262,7 +262,7 @@ export class Session implements RoomClient, TransportSink {
       return;
     }
     this.lastInputAt = this.host.clock.now();
-    this.room.acceptInputs(this.slot, reader);
+    this.room.acceptInputs(this.slot, reader, this.lastInputAt);
   }
 
   private onAck(): void {
@@ -368,7 +368,7 @@ export class Session implements RoomClient, TransportSink {
 
   private onPing(): void {
     const ping = parsePing(decodeControlBody(reader.rest()));
-    this.send(encodeControl(MessageType.Pong, { t: ping.t, tick: this.room?.tick ?? 0 } satisfies PongMessage));
+    this.send(encodeControl(MessageType.Pong, { t: ping.t, tick: this.room?.tickAt(this.host.clock.now()) ?? 0 } satisfies PongMessage));
   }
 
   /**

@@ -7,7 +7,7 @@ import { decodeControlBody, encodeControl, parseJoin, parsePing } from '../../sh
 import { readInputHeader } from '../../shared/protocol/input-message';
 import { MessageType } from '../../shared/protocol/message-types';
 import { normalizePlayerName } from '../../shared/protocol/player-name';
-import { readDetachedIds, readSnapshotHeader } from '../../shared/protocol/snapshot-message';
+import { readDetachedIds, readSnapshotHeader, newSnapshotHeader } from '../../shared/protocol/snapshot-message';
 import { EntityTable } from '../../shared/replication/entity-table';
 import { DeltaCodec } from '../../shared/replication/delta-codec';
 
@@ -82,7 +82,7 @@ describe('every decoder, fuzzed: a value or a WireError, nothing else', () => {
     const ids: number[] = [];
     onlyWireErrors((b) => {
       const r = new ByteReader(b);
-      const h = readSnapshotHeader(r, { tick: 0, baselineTick: 0, ackSeq: 0 });
+      const h = readSnapshotHeader(r, newSnapshotHeader());
       readDetachedIds(r, ids);
       codec.decode(r, h.baselineTick === 0 ? null : baseline, table);
     });

@@ -30,10 +30,14 @@ describe('an arena session over real sockets', () => {
     // Alice walks towards the middle for 4 ticks (the input buffer holds 4): spawns are random,
     // and one near a wall would be clamped.
     const sign = x0 < WORLD_W / 2 ? 1 : -1;
-    for (let i = 0; i < 4; i++) alice.sendInput({ buttons: sign > 0 ? Button.Right : Button.Left, aim: 0 });
+    // Each input is stamped for the server tick it is meant for: the ticks after the newest
+    // snapshot's (tick 1), since this client does not run its input clock.
+    let last = 0;
+    for (let i = 0; i < 4; i++) last = alice.sendInput({ buttons: sign > 0 ? Button.Right : Button.Left, aim: 0 });
+    expect(last).toBe(5);
     expect(alice.predicted!.x).toBe(x0 + sign * 4 * tickRules(30).playerStep);
     await flush(alice);
-    const acked = nextEvent(alice, 'snapshot', (_tick, ackSeq) => ackSeq === 4);
+    const acked = nextEvent(alice, 'snapshot', (_tick, ackSeq) => ackSeq === last);
     const bobSees = nextEvent(bob, 'snapshot', (tick) => tick === 5);
     h.tick(4);
     await Promise.all([acked, bobSees]);
@@ -70,11 +74,11 @@ describe('an arena session over real sockets', () => {
     const room = h.server.rooms.rooms.get(wa.roomId)!;
     const me = (room.state as { players: { id: number; x: number }[] }).players.find((p) => p.id === wa.playerId)!;
     me.x = 3000;
-    alice.sendInput({ buttons: Button.Right, aim: 0 });
+    const s1 = alice.sendInput({ buttons: Button.Right, aim: 0 });
     alice.sendInput({ buttons: Button.Right, aim: 0 });
     await flush(alice);
-    const acked = nextEvent(alice, 'snapshot', (_t, ack) => ack === 1);
-    h.tick(); // applies seq 1 only; seq 2 stays pending
+    const acked = nextEvent(alice, 'snapshot', (_t, ack) => ack === s1);
+    h.tick(); // applies the first only; the second stays pending
     await acked;
     expect(alice.stats.mispredictions).toBe(1);
     expect(alice.predicted!.x).toBe(3000 + 2 * tickRules(30).playerStep);
@@ -92,9 +96,9 @@ describe('an arena session over real sockets', () => {
     h = await startServer();
     const alice = h.client('alice');
     await alice.connect();
-    alice.sendInput({ buttons: 0, aim: 0 });
+    const seq = alice.sendInput({ buttons: 0, aim: 0 });
     await flush(alice);
-    const acked = nextEvent(alice, 'snapshot', (_t, ack) => ack === 1);
+    const acked = nextEvent(alice, 'snapshot', (_t, ack) => ack === seq);
     h.tick();
     await acked;
     expect(alice.stats.lastInputRttMs).toBeGreaterThan(0);
@@ -109,11 +113,17 @@ describe('an arena session over real sockets', () => {
     expect(alice.sendInput({ buttons: Button.Right, aim: 0 })).toBe(0);
     expect([alice.stats.inputsSent, alice.stats.inputsWithheld, alice.pendingCount]).toEqual([120, 1, 120]);
     await flush(alice);
-    // The server kept the newest 4 (its input buffer) and applies one: seq 117 is acknowledged.
+    // They are stamped for ticks 1-120. The server keeps a second's worth (32 at 30 Hz), drops
+    // the rest as too early, and applies the first: seq 1 is acknowledged, and there is room again.
     const acked = nextEvent(alice, 'snapshot');
     h.tick();
-    expect((await acked)[1]).toBe(117);
-    expect(alice.pendingCount).toBe(3);
+    expect((await acked)[1]).toBe(1);
+    // Counted per copy: the message carrying seq k repeats k-7..k, so min(8, k - 32) of its
+    // inputs are beyond tick 32.
+    let tooEarly = 0;
+    for (let k = 33; k <= 120; k++) tooEarly += Math.min(8, k - 32);
+    expect(h.server.health().totals.inputsTooEarly).toBe(tooEarly);
+    expect(alice.pendingCount).toBe(119);
     expect(alice.sendInput({ buttons: Button.Right, aim: 0 })).toBe(121);
   });
 
@@ -124,7 +134,7 @@ describe('an arena session over real sockets', () => {
     const bob = h.client('bob', { clock: h.clock });
     const wa = await alice.connect();
     await bob.connect();
-    const first = nextEvent(bob, 'snapshot');
+    const first = Promise.all([nextEvent(alice, 'snapshot'), nextEvent(bob, 'snapshot')]);
     h.tick();
     await first;
     // Walk towards the middle, so no wall stops her.
@@ -134,8 +144,10 @@ describe('an arena session over real sockets', () => {
       alice.sendInput({ buttons: towardsMiddle, aim: 0 });
       await flush(alice);
       const snap = nextEvent(bob, 'snapshot');
+      const hers = nextEvent(alice, 'snapshot'); // her next input is stamped after it
       h.tick();
       const [tick] = await snap;
+      await hers;
       xs.set(tick, bob.latest.get(bob.latest.indexOf(wa.playerId), PlayerField.X));
     }
     const view = bob.createView();

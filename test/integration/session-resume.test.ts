@@ -49,14 +49,15 @@ describe('a player outlives its socket (real sockets)', () => {
     const towards = x0 < 800 * 8 ? Button.Right : Button.Left;
     const sign = towards === Button.Right ? 1 : -1;
 
-    // Three inputs applied, and a score the resume must keep.
-    for (let i = 0; i < 3; i++) alice.sendInput({ buttons: towards, aim: 0 });
+    // Three inputs applied (stamped for ticks 2-4), and a score the resume must keep.
+    let applied = 0;
+    for (let i = 0; i < 3; i++) applied = alice.sendInput({ buttons: towards, aim: 0 });
     await flush(alice);
     h.tick(3);
     playerOf(room.state, wa.playerId).score = 5;
     // Two more reach the server but are not applied yet when the link dies.
     alice.sendInput({ buttons: towards, aim: 0 });
-    alice.sendInput({ buttons: towards, aim: 0 });
+    const last = alice.sendInput({ buttons: towards, aim: 0 });
     await flush(alice);
 
     const dropped = nextEvent(alice, 'drop');
@@ -68,14 +69,14 @@ describe('a player outlives its socket (real sockets)', () => {
     const [w] = await welcomeAgain;
     await resumed;
     expect(alice.state).toBe(ClientState.Open);
-    expect([w.resumed, w.playerId, w.roomId, w.lastSeq]).toEqual([true, wa.playerId, wa.roomId, 3]);
+    expect([w.resumed, w.playerId, w.roomId, w.lastSeq]).toEqual([true, wa.playerId, wa.roomId, applied]);
     expect(w.resumeToken).not.toBe(wa.resumeToken);
     expect(alice.stats.drops).toBe(1);
     expect(alice.stats.resumes).toBe(1);
 
-    // The SDK resent seqs 4 and 5; the server already had them and applies each once.
+    // The SDK resent the last two; the server already had them and applies each once.
     await flush(alice);
-    const acked = nextEvent(alice, 'snapshot', (_t, ack) => ack === 5);
+    const acked = nextEvent(alice, 'snapshot', (_t, ack) => ack === last);
     h.tick(2);
     await acked;
     const me = playerOf(room.state, wa.playerId);
@@ -93,14 +94,15 @@ describe('a player outlives its socket (real sockets)', () => {
     const bob = h.client('bob');
     const wa = await alice.connect();
     await bob.connect();
-    const first = nextEvent(bob, 'snapshot');
+    const first = Promise.all([nextEvent(alice, 'snapshot'), nextEvent(bob, 'snapshot')]);
     h.tick();
     await first;
     expect(bob.detachedPlayers).toEqual([]);
     const room = h.server.rooms.rooms.get(wa.roomId)!;
     const x0 = playerOf(room.state, wa.playerId).x;
     const sign = x0 < 800 * 8 ? 1 : -1;
-    alice.sendInput({ buttons: sign > 0 ? Button.Right : Button.Left, aim: 0 });
+    // Stamped for tick 2: Alice has seen tick 1's snapshot.
+    expect(alice.sendInput({ buttons: sign > 0 ? Button.Right : Button.Left, aim: 0 })).toBe(2);
     await flush(alice);
     const closed = nextEvent(alice, 'close');
     alice.killLink();

@@ -1,7 +1,7 @@
 import { ByteReader } from '../../shared/binary/byte-reader';
 import { decodeControlBody } from '../../shared/protocol/control-messages';
 import { MessageType } from '../../shared/protocol/message-types';
-import { readDetachedIds, readSnapshotHeader } from '../../shared/protocol/snapshot-message';
+import { readDetachedIds, readSnapshotHeader, newSnapshotHeader } from '../../shared/protocol/snapshot-message';
 import type { RoomClient } from '../../src/rooms/room';
 
 /** An in-memory RoomClient: records what the room sends, so room logic is tested without sockets. */
@@ -31,11 +31,11 @@ export class MemoryClient implements RoomClient {
    * per-client header (the bytes every client gets alike), `body` the entities after the
    * detached-player list.
    */
-  snapshots(): { tick: number; baselineTick: number; ackSeq: number; detached: number[]; body: Uint8Array; shared: Uint8Array }[] {
+  snapshots(): { tick: number; baselineTick: number; ackSeq: number; inputLeadMs: number; detached: number[]; body: Uint8Array; shared: Uint8Array }[] {
     return this.ofType(MessageType.Snapshot).map((b) => {
       const r = new ByteReader(b);
       r.u8();
-      const h = readSnapshotHeader(r, { tick: 0, baselineTick: 0, ackSeq: 0 });
+      const h = readSnapshotHeader(r, newSnapshotHeader());
       const shared = b.subarray(r.offset);
       const detached = readDetachedIds(r, []);
       return { ...h, detached, body: r.rest(), shared };

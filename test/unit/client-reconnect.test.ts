@@ -48,21 +48,24 @@ describe('the SDK over an in-memory link (no sockets, manual time)', () => {
     const x0 = xOf(room.state, wa.playerId);
     const sign = x0 < 800 * 8 ? 1 : -1;
     const input = { buttons: sign > 0 ? Button.Right : Button.Left, aim: 0 };
-    for (let i = 0; i < 2; i++) alice.sendInput(input);
-    await m.tick(2); // seqs 1 and 2 applied
-    // The link stalls: seqs 3 and 4 are held in it, then it is cut and they are lost.
+    // Inputs are stamped for the ticks after the newest snapshot's: 2 and 3.
+    const first = alice.sendInput(input);
+    expect(first).toBe(2);
+    alice.sendInput(input);
+    await m.tick(2); // ticks 2 and 3 apply them
+    // The link stalls: the inputs for ticks 4 and 5 are held in it, then it is cut and they are lost.
     m.links[0].stall();
     alice.sendInput(input);
-    alice.sendInput(input);
+    const last = alice.sendInput(input);
     m.links[0].cut();
     const log = recorder(alice);
     await m.settle();
     await m.advance(1); // the retry timer (0 ms with no jitter) and the resume
     expect(log).toEqual([`drop ${CloseCode.ConnectionLost}`, 'reconnecting 1', 'resumed after 1']);
-    expect(alice.welcome!.lastSeq).toBe(2);
-    await m.tick(2); // exactly the two resent inputs (a third tick would repeat the last one)
+    expect(alice.welcome!.lastSeq).toBe(first + 1);
+    await m.tick(2); // exactly the two resent inputs, at their own ticks
     expect(xOf(room.state, wa.playerId)).toBe(x0 + sign * 4 * STEP);
-    expect(alice.lastAckedSeq).toBe(4);
+    expect(alice.lastAckedSeq).toBe(last);
     expect(alice.predicted!.x).toBe(xOf(room.state, wa.playerId));
     expect(alice.stats.mispredictions).toBe(0);
   });

@@ -5,7 +5,7 @@ import { WireError, WireErrorCode } from '../../shared/binary/wire-error';
 import { decodeControlBody, encodeControl, parseJoin, parsePing } from '../../shared/protocol/control-messages';
 import { MAX_INPUTS_PER_MESSAGE, readInputHeader, writeInputHeader } from '../../shared/protocol/input-message';
 import { MessageType, PROTOCOL_VERSION } from '../../shared/protocol/message-types';
-import { readSnapshotHeader, writeSnapshotHeader } from '../../shared/protocol/snapshot-message';
+import { readSnapshotHeader, writeSnapshotHeader, newSnapshotHeader } from '../../shared/protocol/snapshot-message';
 import { arenaInputCodec, Button, type ArenaInput } from '../../shared/games/arena';
 import { nameKey, normalizePlayerName, uniqueName } from '../../shared/protocol/player-name';
 
@@ -79,13 +79,13 @@ describe('INPUT', () => {
 });
 
 describe('SNAPSHOT header', () => {
-  it('round-trips tick, baseline and ack seq', () => {
-    for (const baselineTick of [0, 123450]) {
+  it('round-trips tick, baseline, ack seq and input lead', () => {
+    for (const [baselineTick, lead, back] of [[0, Number.NaN, Number.NaN], [123450, 37.4, 37], [123450, -12.6, -13], [1, 0, 0], [1, -1e9, -60000]]) {
       const w = new ByteWriter();
-      writeSnapshotHeader(w, 123456, baselineTick, 789);
+      writeSnapshotHeader(w, 123456, baselineTick, 789, lead);
       const r = new ByteReader(w.bytes());
       expect(r.u8()).toBe(MessageType.Snapshot);
-      expect(readSnapshotHeader(r, { tick: 0, baselineTick: -1, ackSeq: 0 })).toEqual({ tick: 123456, baselineTick, ackSeq: 789 });
+      expect(readSnapshotHeader(r, newSnapshotHeader())).toEqual({ tick: 123456, baselineTick, ackSeq: 789, inputLeadMs: back });
     }
   });
 
@@ -95,9 +95,10 @@ describe('SNAPSHOT header', () => {
     w.uvarint(5);
     w.uvarint(5);
     w.uvarint(0);
+    w.uvarint(0);
     const r = new ByteReader(w.bytes());
     r.u8();
-    expect(() => readSnapshotHeader(r, { tick: 0, baselineTick: 0, ackSeq: 0 })).toThrow(/baseline 5 ticks back from tick 5/);
+    expect(() => readSnapshotHeader(r, newSnapshotHeader())).toThrow(/baseline 5 ticks back from tick 5/);
   });
 });
 
@@ -155,14 +156,14 @@ describe('close reasons', () => {
 describe('SNAPSHOT header written in place', () => {
   it('matches the ByteWriter encoding byte for byte, at the length it predicts', async () => {
     const fc = (await import('fast-check')).default;
-    const { snapshotHeaderLength, writeSnapshotHeaderAt } = await import('../../shared/protocol/snapshot-message');
+    const { leadCode, snapshotHeaderLength, writeSnapshotHeaderAt } = await import('../../shared/protocol/snapshot-message');
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 0xffffffff }), fc.nat(0xffffffff), fc.nat(1000), (tick, ack, back) => {
+      fc.property(fc.integer({ min: 1, max: 0xffffffff }), fc.nat(0xffffffff), fc.nat(1000), fc.integer({ min: -70000, max: 70000 }), (tick, ack, back, lead) => {
         const base = back < tick ? tick - back : 0;
         const w = new ByteWriter();
-        writeSnapshotHeader(w, tick, base, ack);
-        const buf = new Uint8Array(snapshotHeaderLength(tick, base, ack));
-        expect(writeSnapshotHeaderAt(buf, tick, base, ack)).toBe(buf.length);
+        writeSnapshotHeader(w, tick, base, ack, lead);
+        const buf = new Uint8Array(snapshotHeaderLength(tick, base, ack, leadCode(lead)));
+        expect(writeSnapshotHeaderAt(buf, tick, base, ack, leadCode(lead))).toBe(buf.length);
         expect(buf).toEqual(w.bytes());
       }),
     );

@@ -7,7 +7,7 @@ import { WORLD_H, WORLD_W } from '../../shared/games/arena/arena-rules';
 import { readAck } from '../../shared/protocol/ack-message';
 import { writeInputHeader } from '../../shared/protocol/input-message';
 import { MessageType } from '../../shared/protocol/message-types';
-import { readSnapshotHeader } from '../../shared/protocol/snapshot-message';
+import { readSnapshotHeader, newSnapshotHeader } from '../../shared/protocol/snapshot-message';
 import { EntityTable } from '../../shared/replication/entity-table';
 import type { ReplicationOptions } from '../../src/replication/replicator';
 import { Room, type PlayerSlot } from '../../src/rooms/room';
@@ -104,7 +104,7 @@ function run(s: Scenario): { accepted: number; checked: number; bites: number; f
     // Control messages are reliable (a WebSocket): straight through. Snapshots take the lossy pipe.
     send(bytes: Uint8Array) {
       if (bytes[0] === MessageType.Snapshot) {
-        const h = readSnapshotHeader(new ByteReader(bytes.subarray(1)), { tick: 0, baselineTick: 0, ackSeq: 0 });
+        const h = readSnapshotHeader(new ByteReader(bytes.subarray(1)), newSnapshotHeader());
         if (h.baselineTick === 0) fulls++;
         down.push(now, bytes);
       }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ByteReader } from '../../shared/binary/byte-reader';
-import { readDetachedIds, readSnapshotHeader } from '../../shared/protocol/snapshot-message';
+import { readDetachedIds, readSnapshotHeader, newSnapshotHeader } from '../../shared/protocol/snapshot-message';
 import type { EntitySchema } from '../../shared/replication/entity-schema';
 import { EntityTable } from '../../shared/replication/entity-table';
 import type { ClientReplica } from '../../src/replication/client-replica';
@@ -46,11 +46,11 @@ class Rig {
 
   /** One client's snapshot, decoded with its held tables; returns the decoded table and header. */
   send(client: TestClient): { table: EntityTable; baselineTick: number; bytes: number } {
-    const f = this.rep.frameFor(client.replica, client.ownId, 0, this.frame);
+    const f = this.rep.frameFor(client.replica, client.ownId, 0, 0, this.frame);
     const bytes = f.body ? Buffer.concat([f.head, f.body]) : f.head;
     const r = new ByteReader(bytes);
     r.u8();
-    const h = readSnapshotHeader(r, { tick: 0, baselineTick: 0, ackSeq: 0 });
+    const h = readSnapshotHeader(r, newSnapshotHeader());
     readDetachedIds(r, []);
     const baseline = h.baselineTick === 0 ? null : client.held.get(h.baselineTick)!;
     if (h.baselineTick !== 0) expect(baseline, `client holds baseline ${h.baselineTick}`).toBeDefined();
@@ -171,7 +171,7 @@ describe('Replicator', () => {
     const clients = Array.from({ length: 4 }, (_, i) => new TestClient(rig.rep.createReplica(), i + 1));
     const dots = Array.from({ length: 2000 }, (_, i): Dot => [i + 1, i * 5, i * 3, i]);
     rig.seal(dots);
-    const frames = clients.map((c) => rig.rep.frameFor(c.replica, c.ownId, 0, { head: new Uint8Array(0), body: null, length: 0 }));
+    const frames = clients.map((c) => rig.rep.frameFor(c.replica, c.ownId, 0, 0, { head: new Uint8Array(0), body: null, length: 0 }));
     expect(rig.rep.stats.bodiesEncoded).toBe(1);
     // A full snapshot of 2,000 dots is over the 4 KiB line: the same body object for everyone.
     expect(frames[0].body).not.toBeNull();

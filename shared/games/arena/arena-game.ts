@@ -53,6 +53,7 @@ export const arenaPredictor: Predictor<Mover, ArenaInput> = {
     to.alive = from.alive;
   },
   equals: (a, b) => a.x === b.x && a.y === b.y && a.alive === b.alive,
+  distance: (a, b) => Math.hypot(a.x - b.x, a.y - b.y),
 };
 
 /** The arena: a top-down shooter. Move with WASD, aim with the mouse, shoot, respawn, score. */

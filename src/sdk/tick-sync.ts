@@ -1,0 +1,211 @@
+/**
+ * The client's two clocks against the server's, in ticks:
+ *
+ * ```
+ *  server ticks ──────────┬──────────┬──────────┬──────────┬──────────►
+ *                         T          T+1        T+2        T+3
+ *  server clock estimate  ▲ serverTickAt(now): pongs, best round trip, slewed, never backwards
+ *  input clock                              ▲ inputTick: T + one-way + lead; inputs are stamped
+ *                                             for this tick and arrive just before it runs
+ *  playback clock  ▲ renderTick (SnapshotClock): behind the newest snapshot by the jitter buffer
+ * ```
+ *
+ * The input clock (this class) runs ahead of the server by the one-way trip plus a small
+ * cushion. The server reports in every snapshot how early the inputs arrived (the lead, ms:
+ * least since the last snapshot); the clock runs up to {@link MAX_RATE_ADJUST} faster or slower
+ * to hold that lead at a target sized from its own measured spread (the upstream jitter), and
+ * jumps only when far off (a stalled tab, a resume).
+ */
+export interface TickSyncOptions {
+  /** Least lead to aim for, ms (default 4): inputs arrive at least this long before their tick. */
+  minLeadMs?: number;
+  /** Lead spreads (mean deviation) added on top of minLeadMs (default 2.5). */
+  jitterFactor?: number;
+}
+
+/** Most the input clock runs faster or slower than real time while steering, as a share. */
+export const MAX_RATE_ADJUST = 0.08;
+/** Steering horizon: a lead error of this many ms moves the rate by 100% (then clamped). */
+const STEER_MS = 1000;
+/** Weight of each new lead report in the running mean and deviation. */
+const LEAD_GAIN = 0.1;
+/** Ticks late (beyond the target) that make the clock jump forward instead of steering. */
+const JUMP_LATE_TICKS = 3;
+/** Ticks early that make the clock jump back (pausing inputs) instead of steering. */
+const JUMP_EARLY_TICKS = 16;
+/** Pongs whose round trips the server clock estimate picks the best of. */
+const PONG_WINDOW = 8;
+
+export class TickSync {
+  readonly tickMs: number;
+  private readonly minLeadMs: number;
+  private readonly jitterFactor: number;
+  // ── input clock ──
+  /** The input clock's position, fractional ticks: inputs are due for every tick up to it. */
+  private clockTick = Number.NaN;
+  private lastNow = Number.NaN;
+  /** The next tick an input is stamped for. */
+  nextTick = 0;
+  /** Running mean of the reported lead, ms (NaN before the first). */
+  leadMs = Number.NaN;
+  /** Running mean deviation of the reported lead, ms: the upstream jitter as the server sees it. */
+  leadJitterMs = 0;
+  /** Current rate of the input clock against real time (1 = in step). */
+  rate = 1;
+  /** Times the input clock jumped (forward or back) rather than steered. */
+  jumps = 0;
+  /** Reports before this time are from before the latest jump: ignored. */
+  private settleUntil = -Infinity;
+  // ── server clock from pongs ──
+  private readonly pongRtts = new Float64Array(PONG_WINDOW);
+  private readonly pongOffsets = new Float64Array(PONG_WINDOW);
+  private pongs = 0;
+  /** Server tick minus local time in ticks: the estimate being slewed towards `targetOffset`. */
+  private offset = Number.NaN;
+  private targetOffset = Number.NaN;
+  private lastServerTick = -Infinity;
+  private lastOffsetAt = Number.NaN;
+  /** Round-trip time: the best of the recent pongs, ms (NaN before the first). */
+  rttMs = Number.NaN;
+  /** Round-trip spread: mean deviation of recent pongs from the best, ms. */
+  rttJitterMs = 0;
+
+  constructor(tickRate: number, options: TickSyncOptions = {}) {
+    this.tickMs = 1000 / tickRate;
+    this.minLeadMs = options.minLeadMs ?? 4;
+    this.jitterFactor = options.jitterFactor ?? 2.5;
+  }
+
+  /** The lead the input clock steers for, ms: the floor plus a few spreads of the measured lead. */
+  get targetLeadMs(): number {
+    return this.minLeadMs + this.jitterFactor * this.leadJitterMs;
+  }
+
+  get started(): boolean {
+    return !Number.isNaN(this.clockTick);
+  }
+
+  /**
+   * Place the input clock: the server was at `serverTick` about `oneWayMs` ago, and inputs
+   * should reach it one way later, `targetLeadMs` early. Inputs already stamped stay stamped:
+   * the clock never goes back past `nextTick` (see {@link due}).
+   */
+  start(now: number, serverTick: number, rttMs: number): void {
+    const ahead = (rttMs + this.targetLeadMs) / this.tickMs;
+    this.clockTick = serverTick + ahead + 1;
+    this.lastNow = now;
+    this.rate = 1;
+    if (this.nextTick === 0) this.nextTick = Math.floor(this.clockTick);
+    this.settleUntil = now + rttMs + 2 * this.tickMs;
+  }
+
+  /** Stop the input clock (the link is down); {@link start} places it again. */
+  stop(): void {
+    this.clockTick = Number.NaN;
+  }
+
+  /**
+   * How many inputs are due at `now`: stamp them `nextTick`, `nextTick + 1`, … (the caller
+   * sends them through `TickwireClient.sendInput`, which advances `nextTick`). More than
+   * `max` due (the caller stalled) skips the oldest: `skipped` counts them, and the server
+   * repeats the last input for their ticks.
+   */
+  due(now: number, max = Infinity): number {
+    if (!this.started) return 0;
+    if (now > this.lastNow) {
+      this.clockTick += ((now - this.lastNow) / this.tickMs) * this.rate;
+      this.lastNow = now;
+    }
+    const n = Math.max(0, Math.floor(this.clockTick) - this.nextTick + 1);
+    if (n <= max) return n;
+    this.nextTick += n - max;
+    return max;
+  }
+
+  /** How far the input clock is into the tick after the last input, 0..1: for drawing between steps. */
+  phase(now: number): number {
+    if (!this.started) return 0;
+    const at = this.clockTick + ((now - this.lastNow) / this.tickMs) * this.rate;
+    return Math.min(1, Math.max(0, at - (this.nextTick - 1)));
+  }
+
+  /** Milliseconds until the next input is due (0 if one is due now), at the current rate. */
+  msUntilDue(now: number): number {
+    if (!this.started) return this.tickMs;
+    const at = this.clockTick + ((now - this.lastNow) / this.tickMs) * this.rate;
+    return Math.max(0, ((this.nextTick - at) * this.tickMs) / this.rate);
+  }
+
+  /**
+   * A snapshot said how early the client's inputs arrived (ms; NaN: none since the last). Steer
+   * the rate towards the target lead, or jump when far off.
+   */
+  onLead(leadMs: number, now: number): void {
+    if (Number.isNaN(leadMs) || !this.started || now < this.settleUntil) return;
+    if (Number.isNaN(this.leadMs)) {
+      this.leadMs = leadMs;
+    } else {
+      this.leadJitterMs += (Math.abs(leadMs - this.leadMs) - this.leadJitterMs) * LEAD_GAIN;
+      this.leadMs += (leadMs - this.leadMs) * LEAD_GAIN;
+    }
+    // Late inputs cost corrections: a report below the target counts in full at once.
+    const error = Math.min(this.leadMs, leadMs) - this.targetLeadMs;
+    if (error < -JUMP_LATE_TICKS * this.tickMs || error > JUMP_EARLY_TICKS * this.tickMs) {
+      this.clockTick -= error / this.tickMs;
+      this.leadMs = this.targetLeadMs;
+      this.rate = 1;
+      this.jumps++;
+      this.settleUntil = now + (Number.isNaN(this.rttMs) ? 0 : this.rttMs) + 2 * this.tickMs;
+      return;
+    }
+    this.rate = 1 - Math.max(-MAX_RATE_ADJUST, Math.min(MAX_RATE_ADJUST, error / STEER_MS));
+  }
+
+  /**
+   * A pong: the server was at `serverTick` (fractional) when it answered a ping sent at
+   * `sentAt`, received at `now`. The sample with the shortest round trip of the last few is the
+   * least delayed by queues, so it sets the estimate (NTP's rule); the estimate then slews
+   * towards it, never stepping the server clock backwards.
+   */
+  onPong(sentAt: number, now: number, serverTick: number): void {
+    const rtt = now - sentAt;
+    const i = this.pongs++ % PONG_WINDOW;
+    this.pongRtts[i] = rtt;
+    this.pongOffsets[i] = serverTick + rtt / 2 / this.tickMs - now / this.tickMs;
+    const n = Math.min(this.pongs, PONG_WINDOW);
+    let best = 0;
+    for (let k = 1; k < n; k++) if (this.pongRtts[k] < this.pongRtts[best]) best = k;
+    this.rttMs = this.pongRtts[best];
+    let dev = 0;
+    for (let k = 0; k < n; k++) dev += this.pongRtts[k] - this.rttMs;
+    this.rttJitterMs = dev / n;
+    this.advanceOffset(now);
+    this.targetOffset = this.pongOffsets[best];
+    if (Number.isNaN(this.offset)) this.offset = this.targetOffset;
+  }
+
+  /** The server's tick at local time `now`, fractional; -1 before the first pong. */
+  serverTickAt(now: number): number {
+    if (Number.isNaN(this.offset)) return -1;
+    this.advanceOffset(now);
+    const tick = now / this.tickMs + this.offset;
+    // Never backwards: a slewed-down estimate holds still until real time catches up.
+    if (tick < this.lastServerTick) return this.lastServerTick;
+    this.lastServerTick = tick;
+    return tick;
+  }
+
+  /** Slew the offset towards the target by at most 5% of the time passed (drift, not jumps). */
+  private advanceOffset(now: number): void {
+    if (Number.isNaN(this.offset)) {
+      this.lastOffsetAt = now;
+      return;
+    }
+    const maxStep = (0.05 * Math.max(0, now - this.lastOffsetAt)) / this.tickMs;
+    this.lastOffsetAt = now;
+    const d = this.targetOffset - this.offset;
+    // Far off (a first estimate that was bad by over a second): take it at once.
+    if (Math.abs(d) * this.tickMs > 1000) this.offset = this.targetOffset;
+    else this.offset += Math.max(-maxStep, Math.min(maxStep, d));
+  }
+}
