@@ -369,16 +369,22 @@ export class Room<S = unknown, I = unknown, P = unknown> {
     const h = readInputHeader(reader, this.type.game.input.byteLength, this.inputHeader);
     if (h.ackTick > slot.ackTick) this.acknowledge(slot, h.ackTick);
     const current = this.tick;
-    for (let i = 0; i < h.count; i++) {
-      const result = slot.inputs.offer(h.firstSeq + i, reader, current);
-      if (result === OfferResult.Late) this.stats.inputsLate++;
-      else if (result === OfferResult.TooEarly) this.stats.inputsTooEarly++;
-    }
-    // The newest input's lead: the time left before its tick is simulated.
-    const newest = h.firstSeq + h.count - 1;
+    // Each input's lead, on its first arrival (resent copies are redundancy, not news): the
+    // time left before its tick is simulated. A room running behind (after a stall) runs its
+    // next tick at once, not at its scheduled time.
     const at = Number.isNaN(now) ? this.loop.nextStepAt - this.loop.msUntilNextStep() : now;
-    const lead = this.loop.nextStepAt + (newest - current - 1) * this.loop.stepMs - at;
-    if (!(lead >= slot.inputLeadMs)) slot.inputLeadMs = lead;
+    const untilNext = Math.max(0, this.loop.nextStepAt - at);
+    for (let i = 0; i < h.count; i++) {
+      const tick = h.firstSeq + i;
+      const result = slot.inputs.offer(tick, reader, current);
+      if (result === OfferResult.Duplicate) continue;
+      if (result === OfferResult.TooEarly) this.stats.inputsTooEarly++;
+      else {
+        if (result === OfferResult.Late) this.stats.inputsLate++;
+        const lead = untilNext + (tick - current - 1) * this.loop.stepMs;
+        if (!(lead >= slot.inputLeadMs)) slot.inputLeadMs = lead;
+      }
+    }
   }
 
   /** The room's tick at `now` on its clock, fractional: for PONG, so clients can sync to it. */

@@ -13,13 +13,15 @@
  * The input clock (this class) runs ahead of the server by the one-way trip plus a small
  * cushion. The server reports in every snapshot how early the inputs arrived (the lead, ms:
  * least since the last snapshot); the clock runs up to {@link MAX_RATE_ADJUST} faster or slower
- * to hold that lead at a target sized from its own measured spread (the upstream jitter), and
- * jumps only when far off (a stalled tab, a resume).
+ * to hold that lead at a target sized from its own measured spread, and jumps only when far
+ * off (a stalled tab, a resume). The spread is how far the 2nd percentile of recent leads sits
+ * below their mean: upstream jitter, and losses (an input whose message was lost comes one
+ * message later, in the next one's redundant copy), so the cushion covers both.
  */
 export interface TickSyncOptions {
-  /** Least lead to aim for, ms (default 4): inputs arrive at least this long before their tick. */
+  /** Least lead to aim for, ms (default 4): the 2nd percentile of leads is steered here. */
   minLeadMs?: number;
-  /** Lead spreads (mean deviation) added on top of minLeadMs (default 2.5). */
+  /** Multiplies the measured spread (mean − 2nd percentile of leads) for headroom (default 1.25). */
   jitterFactor?: number;
 }
 
@@ -27,12 +29,21 @@ export interface TickSyncOptions {
 export const MAX_RATE_ADJUST = 0.08;
 /** Steering horizon: a lead error of this many ms moves the rate by 100% (then clamped). */
 const STEER_MS = 1000;
-/** Weight of each new lead report in the running mean and deviation. */
+/** Weight of each new lead report in the running mean. */
 const LEAD_GAIN = 0.1;
+/** Lead reports the spread is measured over (about 4 s at 30 snapshots a second). */
+const LEAD_WINDOW = 128;
+/** The low percentile of leads that is steered to `minLeadMs`: 2% of inputs may come closer. */
+const LEAD_PERCENTILE = 0.02;
 /** Ticks late (beyond the target) that make the clock jump forward instead of steering. */
 const JUMP_LATE_TICKS = 3;
 /** Ticks early that make the clock jump back (pausing inputs) instead of steering. */
 const JUMP_EARLY_TICKS = 16;
+/**
+ * Most lead the clock aims for, ms: beyond half a second an input waits longer than any jitter
+ * worth absorbing, and the server only buffers a second of them.
+ */
+const MAX_LEAD_MS = 500;
 /** Pongs whose round trips the server clock estimate picks the best of. */
 const PONG_WINDOW = 8;
 
@@ -48,8 +59,11 @@ export class TickSync {
   nextTick = 0;
   /** Running mean of the reported lead, ms (NaN before the first). */
   leadMs = Number.NaN;
-  /** Running mean deviation of the reported lead, ms: the upstream jitter as the server sees it. */
+  /** Spread of the reported lead, ms: its mean less its 2nd percentile over the last 128 reports. */
   leadJitterMs = 0;
+  private readonly leads = new Float64Array(LEAD_WINDOW);
+  private readonly leadsSorted = new Float64Array(LEAD_WINDOW);
+  private leadCount = 0;
   /** Current rate of the input clock against real time (1 = in step). */
   rate = 1;
   /** Times the input clock jumped (forward or back) rather than steered. */
@@ -73,12 +87,12 @@ export class TickSync {
   constructor(tickRate: number, options: TickSyncOptions = {}) {
     this.tickMs = 1000 / tickRate;
     this.minLeadMs = options.minLeadMs ?? 4;
-    this.jitterFactor = options.jitterFactor ?? 2.5;
+    this.jitterFactor = options.jitterFactor ?? 1.25;
   }
 
   /** The lead the input clock steers for, ms: the floor plus a few spreads of the measured lead. */
   get targetLeadMs(): number {
-    return this.minLeadMs + this.jitterFactor * this.leadJitterMs;
+    return Math.min(MAX_LEAD_MS, this.minLeadMs + this.jitterFactor * this.leadJitterMs);
   }
 
   get started(): boolean {
@@ -142,11 +156,17 @@ export class TickSync {
    */
   onLead(leadMs: number, now: number): void {
     if (Number.isNaN(leadMs) || !this.started || now < this.settleUntil) return;
-    if (Number.isNaN(this.leadMs)) {
-      this.leadMs = leadMs;
-    } else {
-      this.leadJitterMs += (Math.abs(leadMs - this.leadMs) - this.leadJitterMs) * LEAD_GAIN;
-      this.leadMs += (leadMs - this.leadMs) * LEAD_GAIN;
+    if (Number.isNaN(this.leadMs)) this.leadMs = leadMs;
+    else this.leadMs += (leadMs - this.leadMs) * LEAD_GAIN;
+    // Each lead is kept as its distance below the running mean at the time: steering moves
+    // every lead, and measured against an old mean it would look like spread and feed itself.
+    this.leads[this.leadCount++ % LEAD_WINDOW] = this.leadMs - leadMs;
+    const n = Math.min(this.leadCount, LEAD_WINDOW);
+    if (n >= 8) {
+      this.leadsSorted.set(this.leads);
+      if (n < LEAD_WINDOW) this.leadsSorted.fill(-Infinity, n);
+      this.leadsSorted.sort();
+      this.leadJitterMs = Math.max(0, this.leadsSorted[LEAD_WINDOW - 1 - Math.floor(n * LEAD_PERCENTILE)]);
     }
     // Late inputs cost corrections: a report below the target counts in full at once.
     const error = Math.min(this.leadMs, leadMs) - this.targetLeadMs;

@@ -18,9 +18,10 @@ import { backoffDelayMs, type BackoffOptions } from './backoff';
 import { ClientState, RETRYABLE_CLOSE_CODES } from './client-state';
 import { Emitter } from './emitter';
 import type { SocketFactory, WebSocketConstructor, WebSocketLike } from './socket-like';
-import { ServerTickEstimator } from './server-tick-estimator';
+import { PlaybackClock } from './playback-clock';
+import { compileSchema } from '../../shared/replication/entity-schema';
 import { TickSync, type TickSyncOptions } from './tick-sync';
-import { InterpolatedView, SnapshotBuffer } from './snapshot-buffer';
+import { InterpolatedView, SampleMode, SnapshotBuffer } from './snapshot-buffer';
 
 export { ClientState };
 export type { SocketFactory, WebSocketConstructor, WebSocketLike };
@@ -89,8 +90,22 @@ export interface TickwireClientOptions<S, I, P> {
   inputRedundancy?: number;
   /** The input clock's lead target (see {@link TickSync}). */
   tickSync?: TickSyncOptions;
-  /** How far behind the server remote entities are drawn, ms (default: 2 snapshot intervals). */
+  /**
+   * How far behind the newest snapshot remote entities are drawn, ms. Default: adaptive, one
+   * send interval plus the measured arrival jitter (see {@link PlaybackClock}).
+   */
   interpolationDelayMs?: number;
+  /**
+   * Most time remote entities are extrapolated past the newest snapshot when it is late, ms
+   * (default 100; 0 = hold instead). Beyond it they stand still until a snapshot comes.
+   */
+  maxExtrapolationMs?: number;
+  /**
+   * A link with no snapshot for this long is reported as stalled (`stalled` event, and
+   * `stats.snapshotStalls`), ms (default 1000; 0 = off). Nothing is dropped: the liveness
+   * timeout decides when a silent link is dead.
+   */
+  snapshotStallMs?: number;
   /** Send a PING this often to measure round-trip time, ms (default 1000; 0 = never). */
   pingIntervalMs?: number;
 }
@@ -114,6 +129,10 @@ export interface ClientEvents {
   playerLeft: [RosterEntry];
   /** Round-trip time from a PING, ms. */
   pong: [number];
+  /** No snapshot for `snapshotStallMs`: the server or the link has stalled (`ms` since the last). */
+  stalled: [{ ms: number }];
+  /** Snapshots flow again after a stall (`ms`: how long none came). */
+  unstalled: [{ ms: number }];
   /** The server sent ERROR (it closes right after). */
   serverError: [ErrorMessage];
   /** The client is done for good (state Closed): left, refused, or could not resume. */
@@ -132,6 +151,8 @@ export interface ClientStats {
   lastPingMs: number;
   /** Snapshots that arrived but could not be used: a delta whose baseline this client no longer holds. */
   snapshotsUndecodable: number;
+  /** Snapshots that arrived after a newer one and still went into the interpolation buffer. */
+  snapshotsReordered: number;
   /** Standalone ACKs sent (snapshots acknowledged while no input went out). */
   acksSent: number;
   /** Times prediction disagreed with the server by any amount. */
@@ -142,6 +163,18 @@ export interface ClientStats {
   correctionMax: number;
   /** All corrections added up, world units. */
   correctionTotal: number;
+  /** Frames drawn with {@link TickwireClient.sampleRemote}. */
+  frames: number;
+  /** Of those, frames with no newer snapshot to move towards (extrapolated or held). */
+  framesWithoutNewer: number;
+  /** Time remote entities were drawn extrapolated past the newest snapshot, ms. */
+  extrapolatedMs: number;
+  /** Entity-frames where a remote entity moved over twice as far as its motion says (+1 unit): a visible jump. */
+  remoteJumps: number;
+  /** Entity-frames looked at for jumps (remote entities with a position, per frame). */
+  remoteEntityFrames: number;
+  /** Times snapshots stopped for `snapshotStallMs`. */
+  snapshotStalls: number;
   /** Input ticks the input clock jumped over (a stalled tab, a resume): the server repeated the last input for them. */
   inputsSkipped: number;
   /** sendInput calls refused because 4 s of inputs were already unacknowledged. */
@@ -174,7 +207,7 @@ const PENDING_SECONDS = 4;
  */
 export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
   readonly game: GameDefinition<S, I, P>;
-  readonly stats: ClientStats = { snapshots: 0, snapshotsUndecodable: 0, acksSent: 0, bytesReceived: 0, inputsSent: 0, lastInputRttMs: -1, lastPingMs: -1, mispredictions: 0, correctionsOverHalfUnit: 0, correctionMax: 0, correctionTotal: 0, inputsSkipped: 0, inputsWithheld: 0, drops: 0, resumes: 0, reconnectAttempts: 0 };
+  readonly stats: ClientStats = { snapshots: 0, snapshotsUndecodable: 0, snapshotsReordered: 0, acksSent: 0, bytesReceived: 0, inputsSent: 0, lastInputRttMs: -1, lastPingMs: -1, mispredictions: 0, correctionsOverHalfUnit: 0, correctionMax: 0, correctionTotal: 0, frames: 0, framesWithoutNewer: 0, extrapolatedMs: 0, remoteJumps: 0, remoteEntityFrames: 0, snapshotStalls: 0, inputsSkipped: 0, inputsWithheld: 0, drops: 0, resumes: 0, reconnectAttempts: 0 };
   /** Present players: id → name. */
   readonly players = new Map<number, string>();
   /** Players whose link is down and whose seat is held, from the newest snapshot (ascending ids). */
@@ -210,8 +243,20 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
   private readonly writer = new ByteWriter(64);
   private readonly header: SnapshotHeader = newSnapshotHeader();
   private readonly scratchDetached: number[] = [];
+  /** Decodes snapshots that arrive after a newer one. */
+  private olderScratch: EntityTable | undefined;
   private buffer: SnapshotBuffer;
-  private estimator: ServerTickEstimator | undefined;
+  private playback: PlaybackClock | undefined;
+  /** Positions drawn in the previous frame, for jump detection: ids ascending, x, y. */
+  private prevIds = new Uint32Array(0);
+  private prevXY = new Float64Array(0);
+  private prevCount = 0;
+  private prevFrameAt = Number.NaN;
+  /** Per kind: its x and y field, or -1. */
+  private readonly xyFields: Int16Array;
+  /** When the newest snapshot came, ms; and whether a stall has been reported since. */
+  private lastSnapshotAt = Number.NaN;
+  private stallReported = false;
   /** The input clock and the server clock estimate; made at the first WELCOME. */
   private sync: TickSync | undefined;
   /** When the current link's JOIN went out, ms: WELCOME's arrival times the first round trip. */
@@ -258,6 +303,12 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
     this.globalsScratch = everyone ? new EntityTable(everyone) : null;
     this.latest = new EntityTable(options.game.entitySchema);
     this.buffer = new SnapshotBuffer(options.game.entitySchema);
+    const kinds = compileSchema(options.game.entitySchema).kinds;
+    this.xyFields = new Int16Array(kinds.length * 2);
+    kinds.forEach((k, i) => {
+      this.xyFields[i * 2] = k.xField >= 0 && k.yField >= 0 ? k.xField : -1;
+      this.xyFields[i * 2 + 1] = k.yField;
+    });
     const r = options.inputRedundancy ?? MAX_INPUTS_PER_MESSAGE;
     if (!(r >= 1 && r <= MAX_INPUTS_PER_MESSAGE)) throw new RangeError(`inputRedundancy must be 1-${MAX_INPUTS_PER_MESSAGE}, got ${r}`);
   }
@@ -445,14 +496,69 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
     return seq;
   }
 
-  /** Entities as of (estimated server time − interpolation delay), interpolated. */
+  /**
+   * Remote entities for a frame drawn at `now`: as of the playback clock (a jitter buffer behind
+   * the newest snapshot), interpolated; extrapolated briefly when a snapshot is late. Counts
+   * the frame in the smoothness stats (frames without a newer snapshot, extrapolation time,
+   * visible jumps). Call once per drawn frame.
+   */
   sampleRemote(now: number, out: InterpolatedView): void {
-    if (!this.estimator?.ready || !this.welcome) {
+    const playback = this.playback;
+    if (!playback?.ready || !this.welcome) {
       out.count = 0;
       return;
     }
-    const delayTicks = (this.interpolationDelayMs * this.welcome.tickRate) / 1000;
-    this.buffer.sample(this.estimator.tickAt(now) - delayTicks, out);
+    this.checkStall(now);
+    const renderTick = playback.renderTick(now);
+    const tickMs = 1000 / this.welcome.tickRate;
+    const buffer = this.buffer;
+    buffer.sample(renderTick, out, (this.options.maxExtrapolationMs ?? 100) / tickMs);
+    const s = this.stats;
+    s.frames++;
+    if (buffer.mode === SampleMode.Extrapolated || buffer.mode === SampleMode.Held) s.framesWithoutNewer++;
+    if (buffer.mode === SampleMode.Extrapolated && !Number.isNaN(this.prevFrameAt)) s.extrapolatedMs += now - this.prevFrameAt;
+    this.countJumps(now, out, tickMs);
+  }
+
+  /**
+   * Compare each remote entity's drawn position with the previous frame's: a move over twice
+   * what its speed in the newest snapshots allows (plus a unit) is a visible jump.
+   */
+  private countJumps(now: number, out: InterpolatedView, tickMs: number): void {
+    const frameTicks = Number.isNaN(this.prevFrameAt) ? 0 : (now - this.prevFrameAt) / tickMs;
+    this.prevFrameAt = now;
+    if (this.prevIds.length < out.count) {
+      this.prevIds = new Uint32Array(out.ids.length);
+      this.prevXY = new Float64Array(out.ids.length * 2);
+    }
+    const own = this.playerId;
+    let p = 0;
+    let kept = 0;
+    for (let r = 0; r < out.count; r++) {
+      const kind = out.kinds[r];
+      const fx = this.xyFields[kind * 2];
+      if (fx < 0) continue;
+      const fy = this.xyFields[kind * 2 + 1];
+      const id = out.ids[r];
+      const x = out.values[r * out.stride + fx];
+      const y = out.values[r * out.stride + fy];
+      while (p < this.prevCount && this.prevIds[p] < id) p++;
+      if (frameTicks > 0 && id !== own && p < this.prevCount && this.prevIds[p] === id) {
+        this.stats.remoteEntityFrames++;
+        const moved = Math.hypot(x - this.prevXY[p * 2], y - this.prevXY[p * 2 + 1]);
+        const allowed = 2 * this.buffer.speedOf(id, fx, fy) * frameTicks + 1;
+        if (moved > allowed) {
+          this.stats.remoteJumps++;
+          if ((globalThis as any).DEBUG_JUMPS) console.log('jump', now.toFixed(1), id, moved.toFixed(1), allowed.toFixed(1), this.buffer.mode, this.playback?.rate);
+        }
+      }
+      // Written behind the read position: `kept` ≤ r, and p only moves past ids < id.
+      this.prevIds[kept] = id;
+      this.prevXY[kept * 2] = x;
+      this.prevXY[kept * 2 + 1] = y;
+      kept++;
+    }
+    this.prevCount = kept;
   }
 
   /** A view sized for this game's entities, for {@link sampleRemote}. */
@@ -460,14 +566,19 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
     return new InterpolatedView(this.latest.stride);
   }
 
+  /** How far behind the freshest possible snapshot remote entities are drawn now, ms. */
   get interpolationDelayMs(): number {
-    if (this.options.interpolationDelayMs !== undefined) return this.options.interpolationDelayMs;
-    return this.welcome ? (2 * 1000) / this.welcome.sendRate : 100;
+    return this.playback?.delayMs ?? this.options.interpolationDelayMs ?? 100;
   }
 
-  /** The server's estimated current tick (fractional), or -1 before the first snapshot. */
+  /** The playback clock (undefined before the first WELCOME): its delay, jitter, loss and rate. */
+  get playbackClock(): PlaybackClock | undefined {
+    return this.playback;
+  }
+
+  /** The server's estimated current tick (fractional, from pongs), or -1 before the first pong. */
   serverTick(now = this.clock.now()): number {
-    return this.estimator?.ready ? this.estimator.tickAt(now) : -1;
+    return this.sync ? this.sync.serverTickAt(now) : -1;
   }
 
   ping(): void {
@@ -579,7 +690,7 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
     this.welcome = w;
     this.state = ClientState.Open;
     this.setup = { seed: 0, tickRate: w.tickRate };
-    this.estimator = new ServerTickEstimator(1000 / w.tickRate);
+    this.playback = new PlaybackClock(w.tickRate, w.sendRate, { delayMs: this.options.interpolationDelayMs });
     const capacity = Math.ceil(PENDING_SECONDS * w.tickRate);
     this.pendingInputs = Array.from({ length: capacity }, () => this.game.input.create());
     this.pendingSentAt = new Float64Array(capacity);
@@ -675,7 +786,10 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
   private onSnapshot(reader: ByteReader): void {
     const { tick, baselineTick, ackSeq } = readSnapshotHeader(reader, this.header);
     const now = this.clock.now();
-    if (tick <= this.latestTick) return; // stale (possible over unordered transports)
+    if (tick <= this.latestTick) {
+      this.onOlderSnapshot(reader, tick, baselineTick, now);
+      return;
+    }
     readDetachedIds(reader, this.scratchDetached);
     if (this.options.decodeEntities !== false) {
       const baseline = baselineTick === 0 ? null : this.buffer.tableAt(baselineTick);
@@ -690,7 +804,8 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
     this.latestTick = tick;
     this.detachedPlayers.length = 0;
     for (let i = 0; i < this.scratchDetached.length; i++) this.detachedPlayers.push(this.scratchDetached[i]);
-    this.estimator?.observe(tick, now);
+    this.playback?.observe(tick, now);
+    this.noteSnapshotTime(now);
     if (ackSeq > this.ackedSeq && ackSeq < this.nextSeq) {
       const sentAt = this.pendingSentAt[ackSeq % this.pendingCapacity];
       if (!Number.isNaN(sentAt)) this.stats.lastInputRttMs = now - sentAt;
@@ -705,6 +820,23 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
     if (!this.inputSinceSnapshot) this.sendAck(tick);
     this.inputSinceSnapshot = false;
     this.emit('snapshot', tick, ackSeq);
+  }
+
+  /**
+   * A snapshot older than the newest (reordered on an unreliable channel, or a duplicate): too
+   * late to reconcile or acknowledge, but it still fills its place in the interpolation buffer
+   * and says how late it came.
+   */
+  private onOlderSnapshot(reader: ByteReader, tick: number, baselineTick: number, now: number): void {
+    if (this.options.decodeEntities === false || tick < this.buffer.oldestTick) return;
+    const baseline = baselineTick === 0 ? null : this.buffer.tableAt(baselineTick);
+    if (baselineTick !== 0 && baseline === null) return;
+    readDetachedIds(reader, this.scratchDetached);
+    const table = (this.olderScratch ??= new EntityTable(this.game.entitySchema));
+    this.codec.decode(reader, baseline, table, tick);
+    if (!this.buffer.insert(tick, table)) return;
+    this.stats.snapshotsReordered++;
+    this.playback?.observe(tick, now);
   }
 
   private sendAck(tick: number): void {
@@ -735,6 +867,25 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
       this.nextSeq = seq + 1;
       if (this.sync && this.sync.nextTick < this.nextSeq) this.sync.nextTick = this.nextSeq;
     }
+  }
+
+  /** A snapshot came at `now`: a reported stall is over. */
+  private noteSnapshotTime(now: number): void {
+    if (this.stallReported) {
+      this.stallReported = false;
+      this.emit('unstalled', { ms: now - this.lastSnapshotAt });
+    }
+    this.lastSnapshotAt = now;
+  }
+
+  /** Report a stall once when no snapshot has come for `snapshotStallMs`. */
+  private checkStall(now: number): void {
+    const limit = this.options.snapshotStallMs ?? 1000;
+    if (limit <= 0 || this.stallReported || Number.isNaN(this.lastSnapshotAt) || this.state !== ClientState.Open) return;
+    if (now - this.lastSnapshotAt < limit) return;
+    this.stallReported = true;
+    this.stats.snapshotStalls++;
+    this.emit('stalled', { ms: now - this.lastSnapshotAt });
   }
 
   /** The JOIN → WELCOME round trip of the current link, ms (0 if unknown). */
@@ -864,6 +1015,7 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
       this.dropLink(socket, `nothing heard for ${liveness} ms`);
       return;
     }
+    this.checkStall(now);
     const ping = this.pingIntervalMs;
     if (ping > 0 && this.state === ClientState.Open && now - this.lastPingAt >= ping - 1) this.ping();
     this.pulseTimer = this.timers.setTimeout(this.pulse, this.pulseMs);

@@ -32,6 +32,8 @@ const HOUSEKEEPING_MS = 250;
 const HEALTH_CACHE_MS = 1000;
 /** Longest the driver sleeps when no room is due, ms. */
 const IDLE_WAKE_MS = 50;
+/** A wake-up this late, ms, means the process stalled: see `drive`. */
+const STALL_MS = 50;
 /**
  * Grace past `closeTimeoutMs` before the server drops a socket whose close handshake has not
  * finished, ms: ws's own close timer should have fired by then, so this only catches sockets
@@ -89,6 +91,9 @@ export class TickwireServer implements SessionHost {
   private draining_ = false;
   /** Set when the drain is over and the rooms stop: the tick driver stops with it. */
   private stopped = false;
+  /** When the tick timer should fire, ms on the server clock; and whether a late one deferred. */
+  private wakeAt = 0;
+  private deferredDrive = false;
 
   constructor(options: TickwireServerOptions) {
     if (!options.roomTypes?.length) throw new Error('TickwireServer needs at least one room type in options.roomTypes');
@@ -325,12 +330,22 @@ export class TickwireServer implements SessionHost {
   private scheduleDrive(): void {
     // Rooms keep ticking through a drain: players play on until the 1001.
     if (this.stopped) return;
-    const wait = Math.min(IDLE_WAKE_MS, this.rooms.msUntilNextStep());
-    this.timer = setTimeout(this.drive, Math.max(1, Math.floor(wait)));
+    const wait = Math.max(1, Math.floor(Math.min(IDLE_WAKE_MS, this.rooms.msUntilNextStep())));
+    this.wakeAt = this.clock.now() + wait;
+    this.timer = setTimeout(this.drive, wait);
   }
 
   // Made once, so each wake-up schedules the next without allocating a closure.
   private readonly drive = (): void => {
+    // Woken late (the process stalled: a GC pause, a busy host): read what the sockets hold
+    // before catching up. Node runs timers before I/O, so catching up at once would simulate
+    // the missed ticks without the inputs that arrived for them during the stall.
+    if (!this.deferredDrive && this.clock.now() - this.wakeAt > STALL_MS) {
+      this.deferredDrive = true;
+      setImmediate(this.drive);
+      return;
+    }
+    this.deferredDrive = false;
     this.pump();
     this.scheduleDrive();
   };

@@ -127,7 +127,7 @@ describe('an arena session over real sockets', () => {
     expect(alice.sendInput({ buttons: Button.Right, aim: 0 })).toBe(121);
   });
 
-  it('draws remote players two snapshot intervals in the past, between snapshots', async () => {
+  it('draws remote players a send interval behind the newest snapshot, between snapshots', async () => {
     h = await startServer();
     const alice = h.client('alice');
     // Bob reads the server's own ManualClock: snapshots arrive at exact tick times.
@@ -152,15 +152,22 @@ describe('an arena session over real sockets', () => {
     }
     const view = bob.createView();
     const latest = bob.latestTick;
-    expect(bob.interpolationDelayMs).toBeCloseTo(2000 / 30);
-    // Now: exactly two ticks behind the newest snapshot.
-    bob.sampleRemote(h.clock.now(), view);
+    // Snapshots came exactly on time: no jitter to absorb, so Bob draws one send interval and
+    // a 4 ms margin behind the newest.
+    const tickMs = 1000 / 30;
+    expect(bob.interpolationDelayMs).toBeCloseTo(tickMs + 4);
     const row = () => Array.from(view.ids.subarray(0, view.count)).indexOf(wa.playerId);
-    expect(view.get(row(), PlayerField.X)).toBe(xs.get(latest - 2));
-    // Half a tick later: halfway between the snapshots two and one ticks back.
-    h.clock.advance(1000 / 60);
+    const xAt = (tick: number) => {
+      const a = Math.floor(tick);
+      return xs.get(a)! + (xs.get(a + 1)! - xs.get(a)!) * (tick - a);
+    };
     bob.sampleRemote(h.clock.now(), view);
-    expect(view.get(row(), PlayerField.X)).toBeCloseTo((xs.get(latest - 2)! + xs.get(latest - 1)!) / 2);
+    expect(view.get(row(), PlayerField.X)).toBeCloseTo(xAt(latest - 1 - 4 / tickMs));
+    // Half a tick later: half a tick further along, between the two newest snapshots.
+    h.clock.advance(tickMs / 2);
+    bob.sampleRemote(h.clock.now(), view);
+    expect(view.get(row(), PlayerField.X)).toBeCloseTo(xAt(latest - 0.5 - 4 / tickMs));
     expect(Math.abs(xs.get(latest)! - xs.get(latest - 2)!)).toBe(2 * tickRules(30).playerStep);
+    expect([bob.stats.frames, bob.stats.framesWithoutNewer, bob.stats.remoteJumps]).toEqual([2, 0, 0]);
   });
 });

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { EntitySchema } from '../../shared/replication/entity-schema';
 import { EntityTable } from '../../shared/replication/entity-table';
-import { ServerTickEstimator } from '../../src/sdk/server-tick-estimator';
-import { InterpolatedView, SnapshotBuffer } from '../../src/sdk/snapshot-buffer';
+import { PlaybackClock } from '../../src/sdk/playback-clock';
+import { InterpolatedView, SampleMode, SnapshotBuffer } from '../../src/sdk/snapshot-buffer';
 
 const schema: EntitySchema = {
   kinds: [{ name: 'e', fields: [{ name: 'x', min: 0, max: 0xffff, lerp: 'linear' }, { name: 'aim', min: 0, max: 0xffff, lerp: 'angle16' }, { name: 'hp', min: 0, max: 255 }] }],
@@ -31,12 +31,39 @@ describe('SnapshotBuffer', () => {
   it('interpolates linear fields and takes the short way round angles', () => {
     const { buf, view } = twoSnapshots();
     expect(buf.sample(11, view)).toBeCloseTo(0.5);
-    expect(view.count).toBe(2);
+    expect(view.count).toBe(1); // entity 2 appears at tick 12, its own snapshot's time
     expect(view.get(0, 0)).toBeCloseTo(150);
     // 65000 → 500 crosses 0: halfway is (65000 + 1036/2) mod 65536 = 65518
     expect(view.get(0, 1)).toBeCloseTo(65518);
     expect(view.get(0, 2)).toBe(50); // discrete fields hold the older value
-    expect([view.ids[1], view.get(1, 0)]).toEqual([2, 7]); // a new entity appears at its newest state
+    buf.sample(12, view);
+    expect([view.count, view.ids[1], view.get(1, 0)]).toEqual([2, 2, 7]);
+  });
+
+  it('keeps a removed entity until the time of the snapshot it is gone from', () => {
+    const buf = new SnapshotBuffer(schema, 4);
+    const view = new InterpolatedView(3);
+    buf.push(10, table([[1, 100, 0, 0], [2, 50, 0, 0], [3, 10, 0, 0]]));
+    buf.push(12, table([[1, 200, 0, 0], [3, 30, 0, 0]]));
+    buf.sample(11.5, view);
+    expect(Array.from(view.ids.subarray(0, view.count))).toEqual([1, 2, 3]);
+    expect([view.get(0, 0), view.get(1, 0), view.get(2, 0)]).toEqual([175, 50, 25]);
+    buf.sample(12, view);
+    expect(Array.from(view.ids.subarray(0, view.count))).toEqual([1, 3]);
+  });
+
+  it('extrapolates past the newest snapshot along the last motion, for at most the cap, then holds', () => {
+    const { buf, view } = twoSnapshots();
+    buf.sample(13, view, 3);
+    expect([buf.mode, buf.extrapolatedTicks]).toEqual([SampleMode.Extrapolated, 1]);
+    expect(view.get(0, 0)).toBeCloseTo(250); // 100 → 200 over two ticks: 50 a tick
+    expect(view.get(1, 0)).toBe(7); // no earlier motion to carry on: held
+    buf.sample(20, view, 3);
+    expect([buf.mode, view.get(0, 0)]).toEqual([SampleMode.Held, 350]);
+    buf.sample(13, view); // extrapolation off
+    expect([buf.mode, view.get(0, 0)]).toEqual([SampleMode.Held, 200]);
+    buf.sample(11, view, 3);
+    expect(buf.mode).toBe(SampleMode.Interpolated);
   });
 
   it('moves a row the budget held back between the times its values really had', () => {
@@ -83,9 +110,9 @@ describe('SnapshotBuffer', () => {
   it('holds the newest snapshot past its tick and the oldest before its tick', () => {
     const { buf, view } = twoSnapshots();
     buf.sample(20, view);
-    expect([view.count, view.get(0, 0)]).toEqual([2, 200]);
+    expect([view.count, view.get(0, 0), buf.mode]).toEqual([2, 200, SampleMode.Held]);
     buf.sample(3, view);
-    expect([view.count, view.get(0, 0)]).toEqual([1, 100]);
+    expect([view.count, view.get(0, 0), buf.mode]).toEqual([1, 100, SampleMode.BeforeOldest]);
   });
 
   it('ignores stale pushes and recycles slots beyond its capacity', () => {
@@ -101,16 +128,45 @@ describe('SnapshotBuffer', () => {
   });
 });
 
-describe('ServerTickEstimator', () => {
-  it('locks onto the fastest arrival and tracks the tick in between', () => {
-    const dt = 1000 / 30;
-    const at = (tick: number, delayMs: number) => 1000 + tick * dt + delayMs; // server's tick 0 at local 1000 ms
-    const est = new ServerTickEstimator(dt);
-    est.observe(30, at(30, 50));
-    est.observe(31, at(31, 20)); // the fastest path so far: taken at once
-    expect(est.tickAt(at(40, 20))).toBeCloseTo(40, 5);
-    est.observe(32, at(32, 200)); // one late packet barely moves the estimate
-    expect(est.tickAt(at(40, 20))).toBeGreaterThan(39.8);
-    expect(est.tickAt(at(40, 20))).toBeLessThan(40);
+describe('PlaybackClock', () => {
+  const tickMs = 1000 / 30;
+  /** Tick t arrives at 1000 + t·tickMs + delay(t). */
+  function feed(clock: PlaybackClock, from: number, to: number, delay: (t: number) => number): void {
+    for (let t = from; t <= to; t++) if (!Number.isNaN(delay(t))) clock.observe(t, 1000 + t * tickMs + delay(t));
+  }
+
+  it('draws one send interval (plus a margin) behind the freshest arrival on a steady link', () => {
+    const clock = new PlaybackClock(30, 30);
+    feed(clock, 1, 64, () => 40);
+    expect(clock.jitterMs).toBeCloseTo(0);
+    expect(clock.delayMs).toBeCloseTo(tickMs + 4);
+    // Tick 64 arrived at 1000 + 64·tickMs + 40: draw it one interval + 4 ms later.
+    expect(clock.renderTick(1000 + 64 * tickMs + 40)).toBeCloseTo(64 - 1 - 4 / tickMs);
+  });
+
+  it('sizes the delay from the arrival spread and the loss, and eases towards it without going back', () => {
+    const clock = new PlaybackClock(30, 30);
+    feed(clock, 1, 64, () => 40);
+    const now0 = 1000 + 64 * tickMs + 40;
+    const r0 = clock.renderTick(now0);
+    // Now the link jitters: 0-50 ms later than the fastest path, spread evenly.
+    feed(clock, 65, 128, (t) => 40 + ((t * 37) % 51));
+    expect(clock.jitterMs).toBeGreaterThan(45);
+    expect(clock.jitterMs).toBeLessThanOrEqual(50);
+    expect(clock.delayMs).toBeCloseTo(tickMs + clock.jitterMs + 4);
+    // Every frame moves forward, at most 10% slower or faster than real time.
+    let last = r0;
+    for (let now = now0 + 16; now < now0 + 3000; now += 16) {
+      const r = clock.renderTick(now);
+      expect(r).toBeGreaterThanOrEqual(last);
+      expect(r - last).toBeGreaterThanOrEqual((0.89 * 16) / tickMs);
+      expect(r - last).toBeLessThanOrEqual((1.11 * 16) / tickMs);
+      last = r;
+    }
+    // A quarter of the snapshots lost: one more interval of cover.
+    const lossy = new PlaybackClock(30, 30);
+    feed(lossy, 1, 85, (t) => (t % 4 === 0 ? Number.NaN : 40));
+    expect(lossy.loss).toBeGreaterThan(0.2);
+    expect(lossy.delayMs).toBeCloseTo(2 * tickMs + 4);
   });
 });

@@ -140,11 +140,13 @@ describe('Room', () => {
     expect(a.snapshots().at(-1)!.inputLeadMs).toBe(Math.round(stepMs - 10));
     room.advance(2 * stepMs); // no input in between: no lead to report
     expect(a.snapshots().at(-1)!.inputLeadMs).toBeNaN();
-    // Tick 3 is due at 100 ms; its input arrives 6.7 ms after that, before the room (running
-    // behind) has stepped: a negative lead, though the input is still in time to be applied.
-    room.acceptInputs(slot, inputMessage(3, [idle]), 3 * stepMs + 6.7);
-    room.advance(3 * stepMs + 6.7);
-    expect(a.snapshots().at(-1)!.inputLeadMs).toBe(-7);
+    // The room stalls at tick 2: tick 3 was due at 100 ms. Inputs for ticks 4 and 5 arrive at
+    // 120 and 172 ms, past their scheduled times, but a room running behind runs tick 3 as soon
+    // as it wakes: they are one and two ticks early, not late.
+    room.acceptInputs(slot, inputMessage(4, [idle]), 3 * stepMs + 20);
+    room.acceptInputs(slot, inputMessage(5, [idle]), 5 * stepMs + 5);
+    room.advance(5 * stepMs + 5);
+    expect(a.snapshots().map((s) => s.inputLeadMs).slice(-3)).toEqual([Math.round(stepMs), Number.NaN, Number.NaN]);
     expect(room.stats.inputsLate).toBe(0);
   });
 

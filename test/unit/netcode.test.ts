@@ -1,0 +1,129 @@
+import { describe, expect, it } from 'vitest';
+import { Button, tickRules, WORLD_W, type ArenaInput } from '../../shared/games/arena';
+import type { LinkConditions, NetworkSimulatorOptions } from '../../src/sdk/network-simulator';
+import { netcodeRig, type RigPlayer } from '../../bench/netcode/netcode-rig';
+
+const both = (c: LinkConditions): NetworkSimulatorOptions => ({ up: c, down: c });
+const STEP = tickRules(30).playerStep;
+
+/** Walks right, or right and left in turns of `turnTicks` inputs. */
+function walker(turnTicks = Infinity) {
+  let n = 0;
+  return (input: ArenaInput) => {
+    input.buttons = Math.floor(n++ / turnTicks) % 2 === 0 ? Button.Right : Button.Left;
+  };
+}
+
+/** A walker and a watcher in one room, the walker placed at (x, 3000); `warmMs` played. */
+async function walkerAndWatcher(net: NetworkSimulatorOptions, play: RigPlayer['play'], x = 3000, warmMs = 3000) {
+  const rig = await netcodeRig({ net, client: { pingIntervalMs: 1000 } });
+  const walk = await rig.join('walker', play);
+  const watch = await rig.join('watcher');
+  const me = rig.room.state.players.find((p) => p.id === walk.client.playerId)!;
+  [me.x, me.y] = [x, 3000];
+  rig.run(warmMs);
+  const at = { walker: { ...walk.client.stats }, watcher: { ...watch.client.stats }, room: { ...rig.room.stats } };
+  /** Counters since the warm-up. */
+  const since = () => ({
+    corrections: walk.client.stats.mispredictions - at.walker.mispredictions,
+    visibleCorrections: walk.client.stats.correctionsOverHalfUnit - at.walker.correctionsOverHalfUnit,
+    late: rig.room.stats.inputsLate - at.room.inputsLate,
+    starved: rig.room.stats.inputsStarved - at.room.inputsStarved,
+    frames: watch.client.stats.frames - at.watcher.frames,
+    framesWithoutNewer: watch.client.stats.framesWithoutNewer - at.watcher.framesWithoutNewer,
+    remoteJumps: watch.client.stats.remoteJumps - at.watcher.remoteJumps,
+    remoteEntityFrames: watch.client.stats.remoteEntityFrames - at.watcher.remoteEntityFrames,
+  });
+  return { rig, walk, watch, me, since };
+}
+
+describe('netcode over the network simulator (real server and SDK, manual time)', () => {
+  it('a held key through 150 ms ±20 ms and latency spikes: inputs come late, yet nothing is corrected', async () => {
+    const { rig, walk, me, since } = await walkerAndWatcher(both({ latencyMs: 75, jitterMs: 20 }), walker(), 1000, 1500);
+    for (let i = 0; i < 3; i++) {
+      rig.run(1100);
+      walk.net.spike(100, 120); // 100 ms of messages each 120 ms later than the rest
+      rig.run(100);
+    }
+    rig.run(500);
+    const s = since();
+    expect(s.late).toBeGreaterThan(0); // the spikes really made inputs late: the server repeated the key
+    expect(s.corrections).toBe(0);
+    expect(me.x).toBeLessThan(WORLD_W - 1000); // it walked in the open, into nothing
+    expect(walk.client.predicted!.x).toBeGreaterThan(me.x); // the prediction is ahead, by the inputs in flight
+  });
+
+  for (const [label, oneWay, jitter] of [['150 ms ±20 ms', 75, 20], ['300 ms ±50 ms', 150, 50]] as const) {
+    it(`turning every 3 s at ${label}: no visible correction, no input late, smooth remote motion`, async () => {
+      const { rig, watch, since } = await walkerAndWatcher(both({ latencyMs: oneWay, jitterMs: jitter }), walker(90));
+      rig.run(30_000);
+      const s = since();
+      expect(s.visibleCorrections).toBe(0);
+      expect(s.late).toBe(0);
+      expect(s.starved).toBe(0);
+      expect(s.frames).toBeGreaterThan(1700);
+      expect(s.framesWithoutNewer / s.frames).toBeLessThan(0.01);
+      expect(s.remoteJumps / s.remoteEntityFrames).toBeLessThan(0.001);
+      // The jitter buffer grew with the jitter: more than a send interval plus the spread.
+      expect(watch.client.interpolationDelayMs).toBeGreaterThan(1000 / 30 + jitter);
+    });
+  }
+
+  it('a 500 ms server stall: no input lost, no correction, remote players moving again within 0.5 s', async () => {
+    const { rig, walk, watch, me, since } = await walkerAndWatcher(both({ latencyMs: 75, jitterMs: 20 }), walker(90));
+    const stalls: number[] = [];
+    watch.client.on('stalled', ({ ms }) => stalls.push(ms));
+    rig.run(2000);
+    const x0 = me.x;
+    rig.stallServer(500);
+    const stallEnd = rig.time.now() + 500;
+    // Watch the walker on the watcher's screen, frame by frame, from the end of the stall.
+    const view = watch.client.createView();
+    let lastX = Number.NaN;
+    let movingAt = Number.NaN;
+    rig.run(500);
+    for (let t = 0; t < 1000 && Number.isNaN(movingAt); t += 16) {
+      rig.run(16);
+      watch.client.sampleRemote(rig.time.now(), view);
+      const row = Array.from(view.ids.subarray(0, view.count)).indexOf(walk.client.playerId);
+      const x = view.get(row, 0);
+      if (!Number.isNaN(lastX) && x !== lastX) movingAt = rig.time.now();
+      lastX = x;
+    }
+    rig.run(3000);
+    const s = since();
+    expect([s.late, s.starved, s.corrections]).toEqual([0, 0, 0]);
+    expect(movingAt - stallEnd).toBeLessThan(500);
+    expect(me.x).not.toBe(x0);
+    expect(stalls.length).toBe(0); // 500 ms is under the default snapshotStallMs (1000)
+  });
+
+  it('says when snapshots stop for snapshotStallMs, and when they flow again', async () => {
+    const rig = await netcodeRig({ client: { snapshotStallMs: 300, livenessTimeoutMs: 0 } });
+    const a = await rig.join('a');
+    const events: string[] = [];
+    a.client.on('stalled', ({ ms }) => events.push(`stalled ${Math.round(ms)}`));
+    a.client.on('unstalled', ({ ms }) => events.push(`unstalled ${Math.round(ms / 100) * 100}`));
+    rig.run(1000);
+    rig.stallServer(800);
+    rig.run(2000);
+    expect(events[0]).toMatch(/^stalled 3\d\d$/);
+    expect(events[1]).toBe('unstalled 800');
+    expect(a.client.stats.snapshotStalls).toBe(1);
+  });
+
+  it('an unreliable channel losing, duplicating and reordering 10 % of messages: redundancy keeps the inputs coming', async () => {
+    const net = { ...both({ latencyMs: 50, jitterMs: 10, loss: 0.1, duplicate: 0.05, reorder: 0.05 }), ordered: false };
+    const { rig, walk, watch, since } = await walkerAndWatcher(net, walker(90));
+    rig.run(20_000);
+    const s = since();
+    const lost = walk.net.counters.up.lost;
+    expect(lost).toBeGreaterThan(40); // about a tenth of 600 messages
+    // Every INPUT repeats the unacknowledged inputs: a lost message costs none of them (without
+    // redundancy each would starve a tick); only runs of losses longer than the cushion do.
+    expect(s.starved).toBeLessThan(lost / 5);
+    expect(s.visibleCorrections).toBe(0);
+    expect(watch.client.stats.snapshotsReordered).toBeGreaterThan(0);
+    expect(s.framesWithoutNewer / s.frames).toBeLessThan(0.02);
+  });
+});
