@@ -7,6 +7,7 @@ import { defineRoomType, type RoomTypeDefinition } from '../../src/rooms/room-ty
 import { NetworkSimulator, type NetworkSimulatorOptions } from '../../src/sdk/network-simulator';
 import { ClientState, TickwireClient, type TickwireClientOptions } from '../../src/sdk/tickwire-client';
 import { TickwireServer } from '../../src/server/tickwire-server';
+import type { InterpolatedView } from '../../src/sdk/snapshot-buffer';
 
 type ArenaClient = TickwireClient<ArenaState, ArenaInput, Mover>;
 
@@ -15,8 +16,10 @@ export interface RigPlayer {
   client: ArenaClient;
   net: NetworkSimulator;
   /** Fills the input for each tick the input clock says is due (default: nothing held). */
-  play: (input: ArenaInput, client: ArenaClient) => void;
+  play: (input: ArenaInput, client: ArenaClient, player: RigPlayer) => void;
   readonly input: ArenaInput;
+  /** The remote entities as last drawn (each frame). */
+  readonly view: InterpolatedView;
 }
 
 export interface NetcodeRigOptions {
@@ -68,7 +71,7 @@ export async function netcodeRig(options: NetcodeRigOptions = {}) {
   const drive = (p: RigPlayer) => {
     const now = time.now();
     for (let n = p.client.inputsDue(now, 8); n > 0; n--) {
-      p.play(p.input, p.client);
+      p.play(p.input, p.client, p);
       p.client.sendInput(p.input);
     }
     if (p.client.state !== ClientState.Closed) time.setTimeout(() => drive(p), Math.max(0.25, p.client.msUntilNextInput(now)));
@@ -91,7 +94,7 @@ export async function netcodeRig(options: NetcodeRigOptions = {}) {
         random: () => 0,
         ...options.client,
       } as TickwireClientOptions<ArenaState, ArenaInput, Mover>);
-      const p: RigPlayer = { client, net: sim, play, input: arenaGame.input.create() };
+      const p: RigPlayer = { client, net: sim, play, input: arenaGame.input.create(), view: client.createView() };
       players.push(p);
       const welcome = client.connect();
       let joined = false;
@@ -103,9 +106,8 @@ export async function netcodeRig(options: NetcodeRigOptions = {}) {
       }
       await welcome;
       drive(p);
-      const view = client.createView();
       const frame = () => {
-        client.sampleRemote(time.now(), view);
+        client.sampleRemote(time.now(), p.view);
         if (client.state !== ClientState.Closed) time.setTimeout(frame, frameMs);
       };
       time.setTimeout(frame, frameMs);

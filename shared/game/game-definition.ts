@@ -29,6 +29,14 @@ export interface InputCodec<I> {
 /** The inputs of one tick, by player id. Unknown ids (never joined) get no input. */
 export interface TickInputs<I> {
   get(playerId: number): I | undefined;
+  /**
+   * Lag compensation: how many ticks behind this step's result the player's view of the other
+   * entities was when it made this tick's input (fractional, in 1/16 ticks; 0 when unknown),
+   * already capped by the room type's `maxRewindMs`. A game resolves the player's shots
+   * against where the others were that many ticks ago: what the shooter saw. Optional: a
+   * step must treat a missing method as 0.
+   */
+  rewindTicks?(playerId: number): number;
 }
 
 /** Room settings that the game's rules may depend on. */

@@ -20,13 +20,15 @@ export interface ReplayLog {
 export type ReplayEvent =
   | { tick: number; kind: 'join'; playerId: number; name: string }
   | { tick: number; kind: 'leave'; playerId: number }
-  | { tick: number; kind: 'input'; playerId: number; bytes: number[] };
+  | { tick: number; kind: 'input'; playerId: number; bytes: number[]; rewind16?: number };
 
 /** Collects a {@link ReplayLog} as a room runs. */
 export class ReplayRecorder<S, I> {
   private readonly events: ReplayEvent[] = [];
   /** Each player's last recorded input, encoded: an input is recorded only when it changes. */
   private readonly lastBytes = new Map<number, Uint8Array>();
+  /** Each player's last recorded rewind (lag compensation), 1/16 ticks. */
+  private readonly lastRewind = new Map<number, number>();
   private readonly writer = new ByteWriter(64);
 
   constructor(private readonly game: GameDefinition<S, I, unknown>, private readonly seed: number, private readonly tickRate: number) {}
@@ -38,17 +40,25 @@ export class ReplayRecorder<S, I> {
   leave(tick: number, playerId: number): void {
     this.events.push({ tick, kind: 'leave', playerId });
     this.lastBytes.delete(playerId);
+    this.lastRewind.delete(playerId);
   }
 
-  /** The input `playerId` will use in the step of `tick`; recorded only when it changed. */
-  input(tick: number, playerId: number, input: I): void {
+  /**
+   * The input `playerId` will use in the step of `tick`, and its rewind for lag compensation
+   * (1/16 ticks); recorded only when either changed.
+   */
+  input(tick: number, playerId: number, input: I, rewind16 = 0): void {
     this.game.input.write(this.writer.reset(), input);
     const now = this.writer.bytes();
     let last = this.lastBytes.get(playerId);
-    if (last !== undefined && sameBytes(last, now)) return;
+    const rewindChanged = (this.lastRewind.get(playerId) ?? 0) !== rewind16;
+    if (last !== undefined && sameBytes(last, now) && !rewindChanged) return;
     if (last === undefined || last.length !== now.length) this.lastBytes.set(playerId, (last = new Uint8Array(now.length)));
     last.set(now);
-    this.events.push({ tick, kind: 'input', playerId, bytes: Array.from(now) });
+    this.lastRewind.set(playerId, rewind16);
+    const event: ReplayEvent = { tick, kind: 'input', playerId, bytes: Array.from(now) };
+    if (rewind16 !== 0) event.rewind16 = rewind16;
+    this.events.push(event);
   }
 
   finish(state: S): ReplayLog {
@@ -74,7 +84,8 @@ export function replay<S, I>(game: GameDefinition<S, I, unknown>, log: ReplayLog
   if (log.game !== game.name) throw new Error(`replay log is for "${log.game}", not "${game.name}"`);
   const state = game.createState({ seed: log.seed, tickRate: log.tickRate });
   const current = new Map<number, I>();
-  const inputs: TickInputs<I> = { get: (id) => current.get(id) };
+  const rewinds = new Map<number, number>();
+  const inputs: TickInputs<I> = { get: (id) => current.get(id), rewindTicks: (id) => (rewinds.get(id) ?? 0) / 16 };
   const reader = new ByteReader();
   let i = 0;
   /** Apply every event stamped at or before `tick`, in log order. */
@@ -87,10 +98,12 @@ export function replay<S, I>(game: GameDefinition<S, I, unknown>, log: ReplayLog
       } else if (e.kind === 'leave') {
         game.removePlayer(state, e.playerId);
         current.delete(e.playerId);
+        rewinds.delete(e.playerId);
       } else {
         const input = current.get(e.playerId) ?? game.input.create();
         game.input.read(reader.reset(Uint8Array.from(e.bytes)), input);
         current.set(e.playerId, input);
+        rewinds.set(e.playerId, e.rewind16 ?? 0);
       }
     }
   };

@@ -28,6 +28,10 @@ export class TickInputBuffer<I> {
   private readonly slots: I[];
   /** The tick each slot holds or last held (0: never used). */
   private readonly ticks: Uint32Array;
+  /** Each slot's view lag (see INPUT), 1/16 ticks. */
+  private readonly viewLags: Uint16Array;
+  /** The view lag of the input {@link take} copied last, 1/16 ticks. */
+  takenViewLag16 = 0;
   private readonly mask: number;
   private readonly scratch: I;
   /** Newest tick received (0: none yet). */
@@ -44,6 +48,7 @@ export class TickInputBuffer<I> {
     this.mask = size - 1;
     this.slots = Array.from({ length: size }, () => codec.create());
     this.ticks = new Uint32Array(size);
+    this.viewLags = new Uint16Array(size);
     this.scratch = codec.create();
   }
 
@@ -53,10 +58,11 @@ export class TickInputBuffer<I> {
   }
 
   /**
-   * Decode the input stamped for `tick` from `reader` (always consuming its bytes) and keep it if
-   * `tick` is still ahead: `current` is the last tick simulated, so `current + 1` is next.
+   * Decode the input stamped for `tick` from `reader` (always consuming its bytes) and keep it,
+   * with its view lag (1/16 ticks), if `tick` is still ahead: `current` is the last tick
+   * simulated, so `current + 1` is next.
    */
-  offer(tick: number, reader: ByteReader, current: number): OfferResult {
+  offer(tick: number, reader: ByteReader, current: number, viewLag16 = 0): OfferResult {
     const slot = tick & this.mask;
     if (this.ticks[slot] === tick) {
       this.codec.read(reader, this.scratch);
@@ -77,15 +83,20 @@ export class TickInputBuffer<I> {
     }
     this.codec.read(reader, this.slots[slot]);
     this.ticks[slot] = tick;
+    this.viewLags[slot] = viewLag16;
     if (tick > this.newestTick) this.newestTick = tick;
     return OfferResult.Accepted;
   }
 
-  /** Copy the input stamped for `tick` into `out`; false when none came (in time). */
+  /**
+   * Copy the input stamped for `tick` into `out` (and its view lag into {@link takenViewLag16});
+   * false when none came (in time).
+   */
   take(tick: number, out: I): boolean {
     const slot = tick & this.mask;
     if (this.ticks[slot] !== tick) return false;
     this.codec.copy(this.slots[slot], out);
+    this.takenViewLag16 = this.viewLags[slot];
     return true;
   }
 }

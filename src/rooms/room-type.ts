@@ -35,6 +35,12 @@ export interface RoomTypeDefinition<S, I, P = unknown> {
    */
   inputBufferTicks?: number;
   /**
+   * Lag compensation's cap, ms (default 200): a player's shots are resolved against what it
+   * saw (TickInputs.rewindTicks), but never further back than this, so a high-ping player
+   * cannot hit others where they were long ago.
+   */
+  maxRewindMs?: number;
+  /**
    * Ticks a missing input repeats the player's last one (default 8, ~0.27 s at 30 Hz); on the
    * next starved tick the input is neutralized (InputCodec.neutralize, else the neutral input):
    * rides out jitter without letting an idle player drift.
@@ -144,6 +150,7 @@ export function resolveRoomType<S, I, P>(def: RoomTypeDefinition<S, I, P>, defau
   if (!Number.isInteger(sendRate) || sendRate < 1 || sendRate > tickRate) throw new RangeError(`${where}: sendRate must be an integer from 1 to tickRate (${tickRate}) Hz, got ${sendRate}`);
   if (!Number.isInteger(maxPlayers) || maxPlayers < 1 || maxPlayers > 65535) throw new RangeError(`${where}: maxPlayers must be an integer from 1 to 65535, got ${maxPlayers}`);
   if (!Number.isInteger(inputBufferTicks) || inputBufferTicks < 4 || inputBufferTicks > 1024) throw new RangeError(`${where}: inputBufferTicks must be from 4 to 1024, got ${inputBufferTicks}`);
+  if (def.maxRewindMs !== undefined && !(def.maxRewindMs >= 0 && def.maxRewindMs <= 1000)) throw new RangeError(`${where}: maxRewindMs must be from 0 to 1000 ms, got ${def.maxRewindMs}`);
   if (!Number.isInteger(repeatInputTicks) || repeatInputTicks < 1) throw new RangeError(`${where}: repeatInputTicks must be an integer ≥ 1, got ${repeatInputTicks}`);
   if (!Number.isFinite(resumeWindowMs) || resumeWindowMs < 0 || resumeWindowMs > 3_600_000) throw new RangeError(`${where}: resumeWindowMs must be from 0 to 3600000 ms, got ${resumeWindowMs}`);
   return { ...def, name, tickRate, sendRate, maxPlayers, inputBufferTicks, repeatInputTicks, resumeWindowMs };

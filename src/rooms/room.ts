@@ -103,6 +103,8 @@ export class PlayerSlot<I> {
   lastProcessedSeq = 0;
   /** Least lead of the inputs received since this player's last snapshot, ms (NaN: none). */
   inputLeadMs = Number.NaN;
+  /** The applied input's rewind for lag compensation, 1/16 ticks, capped (see TickInputs.rewindTicks). */
+  rewind16 = 0;
   /** Newest snapshot tick the client acknowledged that was sent to it (0: none yet). */
   ackTick = 0;
   /** What the server knows of the client's copy of the world: sent snapshots, acks, budget. */
@@ -159,9 +161,11 @@ export class Room<S = unknown, I = unknown, P = unknown> {
   private readonly globalsEvery: number;
   private globalsCountdown = 0;
   private readonly frame: SnapshotFrame = { head: new Uint8Array(0), body: null, length: 0 };
+  /** The room type's rewind cap, 1/16 ticks. */
+  private readonly maxRewind16: number;
   /** Scratch for the room type's viewCenter hook. */
   private readonly center = { x: 0, y: 0 };
-  private readonly inputHeader: InputHeader = { ackTick: 0, firstSeq: 0, count: 0 };
+  private readonly inputHeader: InputHeader = { ackTick: 0, firstSeq: 0, count: 0, viewLag16: 0 };
   private readonly maxBufferedBytes: number;
   private nextPlayerId = 1;
   private sendAccumulator = 0;
@@ -192,7 +196,11 @@ export class Room<S = unknown, I = unknown, P = unknown> {
     // call: its players' inputs are stamped for those ticks and wait in their buffers.
     this.loop = new FixedStepLoop({ stepMs: 1000 / type.tickRate, maxCatchUpSteps: 5, maxBacklogSteps: type.tickRate }, () => this.step());
     const byId = this.byId;
-    this.inputs = { get: (playerId) => byId.get(playerId)?.current };
+    this.inputs = {
+      get: (playerId) => byId.get(playerId)?.current,
+      rewindTicks: (playerId) => (byId.get(playerId)?.rewind16 ?? 0) / 16,
+    };
+    this.maxRewind16 = Math.floor(((type.maxRewindMs ?? 200) * type.tickRate * 16) / 1000);
     if (type.recordReplays) this.startRecording();
     type.onCreate?.(this);
   }
@@ -376,7 +384,9 @@ export class Room<S = unknown, I = unknown, P = unknown> {
     const untilNext = Math.max(0, this.loop.nextStepAt - at);
     for (let i = 0; i < h.count; i++) {
       const tick = h.firstSeq + i;
-      const result = slot.inputs.offer(tick, reader, current);
+      // The message's view lag holds for each of its inputs: an older one was made when both
+      // the input clock and the drawing were that many ticks earlier.
+      const result = slot.inputs.offer(tick, reader, current, h.viewLag16);
       if (result === OfferResult.Duplicate) continue;
       if (result === OfferResult.TooEarly) this.stats.inputsTooEarly++;
       else {
@@ -420,6 +430,7 @@ export class Room<S = unknown, I = unknown, P = unknown> {
       if (slot.inputs.newestTick !== 0) slot.lastProcessedSeq = target;
       if (slot.inputs.take(target, slot.current)) {
         slot.starvedStreak = 0;
+        slot.rewind16 = Math.min(slot.inputs.takenViewLag16, this.maxRewind16);
       } else if (!slot.connected) {
         // Detached, its queued inputs played out: neutral, or what the room type decides.
         if (this.type.onDetachedInput) this.type.onDetachedInput(this, slot, slot.current);
@@ -431,7 +442,7 @@ export class Room<S = unknown, I = unknown, P = unknown> {
         // silent for longer, such as a hidden browser tab, stops instead of walking on.
         if (++slot.starvedStreak === this.type.repeatInputTicks + 1) this.neutralize(slot);
       }
-      this.recorder?.input(tick, slot.id, slot.current);
+      this.recorder?.input(tick, slot.id, slot.current, slot.rewind16);
     }
     game.step(this.state, this.inputs);
     this.type.onTick?.(this);

@@ -254,6 +254,9 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
   private prevFrameAt = Number.NaN;
   /** Per kind: its x and y field, or -1. */
   private readonly xyFields: Int16Array;
+  /** The tick the others were last drawn at, and when (for lag compensation's view lag). */
+  private lastRenderTick = Number.NaN;
+  private lastRenderAt = Number.NaN;
   /** When the newest snapshot came, ms; and whether a stall has been reported since. */
   private lastSnapshotAt = Number.NaN;
   private stallReported = false;
@@ -325,6 +328,11 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
   /** True when `playerId` is in the room but its link is down (its seat held for a resume). */
   isDetached(playerId: number): boolean {
     return this.detachedPlayers.includes(playerId);
+  }
+
+  /** The tick of the newest input sent (0 before the first): the predicted player is as of its end. */
+  get lastInputTick(): number {
+    return this.nextSeq - 1;
   }
 
   /** Newest input seq the server has applied. */
@@ -486,7 +494,7 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
     const redundancy = Math.min(this.options.inputRedundancy ?? MAX_INPUTS_PER_MESSAGE, seq - this.ackedSeq, MAX_INPUTS_PER_MESSAGE);
     const first = seq - redundancy + 1;
     this.writer.reset();
-    writeInputHeader(this.writer, Math.max(0, this.latestTick), first, redundancy);
+    writeInputHeader(this.writer, Math.max(0, this.latestTick), first, redundancy, this.viewLag16(seq));
     for (let s = first; s <= seq; s++) this.game.input.write(this.writer, this.pendingInputs[s % cap]);
     // Sockets may hold the buffer after send() returns, so hand over a copy, never the scratch.
     socket.send(this.writer.bytes().slice());
@@ -510,6 +518,8 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
     }
     this.checkStall(now);
     const renderTick = playback.renderTick(now);
+    this.lastRenderTick = renderTick;
+    this.lastRenderAt = now;
     const tickMs = 1000 / this.welcome.tickRate;
     const buffer = this.buffer;
     buffer.sample(renderTick, out, (this.options.maxExtrapolationMs ?? 100) / tickMs);
@@ -547,10 +557,7 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
         this.stats.remoteEntityFrames++;
         const moved = Math.hypot(x - this.prevXY[p * 2], y - this.prevXY[p * 2 + 1]);
         const allowed = 2 * this.buffer.speedOf(id, fx, fy) * frameTicks + 1;
-        if (moved > allowed) {
-          this.stats.remoteJumps++;
-          if ((globalThis as any).DEBUG_JUMPS) console.log('jump', now.toFixed(1), id, moved.toFixed(1), allowed.toFixed(1), this.buffer.mode, this.playback?.rate);
-        }
+        if (moved > allowed) this.stats.remoteJumps++;
       }
       // Written behind the read position: `kept` ≤ r, and p only moves past ids < id.
       this.prevIds[kept] = id;
@@ -758,7 +765,7 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
     for (let first = this.ackedSeq + 1; first < this.nextSeq; first += MAX_INPUTS_PER_MESSAGE) {
       const count = Math.min(MAX_INPUTS_PER_MESSAGE, this.nextSeq - first);
       this.writer.reset();
-      writeInputHeader(this.writer, Math.max(0, this.latestTick), first, count);
+      writeInputHeader(this.writer, Math.max(0, this.latestTick), first, count, this.viewLag16(first + count - 1));
       for (let s = first; s < first + count; s++) this.game.input.write(this.writer, this.pendingInputs[s % this.pendingCapacity]);
       socket.send(this.writer.bytes().slice());
     }
@@ -886,6 +893,19 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
     this.stallReported = true;
     this.stats.snapshotStalls++;
     this.emit('stalled', { ms: now - this.lastSnapshotAt });
+  }
+
+  /**
+   * How far the drawing of the others lags behind input `seq`, 1/16 ticks: the tick this input
+   * is for less the tick the others were last drawn at, advanced by the time since. 0 when
+   * nothing was drawn in the last quarter second (a headless client, a hidden tab): the server
+   * then does not rewind.
+   */
+  private viewLag16(seq: number): number {
+    const now = this.clock.now();
+    if (!(now - this.lastRenderAt <= 250) || !this.welcome) return 0;
+    const drawn = this.lastRenderTick + ((now - this.lastRenderAt) * this.welcome.tickRate) / 1000;
+    return Math.max(0, (seq - drawn) * 16);
   }
 
   /** The JOIN → WELCOME round trip of the current link, ms (0 if unknown). */

@@ -64,7 +64,7 @@ describe('every decoder, fuzzed: a value or a WireError, nothing else', () => {
   });
 
   it('INPUT headers and their inputs', () => {
-    const header = { ackTick: 0, firstSeq: 0, count: 0 };
+    const header = { ackTick: 0, firstSeq: 0, count: 0, viewLag16: 0 };
     const scratch = arenaInputCodec.create();
     onlyWireErrors((b) => {
       const r = new ByteReader(b);

@@ -47,7 +47,7 @@ describe('clients that stop reading, and inbound control frames', () => {
     await h.logged((l) => l.msg === 'player joined', 2);
     h.tick(2);
     // Every tick one input, always acknowledging tick 1: it sends, it answers pings, it reads nothing.
-    const input = (seq: number) => Uint8Array.of(0x10, 1, seq, 1, 0, 0, 0);
+    const input = (seq: number) => Uint8Array.of(0x10, 1, seq, 1, 0, 0, 0, 0);
     for (let seq = 1; seq <= 90 && stuck.readyState === 1; seq++) {
       stuck.send(input(seq));
       await flush(bystander);

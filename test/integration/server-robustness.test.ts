@@ -85,8 +85,8 @@ describe('the server survives what would crash it', () => {
     const welcomed = new Promise((resolve) => ws.once('message', resolve));
     ws.send(join({}));
     await welcomed;
-    // ackTick 0, firstSeq 0xffffffff (uvarint ff ff ff ff 0f), count 3, three 3-byte inputs
-    ws.send(Uint8Array.of(MessageType.Input, 0, 0xff, 0xff, 0xff, 0xff, 0x0f, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0));
+    // ackTick 0, firstSeq 0xffffffff (uvarint ff ff ff ff 0f), count 3, view lag 0, three 3-byte inputs
+    ws.send(Uint8Array.of(MessageType.Input, 0, 0xff, 0xff, 0xff, 0xff, 0x0f, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0));
     const r = await closed;
     expect(r.code).toBe(CloseCode.MalformedMessage);
     expect(r.reason).toMatch(/below 2\^32/);

@@ -13,7 +13,9 @@ function session(seed: number, ticks: number, players = 4, tickRate = 30) {
   const rec = new ReplayRecorder(arenaGame, seed, tickRate);
   const current = new Map<number, ArenaInput>();
   const drive = new Map<number, (i: ArenaInput) => void>();
-  const inputs: TickInputs<ArenaInput> = { get: (id) => current.get(id) };
+  // Lag compensation's rewinds (1/16 ticks) vary too, as a real room's players' would.
+  const rewinds = new Map<number, number>();
+  const inputs: TickInputs<ArenaInput> = { get: (id) => current.get(id), rewindTicks: (id) => (rewinds.get(id) ?? 0) / 16 };
   const join = (id: number) => {
     arenaGame.addPlayer(state, id, `p${id}`);
     rec.join(state.tick, id, `p${id}`);
@@ -30,7 +32,8 @@ function session(seed: number, ticks: number, players = 4, tickRate = 30) {
     }
     for (const [id, input] of current) {
       drive.get(id)!(input);
-      rec.input(state.tick, id, input);
+      if ((t + id) % 7 === 0) rewinds.set(id, (t * 37 + id * 11) % 48);
+      rec.input(state.tick, id, input, rewinds.get(id) ?? 0);
     }
     arenaGame.step(state, inputs);
   }
@@ -200,3 +203,46 @@ describe('arena rules', () => {
     expect([sinQ14(0), cosQ14(0), sinQ14(16384), sinQ14(49152)]).toEqual([0, Q14, Q14, -Q14]);
   });
 });
+
+describe('arena lag compensation', () => {
+  it('keeps each player\'s recent positions and reads them back at fractional ticks', async () => {
+    const { positionAt, HISTORY_TICKS } = await import('../../shared/games/arena/arena-state');
+    const state = arenaGame.createState({ seed: 1, tickRate: 30 });
+    arenaGame.addPlayer(state, 1, 'a');
+    const p = state.players[0];
+    [p.x, p.y] = [1000, 1000];
+    const right: ArenaInput = { buttons: Button.Right, aim: 0 };
+    const inputs: TickInputs<ArenaInput> = { get: () => right };
+    for (let t = 0; t < 100; t++) arenaGame.step(state, inputs);
+    const step = tickRules(30).playerStep;
+    const out = { x: 0, y: 0 };
+    positionAt(p, (state.tick - 3) * 16, state.tick, out);
+    expect(out).toEqual({ x: p.x - 3 * step, y: 1000 });
+    positionAt(p, (state.tick - 3) * 16 + 8, state.tick, out); // half a tick later
+    expect(out.x).toBe(p.x - 2.5 * step);
+    positionAt(p, (state.tick - 500) * 16, state.tick, out); // beyond the history: the oldest held
+    expect(out.x).toBe(p.x - (HISTORY_TICKS - 1) * step);
+  });
+
+  it('a shot with a rewind hits where its target was, and one without misses it', () => {
+    const step = tickRules(30).playerStep;
+    const run = (rewindTicks: number) => {
+      const state = arenaGame.createState({ seed: 3, tickRate: 30 });
+      arenaGame.addPlayer(state, 1, 'shooter');
+      arenaGame.addPlayer(state, 2, 'target');
+      const [s, t] = state.players;
+      // The target walks down from y 2000; the shooter waits level with where it was at tick 33.
+      [s.x, s.y, t.x, t.y] = [2000, 2000 + 33 * step, 2300, 2000];
+      const idle: ArenaInput = { buttons: 0, aim: 0 };
+      const down: ArenaInput = { buttons: Button.Down, aim: 0 };
+      const fire: ArenaInput = { buttons: Button.Fire, aim: 0 };
+      for (let k = 0; k < 40; k++) arenaGame.step(state, { get: (id) => (id === 2 ? down : idle) });
+      // Step 41 fires, aiming right, as the shooter saw the target 8 ticks back (tick 33).
+      arenaGame.step(state, { get: (id) => (id === 1 ? fire : down), rewindTicks: (id) => (id === 1 ? rewindTicks : 0) });
+      return t.hp < MAX_HP;
+    };
+    expect(run(8)).toBe(true);
+    expect(run(0)).toBe(false); // now it is 8 steps (512 units) below the shot's line
+  });
+});
+

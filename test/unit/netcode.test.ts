@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Button, tickRules, WORLD_W, type ArenaInput } from '../../shared/games/arena';
+import { Button, PlayerField, tickRules, WORLD_W, type ArenaInput } from '../../shared/games/arena';
 import type { LinkConditions, NetworkSimulatorOptions } from '../../src/sdk/network-simulator';
 import { netcodeRig, type RigPlayer } from '../../bench/netcode/netcode-rig';
 
@@ -125,5 +125,104 @@ describe('netcode over the network simulator (real server and SDK, manual time)'
     expect(s.visibleCorrections).toBe(0);
     expect(watch.client.stats.snapshotsReordered).toBeGreaterThan(0);
     expect(s.framesWithoutNewer / s.frames).toBeLessThan(0.02);
+  });
+
+  describe('lag compensation: a shot is resolved against what the shooter saw', () => {
+    /**
+     * The target walks down at x = 6000; the shooter stands 300 units to its left, aiming right,
+     * and fires once when it sees the target level with itself. The shot decides in its first
+     * tick: within 160 units of the target's centre (as rewound), it hits.
+     */
+    async function shootAtWhatISee(oneWayMs: number, maxRewindMs?: number) {
+      const rig = await netcodeRig({ net: both({ latencyMs: oneWayMs }), client: { pingIntervalMs: 1000 }, roomType: maxRewindMs === undefined ? {} : { maxRewindMs } });
+      let fired = false;
+      let seenY = Number.NaN;
+      const target = await rig.join('target', (input) => {
+        input.buttons = Button.Down;
+      });
+      const shooter = await rig.join('shooter', (input, client, me) => {
+        input.aim = 0;
+        input.buttons = 0;
+        if (fired) return;
+        const row = Array.from(me.view.ids.subarray(0, me.view.count)).indexOf(target.client.playerId);
+        if (row < 0) return;
+        const y = me.view.get(row, PlayerField.Y);
+        if (Math.abs(y - 3000) <= 32) {
+          input.buttons = Button.Fire;
+          fired = true;
+          seenY = y;
+        }
+      });
+      const players = rig.room.state.players;
+      const t = players.find((p) => p.id === target.client.playerId)!;
+      const s = players.find((p) => p.id === shooter.client.playerId)!;
+      [t.x, t.y] = [6000, 1200];
+      [s.x, s.y] = [5700, 3000];
+      rig.run(3000);
+      expect(fired).toBe(true);
+      expect(Math.abs(seenY - 3000)).toBeLessThanOrEqual(32);
+      return { hit: t.hp < 100 };
+    }
+
+    it('hits at 100 ms: the target is rewound to where the shooter saw it', async () => {
+      expect((await shootAtWhatISee(50)).hit).toBe(true);
+    });
+
+    it('the same shot misses with lag compensation off (maxRewindMs 0): the target had walked on', async () => {
+      expect((await shootAtWhatISee(50, 0)).hit).toBe(false);
+    });
+
+    it('misses at 300 ms: the shooter saw further back than the 200 ms cap; with a 1 s cap it hits', async () => {
+      expect((await shootAtWhatISee(150)).hit).toBe(false);
+      expect((await shootAtWhatISee(150, 1000)).hit).toBe(true);
+    });
+  });
+});
+
+
+describe("the shooter's own shots, predicted", () => {
+  /** A shooter firing every half second at 100 ms; its shots predicted and reconciled. */
+  async function shooter(refuseAfterMs = Infinity) {
+    const { ArenaShotPredictor } = await import('../../shared/games/arena');
+    const rig = await netcodeRig({ net: both({ latencyMs: 50, jitterMs: 10 }), client: { pingIntervalMs: 1000 } });
+    const shots = new ArenaShotPredictor(30);
+    let n = 0;
+    let firstSeenAfterMs = Number.NaN;
+    let firedAt = Number.NaN;
+    const me = await rig.join('shooter', (input, client) => {
+      input.aim = 0;
+      input.buttons = n++ % 15 === 0 ? Button.Fire : 0;
+      const before = shots.shots.length;
+      // The input is sent right after play() returns: predict it as the tick it will be stamped.
+      shots.fired(client.tickSync!.nextTick, input, client.predicted);
+      if (shots.shots.length > before && Number.isNaN(firedAt)) firedAt = rig.time.now();
+    });
+    me.client.on('snapshot', (_t, ackSeq) => {
+      shots.reconcile(me.client.latest, me.client.playerId, ackSeq);
+      if (Number.isNaN(firstSeenAfterMs) && me.client.latest.count > 1) firstSeenAfterMs = rig.time.now() - firedAt;
+    });
+    const p = rig.room.state.players[0];
+    [p.x, p.y] = [2000, 3000];
+    rig.run(2000);
+    if (refuseAfterMs < Infinity) {
+      rig.run(refuseAfterMs);
+      p.cooldown = 1000; // the server will not let it fire again: the client cannot know
+    }
+    rig.run(4000);
+    return { shots, firstSeenAfterMs, lastAck: me.client.lastAckedSeq };
+  }
+
+  it('appear at once, and the server confirms every one', async () => {
+    const { shots, firstSeenAfterMs } = await shooter();
+    expect(shots.confirmed).toBeGreaterThan(8); // two a second for over four seconds
+    expect(shots.rejected).toBe(0);
+    expect(firstSeenAfterMs).toBeGreaterThan(80); // the server's own copy took a round trip
+  });
+
+  it('are withdrawn when the server does not fire them', async () => {
+    const { shots, lastAck } = await shooter(0);
+    expect(shots.rejected).toBeGreaterThan(5);
+    // Nothing the server has passed on is still drawn.
+    expect(shots.shots.every((s) => s.tick > lastAck)).toBe(true);
   });
 });

@@ -37,11 +37,11 @@ describe('INPUT', () => {
       { buttons: Button.Up | Button.Fire, aim: 123 },
       { buttons: 0xff, aim: 65535 },
     ];
-    writeInputHeader(w, 77, 1000, inputs.length);
+    writeInputHeader(w, 77, 1000, inputs.length, 37.6);
     for (const i of inputs) arenaInputCodec.write(w, i);
     const r = new ByteReader(w.bytes());
     expect(r.u8()).toBe(MessageType.Input);
-    expect(readInputHeader(r, arenaInputCodec.byteLength, { ackTick: 0, firstSeq: 0, count: 0 })).toEqual({ ackTick: 77, firstSeq: 1000, count: 2 });
+    expect(readInputHeader(r, arenaInputCodec.byteLength, { ackTick: 0, firstSeq: 0, count: 0, viewLag16: 0 })).toEqual({ ackTick: 77, firstSeq: 1000, count: 2, viewLag16: 38 });
     const out = arenaInputCodec.create();
     arenaInputCodec.read(r, out);
     expect(out).toEqual({ buttons: Button.Up | Button.Fire, aim: 123 });
@@ -59,15 +59,17 @@ describe('INPUT', () => {
     expect(out.buttons & ~0b11111).toBe(0);
   });
 
-  it('rejects bad counts, seq 0, and payloads of the wrong length', () => {
-    const header = (ack: number, seq: number, count: number, payload: number) => {
+  it('rejects bad counts, seq 0, a view lag over the cap, and payloads of the wrong length', () => {
+    const header = (ack: number, seq: number, count: number, payload: number, lag = 0) => {
       const w = new ByteWriter();
       w.uvarint(ack);
       w.uvarint(seq);
       w.u8(count);
+      w.uvarint(lag);
       for (let i = 0; i < payload; i++) w.u8(0);
-      return () => readInputHeader(new ByteReader(w.bytes()), 3, { ackTick: 0, firstSeq: 0, count: 0 });
+      return () => readInputHeader(new ByteReader(w.bytes()), 3, { ackTick: 0, firstSeq: 0, count: 0, viewLag16: 0 });
     };
+    expect(wireCode(header(0, 1, 1, 3, 0x10000))).toBe(WireErrorCode.OutOfRange);
     expect(wireCode(header(0, 1, 1, 3))).toBe('ok');
     expect(wireCode(header(0, 1, 0, 0))).toBe(WireErrorCode.OutOfRange);
     expect(wireCode(header(0, 1, MAX_INPUTS_PER_MESSAGE + 1, 27))).toBe(WireErrorCode.OutOfRange);

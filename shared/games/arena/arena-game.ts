@@ -30,6 +30,7 @@ export function hashArena(s: ArenaState): number {
     h = hashInt(h, b.vx);
     h = hashInt(h, b.vy);
     h = hashInt(h, b.ttl);
+    h = hashInt(h, b.rewind16);
   }
   return hashInt(h, s.nextProjectileId);
 }

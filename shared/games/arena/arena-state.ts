@@ -21,7 +21,19 @@ export interface ArenaPlayer {
   respawnIn: number;
   /** Ticks of spawn protection left. */
   shield: number;
+  /**
+   * Where the player was at the end of each of the last {@link HISTORY_TICKS} ticks (index
+   * tick % HISTORY_TICKS), for lag compensation: shots are tested against where the shooter
+   * saw their target. Derived from the positions, so not hashed.
+   */
+  readonly histX: Int32Array;
+  readonly histY: Int32Array;
+  /** The first tick in the history (the player's first tick in the room). */
+  histFrom: number;
 }
+
+/** Ticks of position history each player keeps: over a second at 30 Hz, the most a shot rewinds. */
+export const HISTORY_TICKS = 64;
 
 export interface ArenaProjectile {
   /** Entity id, ≥ {@link PROJECTILE_ID_BASE}. */
@@ -34,6 +46,8 @@ export interface ArenaProjectile {
   vy: number;
   /** Ticks left to live. */
   ttl: number;
+  /** How far back its targets are tested, 1/16 ticks: what its shooter saw (lag compensation). */
+  rewind16: number;
 }
 
 /** Projectile ids start above every player id, so ids stay ascending in the entity table. */
@@ -84,15 +98,52 @@ export function spawn(state: ArenaState, p: ArenaPlayer): void {
   p.cooldown = 0;
   p.respawnIn = 0;
   p.shield = state.rules.shieldTicks;
+  // A new life: the places it was before are not where it could be hit (spawn runs inside the
+  // step that ends at tick + 1).
+  p.histFrom = state.tick + 1;
 }
 
 export function addArenaPlayer(state: ArenaState, id: number, name: string): void {
   if (findPlayer(state, id)) throw new Error(`player ${id} is already in the arena`);
-  const p: ArenaPlayer = { id, name, x: 0, y: 0, aim: 0, hp: 0, score: 0, deaths: 0, alive: false, cooldown: 0, respawnIn: 0, shield: 0 };
+  const p: ArenaPlayer = { id, name, x: 0, y: 0, aim: 0, hp: 0, score: 0, deaths: 0, alive: false, cooldown: 0, respawnIn: 0, shield: 0, histX: new Int32Array(HISTORY_TICKS), histY: new Int32Array(HISTORY_TICKS), histFrom: state.tick };
   spawn(state, p);
+  p.histFrom = state.tick;
+  recordPosition(p, state.tick);
   let i = state.players.length;
   while (i > 0 && state.players[i - 1].id > id) i--;
   state.players.splice(i, 0, p);
+}
+
+/** Note where `p` is at the end of `tick`. */
+export function recordPosition(p: ArenaPlayer, tick: number): void {
+  const i = tick % HISTORY_TICKS;
+  p.histX[i] = p.x;
+  p.histY[i] = p.y;
+}
+
+/**
+ * Where `p` was at tick `at16` / 16 (fractional: lag compensation tests against the
+ * interpolated positions a client drew), written into `out`. `now` is the newest tick in the
+ * history; times before the player's first tick or more than the history back give the oldest
+ * position held. Integer arithmetic only, so it is the same everywhere.
+ */
+export function positionAt(p: ArenaPlayer, at16: number, now: number, out: { x: number; y: number }): void {
+  const oldest = Math.max(p.histFrom, now - HISTORY_TICKS + 1);
+  let a = at16 >> 4;
+  let f = at16 & 15;
+  if (a < oldest) {
+    a = oldest;
+    f = 0;
+  }
+  if (a >= now) {
+    out.x = p.histX[now % HISTORY_TICKS];
+    out.y = p.histY[now % HISTORY_TICKS];
+    return;
+  }
+  const ia = a % HISTORY_TICKS;
+  const ib = (a + 1) % HISTORY_TICKS;
+  out.x = p.histX[ia] + (((p.histX[ib] - p.histX[ia]) * f) >> 4);
+  out.y = p.histY[ia] + (((p.histY[ib] - p.histY[ia]) * f) >> 4);
 }
 
 export function removeArenaPlayer(state: ArenaState, id: number): void {

@@ -4,3 +4,4 @@ export type { Mover } from './arena-movement';
 export { ArenaGlobalField, ArenaKind, PlayerField, PlayerFlag, ProjectileField, arenaEntitySchema } from './arena-replication';
 export * from './arena-rules';
 export type { ArenaPlayer, ArenaProjectile, ArenaState } from './arena-state';
+export { ArenaShotPredictor, type PredictedShot } from './arena-shot-prediction';
