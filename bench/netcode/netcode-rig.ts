@@ -44,7 +44,8 @@ export async function netcodeRig(options: NetcodeRigOptions = {}) {
   const time = new ManualScheduler(0);
   const tickRate = options.tickRate ?? 30;
   const server = new TickwireServer({
-    roomTypes: [defineRoomType({ game: arenaGame, tickRate, sendRate: options.sendRate ?? tickRate, ...options.roomType })],
+    // A fixed room seed: spawn points, and so every run, repeat exactly.
+    roomTypes: [defineRoomType({ game: arenaGame, tickRate, sendRate: options.sendRate ?? tickRate, seed: () => options.seed ?? 1, ...options.roomType })],
     clock: time,
     autoTick: false,
     staticDir: null,

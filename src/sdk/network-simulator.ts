@@ -156,7 +156,9 @@ export class NetworkSimulator {
       }
     }
     if (unreliable && (c.reorder ?? 0) > 0 && this.random() < c.reorder!) delay += jitter + this.random() * Math.max(jitter, 2 * latency);
-    let at = Math.max(now + delay, this.stalledUntil[dir]);
+    // A stall is applied at delivery (see SimulatedSocket.deliver), so what it holds comes out
+    // in the order it was due.
+    let at = now + delay;
     // In order: nothing overtakes what was sent before it on the same lane.
     if (!unreliable) at = Math.max(at, lane.lastAt);
     if (!unreliable) lane.lastAt = at;

@@ -193,8 +193,12 @@ export class TickSync {
     this.pongRtts[i] = rtt;
     this.pongOffsets[i] = serverTick + rtt / 2 / this.tickMs - now / this.tickMs;
     const n = Math.min(this.pongs, PONG_WINDOW);
-    let best = 0;
-    for (let k = 1; k < n; k++) if (this.pongRtts[k] < this.pongRtts[best]) best = k;
+    // Oldest to newest, so of equal round trips the newest wins (it knows of the latest drift).
+    let best = -1;
+    for (let j = this.pongs - n; j < this.pongs; j++) {
+      const k = j % PONG_WINDOW;
+      if (best < 0 || this.pongRtts[k] <= this.pongRtts[best]) best = k;
+    }
     this.rttMs = this.pongRtts[best];
     let dev = 0;
     for (let k = 0; k < n; k++) dev += this.pongRtts[k] - this.rttMs;

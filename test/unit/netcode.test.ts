@@ -135,6 +135,7 @@ describe('netcode over the network simulator (real server and SDK, manual time)'
      */
     async function shootAtWhatISee(oneWayMs: number, maxRewindMs?: number) {
       const rig = await netcodeRig({ net: both({ latencyMs: oneWayMs }), client: { pingIntervalMs: 1000 }, roomType: maxRewindMs === undefined ? {} : { maxRewindMs } });
+      let armed = false; // not before both are placed
       let fired = false;
       let seenY = Number.NaN;
       const target = await rig.join('target', (input) => {
@@ -143,7 +144,7 @@ describe('netcode over the network simulator (real server and SDK, manual time)'
       const shooter = await rig.join('shooter', (input, client, me) => {
         input.aim = 0;
         input.buttons = 0;
-        if (fired) return;
+        if (fired || !armed) return;
         const row = Array.from(me.view.ids.subarray(0, me.view.count)).indexOf(target.client.playerId);
         if (row < 0) return;
         const y = me.view.get(row, PlayerField.Y);
@@ -158,7 +159,9 @@ describe('netcode over the network simulator (real server and SDK, manual time)'
       const s = players.find((p) => p.id === shooter.client.playerId)!;
       [t.x, t.y] = [6000, 1200];
       [s.x, s.y] = [5700, 3000];
-      rig.run(3000);
+      rig.run(500); // the view catches up with the new places
+      armed = true;
+      rig.run(2500);
       expect(fired).toBe(true);
       expect(Math.abs(seenY - 3000)).toBeLessThanOrEqual(32);
       return { hit: t.hp < 100 };
