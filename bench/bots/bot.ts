@@ -5,7 +5,9 @@ import { arenaGame, ArenaKind, Button, PlayerField, PlayerFlag, UNITS_PER_PX, ty
 import { radiansToAngle16 } from '../../shared/math/fixed-trig';
 import { nextInt, type RngState } from '../../shared/math/prng';
 import { DIR_AIM, DIR_BUTTONS } from '../lib/directions';
-import { TickwireClient, type WebSocketConstructor } from '../../src/sdk/tickwire-client';
+import { TickwireClient, type ClientStats, type WebSocketConstructor } from '../../src/sdk/tickwire-client';
+import { NetworkSimulator, type LinkConditions } from '../../src/sdk/network-simulator';
+import type { InterpolatedView } from '../../src/sdk/snapshot-buffer';
 import { ClientState } from '../../src/sdk/client-state';
 import { nextKillGapMs } from './kill-schedule';
 import type { Behavior } from './options';
@@ -75,6 +77,11 @@ export class Bot {
   welcome: WelcomeMessage | undefined;
   /** Why the join failed, e.g. `4004 every room is full` or `join timeout`. */
   failure: string | undefined;
+  /** The client's counters when the measuring window opened, and over the window once it closed. */
+  windowStats: ClientStats | undefined;
+  private statsAtStart: ClientStats | undefined;
+  /** What {@link frame} draws into. */
+  private view: InterpolatedView | undefined;
   /** Snapshots, payload bytes and inputs counted inside the measuring window (see {@link markWindowStart}). */
   windowSnapshots = 0;
   windowBytes = 0;
@@ -131,6 +138,10 @@ export class Bot {
     private readonly sink: BotSink,
     /** Abrupt link kills per minute (0: never). */
     private readonly dropRate = 0,
+    /** Conditions of the simulated network each way (null: none). */
+    network: LinkConditions | null = null,
+    /** Frames drawn a second (0: none, entities not decoded unless fighting). */
+    fps = 0,
   ) {
     // Distinct, repeatable streams per bot: the golden-ratio step spreads neighbouring seeds.
     this.rng = { rng: (seed + Math.imul(index + 1, 0x9e3779b9)) | 0 };
@@ -140,8 +151,10 @@ export class Bot {
       game: arenaGame,
       name: `bot-${index + 1}`,
       roomType,
-      WebSocket: BotSocketCtor,
-      decodeEntities: behavior === 'fight',
+      ...(network
+        ? { connect: new NetworkSimulator({ up: network, down: network, seed: (seed ^ Math.imul(index + 1, 0x27d4eb2f)) | 0 }).wrap((u) => new BotSocketCtor(u)) }
+        : { WebSocket: BotSocketCtor }),
+      decodeEntities: behavior === 'fight' || fps > 0,
       // A ping every 2 s gives the network round trip beside the input→ack one, which also
       // holds the wait for the server's next tick (0-1 tick) and any queued input.
       pingIntervalMs: PING_INTERVAL_MS,
@@ -197,6 +210,7 @@ export class Bot {
     this.windowStartAt = performance.now();
     this.windowDownMs = 0;
     const s = this.client.stats;
+    this.statsAtStart = { ...s };
     this.windowSnapshots = -s.snapshots;
     this.windowBytes = -s.bytesReceived;
     this.windowInputs = -s.inputsSent;
@@ -210,6 +224,10 @@ export class Bot {
     // failed leaves killedAt set, but a lost bot is judged by lostInWindow, not its rate.)
     if (!Number.isNaN(this.killedAt)) this.windowDownMs += performance.now() - Math.max(this.killedAt, this.windowStartAt);
     const s = this.client.stats;
+    const start = this.statsAtStart!;
+    const diff = { ...s };
+    for (const k of Object.keys(diff) as (keyof ClientStats)[]) if (k !== 'correctionMax' && k !== 'lastInputRttMs' && k !== 'lastPingMs') diff[k] -= start[k];
+    this.windowStats = diff;
     this.windowSnapshots += s.snapshots;
     this.windowBytes += s.bytesReceived;
     this.windowInputs += s.inputsSent;
@@ -235,6 +253,12 @@ export class Bot {
     input.aim = DIR_AIM[this.dir];
     if (this.behavior === 'fight') this.aimAndFire(input);
     this.client.sendInput(input);
+  }
+
+  /** Draw a frame (--fps): sample the others with the SDK's playback clock, counting smoothness. */
+  frame(now: number): void {
+    if (this.client.state !== ClientState.Open) return;
+    this.client.sampleRemote(now, (this.view ??= this.client.createView()));
   }
 
   /** Leave normally. */

@@ -3,8 +3,8 @@ import { describeClose } from '../../shared/protocol/close-codes';
 import { ClientState } from '../../src/sdk/client-state';
 import { Bot, BotPhase, type BotSink } from './bot';
 import { botDriver } from './driver';
-import { healthUrlFor, type BotsOptions } from './options';
-import type { BotsSummary, LatencySummary, PerClient, ServerFigures } from './report';
+import { botNetwork, healthUrlFor, type BotsOptions } from './options';
+import type { BotsSummary, LatencySummary, NetcodeFigures, PerClient, ServerFigures } from './report';
 import { tryProbeHealth, type HealthSample } from './server-probe';
 import { cpuPercent, percentile, round, SampleBuffer, summarize, withinTolerance } from './stats';
 
@@ -111,7 +111,8 @@ export async function runBots(opts: BotsOptions, progress: (line: string) => voi
   };
 
   const bots: Bot[] = [];
-  for (let i = 0; i < opts.clients; i++) bots.push(new Bot(i, opts.url, opts.roomType, opts.behavior, opts.seed, sink, opts.dropRate));
+  const network = botNetwork(opts);
+  for (let i = 0; i < opts.clients; i++) bots.push(new Bot(i, opts.url, opts.roomType, opts.behavior, opts.seed, sink, opts.dropRate, network, opts.fps));
   const joined: Bot[] = [];
   let tickRate = 0;
   const driver = botDriver(joined, () => tickRate);
@@ -169,6 +170,11 @@ export async function runBots(opts: BotsOptions, progress: (line: string) => voi
   });
   await Promise.all(joins);
   const joinsDoneAt = performance.now();
+  // --fps: every joined bot draws a frame this often, as a browser's animation frames would.
+  const frameTimer = opts.fps > 0 ? setInterval(() => {
+    const now = performance.now();
+    for (let i = 0; i < joined.length; i++) joined[i].frame(now);
+  }, 1000 / opts.fps) : undefined;
   const failureReasons = failureCounts(bots);
 
   // Warm-up, then the measuring window.
@@ -205,6 +211,7 @@ export async function runBots(opts: BotsOptions, progress: (line: string) => voi
   // seat is left detached; then no more inputs, close every socket and wait (bounded).
   stopping = true;
   clearInterval(progressTimer);
+  clearInterval(frameTimer);
   for (const b of bots) b.stopKilling();
   const settleBy = performance.now() + RESUME_SETTLE_MS;
   while (performance.now() < settleBy && !stop.aborted && bots.some((b) => b.phase === BotPhase.Joined && b.client.state === ClientState.Reconnecting)) await sleep(50);
@@ -295,6 +302,7 @@ export async function runBots(opts: BotsOptions, progress: (line: string) => voi
     keptUpTolerancePct: KEPT_UP_TOLERANCE * 100,
     server,
     serverErrors,
+    netcode: netcodeFigures(opts, windowS > 0 ? measured : [], server),
     bots: {
       cpuPercent: round(cpuPercent(cpuMicros, windowS * 1000), 1),
       rssBytes: process.memoryUsage.rss(),
@@ -323,6 +331,65 @@ function serverFigures(before: HealthSample | undefined, s0: HealthSample, s1: H
     ticks: t1.ticks - t0.ticks,
     tickOverruns: t1.overruns - t0.overruns,
     droppedTicks: t1.droppedSteps - t0.droppedSteps,
+    inputsLate: t1.inputsLate - t0.inputsLate,
+    inputsStarved: t1.inputsStarved - t0.inputsStarved,
+  };
+}
+
+/** The bots' smoothness over the window, added up (the network simulator's settings beside it). */
+function netcodeFigures(opts: BotsOptions, measured: readonly Bot[], server: ServerFigures | null): NetcodeFigures {
+  let corrections = 0;
+  let visible = 0;
+  let largest = 0;
+  let frames = 0;
+  let withoutNewer = 0;
+  let extrapolatedMs = 0;
+  let jumps = 0;
+  let entityFrames = 0;
+  let skipped = 0;
+  let inputs = 0;
+  const delays: number[] = [];
+  const leads: number[] = [];
+  const targets: number[] = [];
+  for (const b of measured) {
+    const w = b.windowStats;
+    if (!w) continue;
+    corrections += w.mispredictions;
+    visible += w.correctionsOverHalfUnit;
+    largest = Math.max(largest, b.client.stats.correctionMax);
+    frames += w.frames;
+    withoutNewer += w.framesWithoutNewer;
+    extrapolatedMs += w.extrapolatedMs;
+    jumps += w.remoteJumps;
+    entityFrames += w.remoteEntityFrames;
+    skipped += w.inputsSkipped;
+    inputs += w.inputsSent;
+    delays.push(b.client.interpolationDelayMs);
+    const sync = b.client.tickSync;
+    if (sync && !Number.isNaN(sync.leadMs)) {
+      leads.push(sync.leadMs);
+      targets.push(sync.targetLeadMs);
+    }
+  }
+  const median = (v: number[]) => round(percentile(Float64Array.from(v).sort(), 50), 1);
+  const windowMs = frames > 0 && opts.fps > 0 ? (frames / opts.fps) * 1000 : 0;
+  return {
+    latencyMs: opts.latencyMs,
+    jitterMs: opts.jitterMs,
+    loss: opts.loss,
+    fps: opts.fps,
+    corrections,
+    correctionsOverHalfUnit: visible,
+    correctionMaxUnits: measured.length > 0 ? round(largest, 1) : null,
+    frames,
+    framesWithoutNewerPct: frames > 0 ? round((withoutNewer / frames) * 100, 3) : null,
+    extrapolatingPct: windowMs > 0 ? round((extrapolatedMs / windowMs) * 100, 3) : null,
+    remoteJumpsPct: entityFrames > 0 ? round((jumps / entityFrames) * 100, 3) : null,
+    interpolationDelayMs: median(delays),
+    inputLeadMs: median(leads),
+    targetLeadMs: median(targets),
+    inputsLatePct: server && inputs > 0 ? round((server.inputsLate / inputs) * 100, 3) : null,
+    inputsSkipped: skipped,
   };
 }
 

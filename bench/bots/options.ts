@@ -31,6 +31,18 @@ export interface BotsOptions {
    * frame at random (Poisson) times, and the SDK resumes the seat. 0-600.
    */
   dropRate: number;
+  /** Added round trip, ms, half each way, through the SDK's network simulator (default 0). */
+  latencyMs: number;
+  /** Each one-way message's delay varies within ± this, ms (default 0). */
+  jitterMs: number;
+  /** Share of packets lost each way, 0-0.5 (default 0); on WebSocket a retransmission a round trip later. */
+  loss: number;
+  /**
+   * Frames each bot draws a second (default 0): it decodes the entities, predicts and
+   * reconciles, and draws the others with the SDK's playback clock, so the summary reports
+   * smoothness (corrections, frames without a newer snapshot, visible jumps).
+   */
+  fps: number;
   help: boolean;
 }
 
@@ -47,6 +59,10 @@ const DEFAULTS = {
   'room-type': 'arena',
   seed: '1',
   'drop-rate': '0',
+  latency: '0',
+  jitter: '0',
+  loss: '0',
+  fps: '0',
 } as const;
 
 export function botsUsage(): string {
@@ -69,6 +85,12 @@ export function botsUsage(): string {
     `  --seed N             seed for the random walks and kills (default ${DEFAULTS.seed})`,
     `  --drop-rate N        kill each bot's link abruptly N times a minute at random (Poisson; default ${DEFAULTS['drop-rate']});`,
     '                       the SDK resumes the seat, and the summary reports resumes and resume time',
+    `  --latency MS         add MS of round trip, half each way, with the SDK's network simulator (default 0)`,
+    `  --jitter MS          vary each one-way delay within ±MS (default 0)`,
+    `  --loss P             lose a share P (0-0.5) of packets each way; on WebSocket a loss is a`,
+    `                       retransmission one round trip later that holds up what follows (default 0)`,
+    `  --fps N              each bot draws N frames a second: decodes entities, predicts, reconciles and`,
+    `                       reports smoothness (corrections, frames with nothing newer, jumps) (default 0)`,
     '  --json               also print the summary as one JSON object, the last line of stdout',
     '  --help, -h           print this and exit',
     '',
@@ -95,6 +117,10 @@ export function parseBotsArgs(argv: string[]): BotsOptions {
     'room-type': { type: 'string' },
     seed: { type: 'string' },
     'drop-rate': { type: 'string' },
+    latency: { type: 'string' },
+    jitter: { type: 'string' },
+    loss: { type: 'string' },
+    fps: { type: 'string' },
     json: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
@@ -122,6 +148,10 @@ export function parseBotsArgs(argv: string[]): BotsOptions {
     roomType,
     seed: number('seed', v.seed ?? DEFAULTS.seed, 0, 0xffffffff, true),
     dropRate: number('drop-rate', v['drop-rate'] ?? DEFAULTS['drop-rate'], 0, 600, false),
+    latencyMs: number('latency', v.latency ?? DEFAULTS.latency, 0, 5000, false),
+    jitterMs: number('jitter', v.jitter ?? DEFAULTS.jitter, 0, 2000, false),
+    loss: number('loss', v.loss ?? DEFAULTS.loss, 0, 0.5, false),
+    fps: number('fps', v.fps ?? DEFAULTS.fps, 0, 240, false),
     help: v.help === true,
   };
 }
@@ -137,4 +167,10 @@ export function healthUrlFor(wsUrl: string): string {
   u.search = '';
   u.hash = '';
   return u.toString();
+}
+
+/** The network the bots' SDK simulates for these options, or null for none. */
+export function botNetwork(opts: Pick<BotsOptions, 'latencyMs' | 'jitterMs' | 'loss'>): { latencyMs: number; jitterMs: number; loss: number } | null {
+  if (opts.latencyMs === 0 && opts.jitterMs === 0 && opts.loss === 0) return null;
+  return { latencyMs: opts.latencyMs / 2, jitterMs: opts.jitterMs, loss: opts.loss };
 }

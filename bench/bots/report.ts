@@ -67,7 +67,37 @@ export interface BotsSummary {
   server: ServerFigures | null;
   /** Why server figures are missing or partial (e.g. /health unreachable). */
   serverErrors: string[];
+  /** How the game felt: the simulated network, and the smoothness the bots measured in the window. */
+  netcode: NetcodeFigures;
   bots: { cpuPercent: number | null; rssBytes: number; eventLoopDelayP99Ms: number | null; driverSkippedInputs: number };
+}
+
+/** Smoothness over the measuring window, added up over the bots (see `--fps`). */
+export interface NetcodeFigures {
+  /** The simulated network: added round trip, ms; ± per one-way message, ms; loss each way. */
+  latencyMs: number;
+  jitterMs: number;
+  loss: number;
+  fps: number;
+  /** Predictions the server corrected, any size; those over half a world unit; the largest, units. */
+  corrections: number;
+  correctionsOverHalfUnit: number;
+  correctionMaxUnits: number | null;
+  /** Frames drawn; the share with no newer snapshot to move towards, %. */
+  frames: number;
+  framesWithoutNewerPct: number | null;
+  /** Share of the time remote entities were drawn extrapolated, %. */
+  extrapolatingPct: number | null;
+  /** Share of remote entity-frames that jumped (moved over twice what their motion allows), %. */
+  remoteJumpsPct: number | null;
+  /** Medians over the bots at the end: the interpolation delay, and the input lead and its target, ms. */
+  interpolationDelayMs: number | null;
+  inputLeadMs: number | null;
+  targetLeadMs: number | null;
+  /** Inputs that reached the server after their tick, % of inputs sent (server-wide, from /health). */
+  inputsLatePct: number | null;
+  /** Input ticks the bots' input clocks jumped over. */
+  inputsSkipped: number;
 }
 
 /** Kills and resumes over the whole run (not only the window). */
@@ -112,6 +142,9 @@ export interface ServerFigures {
   ticks: number;
   tickOverruns: number;
   droppedTicks: number;
+  /** Counted during the window: inputs that came after their tick, and player-ticks with no input. */
+  inputsLate: number;
+  inputsStarved: number;
 }
 
 const fmt = (v: number | null, digits = 1): string => (v === null ? 'n/a' : v.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }));
@@ -177,6 +210,19 @@ export function formatSummary(s: BotsSummary): string {
     lines.push('  server           no figures (GET /health failed)');
   }
   if (s.serverErrors.length > 0) lines.push(`  server probe     ${s.serverErrors.join('; ')}`);
+  const n = s.netcode;
+  if (n.latencyMs > 0 || n.jitterMs > 0 || n.loss > 0) {
+    lines.push(`  network          simulated by each bot's SDK: +${fmt(n.latencyMs, 0)} ms round trip, ±${fmt(n.jitterMs, 0)} ms each way, ${fmt(n.loss * 100, 1)} % loss each way`);
+  }
+  lines.push(
+    `  inputs           lead ${fmt(n.inputLeadMs)} ms (target ${fmt(n.targetLeadMs)} ms, medians), ${fmt(n.inputsLatePct, 3)} % late at the server, ${n.inputsSkipped} skipped by the input clocks`,
+  );
+  if (n.fps > 0) {
+    lines.push(`  smoothness       ${n.corrections} corrections (${n.correctionsOverHalfUnit} over 0.5 units, largest since joining ${fmt(n.correctionMaxUnits)} units); ${n.frames.toLocaleString('en-US')} frames at ${n.fps} fps`);
+    lines.push(
+      `                   ${fmt(n.framesWithoutNewerPct, 3)} % with nothing newer to move towards, ${fmt(n.extrapolatingPct, 3)} % of the time extrapolating, ${fmt(n.remoteJumpsPct, 3)} % of remote entity-frames jumped; interpolation delay ${fmt(n.interpolationDelayMs)} ms (median)`,
+    );
+  }
   const b = s.bots;
   lines.push(
     `  bots process     CPU ${fmt(b.cpuPercent)} % of one core, rss ${mb(b.rssBytes)} MB, event-loop delay p99 ${fmt(b.eventLoopDelayP99Ms)} ms, ${b.driverSkippedInputs} inputs skipped (a bot more than 3 ticks behind)`,

@@ -1,5 +1,5 @@
 import { EntityTable } from '../../shared/replication/entity-table';
-import type { EntitySchema, FieldLerp } from '../../shared/replication/entity-schema';
+import { compileSchema, type EntitySchema, type FieldLerp } from '../../shared/replication/entity-schema';
 
 /** Interpolated entities: like an {@link EntityTable} but with fractional values. */
 export class InterpolatedView {
@@ -7,6 +7,11 @@ export class InterpolatedView {
   ids = new Uint32Array(64);
   kinds = new Uint8Array(64);
   values: Float64Array;
+  /**
+   * How fast each row moves at the sampled time, world units per tick: its motion between the
+   * two snapshots it is drawn between (0 when held, or without a position).
+   */
+  speeds = new Float64Array(64);
   constructor(readonly stride: number) {
     this.values = new Float64Array(64 * stride);
   }
@@ -20,6 +25,7 @@ export class InterpolatedView {
     this.ids = new Uint32Array(n);
     this.kinds = new Uint8Array(n);
     this.values = new Float64Array(n * this.stride);
+    this.speeds = new Float64Array(n);
   }
 }
 
@@ -66,6 +72,9 @@ export class SnapshotBuffer {
   /** Per kind: the fields with jumpBits, and those bits (see FieldSchema.jumpBits). */
   private readonly jumpFields: Uint8Array[];
   private readonly jumpMasks: Uint32Array[];
+  /** Per kind: its x and y fields (-1 without a position). */
+  private readonly xFields: Int16Array;
+  private readonly yFields: Int16Array;
 
   constructor(readonly schema: EntitySchema, readonly capacity = 32) {
     this.tables = Array.from({ length: capacity }, () => new EntityTable(schema));
@@ -74,6 +83,9 @@ export class SnapshotBuffer {
     const jumpy = schema.kinds.map((k) => k.fields.flatMap((f, i) => (f.jumpBits ? [[i, f.jumpBits >>> 0]] : [])));
     this.jumpFields = jumpy.map((list) => Uint8Array.from(list.map(([i]) => i)));
     this.jumpMasks = jumpy.map((list) => Uint32Array.from(list.map(([, m]) => m)));
+    const compiled = compileSchema(schema).kinds;
+    this.xFields = Int16Array.from(compiled.map((k) => (k.xField >= 0 && k.yField >= 0 ? k.xField : -1)));
+    this.yFields = Int16Array.from(compiled.map((k) => k.yField));
   }
 
   /** Store a copy of `table` as the state at `tick` (older or repeated ticks are ignored). */
@@ -193,6 +205,7 @@ export class SnapshotBuffer {
       }
       const o = out.count++;
       const kind = a.kinds[ra];
+      out.speeds[o] = 0;
       out.ids[o] = idA;
       out.kinds[o] = kind;
       const lerp = this.lerps[kind];
@@ -266,6 +279,15 @@ export class SnapshotBuffer {
   /** Row `o` of `out` = a's row moved towards c's row by `te` (0 = a, 1 = c, > 1 beyond c). */
   private blend(lerp: Uint8Array, a: EntityTable, ra: number, c: EntityTable, rc: number, te: number, out: InterpolatedView, o: number): void {
     const stride = a.stride;
+    const kind = a.kinds[ra];
+    const fx = this.xFields[kind];
+    if (fx >= 0) {
+      const fy = this.yFields[kind];
+      const dt = c.ticks[rc] - a.ticks[ra];
+      const dx = c.values[rc * stride + fx] - a.values[ra * stride + fx];
+      const dy = c.values[rc * stride + fy] - a.values[ra * stride + fy];
+      out.speeds[o] = dt > 0 ? Math.hypot(dx, dy) / dt : 0;
+    }
     for (let f = 0; f < lerp.length; f++) {
       const va = a.values[ra * stride + f];
       const vc = c.values[rc * stride + f];
@@ -278,24 +300,6 @@ export class SnapshotBuffer {
       } else v = te >= 1 ? vc : va; // discrete fields show the older state until the newer one's time arrives
       out.values[o * out.stride + f] = v;
     }
-  }
-
-  /**
-   * How far entity `id` moved per tick between the two newest snapshots that have it, in the
-   * units of fields `fx` and `fy` (0 if fewer than two have it): how fast it should be seen to move.
-   */
-  speedOf(id: number, fx: number, fy: number): number {
-    if (this.size < 2) return 0;
-    const b = this.tables[this.slot(this.size - 1)];
-    const a = this.tables[this.slot(this.size - 2)];
-    const rb = b.indexOf(id);
-    const ra = a.indexOf(id);
-    if (ra < 0 || rb < 0) return 0;
-    const dt = b.ticks[rb] - a.ticks[ra];
-    if (dt <= 0) return 0;
-    const dx = b.values[rb * b.stride + fx] - a.values[ra * a.stride + fx];
-    const dy = b.values[rb * b.stride + fy] - a.values[ra * a.stride + fy];
-    return Math.hypot(dx, dy) / dt;
   }
 
   /** Whether any jumpBits field of the entity changed between row `ra` of `a` and `rb` of `b`. */
@@ -312,6 +316,7 @@ export class SnapshotBuffer {
   private copyInto(a: EntityTable, out: InterpolatedView): void {
     out.reserve(a.count);
     for (let r = 0; r < a.count; r++) {
+      out.speeds[r] = 0;
       out.ids[r] = a.ids[r];
       out.kinds[r] = a.kinds[r];
       for (let f = 0; f < a.stride; f++) out.values[r * out.stride + f] = a.values[r * a.stride + f];

@@ -250,6 +250,7 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
   /** Positions drawn in the previous frame, for jump detection: ids ascending, x, y. */
   private prevIds = new Uint32Array(0);
   private prevXY = new Float64Array(0);
+  private prevSpeed = new Float64Array(0);
   private prevCount = 0;
   private prevFrameAt = Number.NaN;
   /** Per kind: its x and y field, or -1. */
@@ -532,7 +533,8 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
 
   /**
    * Compare each remote entity's drawn position with the previous frame's: a move over twice
-   * what its speed in the newest snapshots allows (plus a unit) is a visible jump.
+   * what its motion between the snapshots it is drawn between allows (plus a unit) is a
+   * visible jump.
    */
   private countJumps(now: number, out: InterpolatedView, tickMs: number): void {
     const frameTicks = Number.isNaN(this.prevFrameAt) ? 0 : (now - this.prevFrameAt) / tickMs;
@@ -540,6 +542,7 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
     if (this.prevIds.length < out.count) {
       this.prevIds = new Uint32Array(out.ids.length);
       this.prevXY = new Float64Array(out.ids.length * 2);
+      this.prevSpeed = new Float64Array(out.ids.length);
     }
     const own = this.playerId;
     let p = 0;
@@ -556,13 +559,15 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
       if (frameTicks > 0 && id !== own && p < this.prevCount && this.prevIds[p] === id) {
         this.stats.remoteEntityFrames++;
         const moved = Math.hypot(x - this.prevXY[p * 2], y - this.prevXY[p * 2 + 1]);
-        const allowed = 2 * this.buffer.speedOf(id, fx, fy) * frameTicks + 1;
+        // Across a snapshot boundary the motion may change (a stop at a wall): allow either.
+        const allowed = 2 * Math.max(out.speeds[r], this.prevSpeed[p]) * frameTicks + 1;
         if (moved > allowed) this.stats.remoteJumps++;
       }
       // Written behind the read position: `kept` ≤ r, and p only moves past ids < id.
       this.prevIds[kept] = id;
       this.prevXY[kept * 2] = x;
       this.prevXY[kept * 2 + 1] = y;
+      this.prevSpeed[kept] = out.speeds[r];
       kept++;
     }
     this.prevCount = kept;

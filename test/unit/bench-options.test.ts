@@ -36,3 +36,15 @@ describe('healthUrlFor', () => {
     expect(healthUrlFor('wss://example.test/game/ws?x=1')).toBe('https://example.test/health');
   });
 });
+
+describe('bots: the simulated network and frames', () => {
+  it('parses --latency, --jitter, --loss and --fps, splits the round trip each way, and refuses bad values by name', async () => {
+    const { parseBotsArgs, botNetwork } = await import('../../bench/bots/options');
+    const o = parseBotsArgs(['--latency', '300', '--jitter', '50', '--loss', '0.05', '--fps', '60']);
+    expect([o.latencyMs, o.jitterMs, o.loss, o.fps]).toEqual([300, 50, 0.05, 60]);
+    expect(botNetwork(o)).toEqual({ latencyMs: 150, jitterMs: 50, loss: 0.05 });
+    expect(botNetwork(parseBotsArgs([]))).toBeNull();
+    expect(() => parseBotsArgs(['--loss', '0.9'])).toThrow(/--loss must be a number from 0 to 0.5/);
+    expect(() => parseBotsArgs(['--jitter', '-1'])).toThrow(/--jitter/);
+  });
+});
