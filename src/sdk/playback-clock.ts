@@ -4,9 +4,9 @@
  *
  * ```
  * arrivals:  [T-2]      [T-1]   [T]          each at local time a = T·tickMs + offset
- *                                  ▲ fastest: the least offset over the last 64 snapshots
+ *                                  ▲ fastest: the least offset over the last 256 snapshots
  * render:            ▲ renderTick = (now − least offset)/tickMs − delay
- *                    └── delay = send interval + arrival spread (95th percentile) + margin
+ *                    └── delay = send interval + arrival spread (99th percentile) + margin
  *                                (+ one more interval when over 2 % of snapshots are lost)
  * ```
  * With no jitter, entities are drawn one send interval (plus a few ms) behind the freshest a
@@ -23,8 +23,12 @@ export interface PlaybackOptions {
   maxDelayMs?: number;
 }
 
-/** Snapshots the arrival statistics look back over. */
-const WINDOW = 64;
+/**
+ * Snapshots the arrival statistics look back over (8.5 s at 30 a second): long enough that a
+ * 99th percentile sees the rare late ones (a TCP retransmission, a spike) and keeps covering
+ * them, short enough to shrink back within seconds once a link calms down.
+ */
+const WINDOW = 256;
 /** Playback runs at most this much faster or slower than real time while easing. */
 const MAX_EASE = 0.1;
 /** An error of this many ms moves the playback rate by 100% (then clamped to ±MAX_EASE). */
@@ -45,7 +49,7 @@ export class PlaybackClock {
   /** The render position, fractional ticks, and when it was last advanced. */
   private tick = Number.NaN;
   private at = Number.NaN;
-  /** 95th percentile of arrival lateness over the window, ms. */
+  /** 99th percentile of arrival lateness over the window, ms. */
   jitterMs = 0;
   /** Share of the snapshots the window should hold that never came (0..1). */
   loss = 0;
@@ -81,7 +85,7 @@ export class PlaybackClock {
     this.baseline = least;
     for (let k = 0; k < n; k++) this.scratch[k] = this.offsets[k] - least;
     const sorted = this.scratch.subarray(0, n).sort();
-    this.jitterMs = sorted[Math.min(n - 1, Math.floor(n * 0.95))];
+    this.jitterMs = sorted[Math.min(n - 1, Math.floor(n * 0.99))];
     const expected = ((this.newestTick - oldest) * this.tickMs) / this.sendIntervalMs + 1;
     this.loss = n >= 8 ? Math.max(0, 1 - n / expected) : 0;
     if (this.options.delayMs === undefined) {
