@@ -1,5 +1,6 @@
 import { replay, type ReplayLog } from '../../shared/game/replay';
-import { arenaGame, type ArenaInput, type ArenaState, type Mover } from '../../shared/games/arena';
+import { arenaGame, ArenaShotPredictor, type ArenaInput, type ArenaState, type Mover } from '../../shared/games/arena';
+import type { NetworkSimulator } from '../../src/sdk/network-simulator';
 import type { TickwireClient } from '../../src/sdk/tickwire-client';
 import type { ConnectionStatus } from './hud';
 
@@ -9,6 +10,12 @@ import type { ConnectionStatus } from './hud';
  */
 export interface TickwireDebug {
   client: TickwireClient<ArenaState, ArenaInput, Mover>;
+  /** The network simulator every message crosses (the sliders drive it). */
+  net: NetworkSimulator;
+  /** The own shots' prediction. */
+  shots: ArenaShotPredictor;
+  /** The net graph's newest figures. */
+  netGraph: { rttMs: number; jitterMs: number; delayMs: number; leadMs: number; kbitPerS: number; corrections: number } | null;
   status: ConnectionStatus;
   /** Frames rendered since load. */
   framesDrawn: number;
@@ -32,9 +39,12 @@ declare global {
 }
 
 /** Create the hook and publish it on `window`. */
-export function installDebugHook(client: TickwireDebug['client']): TickwireDebug {
+export function installDebugHook(client: TickwireDebug['client'], net: NetworkSimulator): TickwireDebug {
   const hook: TickwireDebug = {
     client,
+    net,
+    shots: new ArenaShotPredictor(30),
+    netGraph: null,
     status: 'connecting',
     framesDrawn: 0,
     playersDrawn: 0,

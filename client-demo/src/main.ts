@@ -1,13 +1,16 @@
-import { arenaGame, type ArenaInput } from '../../shared/games/arena';
+import { arenaGame, ArenaShotPredictor, type ArenaInput } from '../../shared/games/arena';
+import { NetworkSimulator } from '../../src/sdk/network-simulator';
 import { radiansToAngle16 } from '../../shared/math/fixed-trig';
 import { clipName } from '../../shared/protocol/player-name';
-import { TickwireClient } from '../../src/sdk/tickwire-client';
+import { TickwireClient, type WebSocketLike } from '../../src/sdk/tickwire-client';
 import { describeClose } from '../../shared/protocol/close-codes';
 import { installDebugHook } from './debug-hook';
 import { Hud, type HudInput } from './hud';
 import { KeyboardMouse } from './keyboard-mouse';
 import { OwnSmoother } from './own-smoother';
-import { ArenaRenderer, type OwnPlayerFrame } from './renderer';
+import { ArenaRenderer, type OwnPlayerFrame, type OwnShotsFrame } from './renderer';
+import { NetGraph } from './net-graph';
+import { NetPanel } from './net-panel';
 import { Scoreboard } from './scoreboard';
 import { Viewport } from './viewport';
 
@@ -45,9 +48,18 @@ const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}
  */
 const RESUME_KEY = 'tickwire.resume';
 const storedResume = sessionStorage.getItem(RESUME_KEY) ?? undefined;
-const client = new TickwireClient({ url, game: arenaGame, name, resumeToken: storedResume });
+// Every message crosses the SDK's network simulator: a perfect link until the sliders say otherwise.
+const net = new NetworkSimulator({ seed: (Math.random() * 0x7fffffff) | 0 });
+const client = new TickwireClient({ url, game: arenaGame, name, resumeToken: storedResume, connect: net.wrap((u) => new WebSocket(u) as unknown as WebSocketLike) });
 client.on('welcome', (w) => sessionStorage.setItem(RESUME_KEY, w.resumeToken));
-const debug = installDebugHook(client);
+const debug = installDebugHook(client, net);
+const netGraph = new NetGraph($<HTMLCanvasElement>('netgraph'));
+new NetPanel($<HTMLDetailsElement>('netpanel'), net, params);
+debug.netGraph = netGraph.latest;
+let shots = new ArenaShotPredictor(30);
+const ownShots: OwnShotsFrame = { predicted: true, count: 0, xy: new Float64Array(64) };
+const shotAt = { x: 0, y: 0 };
+client.on('snapshot', (_tick, ackSeq) => shots.reconcile(client.latest, client.playerId, ackSeq));
 const viewport = new Viewport($('frame'), canvas);
 const devices = new KeyboardMouse(window);
 const renderer = new ArenaRenderer(canvas);
@@ -88,8 +100,9 @@ function onStep(): void {
     if (dx !== 0 || dy !== 0) input.aim = radiansToAngle16(Math.atan2(dy, dx));
   }
   smoother.beforeStep(client.predicted);
-  client.sendInput(input);
+  const seq = client.sendInput(input);
   smoother.afterStep(client.predicted);
+  shots.fired(seq, input, client.predicted);
 }
 
 function frame(now: number): void {
@@ -107,7 +120,17 @@ function frame(now: number): void {
   own.alive = p?.alive ?? false;
   own.aim = input.aim;
   client.sampleRemote(performance.now(), view);
-  renderer.draw(viewport.devicePerWorldPx, view, client.latest, client.players, own, client.detachedPlayers);
+  // Own shots at the present: the tick the own player is drawn at.
+  const ownTick = client.lastInputTick - 1 + (client.tickSync?.phase(now) ?? 0);
+  ownShots.count = 0;
+  for (const shot of shots.shots) {
+    if (ownShots.count * 2 + 2 > ownShots.xy.length || !shots.positionAt(shot, ownTick, shotAt)) continue;
+    ownShots.xy[ownShots.count * 2] = shotAt.x;
+    ownShots.xy[ownShots.count * 2 + 1] = shotAt.y;
+    ownShots.count++;
+  }
+  renderer.draw(viewport.devicePerWorldPx, view, client.latest, client.players, own, client.detachedPlayers, ownShots);
+  netGraph.update(now, client);
 
   hudInput.status = debug.status;
   hudInput.playerId = client.playerId;
@@ -179,6 +202,8 @@ client.connect().then(
   (welcome) => {
     hudInput.roomId = welcome.roomId;
     hudInput.tickRate = welcome.tickRate;
+    shots = new ArenaShotPredictor(welcome.tickRate);
+    debug.shots = shots;
     debug.status = 'playing';
     maxCatchUp = Math.max(3, Math.ceil(welcome.tickRate * MAX_CATCH_UP_SECONDS));
     playing = true;

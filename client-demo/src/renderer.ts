@@ -20,6 +20,16 @@ const NAME_FONT = 'bold 17px ui-monospace, Menlo, Consolas, monospace';
 const TAU = 2 * Math.PI;
 
 /** What the renderer needs about the local player this frame. */
+/** The local player's predicted shots for a frame: positions (x, y pairs, world units). */
+export interface OwnShotsFrame {
+  /** True when the own shots are predicted: the server's copies of them are not drawn. */
+  predicted: boolean;
+  count: number;
+  xy: Float64Array;
+}
+
+const NO_SHOTS: OwnShotsFrame = { predicted: false, count: 0, xy: new Float64Array(0) };
+
 export interface OwnPlayerFrame {
   /** Player id (0 before joining). */
   id: number;
@@ -59,15 +69,24 @@ export class ArenaRenderer {
    * @param names player id → display name
    * @param detached ids of players whose link is down (seat held): drawn faded, marked "reconnecting"
    */
-  draw(devicePerWorldPx: number, view: InterpolatedView, latest: EntityTable, names: ReadonlyMap<number, string>, own: OwnPlayerFrame, detached: readonly number[] = NONE): void {
+  draw(devicePerWorldPx: number, view: InterpolatedView, latest: EntityTable, names: ReadonlyMap<number, string>, own: OwnPlayerFrame, detached: readonly number[] = NONE, ownShots: OwnShotsFrame = NO_SHOTS): void {
     const ctx = this.ctx;
     ctx.setTransform(devicePerWorldPx, 0, 0, devicePerWorldPx, 0, 0);
     this.drawFloor();
     this.playersDrawn = 0;
     this.projectilesDrawn = 0;
 
+    // The own shots come from prediction, drawn at the present like the own player.
+    ctx.fillStyle = C.OWN_PLAYER_COLOR;
+    for (let i = 0; i < ownShots.count; i++) {
+      ctx.beginPath();
+      ctx.arc(ownShots.xy[i * 2] / UNITS_PER_PX, ownShots.xy[i * 2 + 1] / UNITS_PER_PX, SHOT_R, 0, TAU);
+      ctx.fill();
+      this.projectilesDrawn++;
+    }
     for (let r = 0; r < view.count; r++) {
       if (view.kinds[r] !== ArenaKind.Projectile) continue;
+      if (ownShots.predicted && view.get(r, ProjectileField.Owner) === own.id) continue;
       ctx.fillStyle = C.playerColor(view.get(r, ProjectileField.Owner), own.id);
       ctx.beginPath();
       ctx.arc(view.get(r, ProjectileField.X) / UNITS_PER_PX, view.get(r, ProjectileField.Y) / UNITS_PER_PX, SHOT_R, 0, TAU);

@@ -307,6 +307,8 @@ class SimulatedSocket implements WebSocketLike {
       if (this.net.now() < until) this.net.schedule(until, run);
       else fn();
     };
-    this.net.schedule(at, run);
+    // Due now (a perfect link, nothing queued ahead): at once, not a timer's turn later.
+    if (at <= this.net.now()) run();
+    else this.net.schedule(at, run);
   }
 }

@@ -105,7 +105,7 @@ describe('browser demo', () => {
     await alice.keyboard.up(goRight ? 'd' : 'a');
     // Every input from here on is "stand still". Record where prediction put the player *before*
     // the server has applied the walk; once it has, its authoritative x must be the same.
-    const atKeyUp = await alice.evaluate(() => ({ seq: window.__tickwire!.client.stats.inputsSent, x: window.__tickwire!.client.predicted!.x }));
+    const atKeyUp = await alice.evaluate(() => ({ seq: window.__tickwire!.client.lastInputTick, x: window.__tickwire!.client.predicted!.x }));
     await alice.waitForFunction((seq) => window.__tickwire!.client.lastAckedSeq >= seq, atKeyUp.seq);
     const end = await ownX(alice);
     // A starved server tick repeats the last input, which the client counts as a misprediction;
@@ -184,6 +184,56 @@ describe('browser demo', () => {
     await bob.waitForFunction(() => window.__tickwire?.status === 'playing');
     const after = await bob.evaluate(() => ({ id: window.__tickwire!.client.playerId, resumed: window.__tickwire!.client.welcome!.resumed }));
     expect(after).toEqual({ id: before, resumed: true });
+  });
+
+  it('over a simulated 300 ms round trip (the net panel), moves and fires on the next frame, before the server has heard', async () => {
+    const setSlider = (id: string, value: string) =>
+      alice.evaluate(([id, value]) => {
+        (document.getElementById('netpanel') as HTMLDetailsElement).open = true;
+        const input = document.getElementById(id) as HTMLInputElement;
+        input.value = value;
+        input.dispatchEvent(new Event('input'));
+      }, [id, value] as const);
+    await alice.bringToFront();
+    await setSlider('net-latency', '300');
+    // The net graph shows the round trip the simulator adds (pings go every second).
+    await alice.waitForFunction(() => (window.__tickwire!.netGraph?.rttMs ?? 0) >= 280, undefined, { timeout: 10_000 });
+    // Watch, frame by frame, for the own player to move, noting what the server had acknowledged.
+    const watch = (what: 'move' | 'fire') =>
+      alice.evaluate((what) => {
+        const d = window.__tickwire!;
+        const x0 = d.ownScreen!.x;
+        const before = d.client.lastInputTick;
+        const shots0 = d.shots.shots.length + d.shots.confirmed;
+        (window as unknown as { __seen: Promise<unknown> }).__seen = new Promise((resolve) => {
+          const check = () => {
+            const moved = d.ownScreen !== null && d.ownScreen.x !== x0;
+            const fired = d.shots.shots.length + d.shots.confirmed > shots0;
+            if (what === 'move' ? moved : fired) resolve({ moved, fired, acked: d.client.lastAckedSeq, before });
+            else requestAnimationFrame(check);
+          };
+          requestAnimationFrame(check);
+        });
+      }, what);
+    const seen = () => alice.evaluate(() => (window as unknown as { __seen: Promise<{ moved: boolean; fired: boolean; acked: number; before: number }> }).__seen);
+    const right = (await ownX(alice)).predicted < WORLD_W / 2;
+    await watch('move');
+    await alice.keyboard.down(right ? 'd' : 'a');
+    const move = await seen();
+    await alice.keyboard.up(right ? 'd' : 'a');
+    // Drawn moving while the server had not yet acknowledged a single input made after the key went down.
+    expect(move.moved).toBe(true);
+    expect(move.acked).toBeLessThanOrEqual(move.before);
+    await watch('fire');
+    await alice.keyboard.down('Space');
+    const shot = await seen();
+    expect(shot.fired).toBe(true);
+    expect(shot.acked).toBeLessThanOrEqual(shot.before);
+    // And the server fires it too: the prediction is confirmed, none refused.
+    await alice.waitForFunction(() => window.__tickwire!.shots.confirmed >= 1);
+    await alice.keyboard.up('Space');
+    expect(await alice.evaluate(() => window.__tickwire!.shots.rejected)).toBe(0);
+    await setSlider('net-latency', '0');
   });
 
   it('warns every player before a shutdown, then shows the close code and reason', async () => {
