@@ -143,7 +143,7 @@ export class NetworkSimulator {
     const jitter = c.jitterMs ?? 0;
     let delay = Math.max(0, latency + (jitter > 0 ? (this.random() * 2 - 1) * jitter : 0));
     if (now < this.spikes[dir].until) delay += this.spikes[dir].extraMs;
-    const unreliable = !this.ordered && bytes !== null && isUnreliable(bytes);
+    const unreliable = bytes !== null && this.isLoose(bytes);
     if ((c.loss ?? 0) > 0 && bytes !== null && this.random() < c.loss!) {
       if (unreliable) {
         counters.lost++;
@@ -163,6 +163,11 @@ export class NetworkSimulator {
     if (!unreliable) at = Math.max(at, lane.lastAt);
     if (!unreliable) lane.lastAt = at;
     return at;
+  }
+
+  /** @internal Whether a message may be lost, duplicated and reordered (an unreliable channel's). */
+  isLoose(bytes: Uint8Array): boolean {
+    return !this.ordered && isUnreliable(bytes);
   }
 
   /** @internal Whether a message planned for delivery is delivered twice. */
@@ -186,9 +191,62 @@ function newCounters(): LinkCounters {
   return { sent: 0, delivered: 0, lost: 0, duplicated: 0, retransmitted: 0 };
 }
 
-/** The delivery order of one direction of one socket. */
-interface Lane {
-  lastAt: number;
+/**
+ * One direction of one socket. What must arrive in order waits in a queue behind one timer, so
+ * it comes out in order whatever the host's timers do (Node's setTimeout counts from a cached
+ * loop time and whole milliseconds, so two timers due 0.3 ms apart can fire the wrong way
+ * round); what may be reordered gets a timer of its own.
+ */
+class Lane {
+  /** The latest arrival time planned in order so far, ms. */
+  lastAt = -Infinity;
+  private readonly queue: { at: number; fn: () => void }[] = [];
+  private head = 0;
+  private armed = false;
+
+  constructor(private readonly net: NetworkSimulator, private readonly dir: 'up' | 'down') {}
+
+  /** Run `fn` at `at` (or when a stall ends), after everything queued before it. */
+  inOrder(at: number, fn: () => void): void {
+    const now = this.net.now();
+    // A perfect link with nothing queued ahead: at once, not a timer's turn later.
+    if (!this.armed && this.head === this.queue.length && at <= now && now >= this.net.stalledTill(this.dir)) {
+      fn();
+      return;
+    }
+    this.queue.push({ at, fn });
+    if (!this.armed) this.arm();
+  }
+
+  /** Run `fn` at `at`, or when a stall that covers that time ends: free to overtake or be overtaken. */
+  loose(at: number, fn: () => void): void {
+    const run = () => {
+      const until = this.net.stalledTill(this.dir);
+      if (this.net.now() < until) this.net.schedule(until, run);
+      else fn();
+    };
+    if (at <= this.net.now()) run();
+    else this.net.schedule(at, run);
+  }
+
+  private arm(): void {
+    if (this.head === this.queue.length) {
+      this.queue.length = 0;
+      this.head = 0;
+      this.armed = false;
+      return;
+    }
+    this.armed = true;
+    this.net.schedule(Math.max(this.queue[this.head].at, this.net.stalledTill(this.dir)), this.flush);
+  }
+
+  private readonly flush = (): void => {
+    const now = this.net.now();
+    if (now >= this.net.stalledTill(this.dir)) {
+      while (this.head < this.queue.length && this.queue[this.head].at <= now) this.queue[this.head++].fn();
+    }
+    this.arm();
+  };
 }
 
 /**
@@ -201,18 +259,20 @@ class SimulatedSocket implements WebSocketLike {
   onmessage: ((ev: { data: unknown }) => void) | null = null;
   onclose: ((ev: { code: number; reason: string }) => void) | null = null;
   onerror: ((ev: unknown) => void) | null = null;
-  private readonly upLane: Lane = { lastAt: -Infinity };
-  private readonly downLane: Lane = { lastAt: -Infinity };
+  private readonly upLane: Lane;
+  private readonly downLane: Lane;
   /** The state the client sees: it learns of an open or a close one way late. */
   private seenState = 0;
   /** The client closed or terminated: nothing more goes up or comes down. */
   private gone = false;
 
   constructor(private readonly inner: WebSocketLike, private readonly net: NetworkSimulator) {
+    this.upLane = new Lane(net, 'up');
+    this.downLane = new Lane(net, 'down');
     inner.binaryType = 'arraybuffer';
     inner.onopen = (ev) => {
       // The handshake's answer comes back one way late.
-      this.deliver(this.net.plan('down', null, this.downLane), () => {
+      this.downLane.inOrder(this.net.plan('down', null, this.downLane), () => {
         this.seenState = 1;
         this.onopen?.(ev);
       });
@@ -223,17 +283,19 @@ class SimulatedSocket implements WebSocketLike {
       counters.sent++;
       const at = this.net.plan('down', bytes, this.downLane);
       if (Number.isNaN(at)) return;
-      this.deliver(at, () => {
+      const deliver = () => {
         counters.delivered++;
         this.onmessage?.({ data: bytes });
-      });
+      };
+      if (this.net.isLoose(bytes)) this.downLane.loose(at, deliver);
+      else this.downLane.inOrder(at, deliver);
       if (this.net.duplicates('down', bytes)) {
         counters.duplicated++;
-        this.deliver(at + 1 + this.net.random() * 10, () => this.onmessage?.({ data: bytes }));
+        this.downLane.loose(at + 1 + this.net.random() * 10, () => this.onmessage?.({ data: bytes }));
       }
     };
     inner.onclose = (ev) => {
-      this.deliver(this.net.plan('down', null, this.downLane), () => {
+      this.downLane.inOrder(this.net.plan('down', null, this.downLane), () => {
         this.seenState = 3;
         this.onclose?.({ code: ev.code, reason: ev.reason });
       });
@@ -268,10 +330,11 @@ class SimulatedSocket implements WebSocketLike {
       counters.delivered++;
       this.inner.send(data);
     };
-    this.deliver(at, forward, 'up');
+    if (this.net.isLoose(data)) this.upLane.loose(at, forward);
+    else this.upLane.inOrder(at, forward);
     if (this.net.duplicates('up', data)) {
       counters.duplicated++;
-      this.deliver(at + 1 + this.net.random() * 10, forward, 'up');
+      this.upLane.loose(at + 1 + this.net.random() * 10, forward);
     }
   }
 
@@ -279,7 +342,7 @@ class SimulatedSocket implements WebSocketLike {
     if (this.gone) return;
     this.gone = true;
     // The close frame follows what was sent before it.
-    this.deliver(this.net.plan('up', null, this.upLane), () => this.inner.close(code, reason), 'up');
+    this.upLane.inOrder(this.net.plan('up', null, this.upLane), () => this.inner.close(code, reason));
     this.deliverClose(code ?? 1005, reason ?? '');
   }
 
@@ -298,17 +361,5 @@ class SimulatedSocket implements WebSocketLike {
     this.onclose = null;
     this.seenState = 3;
     this.net.schedule(this.net.now(), () => onclose?.({ code, reason }));
-  }
-
-  /** Run `fn` at `at`, or when a stall of `dir` that covers that time ends. */
-  private deliver(at: number, fn: () => void, dir: 'up' | 'down' = 'down'): void {
-    const run = () => {
-      const until = this.net.stalledTill(dir);
-      if (this.net.now() < until) this.net.schedule(until, run);
-      else fn();
-    };
-    // Due now (a perfect link, nothing queued ahead): at once, not a timer's turn later.
-    if (at <= this.net.now()) run();
-    else this.net.schedule(at, run);
   }
 }

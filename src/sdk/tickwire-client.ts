@@ -823,10 +823,15 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
       if (!Number.isNaN(sentAt)) this.stats.lastInputRttMs = now - sentAt;
     }
     this.takeAck(ackSeq);
-    // With nothing pending, the server has used every tick up to this one for us: an input
-    // stamped for any of them would come too late.
-    if (this.pendingCount === 0) this.takeAck(tick);
     this.sync?.onLead(this.header.inputLeadMs, now);
+    // With nothing pending, the server has used every tick up to this one for us: our clock
+    // fell behind (this process stalled), and an input stamped for any of them would come too
+    // late. Skip them, and tell the clock how late it was, so its cushion grows to cover such
+    // stalls (the server never sees an input that was not sent, so its lead cannot say).
+    if (this.pendingCount === 0 && tick >= this.nextSeq) {
+      this.sync?.onLead(-(tick - this.nextSeq + 1) * (1000 / this.welcome!.tickRate), now);
+      this.takeAck(tick);
+    }
     if (this.options.decodeEntities !== false) this.reconcile();
     // INPUT carries the ack; when none went out since the last snapshot, ACK on its own.
     if (!this.inputSinceSnapshot) this.sendAck(tick);
@@ -876,6 +881,9 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
     if (seq <= this.ackedSeq) return;
     this.ackedSeq = seq;
     if (seq >= this.nextSeq) {
+      // Ticks skipped: never sent, so never timed.
+      const cap = this.pendingCapacity;
+      for (let s = Math.max(this.nextSeq, seq + 1 - cap); s <= seq && cap > 0; s++) this.pendingSentAt[s % cap] = Number.NaN;
       this.nextSeq = seq + 1;
       if (this.sync && this.sync.nextTick < this.nextSeq) this.sync.nextTick = this.nextSeq;
     }
