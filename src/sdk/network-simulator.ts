@@ -242,8 +242,10 @@ class Lane {
 
   private readonly flush = (): void => {
     const now = this.net.now();
+    // Up to a millisecond early is on time: host timers round, and a timer that fires a
+    // fraction of a millisecond early must not spin.
     if (now >= this.net.stalledTill(this.dir)) {
-      while (this.head < this.queue.length && this.queue[this.head].at <= now) this.queue[this.head++].fn();
+      while (this.head < this.queue.length && this.queue[this.head].at <= now + 1) this.queue[this.head++].fn();
     }
     this.arm();
   };

@@ -113,4 +113,23 @@ describe('NetworkSimulator', () => {
     // Sent at 0, 10, 20 ms: 130 ms each; then 30 ms, but TCP keeps them behind the spike's last.
     expect(arrivals).toEqual([130, 130, 130, 120, 110, 100]);
   });
+
+  it('keeps an ordered link in order even when the host\'s timers round their delays (as Node\'s do)', () => {
+    const time = new ManualScheduler(0);
+    // Whole-millisecond timers counted from a stale "loop time": a later, shorter timer can fire first.
+    const coarse = { setTimeout: (fn: () => void, ms: number) => time.setTimeout(fn, Math.floor(ms)), clearTimeout: (h: unknown) => time.clearTimeout(h) };
+    const net = new NetworkSimulator({ down: { latencyMs: 50, jitterMs: 20 }, clock: time, timers: coarse, seed: 3 });
+    const server = new FakeSocket();
+    const client = net.wrap(() => server)('x');
+    const got: number[] = [];
+    client.onmessage = (ev) => got.push((ev.data as Uint8Array)[1]);
+    server.open();
+    for (let i = 0; i < 100; i++) {
+      server.onmessage!({ data: Uint8Array.of(MessageType.PlayerJoined, i) });
+      time.advance(0.37);
+    }
+    time.advance(200);
+    expect(got).toEqual(Array.from({ length: 100 }, (_, i) => i));
+  });
 });
+
