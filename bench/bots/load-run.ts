@@ -332,6 +332,7 @@ function serverFigures(before: HealthSample | undefined, s0: HealthSample, s1: H
     tickOverruns: t1.overruns - t0.overruns,
     droppedTicks: t1.droppedSteps - t0.droppedSteps,
     inputsLate: t1.inputsLate - t0.inputsLate,
+    inputsTooEarly: t1.inputsTooEarly - t0.inputsTooEarly,
     inputsStarved: t1.inputsStarved - t0.inputsStarved,
   };
 }

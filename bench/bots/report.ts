@@ -142,8 +142,9 @@ export interface ServerFigures {
   ticks: number;
   tickOverruns: number;
   droppedTicks: number;
-  /** Counted during the window: inputs that came after their tick, and player-ticks with no input. */
+  /** Counted during the window: inputs that came after their tick, stamped too far ahead (dropped), and player-ticks with no input. */
   inputsLate: number;
+  inputsTooEarly: number;
   inputsStarved: number;
 }
 
@@ -215,7 +216,8 @@ export function formatSummary(s: BotsSummary): string {
     lines.push(`  network          simulated by each bot's SDK: +${fmt(n.latencyMs, 0)} ms round trip, ±${fmt(n.jitterMs, 0)} ms each way, ${fmt(n.loss * 100, 1)} % loss each way`);
   }
   lines.push(
-    `  inputs           lead ${fmt(n.inputLeadMs)} ms (target ${fmt(n.targetLeadMs)} ms, medians), ${fmt(n.inputsLatePct, 3)} % late at the server, ${n.inputsSkipped} skipped by the input clocks`,
+    `  inputs           lead ${fmt(n.inputLeadMs)} ms (target ${fmt(n.targetLeadMs)} ms, medians), ${fmt(n.inputsLatePct, 3)} % late at the server` +
+      `${s.server ? `, ${s.server.inputsTooEarly} dropped as too early` : ''}, ${n.inputsSkipped} skipped by the input clocks`,
   );
   if (n.fps > 0) {
     lines.push(`  smoothness       ${n.corrections} corrections (${n.correctionsOverHalfUnit} over 0.5 units, largest since joining ${fmt(n.correctionMaxUnits)} units); ${n.frames.toLocaleString('en-US')} frames at ${n.fps} fps`);

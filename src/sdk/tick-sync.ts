@@ -168,16 +168,21 @@ export class TickSync {
       this.leadsSorted.sort();
       this.leadJitterMs = Math.max(0, this.leadsSorted[LEAD_WINDOW - 1 - Math.floor(n * LEAD_PERCENTILE)]);
     }
-    // Late inputs cost corrections: a report below the target counts in full at once.
-    const error = Math.min(this.leadMs, leadMs) - this.targetLeadMs;
-    if (error < -JUMP_LATE_TICKS * this.tickMs || error > JUMP_EARLY_TICKS * this.tickMs) {
-      this.clockTick -= error / this.tickMs;
+    // Jump only when the running mean is far off: one late report is as likely a transient (a
+    // TCP retransmission holding up the stream, a spike) that the stream recovers from, and
+    // jumping for it would skip inputs and then have to slow down again. (A stall of this
+    // client is caught at once elsewhere: see TickwireClient's skip when the server is ahead.)
+    const meanError = this.leadMs - this.targetLeadMs;
+    if (meanError < -JUMP_LATE_TICKS * this.tickMs || meanError > JUMP_EARLY_TICKS * this.tickMs) {
+      this.clockTick -= meanError / this.tickMs;
       this.leadMs = this.targetLeadMs;
       this.rate = 1;
       this.jumps++;
       this.settleUntil = now + (Number.isNaN(this.rttMs) ? 0 : this.rttMs) + 2 * this.tickMs;
       return;
     }
+    // Steering: late inputs cost corrections, so a report below the target counts in full at once.
+    const error = Math.min(this.leadMs, leadMs) - this.targetLeadMs;
     this.rate = 1 - Math.max(-MAX_RATE_ADJUST, Math.min(MAX_RATE_ADJUST, error / STEER_MS));
   }
 

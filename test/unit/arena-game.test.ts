@@ -207,19 +207,20 @@ describe('arena rules', () => {
 describe('arena lag compensation', () => {
   it('keeps each player\'s recent positions and reads them back at fractional ticks', async () => {
     const { positionAt, HISTORY_TICKS } = await import('../../shared/games/arena/arena-state');
-    const state = arenaGame.createState({ seed: 1, tickRate: 30 });
+    // 128 Hz: small steps, so 200 ticks of walking stay clear of the wall.
+    const state = arenaGame.createState({ seed: 1, tickRate: 128 });
     arenaGame.addPlayer(state, 1, 'a');
     const p = state.players[0];
     [p.x, p.y] = [1000, 1000];
     const right: ArenaInput = { buttons: Button.Right, aim: 0 };
     const inputs: TickInputs<ArenaInput> = { get: () => right };
-    for (let t = 0; t < 100; t++) arenaGame.step(state, inputs);
-    const step = tickRules(30).playerStep;
+    for (let t = 0; t < 200; t++) arenaGame.step(state, inputs);
+    const step = tickRules(128).playerStep;
     const out = { x: 0, y: 0 };
     positionAt(p, (state.tick - 3) * 16, state.tick, out);
     expect(out).toEqual({ x: p.x - 3 * step, y: 1000 });
     positionAt(p, (state.tick - 3) * 16 + 8, state.tick, out); // half a tick later
-    expect(out.x).toBe(p.x - 2.5 * step);
+    expect(out.x).toBe(p.x - 3 * step + ((step * 8) >> 4)); // integer halves, the same everywhere
     positionAt(p, (state.tick - 500) * 16, state.tick, out); // beyond the history: the oldest held
     expect(out.x).toBe(p.x - (HISTORY_TICKS - 1) * step);
   });

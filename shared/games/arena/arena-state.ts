@@ -32,8 +32,8 @@ export interface ArenaPlayer {
   histFrom: number;
 }
 
-/** Ticks of position history each player keeps: over a second at 30 Hz, the most a shot rewinds. */
-export const HISTORY_TICKS = 64;
+/** Ticks of position history each player keeps: a second at the highest tick rate (128 Hz), the most a shot rewinds. */
+export const HISTORY_TICKS = 128;
 
 export interface ArenaProjectile {
   /** Entity id, ≥ {@link PROJECTILE_ID_BASE}. */
