@@ -62,12 +62,11 @@ export function walkerTick(room: Room<unknown, ArenaInput>, slots: readonly Play
   const writer = new ByteWriter(64);
   const reader = new ByteReader();
   const input: ArenaInput = { buttons: 0, aim: 0 };
-  let seq = 0;
   return () => {
-    seq++;
     const t = room.tick;
     for (let i = 0; i < slots.length; i++) {
-      writeInputHeader(writer.reset(), t, seq, 1);
+      // Stamped for the tick it is for, the next one, as the SDK's input clock does.
+      writeInputHeader(writer.reset(), t, t + 1, 1);
       arenaInputCodec.write(writer, walkerInput(slots[i].id, t, fire, input));
       reader.reset(writer.bytes());
       reader.u8(); // the type byte, as the session reads it before handing over
