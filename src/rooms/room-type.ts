@@ -96,7 +96,7 @@ export interface RoomTypeDefinition<S, I, P = unknown> {
   /** A dropped player came back on a new link (or an identity took its seat over from another tab). */
   onResume?: (room: Room<S, I, P>, player: PlayerSlot<I>) => void;
   /**
-   * Each tick a detached player has no queued input, write its input into `input` (default:
+   * Each tick a detached player has no input for (its buffered ones played out), write its input into `input` (default:
    * the neutral input, so the player stands still). A game may keep it walking, or play it.
    */
   onDetachedInput?: (room: Room<S, I, P>, player: PlayerSlot<I>, input: I) => void;

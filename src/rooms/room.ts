@@ -432,7 +432,7 @@ export class Room<S = unknown, I = unknown, P = unknown> {
         slot.starvedStreak = 0;
         slot.rewind16 = Math.min(slot.inputs.takenViewLag16, this.maxRewind16);
       } else if (!slot.connected) {
-        // Detached, its queued inputs played out: neutral, or what the room type decides.
+        // Detached, its buffered inputs played out: neutral, or what the room type decides.
         if (this.type.onDetachedInput) this.type.onDetachedInput(this, slot, slot.current);
         else if (slot.starvedStreak++ === 0) this.neutralize(slot);
       } else {

@@ -190,8 +190,8 @@ export interface ClientStats {
 /**
  * Unacknowledged inputs kept for reconciliation, in seconds of ticks (4 s: 120 at 30 Hz, 512
  * at 128 Hz). A client with this many unacknowledged stops sending until acks catch up: the
- * server could not use them (its queue holds a few ticks), and replaying overwritten slots
- * would mispredict on every snapshot.
+ * server could not use them (it buffers a second of ticks ahead), and replaying overwritten
+ * slots would mispredict on every snapshot.
  */
 const PENDING_SECONDS = 4;
 
