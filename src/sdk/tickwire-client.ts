@@ -19,6 +19,9 @@ import { ClientState, RETRYABLE_CLOSE_CODES } from './client-state';
 import { Emitter } from './emitter';
 import type { SocketFactory, WebSocketConstructor, WebSocketLike } from './socket-like';
 import { PlaybackClock } from './playback-clock';
+import { FallbackSocket, type TransportChoice } from './fallback-socket';
+import type { NetworkSimulator } from './network-simulator';
+import { WebRtcSocket, type WebRtcClientOptions } from './webrtc-socket';
 import { compileSchema } from '../../shared/replication/entity-schema';
 import { TickSync, type TickSyncOptions } from './tick-sync';
 import { InterpolatedView, SampleMode, SnapshotBuffer } from './snapshot-buffer';
@@ -49,6 +52,18 @@ export interface TickwireClientOptions<S, I, P> {
    * (`server.openMemoryLink().client`) or any transport with the WebSocket's shape.
    */
   connect?: SocketFactory;
+  /**
+   * How to reach the server (default 'ws'). 'webrtc': a geckos.io data channel (unordered, no
+   * retransmits: a lost snapshot holds nothing up). 'auto': WebRTC, falling back to WebSocket
+   * if it has not connected within `webrtc.timeoutMs` (3000) or fails; the `transport` event
+   * and {@link TickwireClient.transport} say which won and why. Every (re)connect chooses
+   * afresh, and a resume works across a switch.
+   */
+  transport?: 'ws' | 'webrtc' | 'auto';
+  /** WebRTC settings: ICE servers, an RTCPeerConnection for Node, the fallback timeout. */
+  webrtc?: WebRtcClientOptions;
+  /** Cross a simulated network (latency, jitter, loss…) on whatever transport is used. */
+  network?: NetworkSimulator;
   /**
    * A bearer token (JWT) for servers with authentication on, sent in JOIN; or a function that
    * returns one, called for every (re)connect so an expiring token can be refreshed.
@@ -129,6 +144,8 @@ export interface ClientEvents {
   playerLeft: [RosterEntry];
   /** Round-trip time from a PING, ms. */
   pong: [number];
+  /** A link opened over `kind` (with `transport: 'auto'`, after trying WebRTC): why it is that one. */
+  transport: [TransportChoice];
   /** No snapshot for `snapshotStallMs`: the server or the link has stalled (`ms` since the last). */
   stalled: [{ ms: number }];
   /** Snapshots flow again after a stall (`ms`: how long none came). */
@@ -410,11 +427,38 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
   }
 
   private createSocket(): WebSocketLike {
-    if (this.options.connect) return this.options.connect(this.options.url);
-    const Ctor = (this.options.WebSocket ?? (globalThis as unknown as { WebSocket?: WebSocketConstructor }).WebSocket) as WebSocketConstructor | undefined;
-    if (!Ctor) throw new Error('no WebSocket implementation: pass options.WebSocket (e.g. the `ws` package in Node) or options.connect');
-    return new Ctor(this.options.url);
+    const base: SocketFactory = this.options.connect ?? ((url) => this.transportSocket(url));
+    return this.options.network ? this.options.network.wrap(base)(this.options.url) : base(this.options.url);
   }
+
+  /** A link over the configured transport ('ws', 'webrtc', or 'auto': WebRTC, else WebSocket). */
+  private transportSocket(url: string): WebSocketLike {
+    const ws = () => {
+      const Ctor = (this.options.WebSocket ?? (globalThis as unknown as { WebSocket?: WebSocketConstructor }).WebSocket) as WebSocketConstructor | undefined;
+      if (!Ctor) throw new Error('no WebSocket implementation: pass options.WebSocket (e.g. the `ws` package in Node) or options.connect');
+      return new Ctor(url);
+    };
+    const rtcOptions = this.options.webrtc ?? {};
+    const timers = { now: () => this.clock.now(), setTimeout: (fn: () => void, ms: number) => this.timers.setTimeout(fn, ms), clearTimeout: (h: unknown) => this.timers.clearTimeout(h) };
+    const rtc = () => new WebRtcSocket(url, rtcOptions, timers);
+    const kind = this.options.transport ?? 'ws';
+    const chose = (choice: TransportChoice) => {
+      this.transport = choice.kind;
+      this.emit('transport', choice);
+    };
+    if (kind === 'ws') {
+      chose({ kind: 'ws', reason: 'configured' });
+      return ws();
+    }
+    if (kind === 'webrtc') {
+      chose({ kind: 'webrtc', reason: 'configured' });
+      return rtc();
+    }
+    return new FallbackSocket(rtc, ws, rtcOptions.timeoutMs ?? 3000, this.timers, chose);
+  }
+
+  /** The transport of the current (or last) link: 'ws' or 'webrtc' (undefined before the first). */
+  transport: 'ws' | 'webrtc' | undefined;
 
   private async sendJoin(socket: WebSocketLike): Promise<void> {
     const join: JoinMessage = { v: PROTOCOL_VERSION, roomType: this.options.roomType ?? this.game.name, name: this.options.name, codec: this.codec.name };

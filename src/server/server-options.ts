@@ -1,3 +1,4 @@
+import type { WebRtcOptions } from '../transport/webrtc/webrtc-gateway';
 import type { AuthOptions } from '../auth/auth-options';
 import type { FrontDoorOptions } from './front-door';
 import type { RoomTypeDefinition } from '../rooms/room-type';
@@ -90,6 +91,11 @@ export interface TickwireServerOptions {
    * line). Default 5.
    */
   logBurst?: number;
+  /**
+   * WebRTC data channels (geckos.io) beside WebSocket: players on either share rooms. Off by
+   * default; see {@link WebRtcOptions} for the UDP ports, ICE servers and the NAT address.
+   */
+  webrtc?: WebRtcOptions;
   /** pino logger (default: info level to stdout). */
   logger?: Logger;
   /** Time source (default: performance.now). Tests pass a ManualClock. */

@@ -20,6 +20,9 @@ import type { ServerTransport } from '../transport/transport';
 import { WsTransport } from '../transport/ws-transport';
 import { FrontDoor } from './front-door';
 import { addRoomTotals, buildHealth, newRoomTotals, type HealthReport } from './health';
+import type { DatagramTimers } from '../../shared/datagram/datagram-link';
+import { WebRtcGateway, type WebRtcHost } from '../transport/webrtc/webrtc-gateway';
+import type { WebRtcTransport } from '../transport/webrtc/webrtc-transport';
 import type { TickwireServerOptions } from './server-options';
 
 export type { TickwireServerOptions };
@@ -172,6 +175,38 @@ export class TickwireServer implements SessionHost {
     });
     this.http.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
     this.http.on('connection', (socket: Socket) => this.onTcpConnection(socket));
+    if (options.webrtc?.enabled) {
+      // Real time, not this.clock: retransmissions run on the network's time, as TCP's do for
+      // WebSocket (a test's ManualClock would freeze them).
+      const timers: DatagramTimers = { now: () => performance.now(), setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>) };
+      this.webrtc = new WebRtcGateway(options.webrtc, this.webrtcHost(), timers, options.maxPayloadBytes ?? 1024);
+    }
+  }
+
+  /** The WebRTC gateway, when `webrtc.enabled`. */
+  readonly webrtc: WebRtcGateway | undefined;
+
+  /** How the WebRTC gateway admits, hands over and releases its channels: as the WebSocket path does. */
+  private webrtcHost(): WebRtcHost {
+    const tickets = new Map<WebRtcTransport, DoorTicket>();
+    return {
+      admit: (req, ip) => (this.closing ? { status: 503, reason: 'the server is shutting down' } : this.frontDoor.admitUpgrade(req, ip, this.clock.now())),
+      accept: (transport, ip) => {
+        const ticket: DoorTicket = { ip, joined: false };
+        tickets.set(transport, ticket);
+        const session = this.acceptTransport(transport, { remoteAddress: ip });
+        if (!session) return false;
+        this.tickets.set(session, ticket);
+        session.addressBudget = this.frontDoor.messageBudget(ip, this.clock.now());
+        return true;
+      },
+      closed: (ip, transport) => {
+        const ticket = transport ? tickets.get(transport) : undefined;
+        if (transport) tickets.delete(transport);
+        this.frontDoor.closed(ip, ticket?.joined ?? false, this.clock.now());
+      },
+      log: (level, fields, msg) => this.logSampler.write(this.log, level, String(fields.ip ?? 'unknown'), this.clock.now(), fields, msg),
+    };
   }
 
   /** Start listening; resolves with the bound address (use `port: 0` for a free port). */
@@ -270,6 +305,7 @@ export class TickwireServer implements SessionHost {
     await drained;
     clearTimeout(deadline);
     this.auth?.close?.();
+    this.webrtc?.dispose();
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
     this.http.closeAllConnections();
     await new Promise<void>((resolve) => this.http.close(() => resolve()));
@@ -388,6 +424,10 @@ export class TickwireServer implements SessionHost {
       return;
     }
     const path = (req.url ?? '/').split('?', 1)[0];
+    if (this.webrtc && WebRtcGateway.handles(path)) {
+      this.webrtc.handle(req, res, ip);
+      return;
+    }
     if (path === '/health') {
       if (req.method !== 'GET' && req.method !== 'HEAD') {
         res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' });

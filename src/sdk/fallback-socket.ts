@@ -1,0 +1,111 @@
+import type { Timers } from '../loop/timers';
+import type { WebSocketLike } from './socket-like';
+
+/** Which transport a link ended up on, and why. */
+export interface TransportChoice {
+  kind: 'webrtc' | 'ws';
+  /** Why: 'connected', or what made WebRTC fail ('timed out after 3000 ms', the error…). */
+  reason: string;
+}
+
+/**
+ * `transport: 'auto'`: try one link (WebRTC) and, if it fails or has not opened within
+ * `timeoutMs`, open the other (WebSocket) instead, as one socket to the client. Its events
+ * are the chosen link's; the first link's failure is not a close.
+ */
+export class FallbackSocket implements WebSocketLike {
+  binaryType = 'arraybuffer';
+  onopen: ((ev: unknown) => void) | null = null;
+  onmessage: ((ev: { data: unknown }) => void) | null = null;
+  onclose: ((ev: { code: number; reason: string }) => void) | null = null;
+  onerror: ((ev: unknown) => void) | null = null;
+  private current: WebSocketLike;
+  private settled = false;
+  private timer: unknown;
+  private lastError = '';
+
+  constructor(
+    first: () => WebSocketLike,
+    private readonly second: () => WebSocketLike,
+    timeoutMs: number,
+    private readonly timers: Timers,
+    private readonly chose: (choice: TransportChoice) => void,
+  ) {
+    this.current = first();
+    const trying = this.current;
+    trying.onopen = (ev) => {
+      if (this.current !== trying) return;
+      this.settle({ kind: 'webrtc', reason: 'connected' });
+      this.adopt(trying);
+      this.onopen?.(ev);
+    };
+    trying.onerror = (ev) => {
+      const message = (ev as { message?: unknown } | null)?.message;
+      if (typeof message === 'string') this.lastError = message;
+    };
+    trying.onclose = (ev) => {
+      if (this.current !== trying || this.settled) return;
+      this.fallBack(this.lastError || ev.reason || `closed ${ev.code}`);
+    };
+    this.timer = timers.setTimeout(() => {
+      if (this.current === trying && !this.settled) {
+        trying.onclose = null;
+        trying.terminate ? trying.terminate() : trying.close();
+        this.fallBack(`no connection within ${timeoutMs} ms`);
+      }
+    }, timeoutMs);
+  }
+
+  get readyState(): number {
+    return this.current.readyState;
+  }
+
+  get bufferedAmount(): number {
+    return this.current.bufferedAmount;
+  }
+
+  send(data: Uint8Array): void {
+    this.current.send(data);
+  }
+
+  close(code?: number, reason?: string): void {
+    if (!this.settled) {
+      // Closed while still choosing: nothing was ever open.
+      this.settled = true;
+      this.timers.clearTimeout(this.timer);
+      const c = this.current;
+      c.onclose = null;
+      c.close(code, reason);
+      this.onclose?.({ code: code ?? 1000, reason: reason ?? '' });
+      return;
+    }
+    this.current.close(code, reason);
+  }
+
+  terminate(): void {
+    if (this.current.terminate) this.current.terminate();
+    else this.current.close(4000, 'link killed');
+  }
+
+  private fallBack(why: string): void {
+    this.settle({ kind: 'ws', reason: `webrtc failed: ${why}` });
+    const ws = this.second();
+    this.current = ws;
+    this.adopt(ws);
+  }
+
+  private settle(choice: TransportChoice): void {
+    this.settled = true;
+    this.timers.clearTimeout(this.timer);
+    this.chose(choice);
+  }
+
+  /** From now on `socket`'s events are this socket's. */
+  private adopt(socket: WebSocketLike): void {
+    socket.binaryType = this.binaryType;
+    socket.onopen = (ev) => this.onopen?.(ev);
+    socket.onmessage = (ev) => this.onmessage?.(ev);
+    socket.onclose = (ev) => this.onclose?.(ev);
+    socket.onerror = (ev) => this.onerror?.(ev);
+  }
+}

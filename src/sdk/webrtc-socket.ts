@@ -1,0 +1,198 @@
+import { WireError } from '../../shared/binary/wire-error';
+import { DatagramLink, type DatagramTimers } from '../../shared/datagram/datagram-link';
+import { MessageType } from '../../shared/protocol/message-types';
+import type { WebSocketLike } from './socket-like';
+
+/** WebRTC settings of the SDK. */
+export interface WebRtcClientOptions {
+  /** STUN/TURN servers (default none: enough on a LAN or against a public host). */
+  iceServers?: RTCIceServer[];
+  /**
+   * An RTCPeerConnection for hosts without one (Node: `require('@roamhq/wrtc')`); installed
+   * on `globalThis` with its companions if the host has none. Browsers need nothing.
+   */
+  wrtc?: { RTCPeerConnection: unknown; RTCSessionDescription?: unknown; RTCIceCandidate?: unknown };
+  /** `transport: 'auto'` gives WebRTC this long to connect before falling back, ms (default 3000). */
+  timeoutMs?: number;
+}
+
+/** The part of a geckos.io client channel used here. */
+interface GeckosChannel {
+  onConnect(cb: (error?: Error) => void): unknown;
+  onDisconnect(cb: () => void): void;
+  onRaw(cb: (raw: unknown) => void): void;
+  raw: { emit(message: ArrayBuffer | Uint8Array): void };
+  close(): void;
+}
+type GeckosFactory = (options: { url: string; port: number; iceServers?: RTCIceServer[]; label?: string }) => GeckosChannel;
+
+/** Messages the client sends once (a lost one is replaced by the next): inputs and acks. */
+function unreliable(bytes: Uint8Array): boolean {
+  return bytes[0] === MessageType.Input || bytes[0] === MessageType.Ack;
+}
+
+/** A close's last reliable message gets this long to be acknowledged before the channel goes, ms. */
+const CLOSE_LINGER_MS = 500;
+
+let geckosLoad: Promise<GeckosFactory> | undefined;
+/** geckos.io's client, loaded on first use: a WebSocket-only page never downloads it. */
+function loadGeckos(): Promise<GeckosFactory> {
+  return (geckosLoad ??= Promise.all([import('@geckos.io/client'), import('@geckos.io/client/lib/wrtc/connectionsManager.js')]).then(([m, cm]) => {
+    quietCandidateFetches(cm);
+    const d = (m as { default: unknown }).default as { default?: GeckosFactory } | GeckosFactory;
+    return (typeof d === 'function' ? d : d.default) as GeckosFactory;
+  }));
+}
+
+/**
+ * geckos.io 1.7's client asks the server for more ICE candidates ten times over the ten seconds
+ * after connecting, and leaves each request's promise unhandled: once the server is gone (or
+ * refused the connection), every one becomes an unhandled rejection. The requests are a
+ * courtesy (the host candidates are in the answer already), so their failures are dropped.
+ */
+function quietCandidateFetches(module: unknown): void {
+  const mod = module as { default?: { default?: unknown; prototype?: unknown } };
+  const cls = (mod.default?.prototype ? mod.default : mod.default?.default) as { prototype: { fetchAdditionalCandidates?: (...a: unknown[]) => Promise<unknown>; tickwireQuiet?: boolean } } | undefined;
+  const proto = cls?.prototype;
+  if (!proto?.fetchAdditionalCandidates || proto.tickwireQuiet) return;
+  const original = proto.fetchAdditionalCandidates;
+  proto.fetchAdditionalCandidates = function (this: unknown, ...args: unknown[]) {
+    return original.apply(this, args).catch(() => undefined);
+  };
+  proto.tickwireQuiet = true;
+}
+
+/**
+ * Run `fn` with `fetch` failures swallowed. geckos.io 1.7's `close()` tells the server with a
+ * fetch whose promise nobody handles: with the server gone (a drop, a shutdown) it would be an
+ * unhandled rejection. The notice is a courtesy: our own close frame went first.
+ */
+function withQuietFetch(fn: () => void): void {
+  const g = globalThis as { fetch?: (...args: unknown[]) => Promise<unknown> };
+  const original = g.fetch;
+  if (original) g.fetch = (...args: unknown[]) => original(...args).catch(() => undefined);
+  try {
+    fn();
+  } catch {
+    // Already closed.
+  } finally {
+    if (original) g.fetch = original;
+  }
+}
+
+/**
+ * A WebRTC data channel to the server (geckos.io, unordered, no retransmits) with the shape of
+ * a WebSocket, so `TickwireClient` uses it unchanged. Inputs and acks go once; JOIN, PING and
+ * the rest go reliable and in order through a {@link DatagramLink}; the server's close code
+ * and reason come on that stream too (data channels carry none).
+ *
+ * `url` is the game's WebSocket URL (`ws://host:port/ws`): signalling goes to the same host and
+ * port over HTTP(S).
+ */
+export class WebRtcSocket implements WebSocketLike {
+  binaryType = 'arraybuffer';
+  readyState = 0;
+  onopen: ((ev: unknown) => void) | null = null;
+  onmessage: ((ev: { data: unknown }) => void) | null = null;
+  onclose: ((ev: { code: number; reason: string }) => void) | null = null;
+  onerror: ((ev: unknown) => void) | null = null;
+  private channel: GeckosChannel | undefined;
+  private readonly link: DatagramLink;
+  private closedAlready = false;
+
+  constructor(url: string, options: WebRtcClientOptions, timers: DatagramTimers) {
+    this.link = new DatagramLink((d) => this.channel?.raw.emit(d), timers);
+    this.link.onMessage = (bytes) => this.onmessage?.({ data: bytes.slice() });
+    this.link.onClose = (code, reason) => this.finish(code, reason);
+    if (options.wrtc) {
+      const g = globalThis as Record<string, unknown>;
+      g.RTCPeerConnection ??= options.wrtc.RTCPeerConnection;
+      if (options.wrtc.RTCSessionDescription) g.RTCSessionDescription ??= options.wrtc.RTCSessionDescription;
+      if (options.wrtc.RTCIceCandidate) g.RTCIceCandidate ??= options.wrtc.RTCIceCandidate;
+    }
+    const u = new URL(url);
+    const secure = u.protocol === 'wss:' || u.protocol === 'https:';
+    const port = Number(u.port) || (secure ? 443 : 80);
+    loadGeckos().then(
+      (geckos) => {
+        if (this.closedAlready) return;
+        const channel = geckos({ url: `${secure ? 'https' : 'http'}://${u.hostname}`, port, iceServers: options.iceServers ?? [] });
+        this.channel = channel;
+        channel.onRaw((raw) => this.onDatagram(raw));
+        channel.onDisconnect(() => this.finish(1006, 'webrtc channel lost'));
+        void channel.onConnect((error) => {
+          if (this.closedAlready) {
+            channel.close();
+            return;
+          }
+          if (error) {
+            this.onerror?.({ message: `webrtc: ${error.message}` });
+            this.finish(1006, `webrtc: ${error.message}`);
+            return;
+          }
+          this.readyState = 1;
+          this.onopen?.({});
+        });
+      },
+      (err: Error) => {
+        this.onerror?.({ message: `webrtc: ${err.message}` });
+        this.finish(1006, `webrtc: ${err.message}`);
+      },
+    );
+  }
+
+  get bufferedAmount(): number {
+    return this.link.unackedBytes;
+  }
+
+  send(data: Uint8Array): void {
+    if (this.readyState !== 1) return;
+    if (unreliable(data)) this.link.sendUnreliable(data);
+    else this.link.sendReliable(data);
+  }
+
+  close(code = 1000, reason = ''): void {
+    if (this.readyState >= 2) return;
+    if (this.readyState === 0) {
+      this.finish(code, reason);
+      return;
+    }
+    this.readyState = 2;
+    // The close goes after everything sent; the channel closes when it is acknowledged.
+    this.link.sendClose(code, reason);
+    const started = Date.now();
+    const check = () => {
+      if (this.closedAlready) return;
+      if (this.link.allAcked || Date.now() - started >= CLOSE_LINGER_MS) this.finish(code, reason);
+      else setTimeout(check, 10);
+    };
+    setTimeout(check, 10);
+  }
+
+  terminate(): void {
+    this.finish(1006, '');
+  }
+
+  private onDatagram(raw: unknown): void {
+    if (this.closedAlready) return;
+    const bytes = raw instanceof Uint8Array ? raw : new Uint8Array(raw as ArrayBuffer);
+    try {
+      this.link.receive(bytes);
+    } catch (err) {
+      if (!(err instanceof WireError)) throw err;
+      this.onerror?.({ message: `webrtc: malformed datagram: ${err.message}` });
+      this.finish(1006, `malformed datagram from the server: ${err.message}`);
+    }
+  }
+
+  /** Over: close the channel and report `code` once. */
+  private finish(code: number, reason: string): void {
+    if (this.closedAlready) return;
+    this.closedAlready = true;
+    this.readyState = 3;
+    this.link.dispose();
+    const channel = this.channel;
+    if (channel) withQuietFetch(() => channel.close());
+    this.onclose?.({ code, reason });
+  }
+}

@@ -1,0 +1,126 @@
+import { EventEmitter } from 'node:events';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import geckos, { type GeckosServer, type ServerChannel } from '@geckos.io/server';
+import type { DatagramTimers } from '../../../shared/datagram/datagram-link';
+import { announceIp } from './announce-ip';
+import { WebRtcTransport, type WebRtcCounters } from './webrtc-transport';
+
+/** WebRTC (geckos.io data channels) beside WebSocket. Off unless `enabled`. */
+export interface WebRtcOptions {
+  /** Accept players over WebRTC (default false). */
+  enabled?: boolean;
+  /**
+   * UDP ports the data channels use (default 0-65535: any). Open this range in the firewall;
+   * one port per connected player at most.
+   */
+  portRange?: { min: number; max: number };
+  /** STUN/TURN servers handed to both ends (default none: fine on a LAN or a public host). */
+  iceServers?: RTCIceServer[];
+  /**
+   * The address to announce in ICE candidates instead of the host's own, behind 1:1 NAT (a
+   * cloud VM with a private address and a public one). Default: the host's addresses.
+   */
+  publicIp?: string;
+}
+
+/** Signalling bodies are SDP and candidates: a few KB. A larger one is refused (413). */
+const MAX_SIGNAL_BODY_BYTES = 64 * 1024;
+/** Paths geckos.io signals on. */
+export const WEBRTC_SIGNAL_PREFIX = '/.wrtc/v1/';
+
+/** What the gateway needs from the server it serves. */
+export interface WebRtcHost {
+  /**
+   * Whether `req` (from `ip`) may open a game connection: undefined for yes (it is then
+   * counted open until `closed`), else the refusal.
+   */
+  admit(req: IncomingMessage, ip: string): { status: number; reason: string } | undefined;
+  /** A data channel opened: make it a session (false: refused, the transport is closed). */
+  accept(transport: WebRtcTransport, ip: string): boolean;
+  /** A channel admitted by `admit` is gone. */
+  closed(ip: string, transport: WebRtcTransport | undefined): void;
+  log(level: 'warn' | 'info', fields: Record<string, unknown>, msg: string): void;
+}
+
+/**
+ * The WebRTC front door: geckos.io's signalling served from the game's own HTTP server (its
+ * requests pass the same per-address limits as everything else there), and each data channel
+ * handed to the server as a {@link WebRtcTransport}. geckos attaches to an HTTP server by
+ * taking over its 'request' listeners; it is given a stand-in instead, and the server forwards
+ * only the signalling paths to it.
+ */
+export class WebRtcGateway {
+  readonly counters: WebRtcCounters = { datagramsDropped: 0, retransmits: 0 };
+  /** Channels opened, and signalling attempts refused. */
+  opened = 0;
+  refused = 0;
+  private readonly io: GeckosServer;
+  private readonly standIn = new EventEmitter();
+
+  constructor(options: WebRtcOptions, private readonly host: WebRtcHost, timers: DatagramTimers, maxPayloadBytes: number) {
+    this.io = geckos({
+      iceServers: options.iceServers ?? [],
+      portRange: options.portRange,
+      // One unordered channel with no retransmits: reliability is the DatagramLink's, per message.
+      ordered: false,
+      maxRetransmits: 0,
+      autoManageBuffering: false,
+      cors: { origin: (req) => req.headers.origin ?? '*' },
+      authorization: async (_auth, req) => {
+        const ip = (req as IncomingMessage & { tickwireIp?: string }).tickwireIp ?? 'unknown';
+        const refusal = host.admit(req, ip);
+        if (refusal) {
+          this.refused++;
+          host.log('warn', { ip, status: refusal.status, reason: refusal.reason, transport: 'webrtc' }, 'webrtc connection refused');
+          return refusal.status;
+        }
+        return { ip };
+      },
+    });
+    this.io.addServer(this.standIn as never);
+    this.io.onConnection((channel: ServerChannel) => {
+      // geckos.io 1.7 announces new channels on one process-wide emitter: every gateway in the
+      // process hears every channel. Take only those signalled through this one.
+      if (this.disposed || !this.io.connectionsManager.connections.has(channel.id as string)) return;
+      const ip = (channel.userData as { ip?: string } | undefined)?.ip ?? 'unknown';
+      this.opened++;
+      const transport = new WebRtcTransport(channel, timers, maxPayloadBytes, this.counters);
+      let counted = true;
+      const release = () => {
+        if (!counted) return;
+        counted = false;
+        host.closed(ip, transport);
+      };
+      channel.onDisconnect(release);
+      if (!host.accept(transport, ip)) release();
+    });
+    if (options.publicIp) this.publicIp = options.publicIp;
+  }
+
+  private readonly publicIp: string | undefined;
+
+  private disposed = false;
+
+  /** Take no more channels (the server is shutting down); the open ones close with their sessions. */
+  dispose(): void {
+    this.disposed = true;
+  }
+
+  /** True for requests this gateway answers. */
+  static handles(path: string): boolean {
+    return path.startsWith(WEBRTC_SIGNAL_PREFIX);
+  }
+
+  /** Answer a signalling request from `ip` (already past the server's request-rate limit). */
+  handle(req: IncomingMessage, res: ServerResponse, ip: string): void {
+    const length = Number(req.headers['content-length'] ?? 0);
+    if (length > MAX_SIGNAL_BODY_BYTES) {
+      res.writeHead(413, { 'content-type': 'text/plain', connection: 'close' });
+      res.end(`signalling body over ${MAX_SIGNAL_BODY_BYTES} bytes\n`);
+      return;
+    }
+    (req as IncomingMessage & { tickwireIp?: string }).tickwireIp = ip;
+    if (this.publicIp) announceIp(res, this.publicIp);
+    this.standIn.emit('request', req, res);
+  }
+}

@@ -1,0 +1,121 @@
+import wrtc from '@roamhq/wrtc';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Button, PlayerField } from '../../shared/games/arena';
+import { CloseCode } from '../../shared/protocol/close-codes';
+import { NetworkSimulator } from '../../src/sdk/network-simulator';
+import { flush, nextEvent, startServer } from '../support/server-harness';
+
+/** Node has no RTCPeerConnection: the SDK installs @roamhq/wrtc's (prebuilt binaries, no compiler). */
+const WRTC = { wrtc: { RTCPeerConnection: wrtc.RTCPeerConnection, RTCSessionDescription: wrtc.RTCSessionDescription, RTCIceCandidate: wrtc.RTCIceCandidate } };
+
+describe('WebRTC beside WebSocket (geckos.io data channels, real sockets)', () => {
+  let h: Awaited<ReturnType<typeof startServer>>;
+  afterEach(() => h?.close());
+
+  it('a WebRTC player and a WebSocket player share a room: join, see each other, move, predict exactly', async () => {
+    h = await startServer({ webrtc: { enabled: true } });
+    const rtc = h.client('rtc', { transport: 'webrtc', webrtc: WRTC });
+    const ws = h.client('ws');
+    const wr = await rtc.connect();
+    const ww = await ws.connect();
+    expect(rtc.transport).toBe('webrtc');
+    expect(ws.transport).toBe('ws');
+    expect(ww.roomId).toBe(wr.roomId);
+    const both = Promise.all([nextEvent(rtc, 'snapshot'), nextEvent(ws, 'snapshot')]);
+    h.tick();
+    await both;
+    expect(rtc.players.get(ww.playerId)).toBe('ws');
+    const room = h.server.rooms.rooms.get(wr.roomId)!;
+    const me = (room.state as { players: { id: number; x: number; y: number }[] }).players.find((p) => p.id === wr.playerId)!;
+    [me.x, me.y] = [3000, 3000];
+    h.tick();
+    await nextEvent(rtc, 'snapshot');
+    let last = 0;
+    for (let i = 0; i < 4; i++) last = rtc.sendInput({ buttons: Button.Right, aim: 0 });
+    await flush(rtc);
+    const acked = nextEvent(rtc, 'snapshot', (_t, ack) => ack >= last);
+    const wsSees = nextEvent(ws, 'snapshot', (t) => t >= last);
+    h.tick(4);
+    await Promise.all([acked, wsSees]);
+    expect(me.x).toBe(3000 + 4 * 64);
+    expect(rtc.predicted!.x).toBe(me.x);
+    expect(ws.latest.get(ws.latest.indexOf(wr.playerId), PlayerField.X)).toBe(me.x);
+    expect(h.server.health().totals).toMatchObject({ inputsLate: 0 });
+  });
+
+  it("'auto' takes WebRTC when the server offers it, and falls back to WebSocket, saying why, when it does not", async () => {
+    h = await startServer({ webrtc: { enabled: true } });
+    const a = h.client('a', { transport: 'auto', webrtc: WRTC });
+    const chose = nextEvent(a, 'transport');
+    await a.connect();
+    const [first] = await chose;
+    expect(first).toEqual({ kind: 'webrtc', reason: 'connected' });
+    await h.close();
+    h = await startServer();
+    const b = h.client('b', { transport: 'auto', webrtc: WRTC });
+    const chose2 = nextEvent(b, 'transport');
+    await b.connect();
+    const [choice] = await chose2;
+    expect(choice.kind).toBe('ws');
+    expect(choice.reason).toMatch(/^webrtc failed: /);
+    expect(b.transport).toBe('ws');
+  });
+
+  it('survives loss, duplication and reordering on the data channel: every control message arrives, in order', async () => {
+    h = await startServer({ webrtc: { enabled: true } });
+    // The SDK's simulator on the WebRTC link: unordered, 20 % of snapshots, inputs and acks lost.
+    const net = new NetworkSimulator({ ordered: false, up: { latencyMs: 5, jitterMs: 5, loss: 0.2, duplicate: 0.05, reorder: 0.1 }, down: { latencyMs: 5, jitterMs: 5, loss: 0.2, duplicate: 0.05, reorder: 0.1 }, seed: 9 });
+    const a = h.client('a', { transport: 'webrtc', webrtc: WRTC, network: net });
+    const watchers = [h.client('w1'), h.client('w2'), h.client('w3')];
+    await a.connect();
+    // Roster changes (reliable) while snapshots (unreliable) are lost around them.
+    const joined: string[] = [];
+    a.on('playerJoined', (p) => joined.push(p.name));
+    for (const w of watchers) {
+      await w.connect();
+      h.tick();
+    }
+    for (let i = 0; i < 30; i++) {
+      a.sendInput({ buttons: Button.Down, aim: 0 });
+      await flush(a);
+      h.tick();
+    }
+    await flush(a); // every roster message is in: control messages overtake nothing, and nothing overtakes them
+    expect(joined).toEqual(['w1', 'w2', 'w3']);
+    expect(net.counters.down.lost).toBeGreaterThan(5);
+    expect(a.stats.snapshots).toBeGreaterThan(15);
+    // A fifth of snapshots and inputs lost: the rest still decode (deltas against acknowledged
+    // baselines), and the walk went on.
+    expect(a.stats.snapshotsUndecodable).toBe(0);
+    expect(a.state).toBe(2); // Open: nothing broke
+  });
+
+  it('a hostile data channel (malformed, oversized, flooding) closes only itself, with the code in an ERROR', async () => {
+    h = await startServer({ webrtc: { enabled: true }, messagesPerSecond: 50, messageBurst: 50 });
+    const bystander = h.client('bystander');
+    await bystander.connect();
+    const bad = h.client('bad', { transport: 'webrtc', webrtc: WRTC, reconnect: false });
+    await bad.connect();
+    const errors: number[] = [];
+    bad.on('serverError', (e) => errors.push(e.code));
+    const closed = nextEvent(bad, 'close');
+    bad.sendRaw(Uint8Array.of(0x10, 0, 0, 0)); // an INPUT with seq 0: malformed
+    expect((await closed)[0].code).toBe(CloseCode.MalformedMessage);
+    expect(errors).toEqual([CloseCode.MalformedMessage]);
+    const big = h.client('big', { transport: 'webrtc', webrtc: WRTC, reconnect: false });
+    await big.connect();
+    const bigClosed = nextEvent(big, 'close');
+    big.sendRaw(new Uint8Array(4000).fill(0x0f));
+    expect((await bigClosed)[0].code).toBe(1009);
+    const flood = h.client('flood', { transport: 'webrtc', webrtc: WRTC, reconnect: false });
+    await flood.connect();
+    const floodClosed = nextEvent(flood, 'close');
+    for (let i = 0; i < 200; i++) flood.ping();
+    expect((await floodClosed)[0].code).toBe(CloseCode.RateLimited);
+    // The bystander plays on.
+    const snap = nextEvent(bystander, 'snapshot');
+    h.tick();
+    await snap;
+    expect(bystander.state).toBe(2);
+  });
+});
