@@ -42,6 +42,7 @@ async function main(): Promise<void> {
     drainMs: opts.drainS * 1000,
     auth,
     frontDoor: { perIpLimits: opts.perIpLimits, maxConnectionsPerIp: opts.maxConnectionsPerIp, trustedProxies: opts.trustProxy, allowedOrigins: opts.allowedOrigins },
+    webrtc: { enabled: opts.webrtc, portRange: opts.webrtcPorts, iceServers: opts.iceServers.map((urls) => ({ urls })), publicIp: opts.publicIp },
     logger,
   });
   let stopping = false;

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { MIN_SECRET_BYTES, type AuthOptions } from '../auth/auth-options';
 import { createTokenVerifier } from '../auth/token-verifier';
 import { numberArg, parseStrictArgs, UsageError } from './cli-args';
@@ -34,6 +35,14 @@ export interface ServerCliOptions {
   trustProxy: string[];
   /** Origins allowed to open game sockets (empty: the page's own host only). */
   allowedOrigins: string[];
+  /** WebRTC data channels beside WebSocket. */
+  webrtc: boolean;
+  /** UDP ports for WebRTC, inclusive (undefined: any). */
+  webrtcPorts: { min: number; max: number } | undefined;
+  /** STUN/TURN server URLs handed to both ends. */
+  iceServers: string[];
+  /** The address to announce in ICE candidates behind 1:1 NAT. */
+  publicIp: string | undefined;
   help: boolean;
 }
 
@@ -65,6 +74,10 @@ const SETTINGS: Record<Exclude<keyof ServerCliOptions, 'help'>, Setting> = {
   maxConnectionsPerIp: { flag: 'max-connections-per-ip', env: 'TICKWIRE_MAX_CONNECTIONS_PER_IP', default: '32', help: 'game sockets open at once from one address (0 = no limit)' },
   trustProxy: { flag: 'trust-proxy', env: 'TICKWIRE_TRUST_PROXY', default: '', help: 'comma-separated proxy addresses whose X-Forwarded-For is believed' },
   allowedOrigins: { flag: 'allowed-origins', env: 'TICKWIRE_ALLOWED_ORIGINS', default: '', help: 'comma-separated origins that may open game sockets, or * (default: the same host)' },
+  webrtc: { flag: 'webrtc', env: 'TICKWIRE_WEBRTC', default: 'off', help: 'also accept players over WebRTC data channels (geckos.io): on or off' },
+  webrtcPorts: { flag: 'webrtc-ports', env: 'TICKWIRE_WEBRTC_PORTS', default: '', help: 'UDP port range for WebRTC, MIN-MAX, e.g. 50000-50999 (default: any)' },
+  iceServers: { flag: 'ice-servers', env: 'TICKWIRE_ICE_SERVERS', default: '', help: 'comma-separated STUN/TURN URLs, e.g. stun:stun.example.com:3478' },
+  publicIp: { flag: 'public-ip', env: 'TICKWIRE_PUBLIC_IP', default: '', help: 'address to announce to WebRTC clients behind 1:1 NAT (a cloud VM)' },
 };
 
 export { UsageError };
@@ -139,8 +152,27 @@ export function parseServerCliOptions(argv: string[], env: Record<string, string
     maxConnectionsPerIp: num('maxConnectionsPerIp', 0, 1_000_000),
     trustProxy: list(get('trustProxy').raw),
     allowedOrigins: list(get('allowedOrigins').raw),
+    webrtc: onOff(get('webrtc')),
+    webrtcPorts: portRange(get('webrtcPorts')),
+    iceServers: list(get('iceServers').raw),
+    publicIp: ipAddress(get('publicIp')),
     help: values.help === true,
   };
+}
+
+function portRange({ name, raw }: { name: string; raw: string }): { min: number; max: number } | undefined {
+  if (raw === '') return undefined;
+  const m = /^(\d+)-(\d+)$/.exec(raw);
+  const min = m ? Number(m[1]) : Number.NaN;
+  const max = m ? Number(m[2]) : Number.NaN;
+  if (!m || min < 1024 || max > 65535 || min > max) throw new UsageError(`${name} must be MIN-MAX with 1024 ≤ MIN ≤ MAX ≤ 65535, got "${raw}"`);
+  return { min, max };
+}
+
+function ipAddress({ name, raw }: { name: string; raw: string }): string | undefined {
+  if (raw === '') return undefined;
+  if (!isIP(raw)) throw new UsageError(`${name} must be an IPv4 or IPv6 address, got "${raw}"`);
+  return raw;
 }
 
 /**

@@ -36,6 +36,11 @@ export interface HealthReport {
   rooms: { id: string; type: string; players: number; detached: number; tick: number }[];
   totals: RoomTotals & { roomCrashes: number; closeCodes: Record<string, number> };
   process: { cpuUserMicros: number; cpuSystemMicros: number; rssBytes: number; heapUsedBytes: number };
+  /**
+   * WebRTC, when on: data channels opened and signalling attempts refused; snapshots dropped
+   * because a channel's buffer was full; control messages sent again (from closed channels).
+   */
+  webrtc?: { channelsOpened: number; refused: number; datagramsDropped: number; retransmits: number } | null;
 }
 
 export function buildHealth(rooms: RoomManager, retired: RoomTotals, connections: number, closeCodes: Map<number, number>, startedAt: number, draining: boolean): HealthReport {

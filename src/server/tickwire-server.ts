@@ -216,7 +216,7 @@ export class TickwireServer implements SessionHost {
       this.http.listen(this.options.port, this.options.host, () => {
         this.http.off('error', reject);
         const address = this.http.address() as AddressInfo;
-        this.log.info({ port: address.port, host: address.address, roomTypes: this.rooms.typeNames, auth: this.auth !== undefined }, 'listening');
+        this.log.info({ port: address.port, host: address.address, roomTypes: this.rooms.typeNames, auth: this.auth !== undefined, webrtc: this.webrtc !== undefined }, 'listening');
         if (this.options.autoTick) this.scheduleDrive();
         resolve(address);
       });
@@ -242,7 +242,10 @@ export class TickwireServer implements SessionHost {
   }
 
   health(): HealthReport {
-    return buildHealth(this.rooms, this.retired, this.sessions.size, this.closeCodes, this.startedAt, this.draining);
+    const report = buildHealth(this.rooms, this.retired, this.sessions.size, this.closeCodes, this.startedAt, this.draining);
+    const w = this.webrtc;
+    report.webrtc = w ? { channelsOpened: w.opened, refused: w.refused, datagramsDropped: w.counters.datagramsDropped, retransmits: w.counters.retransmits } : null;
+    return report;
   }
 
   /** True from the start of {@link close}: new connections and joins are refused. */

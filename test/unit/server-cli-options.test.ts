@@ -7,7 +7,7 @@ import { makeKey } from '../support/jwt-fixtures';
 
 describe('server CLI options', () => {
   it('has working defaults', () => {
-    expect(parseServerCliOptions([], {})).toEqual({ port: 8080, host: '0.0.0.0', tickRate: 30, sendRate: 30, maxPlayers: 32, maxRooms: 1000, maxConnections: 5000, logLevel: 'info', staticDir: undefined, resumeWindowS: 20, drainS: 5, authSecret: undefined, authPublicKeyFile: undefined, authJwks: undefined, authAudience: undefined, authIssuer: undefined, perIpLimits: true, maxConnectionsPerIp: 32, trustProxy: [], allowedOrigins: [], help: false });
+    expect(parseServerCliOptions([], {})).toEqual({ port: 8080, host: '0.0.0.0', tickRate: 30, sendRate: 30, maxPlayers: 32, maxRooms: 1000, maxConnections: 5000, logLevel: 'info', staticDir: undefined, resumeWindowS: 20, drainS: 5, authSecret: undefined, authPublicKeyFile: undefined, authJwks: undefined, authAudience: undefined, authIssuer: undefined, perIpLimits: true, maxConnectionsPerIp: 32, trustProxy: [], allowedOrigins: [], webrtc: false, webrtcPorts: undefined, iceServers: [], publicIp: undefined, help: false });
   });
 
   it('reads the session and auth settings, and refuses two key sources or a short secret', () => {
@@ -109,5 +109,22 @@ describe('server CLI options', () => {
     for (const word of ['--resume-window', 'TICKWIRE_RESUME_WINDOW', '--drain-seconds', 'TICKWIRE_DRAIN_SECONDS', '--auth-secret', 'TICKWIRE_AUTH_SECRET', '--auth-public-key', 'TICKWIRE_AUTH_PUBLIC_KEY', '--auth-jwks', 'TICKWIRE_AUTH_JWKS', '--auth-audience', 'TICKWIRE_AUTH_AUDIENCE', '--auth-issuer', 'TICKWIRE_AUTH_ISSUER']) {
       expect(usage).toContain(word);
     }
+  });
+});
+
+describe('WebRTC settings', () => {
+  it('turn WebRTC on with its ports, ICE servers and public address, from flags or variables, refusing bad ones by name', async () => {
+    const { parseServerCliOptions } = await import('../../src/cli/server-cli-options');
+    expect(parseServerCliOptions([], {})).toMatchObject({ webrtc: false, webrtcPorts: undefined, iceServers: [], publicIp: undefined });
+    expect(parseServerCliOptions(['--webrtc', 'on', '--webrtc-ports', '50000-50999', '--ice-servers', 'stun:a.example:3478, turn:b.example'], { TICKWIRE_PUBLIC_IP: '203.0.113.7' })).toMatchObject({
+      webrtc: true,
+      webrtcPorts: { min: 50000, max: 50999 },
+      iceServers: ['stun:a.example:3478', 'turn:b.example'],
+      publicIp: '203.0.113.7',
+    });
+    expect(() => parseServerCliOptions(['--webrtc-ports', '60000-50000'], {})).toThrow(/--webrtc-ports must be MIN-MAX/);
+    expect(() => parseServerCliOptions(['--webrtc-ports', '80-90'], {})).toThrow(/1024 ≤ MIN/);
+    expect(() => parseServerCliOptions([], { TICKWIRE_PUBLIC_IP: 'example.com' })).toThrow(/TICKWIRE_PUBLIC_IP must be an IPv4 or IPv6 address/);
+    expect(() => parseServerCliOptions(['--webrtc', 'yes'], {})).toThrow(/--webrtc must be on or off/);
   });
 });
