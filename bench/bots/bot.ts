@@ -1,3 +1,4 @@
+import wrtc from '@roamhq/wrtc';
 import WebSocket from 'ws';
 import type { WelcomeMessage } from '../../shared/protocol/control-messages';
 import { describeClose } from '../../shared/protocol/close-codes';
@@ -11,6 +12,9 @@ import type { InterpolatedView } from '../../src/sdk/snapshot-buffer';
 import { ClientState } from '../../src/sdk/client-state';
 import { nextKillGapMs } from './kill-schedule';
 import type { Behavior } from './options';
+
+/** Node's RTCPeerConnection for `--transport webrtc`: prebuilt binaries, nothing to compile. */
+const WRTC = { RTCPeerConnection: wrtc.RTCPeerConnection, RTCSessionDescription: wrtc.RTCSessionDescription, RTCIceCandidate: wrtc.RTCIceCandidate };
 
 /** Longest a WebSocket opening handshake may take before ws gives up, ms. */
 const HANDSHAKE_TIMEOUT_MS = 10_000;
@@ -142,6 +146,8 @@ export class Bot {
     network: LinkConditions | null = null,
     /** Frames drawn a second (0: none, entities not decoded unless fighting). */
     fps = 0,
+    /** How the bot reaches the server. */
+    transport: 'ws' | 'webrtc' = 'ws',
   ) {
     // Distinct, repeatable streams per bot: the golden-ratio step spreads neighbouring seeds.
     this.rng = { rng: (seed + Math.imul(index + 1, 0x9e3779b9)) | 0 };
@@ -151,9 +157,12 @@ export class Bot {
       game: arenaGame,
       name: `bot-${index + 1}`,
       roomType,
-      ...(network
-        ? { connect: new NetworkSimulator({ up: network, down: network, seed: (seed ^ Math.imul(index + 1, 0x27d4eb2f)) | 0 }).wrap((u) => new BotSocketCtor(u)) }
-        : { WebSocket: BotSocketCtor }),
+      WebSocket: BotSocketCtor,
+      transport,
+      webrtc: { wrtc: WRTC },
+      // The simulated network sits on whichever transport: TCP-like over WebSocket, an
+      // unreliable channel (loss drops, reorders) over WebRTC.
+      network: network ? new NetworkSimulator({ up: network, down: network, ordered: transport === 'ws', seed: (seed ^ Math.imul(index + 1, 0x27d4eb2f)) | 0 }) : undefined,
       decodeEntities: behavior === 'fight' || fps > 0,
       // A ping every 2 s gives the network round trip beside the input→ack one, which also
       // holds the wait for the server's next tick (0-1 tick) and any queued input.

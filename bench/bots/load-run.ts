@@ -112,7 +112,7 @@ export async function runBots(opts: BotsOptions, progress: (line: string) => voi
 
   const bots: Bot[] = [];
   const network = botNetwork(opts);
-  for (let i = 0; i < opts.clients; i++) bots.push(new Bot(i, opts.url, opts.roomType, opts.behavior, opts.seed, sink, opts.dropRate, network, opts.fps));
+  for (let i = 0; i < opts.clients; i++) bots.push(new Bot(i, opts.url, opts.roomType, opts.behavior, opts.seed, sink, opts.dropRate, network, opts.fps, opts.transport));
   const joined: Bot[] = [];
   let tickRate = 0;
   const driver = botDriver(joined, () => tickRate);
@@ -263,6 +263,7 @@ export async function runBots(opts: BotsOptions, progress: (line: string) => voi
   const driverEnd = driver.counters;
   return {
     url: opts.url,
+    transport: opts.transport,
     behavior: opts.behavior,
     clientsRequested: opts.clients,
     clientsConnected: joined.length,

@@ -43,6 +43,8 @@ export interface BotsOptions {
    * smoothness (corrections, frames without a newer snapshot, visible jumps).
    */
   fps: number;
+  /** How the bots reach the server: ws (default) or webrtc (the server needs --webrtc on). */
+  transport: 'ws' | 'webrtc';
   help: boolean;
 }
 
@@ -63,6 +65,7 @@ const DEFAULTS = {
   jitter: '0',
   loss: '0',
   fps: '0',
+  transport: 'ws',
 } as const;
 
 export function botsUsage(): string {
@@ -91,6 +94,7 @@ export function botsUsage(): string {
     `                       retransmission one round trip later that holds up what follows (default 0)`,
     `  --fps N              each bot draws N frames a second: decodes entities, predicts, reconciles and`,
     `                       reports smoothness (corrections, frames with nothing newer, jumps) (default 0)`,
+    `  --transport T        ws or webrtc (geckos.io data channels; the server needs --webrtc on) (default ${DEFAULTS.transport})`,
     '  --json               also print the summary as one JSON object, the last line of stdout',
     '  --help, -h           print this and exit',
     '',
@@ -121,6 +125,7 @@ export function parseBotsArgs(argv: string[]): BotsOptions {
     jitter: { type: 'string' },
     loss: { type: 'string' },
     fps: { type: 'string' },
+    transport: { type: 'string' },
     json: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
@@ -152,6 +157,7 @@ export function parseBotsArgs(argv: string[]): BotsOptions {
     jitterMs: number('jitter', v.jitter ?? DEFAULTS.jitter, 0, 2000, false),
     loss: number('loss', v.loss ?? DEFAULTS.loss, 0, 0.5, false),
     fps: number('fps', v.fps ?? DEFAULTS.fps, 0, 240, false),
+    transport: transportArg(v.transport ?? DEFAULTS.transport),
     help: v.help === true,
   };
 }
@@ -173,4 +179,9 @@ export function healthUrlFor(wsUrl: string): string {
 export function botNetwork(opts: Pick<BotsOptions, 'latencyMs' | 'jitterMs' | 'loss'>): { latencyMs: number; jitterMs: number; loss: number } | null {
   if (opts.latencyMs === 0 && opts.jitterMs === 0 && opts.loss === 0) return null;
   return { latencyMs: opts.latencyMs / 2, jitterMs: opts.jitterMs, loss: opts.loss };
+}
+
+function transportArg(raw: string): 'ws' | 'webrtc' {
+  if (raw !== 'ws' && raw !== 'webrtc') throw new UsageError(`--transport must be ws or webrtc, got "${raw}"`);
+  return raw;
 }

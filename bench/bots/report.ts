@@ -67,6 +67,8 @@ export interface BotsSummary {
   server: ServerFigures | null;
   /** Why server figures are missing or partial (e.g. /health unreachable). */
   serverErrors: string[];
+  /** How the bots reached the server. */
+  transport: 'ws' | 'webrtc';
   /** How the game felt: the simulated network, and the smoothness the bots measured in the window. */
   netcode: NetcodeFigures;
   bots: { cpuPercent: number | null; rssBytes: number; eventLoopDelayP99Ms: number | null; driverSkippedInputs: number };
@@ -159,7 +161,7 @@ const reasons = (r: Record<string, number>): string =>
 /** The human-readable summary (several lines, no trailing newline). KB = 1000 bytes. */
 export function formatSummary(s: BotsSummary): string {
   const lines: string[] = [];
-  lines.push(`tickwire bots: ${s.clientsRequested} ${s.behavior} bots → ${s.url}`);
+  lines.push(`tickwire bots: ${s.clientsRequested} ${s.behavior} bots → ${s.url} over ${s.transport === 'webrtc' ? 'WebRTC' : 'WebSocket'}`);
   lines.push(
     `  clients          ${s.clientsConnected} connected, ${s.failedJoins} failed joins, ${s.rooms} room(s), ${s.disconnectedDuringRun} disconnected during the run`,
   );

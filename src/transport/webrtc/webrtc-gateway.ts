@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import geckos, { type GeckosServer, type ServerChannel } from '@geckos.io/server';
+import * as geckosModule from '@geckos.io/server';
+import type { GeckosServer, ServerChannel } from '@geckos.io/server';
 import type { DatagramTimers } from '../../../shared/datagram/datagram-link';
 import { announceIp } from './announce-ip';
 import { WebRtcTransport, type WebRtcCounters } from './webrtc-transport';
@@ -22,6 +23,12 @@ export interface WebRtcOptions {
    */
   publicIp?: string;
 }
+
+/**
+ * geckos.io is CommonJS with `exports.default`: depending on the loader (Node's ESM, Vite,
+ * vitest) the default import is the function or the exports object around it.
+ */
+const geckos = ((d) => (typeof d === 'function' ? d : (d as { default: unknown }).default))((geckosModule as unknown as { default: unknown }).default) as typeof geckosModule.default;
 
 /** Signalling bodies are SDP and candidates: a few KB. A larger one is refused (413). */
 const MAX_SIGNAL_BODY_BYTES = 64 * 1024;
