@@ -10,6 +10,8 @@ export type ConnectionStatus = 'connecting' | 'playing' | 'reconnecting' | 'clos
 /** What the HUD shows; the caller fills it each frame (plain fields, no allocation). */
 export interface HudInput {
   status: ConnectionStatus;
+  /** The link's transport, and why when WebRTC was tried and failed. */
+  transport: string;
   /** Close code while closed. */
   closeCode: number;
   /** Reconnect attempt while reconnecting (from 1). */
@@ -51,6 +53,7 @@ export class Hud {
     const status = s.status === 'closed' ? `closed (${s.closeCode})` : s.status === 'reconnecting' ? `reconnecting (${s.reconnectAttempt})` : s.status;
     this.el.textContent =
       `status   ${status}\n` +
+      `link     ${s.transport}\n` +
       `you      ${s.name}${s.playerId ? ` #${s.playerId}` : ''}\n` +
       `room     ${s.roomId || '–'} · ${s.playersInRoom} player${s.playersInRoom === 1 ? '' : 's'}\n` +
       `ping     ${stats.lastPingMs < 0 ? '–' : `${stats.lastPingMs.toFixed(0)} ms`}\n` +

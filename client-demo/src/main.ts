@@ -2,7 +2,7 @@ import { arenaGame, ArenaShotPredictor, type ArenaInput } from '../../shared/gam
 import { NetworkSimulator } from '../../src/sdk/network-simulator';
 import { radiansToAngle16 } from '../../shared/math/fixed-trig';
 import { clipName } from '../../shared/protocol/player-name';
-import { TickwireClient, type WebSocketLike } from '../../src/sdk/tickwire-client';
+import { TickwireClient } from '../../src/sdk/tickwire-client';
 import { describeClose } from '../../shared/protocol/close-codes';
 import { installDebugHook } from './debug-hook';
 import { Hud, type HudInput } from './hud';
@@ -50,11 +50,19 @@ const RESUME_KEY = 'tickwire.resume';
 const storedResume = sessionStorage.getItem(RESUME_KEY) ?? undefined;
 // Every message crosses the SDK's network simulator: a perfect link until the sliders say otherwise.
 const net = new NetworkSimulator({ seed: (Math.random() * 0x7fffffff) | 0 });
-const client = new TickwireClient({ url, game: arenaGame, name, resumeToken: storedResume, connect: net.wrap((u) => new WebSocket(u) as unknown as WebSocketLike) });
+// WebRTC when the server offers it (a lost snapshot holds nothing up), else WebSocket;
+// `?transport=ws|webrtc|auto` picks (the network panel has a switch).
+const transportParam = params.get('transport');
+const transport = transportParam === 'ws' || transportParam === 'webrtc' ? transportParam : 'auto';
+const client = new TickwireClient({ url, game: arenaGame, name, resumeToken: storedResume, transport, network: net });
 client.on('welcome', (w) => sessionStorage.setItem(RESUME_KEY, w.resumeToken));
+client.on('transport', (choice) => {
+  hudInput.transport = choice.kind === 'webrtc' ? 'WebRTC' : 'WebSocket';
+  if (choice.reason !== 'connected' && choice.reason !== 'configured') hudInput.transport += ` (${choice.reason})`;
+});
 const debug = installDebugHook(client, net);
 const netGraph = new NetGraph($<HTMLCanvasElement>('netgraph'));
-new NetPanel($<HTMLDetailsElement>('netpanel'), net, params);
+new NetPanel($<HTMLDetailsElement>('netpanel'), net, params, transport);
 debug.netGraph = netGraph.latest;
 let shots = new ArenaShotPredictor(30);
 const ownShots: OwnShotsFrame = { predicted: true, count: 0, xy: new Float64Array(64) };
@@ -70,7 +78,7 @@ const view = client.createView();
 const input: ArenaInput = arenaGame.input.create();
 const own: OwnPlayerFrame = { id: 0, visible: false, x: 0, y: 0, alive: false, aim: 0, name };
 const ownScreen = { x: 0, y: 0 };
-const hudInput: HudInput = { status: 'connecting', closeCode: 0, reconnectAttempt: 0, roomId: '', playerId: 0, name, tickRate: 0, serverTick: -1, playersInRoom: 0, mispredictions: 0 };
+const hudInput: HudInput = { transport: '–', status: 'connecting', closeCode: 0, reconnectAttempt: 0, roomId: '', playerId: 0, name, tickRate: 0, serverTick: -1, playersInRoom: 0, mispredictions: 0 };
 let playing = false;
 let lastFrame = Number.NaN;
 let stepTimer: ReturnType<typeof setTimeout> | undefined;

@@ -18,9 +18,10 @@ export class NetPanel {
   private readonly jitter: Knob;
   private readonly loss: Knob;
 
-  constructor(root: HTMLElement, private readonly net: NetworkSimulator, params: URLSearchParams) {
+  constructor(root: HTMLElement, private readonly net: NetworkSimulator, params: URLSearchParams, transport: string) {
     root.innerHTML = `
       <summary>network</summary>
+      <label>transport <select id="net-transport"><option value="auto">auto (WebRTC, else WebSocket)</option><option value="webrtc">WebRTC</option><option value="ws">WebSocket</option></select></label>
       <label>round trip <input id="net-latency" type="range" min="0" max="600" step="10" value="0"> <output></output></label>
       <label>jitter ± <input id="net-jitter" type="range" min="0" max="150" step="5" value="0"> <output></output></label>
       <label>loss <input id="net-loss" type="range" min="0" max="0.2" step="0.01" value="0"> <output></output></label>
@@ -38,6 +39,15 @@ export class NetPanel {
       const preset = params.get(name);
       if (preset !== null && Number.isFinite(Number(preset))) k.input.value = preset;
     }
+    // A transport is chosen when the link opens: switching reloads the page (the seat comes back
+    // through the resume token in sessionStorage).
+    const select = root.querySelector<HTMLSelectElement>('#net-transport')!;
+    select.value = transport;
+    select.addEventListener('change', () => {
+      const next = new URL(location.href);
+      next.searchParams.set('transport', select.value);
+      location.href = next.toString();
+    });
     root.querySelector('#net-spike')!.addEventListener('click', () => net.spike(300, 200));
     root.querySelector('#net-stall')!.addEventListener('click', () => net.stall(500));
     this.apply();

@@ -63,24 +63,6 @@ function quietCandidateFetches(module: unknown): void {
 }
 
 /**
- * Run `fn` with `fetch` failures swallowed. geckos.io 1.7's `close()` tells the server with a
- * fetch whose promise nobody handles: with the server gone (a drop, a shutdown) it would be an
- * unhandled rejection. The notice is a courtesy: our own close frame went first.
- */
-function withQuietFetch(fn: () => void): void {
-  const g = globalThis as { fetch?: (...args: unknown[]) => Promise<unknown> };
-  const original = g.fetch;
-  if (original) g.fetch = (...args: unknown[]) => original(...args).catch(() => undefined);
-  try {
-    fn();
-  } catch {
-    // Already closed.
-  } finally {
-    if (original) g.fetch = original;
-  }
-}
-
-/**
  * A WebRTC data channel to the server (geckos.io, unordered, no retransmits) with the shape of
  * a WebSocket, so `TickwireClient` uses it unchanged. Inputs and acks go once; JOIN, PING and
  * the rest go reliable and in order through a {@link DatagramLink}; the server's close code
@@ -191,8 +173,15 @@ export class WebRtcSocket implements WebSocketLike {
     this.closedAlready = true;
     this.readyState = 3;
     this.link.dispose();
-    const channel = this.channel;
-    if (channel) withQuietFetch(() => channel.close());
+    // The peer connection itself, not geckos' close(): that also posts a close notice to the
+    // server, which our own close frame has made redundant, and which fails loudly once the
+    // server is gone (a drop, a shutdown). The server sees the data channel close.
+    const pc = (this.channel as unknown as { peerConnection?: { localPeerConnection?: { close(): void } } } | undefined)?.peerConnection?.localPeerConnection;
+    try {
+      pc?.close();
+    } catch {
+      // Already closed.
+    }
     this.onclose?.({ code, reason });
   }
 }

@@ -36,6 +36,8 @@ beforeAll(async () => {
     staticDir: DIST,
     logger: createLogger('warn'),
     drainMs: 1500,
+    // The demo tries WebRTC first ('auto'): every test here plays over a real data channel.
+    webrtc: { enabled: true },
   });
   const { port } = await server.listen();
   baseUrl = `http://127.0.0.1:${port}`;
@@ -48,14 +50,14 @@ afterAll(async () => {
 });
 
 /** A new player: its own browser context (as a second person would be), the demo loaded. */
-async function openPlayer(name: string): Promise<Page> {
+async function openPlayer(name: string, query = ''): Promise<Page> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 820 } });
   const page = await context.newPage();
   page.on('pageerror', (err) => pageErrors.push(`${name}: ${err.message}`));
   page.on('console', (msg) => {
-    if (msg.type() === 'error') pageErrors.push(`${name} console: ${msg.text()}`);
+    if (msg.type() === 'error') pageErrors.push(`${name} console: ${msg.text()} @ ${msg.location().url}`);
   });
-  await page.goto(`${baseUrl}/?name=${encodeURIComponent(name)}`);
+  await page.goto(`${baseUrl}/?name=${encodeURIComponent(name)}${query}`);
   return page;
 }
 
@@ -87,6 +89,16 @@ describe('browser demo', () => {
       return [data[0], data[1], data[2]];
     });
     for (let i = 0; i < 3; i++) expect(Math.abs(pixel[i] - OWN_PLAYER_RGB[i]), `pixel ${pixel} vs own colour ${OWN_PLAYER_RGB}`).toBeLessThanOrEqual(2);
+    // Over WebRTC: the server offers it, and Chromium's data channel reached it.
+    expect(await alice.evaluate(() => window.__tickwire!.client.transport)).toBe('webrtc');
+    expect(server.health().webrtc?.channelsOpened).toBeGreaterThanOrEqual(1);
+  });
+
+  it('plays over WebSocket when asked (?transport=ws), in the same room as a WebRTC player', async () => {
+    const page = await openPlayer('wsplayer', '&transport=ws');
+    await page.waitForFunction(() => window.__tickwire?.status === 'playing' && window.__tickwire.playersDrawn >= 2);
+    expect(await page.evaluate(() => window.__tickwire!.client.transport)).toBe('ws');
+    await page.context().close();
   });
 
   it('moves with a held key, and the server agrees', async () => {

@@ -126,6 +126,15 @@ export class WebRtcGateway {
       res.end(`signalling body over ${MAX_SIGNAL_BODY_BYTES} bytes\n`);
       return;
     }
+    // geckos.io's client keeps asking for more candidates for ten seconds after connecting, and
+    // geckos' server answers 404 once that connection is gone (it dropped, or resumed on a new
+    // one): a browser logs every 404. Nothing to add is the true answer.
+    const gone = /\/connections\/([0-9A-Za-z]+)\/(additional-candidates|close)$/.exec((req.url ?? '').split('?', 1)[0]);
+    if (gone && !this.io.connectionsManager.connections.has(gone[1])) {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(gone[2] === 'close' ? '' : '[]');
+      return;
+    }
     (req as IncomingMessage & { tickwireIp?: string }).tickwireIp = ip;
     if (this.publicIp) announceIp(res, this.publicIp);
     this.standIn.emit('request', req, res);
