@@ -83,7 +83,7 @@ export class WebRtcSocket implements WebSocketLike {
   private closedAlready = false;
 
   constructor(url: string, options: WebRtcClientOptions, timers: DatagramTimers) {
-    this.link = new DatagramLink((d) => this.channel?.raw.emit(d), timers);
+    this.link = new DatagramLink((d) => this.put(d), timers);
     this.link.onMessage = (bytes) => this.onmessage?.({ data: bytes.slice() });
     this.link.onClose = (code, reason) => this.finish(code, reason);
     if (options.wrtc) {
@@ -153,6 +153,19 @@ export class WebRtcSocket implements WebSocketLike {
 
   terminate(): void {
     this.finish(1006, '');
+  }
+
+  /** One datagram onto the channel; a channel that closed under us throws, and its close event follows. */
+  private put(datagram: Uint8Array): void {
+    // Straight onto the data channel: geckos.io's emit defers the send to a microtask, where a
+    // channel closing in between becomes an unhandled rejection.
+    const dc = (this.channel as unknown as { peerConnection?: { dataChannel?: { readyState: string; send(d: Uint8Array): void } } } | undefined)?.peerConnection?.dataChannel;
+    if (dc?.readyState !== 'open') return;
+    try {
+      dc.send(datagram);
+    } catch {
+      // Closed: the disconnect ends this socket.
+    }
   }
 
   private onDatagram(raw: unknown): void {

@@ -118,4 +118,25 @@ describe('WebRTC beside WebSocket (geckos.io data channels, real sockets)', () =
     await snap;
     expect(bystander.state).toBe(2);
   });
+
+  it('a seat taken over WebRTC comes back over WebSocket (a resume across a transport switch), and the other way', async () => {
+    h = await startServer({ webrtc: { enabled: true } });
+    const a = h.client('a', { transport: 'webrtc', webrtc: WRTC, reconnect: false });
+    const wa = await a.connect();
+    h.tick();
+    // The link dies with no goodbye: the server notices when heartbeats go unanswered (15 s of
+    // its manual time) and holds the seat.
+    a.killLink();
+    h.tick(16 * 30);
+    await h.drops(1);
+    const b = h.client('b', { transport: 'ws', resumeToken: wa.resumeToken, reconnect: false });
+    const wb = await b.connect();
+    expect([wb.resumed, wb.playerId, wb.roomId]).toEqual([true, wa.playerId, wa.roomId]);
+    b.killLink();
+    await h.drops(2);
+    const c = h.client('c', { transport: 'webrtc', webrtc: WRTC, resumeToken: wb.resumeToken });
+    const wc = await c.connect();
+    expect([wc.resumed, wc.playerId, c.transport]).toEqual([true, wa.playerId, 'webrtc']);
+  });
 });
+

@@ -20,6 +20,8 @@ export interface WebRtcCounters {
 /** The part of a geckos ServerChannel this transport uses. */
 interface DataChannelLike {
   readonly bufferedAmount: number;
+  readonly readyState: string;
+  send(data: Uint8Array): void;
 }
 
 /**
@@ -142,18 +144,27 @@ export class WebRtcTransport implements ServerTransport {
     this.close(code, detail);
   }
 
+  /**
+   * Straight onto the data channel, not through geckos.io's emit: that defers the send to a
+   * microtask, where a channel closing in between throws an unhandled rejection (and every
+   * datagram would pay for a promise).
+   */
   private put(datagram: Uint8Array): void {
-    if (this.ended) return;
+    const dc = this.dataChannel();
+    if (this.ended || dc?.readyState !== 'open') return;
     try {
-      this.channel.raw.emit(datagram);
+      dc.send(datagram);
     } catch {
-      // A channel that closed under us: its disconnect event ends the transport.
+      // Closed under us: the disconnect event ends the transport.
     }
   }
 
+  private dataChannel(): DataChannelLike | undefined {
+    return (this.channel as unknown as { dataChannel?: DataChannelLike }).dataChannel;
+  }
+
   private channelBuffered(): number {
-    const dc = (this.channel as unknown as { dataChannel?: DataChannelLike }).dataChannel;
-    return dc?.bufferedAmount ?? 0;
+    return this.dataChannel()?.bufferedAmount ?? 0;
   }
 
   /** The link is over: tell the session once, stop the reliable stream, close the channel. */
