@@ -102,7 +102,7 @@ export class WebRtcSocket implements WebSocketLike {
         this.channel = channel;
         channel.onRaw((raw) => this.onDatagram(raw));
         channel.onDisconnect(() => this.finish(1006, 'webrtc channel lost'));
-        void channel.onConnect((error) => {
+        const connecting = channel.onConnect((error) => {
           if (this.closedAlready) {
             channel.close();
             return;
@@ -114,6 +114,12 @@ export class WebRtcSocket implements WebSocketLike {
           }
           this.readyState = 1;
           this.onopen?.({});
+        });
+        // geckos.io lets some signalling failures (a server that went away mid-handshake)
+        // escape as a rejected promise: a failed attempt, not a crash.
+        Promise.resolve(connecting).catch((err: Error) => {
+          this.onerror?.({ message: `webrtc: ${err.message}` });
+          this.finish(1006, `webrtc: ${err.message}`);
         });
       },
       (err: Error) => {
