@@ -1,4 +1,4 @@
-import type { WebRtcOptions } from '../transport/webrtc/webrtc-gateway';
+import type { WebRtcOptions } from '../transport/webrtc/webrtc-options';
 import type { AuthOptions } from '../auth/auth-options';
 import type { FrontDoorOptions } from './front-door';
 import type { RoomTypeDefinition } from '../rooms/room-type';

@@ -21,20 +21,27 @@ import { WsTransport } from '../transport/ws-transport';
 import { FrontDoor } from './front-door';
 import { addRoomTotals, buildHealth, newRoomTotals, type HealthReport } from './health';
 import type { DatagramTimers } from '../../shared/datagram/datagram-link';
-import { WebRtcGateway, type WebRtcHost } from '../transport/webrtc/webrtc-gateway';
+import type { WebRtcHost } from '../transport/webrtc/webrtc-gateway';
+import type { WebRtcGatewayLike, WebRtcOptions } from '../transport/webrtc/webrtc-options';
 import type { WebRtcTransport } from '../transport/webrtc/webrtc-transport';
 import type { TickwireServerOptions } from './server-options';
 
 export type { TickwireServerOptions };
 
 /** The built demo, relative to this file. */
-export const DEFAULT_STATIC_DIR = fileURLToPath(new URL('../../client-demo/dist', import.meta.url));
+export const DEFAULT_STATIC_DIR = [
+  // From the sources (src/server/) and from the package build (dist/).
+  fileURLToPath(new URL('../../client-demo/dist', import.meta.url)),
+  fileURLToPath(new URL('../client-demo/dist', import.meta.url)),
+].find((dir) => existsSync(dir)) ?? fileURLToPath(new URL('../../client-demo/dist', import.meta.url));
 /** How often timeouts are checked, ms. */
 const HOUSEKEEPING_MS = 250;
 /** /health is built at most this often, ms: a flood of health checks costs one build a second. */
 const HEALTH_CACHE_MS = 1000;
 /** Longest the driver sleeps when no room is due, ms. */
 const IDLE_WAKE_MS = 50;
+/** Paths geckos.io signals on (see WebRtcGateway). */
+const WEBRTC_SIGNAL_PREFIX = '/.wrtc/v1/';
 /** A wake-up this late, ms, means the process stalled: see `drive`. */
 const STALL_MS = 50;
 /**
@@ -175,16 +182,31 @@ export class TickwireServer implements SessionHost {
     });
     this.http.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
     this.http.on('connection', (socket: Socket) => this.onTcpConnection(socket));
-    if (options.webrtc?.enabled) {
-      // Real time, not this.clock: retransmissions run on the network's time, as TCP's do for
-      // WebSocket (a test's ManualClock would freeze them).
-      const timers: DatagramTimers = { now: () => performance.now(), setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>) };
-      this.webrtc = new WebRtcGateway(options.webrtc, this.webrtcHost(), timers, options.maxPayloadBytes ?? 1024);
-    }
+    this.webrtcOptions = options.webrtc?.enabled ? options.webrtc : undefined;
+    this.maxPayloadBytes = options.maxPayloadBytes ?? 1024;
   }
 
-  /** The WebRTC gateway, when `webrtc.enabled`. */
-  readonly webrtc: WebRtcGateway | undefined;
+  /** The WebRTC gateway, once listening with `webrtc.enabled`. */
+  webrtc: WebRtcGatewayLike | undefined;
+  private readonly webrtcOptions: WebRtcOptions | undefined;
+  private readonly maxPayloadBytes: number;
+
+  /**
+   * Start the WebRTC gateway. geckos.io (and its native WebRTC stack) is loaded only here: a
+   * WebSocket-only server never needs it installed (it is an optional peer dependency).
+   */
+  private async startWebRtc(options: WebRtcOptions): Promise<void> {
+    let mod: typeof import('../transport/webrtc/webrtc-gateway');
+    try {
+      mod = await import('../transport/webrtc/webrtc-gateway');
+    } catch (err) {
+      throw new Error(`WebRTC needs @geckos.io/server 1.7 and @roamhq/wrtc: npm install @geckos.io/server@~1.7.2 @roamhq/wrtc, with "overrides": { "wrtc": "npm:@roamhq/wrtc@^0.10.0" } in your package.json (${(err as Error).message})`);
+    }
+    // Real time, not this.clock: retransmissions run on the network's time, as TCP's do for
+    // WebSocket (a test's ManualClock would freeze them).
+    const timers: DatagramTimers = { now: () => performance.now(), setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>) };
+    this.webrtc = new mod.WebRtcGateway(options, this.webrtcHost(), timers, this.maxPayloadBytes);
+  }
 
   /** How the WebRTC gateway admits, hands over and releases its channels: as the WebSocket path does. */
   private webrtcHost(): WebRtcHost {
@@ -210,7 +232,8 @@ export class TickwireServer implements SessionHost {
   }
 
   /** Start listening; resolves with the bound address (use `port: 0` for a free port). */
-  listen(): Promise<AddressInfo> {
+  async listen(): Promise<AddressInfo> {
+    if (this.webrtcOptions && !this.webrtc) await this.startWebRtc(this.webrtcOptions);
     return new Promise((resolve, reject) => {
       this.http.once('error', reject);
       this.http.listen(this.options.port, this.options.host, () => {
@@ -427,7 +450,7 @@ export class TickwireServer implements SessionHost {
       return;
     }
     const path = (req.url ?? '/').split('?', 1)[0];
-    if (this.webrtc && WebRtcGateway.handles(path)) {
+    if (this.webrtc && path.startsWith(WEBRTC_SIGNAL_PREFIX)) {
       this.webrtc.handle(req, res, ip);
       return;
     }

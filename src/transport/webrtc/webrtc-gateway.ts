@@ -4,25 +4,10 @@ import * as geckosModule from '@geckos.io/server';
 import type { GeckosServer, ServerChannel } from '@geckos.io/server';
 import type { DatagramTimers } from '../../../shared/datagram/datagram-link';
 import { announceIp } from './announce-ip';
-import { WebRtcTransport, type WebRtcCounters } from './webrtc-transport';
+import { WebRtcTransport } from './webrtc-transport';
+import type { WebRtcCounters, WebRtcGatewayLike, WebRtcOptions } from './webrtc-options';
 
-/** WebRTC (geckos.io data channels) beside WebSocket. Off unless `enabled`. */
-export interface WebRtcOptions {
-  /** Accept players over WebRTC (default false). */
-  enabled?: boolean;
-  /**
-   * UDP ports the data channels use (default 0-65535: any). Open this range in the firewall;
-   * one port per connected player at most.
-   */
-  portRange?: { min: number; max: number };
-  /** STUN/TURN servers handed to both ends (default none: fine on a LAN or a public host). */
-  iceServers?: RTCIceServer[];
-  /**
-   * The address to announce in ICE candidates instead of the host's own, behind 1:1 NAT (a
-   * cloud VM with a private address and a public one). Default: the host's addresses.
-   */
-  publicIp?: string;
-}
+export type { WebRtcOptions };
 
 /**
  * geckos.io is CommonJS with `exports.default`: depending on the loader (Node's ESM, Vite,
@@ -56,7 +41,7 @@ export interface WebRtcHost {
  * taking over its 'request' listeners; it is given a stand-in instead, and the server forwards
  * only the signalling paths to it.
  */
-export class WebRtcGateway {
+export class WebRtcGateway implements WebRtcGatewayLike {
   readonly counters: WebRtcCounters = { datagramsDropped: 0, retransmits: 0 };
   /** Channels opened, and signalling attempts refused. */
   opened = 0;
@@ -111,11 +96,6 @@ export class WebRtcGateway {
   /** Take no more channels (the server is shutting down); the open ones close with their sessions. */
   dispose(): void {
     this.disposed = true;
-  }
-
-  /** True for requests this gateway answers. */
-  static handles(path: string): boolean {
-    return path.startsWith(WEBRTC_SIGNAL_PREFIX);
   }
 
   /** Answer a signalling request from `ip` (already past the server's request-rate limit). */

@@ -3,19 +3,12 @@ import { WireError } from '../../../shared/binary/wire-error';
 import { DatagramLink, type DatagramTimers } from '../../../shared/datagram/datagram-link';
 import { CloseCode } from '../../../shared/protocol/close-codes';
 import { Delivery, type ServerTransport, type TransportSink } from '../transport';
+import type { WebRtcCounters } from './webrtc-options';
 
 /** A close's last reliable message gets this long to be acknowledged before the channel goes, ms. */
 const CLOSE_LINGER_MS = 1000;
 /** The data channel's own send buffer past which unreliable messages are dropped, bytes. */
 const MAX_CHANNEL_BUFFER_BYTES = 64 * 1024;
-
-/** Counters every WebRTC transport adds to (one object per gateway). */
-export interface WebRtcCounters {
-  /** Unreliable messages (snapshots) dropped because the data channel's buffer was full. */
-  datagramsDropped: number;
-  /** Reliable messages sent again after no acknowledgement. */
-  retransmits: number;
-}
 
 /** The part of a geckos ServerChannel this transport uses. */
 interface DataChannelLike {

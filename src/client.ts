@@ -1,0 +1,21 @@
+/**
+ * `tickwire/client`: the SDK, for browsers and Node alike (no Node built-ins). Prediction and
+ * reconciliation, a jitter buffer for the others, tick sync, resume after a drop, WebSocket or
+ * WebRTC, and a network simulator:
+ *
+ * ```ts
+ * import { TickwireClient } from 'tickwire/client';
+ * const client = new TickwireClient({ url: 'wss://game.example/ws', game: myGame, name: 'ada', transport: 'auto' });
+ * await client.connect();
+ * ```
+ */
+export { TickwireClient, ClientState, type ClientEvents, type ClientStats, type ReconnectOptions, type TickwireClientOptions, type SocketFactory, type WebSocketConstructor, type WebSocketLike } from './sdk/tickwire-client';
+export { NetworkSimulator, type LinkConditions, type NetworkSimulatorOptions } from './sdk/network-simulator';
+export { InterpolatedView, SampleMode } from './sdk/snapshot-buffer';
+export { PlaybackClock } from './sdk/playback-clock';
+export { TickSync } from './sdk/tick-sync';
+export type { TransportChoice } from './sdk/fallback-socket';
+export type { WebRtcClientOptions } from './sdk/webrtc-socket';
+export { ManualScheduler, realTimers, type Timers } from './loop/timers';
+export { ManualClock, monotonicClock, type Clock } from './loop/clock';
+export * from '../shared/index';

@@ -1,0 +1,23 @@
+/**
+ * `tickwire`: the server. Host one or more games as room types on one port, over WebSocket
+ * (and WebRTC with `webrtc.enabled`):
+ *
+ * ```ts
+ * import { TickwireServer, defineRoomType } from 'tickwire';
+ * const server = new TickwireServer({ roomTypes: [defineRoomType({ game: myGame, maxPlayers: 16 })], port: 8080 });
+ * await server.listen();
+ * ```
+ */
+export { TickwireServer, type ConnectionInfo, type TickwireServerOptions } from './server/tickwire-server';
+export { defineRoomType, type JoinRequest, type RoomTypeDefinition } from './rooms/room-type';
+export { Room, PlayerSlot, type PlayerIdentity, type RoomStats } from './rooms/room';
+export type { HealthReport } from './server/health';
+export type { AuthOptions } from './auth/auth-options';
+export type { FrontDoorOptions } from './server/front-door';
+export type { WebRtcOptions } from './transport/webrtc/webrtc-options';
+export type { ReplicationOptions } from './replication/replicator';
+export { createLogger, type Logger, type LogLevel } from './logging/logger';
+export { ManualClock, monotonicClock, type Clock } from './loop/clock';
+export { ManualScheduler, realTimers, type Timers } from './loop/timers';
+export { MemoryLink } from './transport/memory-transport';
+export * from '../shared/index';

@@ -1,0 +1,39 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+/** WebRTC (geckos.io data channels) beside WebSocket. Off unless `enabled`. */
+export interface WebRtcOptions {
+  /** Accept players over WebRTC (default false). */
+  enabled?: boolean;
+  /**
+   * UDP ports the data channels use (default 0-65535: any). Open this range in the firewall;
+   * one port per connected player at most.
+   */
+  portRange?: { min: number; max: number };
+  /** STUN/TURN servers handed to both ends (default none: fine on a LAN or a public host). */
+  iceServers?: RTCIceServer[];
+  /**
+   * The address to announce in ICE candidates instead of the host's own, behind 1:1 NAT (a
+   * cloud VM with a private address and a public one). Default: the host's addresses.
+   */
+  publicIp?: string;
+}
+
+/** Counters every WebRTC transport adds to (one object per gateway). */
+export interface WebRtcCounters {
+  /** Unreliable messages (snapshots) dropped because the data channel's buffer was full. */
+  datagramsDropped: number;
+  /** Reliable messages sent again after no acknowledgement. */
+  retransmits: number;
+}
+
+/** What the server holds of its WebRTC gateway (the class itself loads geckos.io). */
+export interface WebRtcGatewayLike {
+  readonly counters: WebRtcCounters;
+  /** Channels opened, and signalling attempts refused. */
+  readonly opened: number;
+  readonly refused: number;
+  /** Answer a signalling request from `ip`. */
+  handle(req: IncomingMessage, res: ServerResponse, ip: string): void;
+  /** Take no more channels. */
+  dispose(): void;
+}
