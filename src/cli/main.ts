@@ -42,6 +42,8 @@ async function main(): Promise<void> {
     drainMs: opts.drainS * 1000,
     auth,
     frontDoor: { perIpLimits: opts.perIpLimits, maxConnectionsPerIp: opts.maxConnectionsPerIp, trustedProxies: opts.trustProxy, allowedOrigins: opts.allowedOrigins },
+    metrics: opts.metrics,
+    operatorToken: opts.operatorToken,
     webrtc: { enabled: opts.webrtc, portRange: opts.webrtcPorts, iceServers: opts.iceServers.map((urls) => ({ urls })), publicIp: opts.publicIp },
     logger,
   });

@@ -43,6 +43,10 @@ export interface ServerCliOptions {
   iceServers: string[];
   /** The address to announce in ICE candidates behind 1:1 NAT. */
   publicIp: string | undefined;
+  /** Prometheus metrics at /metrics. */
+  metrics: boolean;
+  /** Token for the operator pages (/metrics, /monitor); unset: this host only. */
+  operatorToken: string | undefined;
   help: boolean;
 }
 
@@ -78,6 +82,8 @@ const SETTINGS: Record<Exclude<keyof ServerCliOptions, 'help'>, Setting> = {
   webrtcPorts: { flag: 'webrtc-ports', env: 'TICKWIRE_WEBRTC_PORTS', default: '', help: 'UDP port range for WebRTC, MIN-MAX, e.g. 50000-50999 (default: any)' },
   iceServers: { flag: 'ice-servers', env: 'TICKWIRE_ICE_SERVERS', default: '', help: 'comma-separated STUN/TURN URLs, e.g. stun:stun.example.com:3478' },
   publicIp: { flag: 'public-ip', env: 'TICKWIRE_PUBLIC_IP', default: '', help: 'address to announce to WebRTC clients behind 1:1 NAT (a cloud VM)' },
+  metrics: { flag: 'metrics', env: 'TICKWIRE_METRICS', default: 'on', help: 'Prometheus metrics at /metrics: on or off' },
+  operatorToken: { flag: 'operator-token', env: 'TICKWIRE_OPERATOR_TOKEN', default: '', help: 'token for /metrics and /monitor (Bearer or ?token=); unset: this host only' },
 };
 
 export { UsageError };
@@ -156,6 +162,8 @@ export function parseServerCliOptions(argv: string[], env: Record<string, string
     webrtcPorts: portRange(get('webrtcPorts')),
     iceServers: list(get('iceServers').raw),
     publicIp: ipAddress(get('publicIp')),
+    metrics: onOff(get('metrics')),
+    operatorToken: optional('operatorToken'),
     help: values.help === true,
   };
 }

@@ -418,6 +418,23 @@ export class Room<S = unknown, I = unknown, P = unknown> {
 
   /** One simulation tick; sends a snapshot when the send rate says so. */
   step(): void {
+    const timer = this.tickTimer;
+    if (timer === undefined) {
+      this.runTick();
+      return;
+    }
+    const started = performance.now();
+    this.runTick();
+    timer.observe((performance.now() - started) / 1000);
+  }
+
+  /**
+   * Where each tick's duration goes (the server's tick-duration histogram for this room type),
+   * in seconds; undefined: not timed.
+   */
+  tickTimer: { observe(seconds: number): void } | undefined;
+
+  private runTick(): void {
     const { game, tickRate, sendRate } = this.type;
     const tick = this.tick;
     if (this.joinedSinceTick.length > 0 || this.leftSinceTick.length > 0) this.announceRoster();

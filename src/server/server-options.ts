@@ -96,6 +96,13 @@ export interface TickwireServerOptions {
    * default; see {@link WebRtcOptions} for the UDP ports, ICE servers and the NAT address.
    */
   webrtc?: WebRtcOptions;
+  /**
+   * Prometheus metrics at `/metrics` (default true). Served to the operator only: with
+   * `operatorToken`, or from this host when no token is set.
+   */
+  metrics?: boolean;
+  /** The token operator pages need (`Authorization: Bearer …` or `?token=`); unset: this host only. */
+  operatorToken?: string;
   /** pino logger (default: info level to stdout). */
   logger?: Logger;
   /** Time source (default: performance.now). Tests pass a ManualClock. */

@@ -14,12 +14,14 @@ import { createLogger, type Logger } from '../logging/logger';
 import { monotonicClock, type Clock } from '../loop/clock';
 import { RoomManager } from '../rooms/room-manager';
 import { resolveRoomType } from '../rooms/room-type';
-import { Session, SessionState, type SessionHost } from '../session/session';
+import { Session, SessionState, type SessionHost, type TrafficCounters } from '../session/session';
 import { MemoryLink, type MemoryLinkOptions } from '../transport/memory-transport';
 import type { ServerTransport } from '../transport/transport';
 import { WsTransport } from '../transport/ws-transport';
 import { FrontDoor } from './front-door';
 import { addRoomTotals, buildHealth, newRoomTotals, type HealthReport } from './health';
+import { ServerMetrics } from './metrics';
+import { timingSafeEqual } from 'node:crypto';
 import type { DatagramTimers } from '../../shared/datagram/datagram-link';
 import type { WebRtcHost } from '../transport/webrtc/webrtc-gateway';
 import type { WebRtcGatewayLike, WebRtcOptions } from '../transport/webrtc/webrtc-options';
@@ -89,6 +91,11 @@ export class TickwireServer implements SessionHost {
   private readonly serveStatic: ((req: IncomingMessage, res: ServerResponse, next: () => void) => void) | null;
   private readonly retired = newRoomTotals();
   private readonly closeCodes = new Map<number, number>();
+  /** Messages and bytes in and out over every session (read by the metrics). */
+  readonly traffic: TrafficCounters = { messagesIn: 0, bytesIn: 0, messagesOut: 0, bytesOut: 0 };
+  /** Prometheus metrics at /metrics (undefined with `metrics: false`). */
+  readonly metrics: ServerMetrics | undefined;
+  private readonly operatorToken: string | undefined;
   private readonly startedAt = Date.now();
   private nextConnectionId = 1;
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -145,7 +152,12 @@ export class TickwireServer implements SessionHost {
     this.rooms = new RoomManager(types, { log: this.log, maxRooms: options.maxRooms, maxBufferedBytes, roomId: options.roomId });
     this.rooms.on('room-disposed', (room) => addRoomTotals(this.retired, room));
     // A room starts its clock when made, so its first tick is one step after creation.
-    this.rooms.on('room-created', (room) => room.loop.start(this.clock.now()));
+    this.rooms.on('room-created', (room) => {
+      room.loop.start(this.clock.now());
+      room.tickTimer = this.metrics?.tickTimer(room.type.name);
+    });
+    this.operatorToken = options.operatorToken;
+    this.metrics = options.metrics === false ? undefined : new ServerMetrics(this);
 
     const staticDir = options.staticDir === undefined ? DEFAULT_STATIC_DIR : options.staticDir;
     this.serveStatic = staticDir && existsSync(staticDir) ? sirv(staticDir, { etag: true, dev: false }) : null;
@@ -454,6 +466,24 @@ export class TickwireServer implements SessionHost {
       this.webrtc.handle(req, res, ip);
       return;
     }
+    if (path === '/metrics' && this.metrics) {
+      if (!this.operatorAllowed(req, ip)) {
+        res.writeHead(403, { 'content-type': 'text/plain' });
+        res.end('metrics are for operators: from this host, or with the operator token (Authorization: Bearer …)\n');
+        return;
+      }
+      this.metrics.text().then(
+        (body) => {
+          res.writeHead(200, { 'content-type': this.metrics!.contentType });
+          res.end(body);
+        },
+        (err: Error) => {
+          res.writeHead(500, { 'content-type': 'text/plain' });
+          res.end(`metrics failed: ${err.message}\n`);
+        },
+      );
+      return;
+    }
     if (path === '/health') {
       if (req.method !== 'GET' && req.method !== 'HEAD') {
         res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' });
@@ -476,6 +506,27 @@ export class TickwireServer implements SessionHost {
   }
 
   /** Every TCP connection, before any byte is parsed: cut an address already holding too many. */
+  /**
+   * Operator pages (metrics, the monitor): with the operator token (`Authorization: Bearer`, or
+   * `?token=` for a browser), or from this host itself when no token is set.
+   */
+  private operatorAllowed(req: IncomingMessage, ip: string): boolean {
+    const token = this.operatorToken;
+    if (token) {
+      const auth = req.headers.authorization ?? '';
+      const query = new URL(req.url ?? '/', 'http://x').searchParams.get('token') ?? '';
+      return safeEqual(auth, `Bearer ${token}`) || safeEqual(query, token);
+    }
+    return ip === '127.0.0.1' || ip === '::1';
+  }
+
+  /** Open connections by transport, for the metrics. */
+  connectionsByTransport(): Record<string, number> {
+    const out: Record<string, number> = { ws: 0, webrtc: 0 };
+    for (const s of this.sessions) out[s.transportKind] = (out[s.transportKind] ?? 0) + 1;
+    return out;
+  }
+
   private onTcpConnection(socket: Socket): void {
     const peer = socket.remoteAddress ?? 'unknown';
     if (!this.frontDoor.socketOpened(peer, this.clock.now())) {
@@ -545,3 +596,10 @@ function onUpgradeSocketError(this: Duplex): void {
   this.destroy();
 }
 
+
+/** Compare two secrets in constant time. */
+function safeEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}

@@ -21,6 +21,14 @@ import { SessionState } from './session-state';
 export { SessionState };
 
 /** What a session needs from the server that owns it. */
+/** Traffic over every session since the server started. */
+export interface TrafficCounters {
+  messagesIn: number;
+  bytesIn: number;
+  messagesOut: number;
+  bytesOut: number;
+}
+
 export interface SessionHost {
   readonly clock: Clock;
   readonly rooms: RoomManager;
@@ -34,6 +42,8 @@ export interface SessionHost {
   readonly draining: boolean;
   /** Samples the warnings one address can repeat (see {@link LogSampler}). */
   readonly logSampler: LogSampler;
+  /** Messages and bytes in and out, over every session (plain counters: the metrics read them). */
+  readonly traffic?: TrafficCounters;
   /** The session took a seat (joined or resumed). */
   sessionJoined?(session: Session): void;
   sessionClosed(session: Session, code: number, reason: string): void;
@@ -103,12 +113,29 @@ export class Session implements RoomClient, TransportSink {
     return this.transport.bufferedAmount;
   }
 
+  /** 'ws', 'webrtc' or 'memory'. */
+  get transportKind(): string {
+    return this.transport.kind;
+  }
+
   send(bytes: Uint8Array, delivery: Delivery = Delivery.Reliable): void {
-    if (this.mayQueue()) this.transport.send(bytes, delivery);
+    if (!this.mayQueue()) return;
+    this.transport.send(bytes, delivery);
+    const t = this.host.traffic;
+    if (t) {
+      t.messagesOut++;
+      t.bytesOut += bytes.length;
+    }
   }
 
   sendParts(head: Uint8Array, body: Uint8Array, delivery: Delivery): void {
-    if (this.mayQueue()) this.transport.sendParts(head, body, delivery);
+    if (!this.mayQueue()) return;
+    this.transport.sendParts(head, body, delivery);
+    const t = this.host.traffic;
+    if (t) {
+      t.messagesOut++;
+      t.bytesOut += head.length + body.length;
+    }
   }
 
   /**
@@ -177,6 +204,11 @@ export class Session implements RoomClient, TransportSink {
 
   message(data: Uint8Array, isBinary: boolean): void {
     if (this.state >= SessionState.Closing) return;
+    const t = this.host.traffic;
+    if (t) {
+      t.messagesIn++;
+      t.bytesIn += data.length;
+    }
     const now = this.host.clock.now();
     this.lastHeardAt = now;
     if (!this.takeToken(now)) return;

@@ -7,7 +7,7 @@ import { makeKey } from '../support/jwt-fixtures';
 
 describe('server CLI options', () => {
   it('has working defaults', () => {
-    expect(parseServerCliOptions([], {})).toEqual({ port: 8080, host: '0.0.0.0', tickRate: 30, sendRate: 30, maxPlayers: 32, maxRooms: 1000, maxConnections: 5000, logLevel: 'info', staticDir: undefined, resumeWindowS: 20, drainS: 5, authSecret: undefined, authPublicKeyFile: undefined, authJwks: undefined, authAudience: undefined, authIssuer: undefined, perIpLimits: true, maxConnectionsPerIp: 32, trustProxy: [], allowedOrigins: [], webrtc: false, webrtcPorts: undefined, iceServers: [], publicIp: undefined, help: false });
+    expect(parseServerCliOptions([], {})).toEqual({ port: 8080, host: '0.0.0.0', tickRate: 30, sendRate: 30, maxPlayers: 32, maxRooms: 1000, maxConnections: 5000, logLevel: 'info', staticDir: undefined, resumeWindowS: 20, drainS: 5, authSecret: undefined, authPublicKeyFile: undefined, authJwks: undefined, authAudience: undefined, authIssuer: undefined, perIpLimits: true, maxConnectionsPerIp: 32, trustProxy: [], allowedOrigins: [], webrtc: false, webrtcPorts: undefined, iceServers: [], publicIp: undefined, metrics: true, operatorToken: undefined, help: false });
   });
 
   it('reads the session and auth settings, and refuses two key sources or a short secret', () => {
