@@ -103,6 +103,8 @@ export class PlayerSlot<I> {
   lastProcessedSeq = 0;
   /** Least lead of the inputs received since this player's last snapshot, ms (NaN: none). */
   inputLeadMs = Number.NaN;
+  /** The last lead reported to this player, ms (NaN before the first): its input cushion. */
+  lastInputLeadMs = Number.NaN;
   /** The applied input's rewind for lag compensation, 1/16 ticks, capped (see TickInputs.rewindTicks). */
   rewind16 = 0;
   /** Newest snapshot tick the client acknowledged that was sent to it (0: none yet). */
@@ -418,15 +420,16 @@ export class Room<S = unknown, I = unknown, P = unknown> {
 
   /** One simulation tick; sends a snapshot when the send rate says so. */
   step(): void {
-    const timer = this.tickTimer;
-    if (timer === undefined) {
-      this.runTick();
-      return;
-    }
     const started = performance.now();
     this.runTick();
-    timer.observe((performance.now() - started) / 1000);
+    const ms = performance.now() - started;
+    // A running mean over about a second of ticks, for the monitor.
+    this.tickMs += (ms - this.tickMs) * 0.05;
+    this.tickTimer?.observe(ms / 1000);
   }
+
+  /** Recent tick duration, ms (a running mean over about 20 ticks). */
+  tickMs = 0;
 
   /**
    * Where each tick's duration goes (the server's tick-duration histogram for this room type),
@@ -523,6 +526,7 @@ export class Room<S = unknown, I = unknown, P = unknown> {
       replica.hasCenter = true;
     }
     const frame = this.replicator.frameFor(replica, slot.id, slot.lastProcessedSeq, leadCode(slot.inputLeadMs), this.frame);
+    if (!Number.isNaN(slot.inputLeadMs)) slot.lastInputLeadMs = slot.inputLeadMs;
     slot.inputLeadMs = Number.NaN;
     const client = slot.client;
     if (frame.body === null) client.send(frame.head, Delivery.Unreliable);

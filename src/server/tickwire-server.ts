@@ -21,6 +21,7 @@ import { WsTransport } from '../transport/ws-transport';
 import { FrontDoor } from './front-door';
 import { addRoomTotals, buildHealth, newRoomTotals, type HealthReport } from './health';
 import { ServerMetrics } from './metrics';
+import { monitorData } from './monitor-data';
 import { timingSafeEqual } from 'node:crypto';
 import type { DatagramTimers } from '../../shared/datagram/datagram-link';
 import type { WebRtcHost } from '../transport/webrtc/webrtc-gateway';
@@ -465,6 +466,20 @@ export class TickwireServer implements SessionHost {
     if (this.webrtc && path.startsWith(WEBRTC_SIGNAL_PREFIX)) {
       this.webrtc.handle(req, res, ip);
       return;
+    }
+    if (path === '/monitor' || path === '/monitor/data' || path === '/monitor.html') {
+      if (!this.operatorAllowed(req, ip)) {
+        res.writeHead(403, { 'content-type': 'text/plain' });
+        res.end('the monitor is for operators: from this host, or with the operator token (?token=…)\n');
+        return;
+      }
+      if (path === '/monitor/data') {
+        res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+        res.end(JSON.stringify(monitorData(this.rooms.rooms.values(), this.health(), this.traffic)));
+        return;
+      }
+      // The page itself: built by Vite next to the demo (client-demo/monitor.html).
+      req.url = '/monitor.html';
     }
     if (path === '/metrics' && this.metrics) {
       if (!this.operatorAllowed(req, ip)) {

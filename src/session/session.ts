@@ -243,8 +243,14 @@ export class Session implements RoomClient, TransportSink {
   }
 
   heard(): void {
-    this.lastHeardAt = this.lastAnsweredAt = this.host.clock.now();
+    const now = this.host.clock.now();
+    // The answer to the newest probe times the round trip (a heartbeat, not a game message).
+    if (this.lastAnsweredAt < this.probedAt) this.rttMs = now - this.probedAt;
+    this.lastHeardAt = this.lastAnsweredAt = now;
   }
+
+  /** The last heartbeat's round trip, ms (NaN before the first answer). */
+  rttMs = Number.NaN;
 
   /** A protocol-level control frame (a WebSocket ping) arrived: it costs a token like a message. */
   controlFrame(): void {

@@ -8,6 +8,8 @@ import { arenaGame, PlayerField, tickRules, WORLD_W } from '../../shared/games/a
 import { createLogger } from '../../src/logging/logger';
 import { defineRoomType } from '../../src/rooms/room-type';
 import { TickwireServer } from '../../src/server/tickwire-server';
+import { TickwireClient, type WebSocketConstructor } from '../../src/sdk/tickwire-client';
+import WebSocket from 'ws';
 import { recordArenaSession } from './arena-replay-log';
 
 /**
@@ -246,6 +248,30 @@ describe('browser demo', () => {
     await alice.keyboard.up('Space');
     expect(await alice.evaluate(() => window.__tickwire!.shots.rejected)).toBe(0);
     await setSlider('net-latency', '0');
+  });
+
+  it('the monitor shows the room with its players and bots, charts and close codes (screenshot)', async () => {
+    // Three headless bots join Alice and Bob.
+    const bots = ['bot-1', 'bot-2', 'bot-3'].map((name) => new TickwireClient({ url: `${baseUrl.replace('http', 'ws')}/ws`, game: arenaGame, name, WebSocket: WebSocket as unknown as WebSocketConstructor }));
+    await Promise.all(bots.map((b) => b.connect()));
+    const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+    const monitor = await context.newPage();
+    monitor.on('pageerror', (err) => pageErrors.push(`monitor: ${err.message}`));
+    await monitor.goto(`${baseUrl}/monitor`);
+    await monitor.waitForFunction(() => {
+      const d = (window as unknown as { __monitor?: { rooms: { players: { name: string }[] }[] } }).__monitor;
+      return d !== undefined && d.rooms.some((r) => r.players.filter((p) => p.name.startsWith('bot-')).length === 3);
+    });
+    // Four samples (a second apart) for the charts to have lines, then the picture.
+    await monitor.waitForFunction(() => document.querySelectorAll('.uplot').length === 3 && ((window as unknown as { __monitorSamples?: number }).__monitorSamples ?? 0) >= 4);
+    const text = await monitor.locator('#rooms').innerText();
+    expect(text).toContain('alice');
+    expect(text).toContain('bot-3');
+    expect(text).toMatch(/webrtc/); // Alice's link
+    mkdirSync(SCREENS, { recursive: true });
+    await monitor.screenshot({ path: `${SCREENS}/monitor.png` });
+    await context.close();
+    for (const b of bots) b.close();
   });
 
   it('warns every player before a shutdown, then shows the close code and reason', async () => {
