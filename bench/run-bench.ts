@@ -18,7 +18,13 @@ import { snapshotAlternativesScenario } from './scenarios/snapshot-alternatives'
 import { snapshotCodecScenario } from './scenarios/snapshot-codec';
 import { stepScenario } from './scenarios/step';
 
-const SCENARIOS: readonly Scenario[] = [stepScenario, snapshotCodecScenario, snapshotAlternativesScenario, roomBroadcastScenario, largeWorldScenario];
+const SCENARIOS: readonly Scenario[] = [
+  stepScenario,
+  snapshotCodecScenario,
+  snapshotAlternativesScenario,
+  roomBroadcastScenario,
+  largeWorldScenario,
+];
 
 function usage(): string {
   return [
@@ -89,12 +95,22 @@ function main(): void {
     arch: process.arch,
   };
   process.stdout.write(`\n${formatTable(rows)}\n\n`);
-  process.stdout.write(`${machine.cpu}, ${machine.cores} cores, Node ${machine.node}; ${quick ? 'quick run (rough figures)' : 'full run'} in ${seconds.toFixed(1)} s\n`);
+  process.stdout.write(
+    `${machine.cpu}, ${machine.cores} cores, Node ${machine.node}; ${quick ? 'quick run (rough figures)' : 'full run'} in ${seconds.toFixed(1)} s\n`,
+  );
 
   const dir = fileURLToPath(new URL('./results/', import.meta.url));
   mkdirSync(dir, { recursive: true });
   const file = `${dir}latest.json`;
-  const result = { date: new Date().toISOString(), commit: gitCommit(), quick, settings, seconds: Math.round(seconds * 10) / 10, machine, rows };
+  const result = {
+    date: new Date().toISOString(),
+    commit: gitCommit(),
+    quick,
+    settings,
+    seconds: Math.round(seconds * 10) / 10,
+    machine,
+    rows,
+  };
   writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
   process.stdout.write(`wrote ${file}\n`);
 }

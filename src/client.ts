@@ -9,7 +9,17 @@
  * await client.connect();
  * ```
  */
-export { TickwireClient, ClientState, type ClientEvents, type ClientStats, type ReconnectOptions, type TickwireClientOptions, type SocketFactory, type WebSocketConstructor, type WebSocketLike } from './sdk/tickwire-client';
+export {
+  TickwireClient,
+  ClientState,
+  type ClientEvents,
+  type ClientStats,
+  type ReconnectOptions,
+  type TickwireClientOptions,
+  type SocketFactory,
+  type WebSocketConstructor,
+  type WebSocketLike,
+} from './sdk/tickwire-client';
 export { NetworkSimulator, type LinkConditions, type NetworkSimulatorOptions } from './sdk/network-simulator';
 export { InterpolatedView, SampleMode } from './sdk/snapshot-buffer';
 export { PlaybackClock } from './sdk/playback-clock';

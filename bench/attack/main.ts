@@ -114,7 +114,9 @@ const ATTACKS: Record<string, Attack> = {
   'http flood': async ({ port, until, tally }) => {
     for (let i = 0; i < MAX_ATTEMPTS && performance.now() < until; i++) {
       await new Promise<void>((resolve) => {
-        const s = net.connect(port, '127.0.0.1', () => s.write('GET /health HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(50)));
+        const s = net.connect(port, '127.0.0.1', () =>
+          s.write('GET /health HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(50)),
+        );
         s.on('data', (d) => {
           for (const m of d.toString().matchAll(/HTTP\/1\.1 (\d{3})/g)) bump(tally, `HTTP ${m[1]}`);
         });
@@ -162,7 +164,11 @@ async function main(): Promise<void> {
   let seconds: number;
   let json: boolean;
   try {
-    const v = parseStrictArgs(process.argv.slice(2), { attackers: { type: 'string' }, seconds: { type: 'string' }, json: { type: 'boolean' } });
+    const v = parseStrictArgs(process.argv.slice(2), {
+      attackers: { type: 'string' },
+      seconds: { type: 'string' },
+      json: { type: 'boolean' },
+    });
     attackers = numberArg('--attackers', v.attackers ?? '20', 1, 200);
     seconds = numberArg('--seconds', v.seconds ?? '5', 1, 60, false);
     json = v.json === true;
@@ -173,9 +179,22 @@ async function main(): Promise<void> {
   }
   // Its warnings go to its own stdout, sampled per address; error level keeps this report readable.
   const server = await startServerProcess(64, ['--log-level', 'error']);
-  const results: { attack: string; bystanderSnapshotsPerSec: number; droppedTicks: number; overruns: number; attackers: Record<string, number> }[] = [];
+  const results: {
+    attack: string;
+    bystanderSnapshotsPerSec: number;
+    droppedTicks: number;
+    overruns: number;
+    attackers: Record<string, number>;
+  }[] = [];
   try {
-    const bystander = new TickwireClient({ url: server.url, game: arenaGame, name: 'bystander', WebSocket: BystanderSocket as unknown as WebSocketConstructor, decodeEntities: false, pingIntervalMs: 0 });
+    const bystander = new TickwireClient({
+      url: server.url,
+      game: arenaGame,
+      name: 'bystander',
+      WebSocket: BystanderSocket as unknown as WebSocketConstructor,
+      decodeEntities: false,
+      pingIntervalMs: 0,
+    });
     await bystander.connect();
     const input = { buttons: 0, aim: 0 };
     const inputs = setInterval(() => bystander.sendInput(input), 1000 / 30);
@@ -198,7 +217,11 @@ async function main(): Promise<void> {
           left = (await health(server.port)).connections - 1;
           if (left === 0) break;
         }
-        tally[left === 0 ? `all closed by the server within ${((performance.now() - t0) / 1000).toFixed(1)} s of joining` : `${left} still open after 15 s`] = held.length;
+        tally[
+          left === 0
+            ? `all closed by the server within ${((performance.now() - t0) / 1000).toFixed(1)} s of joining`
+            : `${left} still open after 15 s`
+        ] = held.length;
         for (const ws of held) ws.terminate();
       }
       const elapsed = (performance.now() - t0) / 1000;
@@ -212,14 +235,22 @@ async function main(): Promise<void> {
         attackers: tally,
       };
       results.push(row);
-      process.stderr.write(`${name.padEnd(24)} bystander ${row.bystanderSnapshotsPerSec.toFixed(2)} snapshots/s, ${row.droppedTicks} ticks dropped; attackers: ${JSON.stringify(tally)}\n`);
+      process.stderr.write(
+        `${name.padEnd(24)} bystander ${row.bystanderSnapshotsPerSec.toFixed(2)} snapshots/s, ${row.droppedTicks} ticks dropped; attackers: ${JSON.stringify(tally)}\n`,
+      );
       await sleep(1500); // let the door's counts drain before the next kind
     }
     clearInterval(inputs);
     const h = await health(server.port);
-    process.stdout.write(`\nafter every attack: ${h.connections} connections, server heap ${(h.process.heapUsedBytes / 1e6).toFixed(1)} MB, bystander ${bystander.isOpen ? 'still playing' : 'GONE'}\n`);
+    process.stdout.write(
+      `\nafter every attack: ${h.connections} connections, server heap ${(h.process.heapUsedBytes / 1e6).toFixed(1)} MB, bystander ${bystander.isOpen ? 'still playing' : 'GONE'}\n`,
+    );
     const ok = results.every((r) => r.bystanderSnapshotsPerSec >= 29 && r.droppedTicks === 0) && bystander.isOpen;
-    process.stdout.write(ok ? 'the bystander kept ≥ 29 snapshots/s and no tick was dropped in every attack\n' : 'an attack hurt the bystander or the tick (see above)\n');
+    process.stdout.write(
+      ok
+        ? 'the bystander kept ≥ 29 snapshots/s and no tick was dropped in every attack\n'
+        : 'an attack hurt the bystander or the tick (see above)\n',
+    );
     if (json) process.stdout.write(`${JSON.stringify({ attackers, seconds, results, ok })}\n`);
     bystander.close();
     process.exitCode = ok ? 0 : 1;

@@ -2,7 +2,17 @@ import wrtc from '@roamhq/wrtc';
 import WebSocket from 'ws';
 import type { WelcomeMessage } from '../../shared/protocol/control-messages';
 import { describeClose } from '../../shared/protocol/close-codes';
-import { arenaGame, ArenaKind, Button, PlayerField, PlayerFlag, UNITS_PER_PX, type ArenaInput, type ArenaState, type Mover } from '../../shared/games/arena';
+import {
+  arenaGame,
+  ArenaKind,
+  Button,
+  PlayerField,
+  PlayerFlag,
+  UNITS_PER_PX,
+  type ArenaInput,
+  type ArenaState,
+  type Mover,
+} from '../../shared/games/arena';
 import { radiansToAngle16 } from '../../shared/math/fixed-trig';
 import { nextInt, type RngState } from '../../shared/math/prng';
 import { DIR_AIM, DIR_BUTTONS } from '../lib/directions';
@@ -14,7 +24,11 @@ import { nextKillGapMs } from './kill-schedule';
 import type { Behavior } from './options';
 
 /** Node's RTCPeerConnection for `--transport webrtc`: prebuilt binaries, nothing to compile. */
-const WRTC = { RTCPeerConnection: wrtc.RTCPeerConnection, RTCSessionDescription: wrtc.RTCSessionDescription, RTCIceCandidate: wrtc.RTCIceCandidate };
+const WRTC = {
+  RTCPeerConnection: wrtc.RTCPeerConnection,
+  RTCSessionDescription: wrtc.RTCSessionDescription,
+  RTCIceCandidate: wrtc.RTCIceCandidate,
+};
 
 /** Longest a WebSocket opening handshake may take before ws gives up, ms. */
 const HANDSHAKE_TIMEOUT_MS = 10_000;
@@ -162,7 +176,14 @@ export class Bot {
       webrtc: { wrtc: WRTC },
       // The simulated network sits on whichever transport: TCP-like over WebSocket, an
       // unreliable channel (loss drops, reorders) over WebRTC.
-      network: network ? new NetworkSimulator({ up: network, down: network, ordered: transport === 'ws', seed: (seed ^ Math.imul(index + 1, 0x27d4eb2f)) | 0 }) : undefined,
+      network: network
+        ? new NetworkSimulator({
+            up: network,
+            down: network,
+            ordered: transport === 'ws',
+            seed: (seed ^ Math.imul(index + 1, 0x27d4eb2f)) | 0,
+          })
+        : undefined,
       decodeEntities: behavior === 'fight' || fps > 0,
       // A ping every 2 s gives the network round trip beside the input→ack one, which also
       // holds the wait for the server's next tick (0-1 tick) and any queued input.
@@ -206,7 +227,11 @@ export class Bot {
       const e = err as Error & { code?: number; reason?: string };
       const why = e.code !== undefined ? describeClose(e.code, e.reason ?? '') : e.message;
       // The server's front door refuses a flood from one address before the handshake.
-      this.fail(/\b429\b/.test(why) ? `${why} (the server's per-address limit: start it with --per-ip-limits off for a load test from one machine)` : why);
+      this.fail(
+        /\b429\b/.test(why)
+          ? `${why} (the server's per-address limit: start it with --per-ip-limits off for a load test from one machine)`
+          : why,
+      );
       return false;
     } finally {
       clearTimeout(timer);
@@ -235,7 +260,8 @@ export class Bot {
     const s = this.client.stats;
     const start = this.statsAtStart!;
     const diff = { ...s };
-    for (const k of Object.keys(diff) as (keyof ClientStats)[]) if (k !== 'correctionMax' && k !== 'lastInputRttMs' && k !== 'lastPingMs') diff[k] -= start[k];
+    for (const k of Object.keys(diff) as (keyof ClientStats)[])
+      if (k !== 'correctionMax' && k !== 'lastInputRttMs' && k !== 'lastPingMs') diff[k] -= start[k];
     this.windowStats = diff;
     this.windowSnapshots += s.snapshots;
     this.windowBytes += s.bytesReceived;
@@ -379,4 +405,3 @@ export class Bot {
     this.failure = reason;
   }
 }
-

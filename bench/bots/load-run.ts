@@ -112,7 +112,8 @@ export async function runBots(opts: BotsOptions, progress: (line: string) => voi
 
   const bots: Bot[] = [];
   const network = botNetwork(opts);
-  for (let i = 0; i < opts.clients; i++) bots.push(new Bot(i, opts.url, opts.roomType, opts.behavior, opts.seed, sink, opts.dropRate, network, opts.fps, opts.transport));
+  for (let i = 0; i < opts.clients; i++)
+    bots.push(new Bot(i, opts.url, opts.roomType, opts.behavior, opts.seed, sink, opts.dropRate, network, opts.fps, opts.transport));
   const joined: Bot[] = [];
   let tickRate = 0;
   const driver = botDriver(joined, () => tickRate);
@@ -143,7 +144,9 @@ export async function runBots(opts: BotsOptions, progress: (line: string) => voi
     progress(
       `[${((now - t0) / 1000).toFixed(1).padStart(6)} s] connected ${connected}/${opts.clients} failed ${failed}` +
         (failed > 0 ? ` (joins refused: ${Object.keys(failureCounts(bots)).join('; ')})` : '') +
-        (opts.dropRate > 0 || reconnecting > 0 || resumeTimes.count > 0 ? ` reconnecting ${reconnecting} resumed ${resumeTimes.count}` : '') +
+        (opts.dropRate > 0 || reconnecting > 0 || resumeTimes.count > 0
+          ? ` reconnecting ${reconnecting} resumed ${resumeTimes.count}`
+          : '') +
         (resumeFailureCount > 0 ? ` RESUMES REFUSED ${resumeFailureCount} (${Object.keys(resumeFailureReasons).join('; ')})` : '') +
         ` | ${((snaps - lastSnaps) * per).toFixed(1)} snapshots/s/client | ${(((bytes - lastBytes) * per) / 1000).toFixed(1)} KB/s/client` +
         ` | rtt p50 ${Number.isNaN(p50) ? '-' : p50.toFixed(1)} ms${measuring ? ' | measuring' : ''}`,
@@ -171,10 +174,13 @@ export async function runBots(opts: BotsOptions, progress: (line: string) => voi
   await Promise.all(joins);
   const joinsDoneAt = performance.now();
   // --fps: every joined bot draws a frame this often, as a browser's animation frames would.
-  const frameTimer = opts.fps > 0 ? setInterval(() => {
-    const now = performance.now();
-    for (let i = 0; i < joined.length; i++) joined[i].frame(now);
-  }, 1000 / opts.fps) : undefined;
+  const frameTimer =
+    opts.fps > 0
+      ? setInterval(() => {
+          const now = performance.now();
+          for (let i = 0; i < joined.length; i++) joined[i].frame(now);
+        }, 1000 / opts.fps)
+      : undefined;
   const failureReasons = failureCounts(bots);
 
   // Warm-up, then the measuring window.
@@ -214,14 +220,22 @@ export async function runBots(opts: BotsOptions, progress: (line: string) => voi
   clearInterval(frameTimer);
   for (const b of bots) b.stopKilling();
   const settleBy = performance.now() + RESUME_SETTLE_MS;
-  while (performance.now() < settleBy && !stop.aborted && bots.some((b) => b.phase === BotPhase.Joined && b.client.state === ClientState.Reconnecting)) await sleep(50);
+  while (
+    performance.now() < settleBy &&
+    !stop.aborted &&
+    bots.some((b) => b.phase === BotPhase.Joined && b.client.state === ClientState.Reconnecting)
+  )
+    await sleep(50);
   driver.stop();
   const closes = bots
     .filter((b) => b.phase === BotPhase.Joined || b.phase === BotPhase.Joining)
-    .map((b) => new Promise<void>((resolve) => {
-      b.client.on('close', () => resolve());
-      b.close();
-    }));
+    .map(
+      (b) =>
+        new Promise<void>((resolve) => {
+          b.client.on('close', () => resolve());
+          b.close();
+        }),
+    );
   await Promise.race([Promise.all(closes), sleep(CLOSE_WAIT_MS)]);
 
   // Per-client rates over the window.
@@ -408,5 +422,10 @@ function fireTicksPct(bots: readonly Bot[]): number | null {
 
 /** p50, p99, max and count of sorted latencies, ms. */
 function latencySummary(sorted: Float64Array): LatencySummary {
-  return { p50: round(percentile(sorted, 50), 1), p99: round(percentile(sorted, 99), 1), max: round(sorted[sorted.length - 1] ?? Number.NaN, 1), samples: sorted.length };
+  return {
+    p50: round(percentile(sorted, 50), 1),
+    p99: round(percentile(sorted, 99), 1),
+    max: round(sorted[sorted.length - 1] ?? Number.NaN, 1),
+    samples: sorted.length,
+  };
 }

@@ -138,7 +138,8 @@ export function parseBotsArgs(argv: string[]): BotsOptions {
   }
   if (u.protocol !== 'ws:' && u.protocol !== 'wss:') throw new UsageError(`--url must start with ws:// or wss://, got "${url}"`);
   const behavior = v.behavior ?? DEFAULTS.behavior;
-  if (!(BEHAVIORS as readonly string[]).includes(behavior)) throw new UsageError(`--behavior must be one of ${BEHAVIORS.join(', ')}, got "${behavior}"`);
+  if (!(BEHAVIORS as readonly string[]).includes(behavior))
+    throw new UsageError(`--behavior must be one of ${BEHAVIORS.join(', ')}, got "${behavior}"`);
   const roomType = v['room-type'] ?? DEFAULTS['room-type'];
   if (roomType.length === 0 || roomType.length > 32) throw new UsageError(`--room-type must be 1-32 characters, got "${roomType}"`);
   return {
@@ -176,7 +177,9 @@ export function healthUrlFor(wsUrl: string): string {
 }
 
 /** The network the bots' SDK simulates for these options, or null for none. */
-export function botNetwork(opts: Pick<BotsOptions, 'latencyMs' | 'jitterMs' | 'loss'>): { latencyMs: number; jitterMs: number; loss: number } | null {
+export function botNetwork(
+  opts: Pick<BotsOptions, 'latencyMs' | 'jitterMs' | 'loss'>,
+): { latencyMs: number; jitterMs: number; loss: number } | null {
   if (opts.latencyMs === 0 && opts.jitterMs === 0 && opts.loss === 0) return null;
   return { latencyMs: opts.latencyMs / 2, jitterMs: opts.jitterMs, loss: opts.loss };
 }

@@ -150,7 +150,8 @@ export interface ServerFigures {
   inputsStarved: number;
 }
 
-const fmt = (v: number | null, digits = 1): string => (v === null ? 'n/a' : v.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }));
+const fmt = (v: number | null, digits = 1): string =>
+  v === null ? 'n/a' : v.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 const kb = (bytes: number | null): string => (bytes === null ? 'n/a' : fmt(bytes / 1000, 1));
 const mb = (bytes: number): string => fmt(bytes / 1e6, 1);
 const reasons = (r: Record<string, number>): string =>
@@ -161,7 +162,9 @@ const reasons = (r: Record<string, number>): string =>
 /** The human-readable summary (several lines, no trailing newline). KB = 1000 bytes. */
 export function formatSummary(s: BotsSummary): string {
   const lines: string[] = [];
-  lines.push(`tickwire bots: ${s.clientsRequested} ${s.behavior} bots → ${s.url} over ${s.transport === 'webrtc' ? 'WebRTC' : 'WebSocket'}`);
+  lines.push(
+    `tickwire bots: ${s.clientsRequested} ${s.behavior} bots → ${s.url} over ${s.transport === 'webrtc' ? 'WebRTC' : 'WebSocket'}`,
+  );
   lines.push(
     `  clients          ${s.clientsConnected} connected, ${s.failedJoins} failed joins, ${s.rooms} room(s), ${s.disconnectedDuringRun} disconnected during the run`,
   );
@@ -173,14 +176,18 @@ export function formatSummary(s: BotsSummary): string {
   const snap = s.snapshotsPerSecPerClient;
   lines.push(
     `  snapshots/s      ${fmt(snap.mean, 2)} per client (min ${fmt(snap.min, 2)}, max ${fmt(snap.max, 2)}) vs send rate ${s.sendRateHz ?? 'n/a'} Hz: ` +
-      (s.keptUp ? `every bot kept up (within ${s.keptUpTolerancePct}%)` : `${s.clientsBehind} bot(s) outside ${s.keptUpTolerancePct}% or disconnected`),
+      (s.keptUp
+        ? `every bot kept up (within ${s.keptUpTolerancePct}%)`
+        : `${s.clientsBehind} bot(s) outside ${s.keptUpTolerancePct}% or disconnected`),
   );
   lines.push(
     `  inputs/s         ${fmt(s.inputsPerSecPerClient.mean, 2)} per client (min ${fmt(s.inputsPerSecPerClient.min, 2)})` +
       (s.behavior === 'fight' ? `, Fire held on ${fmt(s.fireTicksPct)} % of ticks` : ''),
   );
   const down = s.downstreamBytesPerSecPerClient;
-  lines.push(`  downstream       ${kb(down.mean)} KB/s per client (min ${kb(down.min)}, max ${kb(down.max)}), ${fmt(s.bytesPerSnapshot, 0)} B per snapshot`);
+  lines.push(
+    `  downstream       ${kb(down.mean)} KB/s per client (min ${kb(down.min)}, max ${kb(down.max)}), ${fmt(s.bytesPerSnapshot, 0)} B per snapshot`,
+  );
   const rtt = s.inputAckRttMs;
   lines.push(
     `  input→ack RTT    p50 ${fmt(rtt.p50)} ms, p99 ${fmt(rtt.p99)} ms, max ${fmt(rtt.max)} ms (${rtt.samples.toLocaleString('en-US')} samples; includes the wait for the next tick` +
@@ -188,7 +195,9 @@ export function formatSummary(s: BotsSummary): string {
       ')',
   );
   const ping = s.pingRttMs;
-  lines.push(`  ping RTT         p50 ${fmt(ping.p50)} ms, p99 ${fmt(ping.p99)} ms, max ${fmt(ping.max)} ms (${ping.samples.toLocaleString('en-US')} samples; network and event loops only)`);
+  lines.push(
+    `  ping RTT         p50 ${fmt(ping.p50)} ms, p99 ${fmt(ping.p99)} ms, max ${fmt(ping.max)} ms (${ping.samples.toLocaleString('en-US')} samples; network and event loops only)`,
+  );
   const d = s.drops;
   if (d.ratePerBotPerMinute > 0 || d.unplannedDrops > 0 || d.failedResumes > 0) {
     lines.push(
@@ -197,8 +206,12 @@ export function formatSummary(s: BotsSummary): string {
         `: ${d.resumes} resumed, ${d.failedResumes} failed, ${d.inFlight} still resuming 3 s after the stop — ` +
         (d.allResumed ? 'every drop resumed' : `NOT every drop resumed: ${reasons(d.failureReasons)}`),
     );
-    lines.push(`  resume time      p50 ${fmt(d.resumeMs.p50)} ms, p99 ${fmt(d.resumeMs.p99)} ms, max ${fmt(d.resumeMs.max)} ms (kill → first snapshot after the resumed WELCOME, ${d.resumeMs.samples} resumes)`);
-    lines.push('                   a link\'s downtime is excused from the snapshot-rate check: each bot\'s rate is judged over the time its link was up');
+    lines.push(
+      `  resume time      p50 ${fmt(d.resumeMs.p50)} ms, p99 ${fmt(d.resumeMs.p99)} ms, max ${fmt(d.resumeMs.max)} ms (kill → first snapshot after the resumed WELCOME, ${d.resumeMs.samples} resumes)`,
+    );
+    lines.push(
+      "                   a link's downtime is excused from the snapshot-rate check: each bot's rate is judged over the time its link was up",
+    );
   }
   const sv = s.server;
   if (sv) {
@@ -206,25 +219,35 @@ export function formatSummary(s: BotsSummary): string {
       `  server           CPU ${fmt(sv.cpuPercent)} % of one core; heap ${mb(sv.heapUsedBytesStart)} → ${mb(sv.heapUsedBytesEnd)} MB, rss ${mb(sv.rssBytesEnd)} MB; ` +
         `heap growth ≈ ${sv.heapGrowthPerClientBytes === null ? 'n/a' : kb(sv.heapGrowthPerClientBytes)} KB per client (rough)`,
     );
-    lines.push(`                   ${sv.players} players in ${sv.roomCount} room(s); during the window: ${sv.snapshotsSkipped} snapshots skipped, ${sv.tickOverruns} tick overruns, ${sv.droppedTicks} ticks dropped`);
+    lines.push(
+      `                   ${sv.players} players in ${sv.roomCount} room(s); during the window: ${sv.snapshotsSkipped} snapshots skipped, ${sv.tickOverruns} tick overruns, ${sv.droppedTicks} ticks dropped`,
+    );
     const pct = (n: number) => (sv.snapshotsSent > 0 ? fmt((n / sv.snapshotsSent) * 100, 2) : 'n/a');
-    lines.push(`  replication      ${pct(sv.fullSnapshots)} % full snapshots, budget bit ${pct(sv.budgetBites)} %, ${sv.ticks > 0 ? fmt(sv.bodiesEncoded / sv.ticks, 1) : 'n/a'} bodies encoded per room tick`);
+    lines.push(
+      `  replication      ${pct(sv.fullSnapshots)} % full snapshots, budget bit ${pct(sv.budgetBites)} %, ${sv.ticks > 0 ? fmt(sv.bodiesEncoded / sv.ticks, 1) : 'n/a'} bodies encoded per room tick`,
+    );
   } else {
     lines.push('  server           no figures (GET /health failed)');
   }
   if (s.serverErrors.length > 0) lines.push(`  server probe     ${s.serverErrors.join('; ')}`);
   const n = s.netcode;
   if (n.latencyMs > 0 || n.jitterMs > 0 || n.loss > 0) {
-    lines.push(`  network          simulated by each bot's SDK: +${fmt(n.latencyMs, 0)} ms round trip, ±${fmt(n.jitterMs, 0)} ms each way, ${fmt(n.loss * 100, 1)} % loss each way`);
+    lines.push(
+      `  network          simulated by each bot's SDK: +${fmt(n.latencyMs, 0)} ms round trip, ±${fmt(n.jitterMs, 0)} ms each way, ${fmt(n.loss * 100, 1)} % loss each way`,
+    );
   }
   lines.push(
     `  inputs           lead ${fmt(n.inputLeadMs)} ms (target ${fmt(n.targetLeadMs)} ms, medians), ${fmt(n.inputsLatePct, 3)} % late at the server` +
       `${s.server ? `, ${s.server.inputsTooEarly} dropped as too early` : ''}, ${n.inputsSkipped} skipped by the input clocks`,
   );
   if (n.fps > 0) {
-    lines.push(`  smoothness       ${n.corrections} corrections (${n.correctionsOverHalfUnit} over 0.5 units, largest since joining ${fmt(n.correctionMaxUnits)} units); ${n.frames.toLocaleString('en-US')} frames at ${n.fps} fps`);
     lines.push(
-      `                   ${fmt(n.framesWithoutNewerPct, 3)} % with nothing newer to move towards, ${fmt(n.extrapolatingPct, 3)} % of the time extrapolating, ${fmt(n.remoteJumpsPct, 3)} % of remote entity-frames jumped; interpolation delay ${fmt(n.interpolationDelayMs)} ms (median)`,
+      `  smoothness       ${n.corrections} corrections (${n.correctionsOverHalfUnit} over 0.5 units, largest since joining ${fmt(n.correctionMaxUnits)} units); ${n.frames.toLocaleString('en-US')} frames at ${n.fps} fps`,
+    );
+    lines.push(
+      `                   ${fmt(n.framesWithoutNewerPct, 3)} % with nothing newer to move towards, ` +
+        `${fmt(n.extrapolatingPct, 3)} % of the time extrapolating, ` +
+        `${fmt(n.remoteJumpsPct, 3)} % of remote entity-frames jumped; interpolation delay ${fmt(n.interpolationDelayMs)} ms (median)`,
     );
   }
   const b = s.bots;

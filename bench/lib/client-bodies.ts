@@ -41,7 +41,13 @@ function plainChange(schema: EntitySchema, baseline: EntityTable | null, next: E
  * tick), and encode the change with the delta codec, msgpackr and JSON. One op encodes every
  * client's body once; msgpackr and JSON get ready-made objects (building them is not timed).
  */
-export function compareClientBodies(room: Room, slots: readonly PlayerSlot<unknown>[], label: string, extra: { players: number; entities: number; clients: number }, ctx: ScenarioContext): BenchRow[] {
+export function compareClientBodies(
+  room: Room,
+  slots: readonly PlayerSlot<unknown>[],
+  label: string,
+  extra: { players: number; entities: number; clients: number },
+  ctx: ScenarioContext,
+): BenchRow[] {
   const schema = room.type.game.entitySchema;
   const rep = room.replicator;
   const pairs: { baseline: EntityTable | null; next: EntityTable }[] = [];
@@ -74,16 +80,39 @@ export function compareClientBodies(room: Room, slots: readonly PlayerSlot<unkno
   const n = Math.max(1, pairs.length);
   const note = `${pairs.length} client bodies per op`;
   const rows = [
-    row(measure(`${label} bodies: delta codec`, () => {
-      for (const p of pairs) codec.encode(p.next, p.baseline, writer.reset());
-    }, ctx.settings), { ...extra, scenario: `${label} bodies: delta codec`, bytesPerSnapshot: Math.round(ours / n), bytesPerEntity: null, note }),
-    row(measure(`${label} bodies: msgpackr`, () => {
-      for (const o of objects) packr.pack(o);
-    }, ctx.settings), { ...extra, scenario: `${label} bodies: msgpackr`, bytesPerSnapshot: Math.round(mp / n), bytesPerEntity: null, note }),
-    row(measure(`${label} bodies: JSON`, () => {
-      for (const o of objects) JSON.stringify(o);
-    }, ctx.settings), { ...extra, scenario: `${label} bodies: JSON`, bytesPerSnapshot: Math.round(js / n), bytesPerEntity: null, note }),
+    row(
+      measure(
+        `${label} bodies: delta codec`,
+        () => {
+          for (const p of pairs) codec.encode(p.next, p.baseline, writer.reset());
+        },
+        ctx.settings,
+      ),
+      { ...extra, scenario: `${label} bodies: delta codec`, bytesPerSnapshot: Math.round(ours / n), bytesPerEntity: null, note },
+    ),
+    row(
+      measure(
+        `${label} bodies: msgpackr`,
+        () => {
+          for (const o of objects) packr.pack(o);
+        },
+        ctx.settings,
+      ),
+      { ...extra, scenario: `${label} bodies: msgpackr`, bytesPerSnapshot: Math.round(mp / n), bytesPerEntity: null, note },
+    ),
+    row(
+      measure(
+        `${label} bodies: JSON`,
+        () => {
+          for (const o of objects) JSON.stringify(o);
+        },
+        ctx.settings,
+      ),
+      { ...extra, scenario: `${label} bodies: JSON`, bytesPerSnapshot: Math.round(js / n), bytesPerEntity: null, note },
+    ),
   ];
-  ctx.log(`${label}: per client body ${Math.round(ours / n)} B delta codec, ${Math.round(mp / n)} B msgpackr, ${Math.round(js / n)} B JSON`);
+  ctx.log(
+    `${label}: per client body ${Math.round(ours / n)} B delta codec, ${Math.round(mp / n)} B msgpackr, ${Math.round(js / n)} B JSON`,
+  );
   return rows;
 }

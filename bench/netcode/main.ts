@@ -28,7 +28,10 @@ const SCENARIOS: Scenario[] = [
   { name: '150 ms ±20 ms', net: each({ latencyMs: 75, jitterMs: 20 }) },
   { name: '300 ms ±50 ms', net: each({ latencyMs: 150, jitterMs: 50 }) },
   { name: '150 ms ±20 ms, 2 % loss (TCP)', net: each({ latencyMs: 75, jitterMs: 20, loss: 0.02 }) },
-  { name: '150 ms ±20 ms, 5 % loss, unordered', net: { ...each({ latencyMs: 75, jitterMs: 20, loss: 0.05, duplicate: 0.01, reorder: 0.01 }), ordered: false } },
+  {
+    name: '150 ms ±20 ms, 5 % loss, unordered',
+    net: { ...each({ latencyMs: 75, jitterMs: 20, loss: 0.05, duplicate: 0.01, reorder: 0.01 }), ordered: false },
+  },
   {
     name: '150 ms ±20 ms, a +150 ms spike every 5 s',
     net: each({ latencyMs: 75, jitterMs: 20 }),
@@ -46,7 +49,16 @@ const SCENARIOS: Scenario[] = [
 /** A random walker: one of 8 directions for 0.5-3 s at a time, turning back from the walls. */
 function randomWalker(seed: number): RigPlayer['play'] {
   const rng: RngState = { rng: seed };
-  const dirs = [Button.Up, Button.Down, Button.Left, Button.Right, Button.Up | Button.Left, Button.Up | Button.Right, Button.Down | Button.Left, Button.Down | Button.Right];
+  const dirs = [
+    Button.Up,
+    Button.Down,
+    Button.Left,
+    Button.Right,
+    Button.Up | Button.Left,
+    Button.Up | Button.Right,
+    Button.Down | Button.Left,
+    Button.Down | Button.Right,
+  ];
   let dir = 0;
   let hold = 0;
   return (input: ArenaInput, client) => {
@@ -118,7 +130,9 @@ async function main(): Promise<void> {
   const started = performance.now();
   const rows = [];
   for (const s of SCENARIOS) rows.push(await run(s));
-  process.stdout.write(`tickwire netcode: ${PLAYERS} walking players, ${RUN_MS / 1000} s per scenario after ${WARM_MS / 1000} s of warm-up, 60 fps each (manual time, repeatable)\n`);
+  process.stdout.write(
+    `tickwire netcode: ${PLAYERS} walking players, ${RUN_MS / 1000} s per scenario after ${WARM_MS / 1000} s of warm-up, 60 fps each (manual time, repeatable)\n`,
+  );
   console.table(rows);
   process.stdout.write(`took ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
   if (process.argv.includes('--json')) process.stdout.write(`${JSON.stringify(rows)}\n`);

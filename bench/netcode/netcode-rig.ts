@@ -45,7 +45,15 @@ export async function netcodeRig(options: NetcodeRigOptions = {}) {
   const tickRate = options.tickRate ?? 30;
   const server = new TickwireServer({
     // A fixed room seed: spawn points, and so every run, repeat exactly.
-    roomTypes: [defineRoomType({ game: arenaGame, tickRate, sendRate: options.sendRate ?? tickRate, seed: () => options.seed ?? 1, ...options.roomType })],
+    roomTypes: [
+      defineRoomType({
+        game: arenaGame,
+        tickRate,
+        sendRate: options.sendRate ?? tickRate,
+        seed: () => options.seed ?? 1,
+        ...options.roomType,
+      }),
+    ],
     clock: time,
     autoTick: false,
     staticDir: null,

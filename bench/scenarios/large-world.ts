@@ -66,7 +66,18 @@ export function createFieldGame(drones: number): GameDefinition<FieldState, Aren
     entitySchema: fieldSchema,
     input: arenaInputCodec,
     createState(setup) {
-      const s: FieldState = { tick: 0, rng: setup.seed | 0, playerIds: [], px: [], py: [], aim: [], dx: new Int32Array(drones), dy: new Int32Array(drones), dvx: new Int32Array(drones), dvy: new Int32Array(drones) };
+      const s: FieldState = {
+        tick: 0,
+        rng: setup.seed | 0,
+        playerIds: [],
+        px: [],
+        py: [],
+        aim: [],
+        dx: new Int32Array(drones),
+        dy: new Int32Array(drones),
+        dvx: new Int32Array(drones),
+        dvy: new Int32Array(drones),
+      };
       for (let i = 0; i < drones; i++) {
         s.dx[i] = nextInt(s, FIELD_SIZE);
         s.dy[i] = nextInt(s, FIELD_SIZE);
@@ -98,8 +109,8 @@ export function createFieldGame(drones: number): GameDefinition<FieldState, Aren
         s.aim[i] = input.aim;
       }
       for (let i = 0; i < s.dx.length; i++) {
-        let x = s.dx[i] + s.dvx[i];
-        let y = s.dy[i] + s.dvy[i];
+        const x = s.dx[i] + s.dvx[i];
+        const y = s.dy[i] + s.dvy[i];
         if (x < 0 || x > FIELD_SIZE) s.dvx[i] = -s.dvx[i];
         if (y < 0 || y > FIELD_SIZE) s.dvy[i] = -s.dvy[i];
         s.dx[i] = clamp(x);
@@ -203,8 +214,18 @@ export const largeWorldScenario: Scenario = {
           note: `${((perSnapshot * sendRate) / 1000).toFixed(2)} KB/s per client; budget bit ${((bites / Math.max(1, sent)) * 100).toFixed(1)} % of snapshots`,
         }),
       );
-      rows.push(...compareClientBodies(room as unknown as Room, slots as PlayerSlot<unknown>[], `large world ${clientCount}@${sendRate}Hz`, { players: PLAYERS, entities: PLAYERS + DRONES, clients: clientCount }, ctx));
-      ctx.log(`large world ${clientCount} clients, ${sendRate} Hz: ${m.usPerOp.toFixed(0)} µs/tick, ${Math.round(perSnapshot)} B/snapshot = ${((perSnapshot * sendRate) / 1000).toFixed(2)} KB/s per client`);
+      rows.push(
+        ...compareClientBodies(
+          room as unknown as Room,
+          slots as PlayerSlot<unknown>[],
+          `large world ${clientCount}@${sendRate}Hz`,
+          { players: PLAYERS, entities: PLAYERS + DRONES, clients: clientCount },
+          ctx,
+        ),
+      );
+      ctx.log(
+        `large world ${clientCount} clients, ${sendRate} Hz: ${m.usPerOp.toFixed(0)} µs/tick, ${Math.round(perSnapshot)} B/snapshot = ${((perSnapshot * sendRate) / 1000).toFixed(2)} KB/s per client`,
+      );
     }
     return rows;
   },

@@ -105,7 +105,16 @@ export const roomBroadcastScenario: Scenario = {
       );
       ctx.log(`room ${clientCount} clients × ${players} players: ${m.usPerOp.toFixed(1)} µs/tick, ${Math.round(frameBytes)} B/snapshot`);
       // The issue's reference room: the same clients' bodies with msgpackr and JSON.
-      if (clientCount === 200 && players === 200) rows.push(...compareClientBodies(room as unknown as Room, slots as PlayerSlot<unknown>[], 'room 200×200', { players, entities, clients: clientCount }, ctx));
+      if (clientCount === 200 && players === 200)
+        rows.push(
+          ...compareClientBodies(
+            room as unknown as Room,
+            slots as PlayerSlot<unknown>[],
+            'room 200×200',
+            { players, entities, clients: clientCount },
+            ctx,
+          ),
+        );
     }
     return rows;
   },
@@ -115,14 +124,20 @@ export const roomBroadcastScenario: Scenario = {
  * Run one tick with the first client capturing its SNAPSHOT; decode it with the client's codec and
  * compare with the room's entities; check every client got exactly one message that tick.
  */
-function checkRoundTrip(room: Room<ArenaState, ArenaInput, Mover>, clients: CountingClient[], slots: PlayerSlot<ArenaInput>[], tick: () => void): void {
+function checkRoundTrip(
+  room: Room<ArenaState, ArenaInput, Mover>,
+  clients: CountingClient[],
+  slots: PlayerSlot<ArenaInput>[],
+  tick: () => void,
+): void {
   const before = clients.map((c) => c.messages);
   clients[0].capture = true;
   tick();
   const frame = clients[0].captured;
   if (!frame) throw new Error('room round trip: client 1 got no snapshot');
   clients.forEach((c, i) => {
-    if (c.messages !== before[i] + 1) throw new Error(`room round trip: client ${i + 1} got ${c.messages - before[i]} snapshots in one tick`);
+    if (c.messages !== before[i] + 1)
+      throw new Error(`room round trip: client ${i + 1} got ${c.messages - before[i]} snapshots in one tick`);
   });
   const reader = new ByteReader(frame);
   if (reader.u8() !== MessageType.Snapshot) throw new Error('room round trip: not a SNAPSHOT');

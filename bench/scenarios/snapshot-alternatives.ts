@@ -54,16 +54,50 @@ export const snapshotAlternativesScenario: Scenario = {
         // A copy: the pack result may share msgpackr's reused buffer, and it must outlive later packs.
         const packed = Buffer.from(packr.pack(objects));
         deepStrictEqual(packr.unpack(packed), objects, `msgpackr round trip failed for ${entities} entities`);
-        const mp = { players: entities, entities, clients: null, bytesPerSnapshot: packed.length, bytesPerEntity: packed.length / per, note: `${moving} moving` };
-        rows.push(row(measure(`msgpackr pack ${label} ${entities}`, () => packr.pack(objects), ctx.settings), { scenario: `encode: msgpackr ${label}`, ...mp }));
-        rows.push(row(measure(`msgpackr unpack ${label} ${entities}`, () => packr.unpack(packed), ctx.settings), { scenario: `decode: msgpackr ${label}`, ...mp }));
+        const mp = {
+          players: entities,
+          entities,
+          clients: null,
+          bytesPerSnapshot: packed.length,
+          bytesPerEntity: packed.length / per,
+          note: `${moving} moving`,
+        };
+        rows.push(
+          row(
+            measure(`msgpackr pack ${label} ${entities}`, () => packr.pack(objects), ctx.settings),
+            { scenario: `encode: msgpackr ${label}`, ...mp },
+          ),
+        );
+        rows.push(
+          row(
+            measure(`msgpackr unpack ${label} ${entities}`, () => packr.unpack(packed), ctx.settings),
+            { scenario: `decode: msgpackr ${label}`, ...mp },
+          ),
+        );
 
         const json = JSON.stringify(objects);
         deepStrictEqual(JSON.parse(json), objects, `JSON round trip failed for ${entities} entities`);
         const jsonBytes = Buffer.byteLength(json);
-        const js = { players: entities, entities, clients: null, bytesPerSnapshot: jsonBytes, bytesPerEntity: jsonBytes / per, note: `${moving} moving` };
-        rows.push(row(measure(`JSON.stringify ${label} ${entities}`, () => JSON.stringify(objects), ctx.settings), { scenario: `encode: JSON ${label}`, ...js }));
-        rows.push(row(measure(`JSON.parse ${label} ${entities}`, () => JSON.parse(json), ctx.settings), { scenario: `decode: JSON ${label}`, ...js }));
+        const js = {
+          players: entities,
+          entities,
+          clients: null,
+          bytesPerSnapshot: jsonBytes,
+          bytesPerEntity: jsonBytes / per,
+          note: `${moving} moving`,
+        };
+        rows.push(
+          row(
+            measure(`JSON.stringify ${label} ${entities}`, () => JSON.stringify(objects), ctx.settings),
+            { scenario: `encode: JSON ${label}`, ...js },
+          ),
+        );
+        rows.push(
+          row(
+            measure(`JSON.parse ${label} ${entities}`, () => JSON.parse(json), ctx.settings),
+            { scenario: `decode: JSON ${label}`, ...js },
+          ),
+        );
         ctx.log(`alternatives ${label} ${entities}: msgpackr ${packed.length} B, JSON ${jsonBytes} B`);
       }
     }

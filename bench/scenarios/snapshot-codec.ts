@@ -70,12 +70,21 @@ export const snapshotCodecScenario: Scenario = {
         codec.decode(reader.reset(bytes), baseline, decoded);
         if (!tablesEqual(current, decoded)) throw new Error(`delta codec round trip failed for ${entities} entities, ${age} ticks`);
         const label = age === 0 ? 'full' : `delta ${age} tick${age > 1 ? 's' : ''}`;
-        const size = { players: entities, entities, clients: null, bytesPerSnapshot: bytes.length, bytesPerEntity: bytes.length / Math.max(1, moving), note: `${moving} moving` };
+        const size = {
+          players: entities,
+          entities,
+          clients: null,
+          bytesPerSnapshot: bytes.length,
+          bytesPerEntity: bytes.length / Math.max(1, moving),
+          note: `${moving} moving`,
+        };
         const enc = measure(`encode ${label} ${entities}`, () => codec.encode(current, baseline, writer.reset()), ctx.settings);
         rows.push(row(enc, { scenario: `encode: ${label}`, ...size }));
         const dec = measure(`decode ${label} ${entities}`, () => codec.decode(reader.reset(bytes), baseline, decoded), ctx.settings);
         rows.push(row(dec, { scenario: `decode: ${label}`, ...size }));
-        ctx.log(`${label} ${entities}: ${bytes.length} B (${(bytes.length / Math.max(1, moving)).toFixed(2)} B per moving entity), encode ${enc.usPerOp.toFixed(2)} µs, decode ${dec.usPerOp.toFixed(2)} µs`);
+        ctx.log(
+          `${label} ${entities}: ${bytes.length} B (${(bytes.length / Math.max(1, moving)).toFixed(2)} B per moving entity), encode ${enc.usPerOp.toFixed(2)} µs, decode ${dec.usPerOp.toFixed(2)} µs`,
+        );
       }
     }
     return rows;

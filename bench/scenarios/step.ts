@@ -23,7 +23,9 @@ export const stepScenario: Scenario = {
         projectiles += state.projectiles.length;
       }
       const entities = Math.round(players + projectiles / BENCH_TICK_RATE);
-      rows.push(row(m, { scenario: 'arena step (walk+fire)', players, entities, clients: null, bytesPerSnapshot: null, bytesPerEntity: null }));
+      rows.push(
+        row(m, { scenario: 'arena step (walk+fire)', players, entities, clients: null, bytesPerSnapshot: null, bytesPerEntity: null }),
+      );
       ctx.log(`step ${players} players: ${m.usPerOp.toFixed(1)} µs/tick`);
     }
     return rows;

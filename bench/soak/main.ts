@@ -24,7 +24,9 @@ async function main(): Promise<void> {
   }
   const server = opts.url ? undefined : await startServerProcess(Math.max(1000, opts.clients * 2));
   const url = opts.url ?? server!.url;
-  process.stderr.write(`tickwire soak: ${opts.minutes} min, ${opts.clients} bots, ${opts.dropRate} kills/bot/min → ${url}${server ? ' (own server process)' : ''}\n`);
+  process.stderr.write(
+    `tickwire soak: ${opts.minutes} min, ${opts.clients} bots, ${opts.dropRate} kills/bot/min → ${url}${server ? ' (own server process)' : ''}\n`,
+  );
   let passed = false;
   try {
     const summary = await runSoak(opts, url, (line) => process.stderr.write(`${line}\n`));

@@ -22,11 +22,33 @@ export function freePort(): Promise<number> {
  * point on a free port, one room for everyone, logs at warn, and by default per-address
  * limits off (every bot comes from 127.0.0.1). Resolves once /health answers.
  */
-export async function startServerProcess(maxPlayers: number, extraArgs: string[] = ['--per-ip-limits', 'off']): Promise<{ url: string; port: number; child: ChildProcess; stop(): Promise<number | null> }> {
+export async function startServerProcess(
+  maxPlayers: number,
+  extraArgs: string[] = ['--per-ip-limits', 'off'],
+): Promise<{ url: string; port: number; child: ChildProcess; stop(): Promise<number | null> }> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, '--port', String(port), '--host', '127.0.0.1', '--max-players', String(maxPlayers), '--log-level', 'warn', '--drain-seconds', '0', ...extraArgs], {
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      MAIN,
+      '--port',
+      String(port),
+      '--host',
+      '127.0.0.1',
+      '--max-players',
+      String(maxPlayers),
+      '--log-level',
+      'warn',
+      '--drain-seconds',
+      '0',
+      ...extraArgs,
+    ],
+    {
+      stdio: ['ignore', 'inherit', 'inherit'],
+    },
+  );
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
   const url = `ws://127.0.0.1:${port}/ws`;
   const health = `http://127.0.0.1:${port}/health`;

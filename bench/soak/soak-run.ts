@@ -76,7 +76,11 @@ function bump(map: Record<string, number>, key: string): void {
 }
 
 /** Floor and median of the heap readings taken from `from` to `to` (ms, performance.now). */
-export function heapWindow(samples: readonly { atMs: number; heapUsedBytes: number }[], from: number, to: number): { floor: number | null; median: number | null; count: number } {
+export function heapWindow(
+  samples: readonly { atMs: number; heapUsedBytes: number }[],
+  from: number,
+  to: number,
+): { floor: number | null; median: number | null; count: number } {
   const h = samples.filter((s) => s.atMs >= from && s.atMs <= to).map((s) => s.heapUsedBytes);
   if (h.length === 0) return { floor: null, median: null, count: 0 };
   h.sort((a, b) => a - b);
@@ -142,7 +146,7 @@ export async function runSoak(opts: SoakOptions, url: string, progress: (line: s
     unplannedDrops += bot.unplannedDrops;
   };
 
-  const lifetimeMs = () => (opts.lifetimeMinS + ((nextU32(rng) / 4294967296) * (opts.lifetimeMaxS - opts.lifetimeMinS))) * 1000;
+  const lifetimeMs = () => (opts.lifetimeMinS + (nextU32(rng) / 4294967296) * (opts.lifetimeMaxS - opts.lifetimeMinS)) * 1000;
   const spawnBot = async (): Promise<void> => {
     const bot = new Bot(nextIndex++, url, 'arena', 'walk', opts.seed, sink, opts.dropRate);
     let last = Number.NaN;
@@ -192,7 +196,10 @@ export async function runSoak(opts: SoakOptions, url: string, progress: (line: s
   const samples: HealthSample[] = [];
   const errors: string[] = [];
   const sampler = setInterval(() => {
-    probeHealth(health).then((s) => samples.push(s), (err: Error) => errors.push(err.message));
+    probeHealth(health).then(
+      (s) => samples.push(s),
+      (err: Error) => errors.push(err.message),
+    );
   }, SAMPLE_MS);
   let lastProgress = t0;
   while (performance.now() < endAt) {
@@ -244,19 +251,47 @@ export async function runSoak(opts: SoakOptions, url: string, progress: (line: s
   const heapAtEnd = end.floor;
   const atWarm = samples.find((s) => s.atMs >= warmupEnd);
   const atEnd = samples.at(-1);
-  const totals = atWarm && atEnd ? { overruns: atEnd.report.totals.overruns - atWarm.report.totals.overruns, dropped: atEnd.report.totals.droppedSteps - atWarm.report.totals.droppedSteps } : null;
+  const totals =
+    atWarm && atEnd
+      ? {
+          overruns: atEnd.report.totals.overruns - atWarm.report.totals.overruns,
+          dropped: atEnd.report.totals.droppedSteps - atWarm.report.totals.droppedSteps,
+        }
+      : null;
   const heapRatio = heapAfterWarmup && heapAtEnd ? heapAtEnd / heapAfterWarmup : null;
   const sortedGaps = gaps.gaps.sorted();
   const sortedResumes = resumeTimes.sorted();
-  const summarizeMs = (v: Float64Array): LatencySummary => ({ p50: round(percentile(v, 50), 1), p99: round(percentile(v, 99), 1), max: round(v[v.length - 1] ?? Number.NaN, 1), samples: v.length });
+  const summarizeMs = (v: Float64Array): LatencySummary => ({
+    p50: round(percentile(v, 50), 1),
+    p99: round(percentile(v, 99), 1),
+    max: round(v[v.length - 1] ?? Number.NaN, 1),
+    samples: v.length,
+  });
 
   const checks: SoakSummary['checks'] = [
-    { name: 'nothing left over after the bots left', ok: leftover !== null && leftover.connections + leftover.players + leftover.detachedPlayers + leftover.rooms === 0, detail: JSON.stringify(leftover) },
-    { name: 'every drop resumed', ok: failedResumes === 0, detail: `${resumeTimes.count} resumed, ${failedResumes} failed` + (failedResumes > 0 ? `: ${JSON.stringify(resumeFailureReasons)}` : '') },
+    {
+      name: 'nothing left over after the bots left',
+      ok: leftover !== null && leftover.connections + leftover.players + leftover.detachedPlayers + leftover.rooms === 0,
+      detail: JSON.stringify(leftover),
+    },
+    {
+      name: 'every drop resumed',
+      ok: failedResumes === 0,
+      detail:
+        `${resumeTimes.count} resumed, ${failedResumes} failed` + (failedResumes > 0 ? `: ${JSON.stringify(resumeFailureReasons)}` : ''),
+    },
     // Under 2 minutes the warm-up is too short for the heap to settle: reported, not judged.
     opts.minutes >= 2
-      ? { name: 'heap at the end within 10 % of heap after warm-up', ok: heapRatio !== null && heapRatio <= 1.1, detail: heapRatio === null ? 'not enough heap samples' : `ratio ${heapRatio.toFixed(3)}` }
-      : { name: 'heap (not judged: runs under 2 min are too short)', ok: true, detail: heapRatio === null ? 'no samples' : `ratio ${heapRatio.toFixed(3)}` },
+      ? {
+          name: 'heap at the end within 10 % of heap after warm-up',
+          ok: heapRatio !== null && heapRatio <= 1.1,
+          detail: heapRatio === null ? 'not enough heap samples' : `ratio ${heapRatio.toFixed(3)}`,
+        }
+      : {
+          name: 'heap (not judged: runs under 2 min are too short)',
+          ok: true,
+          detail: heapRatio === null ? 'no samples' : `ratio ${heapRatio.toFixed(3)}`,
+        },
     { name: 'no bot lost for good', ok: lostBots === 0, detail: JSON.stringify(lostReasons) },
   ];
   if (errors.length > 0) progress(`health probe errors: ${[...new Set(errors)].slice(0, 3).join('; ')}`);
@@ -307,9 +342,12 @@ export function formatSoak(s: SoakSummary): string {
     `  drops            ${s.kills} links killed${s.unplannedDrops > 0 ? ` + ${s.unplannedDrops} dropped unasked` : ''}: ${s.resumes} resumed, ${s.failedResumes} failed` +
       `; resume p50 ${s.resumeMs.p50 ?? 'n/a'} ms, p99 ${s.resumeMs.p99 ?? 'n/a'} ms, max ${s.resumeMs.max ?? 'n/a'} ms (kill → first snapshot after the resumed WELCOME)`,
     ...(s.failedResumes > 0 ? [`  resumes refused  ${reasons(s.resumeFailureReasons)}`] : []),
-    `  snapshot gaps    p50 ${s.snapshotGapMs.p50 ?? 'n/a'} ms, p99 ${s.snapshotGapMs.p99 ?? 'n/a'} ms, max ${s.snapshotGapMs.max ?? 'n/a'} ms; ${s.snapshotGapMs.long} over ${s.snapshotGapMs.longThresholdMs} ms (3 send intervals) of ${s.snapshotGapMs.samples} gaps while links were up`,
+    `  snapshot gaps    p50 ${s.snapshotGapMs.p50 ?? 'n/a'} ms, p99 ${s.snapshotGapMs.p99 ?? 'n/a'} ms, max ${s.snapshotGapMs.max ?? 'n/a'} ms; ` +
+      `${s.snapshotGapMs.long} over ${s.snapshotGapMs.longThresholdMs} ms (3 send intervals) of ${s.snapshotGapMs.samples} gaps while links were up`,
     `  server ticks     ${s.tickOverruns ?? 'n/a'} overruns, ${s.droppedTicks ?? 'n/a'} ticks dropped after warm-up`,
-    `  server heap      ${mb(s.heapAfterWarmupBytes)} after warm-up → ${mb(s.heapAtEndBytes)} at the end (ratio ${s.heapRatio ?? 'n/a'}): the lowest of ${s.heapSamples.afterWarmup} and ${s.heapSamples.atEnd} readings in the last 20 s of each; medians ${mb(s.heapAfterWarmupMedianBytes)} → ${mb(s.heapAtEndMedianBytes)}`,
+    `  server heap      ${mb(s.heapAfterWarmupBytes)} after warm-up → ${mb(s.heapAtEndBytes)} at the end (ratio ${s.heapRatio ?? 'n/a'}): ` +
+      `the lowest of ${s.heapSamples.afterWarmup} and ${s.heapSamples.atEnd} readings in the last 20 s of each; ` +
+      `medians ${mb(s.heapAfterWarmupMedianBytes)} → ${mb(s.heapAtEndMedianBytes)}`,
     `  after leaving    ${s.leftover ? `${s.leftover.connections} connections, ${s.leftover.players} players, ${s.leftover.detachedPlayers} detached, ${s.leftover.rooms} rooms` : 'n/a'}`,
     ...s.checks.map((c) => `  ${c.ok ? 'PASS' : 'FAIL'}  ${c.name} (${c.detail})`),
     s.passed ? 'soak passed' : 'soak FAILED',

@@ -50,7 +50,8 @@ export class Hud {
     }
     if (now - this.lastRefresh < REFRESH_MS) return;
     this.lastRefresh = now;
-    const status = s.status === 'closed' ? `closed (${s.closeCode})` : s.status === 'reconnecting' ? `reconnecting (${s.reconnectAttempt})` : s.status;
+    const status =
+      s.status === 'closed' ? `closed (${s.closeCode})` : s.status === 'reconnecting' ? `reconnecting (${s.reconnectAttempt})` : s.status;
     this.el.textContent =
       `status   ${status}\n` +
       `link     ${s.transport}\n` +

@@ -78,7 +78,19 @@ const view = client.createView();
 const input: ArenaInput = arenaGame.input.create();
 const own: OwnPlayerFrame = { id: 0, visible: false, x: 0, y: 0, alive: false, aim: 0, name };
 const ownScreen = { x: 0, y: 0 };
-const hudInput: HudInput = { transport: '–', status: 'connecting', closeCode: 0, reconnectAttempt: 0, roomId: '', playerId: 0, name, tickRate: 0, serverTick: -1, playersInRoom: 0, mispredictions: 0 };
+const hudInput: HudInput = {
+  transport: '–',
+  status: 'connecting',
+  closeCode: 0,
+  reconnectAttempt: 0,
+  roomId: '',
+  playerId: 0,
+  name,
+  tickRate: 0,
+  serverTick: -1,
+  playersInRoom: 0,
+  mispredictions: 0,
+};
 let playing = false;
 let lastFrame = Number.NaN;
 let stepTimer: ReturnType<typeof setTimeout> | undefined;

@@ -104,7 +104,8 @@ export class NetGraph {
       ctx.stroke();
     }
     ctx.fillStyle = '#ef476f';
-    for (let k = 0; k < this.count; k++) if (this.corrections[(first + k) % SAMPLES] > 0) ctx.fillRect(x(SAMPLES - this.count + k) - 1, h - 6, 2, 6);
+    for (let k = 0; k < this.count; k++)
+      if (this.corrections[(first + k) % SAMPLES] > 0) ctx.fillRect(x(SAMPLES - this.count + k) - 1, h - 6, 2, 6);
     ctx.font = '10px ui-monospace, monospace';
     ctx.textBaseline = 'top';
     const l = this.latest;

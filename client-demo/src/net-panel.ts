@@ -18,7 +18,12 @@ export class NetPanel {
   private readonly jitter: Knob;
   private readonly loss: Knob;
 
-  constructor(root: HTMLElement, private readonly net: NetworkSimulator, params: URLSearchParams, transport: string) {
+  constructor(
+    root: HTMLElement,
+    private readonly net: NetworkSimulator,
+    params: URLSearchParams,
+    transport: string,
+  ) {
     root.innerHTML = `
       <summary>network</summary>
       <label>transport <select id="net-transport"><option value="auto">auto (WebRTC, else WebSocket)</option><option value="webrtc">WebRTC</option><option value="ws">WebSocket</option></select></label>
@@ -35,7 +40,11 @@ export class NetPanel {
     this.latency = knob('net-latency', (v) => `${v} ms`);
     this.jitter = knob('net-jitter', (v) => `${v} ms`);
     this.loss = knob('net-loss', (v) => `${(v * 100).toFixed(0)} %`);
-    for (const [k, name] of [[this.latency, 'latency'], [this.jitter, 'jitter'], [this.loss, 'loss']] as const) {
+    for (const [k, name] of [
+      [this.latency, 'latency'],
+      [this.jitter, 'jitter'],
+      [this.loss, 'loss'],
+    ] as const) {
       const preset = params.get(name);
       if (preset !== null && Number.isFinite(Number(preset))) k.input.value = preset;
     }

@@ -1,5 +1,12 @@
 import { ArenaKind, PlayerField, PlayerFlag, ProjectileField } from '../../shared/games/arena/arena-replication';
-import { MAX_HP, PLAYER_RADIUS, PROJECTILE_RADIUS, UNITS_PER_PX, WORLD_HEIGHT_PX, WORLD_WIDTH_PX } from '../../shared/games/arena/arena-rules';
+import {
+  MAX_HP,
+  PLAYER_RADIUS,
+  PROJECTILE_RADIUS,
+  UNITS_PER_PX,
+  WORLD_HEIGHT_PX,
+  WORLD_WIDTH_PX,
+} from '../../shared/games/arena/arena-rules';
 import { angle16ToRadians } from '../../shared/math/fixed-trig';
 import type { EntityTable } from '../../shared/replication/entity-table';
 import type { InterpolatedView } from '../../src/sdk/snapshot-buffer';
@@ -69,7 +76,15 @@ export class ArenaRenderer {
    * @param names player id → display name
    * @param detached ids of players whose link is down (seat held): drawn faded, marked "reconnecting"
    */
-  draw(devicePerWorldPx: number, view: InterpolatedView, latest: EntityTable, names: ReadonlyMap<number, string>, own: OwnPlayerFrame, detached: readonly number[] = NONE, ownShots: OwnShotsFrame = NO_SHOTS): void {
+  draw(
+    devicePerWorldPx: number,
+    view: InterpolatedView,
+    latest: EntityTable,
+    names: ReadonlyMap<number, string>,
+    own: OwnPlayerFrame,
+    detached: readonly number[] = NONE,
+    ownShots: OwnShotsFrame = NO_SHOTS,
+  ): void {
     const ctx = this.ctx;
     ctx.setTransform(devicePerWorldPx, 0, 0, devicePerWorldPx, 0, 0);
     this.drawFloor();

@@ -20,7 +20,10 @@ export class Viewport {
   private left = 0;
   private top = 0;
 
-  constructor(private readonly frame: HTMLElement, private readonly canvas: HTMLCanvasElement) {}
+  constructor(
+    private readonly frame: HTMLElement,
+    private readonly canvas: HTMLCanvasElement,
+  ) {}
 
   /** Resize to the window; call on load and on every `resize`. */
   fit(): void {

@@ -37,7 +37,10 @@ export class BitReader {
   /** Read `n` bits (0 ≤ n ≤ 32) as an unsigned number. */
   bits(n: number): number {
     if (this.pos + n > this.limit) {
-      throw new WireError(WireErrorCode.Truncated, `message truncated: ${n} bit(s) needed at bit ${this.pos}, ${this.limit - this.pos} left`);
+      throw new WireError(
+        WireErrorCode.Truncated,
+        `message truncated: ${n} bit(s) needed at bit ${this.pos}, ${this.limit - this.pos} left`,
+      );
     }
     let v = 0;
     const bytes = this.bytes;

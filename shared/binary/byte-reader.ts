@@ -27,7 +27,10 @@ export class ByteReader {
 
   private need(n: number, what: string): void {
     if (this.offset + n > this.buf.length) {
-      throw new WireError(WireErrorCode.Truncated, `message truncated: ${what} needs ${n} byte(s) at offset ${this.offset}, ${this.remaining} left`);
+      throw new WireError(
+        WireErrorCode.Truncated,
+        `message truncated: ${what} needs ${n} byte(s) at offset ${this.offset}, ${this.remaining} left`,
+      );
     }
   }
 

@@ -13,7 +13,11 @@ export class ByteWriter {
    * @param initialBytes starting capacity (default 1 KiB)
    * @param maxBytes hard cap on growth (default 1 MiB); `label` names it in the overflow error
    */
-  constructor(initialBytes = 1024, readonly maxBytes = 1 << 20, readonly label = 'ByteWriter maxBytes') {
+  constructor(
+    initialBytes = 1024,
+    readonly maxBytes = 1 << 20,
+    readonly label = 'ByteWriter maxBytes',
+  ) {
     this.buf = new Uint8Array(initialBytes);
     this.view = new DataView(this.buf.buffer);
   }

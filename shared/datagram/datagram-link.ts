@@ -75,7 +75,10 @@ export class DatagramLink {
   private readonly reader = new ByteReader();
 
   /** `send` puts one datagram on the channel (it may be lost). */
-  constructor(private readonly send: (datagram: Uint8Array) => void, private readonly timers: DatagramTimers) {}
+  constructor(
+    private readonly send: (datagram: Uint8Array) => void,
+    private readonly timers: DatagramTimers,
+  ) {}
 
   /** Bytes of reliable messages not yet acknowledged. */
   get unackedBytes(): number {
@@ -185,7 +188,8 @@ export class DatagramLink {
         this.release(m);
       }
     } else {
-      if (seq - this.expected > MAX_HELD) throw new WireError(WireErrorCode.OutOfRange, `reliable seq ${seq} is over ${MAX_HELD} ahead of ${this.expected}`);
+      if (seq - this.expected > MAX_HELD)
+        throw new WireError(WireErrorCode.OutOfRange, `reliable seq ${seq} is over ${MAX_HELD} ahead of ${this.expected}`);
       // Copied: the caller's bytes are only valid during the call.
       this.held.set(seq, message.slice());
       this.stats.heldOutOfOrder++;

@@ -31,7 +31,11 @@ export class ReplayRecorder<S, I> {
   private readonly lastRewind = new Map<number, number>();
   private readonly writer = new ByteWriter(64);
 
-  constructor(private readonly game: GameDefinition<S, I, unknown>, private readonly seed: number, private readonly tickRate: number) {}
+  constructor(
+    private readonly game: GameDefinition<S, I, unknown>,
+    private readonly seed: number,
+    private readonly tickRate: number,
+  ) {}
 
   join(tick: number, playerId: number, name: string): void {
     this.events.push({ tick, kind: 'join', playerId, name });

@@ -13,7 +13,7 @@ function taylorSin(x: number): number {
   let term = x;
   let sum = x;
   for (let n = 1; n < 11; n++) {
-    term *= (-x * x) / ((2 * n) * (2 * n + 1));
+    term *= (-x * x) / (2 * n * (2 * n + 1));
     sum += term;
   }
   return sum;

@@ -175,7 +175,8 @@ export function parseJoin(body: unknown): JoinMessage {
     if (!JOIN_KEYS.has(key)) bad(`JOIN has unknown field "${key}"`);
   }
   const { v, roomType, name, token, resume, codec } = body;
-  if (codec !== undefined && (typeof codec !== 'string' || codec.length === 0 || codec.length > 64)) bad('JOIN.codec must be a string of 1-64 characters');
+  if (codec !== undefined && (typeof codec !== 'string' || codec.length === 0 || codec.length > 64))
+    bad('JOIN.codec must be a string of 1-64 characters');
   if (token !== undefined && (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN_LENGTH)) {
     bad(`JOIN.token must be a string of 1-${MAX_TOKEN_LENGTH} characters`);
   }

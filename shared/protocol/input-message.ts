@@ -58,10 +58,14 @@ export function readInputHeader(input: ByteReader, inputBytes: number, out: Inpu
     throw new WireError(WireErrorCode.OutOfRange, `INPUT count ${out.count} is outside 1-${MAX_INPUTS_PER_MESSAGE}`);
   }
   out.viewLag16 = input.uvarint();
-  if (out.viewLag16 > MAX_VIEW_LAG16) throw new WireError(WireErrorCode.OutOfRange, `INPUT view lag ${out.viewLag16} is over ${MAX_VIEW_LAG16} sixteenths of a tick`);
+  if (out.viewLag16 > MAX_VIEW_LAG16)
+    throw new WireError(WireErrorCode.OutOfRange, `INPUT view lag ${out.viewLag16} is over ${MAX_VIEW_LAG16} sixteenths of a tick`);
   const expected = out.count * inputBytes;
   if (input.remaining !== expected) {
-    throw new WireError(input.remaining < expected ? WireErrorCode.Truncated : WireErrorCode.TrailingBytes, `INPUT with ${out.count} input(s) must have ${expected} payload bytes, has ${input.remaining}`);
+    throw new WireError(
+      input.remaining < expected ? WireErrorCode.Truncated : WireErrorCode.TrailingBytes,
+      `INPUT with ${out.count} input(s) must have ${expected} payload bytes, has ${input.remaining}`,
+    );
   }
   return out;
 }

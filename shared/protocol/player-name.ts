@@ -42,7 +42,8 @@ export function normalizePlayerName(raw: string): string {
   for (const { segment } of segmenter.segment(name)) {
     if (++graphemes > MAX_NAME_GRAPHEMES) bad(`JOIN.name must be 1-${MAX_NAME_GRAPHEMES} characters`);
     const marks = segment.match(MARK)?.length ?? 0;
-    if (marks > MAX_MARKS_PER_GRAPHEME) bad(`JOIN.name stacks ${marks} combining marks on one character (at most ${MAX_MARKS_PER_GRAPHEME})`);
+    if (marks > MAX_MARKS_PER_GRAPHEME)
+      bad(`JOIN.name stacks ${marks} combining marks on one character (at most ${MAX_MARKS_PER_GRAPHEME})`);
   }
   return name;
 }
@@ -62,7 +63,10 @@ export function uniqueName(name: string, taken: (key: string) => boolean): strin
   const clusters = [...segmenter.segment(name)].map((s) => s.segment);
   for (let n = 2; ; n++) {
     const suffix = ` ${n}`;
-    const candidate = `${clusters.slice(0, MAX_NAME_GRAPHEMES - suffix.length).join('').trimEnd()}${suffix}`;
+    const candidate = `${clusters
+      .slice(0, MAX_NAME_GRAPHEMES - suffix.length)
+      .join('')
+      .trimEnd()}${suffix}`;
     if (!taken(nameKey(candidate))) return candidate;
   }
 }

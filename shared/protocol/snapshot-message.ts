@@ -67,7 +67,9 @@ export function writeSnapshotHeader(out: ByteWriter, tick: number, baselineTick:
 
 /** Bytes {@link writeSnapshotHeaderAt} will write: 5 to 19. `lead` is a {@link leadCode}. */
 export function snapshotHeaderLength(tick: number, baselineTick: number, ackSeq: number, lead: number): number {
-  return 1 + uvarintLength(tick) + uvarintLength(baselineTick === 0 ? 0 : tick - baselineTick) + uvarintLength(ackSeq) + uvarintLength(lead);
+  return (
+    1 + uvarintLength(tick) + uvarintLength(baselineTick === 0 ? 0 : tick - baselineTick) + uvarintLength(ackSeq) + uvarintLength(lead)
+  );
 }
 
 /**
@@ -85,11 +87,13 @@ export function writeSnapshotHeaderAt(buf: Uint8Array, tick: number, baselineTic
 export function readSnapshotHeader(input: ByteReader, out: SnapshotHeader): SnapshotHeader {
   out.tick = input.uvarint();
   const back = input.uvarint();
-  if (back !== 0 && back >= out.tick) throw new WireError(WireErrorCode.OutOfRange, `snapshot baseline ${back} ticks back from tick ${out.tick}`);
+  if (back !== 0 && back >= out.tick)
+    throw new WireError(WireErrorCode.OutOfRange, `snapshot baseline ${back} ticks back from tick ${out.tick}`);
   out.baselineTick = back === 0 ? 0 : out.tick - back;
   out.ackSeq = input.uvarint();
   const lead = input.uvarint();
-  if (lead > leadCode(MAX_LEAD_MS) + 1) throw new WireError(WireErrorCode.OutOfRange, `snapshot input lead code ${lead} is beyond ±${MAX_LEAD_MS} ms`);
+  if (lead > leadCode(MAX_LEAD_MS) + 1)
+    throw new WireError(WireErrorCode.OutOfRange, `snapshot input lead code ${lead} is beyond ±${MAX_LEAD_MS} ms`);
   out.inputLeadMs = leadFromCode(lead);
   return out;
 }
@@ -119,7 +123,8 @@ export function readDetachedIds(input: ByteReader, out: number[]): number[] {
   for (let i = 0; i < count; i++) {
     const delta = input.uvarint();
     id += delta;
-    if (delta === 0 || id > 0xffff) throw new WireError(WireErrorCode.OutOfRange, 'snapshot detached ids must be ascending u16 values from 1');
+    if (delta === 0 || id > 0xffff)
+      throw new WireError(WireErrorCode.OutOfRange, 'snapshot detached ids must be ascending u16 values from 1');
     out.push(id);
   }
   return out;

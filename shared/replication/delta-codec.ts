@@ -306,7 +306,8 @@ export class DeltaCodec {
     created.clear();
     const createdCount = br.expGolomb(CREATED_COUNT_K);
     // A created row takes at least 2 bits: refuse a count the body cannot hold before growing.
-    if (createdCount * 2 > br.remainingBits) throw new WireError(WireErrorCode.OutOfRange, `snapshot claims ${createdCount} new entities in ${br.remainingBits} bits`);
+    if (createdCount * 2 > br.remainingBits)
+      throw new WireError(WireErrorCode.OutOfRange, `snapshot claims ${createdCount} new entities in ${br.remainingBits} bits`);
     let id = 0;
     for (let c = 0; c < createdCount; c++) {
       const gap = br.expGolomb(ID_GAP_K);
@@ -473,7 +474,8 @@ export class DeltaPlan {
     const cb = this.match[i] * current.stride;
     let bits = kind.fieldCount;
     for (let f = 0; f < kind.fieldCount; f++) {
-      if ((mask & (1 << f)) !== 0) bits += expGolombLength(zigzag(wireDelta(kind, f, baseline.values[bb + f], current.values[cb + f])), kind.deltaK[f]);
+      if ((mask & (1 << f)) !== 0)
+        bits += expGolombLength(zigzag(wireDelta(kind, f, baseline.values[bb + f], current.values[cb + f])), kind.deltaK[f]);
     }
     return bits;
   }

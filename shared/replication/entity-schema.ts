@@ -136,7 +136,8 @@ export function compileSchema(schema: EntitySchema): CompiledSchema {
 }
 
 function build(schema: EntitySchema): CompiledSchema {
-  if (schema.kinds.length === 0 || schema.kinds.length > 256) throw new TypeError(`an entity schema has 1-256 kinds, not ${schema.kinds.length}`);
+  if (schema.kinds.length === 0 || schema.kinds.length > 256)
+    throw new TypeError(`an entity schema has 1-256 kinds, not ${schema.kinds.length}`);
   let h = FNV_OFFSET;
   const hashText = (text: string) => {
     for (let i = 0; i < text.length; i++) h = hashInt(h, text.charCodeAt(i));
@@ -160,12 +161,20 @@ function build(schema: EntitySchema): CompiledSchema {
       const where = `field '${kind.name}.${f.name}'`;
       if (names.has(f.name)) throw new TypeError(`${where} is declared twice`);
       names.add(f.name);
-      if (!Number.isInteger(f.min) || !Number.isInteger(f.max) || f.max < f.min || f.max - f.min >= 2 ** 31 || f.min < -(2 ** 31) || f.max > 0x7fffffff) {
+      if (
+        !Number.isInteger(f.min) ||
+        !Number.isInteger(f.max) ||
+        f.max < f.min ||
+        f.max - f.min >= 2 ** 31 ||
+        f.min < -(2 ** 31) ||
+        f.max > 0x7fffffff
+      ) {
         throw new TypeError(`${where} needs integer min ≤ max with max − min < 2^31 (got ${f.min}..${f.max})`);
       }
       const rangeBits = Math.max(1, bitWidth(f.max - f.min));
       const bits = f.bits ?? rangeBits;
-      if (!Number.isInteger(bits) || bits < 1 || bits > rangeBits) throw new TypeError(`${where}: bits must be 1-${rangeBits}, got ${f.bits}`);
+      if (!Number.isInteger(bits) || bits < 1 || bits > rangeBits)
+        throw new TypeError(`${where}: bits must be 1-${rangeBits}, got ${f.bits}`);
       min[i] = f.min;
       max[i] = f.max;
       shift[i] = rangeBits - bits;
@@ -186,10 +195,25 @@ function build(schema: EntitySchema): CompiledSchema {
       if (f.everyone) everyoneFields.push(i);
       hashText(`,${f.name}:${f.min}:${f.max}:${bits}:${wraps[i]}:${k}`);
     });
-    if ((xField < 0) !== (yField < 0)) throw new TypeError(`kind '${kind.name}' needs both an x and a y role, or neither`);
+    if (xField < 0 !== yField < 0) throw new TypeError(`kind '${kind.name}' needs both an x and a y role, or neither`);
     const scale = Float64Array.from(shift, (sh) => 2 ** sh);
     const plainDelta = Uint8Array.from({ length: n }, (_, i) => (shift[i] === 0 && wraps[i] === 0 ? 1 : 0));
-    return { name: kind.name, fieldCount: n, min, max, shift, scale, qmax, absBits, deltaK, wraps, plainDelta, xField, yField, everyoneFields };
+    return {
+      name: kind.name,
+      fieldCount: n,
+      min,
+      max,
+      shift,
+      scale,
+      qmax,
+      absBits,
+      deltaK,
+      wraps,
+      plainDelta,
+      xField,
+      yField,
+      everyoneFields,
+    };
   });
   return {
     schema,

@@ -20,7 +20,10 @@ export class EntityTable {
   /** Fields per row: the widest kind's field count. */
   readonly stride: number;
 
-  constructor(readonly schema: EntitySchema, initialRows = 64) {
+  constructor(
+    readonly schema: EntitySchema,
+    initialRows = 64,
+  ) {
     this.stride = Math.max(1, maxFieldCount(schema));
     this.ids = new Uint32Array(initialRows);
     this.kinds = new Uint8Array(initialRows);
@@ -114,7 +117,8 @@ export class EntityTable {
     const n = this.count;
     const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => this.ids[a] - this.ids[b]);
     for (let i = 1; i < n; i++) {
-      if (this.ids[order[i]] === this.ids[order[i - 1]]) throw new RangeError(`entity id ${this.ids[order[i]]} appears twice in one snapshot`);
+      if (this.ids[order[i]] === this.ids[order[i - 1]])
+        throw new RangeError(`entity id ${this.ids[order[i]]} appears twice in one snapshot`);
     }
     const copy = new EntityTable(this.schema, Math.max(1, n));
     copy.copyFrom(this);

@@ -18,7 +18,9 @@ export function quantizeTable(schema: CompiledSchema, table: EntityTable): void 
     for (let f = 0; f < kind.fieldCount; f++) {
       const v = values[base + f];
       if (v < kind.min[f] || v > kind.max[f]) {
-        throw new RangeError(`entity ${ids[r]} (${kind.name}): ${schema.schema.kinds[kindIndex].fields[f].name} = ${v} is outside its declared range ${kind.min[f]}..${kind.max[f]}`);
+        throw new RangeError(
+          `entity ${ids[r]} (${kind.name}): ${schema.schema.kinds[kindIndex].fields[f].name} = ${v} is outside its declared range ${kind.min[f]}..${kind.max[f]}`,
+        );
       }
       if (kind.shift[f] !== 0) values[base + f] = fromWire(kind, f, toWire(kind, f, v));
     }

@@ -31,7 +31,8 @@ export class UniformGrid {
   results: Int32Array = new Int32Array(64);
 
   constructor(options: UniformGridOptions) {
-    if (!(options.cellSize > 0) || !(options.width > 0) || !(options.height > 0)) throw new RangeError('UniformGrid: width, height and cellSize must be positive');
+    if (!(options.cellSize > 0) || !(options.width > 0) || !(options.height > 0))
+      throw new RangeError('UniformGrid: width, height and cellSize must be positive');
     this.cellSize = options.cellSize;
     this.minX = options.minX ?? 0;
     this.minY = options.minY ?? 0;

@@ -50,24 +50,33 @@ export const MIN_SECRET_BYTES = 32;
 /** Check a configuration; throws a sentence that says what to change. */
 export function validateAuthOptions(o: AuthOptions): void {
   const sources = [o.secret !== undefined, o.publicKey !== undefined, o.jwks !== undefined].filter(Boolean).length;
-  if (sources !== 1) throw new Error(`auth needs exactly one key source (secret, publicKey or jwks), got ${sources}: set one, or leave auth off`);
+  if (sources !== 1)
+    throw new Error(`auth needs exactly one key source (secret, publicKey or jwks), got ${sources}: set one, or leave auth off`);
   if (o.secret !== undefined && new TextEncoder().encode(o.secret).length < MIN_SECRET_BYTES) {
-    throw new Error(`the auth secret must be at least ${MIN_SECRET_BYTES} bytes (a random 32-byte secret, e.g. \`openssl rand -base64 32\`)`);
+    throw new Error(
+      `the auth secret must be at least ${MIN_SECRET_BYTES} bytes (a random 32-byte secret, e.g. \`openssl rand -base64 32\`)`,
+    );
   }
   if (o.publicKey !== undefined && !/-----BEGIN PUBLIC KEY-----/.test(o.publicKey)) {
-    throw new Error('the auth public key must be a PEM SPKI key (-----BEGIN PUBLIC KEY-----): `openssl pkey -pubout -in private.pem` makes one');
+    throw new Error(
+      'the auth public key must be a PEM SPKI key (-----BEGIN PUBLIC KEY-----): `openssl pkey -pubout -in private.pem` makes one',
+    );
   }
   if (o.jwks !== undefined) {
     if (o.jwks.trim() === '') throw new Error('the auth JWKS must be a file path or an http(s):// URL, got an empty string');
-    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(o.jwks) && !isJwksUrl(o.jwks)) throw new Error(`the auth JWKS must be a file path or an http(s):// URL, got "${o.jwks}"`);
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(o.jwks) && !isJwksUrl(o.jwks))
+      throw new Error(`the auth JWKS must be a file path or an http(s):// URL, got "${o.jwks}"`);
   }
   if (o.jwksCooldownMs !== undefined && !(Number.isFinite(o.jwksCooldownMs) && o.jwksCooldownMs >= 0)) {
     throw new Error(`auth jwksCooldownMs must be a number of ms ≥ 0 (default 30000), got ${o.jwksCooldownMs}`);
   }
   if (o.algorithms) {
     const allowed: readonly string[] = o.secret !== undefined ? SECRET_ALGORITHMS : ASYMMETRIC_ALGORITHMS;
-    if (o.algorithms.length === 0) throw new Error(`auth algorithms must not be empty: leave it unset, or list some of ${allowed.join(', ')}`);
-    for (const alg of o.algorithms) if (!allowed.includes(alg)) throw new Error(`auth algorithm "${alg}" is not allowed with this key source; allowed: ${allowed.join(', ')}`);
+    if (o.algorithms.length === 0)
+      throw new Error(`auth algorithms must not be empty: leave it unset, or list some of ${allowed.join(', ')}`);
+    for (const alg of o.algorithms)
+      if (!allowed.includes(alg))
+        throw new Error(`auth algorithm "${alg}" is not allowed with this key source; allowed: ${allowed.join(', ')}`);
   }
   if (o.clockToleranceSec !== undefined && !(o.clockToleranceSec >= 0 && o.clockToleranceSec <= 300)) {
     throw new Error(`auth clockToleranceSec must be 0-300 s, got ${o.clockToleranceSec}`);

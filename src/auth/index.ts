@@ -1,3 +1,10 @@
 export { AuthError, forbidden, unauthenticated, type AuthReason } from './auth-error';
-export { ASYMMETRIC_ALGORITHMS, isJwksUrl, MIN_SECRET_BYTES, SECRET_ALGORITHMS, validateAuthOptions, type AuthOptions } from './auth-options';
+export {
+  ASYMMETRIC_ALGORITHMS,
+  isJwksUrl,
+  MIN_SECRET_BYTES,
+  SECRET_ALGORITHMS,
+  validateAuthOptions,
+  type AuthOptions,
+} from './auth-options';
 export { createTokenVerifier, type Identity, type TokenVerifier } from './token-verifier';

@@ -1,6 +1,14 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
-import { createLocalJWKSet, createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey, type JWTVerifyOptions } from 'jose';
+import {
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  errors,
+  jwtVerify,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+  type JWTVerifyOptions,
+} from 'jose';
 import { MAX_TOKEN_LENGTH } from '../../shared/protocol/control-messages';
 import { ASYMMETRIC_ALGORITHMS, isJwksUrl, SECRET_ALGORITHMS, validateAuthOptions, type AuthOptions } from './auth-options';
 import { unauthenticated, type AuthError } from './auth-error';
@@ -70,9 +78,11 @@ export function createTokenVerifier(options: AuthOptions): TokenVerifier {
   const now = options.now;
   return {
     async verify(token) {
-      if (token === undefined || token === '') throw unauthenticated('missing', 'authentication required: send a token (JOIN.token or ?token=)');
+      if (token === undefined || token === '')
+        throw unauthenticated('missing', 'authentication required: send a token (JOIN.token or ?token=)');
       // Before any parsing: a huge token costs base64 and JSON work for nothing.
-      if (typeof token !== 'string' || token.length > MAX_TOKEN_LENGTH) throw unauthenticated('malformed', `token must be a string of at most ${MAX_TOKEN_LENGTH} characters`);
+      if (typeof token !== 'string' || token.length > MAX_TOKEN_LENGTH)
+        throw unauthenticated('malformed', `token must be a string of at most ${MAX_TOKEN_LENGTH} characters`);
       let payload: JWTPayload;
       try {
         const opts = now ? { ...verifyOptions, currentDate: new Date(now()) } : verifyOptions;
@@ -97,11 +107,17 @@ function keySource(o: AuthOptions): { key: KeySource; algorithms: string[] } {
     try {
       key = createPublicKey(o.publicKey);
     } catch (err) {
-      throw new Error(`the auth public key is not a readable PEM SPKI key (${(err as Error).message}): export it with \`openssl pkey -pubout\``, { cause: err });
+      throw new Error(
+        `the auth public key is not a readable PEM SPKI key (${(err as Error).message}): export it with \`openssl pkey -pubout\``,
+        { cause: err },
+      );
     }
     const usable = algorithmsFor(key);
     const algorithms = o.algorithms ? o.algorithms.filter((a) => usable.includes(a)) : usable;
-    if (algorithms.length === 0) throw new Error(`auth algorithms ${o.algorithms!.join(', ')} cannot be verified with this ${key.asymmetricKeyType} key: it verifies ${usable.join(', ')}`);
+    if (algorithms.length === 0)
+      throw new Error(
+        `auth algorithms ${o.algorithms!.join(', ')} cannot be verified with this ${key.asymmetricKeyType} key: it verifies ${usable.join(', ')}`,
+      );
     return { key, algorithms };
   }
   const where = o.jwks!;
@@ -131,7 +147,9 @@ function algorithmsFor(key: KeyObject): string[] {
     case 'ed25519':
       return ['EdDSA'];
     default:
-      throw new Error(`the auth public key is of type ${key.asymmetricKeyType}: use RSA (RS256, PS256), EC P-256 (ES256) or Ed25519 (EdDSA)`);
+      throw new Error(
+        `the auth public key is of type ${key.asymmetricKeyType}: use RSA (RS256, PS256), EC P-256 (ES256) or Ed25519 (EdDSA)`,
+      );
   }
 }
 
@@ -187,7 +205,10 @@ function jwksFile(path: string, clock: () => number): JWTVerifyGetKey {
   try {
     current = loadJwksFile(path);
   } catch (err) {
-    throw new Error(`cannot load the auth JWKS file "${path}" (${(err as Error).message}): give a JSON file {"keys": [...]} or an http(s):// URL`, { cause: err });
+    throw new Error(
+      `cannot load the auth JWKS file "${path}" (${(err as Error).message}): give a JSON file {"keys": [...]} or an http(s):// URL`,
+      { cause: err },
+    );
   }
   let checkedAt = clock();
   let loadedAt = checkedAt;
@@ -222,7 +243,8 @@ function joseCode(err: unknown): string | undefined {
 
 /** jose's errors → our reasons. Anything else is a malformed token. */
 function mapJoseError(err: unknown): AuthError {
-  if (err instanceof KeySourceUnavailable) return unauthenticated('key_source_unavailable', 'the key set could not be fetched; try again', err);
+  if (err instanceof KeySourceUnavailable)
+    return unauthenticated('key_source_unavailable', 'the key set could not be fetched; try again', err);
   const claim = err instanceof errors.JWTClaimValidationFailed ? err.claim : undefined;
   switch (joseCode(err)) {
     case errors.JWTExpired.code:

@@ -41,10 +41,20 @@ async function main(): Promise<void> {
     resumeWindowMs: opts.resumeWindowS * 1000,
     drainMs: opts.drainS * 1000,
     auth,
-    frontDoor: { perIpLimits: opts.perIpLimits, maxConnectionsPerIp: opts.maxConnectionsPerIp, trustedProxies: opts.trustProxy, allowedOrigins: opts.allowedOrigins },
+    frontDoor: {
+      perIpLimits: opts.perIpLimits,
+      maxConnectionsPerIp: opts.maxConnectionsPerIp,
+      trustedProxies: opts.trustProxy,
+      allowedOrigins: opts.allowedOrigins,
+    },
     metrics: opts.metrics,
     operatorToken: opts.operatorToken,
-    webrtc: { enabled: opts.webrtc, portRange: opts.webrtcPorts, iceServers: opts.iceServers.map((urls) => ({ urls })), publicIp: opts.publicIp },
+    webrtc: {
+      enabled: opts.webrtc,
+      portRange: opts.webrtcPorts,
+      iceServers: opts.iceServers.map((urls) => ({ urls })),
+      publicIp: opts.publicIp,
+    },
     logger,
   });
   let stopping = false;
@@ -69,7 +79,14 @@ async function main(): Promise<void> {
     await server.listen();
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const hint = code === 'EADDRINUSE' ? 'the port is taken: pick another with --port' : code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' ? 'no such interface: check --host' : code === 'EACCES' ? 'not allowed to bind it: use a port above 1023' : 'see the error';
+    const hint =
+      code === 'EADDRINUSE'
+        ? 'the port is taken: pick another with --port'
+        : code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND'
+          ? 'no such interface: check --host'
+          : code === 'EACCES'
+            ? 'not allowed to bind it: use a port above 1023'
+            : 'see the error';
     logger.fatal({ err, host: opts.host, port: opts.port }, `could not listen on ${opts.host}:${opts.port} (${code ?? 'error'}): ${hint}`);
     process.exit(1);
   }

@@ -62,28 +62,98 @@ const SETTINGS: Record<Exclude<keyof ServerCliOptions, 'help'>, Setting> = {
   host: { flag: 'host', env: 'TICKWIRE_HOST', default: '0.0.0.0', help: 'interface to bind' },
   tickRate: { flag: 'tick-rate', env: 'TICKWIRE_TICK_RATE', default: '30', help: 'simulation rate, Hz (10-128)' },
   sendRate: { flag: 'send-rate', env: 'TICKWIRE_SEND_RATE', default: '', help: 'snapshot rate, Hz (1..tick rate; default: the tick rate)' },
-  maxPlayers: { flag: 'max-players', env: 'TICKWIRE_MAX_PLAYERS', default: '32', help: 'players per room (1-65535); a full room makes a new one' },
+  maxPlayers: {
+    flag: 'max-players',
+    env: 'TICKWIRE_MAX_PLAYERS',
+    default: '32',
+    help: 'players per room (1-65535); a full room makes a new one',
+  },
   maxRooms: { flag: 'max-rooms', env: 'TICKWIRE_MAX_ROOMS', default: '1000', help: 'rooms at once' },
   maxConnections: { flag: 'max-connections', env: 'TICKWIRE_MAX_CONNECTIONS', default: '5000', help: 'WebSocket connections at once' },
   logLevel: { flag: 'log-level', env: 'TICKWIRE_LOG_LEVEL', default: 'info', help: `one of ${LOG_LEVELS.join(', ')}` },
   staticDir: { flag: 'static-dir', env: 'TICKWIRE_STATIC_DIR', default: '', help: 'folder served at / (default: the built demo)' },
-  resumeWindowS: { flag: 'resume-window', env: 'TICKWIRE_RESUME_WINDOW', default: '20', help: 'seconds a dropped player keeps its seat (0-3600; 0 = leave at once)' },
-  drainS: { flag: 'drain-seconds', env: 'TICKWIRE_DRAIN_SECONDS', default: '5', help: 'on SIGTERM, seconds between the shutdown notice and the close (0-600)' },
-  authSecret: { flag: 'auth-secret', env: 'TICKWIRE_AUTH_SECRET', default: '', help: 'turn JWT auth on: HS256 secret, ≥ 32 bytes (prefer the variable: flags show in ps)' },
-  authPublicKeyFile: { flag: 'auth-public-key', env: 'TICKWIRE_AUTH_PUBLIC_KEY', default: '', help: 'turn JWT auth on: PEM public key file (RS256/ES256/PS256/EdDSA)' },
+  resumeWindowS: {
+    flag: 'resume-window',
+    env: 'TICKWIRE_RESUME_WINDOW',
+    default: '20',
+    help: 'seconds a dropped player keeps its seat (0-3600; 0 = leave at once)',
+  },
+  drainS: {
+    flag: 'drain-seconds',
+    env: 'TICKWIRE_DRAIN_SECONDS',
+    default: '5',
+    help: 'on SIGTERM, seconds between the shutdown notice and the close (0-600)',
+  },
+  authSecret: {
+    flag: 'auth-secret',
+    env: 'TICKWIRE_AUTH_SECRET',
+    default: '',
+    help: 'turn JWT auth on: HS256 secret, ≥ 32 bytes (prefer the variable: flags show in ps)',
+  },
+  authPublicKeyFile: {
+    flag: 'auth-public-key',
+    env: 'TICKWIRE_AUTH_PUBLIC_KEY',
+    default: '',
+    help: 'turn JWT auth on: PEM public key file (RS256/ES256/PS256/EdDSA)',
+  },
   authJwks: { flag: 'auth-jwks', env: 'TICKWIRE_AUTH_JWKS', default: '', help: 'turn JWT auth on: JWKS file path or http(s) URL' },
   authAudience: { flag: 'auth-audience', env: 'TICKWIRE_AUTH_AUDIENCE', default: '', help: 'required JWT aud (default: not checked)' },
   authIssuer: { flag: 'auth-issuer', env: 'TICKWIRE_AUTH_ISSUER', default: '', help: 'required JWT iss (default: not checked)' },
-  perIpLimits: { flag: 'per-ip-limits', env: 'TICKWIRE_PER_IP_LIMITS', default: 'on', help: 'per-address connection, handshake and request limits: on, or off for load tests from one machine' },
-  maxConnectionsPerIp: { flag: 'max-connections-per-ip', env: 'TICKWIRE_MAX_CONNECTIONS_PER_IP', default: '32', help: 'game sockets open at once from one address (0 = no limit)' },
-  trustProxy: { flag: 'trust-proxy', env: 'TICKWIRE_TRUST_PROXY', default: '', help: 'comma-separated proxy addresses whose X-Forwarded-For is believed' },
-  allowedOrigins: { flag: 'allowed-origins', env: 'TICKWIRE_ALLOWED_ORIGINS', default: '', help: 'comma-separated origins that may open game sockets, or * (default: the same host)' },
-  webrtc: { flag: 'webrtc', env: 'TICKWIRE_WEBRTC', default: 'off', help: 'also accept players over WebRTC data channels (geckos.io): on or off' },
-  webrtcPorts: { flag: 'webrtc-ports', env: 'TICKWIRE_WEBRTC_PORTS', default: '', help: 'UDP port range for WebRTC, MIN-MAX, e.g. 50000-50999 (default: any)' },
-  iceServers: { flag: 'ice-servers', env: 'TICKWIRE_ICE_SERVERS', default: '', help: 'comma-separated STUN/TURN URLs, e.g. stun:stun.example.com:3478' },
-  publicIp: { flag: 'public-ip', env: 'TICKWIRE_PUBLIC_IP', default: '', help: 'address to announce to WebRTC clients behind 1:1 NAT (a cloud VM)' },
+  perIpLimits: {
+    flag: 'per-ip-limits',
+    env: 'TICKWIRE_PER_IP_LIMITS',
+    default: 'on',
+    help: 'per-address connection, handshake and request limits: on, or off for load tests from one machine',
+  },
+  maxConnectionsPerIp: {
+    flag: 'max-connections-per-ip',
+    env: 'TICKWIRE_MAX_CONNECTIONS_PER_IP',
+    default: '32',
+    help: 'game sockets open at once from one address (0 = no limit)',
+  },
+  trustProxy: {
+    flag: 'trust-proxy',
+    env: 'TICKWIRE_TRUST_PROXY',
+    default: '',
+    help: 'comma-separated proxy addresses whose X-Forwarded-For is believed',
+  },
+  allowedOrigins: {
+    flag: 'allowed-origins',
+    env: 'TICKWIRE_ALLOWED_ORIGINS',
+    default: '',
+    help: 'comma-separated origins that may open game sockets, or * (default: the same host)',
+  },
+  webrtc: {
+    flag: 'webrtc',
+    env: 'TICKWIRE_WEBRTC',
+    default: 'off',
+    help: 'also accept players over WebRTC data channels (geckos.io): on or off',
+  },
+  webrtcPorts: {
+    flag: 'webrtc-ports',
+    env: 'TICKWIRE_WEBRTC_PORTS',
+    default: '',
+    help: 'UDP port range for WebRTC, MIN-MAX, e.g. 50000-50999 (default: any)',
+  },
+  iceServers: {
+    flag: 'ice-servers',
+    env: 'TICKWIRE_ICE_SERVERS',
+    default: '',
+    help: 'comma-separated STUN/TURN URLs, e.g. stun:stun.example.com:3478',
+  },
+  publicIp: {
+    flag: 'public-ip',
+    env: 'TICKWIRE_PUBLIC_IP',
+    default: '',
+    help: 'address to announce to WebRTC clients behind 1:1 NAT (a cloud VM)',
+  },
   metrics: { flag: 'metrics', env: 'TICKWIRE_METRICS', default: 'on', help: 'Prometheus metrics at /metrics: on or off' },
-  operatorToken: { flag: 'operator-token', env: 'TICKWIRE_OPERATOR_TOKEN', default: '', help: 'token for /metrics and /monitor (Bearer or ?token=); unset: this host only' },
+  operatorToken: {
+    flag: 'operator-token',
+    env: 'TICKWIRE_OPERATOR_TOKEN',
+    default: '',
+    help: 'token for /metrics and /monitor (Bearer or ?token=); unset: this host only',
+  },
 };
 
 export { UsageError };
@@ -128,14 +198,18 @@ export function parseServerCliOptions(argv: string[], env: Record<string, string
   const sendRaw = get('sendRate');
   const sendRate = sendRaw.raw === '' ? tickRate : numberArg(sendRaw.name, sendRaw.raw, 1, tickRate);
   const level = get('logLevel');
-  if (!(LOG_LEVELS as readonly string[]).includes(level.raw)) throw new UsageError(`${level.name} must be one of ${LOG_LEVELS.join(', ')}, got "${level.raw}"`);
+  if (!(LOG_LEVELS as readonly string[]).includes(level.raw))
+    throw new UsageError(`${level.name} must be one of ${LOG_LEVELS.join(', ')}, got "${level.raw}"`);
   const staticDir = get('staticDir').raw;
   const optional = (key: keyof typeof SETTINGS) => get(key).raw || undefined;
   const keySources = (['authSecret', 'authPublicKeyFile', 'authJwks'] as const).filter((k) => optional(k) !== undefined);
-  if (keySources.length > 1) throw new UsageError(`set only one of ${keySources.map((k) => get(k).name).join(', ')}: each is a whole key source`);
+  if (keySources.length > 1)
+    throw new UsageError(`set only one of ${keySources.map((k) => get(k).name).join(', ')}: each is a whole key source`);
   const secret = get('authSecret');
   if (secret.raw !== '' && Buffer.byteLength(secret.raw, 'utf8') < MIN_SECRET_BYTES) {
-    throw new UsageError(`${secret.name} must be at least ${MIN_SECRET_BYTES} bytes (e.g. \`openssl rand -base64 32\`), got ${Buffer.byteLength(secret.raw, 'utf8')}`);
+    throw new UsageError(
+      `${secret.name} must be at least ${MIN_SECRET_BYTES} bytes (e.g. \`openssl rand -base64 32\`), got ${Buffer.byteLength(secret.raw, 'utf8')}`,
+    );
   }
   return {
     port: num('port', 0, 65535),
@@ -173,7 +247,8 @@ function portRange({ name, raw }: { name: string; raw: string }): { min: number;
   const m = /^(\d+)-(\d+)$/.exec(raw);
   const min = m ? Number(m[1]) : Number.NaN;
   const max = m ? Number(m[2]) : Number.NaN;
-  if (!m || min < 1024 || max > 65535 || min > max) throw new UsageError(`${name} must be MIN-MAX with 1024 ≤ MIN ≤ MAX ≤ 65535, got "${raw}"`);
+  if (!m || min < 1024 || max > 65535 || min > max)
+    throw new UsageError(`${name} must be MIN-MAX with 1024 ≤ MIN ≤ MAX ≤ 65535, got "${raw}"`);
   return { min, max };
 }
 
@@ -198,7 +273,13 @@ export function authOptionsFromCli(opts: ServerCliOptions): AuthOptions | undefi
     }
   }
   if (opts.authSecret === undefined && publicKey === undefined && opts.authJwks === undefined) return undefined;
-  const auth: AuthOptions = { secret: opts.authSecret, publicKey, jwks: opts.authJwks, audience: opts.authAudience, issuer: opts.authIssuer };
+  const auth: AuthOptions = {
+    secret: opts.authSecret,
+    publicKey,
+    jwks: opts.authJwks,
+    audience: opts.authAudience,
+    issuer: opts.authIssuer,
+  };
   for (const k of Object.keys(auth) as (keyof AuthOptions)[]) if (auth[k] === undefined) delete auth[k];
   const flag = auth.secret !== undefined ? '--auth-secret' : auth.publicKey !== undefined ? '--auth-public-key' : '--auth-jwks';
   try {
@@ -217,5 +298,8 @@ function onOff({ name, raw }: { name: string; raw: string }): boolean {
 }
 
 function list(raw: string): string[] {
-  return raw.split(',').map((s) => s.trim()).filter(Boolean);
+  return raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }

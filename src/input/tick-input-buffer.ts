@@ -42,7 +42,10 @@ export class TickInputBuffer<I> {
   tooEarly = 0;
 
   /** `capacity` is rounded up to a power of two. */
-  constructor(private readonly codec: InputCodec<I>, capacity: number) {
+  constructor(
+    private readonly codec: InputCodec<I>,
+    capacity: number,
+  ) {
     if (!(capacity >= 1)) throw new RangeError('TickInputBuffer capacity must be ≥ 1');
     const size = 2 ** Math.ceil(Math.log2(capacity));
     this.mask = size - 1;

@@ -14,7 +14,11 @@ export class LogSampler {
    * @param windowMs window length, ms (default 10000)
    * @param maxKeys keys tracked at once (default 10000); past it the oldest windows are forgotten
    */
-  constructor(private readonly burst = 5, private readonly windowMs = 10_000, private readonly maxKeys = 10_000) {}
+  constructor(
+    private readonly burst = 5,
+    private readonly windowMs = 10_000,
+    private readonly maxKeys = 10_000,
+  ) {}
 
   /**
    * May a line for `key` be written at `now` (ms)? Returns the number of lines suppressed

@@ -43,7 +43,10 @@ export class FixedStepLoop {
   /** Steps skipped because of overruns. */
   droppedSteps = 0;
 
-  constructor(options: FixedStepOptions, private readonly onStep: () => void) {
+  constructor(
+    options: FixedStepOptions,
+    private readonly onStep: () => void,
+  ) {
     if (!(options.stepMs > 0)) throw new RangeError(`stepMs must be > 0, got ${options.stepMs}`);
     this.stepMs = options.stepMs;
     this.maxCatchUpSteps = options.maxCatchUpSteps ?? 5;

@@ -30,7 +30,10 @@ export class BandwidthBudget {
   private priority = new Float64Array(64);
   private cost = new Float64Array(64);
 
-  constructor(private readonly schema: CompiledSchema, private readonly kindWeights: Float64Array) {}
+  constructor(
+    private readonly schema: CompiledSchema,
+    private readonly kindWeights: Float64Array,
+  ) {}
 
   /**
    * Defer the lowest-priority entries of `plan` until the body fits in `allowanceBits`.
@@ -121,7 +124,12 @@ export class BandwidthBudget {
     return deferred;
   }
 
-  private score(table: { kinds: Uint8Array; values: Int32Array; stride: number }, row: number, staleTicks: number, replica: ClientReplica): number {
+  private score(
+    table: { kinds: Uint8Array; values: Int32Array; stride: number },
+    row: number,
+    staleTicks: number,
+    replica: ClientReplica,
+  ): number {
     const kindIndex = table.kinds[row];
     const kind = this.schema.kinds[kindIndex];
     let p = this.kindWeights[kindIndex] * (Math.max(0, staleTicks) + 1);

@@ -43,7 +43,11 @@ export class ClientReplica {
   invalidAcks = 0;
 
   /** @param capacity sent records kept: the history window in sends */
-  constructor(capacity: number, initialTokens: number, private readonly pool: TablePool) {
+  constructor(
+    capacity: number,
+    initialTokens: number,
+    private readonly pool: TablePool,
+  ) {
     this.ticks = new Float64Array(capacity);
     this.tables = new Array<EntityTable | null>(capacity).fill(null);
     this.tokens = initialTokens;

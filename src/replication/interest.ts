@@ -51,13 +51,23 @@ export class InterestGrid {
   /** The last gathered view: rows of the current table, ascending. */
   rows: Int32Array = new Int32Array(256);
 
-  constructor(private readonly schema: CompiledSchema, readonly options: InterestOptions) {
+  constructor(
+    private readonly schema: CompiledSchema,
+    readonly options: InterestOptions,
+  ) {
     const small = Math.min(options.viewWidth, options.viewHeight);
-    if (!(small > 0) || !(options.width > 0) || !(options.height > 0)) throw new RangeError('interest: width, height, viewWidth and viewHeight must be positive');
+    if (!(small > 0) || !(options.width > 0) || !(options.height > 0))
+      throw new RangeError('interest: width, height, viewWidth and viewHeight must be positive');
     this.halfW = options.viewWidth / 2;
     this.halfH = options.viewHeight / 2;
     this.margin = options.margin ?? small / 8;
-    this.grid = new UniformGrid({ minX: options.minX ?? 0, minY: options.minY ?? 0, width: options.width, height: options.height, cellSize: options.cellSize ?? small / 4 });
+    this.grid = new UniformGrid({
+      minX: options.minX ?? 0,
+      minY: options.minY ?? 0,
+      width: options.width,
+      height: options.height,
+      cellSize: options.cellSize ?? small / 4,
+    });
   }
 
   /** Index every positioned row of `table` (once per send). */

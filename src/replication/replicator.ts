@@ -109,7 +109,13 @@ export class Replicator {
   private chunkCachesUsed = 0;
 
   /** @param stats where to count (the room passes its RoomStats, so /health sees them live) */
-  constructor(schema: EntitySchema, readonly tickRate: number, readonly sendRate: number, options: ReplicationOptions = {}, stats: ReplicationStats = newReplicationStats()) {
+  constructor(
+    schema: EntitySchema,
+    readonly tickRate: number,
+    readonly sendRate: number,
+    options: ReplicationOptions = {},
+    stats: ReplicationStats = newReplicationStats(),
+  ) {
     this.stats = stats;
     this.codec = new DeltaCodec(schema);
     const historyMs = options.historyMs ?? DEFAULT_HISTORY_MS;
@@ -125,7 +131,10 @@ export class Replicator {
     this.pool = new TablePool(schema);
     this.bytesPerSend = budget / sendRate;
     this.interest = options.interest ? new InterestGrid(this.codec.schema, options.interest) : null;
-    this.budget = new BandwidthBudget(this.codec.schema, Float64Array.from(schema.kinds, (k) => k.priority ?? 1));
+    this.budget = new BandwidthBudget(
+      this.codec.schema,
+      Float64Array.from(schema.kinds, (k) => k.priority ?? 1),
+    );
   }
 
   /** A client's replication record, for a player that joined. */

@@ -13,7 +13,10 @@ export class SnapshotHistory {
   private next = 0;
 
   /** @param capacity snapshots kept (the room sizes it to its history window, about 1 s of sends) */
-  constructor(schema: EntitySchema, readonly capacity: number) {
+  constructor(
+    schema: EntitySchema,
+    readonly capacity: number,
+  ) {
     this.tables = Array.from({ length: capacity }, () => new EntityTable(schema));
     this.ticks = new Float64Array(capacity).fill(-1);
   }

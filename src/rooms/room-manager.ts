@@ -17,7 +17,10 @@ export interface SeatTakeover {
 
 /** A JOIN the server refuses; `closeCode` is what the client is closed with. */
 export class JoinRejectedError extends Error {
-  constructor(readonly closeCode: number, message: string) {
+  constructor(
+    readonly closeCode: number,
+    message: string,
+  ) {
     super(message);
     this.name = 'JoinRejectedError';
   }
@@ -58,7 +61,11 @@ export class RoomManager extends EventEmitter<RoomManagerEvents> {
   /** `${roomType}\0${userId}` → the identity's one seat in rooms of that type. */
   private readonly byUser = new Map<string, { room: Room; slot: PlayerSlot<unknown> }>();
 
-  constructor(types: readonly ResolvedRoomType<any, any, any>[], private readonly options: RoomManagerOptions) {
+  constructor(
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each room type has its own state, input and prediction types
+    types: readonly ResolvedRoomType<any, any, any>[],
+    private readonly options: RoomManagerOptions,
+  ) {
     super();
     for (const t of types) {
       if (this.types.has(t.name)) throw new Error(`two room types are named "${t.name}": give one a distinct name`);
@@ -74,7 +81,8 @@ export class RoomManager extends EventEmitter<RoomManagerEvents> {
   /** The resolved room type called `typeName`, or a JoinRejectedError saying which exist. */
   type(typeName: string): ResolvedRoomType {
     const type = this.types.get(typeName);
-    if (!type) throw new JoinRejectedError(CloseCode.JoinRejected, `unknown room type "${typeName}"; this server has: ${this.typeNames.join(', ')}`);
+    if (!type)
+      throw new JoinRejectedError(CloseCode.JoinRejected, `unknown room type "${typeName}"; this server has: ${this.typeNames.join(', ')}`);
     return type;
   }
 
@@ -97,7 +105,8 @@ export class RoomManager extends EventEmitter<RoomManagerEvents> {
       }
     }
     if (!room) {
-      if (this.rooms.size >= this.maxRooms) throw new JoinRejectedError(CloseCode.JoinRejected, `every room is full and the server is at its room limit (${this.maxRooms})`);
+      if (this.rooms.size >= this.maxRooms)
+        throw new JoinRejectedError(CloseCode.JoinRejected, `every room is full and the server is at its room limit (${this.maxRooms})`);
       try {
         room = this.create(type);
       } catch (err) {
@@ -126,9 +135,18 @@ export class RoomManager extends EventEmitter<RoomManagerEvents> {
    */
   resume(client: RoomClient, token: string, typeName: string, identity?: PlayerIdentity): SeatTakeover {
     const held = this.byResumeToken.get(token);
-    if (!held) throw new JoinRejectedError(CloseCode.ResumeRejected, 'resume refused: the token is unknown, already used, or expired (the seat was freed); join again');
-    if (held.room.type.name !== typeName) throw new JoinRejectedError(CloseCode.ResumeRejected, `resume refused: the token is for a "${held.room.type.name}" room, not "${typeName}"`);
-    if (held.slot.userId !== identity?.userId) throw new JoinRejectedError(CloseCode.ResumeRejected, 'resume refused: the token belongs to another identity');
+    if (!held)
+      throw new JoinRejectedError(
+        CloseCode.ResumeRejected,
+        'resume refused: the token is unknown, already used, or expired (the seat was freed); join again',
+      );
+    if (held.room.type.name !== typeName)
+      throw new JoinRejectedError(
+        CloseCode.ResumeRejected,
+        `resume refused: the token is for a "${held.room.type.name}" room, not "${typeName}"`,
+      );
+    if (held.slot.userId !== identity?.userId)
+      throw new JoinRejectedError(CloseCode.ResumeRejected, 'resume refused: the token belongs to another identity');
     return this.takeOver(held.room, held.slot, client);
   }
 
@@ -169,7 +187,10 @@ export class RoomManager extends EventEmitter<RoomManagerEvents> {
       if (room.detachedCount === 0) continue;
       for (const slot of room.players.slice()) {
         if (slot.connected || now - slot.detachedAt < room.type.resumeWindowMs) continue;
-        this.options.log.info({ room: room.id, player: slot.id, droppedMs: Math.round(now - slot.detachedAt) }, 'resume window over; seat freed');
+        this.options.log.info(
+          { room: room.id, player: slot.id, droppedMs: Math.round(now - slot.detachedAt) },
+          'resume window over; seat freed',
+        );
         freed++;
         this.leave(room, slot);
         if (room.disposed) break;

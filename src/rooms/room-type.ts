@@ -146,12 +146,19 @@ export function resolveRoomType<S, I, P>(def: RoomTypeDefinition<S, I, P>, defau
   const repeatInputTicks = def.repeatInputTicks ?? 8;
   const resumeWindowMs = def.resumeWindowMs ?? defaults.resumeWindowMs;
   const where = `room type "${name}"`;
-  if (!Number.isInteger(tickRate) || tickRate < 10 || tickRate > 128) throw new RangeError(`${where}: tickRate must be an integer from 10 to 128 Hz, got ${tickRate}`);
-  if (!Number.isInteger(sendRate) || sendRate < 1 || sendRate > tickRate) throw new RangeError(`${where}: sendRate must be an integer from 1 to tickRate (${tickRate}) Hz, got ${sendRate}`);
-  if (!Number.isInteger(maxPlayers) || maxPlayers < 1 || maxPlayers > 65535) throw new RangeError(`${where}: maxPlayers must be an integer from 1 to 65535, got ${maxPlayers}`);
-  if (!Number.isInteger(inputBufferTicks) || inputBufferTicks < 4 || inputBufferTicks > 1024) throw new RangeError(`${where}: inputBufferTicks must be from 4 to 1024, got ${inputBufferTicks}`);
-  if (def.maxRewindMs !== undefined && !(def.maxRewindMs >= 0 && def.maxRewindMs <= 1000)) throw new RangeError(`${where}: maxRewindMs must be from 0 to 1000 ms, got ${def.maxRewindMs}`);
-  if (!Number.isInteger(repeatInputTicks) || repeatInputTicks < 1) throw new RangeError(`${where}: repeatInputTicks must be an integer ≥ 1, got ${repeatInputTicks}`);
-  if (!Number.isFinite(resumeWindowMs) || resumeWindowMs < 0 || resumeWindowMs > 3_600_000) throw new RangeError(`${where}: resumeWindowMs must be from 0 to 3600000 ms, got ${resumeWindowMs}`);
+  if (!Number.isInteger(tickRate) || tickRate < 10 || tickRate > 128)
+    throw new RangeError(`${where}: tickRate must be an integer from 10 to 128 Hz, got ${tickRate}`);
+  if (!Number.isInteger(sendRate) || sendRate < 1 || sendRate > tickRate)
+    throw new RangeError(`${where}: sendRate must be an integer from 1 to tickRate (${tickRate}) Hz, got ${sendRate}`);
+  if (!Number.isInteger(maxPlayers) || maxPlayers < 1 || maxPlayers > 65535)
+    throw new RangeError(`${where}: maxPlayers must be an integer from 1 to 65535, got ${maxPlayers}`);
+  if (!Number.isInteger(inputBufferTicks) || inputBufferTicks < 4 || inputBufferTicks > 1024)
+    throw new RangeError(`${where}: inputBufferTicks must be from 4 to 1024, got ${inputBufferTicks}`);
+  if (def.maxRewindMs !== undefined && !(def.maxRewindMs >= 0 && def.maxRewindMs <= 1000))
+    throw new RangeError(`${where}: maxRewindMs must be from 0 to 1000 ms, got ${def.maxRewindMs}`);
+  if (!Number.isInteger(repeatInputTicks) || repeatInputTicks < 1)
+    throw new RangeError(`${where}: repeatInputTicks must be an integer ≥ 1, got ${repeatInputTicks}`);
+  if (!Number.isFinite(resumeWindowMs) || resumeWindowMs < 0 || resumeWindowMs > 3_600_000)
+    throw new RangeError(`${where}: resumeWindowMs must be from 0 to 3600000 ms, got ${resumeWindowMs}`);
   return { ...def, name, tickRate, sendRate, maxPlayers, inputBufferTicks, repeatInputTicks, resumeWindowMs };
 }

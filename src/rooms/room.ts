@@ -2,7 +2,13 @@ import { ByteReader } from '../../shared/binary/byte-reader';
 import { ByteWriter } from '../../shared/binary/byte-writer';
 import type { TickInputs } from '../../shared/game/game-definition';
 import { ReplayRecorder, type ReplayLog } from '../../shared/game/replay';
-import { encodeControl, ROSTER_PAGE, type PlayerJoinedMessage, type PlayerLeftMessage, type WelcomeMessage } from '../../shared/protocol/control-messages';
+import {
+  encodeControl,
+  ROSTER_PAGE,
+  type PlayerJoinedMessage,
+  type PlayerLeftMessage,
+  type WelcomeMessage,
+} from '../../shared/protocol/control-messages';
 import { readInputHeader, type InputHeader } from '../../shared/protocol/input-message';
 import { leadCode } from '../../shared/protocol/snapshot-message';
 import { MessageType } from '../../shared/protocol/message-types';
@@ -67,7 +73,17 @@ export interface RoomStats extends ReplicationStats {
 }
 
 export function newRoomStats(): RoomStats {
-  return { snapshotsSent: 0, snapshotsSkipped: 0, bytesSent: 0, inputsStarved: 0, inputsLate: 0, inputsTooEarly: 0, drops: 0, resumes: 0, ...newReplicationStats() };
+  return {
+    snapshotsSent: 0,
+    snapshotsSkipped: 0,
+    bytesSent: 0,
+    inputsStarved: 0,
+    inputsLate: 0,
+    inputsTooEarly: 0,
+    drops: 0,
+    resumes: 0,
+    ...newReplicationStats(),
+  };
 }
 
 /** The client of a seat whose link has dropped: sends go nowhere until the player resumes. */
@@ -125,7 +141,14 @@ export class PlayerSlot<I> {
     return this.identity?.userId;
   }
 
-  constructor(readonly id: number, readonly name: string, client: RoomClient, inputs: TickInputBuffer<I>, current: I, readonly neutral: I) {
+  constructor(
+    readonly id: number,
+    readonly name: string,
+    client: RoomClient,
+    inputs: TickInputBuffer<I>,
+    current: I,
+    readonly neutral: I,
+  ) {
     this.client = client;
     this.inputs = inputs;
     this.current = current;
@@ -185,7 +208,11 @@ export class Room<S = unknown, I = unknown, P = unknown> {
    */
   private detachedBytes: Uint8Array = Uint8Array.of(0);
 
-  constructor(readonly id: string, readonly type: ResolvedRoomType<S, I, P>, options: RoomOptions = {}) {
+  constructor(
+    readonly id: string,
+    readonly type: ResolvedRoomType<S, I, P>,
+    options: RoomOptions = {},
+  ) {
     this.seed = type.seed ? type.seed() | 0 : (Math.random() * 0x7fffffff) | 0;
     this.state = type.game.createState({ seed: this.seed, tickRate: type.tickRate });
     this.replicator = new Replicator(type.game.entitySchema, type.tickRate, type.sendRate, type.replication, this.stats);
@@ -227,7 +254,9 @@ export class Room<S = unknown, I = unknown, P = unknown> {
    */
   startRecording(): ReplayRecorder<S, I> {
     if (this.tick !== 0 || this.players.length > 0) {
-      throw new Error(`room ${this.id} is already running (tick ${this.tick}, ${this.players.length} players): a replay must start from its creation; set recordReplays on the room type`);
+      throw new Error(
+        `room ${this.id} is already running (tick ${this.tick}, ${this.players.length} players): a replay must start from its creation; set recordReplays on the room type`,
+      );
     }
     this.recorder = new ReplayRecorder(this.type.game, this.seed, this.type.tickRate);
     return this.recorder;
@@ -252,7 +281,14 @@ export class Room<S = unknown, I = unknown, P = unknown> {
     // Two players never share a name in a room: a taken one becomes "name 2", "name 3"...
     const name = uniqueName(requestedName, (key) => this.nameKeys.has(key));
     this.nameKeys.add(nameKey(name));
-    const slot = new PlayerSlot(id, name, client, new TickInputBuffer(game.input, this.type.inputBufferTicks), game.input.create(), game.input.create());
+    const slot = new PlayerSlot(
+      id,
+      name,
+      client,
+      new TickInputBuffer(game.input, this.type.inputBufferTicks),
+      game.input.create(),
+      game.input.create(),
+    );
     slot.identity = identity;
     slot.replica = this.replicator.createReplica();
     game.addPlayer(this.state, id, name);
@@ -558,8 +594,10 @@ export class Room<S = unknown, I = unknown, P = unknown> {
 
   /** Tell everyone who joined and left since the last tick: one message each, same bytes for all. */
   private announceRoster(): void {
-    if (this.joinedSinceTick.length > 0) this.broadcastControl(MessageType.PlayerJoined, { players: this.joinedSinceTick } satisfies PlayerJoinedMessage);
-    if (this.leftSinceTick.length > 0) this.broadcastControl(MessageType.PlayerLeft, { playerIds: this.leftSinceTick } satisfies PlayerLeftMessage);
+    if (this.joinedSinceTick.length > 0)
+      this.broadcastControl(MessageType.PlayerJoined, { players: this.joinedSinceTick } satisfies PlayerJoinedMessage);
+    if (this.leftSinceTick.length > 0)
+      this.broadcastControl(MessageType.PlayerLeft, { playerIds: this.leftSinceTick } satisfies PlayerLeftMessage);
     this.joinedSinceTick = [];
     this.leftSinceTick = [];
   }

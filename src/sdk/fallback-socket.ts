@@ -50,7 +50,8 @@ export class FallbackSocket implements WebSocketLike {
     this.timer = timers.setTimeout(() => {
       if (this.current === trying && !this.settled) {
         trying.onclose = null;
-        trying.terminate ? trying.terminate() : trying.close();
+        if (trying.terminate) trying.terminate();
+        else trying.close();
         this.fallBack(`no connection within ${timeoutMs} ms`);
       }
     }, timeoutMs);

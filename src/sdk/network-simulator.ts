@@ -204,7 +204,10 @@ class Lane {
   private head = 0;
   private armed = false;
 
-  constructor(private readonly net: NetworkSimulator, private readonly dir: 'up' | 'down') {}
+  constructor(
+    private readonly net: NetworkSimulator,
+    private readonly dir: 'up' | 'down',
+  ) {}
 
   /** Run `fn` at `at` (or when a stall ends), after everything queued before it. */
   inOrder(at: number, fn: () => void): void {
@@ -268,7 +271,10 @@ class SimulatedSocket implements WebSocketLike {
   /** The client closed or terminated: nothing more goes up or comes down. */
   private gone = false;
 
-  constructor(private readonly inner: WebSocketLike, private readonly net: NetworkSimulator) {
+  constructor(
+    private readonly inner: WebSocketLike,
+    private readonly net: NetworkSimulator,
+  ) {
     this.upLane = new Lane(net, 'up');
     this.downLane = new Lane(net, 'down');
     inner.binaryType = 'arraybuffer';

@@ -58,7 +58,11 @@ export class PlaybackClock {
   /** Current playback rate against real time. */
   rate = 1;
 
-  constructor(tickRate: number, sendRate: number, private readonly options: PlaybackOptions = {}) {
+  constructor(
+    tickRate: number,
+    sendRate: number,
+    private readonly options: PlaybackOptions = {},
+  ) {
     this.tickMs = 1000 / tickRate;
     this.sendIntervalMs = 1000 / sendRate;
     this.delayMs = options.delayMs ?? this.sendIntervalMs;

@@ -76,7 +76,10 @@ export class SnapshotBuffer {
   private readonly xFields: Int16Array;
   private readonly yFields: Int16Array;
 
-  constructor(readonly schema: EntitySchema, readonly capacity = 32) {
+  constructor(
+    readonly schema: EntitySchema,
+    readonly capacity = 32,
+  ) {
     this.tables = Array.from({ length: capacity }, () => new EntityTable(schema));
     this.ticks = new Float64Array(capacity);
     this.lerps = schema.kinds.map((k) => Uint8Array.from(k.fields.map((f) => LERP[(f.lerp ?? 'none') as FieldLerp])));
@@ -277,7 +280,16 @@ export class SnapshotBuffer {
   }
 
   /** Row `o` of `out` = a's row moved towards c's row by `te` (0 = a, 1 = c, > 1 beyond c). */
-  private blend(lerp: Uint8Array, a: EntityTable, ra: number, c: EntityTable, rc: number, te: number, out: InterpolatedView, o: number): void {
+  private blend(
+    lerp: Uint8Array,
+    a: EntityTable,
+    ra: number,
+    c: EntityTable,
+    rc: number,
+    te: number,
+    out: InterpolatedView,
+    o: number,
+  ): void {
     const stride = a.stride;
     const kind = a.kinds[ra];
     const fx = this.xFields[kind];

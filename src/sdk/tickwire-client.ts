@@ -2,7 +2,18 @@ import { ByteReader } from '../../shared/binary/byte-reader';
 import { ByteWriter } from '../../shared/binary/byte-writer';
 import { WireError } from '../../shared/binary/wire-error';
 import type { GameDefinition, GameSetup } from '../../shared/game/game-definition';
-import { decodeControlBody, encodeControl, type ErrorMessage, type JoinMessage, type NoticeMessage, type PlayerJoinedMessage, type PlayerLeftMessage, type PongMessage, type RosterEntry, type WelcomeMessage } from '../../shared/protocol/control-messages';
+import {
+  decodeControlBody,
+  encodeControl,
+  type ErrorMessage,
+  type JoinMessage,
+  type NoticeMessage,
+  type PlayerJoinedMessage,
+  type PlayerLeftMessage,
+  type PongMessage,
+  type RosterEntry,
+  type WelcomeMessage,
+} from '../../shared/protocol/control-messages';
 import { MAX_INPUTS_PER_MESSAGE, writeInputHeader } from '../../shared/protocol/input-message';
 import { MessageType, PROTOCOL_VERSION } from '../../shared/protocol/message-types';
 import { clampCloseReason, CloseCode } from '../../shared/protocol/close-codes';
@@ -30,7 +41,7 @@ export { ClientState };
 export type { SocketFactory, WebSocketConstructor, WebSocketLike };
 
 /** Auto-reconnect settings; `false` turns it off (a drop then closes the client). */
-export interface ReconnectOptions extends BackoffOptions {}
+export type ReconnectOptions = BackoffOptions;
 
 export interface TickwireClientOptions<S, I, P> {
   /** WebSocket URL, e.g. `ws://localhost:8080/ws`. */
@@ -224,7 +235,31 @@ const PENDING_SECONDS = 4;
  */
 export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
   readonly game: GameDefinition<S, I, P>;
-  readonly stats: ClientStats = { snapshots: 0, snapshotsUndecodable: 0, snapshotsReordered: 0, acksSent: 0, bytesReceived: 0, inputsSent: 0, lastInputRttMs: -1, lastPingMs: -1, mispredictions: 0, correctionsOverHalfUnit: 0, correctionMax: 0, correctionTotal: 0, frames: 0, framesWithoutNewer: 0, extrapolatedMs: 0, remoteJumps: 0, remoteEntityFrames: 0, snapshotStalls: 0, inputsSkipped: 0, inputsWithheld: 0, drops: 0, resumes: 0, reconnectAttempts: 0 };
+  readonly stats: ClientStats = {
+    snapshots: 0,
+    snapshotsUndecodable: 0,
+    snapshotsReordered: 0,
+    acksSent: 0,
+    bytesReceived: 0,
+    inputsSent: 0,
+    lastInputRttMs: -1,
+    lastPingMs: -1,
+    mispredictions: 0,
+    correctionsOverHalfUnit: 0,
+    correctionMax: 0,
+    correctionTotal: 0,
+    frames: 0,
+    framesWithoutNewer: 0,
+    extrapolatedMs: 0,
+    remoteJumps: 0,
+    remoteEntityFrames: 0,
+    snapshotStalls: 0,
+    inputsSkipped: 0,
+    inputsWithheld: 0,
+    drops: 0,
+    resumes: 0,
+    reconnectAttempts: 0,
+  };
   /** Present players: id → name. */
   readonly players = new Map<number, string>();
   /** Players whose link is down and whose seat is held, from the newest snapshot (ascending ids). */
@@ -383,7 +418,8 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
    * the link closes first. The first connection is not retried: the caller decides.
    */
   connect(): Promise<WelcomeMessage> {
-    if (this.state !== ClientState.Idle) throw new Error('connect() was already called on this client: make a new TickwireClient to play again');
+    if (this.state !== ClientState.Idle)
+      throw new Error('connect() was already called on this client: make a new TickwireClient to play again');
     const promise = new Promise<WelcomeMessage>((resolve, reject) => {
       const offWelcome = this.on('welcome', (w) => {
         offWelcome();
@@ -434,12 +470,17 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
   /** A link over the configured transport ('ws', 'webrtc', or 'auto': WebRTC, else WebSocket). */
   private transportSocket(url: string): WebSocketLike {
     const ws = () => {
-      const Ctor = (this.options.WebSocket ?? (globalThis as unknown as { WebSocket?: WebSocketConstructor }).WebSocket) as WebSocketConstructor | undefined;
+      const Ctor = (this.options.WebSocket ?? (globalThis as unknown as { WebSocket?: WebSocketConstructor }).WebSocket) as
+        WebSocketConstructor | undefined;
       if (!Ctor) throw new Error('no WebSocket implementation: pass options.WebSocket (e.g. the `ws` package in Node) or options.connect');
       return new Ctor(url);
     };
     const rtcOptions = this.options.webrtc ?? {};
-    const timers = { now: () => this.clock.now(), setTimeout: (fn: () => void, ms: number) => this.timers.setTimeout(fn, ms), clearTimeout: (h: unknown) => this.timers.clearTimeout(h) };
+    const timers = {
+      now: () => this.clock.now(),
+      setTimeout: (fn: () => void, ms: number) => this.timers.setTimeout(fn, ms),
+      clearTimeout: (h: unknown) => this.timers.clearTimeout(h),
+    };
     const rtc = () => new WebRtcSocket(url, rtcOptions, timers);
     const kind = this.options.transport ?? 'ws';
     const chose = (choice: TransportChoice) => {
@@ -461,7 +502,12 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
   transport: 'ws' | 'webrtc' | undefined;
 
   private async sendJoin(socket: WebSocketLike): Promise<void> {
-    const join: JoinMessage = { v: PROTOCOL_VERSION, roomType: this.options.roomType ?? this.game.name, name: this.options.name, codec: this.codec.name };
+    const join: JoinMessage = {
+      v: PROTOCOL_VERSION,
+      roomType: this.options.roomType ?? this.game.name,
+      name: this.options.name,
+      codec: this.codec.name,
+    };
     let token: string | undefined;
     try {
       token = typeof this.options.token === 'function' ? await this.options.token() : this.options.token;
@@ -520,10 +566,11 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
     const skip = this.sync ? this.sync.nextTick - seq : 0;
     if (skip > 0) {
       if (skip >= cap) this.ackedSeq = this.sync!.nextTick - 1;
-      else for (let s = seq; s < seq + skip; s++) {
-        this.game.input.copy(this.pendingInputs[(s - 1) % cap], this.pendingInputs[s % cap]);
-        this.pendingSentAt[s % cap] = Number.NaN;
-      }
+      else
+        for (let s = seq; s < seq + skip; s++) {
+          this.game.input.copy(this.pendingInputs[(s - 1) % cap], this.pendingInputs[s % cap]);
+          this.pendingSentAt[s % cap] = Number.NaN;
+        }
       this.stats.inputsSkipped += skip;
       seq = this.nextSeq = this.sync!.nextTick;
     }

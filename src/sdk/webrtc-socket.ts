@@ -37,11 +37,13 @@ const CLOSE_LINGER_MS = 500;
 let geckosLoad: Promise<GeckosFactory> | undefined;
 /** geckos.io's client, loaded on first use: a WebSocket-only page never downloads it. */
 function loadGeckos(): Promise<GeckosFactory> {
-  return (geckosLoad ??= Promise.all([import('@geckos.io/client'), import('@geckos.io/client/lib/wrtc/connectionsManager.js')]).then(([m, cm]) => {
-    quietCandidateFetches(cm);
-    const d = (m as { default: unknown }).default as { default?: GeckosFactory } | GeckosFactory;
-    return (typeof d === 'function' ? d : d.default) as GeckosFactory;
-  }));
+  return (geckosLoad ??= Promise.all([import('@geckos.io/client'), import('@geckos.io/client/lib/wrtc/connectionsManager.js')]).then(
+    ([m, cm]) => {
+      quietCandidateFetches(cm);
+      const d = (m as { default: unknown }).default as { default?: GeckosFactory } | GeckosFactory;
+      return (typeof d === 'function' ? d : d.default) as GeckosFactory;
+    },
+  ));
 }
 
 /**
@@ -52,7 +54,8 @@ function loadGeckos(): Promise<GeckosFactory> {
  */
 function quietCandidateFetches(module: unknown): void {
   const mod = module as { default?: { default?: unknown; prototype?: unknown } };
-  const cls = (mod.default?.prototype ? mod.default : mod.default?.default) as { prototype: { fetchAdditionalCandidates?: (...a: unknown[]) => Promise<unknown>; tickwireQuiet?: boolean } } | undefined;
+  const cls = (mod.default?.prototype ? mod.default : mod.default?.default) as
+    { prototype: { fetchAdditionalCandidates?: (...a: unknown[]) => Promise<unknown>; tickwireQuiet?: boolean } } | undefined;
   const proto = cls?.prototype;
   if (!proto?.fetchAdditionalCandidates || proto.tickwireQuiet) return;
   const original = proto.fetchAdditionalCandidates;
@@ -165,7 +168,9 @@ export class WebRtcSocket implements WebSocketLike {
   private put(datagram: Uint8Array): void {
     // Straight onto the data channel: geckos.io's emit defers the send to a microtask, where a
     // channel closing in between becomes an unhandled rejection.
-    const dc = (this.channel as unknown as { peerConnection?: { dataChannel?: { readyState: string; send(d: Uint8Array): void } } } | undefined)?.peerConnection?.dataChannel;
+    const dc = (
+      this.channel as unknown as { peerConnection?: { dataChannel?: { readyState: string; send(d: Uint8Array): void } } } | undefined
+    )?.peerConnection?.dataChannel;
     if (dc?.readyState !== 'open') return;
     try {
       dc.send(datagram);
@@ -195,7 +200,8 @@ export class WebRtcSocket implements WebSocketLike {
     // The peer connection itself, not geckos' close(): that also posts a close notice to the
     // server, which our own close frame has made redundant, and which fails loudly once the
     // server is gone (a drop, a shutdown). The server sees the data channel close.
-    const pc = (this.channel as unknown as { peerConnection?: { localPeerConnection?: { close(): void } } } | undefined)?.peerConnection?.localPeerConnection;
+    const pc = (this.channel as unknown as { peerConnection?: { localPeerConnection?: { close(): void } } } | undefined)?.peerConnection
+      ?.localPeerConnection;
     try {
       pc?.close();
     } catch {

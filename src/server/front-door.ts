@@ -89,12 +89,22 @@ export class FrontDoor {
     this.handshakeRate = options.handshakesPerSecondPerIp ?? 10;
     this.requestRate = options.httpRequestsPerSecondPerIp ?? 20;
     this.messageRate = options.messagesPerSecondPerIp ?? 8 * perConnectionMessageRate;
-    for (const [name, v] of Object.entries({ maxConnectionsPerIp: this.maxOpen, maxUnjoinedPerIp: this.maxUnjoined, handshakesPerSecondPerIp: this.handshakeRate, httpRequestsPerSecondPerIp: this.requestRate })) {
+    for (const [name, v] of Object.entries({
+      maxConnectionsPerIp: this.maxOpen,
+      maxUnjoinedPerIp: this.maxUnjoined,
+      handshakesPerSecondPerIp: this.handshakeRate,
+      httpRequestsPerSecondPerIp: this.requestRate,
+    })) {
       if (!(v >= 0)) throw new RangeError(`${name} must be ≥ 0 (0 lifts the limit), got ${v}`);
     }
     this.trusted = new Set((options.trustedProxies ?? []).map(normalizeIp));
     const origins = options.allowedOrigins;
-    this.origins = !origins || origins.length === 0 ? 'same-host' : origins.includes('*') ? 'any' : new Set(origins.map((o) => o.toLowerCase().replace(/\/+$/, '')));
+    this.origins =
+      !origins || origins.length === 0
+        ? 'same-host'
+        : origins.includes('*')
+          ? 'any'
+          : new Set(origins.map((o) => o.toLowerCase().replace(/\/+$/, '')));
   }
 
   /** The client's address: the socket's peer, or the forwarded one when the peer is a trusted proxy. */
@@ -102,7 +112,10 @@ export class FrontDoor {
     const peer = normalizeIp(req.socket.remoteAddress ?? 'unknown');
     if (!this.trusted.has(peer)) return peer;
     const header = req.headers['x-forwarded-for'];
-    const hops = (Array.isArray(header) ? header.join(',') : header ?? '').split(',').map((h) => normalizeIp(h.trim())).filter(Boolean);
+    const hops = (Array.isArray(header) ? header.join(',') : (header ?? ''))
+      .split(',')
+      .map((h) => normalizeIp(h.trim()))
+      .filter(Boolean);
     for (let i = hops.length - 1; i >= 0; i--) if (!this.trusted.has(hops[i])) return hops[i];
     return peer;
   }
@@ -112,12 +125,16 @@ export class FrontDoor {
     const protocols = req.headers['sec-websocket-protocol'];
     if (protocols) return { status: 400, reason: `unsupported subprotocol "${String(protocols).slice(0, 64)}": this server speaks none` };
     const origin = req.headers.origin;
-    if (origin && !this.originAllowed(origin, req.headers.host)) return { status: 403, reason: `origin ${origin.slice(0, 100)} may not open game sockets here` };
+    if (origin && !this.originAllowed(origin, req.headers.host))
+      return { status: 403, reason: `origin ${origin.slice(0, 100)} may not open game sockets here` };
     const entry = this.entry(ip, now);
     if (this.enabled) {
-      if (this.handshakeRate > 0 && !entry.handshakes.take(now)) return { status: 429, reason: `too many handshakes from ${ip}: at most ${this.handshakeRate}/s` };
-      if (this.maxOpen > 0 && entry.open >= this.maxOpen) return { status: 429, reason: `too many connections from ${ip}: at most ${this.maxOpen} at once` };
-      if (this.maxUnjoined > 0 && entry.unjoined >= this.maxUnjoined) return { status: 429, reason: `too many connections from ${ip} that have not joined: at most ${this.maxUnjoined}` };
+      if (this.handshakeRate > 0 && !entry.handshakes.take(now))
+        return { status: 429, reason: `too many handshakes from ${ip}: at most ${this.handshakeRate}/s` };
+      if (this.maxOpen > 0 && entry.open >= this.maxOpen)
+        return { status: 429, reason: `too many connections from ${ip}: at most ${this.maxOpen} at once` };
+      if (this.maxUnjoined > 0 && entry.unjoined >= this.maxUnjoined)
+        return { status: 429, reason: `too many connections from ${ip} that have not joined: at most ${this.maxUnjoined}` };
     }
     entry.open++;
     entry.unjoined++;

@@ -43,7 +43,14 @@ export interface HealthReport {
   webrtc?: { channelsOpened: number; refused: number; datagramsDropped: number; retransmits: number } | null;
 }
 
-export function buildHealth(rooms: RoomManager, retired: RoomTotals, connections: number, closeCodes: Map<number, number>, startedAt: number, draining: boolean): HealthReport {
+export function buildHealth(
+  rooms: RoomManager,
+  retired: RoomTotals,
+  connections: number,
+  closeCodes: Map<number, number>,
+  startedAt: number,
+  draining: boolean,
+): HealthReport {
   const totals = { ...retired, roomCrashes: rooms.crashes, closeCodes: Object.fromEntries(closeCodes) };
   let players = 0;
   let detached = 0;

@@ -28,14 +28,35 @@ export class ServerMetrics {
   constructor(source: MetricsSource) {
     const r = this.registry;
     collectDefaultMetrics({ register: r });
-    this.tickDuration = new Histogram({ name: 'tickwire_tick_duration_seconds', help: 'Time one room tick took: inputs, step, replication and sends.', labelNames: ['room_type'], buckets: TICK_BUCKETS, registers: [r] });
+    this.tickDuration = new Histogram({
+      name: 'tickwire_tick_duration_seconds',
+      help: 'Time one room tick took: inputs, step, replication and sends.',
+      labelNames: ['room_type'],
+      buckets: TICK_BUCKETS,
+      registers: [r],
+    });
     // One scrape reads the health report once, however many metrics use it (text() clears it).
     const report = (): HealthReport => (this.scrape ??= source.health());
     const gauge = (name: string, help: string, read: (h: HealthReport) => number) =>
-      new Gauge({ name, help, registers: [r], collect() { this.set(read(report())); } });
+      new Gauge({
+        name,
+        help,
+        registers: [r],
+        collect() {
+          this.set(read(report()));
+        },
+      });
     // A running total as a counter: set to the total at each scrape (the totals only grow).
     const total = (name: string, help: string, read: (h: HealthReport) => number) =>
-      new Counter({ name, help, registers: [r], collect() { this.reset(); this.inc(read(report())); } });
+      new Counter({
+        name,
+        help,
+        registers: [r],
+        collect() {
+          this.reset();
+          this.inc(read(report()));
+        },
+      });
     gauge('tickwire_players', 'Players in rooms, detached ones included.', (h) => h.players);
     gauge('tickwire_players_detached', 'Players whose link is down, seats held for a resume.', (h) => h.detachedPlayers);
     gauge('tickwire_rooms', 'Rooms running.', (h) => h.roomCount);
@@ -63,16 +84,28 @@ export class ServerMetrics {
     total('tickwire_drops_total', 'Links that dropped with the seat held.', (h) => h.totals.drops);
     total('tickwire_resumes_total', 'Seats taken back on a new link.', (h) => h.totals.resumes);
     total('tickwire_room_crashes_total', 'Rooms disposed because their code threw.', (h) => h.totals.roomCrashes);
-    total('tickwire_webrtc_datagrams_dropped_total', 'Snapshots dropped because a data channel was full.', (h) => h.webrtc?.datagramsDropped ?? 0);
+    total(
+      'tickwire_webrtc_datagrams_dropped_total',
+      'Snapshots dropped because a data channel was full.',
+      (h) => h.webrtc?.datagramsDropped ?? 0,
+    );
     const traffic = (name: string, help: string, read: (t: TrafficCounters) => number) =>
-      new Counter({ name, help, registers: [r], collect() { this.reset(); this.inc(read(source.traffic)); } });
+      new Counter({
+        name,
+        help,
+        registers: [r],
+        collect() {
+          this.reset();
+          this.inc(read(source.traffic));
+        },
+      });
     traffic('tickwire_messages_in_total', 'Messages received from clients.', (t) => t.messagesIn);
     traffic('tickwire_bytes_in_total', 'Payload bytes received from clients.', (t) => t.bytesIn);
     traffic('tickwire_messages_out_total', 'Messages sent to clients.', (t) => t.messagesOut);
     traffic('tickwire_bytes_out_total', 'Payload bytes sent to clients.', (t) => t.bytesOut);
     new Counter({
       name: 'tickwire_closes_total',
-      help: 'Connections closed, by close code (the server\'s own code when it closed first).',
+      help: "Connections closed, by close code (the server's own code when it closed first).",
       labelNames: ['code'],
       registers: [r],
       collect() {

@@ -48,7 +48,7 @@ export function monitorData(rooms: Iterable<Room>, health: HealthReport, traffic
         return {
           id: p.id,
           name: p.name,
-          transport: p.connected ? client.transportKind ?? 'unknown' : 'detached',
+          transport: p.connected ? (client.transportKind ?? 'unknown') : 'detached',
           rttMs: p.connected ? orNull(client.rttMs ?? Number.NaN) : null,
           inputLeadMs: orNull(p.lastInputLeadMs),
         };

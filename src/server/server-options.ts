@@ -8,6 +8,7 @@ import type { Clock } from '../loop/clock';
 /** Everything {@link TickwireServer} can be told. Every field but `roomTypes` has a default. */
 export interface TickwireServerOptions {
   /** The games this server hosts. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each room type has its own state, input and prediction types
   roomTypes: RoomTypeDefinition<any, any, any>[];
   /** TCP port; 0 picks a free one (default 8080). */
   port?: number;

@@ -32,11 +32,12 @@ import type { TickwireServerOptions } from './server-options';
 export type { TickwireServerOptions };
 
 /** The built demo, relative to this file. */
-export const DEFAULT_STATIC_DIR = [
-  // From the sources (src/server/) and from the package build (dist/).
-  fileURLToPath(new URL('../../client-demo/dist', import.meta.url)),
-  fileURLToPath(new URL('../client-demo/dist', import.meta.url)),
-].find((dir) => existsSync(dir)) ?? fileURLToPath(new URL('../../client-demo/dist', import.meta.url));
+export const DEFAULT_STATIC_DIR =
+  [
+    // From the sources (src/server/) and from the package build (dist/).
+    fileURLToPath(new URL('../../client-demo/dist', import.meta.url)),
+    fileURLToPath(new URL('../client-demo/dist', import.meta.url)),
+  ].find((dir) => existsSync(dir)) ?? fileURLToPath(new URL('../../client-demo/dist', import.meta.url));
 /** How often timeouts are checked, ms. */
 const HOUSEKEEPING_MS = 250;
 /** /health is built at most this often, ms: a flood of health checks costs one build a second. */
@@ -85,7 +86,12 @@ export class TickwireServer implements SessionHost {
   private readonly tickets = new WeakMap<Session, DoorTicket>();
   /** Every open session, whatever its transport. */
   readonly sessions = new Set<Session>();
-  private readonly options: Required<Pick<TickwireServerOptions, 'port' | 'host' | 'maxConnections' | 'joinTimeoutMs' | 'idleTimeoutMs' | 'closeTimeoutMs' | 'autoTick' | 'drainMs' | 'readStallMs'>>;
+  private readonly options: Required<
+    Pick<
+      TickwireServerOptions,
+      'port' | 'host' | 'maxConnections' | 'joinTimeoutMs' | 'idleTimeoutMs' | 'closeTimeoutMs' | 'autoTick' | 'drainMs' | 'readStallMs'
+    >
+  >;
   private readonly maxBufferedBytes: number;
   private readonly http: Server;
   private readonly wss: WebSocketServer;
@@ -119,7 +125,9 @@ export class TickwireServer implements SessionHost {
     this.log = options.logger ?? createLogger();
     const tickRate = options.tickRate ?? 30;
     const resumeWindowMs = options.resumeWindowMs ?? 20_000;
-    const types = options.roomTypes.map((t) => resolveRoomType(t, { tickRate, sendRate: options.sendRate ?? tickRate, maxPlayers: options.maxPlayers ?? 32, resumeWindowMs }));
+    const types = options.roomTypes.map((t) =>
+      resolveRoomType(t, { tickRate, sendRate: options.sendRate ?? tickRate, maxPlayers: options.maxPlayers ?? 32, resumeWindowMs }),
+    );
     const topRate = Math.max(...types.map((t) => t.tickRate));
     const perSecond = options.messagesPerSecond ?? 4 * topRate + 20;
     this.messageRate = { perSecond, burst: options.messageBurst ?? perSecond * 2 };
@@ -129,7 +137,9 @@ export class TickwireServer implements SessionHost {
     // whole snapshot: a hard cap too close above would cut off clients that are merely slow.
     if (!(maxBufferedBytes > 0)) throw new RangeError(`maxBufferedBytes must be a positive number of bytes, got ${maxBufferedBytes}`);
     if (!(this.maxQueuedBytes >= 2 * maxBufferedBytes)) {
-      throw new RangeError(`maxQueuedBytes (${this.maxQueuedBytes}) must be at least twice maxBufferedBytes (${maxBufferedBytes}): snapshots pause at maxBufferedBytes, and a client is only cut off (4008) well beyond that`);
+      throw new RangeError(
+        `maxQueuedBytes (${this.maxQueuedBytes}) must be at least twice maxBufferedBytes (${maxBufferedBytes}): snapshots pause at maxBufferedBytes, and a client is only cut off (4008) well beyond that`,
+      );
     }
     this.options = {
       port: options.port ?? 8080,
@@ -144,7 +154,9 @@ export class TickwireServer implements SessionHost {
     };
     this.maxBufferedBytes = maxBufferedBytes;
     if (!(this.options.readStallMs > this.options.idleTimeoutMs / 3)) {
-      throw new RangeError(`readStallMs (${this.options.readStallMs}) must be more than idleTimeoutMs / 3 (${this.options.idleTimeoutMs / 3}): heartbeats go that often, and a reading client must have time to answer one`);
+      throw new RangeError(
+        `readStallMs (${this.options.readStallMs}) must be more than idleTimeoutMs / 3 (${this.options.idleTimeoutMs / 3}): heartbeats go that often, and a reading client must have time to answer one`,
+      );
     }
     if (!(this.options.drainMs >= 0)) throw new RangeError(`drainMs must be ≥ 0 ms, got ${this.options.drainMs}`);
     this.auth = options.auth ? createTokenVerifier(options.auth) : undefined;
@@ -162,7 +174,8 @@ export class TickwireServer implements SessionHost {
 
     const staticDir = options.staticDir === undefined ? DEFAULT_STATIC_DIR : options.staticDir;
     this.serveStatic = staticDir && existsSync(staticDir) ? sirv(staticDir, { etag: true, dev: false }) : null;
-    if (staticDir && !this.serveStatic) this.log.warn({ staticDir }, 'demo not built: run `npm run build:demo` (npm start does it for you)');
+    if (staticDir && !this.serveStatic)
+      this.log.warn({ staticDir }, 'demo not built: run `npm run build:demo` (npm start does it for you)');
 
     // Node's defaults wait 60 s for headers and 5 min for a request: a slowloris holds sockets
     // that long. Bounded here, and a socket serves at most 100 requests (pipelined floods).
@@ -213,11 +226,17 @@ export class TickwireServer implements SessionHost {
     try {
       mod = await import('../transport/webrtc/webrtc-gateway');
     } catch (err) {
-      throw new Error(`WebRTC needs @geckos.io/server 1.7 and @roamhq/wrtc: npm install @geckos.io/server@~1.7.2 @roamhq/wrtc, with "overrides": { "wrtc": "npm:@roamhq/wrtc@^0.10.0" } in your package.json (${(err as Error).message})`);
+      throw new Error(
+        `WebRTC needs @geckos.io/server 1.7 and @roamhq/wrtc: npm install @geckos.io/server@~1.7.2 @roamhq/wrtc, with "overrides": { "wrtc": "npm:@roamhq/wrtc@^0.10.0" } in your package.json (${(err as Error).message})`,
+      );
     }
     // Real time, not this.clock: retransmissions run on the network's time, as TCP's do for
     // WebSocket (a test's ManualClock would freeze them).
-    const timers: DatagramTimers = { now: () => performance.now(), setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>) };
+    const timers: DatagramTimers = {
+      now: () => performance.now(),
+      setTimeout: (fn, ms) => setTimeout(fn, ms),
+      clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
+    };
     this.webrtc = new mod.WebRtcGateway(options, this.webrtcHost(), timers, this.maxPayloadBytes);
   }
 
@@ -225,7 +244,8 @@ export class TickwireServer implements SessionHost {
   private webrtcHost(): WebRtcHost {
     const tickets = new Map<WebRtcTransport, DoorTicket>();
     return {
-      admit: (req, ip) => (this.closing ? { status: 503, reason: 'the server is shutting down' } : this.frontDoor.admitUpgrade(req, ip, this.clock.now())),
+      admit: (req, ip) =>
+        this.closing ? { status: 503, reason: 'the server is shutting down' } : this.frontDoor.admitUpgrade(req, ip, this.clock.now()),
       accept: (transport, ip) => {
         const ticket: DoorTicket = { ip, joined: false };
         tickets.set(transport, ticket);
@@ -252,7 +272,16 @@ export class TickwireServer implements SessionHost {
       this.http.listen(this.options.port, this.options.host, () => {
         this.http.off('error', reject);
         const address = this.http.address() as AddressInfo;
-        this.log.info({ port: address.port, host: address.address, roomTypes: this.rooms.typeNames, auth: this.auth !== undefined, webrtc: this.webrtc !== undefined }, 'listening');
+        this.log.info(
+          {
+            port: address.port,
+            host: address.address,
+            roomTypes: this.rooms.typeNames,
+            auth: this.auth !== undefined,
+            webrtc: this.webrtc !== undefined,
+          },
+          'listening',
+        );
         if (this.options.autoTick) this.scheduleDrive();
         resolve(address);
       });
@@ -280,7 +309,9 @@ export class TickwireServer implements SessionHost {
   health(): HealthReport {
     const report = buildHealth(this.rooms, this.retired, this.sessions.size, this.closeCodes, this.startedAt, this.draining);
     const w = this.webrtc;
-    report.webrtc = w ? { channelsOpened: w.opened, refused: w.refused, datagramsDropped: w.counters.datagramsDropped, retransmits: w.counters.retransmits } : null;
+    report.webrtc = w
+      ? { channelsOpened: w.opened, refused: w.refused, datagramsDropped: w.counters.datagramsDropped, retransmits: w.counters.retransmits }
+      : null;
     return report;
   }
 
@@ -311,7 +342,11 @@ export class TickwireServer implements SessionHost {
     const drainMs = this.options.drainMs;
     if (drainMs > 0 && this.sessions.size > 0) {
       this.log.info({ connections: this.sessions.size, drainMs }, 'draining: clients told, closing in drainMs');
-      const notice = encodeControl(MessageType.Notice, { kind: 'shutdown', message: 'the server is shutting down', secondsLeft: drainMs / 1000 } satisfies NoticeMessage);
+      const notice = encodeControl(MessageType.Notice, {
+        kind: 'shutdown',
+        message: 'the server is shutting down',
+        secondsLeft: drainMs / 1000,
+      } satisfies NoticeMessage);
       for (const session of this.sessions) session.send(notice.slice());
       this.drainDeadline = this.clock.now() + drainMs;
       await new Promise<void>((resolve) => {
@@ -365,7 +400,14 @@ export class TickwireServer implements SessionHost {
     const counted = session.sentCode ?? code;
     this.closeCodes.set(counted, (this.closeCodes.get(counted) ?? 0) + 1);
     // Sampled per address like the warnings: a flood of short-lived connections logs a few.
-    this.logSampler.write(session.log, 'info', session.address, this.clock.now(), { code: counted, socketCode: code, reason: escapeForLog(reason) }, 'connection closed');
+    this.logSampler.write(
+      session.log,
+      'info',
+      session.address,
+      this.clock.now(),
+      { code: counted, socketCode: code, reason: escapeForLog(reason) },
+      'connection closed',
+    );
     if (this.sessions.size === 0) this.drained?.();
   }
 
@@ -377,7 +419,14 @@ export class TickwireServer implements SessionHost {
     if (this.closing || this.sessions.size >= this.options.maxConnections) {
       const code = this.closing ? CloseCode.GoingAway : CloseCode.ServerFull;
       const reason = this.closing ? 'server shutting down' : `server full: ${this.options.maxConnections} connections`;
-      this.logSampler.write(this.log, 'warn', info.remoteAddress ?? 'unknown', this.clock.now(), { code, reason, ip: info.remoteAddress, transport: transport.kind }, 'connection refused');
+      this.logSampler.write(
+        this.log,
+        'warn',
+        info.remoteAddress ?? 'unknown',
+        this.clock.now(),
+        { code, reason, ip: info.remoteAddress, transport: transport.kind },
+        'connection refused',
+      );
       // The refused link may still report events until it closes: nobody needs them.
       transport.bind(IGNORE_EVENTS);
       transport.send(encodeControl(MessageType.Error, { code, message: reason } satisfies ErrorMessage), 0);
@@ -386,7 +435,14 @@ export class TickwireServer implements SessionHost {
       return undefined;
     }
     const id = this.nextConnectionId++;
-    const session = new Session(id, transport, this, this.log.child({ conn: id, ip: info.remoteAddress, transport: transport.kind }), info.token, info.remoteAddress);
+    const session = new Session(
+      id,
+      transport,
+      this,
+      this.log.child({ conn: id, ip: info.remoteAddress, transport: transport.kind }),
+      info.token,
+      info.remoteAddress,
+    );
     this.sessions.add(session);
     return session;
   }
@@ -430,7 +486,10 @@ export class TickwireServer implements SessionHost {
       if (session.state === SessionState.Closing) {
         // Its handshake outlived the transport's close timer (or it never started one): free the slot.
         if (now - session.closingSince > this.options.closeTimeoutMs + CLOSE_GRACE_MS) {
-          session.log.warn({ code: session.sentCode, closingMs: Math.round(now - session.closingSince) }, 'close handshake overran; dropping the link');
+          session.log.warn(
+            { code: session.sentCode, closingMs: Math.round(now - session.closingSince) },
+            'close handshake overran; dropping the link',
+          );
           session.terminate();
         }
       } else if (session.state < SessionState.Joined && now - session.connectedAt > this.options.joinTimeoutMs) {
@@ -457,7 +516,14 @@ export class TickwireServer implements SessionHost {
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
     const ip = this.frontDoor.clientIp(req);
     if (!this.frontDoor.admitRequest(ip, this.clock.now())) {
-      this.logSampler.write(this.log, 'warn', ip, this.clock.now(), { ip, url: escapeForLog(req.url ?? '') }, 'http request over the rate limit');
+      this.logSampler.write(
+        this.log,
+        'warn',
+        ip,
+        this.clock.now(),
+        { ip, url: escapeForLog(req.url ?? '') },
+        'http request over the rate limit',
+      );
       res.writeHead(429, { 'content-type': 'text/plain', 'retry-after': '1', connection: 'close' });
       res.end('too many requests\n');
       return;
@@ -507,7 +573,8 @@ export class TickwireServer implements SessionHost {
       }
       // Real time, not the server clock: a cache must expire even when a test holds time still.
       const now = performance.now();
-      if (!this.healthCache || now - this.healthCache.at >= HEALTH_CACHE_MS) this.healthCache = { at: now, body: JSON.stringify(this.health()) };
+      if (!this.healthCache || now - this.healthCache.at >= HEALTH_CACHE_MS)
+        this.healthCache = { at: now, body: JSON.stringify(this.health()) };
       res.writeHead(200, { 'content-type': 'application/json', 'cache-control': `max-age=${HEALTH_CACHE_MS / 1000}` });
       res.end(req.method === 'HEAD' ? undefined : this.healthCache.body);
       return;
@@ -545,7 +612,14 @@ export class TickwireServer implements SessionHost {
   private onTcpConnection(socket: Socket): void {
     const peer = socket.remoteAddress ?? 'unknown';
     if (!this.frontDoor.socketOpened(peer, this.clock.now())) {
-      this.logSampler.write(this.log, 'warn', peer, this.clock.now(), { ip: peer }, 'tcp connection refused: too many open from this address');
+      this.logSampler.write(
+        this.log,
+        'warn',
+        peer,
+        this.clock.now(),
+        { ip: peer },
+        'tcp connection refused: too many open from this address',
+      );
       socket.destroy();
       return;
     }
@@ -558,13 +632,24 @@ export class TickwireServer implements SessionHost {
     socket.on('error', onUpgradeSocketError);
     const path = (req.url ?? '/').split('?', 1)[0];
     if (path !== '/ws' || this.closing) {
-      refuseUpgrade(socket, this.closing ? 503 : 404, this.closing ? 'the server is shutting down' : 'no such endpoint: the game is at /ws');
+      refuseUpgrade(
+        socket,
+        this.closing ? 503 : 404,
+        this.closing ? 'the server is shutting down' : 'no such endpoint: the game is at /ws',
+      );
       return;
     }
     const ip = this.frontDoor.clientIp(req);
     const refusal = this.frontDoor.admitUpgrade(req, ip, this.clock.now());
     if (refusal) {
-      this.logSampler.write(this.log, 'warn', ip, this.clock.now(), { ip, status: refusal.status, reason: escapeForLog(refusal.reason) }, 'upgrade refused');
+      this.logSampler.write(
+        this.log,
+        'warn',
+        ip,
+        this.clock.now(),
+        { ip, status: refusal.status, reason: escapeForLog(refusal.reason) },
+        'upgrade refused',
+      );
       refuseUpgrade(socket, refusal.status, refusal.reason);
       return;
     }
@@ -589,10 +674,19 @@ interface DoorTicket {
 /** Refuse an upgrade with a plain HTTP answer (before the 101), then drop the socket. */
 function refuseUpgrade(socket: Duplex, status: number, reason: string): void {
   const text = `${reason}\n`;
-  socket.end(`HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Refused'}\r\nconnection: close\r\ncontent-type: text/plain\r\ncontent-length: ${Buffer.byteLength(text)}\r\n\r\n${text}`, () => socket.destroy());
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Refused'}\r\nconnection: close\r\ncontent-type: text/plain\r\ncontent-length: ${Buffer.byteLength(text)}\r\n\r\n${text}`,
+    () => socket.destroy(),
+  );
 }
 
-const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 403: 'Forbidden', 404: 'Not Found', 429: 'Too Many Requests', 503: 'Service Unavailable' };
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Bad Request',
+  403: 'Forbidden',
+  404: 'Not Found',
+  429: 'Too Many Requests',
+  503: 'Service Unavailable',
+};
 
 /** The `token` query parameter of an upgrade request, if any (a browser cannot set headers). */
 function tokenFromUrl(url: string | undefined): string | undefined {
@@ -610,7 +704,6 @@ function onUpgradeSocketError(this: Duplex): void {
   // A client that resets during the handshake: nothing to do but let the socket go.
   this.destroy();
 }
-
 
 /** Compare two secrets in constant time. */
 function safeEqual(a: string, b: string): boolean {

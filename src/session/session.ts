@@ -1,7 +1,15 @@
 import { ByteReader } from '../../shared/binary/byte-reader';
 import { WireError, WireErrorCode } from '../../shared/binary/wire-error';
 import { clampCloseReason, CloseCode } from '../../shared/protocol/close-codes';
-import { decodeControlBody, encodeControl, parseJoin, parsePing, type ErrorMessage, type JoinMessage, type PongMessage } from '../../shared/protocol/control-messages';
+import {
+  decodeControlBody,
+  encodeControl,
+  parseJoin,
+  parsePing,
+  type ErrorMessage,
+  type JoinMessage,
+  type PongMessage,
+} from '../../shared/protocol/control-messages';
 import { readAck } from '../../shared/protocol/ack-message';
 import { MessageType, PROTOCOL_VERSION } from '../../shared/protocol/message-types';
 import { deltaCodecName } from '../../shared/replication/delta-codec';
@@ -261,19 +269,29 @@ export class Session implements RoomClient, TransportSink {
   /** One inbound message or ping frame against this socket's rate and its address's; false when over (and closed 4003). */
   private takeToken(now: number): boolean {
     if (!this.bucket.take(now)) {
-      this.reject(CloseCode.RateLimited, `rate limit exceeded: at most ${this.host.messageRate.perSecond} messages/s, ping frames included`);
+      this.reject(
+        CloseCode.RateLimited,
+        `rate limit exceeded: at most ${this.host.messageRate.perSecond} messages/s, ping frames included`,
+      );
       return false;
     }
     const shared = this.addressBudget;
     if (shared && !shared.take(now)) {
-      this.reject(CloseCode.RateLimited, `rate limit exceeded: at most ${shared.ratePerSecond} messages/s from this address over all its connections`);
+      this.reject(
+        CloseCode.RateLimited,
+        `rate limit exceeded: at most ${shared.ratePerSecond} messages/s from this address over all its connections`,
+      );
       return false;
     }
     return true;
   }
 
   protocolError(code: number, detail: string, errorCode?: string): void {
-    this.warnSampled('transport protocol error; the transport closes the client', { code, wsError: errorCode, reason: escapeForLog(detail) });
+    this.warnSampled('transport protocol error; the transport closes the client', {
+      code,
+      wsError: errorCode,
+      reason: escapeForLog(detail),
+    });
     if (this.state < SessionState.Closing) this.beginClosing(code);
   }
 
@@ -285,7 +303,10 @@ export class Session implements RoomClient, TransportSink {
     if (room && slot) {
       if (isDrop(this.sentCode, code)) {
         const dropCode = this.sentCode ?? code;
-        this.log.info({ room: room.id, player: slot.id, code: dropCode, resumeWindowMs: room.type.resumeWindowMs }, 'player dropped; seat held for resume');
+        this.log.info(
+          { room: room.id, player: slot.id, code: dropCode, resumeWindowMs: room.type.resumeWindowMs },
+          'player dropped; seat held for resume',
+        );
         this.host.rooms.detach(room, slot, dropCode, this.host.clock.now());
       } else this.host.rooms.leave(room, slot);
     }
@@ -320,7 +341,10 @@ export class Session implements RoomClient, TransportSink {
     }
     const join = parseJoin(decodeControlBody(reader.rest()));
     if (join.v !== PROTOCOL_VERSION) {
-      this.reject(CloseCode.ProtocolMismatch, `protocol version ${join.v} is not supported: this server speaks version ${PROTOCOL_VERSION}`);
+      this.reject(
+        CloseCode.ProtocolMismatch,
+        `protocol version ${join.v} is not supported: this server speaks version ${PROTOCOL_VERSION}`,
+      );
       return;
     }
     if (this.host.draining) {
@@ -337,7 +361,10 @@ export class Session implements RoomClient, TransportSink {
     }
     const codec = deltaCodecName(type.game.entitySchema);
     if (join.codec !== undefined && join.codec !== codec) {
-      this.reject(CloseCode.ProtocolMismatch, `snapshot codec ${join.codec} does not match room type "${type.name}"'s ${codec}: the client's game schema differs from the server's`);
+      this.reject(
+        CloseCode.ProtocolMismatch,
+        `snapshot codec ${join.codec} does not match room type "${type.name}"'s ${codec}: the client's game schema differs from the server's`,
+      );
       return;
     }
     const auth = this.host.auth;
@@ -382,7 +409,10 @@ export class Session implements RoomClient, TransportSink {
   private admit(join: JoinMessage, identity: PlayerIdentity | undefined): void {
     const rooms = this.host.rooms;
     try {
-      const seat = join.resume !== undefined ? rooms.resume(this, join.resume, join.roomType, identity) : rooms.join(this, join.roomType, join.name, identity);
+      const seat =
+        join.resume !== undefined
+          ? rooms.resume(this, join.resume, join.roomType, identity)
+          : rooms.join(this, join.roomType, join.name, identity);
       this.room = seat.room;
       this.slot = seat.slot;
       this.identity = identity;

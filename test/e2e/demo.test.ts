@@ -20,7 +20,15 @@ import { recordArenaSession } from './arena-replay-log';
 
 const DIST = fileURLToPath(new URL('../../client-demo/dist', import.meta.url));
 const SCREENS = fileURLToPath(new URL('./screens', import.meta.url));
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 /** How far the test walks the player, world units (80 px, about a third of a second of walking). */
 const WALK_UNITS = 80 * 8;
 
@@ -90,7 +98,8 @@ describe('browser demo', () => {
       const data = canvas.getContext('2d')!.getImageData(Math.round(ownScreen!.x * k), Math.round(ownScreen!.y * k), 1, 1).data;
       return [data[0], data[1], data[2]];
     });
-    for (let i = 0; i < 3; i++) expect(Math.abs(pixel[i] - OWN_PLAYER_RGB[i]), `pixel ${pixel} vs own colour ${OWN_PLAYER_RGB}`).toBeLessThanOrEqual(2);
+    for (let i = 0; i < 3; i++)
+      expect(Math.abs(pixel[i] - OWN_PLAYER_RGB[i]), `pixel ${pixel} vs own colour ${OWN_PLAYER_RGB}`).toBeLessThanOrEqual(2);
     // Over WebRTC: the server offers it, and Chromium's data channel reached it.
     expect(await alice.evaluate(() => window.__tickwire!.client.transport)).toBe('webrtc');
     expect(server.health().webrtc?.channelsOpened).toBeGreaterThanOrEqual(1);
@@ -119,7 +128,10 @@ describe('browser demo', () => {
     await alice.keyboard.up(goRight ? 'd' : 'a');
     // Every input from here on is "stand still". Record where prediction put the player *before*
     // the server has applied the walk; once it has, its authoritative x must be the same.
-    const atKeyUp = await alice.evaluate(() => ({ seq: window.__tickwire!.client.lastInputTick, x: window.__tickwire!.client.predicted!.x }));
+    const atKeyUp = await alice.evaluate(() => ({
+      seq: window.__tickwire!.client.lastInputTick,
+      x: window.__tickwire!.client.predicted!.x,
+    }));
     await alice.waitForFunction((seq) => window.__tickwire!.client.lastAckedSeq >= seq, atKeyUp.seq);
     const end = await ownX(alice);
     // A starved server tick repeats the last input, which the client counts as a misprediction;
@@ -143,14 +155,16 @@ describe('browser demo', () => {
     // focus can move after the key is pressed: make Bob's window the focused one first.
     await bob.bringToFront();
     await bob.keyboard.down('Space');
-    await alice.waitForFunction(() => window.__tickwire!.projectilesDrawn >= 2).catch(async (e) => {
-      // Say what Bob's side looked like, so a failure here can be told apart from a slow machine.
-      const shooter = await bob.evaluate(() => {
-        const c = window.__tickwire!.client;
-        return { state: c.state, inputsSent: c.stats.inputsSent, acked: c.lastAckedSeq, predicted: c.predicted, hidden: document.hidden };
+    await alice
+      .waitForFunction(() => window.__tickwire!.projectilesDrawn >= 2)
+      .catch(async (e) => {
+        // Say what Bob's side looked like, so a failure here can be told apart from a slow machine.
+        const shooter = await bob.evaluate(() => {
+          const c = window.__tickwire!.client;
+          return { state: c.state, inputsSent: c.stats.inputsSent, acked: c.lastAckedSeq, predicted: c.predicted, hidden: document.hidden };
+        });
+        throw new Error(`Alice never drew two of Bob's shots; Bob: ${JSON.stringify(shooter)}`, { cause: e });
       });
-      throw new Error(`Alice never drew two of Bob's shots; Bob: ${JSON.stringify(shooter)}`, { cause: e });
-    });
     mkdirSync(SCREENS, { recursive: true });
     await alice.screenshot({ path: `${SCREENS}/demo.png` });
     await bob.keyboard.up('Space');
@@ -167,7 +181,10 @@ describe('browser demo', () => {
   });
 
   it('comes back as the same player, score intact, after the link drops', async () => {
-    const before = await alice.evaluate(() => ({ id: window.__tickwire!.client.playerId, roomId: window.__tickwire!.client.welcome!.roomId }));
+    const before = await alice.evaluate(() => ({
+      id: window.__tickwire!.client.playerId,
+      roomId: window.__tickwire!.client.welcome!.roomId,
+    }));
     const room = server.rooms.rooms.get(before.roomId)!;
     const me = (room.state as { players: { id: number; score: number }[] }).players.find((p) => p.id === before.id)!;
     me.score = 7;
@@ -189,25 +206,33 @@ describe('browser demo', () => {
     expect(me.score).toBe(7);
     expect(room.players.filter((p) => p.id === before.id).length).toBe(1);
     // The scoreboard reads scores from GLOBALS: the 7 shows up in the page's list.
-    await alice.waitForFunction(() => Array.from(document.querySelectorAll('#scoreboard li.own span:last-child')).some((el) => el.textContent === '7'));
+    await alice.waitForFunction(() =>
+      Array.from(document.querySelectorAll('#scoreboard li.own span:last-child')).some((el) => el.textContent === '7'),
+    );
   });
 
   it('keeps the seat across a page reload (the resume token is in sessionStorage)', async () => {
     const before = await bob.evaluate(() => window.__tickwire!.client.playerId);
     await bob.reload();
     await bob.waitForFunction(() => window.__tickwire?.status === 'playing');
-    const after = await bob.evaluate(() => ({ id: window.__tickwire!.client.playerId, resumed: window.__tickwire!.client.welcome!.resumed }));
+    const after = await bob.evaluate(() => ({
+      id: window.__tickwire!.client.playerId,
+      resumed: window.__tickwire!.client.welcome!.resumed,
+    }));
     expect(after).toEqual({ id: before, resumed: true });
   });
 
   it('over a simulated 300 ms round trip (the net panel), moves and fires on the next frame, before the server has heard', async () => {
     const setSlider = (id: string, value: string) =>
-      alice.evaluate(([id, value]) => {
-        (document.getElementById('netpanel') as HTMLDetailsElement).open = true;
-        const input = document.getElementById(id) as HTMLInputElement;
-        input.value = value;
-        input.dispatchEvent(new Event('input'));
-      }, [id, value] as const);
+      alice.evaluate(
+        ([id, value]) => {
+          (document.getElementById('netpanel') as HTMLDetailsElement).open = true;
+          const input = document.getElementById(id) as HTMLInputElement;
+          input.value = value;
+          input.dispatchEvent(new Event('input'));
+        },
+        [id, value] as const,
+      );
     await alice.bringToFront();
     await setSlider('net-latency', '300');
     // The net graph shows the round trip the simulator adds (pings go every second).
@@ -229,7 +254,10 @@ describe('browser demo', () => {
           requestAnimationFrame(check);
         });
       }, what);
-    const seen = () => alice.evaluate(() => (window as unknown as { __seen: Promise<{ moved: boolean; fired: boolean; acked: number; before: number }> }).__seen);
+    const seen = () =>
+      alice.evaluate(
+        () => (window as unknown as { __seen: Promise<{ moved: boolean; fired: boolean; acked: number; before: number }> }).__seen,
+      );
     const right = (await ownX(alice)).predicted < WORLD_W / 2;
     await watch('move');
     await alice.keyboard.down(right ? 'd' : 'a');
@@ -252,7 +280,15 @@ describe('browser demo', () => {
 
   it('the monitor shows the room with its players and bots, charts and close codes (screenshot)', async () => {
     // Three headless bots join Alice and Bob.
-    const bots = ['bot-1', 'bot-2', 'bot-3'].map((name) => new TickwireClient({ url: `${baseUrl.replace('http', 'ws')}/ws`, game: arenaGame, name, WebSocket: WebSocket as unknown as WebSocketConstructor }));
+    const bots = ['bot-1', 'bot-2', 'bot-3'].map(
+      (name) =>
+        new TickwireClient({
+          url: `${baseUrl.replace('http', 'ws')}/ws`,
+          game: arenaGame,
+          name,
+          WebSocket: WebSocket as unknown as WebSocketConstructor,
+        }),
+    );
     await Promise.all(bots.map((b) => b.connect()));
     const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
     const monitor = await context.newPage();
@@ -263,7 +299,11 @@ describe('browser demo', () => {
       return d !== undefined && d.rooms.some((r) => r.players.filter((p) => p.name.startsWith('bot-')).length === 3);
     });
     // Four samples (a second apart) for the charts to have lines, then the picture.
-    await monitor.waitForFunction(() => document.querySelectorAll('.uplot').length === 3 && ((window as unknown as { __monitorSamples?: number }).__monitorSamples ?? 0) >= 4);
+    await monitor.waitForFunction(
+      () =>
+        document.querySelectorAll('.uplot').length === 3 &&
+        ((window as unknown as { __monitorSamples?: number }).__monitorSamples ?? 0) >= 4,
+    );
     const text = await monitor.locator('#rooms').innerText();
     expect(text).toContain('alice');
     expect(text).toContain('bot-3');
@@ -277,7 +317,9 @@ describe('browser demo', () => {
   it('warns every player before a shutdown, then shows the close code and reason', async () => {
     const closing = server.close(); // idempotent: afterAll's close is then a no-op
     for (const page of [alice, bob]) {
-      await page.waitForFunction(() => /the server is shutting down\nclosing in \d s/.test(document.getElementById('banner')!.textContent ?? ''));
+      await page.waitForFunction(() =>
+        /the server is shutting down\nclosing in \d s/.test(document.getElementById('banner')!.textContent ?? ''),
+      );
     }
     await closing;
     for (const page of [alice, bob]) {

@@ -23,19 +23,28 @@ function onlyWireErrors(decode: (bytes: Uint8Array) => unknown): void {
       if (!(err instanceof WireError)) throw err;
     }
   };
-  fc.assert(fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => check(bytes)), { numRuns: 3000 });
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => check(bytes)),
+    { numRuns: 3000 },
+  );
 }
 
 /** Valid messages with a few bytes flipped, cut or appended: the near misses random bytes rarely hit. */
 function mutations(valid: Uint8Array) {
-  return fc.tuple(fc.array(fc.tuple(fc.nat(valid.length - 1), fc.integer({ min: 0, max: 255 })), { maxLength: 4 }), fc.nat(valid.length), fc.uint8Array({ maxLength: 8 })).map(([flips, cut, extra]) => {
-    const b = valid.slice();
-    for (const [at, v] of flips) b[at] = v;
-    const out = new Uint8Array(cut + extra.length);
-    out.set(b.subarray(0, cut));
-    out.set(extra, cut);
-    return out;
-  });
+  return fc
+    .tuple(
+      fc.array(fc.tuple(fc.nat(valid.length - 1), fc.integer({ min: 0, max: 255 })), { maxLength: 4 }),
+      fc.nat(valid.length),
+      fc.uint8Array({ maxLength: 8 }),
+    )
+    .map(([flips, cut, extra]) => {
+      const b = valid.slice();
+      for (const [at, v] of flips) b[at] = v;
+      const out = new Uint8Array(cut + extra.length);
+      out.set(b.subarray(0, cut));
+      out.set(extra, cut);
+      return out;
+    });
 }
 
 describe('every decoder, fuzzed: a value or a WireError, nothing else', () => {
@@ -43,24 +52,30 @@ describe('every decoder, fuzzed: a value or a WireError, nothing else', () => {
     onlyWireErrors((b) => parseJoin(decodeControlBody(b)));
     onlyWireErrors((b) => parsePing(decodeControlBody(b)));
     const join = encodeControl(MessageType.Join, { v: 2, roomType: 'arena', name: 'ada', token: 'x.y.z', resume: 'abc' }).subarray(1);
-    fc.assert(fc.property(mutations(join), (b) => {
-      try {
-        parseJoin(decodeControlBody(b));
-      } catch (err) {
-        expect(err).toBeInstanceOf(WireError);
-      }
-    }), { numRuns: 3000 });
+    fc.assert(
+      fc.property(mutations(join), (b) => {
+        try {
+          parseJoin(decodeControlBody(b));
+        } catch (err) {
+          expect(err).toBeInstanceOf(WireError);
+        }
+      }),
+      { numRuns: 3000 },
+    );
   });
 
   it('names, from any string', () => {
-    fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 80 }), (s) => {
-      try {
-        const name = normalizePlayerName(s);
-        expect(name.length).toBeGreaterThan(0);
-      } catch (err) {
-        expect(err).toBeInstanceOf(WireError);
-      }
-    }), { numRuns: 3000 });
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 80 }), (s) => {
+        try {
+          const name = normalizePlayerName(s);
+          expect(name.length).toBeGreaterThan(0);
+        } catch (err) {
+          expect(err).toBeInstanceOf(WireError);
+        }
+      }),
+      { numRuns: 3000 },
+    );
   });
 
   it('INPUT headers and their inputs', () => {

@@ -6,7 +6,11 @@ import { CloseCode } from '../../shared/protocol/close-codes';
 import { flush, nextEvent, startServer } from '../support/server-harness';
 
 /** The HTTP status a WebSocket upgrade got instead of 101 (0 if it opened). */
-async function upgradeStatus(url: string, headers: Record<string, string> = {}, protocols?: string): Promise<{ status: number; ws: WebSocket }> {
+async function upgradeStatus(
+  url: string,
+  headers: Record<string, string> = {},
+  protocols?: string,
+): Promise<{ status: number; ws: WebSocket }> {
   const ws = new WebSocket(url, protocols, { headers });
   ws.on('error', () => {});
   const result = await Promise.race([
@@ -20,7 +24,12 @@ async function upgradeStatus(url: string, headers: Record<string, string> = {}, 
   return { status: result, ws };
 }
 
-function http(port: number, method: string, path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
+function http(
+  port: number,
+  method: string,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, method, path, headers }, (res) => {
       let body = '';
@@ -53,7 +62,11 @@ describe('the front door (real sockets)', () => {
     expect(third2.status).toBe(0);
     const fifth = await upgradeStatus(h.url);
     expect(fifth.status).toBe(429);
-    expect(h.lines.some((l) => l.msg === 'upgrade refused' && /too many connections from 127\.0\.0\.1: at most 4 at once/.test(String(l.reason)))).toBe(true);
+    expect(
+      h.lines.some(
+        (l) => l.msg === 'upgrade refused' && /too many connections from 127\.0\.0\.1: at most 4 at once/.test(String(l.reason)),
+      ),
+    ).toBe(true);
     // The bystander still gets every snapshot.
     const snap = nextEvent(bystander, 'snapshot');
     h.tick();
@@ -114,7 +127,11 @@ describe('the front door (real sockets)', () => {
   });
 
   it('shares one message budget among all sockets of an address (4003 for the one that overdraws)', async () => {
-    h = await startServer({ messagesPerSecond: 100, messageBurst: 100, frontDoor: { messagesPerSecondPerIp: 10, handshakesPerSecondPerIp: 0 } });
+    h = await startServer({
+      messagesPerSecond: 100,
+      messageBurst: 100,
+      frontDoor: { messagesPerSecondPerIp: 10, handshakesPerSecondPerIp: 0 },
+    });
     const a = await upgradeStatus(h.url);
     const b = await upgradeStatus(h.url);
     const closedA = once(a.ws, 'close');
@@ -127,7 +144,9 @@ describe('the front door (real sockets)', () => {
     for (let i = 0; i < 20; i++) b.ws.ping();
     const [codeB] = (await closedB) as [number];
     expect(codeB).toBe(CloseCode.RateLimited);
-    expect(h.lines.some((l) => l.code === CloseCode.RateLimited && /from this address over all its connections/.test(String(l.reason)))).toBe(true);
+    expect(
+      h.lines.some((l) => l.code === CloseCode.RateLimited && /from this address over all its connections/.test(String(l.reason))),
+    ).toBe(true);
     expect(a.ws.readyState).toBe(WebSocket.OPEN);
     a.ws.terminate();
     await closedA;

@@ -6,7 +6,8 @@ import { MessageType, PROTOCOL_VERSION } from '../../shared/protocol/message-typ
 import { Button } from '../../shared/games/arena';
 import { closeOf, flush, nextEvent, rawSocket, startServer } from '../support/server-harness';
 
-const join = (extra: Record<string, unknown> = {}) => encodeControl(MessageType.Join, { v: PROTOCOL_VERSION, roomType: 'arena', name: 'mallory', ...extra });
+const join = (extra: Record<string, unknown> = {}) =>
+  encodeControl(MessageType.Join, { v: PROTOCOL_VERSION, roomType: 'arena', name: 'mallory', ...extra });
 
 /** Open a raw socket, optionally join, then send `bytes` and report how the server closed it. */
 async function offend(url: string, opts: { joinFirst?: boolean; send: (ws: WebSocket) => void }) {
@@ -28,21 +29,79 @@ describe('hostile input', () => {
   afterEach(() => h?.close());
 
   const cases: { name: string; joinFirst?: boolean; send: (ws: WebSocket) => void; code: number; reason: RegExp }[] = [
-    { name: 'an unknown message type', send: (ws) => ws.send(Uint8Array.of(0x7f, 1, 2)), code: CloseCode.MalformedMessage, reason: /unknown message type 0x7f/ },
+    {
+      name: 'an unknown message type',
+      send: (ws) => ws.send(Uint8Array.of(0x7f, 1, 2)),
+      code: CloseCode.MalformedMessage,
+      reason: /unknown message type 0x7f/,
+    },
     { name: 'an empty message', send: (ws) => ws.send(new Uint8Array(0)), code: CloseCode.MalformedMessage, reason: /truncated/ },
-    { name: 'a JOIN that is not msgpack', send: (ws) => ws.send(Uint8Array.of(MessageType.Join, 0x82, 0xa1)), code: CloseCode.MalformedMessage, reason: /not valid msgpack/ },
-    { name: 'a JOIN with trailing bytes', send: (ws) => ws.send(Uint8Array.from([...join(), 0])), code: CloseCode.MalformedMessage, reason: /not valid msgpack/ },
+    {
+      name: 'a JOIN that is not msgpack',
+      send: (ws) => ws.send(Uint8Array.of(MessageType.Join, 0x82, 0xa1)),
+      code: CloseCode.MalformedMessage,
+      reason: /not valid msgpack/,
+    },
+    {
+      name: 'a JOIN with trailing bytes',
+      send: (ws) => ws.send(Uint8Array.from([...join(), 0])),
+      code: CloseCode.MalformedMessage,
+      reason: /not valid msgpack/,
+    },
     { name: 'a JOIN with a bad name', send: (ws) => ws.send(join({ name: '' })), code: CloseCode.MalformedMessage, reason: /JOIN\.name/ },
-    { name: 'another protocol version', send: (ws) => ws.send(join({ v: PROTOCOL_VERSION + 1 })), code: CloseCode.ProtocolMismatch, reason: new RegExp(`version ${PROTOCOL_VERSION + 1} is not supported.*version ${PROTOCOL_VERSION}`) },
-    { name: 'an unknown room type', send: (ws) => ws.send(join({ roomType: 'chess' })), code: CloseCode.JoinRejected, reason: /unknown room type "chess"/ },
-    { name: 'INPUT before JOIN', send: (ws) => ws.send(Uint8Array.of(MessageType.Input, 0, 1, 1, 0, 0, 0, 0)), code: CloseCode.UnexpectedMessage, reason: /INPUT before JOIN/ },
+    {
+      name: 'another protocol version',
+      send: (ws) => ws.send(join({ v: PROTOCOL_VERSION + 1 })),
+      code: CloseCode.ProtocolMismatch,
+      reason: new RegExp(`version ${PROTOCOL_VERSION + 1} is not supported.*version ${PROTOCOL_VERSION}`),
+    },
+    {
+      name: 'an unknown room type',
+      send: (ws) => ws.send(join({ roomType: 'chess' })),
+      code: CloseCode.JoinRejected,
+      reason: /unknown room type "chess"/,
+    },
+    {
+      name: 'INPUT before JOIN',
+      send: (ws) => ws.send(Uint8Array.of(MessageType.Input, 0, 1, 1, 0, 0, 0, 0)),
+      code: CloseCode.UnexpectedMessage,
+      reason: /INPUT before JOIN/,
+    },
     { name: 'a second JOIN', joinFirst: true, send: (ws) => ws.send(join()), code: CloseCode.UnexpectedMessage, reason: /JOIN sent twice/ },
-    { name: 'an INPUT with trailing bytes', joinFirst: true, send: (ws) => ws.send(Uint8Array.of(MessageType.Input, 0, 1, 1, 0, 0, 0, 0, 9)), code: CloseCode.MalformedMessage, reason: /must have 3 payload bytes, has 4/ },
-    { name: 'an INPUT claiming 200 inputs', joinFirst: true, send: (ws) => ws.send(Uint8Array.of(MessageType.Input, 0, 1, 200)), code: CloseCode.MalformedMessage, reason: /count 200 is outside/ },
+    {
+      name: 'an INPUT with trailing bytes',
+      joinFirst: true,
+      send: (ws) => ws.send(Uint8Array.of(MessageType.Input, 0, 1, 1, 0, 0, 0, 0, 9)),
+      code: CloseCode.MalformedMessage,
+      reason: /must have 3 payload bytes, has 4/,
+    },
+    {
+      name: 'an INPUT claiming 200 inputs',
+      joinFirst: true,
+      send: (ws) => ws.send(Uint8Array.of(MessageType.Input, 0, 1, 200)),
+      code: CloseCode.MalformedMessage,
+      reason: /count 200 is outside/,
+    },
     { name: 'a text frame', send: (ws) => ws.send('hello'), code: CloseCode.UnsupportedData, reason: /binary/ },
-    { name: 'ACK before JOIN', send: (ws) => ws.send(Uint8Array.of(MessageType.Ack, 5)), code: CloseCode.UnexpectedMessage, reason: /ACK before JOIN/ },
-    { name: 'an ACK with trailing bytes', joinFirst: true, send: (ws) => ws.send(Uint8Array.of(MessageType.Ack, 5, 0)), code: CloseCode.MalformedMessage, reason: /ACK.*trailing/ },
-    { name: 'a JOIN with a non-string codec', send: (ws) => ws.send(join({ codec: 42 })), code: CloseCode.MalformedMessage, reason: /JOIN\.codec/ },
+    {
+      name: 'ACK before JOIN',
+      send: (ws) => ws.send(Uint8Array.of(MessageType.Ack, 5)),
+      code: CloseCode.UnexpectedMessage,
+      reason: /ACK before JOIN/,
+    },
+    {
+      name: 'an ACK with trailing bytes',
+      joinFirst: true,
+      send: (ws) => ws.send(Uint8Array.of(MessageType.Ack, 5, 0)),
+      code: CloseCode.MalformedMessage,
+      reason: /ACK.*trailing/,
+    },
+    {
+      name: 'a JOIN with a non-string codec',
+      send: (ws) => ws.send(join({ codec: 42 })),
+      code: CloseCode.MalformedMessage,
+      reason: /JOIN\.codec/,
+    },
   ];
 
   for (const c of cases) {
@@ -69,7 +128,12 @@ describe('hostile input', () => {
   it('closes a flooding client with 4003', async () => {
     h = await startServer({ messagesPerSecond: 50, messageBurst: 100 });
     const ping = encodeControl(MessageType.Ping, { t: 0 });
-    const result = await offend(h.url, { joinFirst: true, send: (ws) => { for (let i = 0; i < 150; i++) ws.send(ping); } });
+    const result = await offend(h.url, {
+      joinFirst: true,
+      send: (ws) => {
+        for (let i = 0; i < 150; i++) ws.send(ping);
+      },
+    });
     expect(result.code).toBe(CloseCode.RateLimited);
     expect(result.reason).toMatch(/at most 50 messages\/s/);
     expect(result.errors).toEqual([{ code: CloseCode.RateLimited, message: result.reason }]);
@@ -120,13 +184,20 @@ describe('hostile input', () => {
     expect(deadResult.messages.filter((m) => m[0] === MessageType.Error).map((m) => decodeControlBody(m.subarray(1)))).toEqual([
       { code: CloseCode.Timeout, message: 'no message or heartbeat for 2000 ms' },
     ]);
-    expect(h.lines.some((l) => l.msg === 'closing client' && l.code === CloseCode.Timeout && l.reason === 'no message or heartbeat for 2000 ms')).toBe(true);
-    expect(h.lines.some((l) => l.msg === 'closing client' && l.code === CloseCode.Timeout && l.reason === 'no JOIN within 1000 ms')).toBe(true);
+    expect(
+      h.lines.some((l) => l.msg === 'closing client' && l.code === CloseCode.Timeout && l.reason === 'no message or heartbeat for 2000 ms'),
+    ).toBe(true);
+    expect(h.lines.some((l) => l.msg === 'closing client' && l.code === CloseCode.Timeout && l.reason === 'no JOIN within 1000 ms')).toBe(
+      true,
+    );
     expect(deadPings).toBeGreaterThan(0);
     expect(sleeper.ws.readyState).toBe(1);
     // The dead one's seat is detached (held for a resume), not freed: a timeout is a drop.
     const room = h.server.rooms.rooms.values().next().value!;
-    expect(room.players.map((p) => [p.id, p.connected])).toEqual([[1, false], [2, true]]);
+    expect(room.players.map((p) => [p.id, p.connected])).toEqual([
+      [1, false],
+      [2, true],
+    ]);
   });
 
   it('refuses connections over the limit with 4007', async () => {
@@ -142,15 +213,17 @@ describe('hostile input', () => {
     const welcome = await bystander.connect();
     // Offenders join the bystander's room, then misbehave one per tick while the room runs.
     const offenders = await Promise.all(
-      cases.filter((c) => c.joinFirst).map(async (c) => {
-        const ws = await rawSocket(h.url);
-        const closed = closeOf(ws);
-        const welcomed = new Promise<Buffer>((resolve) => ws.once('message', resolve));
-        ws.send(join());
-        const w = decodeControlBody((await welcomed).subarray(1)) as { roomId: string };
-        expect(w.roomId).toBe(welcome.roomId);
-        return { ws, closed, c };
-      }),
+      cases
+        .filter((c) => c.joinFirst)
+        .map(async (c) => {
+          const ws = await rawSocket(h.url);
+          const closed = closeOf(ws);
+          const welcomed = new Promise<Buffer>((resolve) => ws.once('message', resolve));
+          ws.send(join());
+          const w = decodeControlBody((await welcomed).subarray(1)) as { roomId: string };
+          expect(w.roomId).toBe(welcome.roomId);
+          return { ws, closed, c };
+        }),
     );
     const input = { buttons: Button.Right, aim: 0 };
     for (let t = 1; t <= 30; t++) {

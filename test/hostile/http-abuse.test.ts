@@ -21,12 +21,17 @@ describe('HTTP abuse on the game port', () => {
     const slow = await Promise.all(Array.from({ length: 20 }, () => tcp(h.server.port)));
     for (const s of slow) s.write('GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ');
     // Every one is closed by the server (408), not by us.
-    const answers = await Promise.all(slow.map((s) => new Promise<string>((resolve) => {
-      let got = '';
-      s.on('data', (d) => (got += d));
-      s.on('close', () => resolve(got));
-      s.on('error', () => {});
-    })));
+    const answers = await Promise.all(
+      slow.map(
+        (s) =>
+          new Promise<string>((resolve) => {
+            let got = '';
+            s.on('data', (d) => (got += d));
+            s.on('close', () => resolve(got));
+            s.on('error', () => {});
+          }),
+      ),
+    );
     for (const a of answers) expect(a === '' || a.startsWith('HTTP/1.1 408')).toBe(true);
     const snap = nextEvent(bystander, 'snapshot');
     h.tick();
@@ -58,10 +63,12 @@ describe('HTTP abuse on the game port', () => {
     h = await startServer();
     const s = await tcp(h.server.port);
     let got = '';
-    const all = new Promise<void>((resolve) => s.on('data', (d) => {
-      got += d;
-      if ((got.match(/^HTTP\/1\.1/gm) ?? []).length >= 120) resolve();
-    }));
+    const all = new Promise<void>((resolve) =>
+      s.on('data', (d) => {
+        got += d;
+        if ((got.match(/^HTTP\/1\.1/gm) ?? []).length >= 120) resolve();
+      }),
+    );
     s.on('error', () => {});
     s.write('GET /health HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(120));
     await all;

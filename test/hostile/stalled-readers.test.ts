@@ -31,7 +31,11 @@ describe('clients that stop reading, and inbound control frames', () => {
       await flush(bystander);
     }
     const r = await closed;
-    expect(h.lines.some((l) => l.msg === 'closing client' && l.code === CloseCode.TooSlow && /no answer to heartbeats for 2000 ms/.test(String(l.reason)))).toBe(true);
+    expect(
+      h.lines.some(
+        (l) => l.msg === 'closing client' && l.code === CloseCode.TooSlow && /no answer to heartbeats for 2000 ms/.test(String(l.reason)),
+      ),
+    ).toBe(true);
     expect([CloseCode.TooSlow, CloseCode.ConnectionLost]).toContain(r.code); // the close frame, then the socket is dropped
     expect(h.server.health().totals.closeCodes[CloseCode.TooSlow]).toBe(1);
     expect(snapshots).toBe(ticks); // every tick's snapshot reached the bystander
@@ -54,7 +58,12 @@ describe('clients that stop reading, and inbound control frames', () => {
       h.tick();
     }
     expect((await closed).code).toBeGreaterThan(0);
-    expect(h.lines.some((l) => l.msg === 'closing client' && l.code === CloseCode.TooSlow && /inputs acknowledge a snapshot \d+ ms old/.test(String(l.reason)))).toBe(true);
+    expect(
+      h.lines.some(
+        (l) =>
+          l.msg === 'closing client' && l.code === CloseCode.TooSlow && /inputs acknowledge a snapshot \d+ ms old/.test(String(l.reason)),
+      ),
+    ).toBe(true);
     expect(bystander.state).toBe(2); // Open: the bystander never noticed
   });
 
@@ -79,10 +88,15 @@ describe('a stalled link (in-memory, manual time)', () => {
     const room = m.server.rooms.rooms.get(wa.roomId)!;
     expect(room.stats.snapshotsSkipped).toBeGreaterThan(0); // backpressure kicked in first
     await m.advance(3500);
-    expect(m.lines.some((l) => l.msg === 'closing client' && l.code === CloseCode.TooSlow && /queued unread for 3000 ms|no answer to heartbeats for 3000 ms/.test(String(l.reason)))).toBe(true);
+    expect(
+      m.lines.some(
+        (l) =>
+          l.msg === 'closing client' &&
+          l.code === CloseCode.TooSlow &&
+          /queued unread for 3000 ms|no answer to heartbeats for 3000 ms/.test(String(l.reason)),
+      ),
+    ).toBe(true);
     expect(room.isConnected(wa.playerId)).toBe(false); // a drop: the seat waits for a resume
     expect(m.server.sessions.size).toBe(0); // and the link, with what was queued for it, is gone
   });
 });
-
-

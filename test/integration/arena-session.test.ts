@@ -19,7 +19,10 @@ describe('an arena session over real sockets', () => {
     h.tick();
     expect((await bobJoined)[0]).toEqual({ playerId: wb.playerId, name: 'bob' });
     expect(wb.roomId).toBe(wa.roomId);
-    expect(wb.players).toEqual([[wa.playerId, 'alice'], [wb.playerId, 'bob']]);
+    expect(wb.players).toEqual([
+      [wa.playerId, 'alice'],
+      [wb.playerId, 'bob'],
+    ]);
     expect(h.server.rooms.rooms.size).toBe(1);
 
     // That tick's snapshot holds both players, for both of them.

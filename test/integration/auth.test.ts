@@ -7,13 +7,15 @@ import { nextEvent, startServer } from '../support/server-harness';
 
 const AUD = 'tickwire-arena';
 const ISS = 'https://id.test';
-const token = (sub: string, extra: Parameters<typeof mintHs256>[1] = {}) => mintHs256(TEST_SECRET, { subject: sub, audience: AUD, issuer: ISS, ...extra });
+const token = (sub: string, extra: Parameters<typeof mintHs256>[1] = {}) =>
+  mintHs256(TEST_SECRET, { subject: sub, audience: AUD, issuer: ISS, ...extra });
 
 describe('JWT identity over real sockets', () => {
   let h: Awaited<ReturnType<typeof startServer>>;
   afterEach(() => h?.close());
 
-  const secured = (extra: Parameters<typeof startServer>[0] = {}) => startServer({ auth: { secret: TEST_SECRET, audience: AUD, issuer: ISS }, ...extra });
+  const secured = (extra: Parameters<typeof startServer>[0] = {}) =>
+    startServer({ auth: { secret: TEST_SECRET, audience: AUD, issuer: ISS }, ...extra });
 
   it('admits a valid token (in JOIN or in the URL) and gives room code the user id', async () => {
     const seen: (string | undefined)[] = [];
@@ -49,22 +51,31 @@ describe('JWT identity over real sockets', () => {
 
   it('lets the room type refuse a proven identity (onAuth) with 4011 Forbidden', async () => {
     h = await secured({
-      roomTypes: [defineRoomType({ game: arenaGame, onAuth: async (identity) => (identity.claims.banned ? 'you are banned from the arena' : true) })],
+      roomTypes: [
+        defineRoomType({ game: arenaGame, onAuth: async (identity) => (identity.claims.banned ? 'you are banned from the arena' : true) }),
+      ],
     });
     await expect(h.client('ok', { token: await token('fine') }).connect()).resolves.toMatchObject({ userId: 'fine' });
-    const banned = h.client('banned', { token: await mintHs256(TEST_SECRET, { subject: 'bad', audience: AUD, issuer: ISS }, { banned: true }) });
+    const banned = h.client('banned', {
+      token: await mintHs256(TEST_SECRET, { subject: 'bad', audience: AUD, issuer: ISS }, { banned: true }),
+    });
     await expect(banned.connect()).rejects.toMatchObject({ code: CloseCode.Forbidden, reason: 'you are banned from the arena' });
   });
 
   it('walls off a room that throws while admitting an authenticated player (4006), and serves the next', async () => {
     let throwOnce = true;
     h = await secured({
-      roomTypes: [defineRoomType({ game: arenaGame, onJoin: () => {
-        if (throwOnce) {
-          throwOnce = false;
-          throw new Error('boom');
-        }
-      } })],
+      roomTypes: [
+        defineRoomType({
+          game: arenaGame,
+          onJoin: () => {
+            if (throwOnce) {
+              throwOnce = false;
+              throw new Error('boom');
+            }
+          },
+        }),
+      ],
     });
     // onJoin runs after the WELCOME went out: the player is let in, then the crashed room closes it.
     const first = h.client('first', { token: await token('a') });
@@ -89,7 +100,7 @@ describe('JWT identity over real sockets', () => {
     expect((room.state as ArenaState).players.find((p) => p.id === w1.playerId)!.score).toBe(3);
   });
 
-  it("refuses a resume token presented by another identity (4009), and keeps it for its owner", async () => {
+  it('refuses a resume token presented by another identity (4009), and keeps it for its owner', async () => {
     h = await secured();
     const ada = h.client('ada', { token: await token('ada'), reconnect: false });
     const wa = await ada.connect();
@@ -99,7 +110,9 @@ describe('JWT identity over real sockets', () => {
     // The SDK falls back to a fresh join once its resume token is refused: Eve gets a seat of her own.
     const we = await thief.connect();
     expect(we.playerId).not.toBe(wa.playerId);
-    expect(h.lines.some((l) => l.msg === 'closing client' && l.code === CloseCode.ResumeRejected && /another identity/.test(String(l.reason)))).toBe(true);
+    expect(
+      h.lines.some((l) => l.msg === 'closing client' && l.code === CloseCode.ResumeRejected && /another identity/.test(String(l.reason))),
+    ).toBe(true);
     const back = h.client('ada', { token: await token('ada'), resumeToken: wa.resumeToken });
     const wb = await back.connect();
     expect([wb.playerId, wb.resumed]).toEqual([wa.playerId, true]);

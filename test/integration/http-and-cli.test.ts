@@ -64,16 +64,24 @@ describe('HTTP endpoints', () => {
 
 describe('the CLI (npm start)', () => {
   it('starts from flags and env vars, serves a game, and drains then shuts down cleanly on a doubled SIGTERM', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', '--port', '0', '--host', '127.0.0.1', '--max-players', '500', '--drain-seconds', '0.5'], {
-      env: { ...process.env, TICKWIRE_TICK_RATE: '60', TICKWIRE_STATIC_DIR: mkdtempSync(join(tmpdir(), 'tickwire-cli-')) },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/main.ts', '--port', '0', '--host', '127.0.0.1', '--max-players', '500', '--drain-seconds', '0.5'],
+      {
+        env: { ...process.env, TICKWIRE_TICK_RATE: '60', TICKWIRE_STATIC_DIR: mkdtempSync(join(tmpdir(), 'tickwire-cli-')) },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     const lines: Record<string, unknown>[] = [];
     const waiters: [(l: Record<string, unknown>) => boolean, (l: Record<string, unknown>) => void][] = [];
     createInterface({ input: child.stdout! }).on('line', (raw) => {
       const line = JSON.parse(raw);
       lines.push(line);
-      for (const w of waiters.slice()) if (w[0](line)) { waiters.splice(waiters.indexOf(w), 1); w[1](line); }
+      for (const w of waiters.slice())
+        if (w[0](line)) {
+          waiters.splice(waiters.indexOf(w), 1);
+          w[1](line);
+        }
     });
     const logLine = (msg: string) => new Promise<Record<string, unknown>>((resolve) => waiters.push([(l) => l.msg === msg, resolve]));
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
@@ -81,7 +89,13 @@ describe('the CLI (npm start)', () => {
       const listening = await logLine('listening');
       const port = listening.port as number;
       expect(port).toBeGreaterThan(0);
-      const client = new TickwireClient({ url: `ws://127.0.0.1:${port}/ws`, game: arenaGame, name: 'cli', WebSocket: WebSocket as unknown as WebSocketConstructor, pingIntervalMs: 0 });
+      const client = new TickwireClient({
+        url: `ws://127.0.0.1:${port}/ws`,
+        game: arenaGame,
+        name: 'cli',
+        WebSocket: WebSocket as unknown as WebSocketConstructor,
+        pingIntervalMs: 0,
+      });
       const welcome = await client.connect();
       expect(welcome.tickRate).toBe(60); // from TICKWIRE_TICK_RATE
       await nextEvent(client, 'snapshot'); // the real clock ticks the room
@@ -98,7 +112,9 @@ describe('the CLI (npm start)', () => {
       await nextEvent(client, 'snapshot');
       expect((await closed)[0]).toEqual({ code: CloseCode.GoingAway, reason: 'server shutting down' });
       expect(await exited).toBe(0);
-      const order = lines.map((l) => l.msg).filter((m) => ['signal received', 'draining: clients told, closing in drainMs', 'shutting down', 'stopped'].includes(m as string));
+      const order = lines
+        .map((l) => l.msg)
+        .filter((m) => ['signal received', 'draining: clients told, closing in drainMs', 'shutting down', 'stopped'].includes(m as string));
       expect(order).toEqual(['signal received', 'draining: clients told, closing in drainMs', 'shutting down', 'stopped']);
     } finally {
       child.kill('SIGKILL');
@@ -106,7 +122,9 @@ describe('the CLI (npm start)', () => {
   });
 
   it('refuses a bad flag with exit code 2 and says which', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', '--tick-rate', '500'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', '--tick-rate', '500'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
     child.stderr!.on('data', (d) => (stderr += d));
     const code = await new Promise((resolve) => child.once('exit', resolve));

@@ -10,7 +10,10 @@ function parsePrometheus(text: string): Map<string, number> {
   const samples = new Map<string, number>();
   for (const line of text.split('\n')) {
     if (line === '' || /^# (HELP|TYPE) [a-zA-Z_:][a-zA-Z0-9_:]* .+$/.test(line)) continue;
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*(?:\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*",?)*\})?) (-?[0-9.eE+-]+|[Nn][Aa][Nn]|[+-]?Inf)$/.exec(line); // ParseFloat's spellings
+    const m =
+      /^([a-zA-Z_:][a-zA-Z0-9_:]*(?:\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*",?)*\})?) (-?[0-9.eE+-]+|[Nn][Aa][Nn]|[+-]?Inf)$/.exec(
+        line,
+      ); // ParseFloat's spellings
     if (!m) throw new Error(`not Prometheus text: ${JSON.stringify(line)}`);
     samples.set(m[1], Number(m[2]));
   }
@@ -52,7 +55,9 @@ describe('/metrics (Prometheus, prom-client)', () => {
     expect(after.get('tickwire_ticks_total')).toBe(10);
     expect(after.get('tickwire_tick_duration_seconds_count{room_type="arena"}')).toBe(10);
     expect(after.get('tickwire_snapshots_sent_total')).toBe(20);
-    expect(after.get('tickwire_messages_in_total')! - before.samples.get('tickwire_messages_in_total')!).toBeGreaterThanOrEqual(10 + 10 + 2); // inputs, pings, joins
+    expect(after.get('tickwire_messages_in_total')! - before.samples.get('tickwire_messages_in_total')!).toBeGreaterThanOrEqual(
+      10 + 10 + 2,
+    ); // inputs, pings, joins
     expect(after.get('tickwire_bytes_out_total')).toBeGreaterThan(0);
     a.close();
     await h.leaves(1);

@@ -12,7 +12,8 @@ import { TickwireServer } from '../../src/server/tickwire-server';
 import { closeOf, rawSocket, startServer } from '../support/server-harness';
 
 // Any uncaught exception in the server (it runs in this process) fails these tests.
-const join = (body: Record<string, unknown>) => encodeControl(MessageType.Join, { v: PROTOCOL_VERSION, roomType: 'arena', name: 'x', ...body });
+const join = (body: Record<string, unknown>) =>
+  encodeControl(MessageType.Join, { v: PROTOCOL_VERSION, roomType: 'arena', name: 'x', ...body });
 
 describe('the server survives what would crash it', () => {
   let h: Awaited<ReturnType<typeof startServer>>;
@@ -59,15 +60,19 @@ describe('the server survives what would crash it', () => {
   it('survives clients that reset during a refused upgrade', async () => {
     h = await startServer();
     const port = h.server.port;
-    const resets = Array.from({ length: 100 }, (_, i) =>
-      new Promise<void>((resolve) => {
-        const s = net.connect(port, '127.0.0.1', () => {
-          s.write(`GET ${i % 2 ? '/nope' : '/other'} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`);
-          s.resetAndDestroy();
-        });
-        s.on('error', () => {});
-        s.on('close', () => resolve());
-      }),
+    const resets = Array.from(
+      { length: 100 },
+      (_, i) =>
+        new Promise<void>((resolve) => {
+          const s = net.connect(port, '127.0.0.1', () => {
+            s.write(
+              `GET ${i % 2 ? '/nope' : '/other'} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+            );
+            s.resetAndDestroy();
+          });
+          s.on('error', () => {});
+          s.on('close', () => resolve());
+        }),
     );
     await Promise.all(resets);
     // Still serving: a fresh client joins and gets a snapshot.
@@ -98,7 +103,9 @@ describe('the server survives what would crash it', () => {
     const s = net.connect(h.server.port, '127.0.0.1');
     s.on('error', () => {});
     await once(s, 'connect');
-    s.write(`GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+    s.write(
+      `GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+    );
     await once(s, 'data'); // the 101 response
     await h.server.close(); // would wait ws's default 30 s (beyond this test's timeout) without closeTimeout
     expect(h.server.sessions.size).toBe(0);
@@ -112,7 +119,9 @@ describe('the server survives what would crash it', () => {
     const s = net.connect(h.server.port, '127.0.0.1');
     s.on('error', () => {});
     await once(s, 'connect');
-    s.write(`GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+    s.write(
+      `GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+    );
     await once(s, 'data'); // the 101 response
     const peerClosed = once(s, 'close');
     h.tick(40); // 1.33 s: no JOIN, so ERROR and a close frame, which this peer never answers
@@ -142,7 +151,9 @@ describe('the server survives what would crash it', () => {
 
   it('refuses an unread cap that would cut off clients the backpressure threshold only slows', () => {
     const roomTypes = [defineRoomType({ game: arenaGame })];
-    expect(() => new TickwireServer({ roomTypes, maxBufferedBytes: 64 * 1024, maxQueuedBytes: 100 * 1024 })).toThrow(/maxQueuedBytes \(102400\) must be at least twice maxBufferedBytes \(65536\)/);
+    expect(() => new TickwireServer({ roomTypes, maxBufferedBytes: 64 * 1024, maxQueuedBytes: 100 * 1024 })).toThrow(
+      /maxQueuedBytes \(102400\) must be at least twice maxBufferedBytes \(65536\)/,
+    );
     // Raising only the threshold raises the default cap with it.
     expect(new TickwireServer({ roomTypes, maxBufferedBytes: 1 << 20, logger: pino({ level: 'silent' }) }).maxQueuedBytes).toBe(4 << 20);
   });

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { Button, PlayerField, tickRules, type ArenaState } from '../../shared/games/arena';
+import { Button, tickRules, type ArenaState } from '../../shared/games/arena';
 import { CloseCode } from '../../shared/protocol/close-codes';
 import { decodeControlBody, encodeControl, type NoticeMessage, type WelcomeMessage } from '../../shared/protocol/control-messages';
 import { MessageType, PROTOCOL_VERSION } from '../../shared/protocol/message-types';
@@ -11,7 +11,8 @@ import { closeOf, flush, nextEvent, rawSocket, startServer } from '../support/se
 const STEP = tickRules(30).playerStep;
 
 /** A raw JOIN that presents a resume token. */
-const resumeJoin = (token: string, name = 'x') => encodeControl(MessageType.Join, { v: PROTOCOL_VERSION, roomType: 'arena', name, resume: token });
+const resumeJoin = (token: string, name = 'x') =>
+  encodeControl(MessageType.Join, { v: PROTOCOL_VERSION, roomType: 'arena', name, resume: token });
 
 /** The next WELCOME a raw socket receives. */
 function nextWelcome(ws: WebSocket): Promise<WelcomeMessage> {
@@ -220,7 +221,13 @@ describe('a player outlives its socket (real sockets)', () => {
     const { defineRoomType } = await import('../../src/rooms/room-type');
     h = await startServer({
       idleTimeoutMs: 3000,
-      roomTypes: [defineRoomType({ game: arenaGame, onDrop: (_r, p, code) => void calls.push(`drop ${p.id} ${code}`), onResume: (_r, p) => void calls.push(`resume ${p.id}`) })],
+      roomTypes: [
+        defineRoomType({
+          game: arenaGame,
+          onDrop: (_r, p, code) => void calls.push(`drop ${p.id} ${code}`),
+          onResume: (_r, p) => void calls.push(`resume ${p.id}`),
+        }),
+      ],
     });
     // A raw client that never answers heartbeats: the server times it out (4005), a drop.
     const silent = await rawSocket(h.url, { autoPong: false });

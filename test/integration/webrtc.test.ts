@@ -6,7 +6,13 @@ import { NetworkSimulator } from '../../src/sdk/network-simulator';
 import { flush, nextEvent, startServer } from '../support/server-harness';
 
 /** Node has no RTCPeerConnection: the SDK installs @roamhq/wrtc's (prebuilt binaries, no compiler). */
-const WRTC = { wrtc: { RTCPeerConnection: wrtc.RTCPeerConnection, RTCSessionDescription: wrtc.RTCSessionDescription, RTCIceCandidate: wrtc.RTCIceCandidate } };
+const WRTC = {
+  wrtc: {
+    RTCPeerConnection: wrtc.RTCPeerConnection,
+    RTCSessionDescription: wrtc.RTCSessionDescription,
+    RTCIceCandidate: wrtc.RTCIceCandidate,
+  },
+};
 
 describe('WebRTC beside WebSocket (geckos.io data channels, real sockets)', () => {
   let h: Awaited<ReturnType<typeof startServer>>;
@@ -64,7 +70,12 @@ describe('WebRTC beside WebSocket (geckos.io data channels, real sockets)', () =
   it('survives loss, duplication and reordering on the data channel: every control message arrives, in order', async () => {
     h = await startServer({ webrtc: { enabled: true } });
     // The SDK's simulator on the WebRTC link: unordered, 20 % of snapshots, inputs and acks lost.
-    const net = new NetworkSimulator({ ordered: false, up: { latencyMs: 5, jitterMs: 5, loss: 0.2, duplicate: 0.05, reorder: 0.1 }, down: { latencyMs: 5, jitterMs: 5, loss: 0.2, duplicate: 0.05, reorder: 0.1 }, seed: 9 });
+    const net = new NetworkSimulator({
+      ordered: false,
+      up: { latencyMs: 5, jitterMs: 5, loss: 0.2, duplicate: 0.05, reorder: 0.1 },
+      down: { latencyMs: 5, jitterMs: 5, loss: 0.2, duplicate: 0.05, reorder: 0.1 },
+      seed: 9,
+    });
     const a = h.client('a', { transport: 'webrtc', webrtc: WRTC, network: net });
     const watchers = [h.client('w1'), h.client('w2'), h.client('w3')];
     await a.connect();
@@ -139,4 +150,3 @@ describe('WebRTC beside WebSocket (geckos.io data channels, real sockets)', () =
     expect([wc.resumed, wc.playerId, c.transport]).toEqual([true, wa.playerId, 'webrtc']);
   });
 });
-

@@ -5,9 +5,20 @@ import { defineRoomType, TickwireServer, createLogger } from 'tickwire';
 import { TickwireClient, type WebSocketConstructor } from 'tickwire/client';
 import { counterGame } from './counter-game.js';
 
-const server = new TickwireServer({ roomTypes: [defineRoomType({ game: counterGame })], port: 0, host: '127.0.0.1', staticDir: null, logger: createLogger('warn') });
+const server = new TickwireServer({
+  roomTypes: [defineRoomType({ game: counterGame })],
+  port: 0,
+  host: '127.0.0.1',
+  staticDir: null,
+  logger: createLogger('warn'),
+});
 await server.listen();
-const client = new TickwireClient({ url: `ws://127.0.0.1:${server.port}/ws`, game: counterGame, name: 'smoke', WebSocket: WebSocket as unknown as WebSocketConstructor });
+const client = new TickwireClient({
+  url: `ws://127.0.0.1:${server.port}/ws`,
+  game: counterGame,
+  name: 'smoke',
+  WebSocket: WebSocket as unknown as WebSocketConstructor,
+});
 const welcome = await client.connect();
 const timer = setInterval(() => {
   for (let n = client.inputsDue(); n > 0; n--) client.sendInput({ add: 3 });

@@ -55,7 +55,12 @@ export function mintHs256(secret: string, o: MintOptions = {}, claims: JWTPayloa
 }
 
 /** A token signed with a test key pair, its kid in the header (`kid: null` leaves it out). */
-export function mintWithKey(key: TestKey, o: MintOptions = {}, claims: JWTPayload = {}, header: { kid?: string | null } = {}): Promise<string> {
+export function mintWithKey(
+  key: TestKey,
+  o: MintOptions = {},
+  claims: JWTPayload = {},
+  header: { kid?: string | null } = {},
+): Promise<string> {
   const kid = header.kid === null ? undefined : (header.kid ?? key.kid);
   return builder(claims, o).setProtectedHeader({ alg: key.alg, kid }).sign(key.privateKey);
 }

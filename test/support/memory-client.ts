@@ -31,7 +31,15 @@ export class MemoryClient implements RoomClient {
    * per-client header (the bytes every client gets alike), `body` the entities after the
    * detached-player list.
    */
-  snapshots(): { tick: number; baselineTick: number; ackSeq: number; inputLeadMs: number; detached: number[]; body: Uint8Array; shared: Uint8Array }[] {
+  snapshots(): {
+    tick: number;
+    baselineTick: number;
+    ackSeq: number;
+    inputLeadMs: number;
+    detached: number[];
+    body: Uint8Array;
+    shared: Uint8Array;
+  }[] {
     return this.ofType(MessageType.Snapshot).map((b) => {
       const r = new ByteReader(b);
       r.u8();

@@ -21,13 +21,21 @@ export async function startServer(options: Partial<TickwireServerOptions> = {}) 
   const clock = new ManualClock(0);
   const lines: LogLine[] = [];
   const lineWaiters: [(l: LogLine) => boolean, number, () => void][] = [];
-  const logger = pino({ level: 'info' }, {
-    write: (s: string) => {
-      const line = JSON.parse(s) as LogLine;
-      lines.push(line);
-      for (const w of lineWaiters.slice()) if (w[0](line) && --w[1] === 0) lineWaiters.splice(lineWaiters.indexOf(w), 1), w[2]();
+  const logger = pino(
+    { level: 'info' },
+    {
+      write: (s: string) => {
+        const line = JSON.parse(s) as LogLine;
+        lines.push(line);
+        for (const w of lineWaiters.slice()) {
+          if (w[0](line) && --w[1] === 0) {
+            lineWaiters.splice(lineWaiters.indexOf(w), 1);
+            w[2]();
+          }
+        }
+      },
     },
-  });
+  );
   // Leaves and drops are seen through the room type's own hooks: barriers for tests that must
   // tick only after the server has processed a close.
   const leaves = counter();
@@ -75,7 +83,16 @@ export async function startServer(options: Partial<TickwireServerOptions> = {}) 
      * start at once (no jitter), so nothing runs on real time unless a test asks for it.
      */
     client(name: string, extra: Partial<TickwireClientOptions<ArenaState, ArenaInput, Mover>> & { clock?: Clock } = {}) {
-      const c = new TickwireClient({ url, game: arenaGame, name, WebSocket: WebSocket as unknown as WebSocketConstructor, pingIntervalMs: 0, livenessTimeoutMs: 0, random: () => 0, ...extra } as TickwireClientOptions<ArenaState, ArenaInput, Mover>);
+      const c = new TickwireClient({
+        url,
+        game: arenaGame,
+        name,
+        WebSocket: WebSocket as unknown as WebSocketConstructor,
+        pingIntervalMs: 0,
+        livenessTimeoutMs: 0,
+        random: () => 0,
+        ...extra,
+      } as TickwireClientOptions<ArenaState, ArenaInput, Mover>);
       clients.push(c as never);
       return c;
     },
@@ -93,14 +110,23 @@ function counter() {
   return {
     bump: () => {
       count++;
-      for (const w of waiters.slice()) if (count >= w[0]) waiters.splice(waiters.indexOf(w), 1), w[1]();
+      for (const w of waiters.slice()) {
+        if (count >= w[0]) {
+          waiters.splice(waiters.indexOf(w), 1);
+          w[1]();
+        }
+      }
     },
     reach: (n: number): Promise<void> => (count >= n ? Promise.resolve() : new Promise((resolve) => waiters.push([n, resolve]))),
   };
 }
 
 /** Resolve on the next `event` from `client` that satisfies `accept`; reject if it closes first. */
-export function nextEvent<K extends keyof ClientEvents>(client: TickwireClient<any, any, any>, event: K, accept: (...args: ClientEvents[K]) => boolean = () => true): Promise<ClientEvents[K]> {
+export function nextEvent<K extends keyof ClientEvents>(
+  client: TickwireClient<any, any, any>,
+  event: K,
+  accept: (...args: ClientEvents[K]) => boolean = () => true,
+): Promise<ClientEvents[K]> {
   return new Promise((resolve, reject) => {
     const off = client.on(event, (...args) => {
       if (!accept(...args)) return;
@@ -108,11 +134,14 @@ export function nextEvent<K extends keyof ClientEvents>(client: TickwireClient<a
       offClose();
       resolve(args);
     });
-    const offClose = event === 'close' ? () => {} : client.on('close', (e) => {
-      off();
-      offClose();
-      reject(new Error(`closed while waiting for ${String(event)}: ${e.code} ${e.reason}`));
-    });
+    const offClose =
+      event === 'close'
+        ? () => {}
+        : client.on('close', (e) => {
+            off();
+            offClose();
+            reject(new Error(`closed while waiting for ${String(event)}: ${e.code} ${e.reason}`));
+          });
   });
 }
 
@@ -137,5 +166,7 @@ export async function rawSocket(url: string, options: { autoPong?: boolean } = {
 export function closeOf(ws: WebSocket): Promise<{ code: number; reason: string; messages: Buffer[] }> {
   const messages: Buffer[] = [];
   ws.on('message', (m: Buffer) => messages.push(m));
-  return new Promise((resolve) => ws.once('close', (code: number, reason: Buffer) => resolve({ code, reason: reason.toString(), messages })));
+  return new Promise((resolve) =>
+    ws.once('close', (code: number, reason: Buffer) => resolve({ code, reason: reason.toString(), messages })),
+  );
 }

@@ -2,7 +2,17 @@ import { describe, expect, it } from 'vitest';
 import type { TickInputs } from '../../shared/game/game-definition';
 import { replay, ReplayRecorder, type ReplayLog } from '../../shared/game/replay';
 import { cosQ14, Q14, sinQ14 } from '../../shared/math/fixed-trig';
-import { arenaGame, arenaPredictor, Button, MAX_HP, PLAYER_RADIUS, tickRules, WORLD_W, type ArenaInput, type ArenaState } from '../../shared/games/arena';
+import {
+  arenaGame,
+  arenaPredictor,
+  Button,
+  MAX_HP,
+  PLAYER_RADIUS,
+  tickRules,
+  WORLD_W,
+  type ArenaInput,
+  type ArenaState,
+} from '../../shared/games/arena';
 import { WORLD_H } from '../../shared/games/arena/arena-rules';
 import { UniformGrid } from '../../shared/spatial/uniform-grid';
 import { randomInputs } from '../support/arena-fixtures';
@@ -106,7 +116,8 @@ describe('arena shots against the player grid', () => {
 });
 
 describe('arena rules', () => {
-  const one = (state: ArenaState, id: number, input: ArenaInput) => arenaGame.step(state, { get: (pid) => (pid === id ? input : undefined) });
+  const one = (state: ArenaState, id: number, input: ArenaInput) =>
+    arenaGame.step(state, { get: (pid) => (pid === id ? input : undefined) });
 
   it('moves at the configured speed, diagonals included, and clamps to the walls', () => {
     const s = arenaGame.createState({ seed: 1, tickRate: 30 });
@@ -205,7 +216,7 @@ describe('arena rules', () => {
 });
 
 describe('arena lag compensation', () => {
-  it('keeps each player\'s recent positions and reads them back at fractional ticks', async () => {
+  it("keeps each player's recent positions and reads them back at fractional ticks", async () => {
     const { positionAt, HISTORY_TICKS } = await import('../../shared/games/arena/arena-state');
     // 128 Hz: small steps, so 200 ticks of walking stay clear of the wall.
     const state = arenaGame.createState({ seed: 1, tickRate: 128 });
@@ -246,4 +257,3 @@ describe('arena lag compensation', () => {
     expect(run(0)).toBe(false); // now it is 8 steps (512 units) below the shot's line
   });
 });
-

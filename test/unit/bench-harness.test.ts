@@ -5,8 +5,30 @@ import { walkerInput } from '../../bench/scenarios/workload';
 describe('formatTable', () => {
   it('aligns columns and leaves empty cells for missing figures', () => {
     const rows: BenchRow[] = [
-      { scenario: 'encode: full codec', players: 1000, entities: 1000, clients: null, opsPerSec: 18496.2, usPerOp: 54.07, rmePct: 0.5, samples: 10, bytesPerSnapshot: 11002, bytesPerEntity: 11.002 },
-      { scenario: 'arena step', players: 10, entities: 24, clients: null, opsPerSec: 725027, usPerOp: 1.379, rmePct: 3.9, samples: 10, bytesPerSnapshot: null, bytesPerEntity: null },
+      {
+        scenario: 'encode: full codec',
+        players: 1000,
+        entities: 1000,
+        clients: null,
+        opsPerSec: 18496.2,
+        usPerOp: 54.07,
+        rmePct: 0.5,
+        samples: 10,
+        bytesPerSnapshot: 11002,
+        bytesPerEntity: 11.002,
+      },
+      {
+        scenario: 'arena step',
+        players: 10,
+        entities: 24,
+        clients: null,
+        opsPerSec: 725027,
+        usPerOp: 1.379,
+        rmePct: 3.9,
+        samples: 10,
+        bytesPerSnapshot: null,
+        bytesPerEntity: null,
+      },
     ];
     const lines = formatTable(rows).split('\n');
     expect(lines).toHaveLength(4);

@@ -4,12 +4,53 @@ import { healthUrlFor, parseBotsArgs, UsageError } from '../../bench/bots/option
 describe('parseBotsArgs', () => {
   it('has defaults', () => {
     const o = parseBotsArgs([]);
-    expect(o).toMatchObject({ url: 'ws://127.0.0.1:8080/ws', clients: 10, durationS: 30, behavior: 'walk', json: false, rampMs: 0, warmupS: 1, roomType: 'arena', help: false });
+    expect(o).toMatchObject({
+      url: 'ws://127.0.0.1:8080/ws',
+      clients: 10,
+      durationS: 30,
+      behavior: 'walk',
+      json: false,
+      rampMs: 0,
+      warmupS: 1,
+      roomType: 'arena',
+      help: false,
+    });
   });
 
   it('parses every flag', () => {
-    const o = parseBotsArgs(['--url', 'ws://localhost:9000/ws', '--clients', '200', '--duration', '2.5', '--behavior', 'fight', '--json', '--ramp-ms', '1000', '--warmup', '0', '--join-timeout', '5', '--room-type', 'duel', '--seed', '7']);
-    expect(o).toMatchObject({ url: 'ws://localhost:9000/ws', clients: 200, durationS: 2.5, behavior: 'fight', json: true, rampMs: 1000, warmupS: 0, joinTimeoutS: 5, roomType: 'duel', seed: 7 });
+    const o = parseBotsArgs([
+      '--url',
+      'ws://localhost:9000/ws',
+      '--clients',
+      '200',
+      '--duration',
+      '2.5',
+      '--behavior',
+      'fight',
+      '--json',
+      '--ramp-ms',
+      '1000',
+      '--warmup',
+      '0',
+      '--join-timeout',
+      '5',
+      '--room-type',
+      'duel',
+      '--seed',
+      '7',
+    ]);
+    expect(o).toMatchObject({
+      url: 'ws://localhost:9000/ws',
+      clients: 200,
+      durationS: 2.5,
+      behavior: 'fight',
+      json: true,
+      rampMs: 1000,
+      warmupS: 0,
+      joinTimeoutS: 5,
+      roomType: 'duel',
+      seed: 7,
+    });
     expect(parseBotsArgs(['-h']).help).toBe(true);
   });
 

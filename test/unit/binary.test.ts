@@ -16,25 +16,34 @@ function codeOf(fn: () => unknown): string | undefined {
 describe('ByteWriter / ByteReader', () => {
   it('round-trips every field type', () => {
     fc.assert(
-      fc.property(fc.nat(255), fc.nat(0xffff), fc.integer({ min: -0x8000, max: 0x7fff }), fc.nat(0xffffffff), fc.nat(0xffffffff), fc.integer({ min: -0x80000000, max: 0x7fffffff }), (a, b, c, d, e, f) => {
-        const w = new ByteWriter(4);
-        w.u8(a);
-        w.u16(b);
-        w.i16(c);
-        w.u32(d);
-        w.uvarint(e);
-        w.svarint(f);
-        const r = new ByteReader(w.bytes());
-        expect([r.u8(), r.u16(), r.i16(), r.u32(), r.uvarint(), r.svarint()]).toEqual([a, b, c, d, e, f]);
-        r.expectEnd('test');
-      }),
+      fc.property(
+        fc.nat(255),
+        fc.nat(0xffff),
+        fc.integer({ min: -0x8000, max: 0x7fff }),
+        fc.nat(0xffffffff),
+        fc.nat(0xffffffff),
+        fc.integer({ min: -0x80000000, max: 0x7fffffff }),
+        (a, b, c, d, e, f) => {
+          const w = new ByteWriter(4);
+          w.u8(a);
+          w.u16(b);
+          w.i16(c);
+          w.u32(d);
+          w.uvarint(e);
+          w.svarint(f);
+          const r = new ByteReader(w.bytes());
+          expect([r.u8(), r.u16(), r.i16(), r.u32(), r.uvarint(), r.svarint()]).toEqual([a, b, c, d, e, f]);
+          r.expectEnd('test');
+        },
+      ),
     );
   });
 
   it('sizes varints by magnitude', () => {
     const len = (v: number, signed = false) => {
       const w = new ByteWriter();
-      signed ? w.svarint(v) : w.uvarint(v);
+      if (signed) w.svarint(v);
+      else w.uvarint(v);
       return w.offset;
     };
     expect([len(0), len(127), len(128), len(16383), len(16384), len(0xffffffff)]).toEqual([1, 1, 2, 2, 3, 5]);

@@ -124,7 +124,12 @@ describe('the SDK over an in-memory link (no sockets, manual time)', () => {
     const room = m.server.rooms.rooms.get(wa.roomId)!;
     m.server.rooms.leave(room, room.getPlayer(wa.playerId)!);
     await m.advance(3000);
-    expect(log).toEqual([`drop ${CloseCode.ConnectionLost}`, 'reconnecting 1', `resumeFailed ${CloseCode.ResumeRejected}`, `close ${CloseCode.ResumeRejected}`]);
+    expect(log).toEqual([
+      `drop ${CloseCode.ConnectionLost}`,
+      'reconnecting 1',
+      `resumeFailed ${CloseCode.ResumeRejected}`,
+      `close ${CloseCode.ResumeRejected}`,
+    ]);
     expect(m.links.length).toBe(2);
   });
 
@@ -164,6 +169,9 @@ describe('the SDK and tokens (in-memory, manual time)', () => {
     expect(asked).toBe(2);
 
     const bob = m.client('bob', { token: () => Promise.reject(new Error('refresh failed')) });
-    await expect(bob.connect().finally(() => {})).rejects.toMatchObject({ code: CloseCode.Unauthenticated, reason: 'the token function failed: refresh failed' });
+    await expect(bob.connect().finally(() => {})).rejects.toMatchObject({
+      code: CloseCode.Unauthenticated,
+      reason: 'the token function failed: refresh failed',
+    });
   });
 });

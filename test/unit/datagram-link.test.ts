@@ -17,8 +17,14 @@ function pair(loss: number, seed = 1, duplicate = 0.05) {
     const copies = rand() < duplicate ? 2 : 1;
     for (let i = 0; i < copies; i++) time.setTimeout(() => to().receive(d), 20 + rand() * 40); // 20-60 ms: reorders
   };
-  const a: DatagramLink = new DatagramLink(pipe(() => b), time);
-  const b: DatagramLink = new DatagramLink(pipe(() => a), time);
+  const a: DatagramLink = new DatagramLink(
+    pipe(() => b),
+    time,
+  );
+  const b: DatagramLink = new DatagramLink(
+    pipe(() => a),
+    time,
+  );
   return { time, a, b, lost: () => lost };
 }
 

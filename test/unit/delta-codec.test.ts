@@ -48,16 +48,31 @@ function tableOf(rows: readonly Row[], s: EntitySchema = schema): EntityTable {
 function rowsOf(t: EntityTable): Row[] {
   const out: Row[] = [];
   for (let r = 0; r < t.count; r++) {
-    out.push({ id: t.ids[r], kind: t.kinds[r], values: Array.from({ length: compiled.kinds[t.kinds[r]].fieldCount }, (_, f) => t.get(r, f)) });
+    out.push({
+      id: t.ids[r],
+      kind: t.kinds[r],
+      values: Array.from({ length: compiled.kinds[t.kinds[r]].fieldCount }, (_, f) => t.get(r, f)),
+    });
   }
   return out;
 }
 
 const rowArb = fc.oneof(
-  fc.record({ id: fc.integer({ min: 1, max: 0xffffffff }), kind: fc.constant(0), values: fc.tuple(fc.integer({ min: -1000, max: 20000 }), fc.integer({ min: 0, max: 20000 }), fc.integer({ min: 0, max: 0xffff }), fc.integer({ min: 0, max: 0x7fffffff })) }),
+  fc.record({
+    id: fc.integer({ min: 1, max: 0xffffffff }),
+    kind: fc.constant(0),
+    values: fc.tuple(
+      fc.integer({ min: -1000, max: 20000 }),
+      fc.integer({ min: 0, max: 20000 }),
+      fc.integer({ min: 0, max: 0xffff }),
+      fc.integer({ min: 0, max: 0x7fffffff }),
+    ),
+  }),
   fc.record({ id: fc.integer({ min: 1, max: 0xffffffff }), kind: fc.constant(1), values: fc.tuple(fc.integer({ min: 0, max: 3 })) }),
 );
-const tableArb = fc.uniqueArray(rowArb, { selector: (r) => r.id, maxLength: 40 }).map((rows) => rows.map((r) => ({ ...r, values: [...r.values] })));
+const tableArb = fc
+  .uniqueArray(rowArb, { selector: (r) => r.id, maxLength: 40 })
+  .map((rows) => rows.map((r) => ({ ...r, values: [...r.values] })));
 
 function roundTrip(codec: DeltaCodec, current: EntityTable, baseline: EntityTable | null, tick = 7) {
   const out = new ByteWriter(16);
@@ -73,23 +88,26 @@ function roundTrip(codec: DeltaCodec, current: EntityTable, baseline: EntityTabl
 describe('BitWriter and BitReader', () => {
   it('round-trip fixed fields and exp-Golomb codes of every size, and price them exactly', () => {
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 0, max: 16 }), fc.integer({ min: 0, max: 32 }))), (items) => {
-        const bytes = new ByteWriter(4);
-        const w = new BitWriter().begin(bytes);
-        let expected = 0;
-        for (const [v, k, n] of items) {
-          w.expGolomb(v, k);
-          w.bits(v % 2 ** n, n);
-          expected += expGolombLength(v, k) + n;
-        }
-        expect(w.finish()).toBe(expected);
-        const r = new BitReader().begin(new ByteReader(bytes.bytes()));
-        for (const [v, k, n] of items) {
-          expect(r.expGolomb(k)).toBe(v);
-          expect(r.bits(n)).toBe(v % 2 ** n);
-        }
-        r.end('test');
-      }),
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 0, max: 16 }), fc.integer({ min: 0, max: 32 }))),
+        (items) => {
+          const bytes = new ByteWriter(4);
+          const w = new BitWriter().begin(bytes);
+          let expected = 0;
+          for (const [v, k, n] of items) {
+            w.expGolomb(v, k);
+            w.bits(v % 2 ** n, n);
+            expected += expGolombLength(v, k) + n;
+          }
+          expect(w.finish()).toBe(expected);
+          const r = new BitReader().begin(new ByteReader(bytes.bytes()));
+          for (const [v, k, n] of items) {
+            expect(r.expGolomb(k)).toBe(v);
+            expect(r.bits(n)).toBe(v % 2 ** n);
+          }
+          r.end('test');
+        },
+      ),
     );
   });
 
@@ -160,15 +178,24 @@ describe('DeltaCodec', () => {
   });
 
   it('rejects a value outside its declared range by name instead of wrapping it', () => {
-    expect(() => tableOf([{ id: 9, kind: 0, values: [20001, 0, 0, 0] }])).toThrow(/entity 9 \(mover\): x = 20001 is outside its declared range -1000\.\.20000/);
+    expect(() => tableOf([{ id: 9, kind: 0, values: [20001, 0, 0, 0] }])).toThrow(
+      /entity 9 \(mover\): x = 20001 is outside its declared range -1000\.\.20000/,
+    );
     const arena = new EntityTable(arenaEntitySchema);
     arena.set(arena.push(1, 0), 3, 256); // hp was a u8 that wrapped 256 to 0
     expect(() => quantizeTable(compileSchema(arenaEntitySchema), arena)).toThrow(/hp = 256/);
   });
 
   it('ids anywhere in 1..2^32-1, and a kind change under the same id', () => {
-    const a = tableOf([{ id: 0xffffffff, kind: 0, values: [1, 2, 3, 4] }, { id: 5, kind: 1, values: [2] }]);
-    const b = tableOf([{ id: 0xffffffff, kind: 1, values: [1] }, { id: 5, kind: 0, values: [0, 0, 0, 0] }, { id: 0x7fffffff, kind: 1, values: [3] }]);
+    const a = tableOf([
+      { id: 0xffffffff, kind: 0, values: [1, 2, 3, 4] },
+      { id: 5, kind: 1, values: [2] },
+    ]);
+    const b = tableOf([
+      { id: 0xffffffff, kind: 1, values: [1] },
+      { id: 5, kind: 0, values: [0, 0, 0, 0] },
+      { id: 0x7fffffff, kind: 1, values: [3] },
+    ]);
     expect(rowsOf(roundTrip(codec, b, a).decoded)).toEqual(rowsOf(b));
     expect(rowsOf(roundTrip(codec, a, b).decoded)).toEqual(rowsOf(a));
   });
@@ -186,7 +213,11 @@ describe('DeltaCodec', () => {
     const decoded = new EntityTable(schema);
     codec.decode(new ByteReader(out.bytes()), before, decoded, 9);
     expect(rowsOf(decoded)).toEqual(rowsOf(next));
-    expect(rowsOf(decoded).map((r) => [r.id, r.values[0]])).toEqual([[1, 100], [2, 0], [3, 100]]);
+    expect(rowsOf(decoded).map((r) => [r.id, r.values[0]])).toEqual([
+      [1, 100],
+      [2, 0],
+      [3, 100],
+    ]);
     expect(Array.from(decoded.ticks.subarray(0, 3))).toEqual([9, 4, 9]);
   });
 

@@ -5,7 +5,16 @@ import { PlaybackClock } from '../../src/sdk/playback-clock';
 import { InterpolatedView, SampleMode, SnapshotBuffer } from '../../src/sdk/snapshot-buffer';
 
 const schema: EntitySchema = {
-  kinds: [{ name: 'e', fields: [{ name: 'x', min: 0, max: 0xffff, lerp: 'linear' }, { name: 'aim', min: 0, max: 0xffff, lerp: 'angle16' }, { name: 'hp', min: 0, max: 255 }] }],
+  kinds: [
+    {
+      name: 'e',
+      fields: [
+        { name: 'x', min: 0, max: 0xffff, lerp: 'linear' },
+        { name: 'aim', min: 0, max: 0xffff, lerp: 'angle16' },
+        { name: 'hp', min: 0, max: 255 },
+      ],
+    },
+  ],
 };
 
 function table(entities: [id: number, x: number, aim: number, hp: number][]): EntityTable {
@@ -24,7 +33,13 @@ describe('SnapshotBuffer', () => {
   function twoSnapshots() {
     const buf = new SnapshotBuffer(schema, 4);
     buf.push(10, table([[1, 100, 65000, 50]]));
-    buf.push(12, table([[1, 200, 500, 40], [2, 7, 0, 9]]));
+    buf.push(
+      12,
+      table([
+        [1, 200, 500, 40],
+        [2, 7, 0, 9],
+      ]),
+    );
     return { buf, view: new InterpolatedView(3) };
   }
 
@@ -43,8 +58,21 @@ describe('SnapshotBuffer', () => {
   it('keeps a removed entity until the time of the snapshot it is gone from', () => {
     const buf = new SnapshotBuffer(schema, 4);
     const view = new InterpolatedView(3);
-    buf.push(10, table([[1, 100, 0, 0], [2, 50, 0, 0], [3, 10, 0, 0]]));
-    buf.push(12, table([[1, 200, 0, 0], [3, 30, 0, 0]]));
+    buf.push(
+      10,
+      table([
+        [1, 100, 0, 0],
+        [2, 50, 0, 0],
+        [3, 10, 0, 0],
+      ]),
+    );
+    buf.push(
+      12,
+      table([
+        [1, 200, 0, 0],
+        [3, 30, 0, 0],
+      ]),
+    );
     buf.sample(11.5, view);
     expect(Array.from(view.ids.subarray(0, view.count))).toEqual([1, 2, 3]);
     expect([view.get(0, 0), view.get(1, 0), view.get(2, 0)]).toEqual([175, 50, 25]);
@@ -69,12 +97,27 @@ describe('SnapshotBuffer', () => {
   it('moves a row the budget held back between the times its values really had', () => {
     const buf = new SnapshotBuffer(schema, 8);
     const view = new InterpolatedView(3);
-    buf.push(10, table([[1, 100, 0, 0], [2, 100, 0, 0]]));
+    buf.push(
+      10,
+      table([
+        [1, 100, 0, 0],
+        [2, 100, 0, 0],
+      ]),
+    );
     // Tick 12: entity 2 was left out by the server's budget: it still holds tick 10's values.
-    const partial = table([[1, 200, 0, 0], [2, 100, 0, 0]]);
+    const partial = table([
+      [1, 200, 0, 0],
+      [2, 100, 0, 0],
+    ]);
     partial.ticks[1] = 10;
     buf.push(12, partial);
-    buf.push(14, table([[1, 300, 0, 0], [2, 500, 0, 0]]));
+    buf.push(
+      14,
+      table([
+        [1, 300, 0, 0],
+        [2, 500, 0, 0],
+      ]),
+    );
     buf.sample(11, view);
     expect(view.get(0, 0)).toBeCloseTo(150);
     // Entity 2 moves from 100 at tick 10 towards 500 at tick 14, not standing still until 12.
@@ -85,7 +128,15 @@ describe('SnapshotBuffer', () => {
 
   it('does not glide an entity across a jump marked by jumpBits (a respawn)', () => {
     const jumpy: EntitySchema = {
-      kinds: [{ name: 'p', fields: [{ name: 'x', min: 0, max: 0xffff, lerp: 'linear' }, { name: 'flags', min: 0, max: 255, jumpBits: 1 }] }],
+      kinds: [
+        {
+          name: 'p',
+          fields: [
+            { name: 'x', min: 0, max: 0xffff, lerp: 'linear' },
+            { name: 'flags', min: 0, max: 255, jumpBits: 1 },
+          ],
+        },
+      ],
     };
     const snap = (x: number, flags: number) => {
       const t = new EntityTable(jumpy);

@@ -1,10 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { Button, PlayerField, tickRules, WORLD_W, type ArenaInput } from '../../shared/games/arena';
+import { Button, PlayerField, WORLD_W, type ArenaInput } from '../../shared/games/arena';
 import type { LinkConditions, NetworkSimulatorOptions } from '../../src/sdk/network-simulator';
 import { netcodeRig, type RigPlayer } from '../../bench/netcode/netcode-rig';
 
 const both = (c: LinkConditions): NetworkSimulatorOptions => ({ up: c, down: c });
-const STEP = tickRules(30).playerStep;
 
 /** Walks right, or right and left in turns of `turnTicks` inputs. */
 function walker(turnTicks = Infinity) {
@@ -53,7 +52,10 @@ describe('netcode over the network simulator (real server and SDK, manual time)'
     expect(walk.client.predicted!.x).toBeGreaterThan(me.x); // the prediction is ahead, by the inputs in flight
   });
 
-  for (const [label, oneWay, jitter] of [['150 ms ±20 ms', 75, 20], ['300 ms ±50 ms', 150, 50]] as const) {
+  for (const [label, oneWay, jitter] of [
+    ['150 ms ±20 ms', 75, 20],
+    ['300 ms ±50 ms', 150, 50],
+  ] as const) {
     it(`turning every 3 s at ${label}: no visible correction, no input late, smooth remote motion`, async () => {
       const { rig, watch, since } = await walkerAndWatcher(both({ latencyMs: oneWay, jitterMs: jitter }), walker(90));
       rig.run(30_000);
@@ -134,7 +136,11 @@ describe('netcode over the network simulator (real server and SDK, manual time)'
      * tick: within 160 units of the target's centre (as rewound), it hits.
      */
     async function shootAtWhatISee(oneWayMs: number, maxRewindMs?: number) {
-      const rig = await netcodeRig({ net: both({ latencyMs: oneWayMs }), client: { pingIntervalMs: 1000 }, roomType: maxRewindMs === undefined ? {} : { maxRewindMs } });
+      const rig = await netcodeRig({
+        net: both({ latencyMs: oneWayMs }),
+        client: { pingIntervalMs: 1000 },
+        roomType: maxRewindMs === undefined ? {} : { maxRewindMs },
+      });
       let armed = false; // not before both are placed
       let fired = false;
       let seenY = Number.NaN;
@@ -181,7 +187,6 @@ describe('netcode over the network simulator (real server and SDK, manual time)'
     });
   });
 });
-
 
 describe("the shooter's own shots, predicted", () => {
   /** A shooter firing every half second at 100 ms; its shots predicted and reconciled. */

@@ -96,7 +96,10 @@ describe('NetworkSimulator', () => {
     l.time.advance(199);
     expect(l.got).toEqual([]);
     l.time.advance(1);
-    expect(l.got).toEqual([{ seq: 1, at: 1220 }, { seq: 2, at: 1220 }]);
+    expect(l.got).toEqual([
+      { seq: 1, at: 1220 },
+      { seq: 2, at: 1220 },
+    ]);
   });
 
   it('a spike makes messages sent during it later by the extra delay; the link then recovers', () => {
@@ -114,10 +117,13 @@ describe('NetworkSimulator', () => {
     expect(arrivals).toEqual([130, 130, 130, 120, 110, 100]);
   });
 
-  it('keeps an ordered link in order even when the host\'s timers round their delays (as Node\'s do)', () => {
+  it("keeps an ordered link in order even when the host's timers round their delays (as Node's do)", () => {
     const time = new ManualScheduler(0);
     // Whole-millisecond timers counted from a stale "loop time": a later, shorter timer can fire first.
-    const coarse = { setTimeout: (fn: () => void, ms: number) => time.setTimeout(fn, Math.floor(ms)), clearTimeout: (h: unknown) => time.clearTimeout(h) };
+    const coarse = {
+      setTimeout: (fn: () => void, ms: number) => time.setTimeout(fn, Math.floor(ms)),
+      clearTimeout: (h: unknown) => time.clearTimeout(h),
+    };
     const net = new NetworkSimulator({ down: { latencyMs: 50, jitterMs: 20 }, clock: time, timers: coarse, seed: 3 });
     const server = new FakeSocket();
     const client = net.wrap(() => server)('x');
@@ -132,4 +138,3 @@ describe('NetworkSimulator', () => {
     expect(got).toEqual(Array.from({ length: 100 }, (_, i) => i));
   });
 });
-

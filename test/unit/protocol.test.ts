@@ -41,7 +41,12 @@ describe('INPUT', () => {
     for (const i of inputs) arenaInputCodec.write(w, i);
     const r = new ByteReader(w.bytes());
     expect(r.u8()).toBe(MessageType.Input);
-    expect(readInputHeader(r, arenaInputCodec.byteLength, { ackTick: 0, firstSeq: 0, count: 0, viewLag16: 0 })).toEqual({ ackTick: 77, firstSeq: 1000, count: 2, viewLag16: 38 });
+    expect(readInputHeader(r, arenaInputCodec.byteLength, { ackTick: 0, firstSeq: 0, count: 0, viewLag16: 0 })).toEqual({
+      ackTick: 77,
+      firstSeq: 1000,
+      count: 2,
+      viewLag16: 38,
+    });
     const out = arenaInputCodec.create();
     arenaInputCodec.read(r, out);
     expect(out).toEqual({ buttons: Button.Up | Button.Fire, aim: 123 });
@@ -82,7 +87,13 @@ describe('INPUT', () => {
 
 describe('SNAPSHOT header', () => {
   it('round-trips tick, baseline, ack seq and input lead', () => {
-    for (const [baselineTick, lead, back] of [[0, Number.NaN, Number.NaN], [123450, 37.4, 37], [123450, -12.6, -13], [1, 0, 0], [1, -1e9, -60000]]) {
+    for (const [baselineTick, lead, back] of [
+      [0, Number.NaN, Number.NaN],
+      [123450, 37.4, 37],
+      [123450, -12.6, -13],
+      [1, 0, 0],
+      [1, -1e9, -60000],
+    ]) {
       const w = new ByteWriter();
       writeSnapshotHeader(w, 123456, baselineTick, 789, lead);
       const r = new ByteReader(w.bytes());
@@ -160,14 +171,20 @@ describe('SNAPSHOT header written in place', () => {
     const fc = (await import('fast-check')).default;
     const { leadCode, snapshotHeaderLength, writeSnapshotHeaderAt } = await import('../../shared/protocol/snapshot-message');
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 0xffffffff }), fc.nat(0xffffffff), fc.nat(1000), fc.integer({ min: -70000, max: 70000 }), (tick, ack, back, lead) => {
-        const base = back < tick ? tick - back : 0;
-        const w = new ByteWriter();
-        writeSnapshotHeader(w, tick, base, ack, lead);
-        const buf = new Uint8Array(snapshotHeaderLength(tick, base, ack, leadCode(lead)));
-        expect(writeSnapshotHeaderAt(buf, tick, base, ack, leadCode(lead))).toBe(buf.length);
-        expect(buf).toEqual(w.bytes());
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 0xffffffff }),
+        fc.nat(0xffffffff),
+        fc.nat(1000),
+        fc.integer({ min: -70000, max: 70000 }),
+        (tick, ack, back, lead) => {
+          const base = back < tick ? tick - back : 0;
+          const w = new ByteWriter();
+          writeSnapshotHeader(w, tick, base, ack, lead);
+          const buf = new Uint8Array(snapshotHeaderLength(tick, base, ack, leadCode(lead)));
+          expect(writeSnapshotHeaderAt(buf, tick, base, ack, leadCode(lead))).toBe(buf.length);
+          expect(buf).toEqual(w.bytes());
+        },
+      ),
     );
   });
 });

@@ -31,7 +31,10 @@ const fateArb: fc.Arbitrary<Fate> = fc.oneof(
 class LossyPipe {
   private queue: { at: number; bytes: Uint8Array }[] = [];
   private n = 0;
-  constructor(private readonly fates: readonly Fate[], private readonly deliver: (bytes: Uint8Array) => void) {}
+  constructor(
+    private readonly fates: readonly Fate[],
+    private readonly deliver: (bytes: Uint8Array) => void,
+  ) {}
 
   push(now: number, bytes: Uint8Array): void {
     const fate = this.fates[this.n++ % this.fates.length];
@@ -82,15 +85,31 @@ interface Scenario {
  * tick: the entities in its view, at the quantized precision.
  */
 function run(s: Scenario): { accepted: number; checked: number; bites: number; fulls: number } {
-  const type = resolveRoomType(defineRoomType({ game: arenaGame, seed: () => s.seed, maxPlayers: 64, replication: s.replication }), { tickRate: 30, sendRate: 30, maxPlayers: 64, resumeWindowMs: 20_000 });
+  const type = resolveRoomType(defineRoomType({ game: arenaGame, seed: () => s.seed, maxPlayers: 64, replication: s.replication }), {
+    tickRate: 30,
+    sendRate: 30,
+    maxPlayers: 64,
+    resumeWindowMs: 20_000,
+  });
   const room = new Room('r', type);
   const clock = new ManualScheduler();
   const socket = new FakeSocket();
-  const client = new TickwireClient({ url: 'test', game: arenaGame, name: 'me', connect: () => socket, clock, timers: clock, pingIntervalMs: 0, livenessTimeoutMs: 0 });
+  const client = new TickwireClient({
+    url: 'test',
+    game: arenaGame,
+    name: 'me',
+    connect: () => socket,
+    clock,
+    timers: clock,
+    pingIntervalMs: 0,
+    livenessTimeoutMs: 0,
+  });
   let now = 0;
   let fulls = 0;
   const deliverDown = (bytes: Uint8Array) => socket.onmessage?.({ data: Uint8Array.from(bytes).buffer });
   const down = new LossyPipe(s.down, deliverDown);
+  // Assigned once the room exists, below; the pipe's callback runs only after that.
+  // eslint-disable-next-line prefer-const
   let mySlot: PlayerSlot<ArenaInput> | undefined;
   const up = new LossyPipe(s.up, (bytes) => {
     const r = new ByteReader(bytes);
@@ -107,8 +126,7 @@ function run(s: Scenario): { accepted: number; checked: number; bites: number; f
         const h = readSnapshotHeader(new ByteReader(bytes.subarray(1)), newSnapshotHeader());
         if (h.baselineTick === 0) fulls++;
         down.push(now, bytes);
-      }
-      else deliverDown(bytes);
+      } else deliverDown(bytes);
     },
   };
   void client.connect();
@@ -116,7 +134,12 @@ function run(s: Scenario): { accepted: number; checked: number; bites: number; f
   // The JOIN went out; the room takes the seat (the test plays the session's part).
   mySlot = room.join(roomSide, 'me') as PlayerSlot<ArenaInput>;
   socket.sent.length = 0;
-  const others = Array.from({ length: s.others }, (_, i) => ({ slot: room.join(new MemoryClient(), `bot${i}`) as PlayerSlot<ArenaInput>, next: randomInputs(s.seed * 31 + i), input: { buttons: 0, aim: 0 }, seq: 1 }));
+  const others = Array.from({ length: s.others }, (_, i) => ({
+    slot: room.join(new MemoryClient(), `bot${i}`) as PlayerSlot<ArenaInput>,
+    next: randomInputs(s.seed * 31 + i),
+    input: { buttons: 0, aim: 0 },
+    seq: 1,
+  }));
   const myInputs = randomInputs(s.seed ^ 0x5eed);
   const myInput: ArenaInput = { buttons: 0, aim: 0 };
 
@@ -156,7 +179,9 @@ function run(s: Scenario): { accepted: number; checked: number; bites: number; f
         if (held.ticks[r] !== room.tick) continue;
         const w = world.indexOf(held.ids[r]);
         expect(w).toBeGreaterThanOrEqual(0);
-        expect(Array.from(held.values.subarray(r * held.stride, (r + 1) * held.stride))).toEqual(Array.from(world.values.subarray(w * world.stride, (w + 1) * world.stride)));
+        expect(Array.from(held.values.subarray(r * held.stride, (r + 1) * held.stride))).toEqual(
+          Array.from(world.values.subarray(w * world.stride, (w + 1) * world.stride)),
+        );
       }
       expect(held.indexOf(mySlot.id)).toBeGreaterThanOrEqual(0);
       const copy = new EntityTable(arenaGame.entitySchema);

@@ -24,7 +24,10 @@ const FAR = { x: WORLD_W - 1000, y: WORLD_H - 1000 };
  */
 function twoApart(names: [string, string], extra: Partial<Parameters<typeof defineRoomType>[0]> = {}) {
   const interest = { width: WORLD_W, height: WORLD_H, viewWidth: 2000, viewHeight: 2000 };
-  const room = new Room('r', resolveRoomType(defineRoomType({ game: arenaGame, seed: () => 5, replication: { interest }, ...extra }), defaults));
+  const room = new Room(
+    'r',
+    resolveRoomType(defineRoomType({ game: arenaGame, seed: () => 5, replication: { interest }, ...extra }), defaults),
+  );
   const clients = [new MemoryClient(), new MemoryClient()];
   const slots = names.map((name, i) => room.join(clients[i], name));
   const players = slots.map((slot) => (room.state as ArenaState).players.find((p) => p.id === slot.id)!);
@@ -35,7 +38,12 @@ function twoApart(names: [string, string], extra: Partial<Parameters<typeof defi
 describe('replication in a room', () => {
   it('sends everyone the scores of players outside their view, in GLOBALS', () => {
     // a in one corner, b in the other with a score.
-    const { room, clients: [a], slots: [sa, sb], players: [, pb] } = twoApart(['a', 'b']);
+    const {
+      room,
+      clients: [a],
+      slots: [sa, sb],
+      players: [, pb],
+    } = twoApart(['a', 'b']);
     pb.score = 7;
     for (let i = 0; i < 20; i++) room.step();
     // a's snapshots hold only a.
@@ -66,7 +74,11 @@ describe('replication in a room', () => {
 
   it('a viewCenter hook places a view where the room type says (a spectator camera)', () => {
     // Player "cam" (in one corner) watches the far corner; everyone else sees around themselves.
-    const { room, clients: [cam, other], slots: [sCam, sOther] } = twoApart(['cam', 'other'], {
+    const {
+      room,
+      clients: [cam, other],
+      slots: [sCam, sOther],
+    } = twoApart(['cam', 'other'], {
       viewCenter: (_room, player, out) => {
         if (player.name !== 'cam') return false;
         out.x = FAR.x;
@@ -108,13 +120,20 @@ describe('replication in a room', () => {
     const m = memoryServer();
     const other = {
       ...arenaGame,
-      entitySchema: { kinds: [{ ...arenaGame.entitySchema.kinds[0], fields: arenaGame.entitySchema.kinds[0].fields.slice(0, 5) }, arenaGame.entitySchema.kinds[1]] },
+      entitySchema: {
+        kinds: [
+          { ...arenaGame.entitySchema.kinds[0], fields: arenaGame.entitySchema.kinds[0].fields.slice(0, 5) },
+          arenaGame.entitySchema.kinds[1],
+        ],
+      },
     };
     const client = m.client('wrong', { game: other });
     const joined = client.connect().catch((err: unknown) => err);
     await m.tick(2);
     expect(await joined).toMatchObject({ code: 4000 });
-    expect(client.closeEvent!.reason).toMatch(/snapshot codec tw-delta\/1\+[0-9a-f]{8} does not match room type "arena"'s tw-delta\/1\+[0-9a-f]{8}/);
+    expect(client.closeEvent!.reason).toMatch(
+      /snapshot codec tw-delta\/1\+[0-9a-f]{8} does not match room type "arena"'s tw-delta\/1\+[0-9a-f]{8}/,
+    );
     const ok = m.client('right');
     const welcome = ok.connect();
     await m.tick(2);

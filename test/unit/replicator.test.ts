@@ -63,7 +63,10 @@ class Rig {
 
 class TestClient {
   readonly held = new Map<number, EntityTable>();
-  constructor(readonly replica: ClientReplica, readonly ownId: number) {}
+  constructor(
+    readonly replica: ClientReplica,
+    readonly ownId: number,
+  ) {}
 }
 
 const ids = (t: EntityTable) => Array.from(t.ids.subarray(0, t.count));
@@ -72,7 +75,10 @@ describe('Replicator', () => {
   it('sends a full snapshot first, deltas against acknowledged ticks after, and a full one when the baseline has aged out', () => {
     const rig = new Rig({ historyMs: 200 }); // 7 sends at 30 Hz
     const c = new TestClient(rig.rep.createReplica(), 1);
-    const dots: Dot[] = [[1, 10, 10, 0], [2, 20, 20, 0]];
+    const dots: Dot[] = [
+      [1, 10, 10, 0],
+      [2, 20, 20, 0],
+    ];
     rig.seal(dots);
     expect(rig.send(c).baselineTick).toBe(0);
     rig.rep.ack(c.replica, 1);
@@ -108,7 +114,11 @@ describe('Replicator', () => {
   it('puts ids that wrapped around back in order before encoding', () => {
     const rig = new Rig();
     const c = new TestClient(rig.rep.createReplica(), 0);
-    rig.seal([[0x7fffffff, 1, 1, 0], [0x10000, 2, 2, 0], [5, 3, 3, 0]]);
+    rig.seal([
+      [0x7fffffff, 1, 1, 0],
+      [0x10000, 2, 2, 0],
+      [5, 3, 3, 0],
+    ]);
     expect(ids(rig.send(c).table)).toEqual([5, 0x10000, 0x7fffffff]);
   });
 
@@ -120,7 +130,11 @@ describe('Replicator', () => {
   it('with interest: entities enter and leave the view explicitly, the own entity always in it', () => {
     const rig = new Rig({ interest: { width: 10_000, height: 10_000, viewWidth: 2000, viewHeight: 2000, margin: 200 } });
     const c = new TestClient(rig.rep.createReplica(), 1);
-    const world = (other: number): Dot[] => [[1, 5000, 5000, 0], [2, other, 5000, 0], [3, 9000, 9000, 0]];
+    const world = (other: number): Dot[] => [
+      [1, 5000, 5000, 0],
+      [2, other, 5000, 0],
+      [3, 9000, 9000, 0],
+    ];
     rig.seal(world(5500)); // 2 inside, 3 far away
     expect(ids(rig.send(c).table)).toEqual([1, 2]);
     rig.rep.ack(c.replica, rig.tick);
@@ -145,7 +159,8 @@ describe('Replicator', () => {
   it('under a tight budget every changed entity still gets through: nothing starves', () => {
     const rig = new Rig({ bandwidthBytesPerSecond: 1024 }); // 34 B per snapshot
     const c = new TestClient(rig.rep.createReplica(), 1);
-    const dots = (n: number): Dot[] => Array.from({ length: 60 }, (_, i): Dot => [i + 1, 100 + i * 100, 100 + ((i * 37) % 60) * 100, n * 1000 + i]);
+    const dots = (n: number): Dot[] =>
+      Array.from({ length: 60 }, (_, i): Dot => [i + 1, 100 + i * 100, 100 + ((i * 37) % 60) * 100, n * 1000 + i]);
     const lastSeen = new Map<number, number>();
     let bites = 0;
     for (let n = 0; n < 120; n++) {

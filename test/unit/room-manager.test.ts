@@ -63,7 +63,9 @@ describe('RoomManager', () => {
       onLeave: (_room, p) => hooks.push(`leave ${p.name}`),
       onDispose: () => hooks.push('dispose'),
     });
-    const m = new RoomManager([resolveRoomType(defineRoomType({ game: arenaGame }), defaults), resolveRoomType(counter, defaults)], { log });
+    const m = new RoomManager([resolveRoomType(defineRoomType({ game: arenaGame }), defaults), resolveRoomType(counter, defaults)], {
+      log,
+    });
     const c = new MemoryClient();
     const { room, slot } = m.join(c, 'counter', 'cat');
     for (let i = 0; i < 5; i++) room.step();
@@ -76,9 +78,28 @@ describe('RoomManager', () => {
   it('refuses a join with 4006 when a room cannot be created, and survives a throwing onDispose', () => {
     const lines: { msg: string }[] = [];
     const captured = pino({ level: 'error' }, { write: (s: string) => lines.push(JSON.parse(s)) });
-    const broken = defineRoomType({ game: counterGame, name: 'broken', onCreate: () => { throw new Error('bad setup'); } });
-    const grumpy = defineRoomType({ game: counterGame, name: 'grumpy', onDispose: () => { throw new Error('bad teardown'); } });
-    const m = new RoomManager([resolveRoomType(broken, defaults), resolveRoomType(grumpy, defaults), resolveRoomType(defineRoomType({ game: arenaGame }), defaults)], { log: captured });
+    const broken = defineRoomType({
+      game: counterGame,
+      name: 'broken',
+      onCreate: () => {
+        throw new Error('bad setup');
+      },
+    });
+    const grumpy = defineRoomType({
+      game: counterGame,
+      name: 'grumpy',
+      onDispose: () => {
+        throw new Error('bad teardown');
+      },
+    });
+    const m = new RoomManager(
+      [
+        resolveRoomType(broken, defaults),
+        resolveRoomType(grumpy, defaults),
+        resolveRoomType(defineRoomType({ game: arenaGame }), defaults),
+      ],
+      { log: captured },
+    );
     expect(() => m.join(new MemoryClient(), 'broken', 'a')).toThrow(expect.objectContaining({ closeCode: CloseCode.RoomCrashed }));
     expect(m.rooms.size).toBe(0);
     expect(lines.some((l) => l.msg === 'room creation failed')).toBe(true);
@@ -120,7 +141,10 @@ describe('RoomManager', () => {
     } as never;
     const lines: { msg: string; room?: string }[] = [];
     const captured = pino({ level: 'error' }, { write: (s: string) => lines.push(JSON.parse(s)) });
-    const m = new RoomManager([resolveRoomType(defineRoomType({ game: arenaGame }), defaults), resolveRoomType(defineRoomType({ game: faulty }), defaults)], { log: captured });
+    const m = new RoomManager(
+      [resolveRoomType(defineRoomType({ game: arenaGame }), defaults), resolveRoomType(defineRoomType({ game: faulty }), defaults)],
+      { log: captured },
+    );
     const crashed: string[] = [];
     m.on('room-crashed', (room) => crashed.push(room.id));
     const arenaClient = new MemoryClient();
@@ -141,12 +165,16 @@ describe('RoomManager', () => {
 });
 
 describe('RoomManager seats: resume, identity, expiry, ids', () => {
-  const arena = () => new RoomManager([resolveRoomType(defineRoomType({ game: arenaGame }), { ...defaults, maxPlayers: 8, resumeWindowMs: 1000 })], { log });
+  const arena = () =>
+    new RoomManager([resolveRoomType(defineRoomType({ game: arenaGame }), { ...defaults, maxPlayers: 8, resumeWindowMs: 1000 })], { log });
   const ada = { userId: 'ada', claims: { sub: 'ada' } };
 
   it('never reuses a live room id, even when the id source repeats itself', () => {
     const ids = ['same', 'same', 'other'];
-    const m = new RoomManager([resolveRoomType(defineRoomType({ game: arenaGame, maxPlayers: 1 }), defaults)], { log, roomId: () => ids.shift()! });
+    const m = new RoomManager([resolveRoomType(defineRoomType({ game: arenaGame, maxPlayers: 1 }), defaults)], {
+      log,
+      roomId: () => ids.shift()!,
+    });
     const first = m.join(new MemoryClient(), 'arena', 'a');
     const second = m.join(new MemoryClient(), 'arena', 'b');
     expect([first.room.id, second.room.id]).toEqual(['same', 'other']);

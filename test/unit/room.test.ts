@@ -36,11 +36,28 @@ describe('Room', () => {
     room.join(a, 'ann');
     room.join(b, 'bob');
     const welcome = b.control<WelcomeMessage>(MessageType.Welcome)[0];
-    expect(welcome).toMatchObject({ playerId: 2, roomId: 'r1', roomType: 'arena', tickRate: 30, sendRate: 30, players: [[1, 'ann'], [2, 'bob']] });
+    expect(welcome).toMatchObject({
+      playerId: 2,
+      roomId: 'r1',
+      roomType: 'arena',
+      tickRate: 30,
+      sendRate: 30,
+      players: [
+        [1, 'ann'],
+        [2, 'bob'],
+      ],
+    });
     expect(a.control(MessageType.PlayerJoined)).toEqual([]);
     room.step();
     // One message for both joins, the same bytes for both players.
-    expect(a.control(MessageType.PlayerJoined)).toEqual([{ players: [[1, 'ann'], [2, 'bob']] }]);
+    expect(a.control(MessageType.PlayerJoined)).toEqual([
+      {
+        players: [
+          [1, 'ann'],
+          [2, 'bob'],
+        ],
+      },
+    ]);
     expect(b.ofType(MessageType.PlayerJoined)).toEqual(a.ofType(MessageType.PlayerJoined));
     // Someone who joins and leaves between two ticks is only announced as gone.
     const c = room.join(new MemoryClient(), 'cat');
@@ -66,7 +83,8 @@ describe('Room', () => {
     room.step();
     // Applying the tick's roster messages in order leaves the newcomer in the watcher's list.
     const roster = new Map<number, string>();
-    for (const m of watcher.control<{ players: [number, string][] }>(MessageType.PlayerJoined)) for (const [id, name] of m.players) roster.set(id, name);
+    for (const m of watcher.control<{ players: [number, string][] }>(MessageType.PlayerJoined))
+      for (const [id, name] of m.players) roster.set(id, name);
     for (const m of watcher.control<{ playerIds: number[] }>(MessageType.PlayerLeft)) for (const id of m.playerIds) roster.delete(id);
     expect([...roster.values()].sort()).toEqual(['late', 'top', 'watcher']);
     // Once announced, the id is free again.
@@ -146,7 +164,12 @@ describe('Room', () => {
     room.acceptInputs(slot, inputMessage(4, [idle]), 3 * stepMs + 20);
     room.acceptInputs(slot, inputMessage(5, [idle]), 5 * stepMs + 5);
     room.advance(5 * stepMs + 5);
-    expect(a.snapshots().map((s) => s.inputLeadMs).slice(-3)).toEqual([Math.round(stepMs), Number.NaN, Number.NaN]);
+    expect(
+      a
+        .snapshots()
+        .map((s) => s.inputLeadMs)
+        .slice(-3),
+    ).toEqual([Math.round(stepMs), Number.NaN, Number.NaN]);
     expect(room.stats.inputsLate).toBe(0);
   });
 
@@ -238,7 +261,10 @@ describe('Room', () => {
     const state = room.state as { players: { x: number }[] };
     expect(out.get(0, PlayerField.X)).toBe(state.players[0].x);
     // Each frame is its own buffer: the socket may hold it after send().
-    expect(clients[0].sent.at(-1)!.buffer === clients[1].sent.at(-1)!.buffer && clients[0].sent.at(-1)!.byteOffset === clients[1].sent.at(-1)!.byteOffset).toBe(false);
+    expect(
+      clients[0].sent.at(-1)!.buffer === clients[1].sent.at(-1)!.buffer &&
+        clients[0].sent.at(-1)!.byteOffset === clients[1].sent.at(-1)!.byteOffset,
+    ).toBe(false);
   });
 
   it('sends snapshots at the send rate, separately from the tick rate', () => {
@@ -318,7 +344,9 @@ describe('Room', () => {
     room.join(new MemoryClient(), 'a');
     expect(room.isFull).toBe(true);
     expect(() => room.join(new MemoryClient(), 'b')).toThrow(/full/);
-    expect(() => resolveRoomType(defineRoomType({ game: arenaGame, tickRate: 200 }), defaults)).toThrow(/tickRate must be an integer from 10 to 128/);
+    expect(() => resolveRoomType(defineRoomType({ game: arenaGame, tickRate: 200 }), defaults)).toThrow(
+      /tickRate must be an integer from 10 to 128/,
+    );
     expect(() => resolveRoomType(defineRoomType({ game: arenaGame, tickRate: 30, sendRate: 31 }), defaults)).toThrow(/sendRate/);
     expect(resolveRoomType(defineRoomType({ game: arenaGame, maxPlayers: 500 }), defaults).maxPlayers).toBe(500);
   });
@@ -365,10 +393,12 @@ describe('Room seats that outlive their link', () => {
 
   it('lets the room type play a detached player (onDetachedInput), else it goes neutral', () => {
     const played: number[] = [];
-    const room = arenaRoom({ onDetachedInput: (_room, player, input) => {
-      played.push(player.id);
-      (input as { buttons: number }).buttons = Button.Right;
-    } });
+    const room = arenaRoom({
+      onDetachedInput: (_room, player, input) => {
+        played.push(player.id);
+        (input as { buttons: number }).buttons = Button.Right;
+      },
+    });
     const slot = room.join(new MemoryClient(), 'a');
     room.detach(slot, 1006, 0);
     room.step();

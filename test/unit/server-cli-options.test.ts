@@ -7,50 +7,113 @@ import { makeKey } from '../support/jwt-fixtures';
 
 describe('server CLI options', () => {
   it('has working defaults', () => {
-    expect(parseServerCliOptions([], {})).toEqual({ port: 8080, host: '0.0.0.0', tickRate: 30, sendRate: 30, maxPlayers: 32, maxRooms: 1000, maxConnections: 5000, logLevel: 'info', staticDir: undefined, resumeWindowS: 20, drainS: 5, authSecret: undefined, authPublicKeyFile: undefined, authJwks: undefined, authAudience: undefined, authIssuer: undefined, perIpLimits: true, maxConnectionsPerIp: 32, trustProxy: [], allowedOrigins: [], webrtc: false, webrtcPorts: undefined, iceServers: [], publicIp: undefined, metrics: true, operatorToken: undefined, help: false });
+    expect(parseServerCliOptions([], {})).toEqual({
+      port: 8080,
+      host: '0.0.0.0',
+      tickRate: 30,
+      sendRate: 30,
+      maxPlayers: 32,
+      maxRooms: 1000,
+      maxConnections: 5000,
+      logLevel: 'info',
+      staticDir: undefined,
+      resumeWindowS: 20,
+      drainS: 5,
+      authSecret: undefined,
+      authPublicKeyFile: undefined,
+      authJwks: undefined,
+      authAudience: undefined,
+      authIssuer: undefined,
+      perIpLimits: true,
+      maxConnectionsPerIp: 32,
+      trustProxy: [],
+      allowedOrigins: [],
+      webrtc: false,
+      webrtcPorts: undefined,
+      iceServers: [],
+      publicIp: undefined,
+      metrics: true,
+      operatorToken: undefined,
+      help: false,
+    });
   });
 
   it('reads the session and auth settings, and refuses two key sources or a short secret', () => {
     expect(parseServerCliOptions(['--resume-window', '2.5', '--drain-seconds', '0'], {})).toMatchObject({ resumeWindowS: 2.5, drainS: 0 });
-    expect(parseServerCliOptions([], { TICKWIRE_AUTH_JWKS: 'https://id.example/jwks.json', TICKWIRE_AUTH_AUDIENCE: 'game' })).toMatchObject({ authJwks: 'https://id.example/jwks.json', authAudience: 'game' });
-    expect(() => parseServerCliOptions(['--auth-secret', 'x'.repeat(32), '--auth-jwks', 'keys.json'], {})).toThrow(/set only one of --auth-secret, --auth-jwks/);
-    expect(parseServerCliOptions(['--per-ip-limits', 'off', '--trust-proxy', '10.0.0.1, 10.0.0.2', '--allowed-origins', 'https://a.example'], {})).toMatchObject({ perIpLimits: false, trustProxy: ['10.0.0.1', '10.0.0.2'], allowedOrigins: ['https://a.example'] });
+    expect(parseServerCliOptions([], { TICKWIRE_AUTH_JWKS: 'https://id.example/jwks.json', TICKWIRE_AUTH_AUDIENCE: 'game' })).toMatchObject(
+      { authJwks: 'https://id.example/jwks.json', authAudience: 'game' },
+    );
+    expect(() => parseServerCliOptions(['--auth-secret', 'x'.repeat(32), '--auth-jwks', 'keys.json'], {})).toThrow(
+      /set only one of --auth-secret, --auth-jwks/,
+    );
+    expect(
+      parseServerCliOptions(
+        ['--per-ip-limits', 'off', '--trust-proxy', '10.0.0.1, 10.0.0.2', '--allowed-origins', 'https://a.example'],
+        {},
+      ),
+    ).toMatchObject({ perIpLimits: false, trustProxy: ['10.0.0.1', '10.0.0.2'], allowedOrigins: ['https://a.example'] });
     expect(() => parseServerCliOptions(['--per-ip-limits', 'maybe'], {})).toThrow(/--per-ip-limits must be on or off/);
     expect(() => parseServerCliOptions(['--resume-window', '4000'], {})).toThrow(/--resume-window must be a number from 0 to 3600/);
     expect(authOptionsFromCli(parseServerCliOptions([], {}))).toBeUndefined();
-    expect(authOptionsFromCli(parseServerCliOptions(['--auth-secret', 's'.repeat(32), '--auth-issuer', 'me'], {}))).toEqual({ secret: 's'.repeat(32), issuer: 'me' });
+    expect(authOptionsFromCli(parseServerCliOptions(['--auth-secret', 's'.repeat(32), '--auth-issuer', 'me'], {}))).toEqual({
+      secret: 's'.repeat(32),
+      issuer: 'me',
+    });
     expect(() => authOptionsFromCli(parseServerCliOptions(['--auth-secret', 'short'], {}))).toThrow(/at least 32 bytes/);
-    expect(() => authOptionsFromCli(parseServerCliOptions(['--auth-public-key', '/nonexistent/key.pem'], {}))).toThrow(/--auth-public-key: cannot read/);
+    expect(() => authOptionsFromCli(parseServerCliOptions(['--auth-public-key', '/nonexistent/key.pem'], {}))).toThrow(
+      /--auth-public-key: cannot read/,
+    );
   });
 
   it('reads every auth setting from its flag or its variable, the flag winning', () => {
     const env = { TICKWIRE_AUTH_SECRET: 'e'.repeat(32), TICKWIRE_AUTH_AUDIENCE: 'env-aud', TICKWIRE_AUTH_ISSUER: 'env-iss' };
     expect(parseServerCliOptions([], env)).toMatchObject({ authSecret: 'e'.repeat(32), authAudience: 'env-aud', authIssuer: 'env-iss' });
-    expect(parseServerCliOptions(['--auth-secret', 'f'.repeat(40), '--auth-audience', 'flag-aud', '--auth-issuer', 'flag-iss'], env)).toMatchObject({ authSecret: 'f'.repeat(40), authAudience: 'flag-aud', authIssuer: 'flag-iss' });
-    expect(parseServerCliOptions([], { TICKWIRE_AUTH_PUBLIC_KEY: '/keys/pub.pem' })).toMatchObject({ authPublicKeyFile: '/keys/pub.pem', authSecret: undefined });
+    expect(
+      parseServerCliOptions(['--auth-secret', 'f'.repeat(40), '--auth-audience', 'flag-aud', '--auth-issuer', 'flag-iss'], env),
+    ).toMatchObject({ authSecret: 'f'.repeat(40), authAudience: 'flag-aud', authIssuer: 'flag-iss' });
+    expect(parseServerCliOptions([], { TICKWIRE_AUTH_PUBLIC_KEY: '/keys/pub.pem' })).toMatchObject({
+      authPublicKeyFile: '/keys/pub.pem',
+      authSecret: undefined,
+    });
     expect(parseServerCliOptions(['--auth-public-key', 'k.pem'], {})).toMatchObject({ authPublicKeyFile: 'k.pem' });
     expect(parseServerCliOptions(['--auth-jwks', 'keys.json'], {})).toMatchObject({ authJwks: 'keys.json' });
   });
 
   it('refuses more than one key source, naming how each was set', () => {
     expect(() => parseServerCliOptions(['--auth-public-key', 'k.pem'], { TICKWIRE_AUTH_SECRET: 's'.repeat(32) })).toThrow(UsageError);
-    expect(() => parseServerCliOptions(['--auth-public-key', 'k.pem'], { TICKWIRE_AUTH_SECRET: 's'.repeat(32) })).toThrow(/set only one of TICKWIRE_AUTH_SECRET, --auth-public-key:/);
-    expect(() => parseServerCliOptions(['--auth-secret', 's'.repeat(32), '--auth-public-key', 'k.pem', '--auth-jwks', 'j.json'], {})).toThrow(/set only one of --auth-secret, --auth-public-key, --auth-jwks/);
+    expect(() => parseServerCliOptions(['--auth-public-key', 'k.pem'], { TICKWIRE_AUTH_SECRET: 's'.repeat(32) })).toThrow(
+      /set only one of TICKWIRE_AUTH_SECRET, --auth-public-key:/,
+    );
+    expect(() =>
+      parseServerCliOptions(['--auth-secret', 's'.repeat(32), '--auth-public-key', 'k.pem', '--auth-jwks', 'j.json'], {}),
+    ).toThrow(/set only one of --auth-secret, --auth-public-key, --auth-jwks/);
   });
 
   it('refuses a secret under 32 bytes, naming the flag or the variable', () => {
     expect(() => parseServerCliOptions(['--auth-secret', 'short'], {})).toThrow(/--auth-secret must be at least 32 bytes/);
-    expect(() => parseServerCliOptions([], { TICKWIRE_AUTH_SECRET: 'x'.repeat(31) })).toThrow(/TICKWIRE_AUTH_SECRET must be at least 32 bytes/);
+    expect(() => parseServerCliOptions([], { TICKWIRE_AUTH_SECRET: 'x'.repeat(31) })).toThrow(
+      /TICKWIRE_AUTH_SECRET must be at least 32 bytes/,
+    );
     // Bytes, not characters: 16 two-byte characters are 32 bytes.
     expect(parseServerCliOptions(['--auth-secret', 'é'.repeat(16)], {}).authSecret).toBe('é'.repeat(16));
   });
 
   it('reads fractional resume and drain times within their ranges', () => {
-    expect(parseServerCliOptions([], { TICKWIRE_RESUME_WINDOW: '0.5', TICKWIRE_DRAIN_SECONDS: '1.25' })).toMatchObject({ resumeWindowS: 0.5, drainS: 1.25 });
-    expect(parseServerCliOptions(['--resume-window', '3600', '--drain-seconds', '600'], { TICKWIRE_DRAIN_SECONDS: '1' })).toMatchObject({ resumeWindowS: 3600, drainS: 600 });
+    expect(parseServerCliOptions([], { TICKWIRE_RESUME_WINDOW: '0.5', TICKWIRE_DRAIN_SECONDS: '1.25' })).toMatchObject({
+      resumeWindowS: 0.5,
+      drainS: 1.25,
+    });
+    expect(parseServerCliOptions(['--resume-window', '3600', '--drain-seconds', '600'], { TICKWIRE_DRAIN_SECONDS: '1' })).toMatchObject({
+      resumeWindowS: 3600,
+      drainS: 600,
+    });
     expect(parseServerCliOptions(['--resume-window', '0'], {})).toMatchObject({ resumeWindowS: 0 });
-    expect(() => parseServerCliOptions(['--drain-seconds', '601'], {})).toThrow(/--drain-seconds must be a number from 0 to 600, got "601"/);
-    expect(() => parseServerCliOptions([], { TICKWIRE_DRAIN_SECONDS: '-1' })).toThrow(/TICKWIRE_DRAIN_SECONDS must be a number from 0 to 600/);
+    expect(() => parseServerCliOptions(['--drain-seconds', '601'], {})).toThrow(
+      /--drain-seconds must be a number from 0 to 600, got "601"/,
+    );
+    expect(() => parseServerCliOptions([], { TICKWIRE_DRAIN_SECONDS: '-1' })).toThrow(
+      /TICKWIRE_DRAIN_SECONDS must be a number from 0 to 600/,
+    );
     expect(() => parseServerCliOptions([], { TICKWIRE_RESUME_WINDOW: 'soon' })).toThrow(/TICKWIRE_RESUME_WINDOW must be a number/);
   });
 
@@ -59,13 +122,18 @@ describe('server CLI options', () => {
     const key = await makeKey('ES256', 'k1');
     const pemFile = join(dir, 'pub.pem');
     writeFileSync(pemFile, key.pem);
-    expect(authOptionsFromCli(parseServerCliOptions(['--auth-public-key', pemFile, '--auth-audience', 'arena'], {}))).toEqual({ publicKey: key.pem, audience: 'arena' });
+    expect(authOptionsFromCli(parseServerCliOptions(['--auth-public-key', pemFile, '--auth-audience', 'arena'], {}))).toEqual({
+      publicKey: key.pem,
+      audience: 'arena',
+    });
 
     const jwksFile = join(dir, 'jwks.json');
     writeFileSync(jwksFile, JSON.stringify({ keys: [key.jwk] }));
     expect(authOptionsFromCli(parseServerCliOptions([], { TICKWIRE_AUTH_JWKS: jwksFile }))).toEqual({ jwks: jwksFile });
     // A URL is not fetched at startup: the identity provider may come up after the server.
-    expect(authOptionsFromCli(parseServerCliOptions(['--auth-jwks', 'https://id.example/jwks.json'], {}))).toEqual({ jwks: 'https://id.example/jwks.json' });
+    expect(authOptionsFromCli(parseServerCliOptions(['--auth-jwks', 'https://id.example/jwks.json'], {}))).toEqual({
+      jwks: 'https://id.example/jwks.json',
+    });
 
     const notAKey = join(dir, 'not-a-key.pem');
     writeFileSync(notAKey, 'hello');
@@ -105,8 +173,24 @@ describe('server CLI options', () => {
 
   it('documents every flag and variable in --help', () => {
     const usage = serverUsage();
-    for (const word of ['--port', 'TICKWIRE_PORT', '--tick-rate', '--send-rate', '--max-players', '--log-level', '--help']) expect(usage).toContain(word);
-    for (const word of ['--resume-window', 'TICKWIRE_RESUME_WINDOW', '--drain-seconds', 'TICKWIRE_DRAIN_SECONDS', '--auth-secret', 'TICKWIRE_AUTH_SECRET', '--auth-public-key', 'TICKWIRE_AUTH_PUBLIC_KEY', '--auth-jwks', 'TICKWIRE_AUTH_JWKS', '--auth-audience', 'TICKWIRE_AUTH_AUDIENCE', '--auth-issuer', 'TICKWIRE_AUTH_ISSUER']) {
+    for (const word of ['--port', 'TICKWIRE_PORT', '--tick-rate', '--send-rate', '--max-players', '--log-level', '--help'])
+      expect(usage).toContain(word);
+    for (const word of [
+      '--resume-window',
+      'TICKWIRE_RESUME_WINDOW',
+      '--drain-seconds',
+      'TICKWIRE_DRAIN_SECONDS',
+      '--auth-secret',
+      'TICKWIRE_AUTH_SECRET',
+      '--auth-public-key',
+      'TICKWIRE_AUTH_PUBLIC_KEY',
+      '--auth-jwks',
+      'TICKWIRE_AUTH_JWKS',
+      '--auth-audience',
+      'TICKWIRE_AUTH_AUDIENCE',
+      '--auth-issuer',
+      'TICKWIRE_AUTH_ISSUER',
+    ]) {
       expect(usage).toContain(word);
     }
   });
@@ -116,7 +200,11 @@ describe('WebRTC settings', () => {
   it('turn WebRTC on with its ports, ICE servers and public address, from flags or variables, refusing bad ones by name', async () => {
     const { parseServerCliOptions } = await import('../../src/cli/server-cli-options');
     expect(parseServerCliOptions([], {})).toMatchObject({ webrtc: false, webrtcPorts: undefined, iceServers: [], publicIp: undefined });
-    expect(parseServerCliOptions(['--webrtc', 'on', '--webrtc-ports', '50000-50999', '--ice-servers', 'stun:a.example:3478, turn:b.example'], { TICKWIRE_PUBLIC_IP: '203.0.113.7' })).toMatchObject({
+    expect(
+      parseServerCliOptions(['--webrtc', 'on', '--webrtc-ports', '50000-50999', '--ice-servers', 'stun:a.example:3478, turn:b.example'], {
+        TICKWIRE_PUBLIC_IP: '203.0.113.7',
+      }),
+    ).toMatchObject({
       webrtc: true,
       webrtcPorts: { min: 50000, max: 50999 },
       iceServers: ['stun:a.example:3478', 'turn:b.example'],
@@ -124,7 +212,9 @@ describe('WebRTC settings', () => {
     });
     expect(() => parseServerCliOptions(['--webrtc-ports', '60000-50000'], {})).toThrow(/--webrtc-ports must be MIN-MAX/);
     expect(() => parseServerCliOptions(['--webrtc-ports', '80-90'], {})).toThrow(/1024 ≤ MIN/);
-    expect(() => parseServerCliOptions([], { TICKWIRE_PUBLIC_IP: 'example.com' })).toThrow(/TICKWIRE_PUBLIC_IP must be an IPv4 or IPv6 address/);
+    expect(() => parseServerCliOptions([], { TICKWIRE_PUBLIC_IP: 'example.com' })).toThrow(
+      /TICKWIRE_PUBLIC_IP must be an IPv4 or IPv6 address/,
+    );
     expect(() => parseServerCliOptions(['--webrtc', 'yes'], {})).toThrow(/--webrtc must be on or off/);
   });
 });

@@ -148,7 +148,14 @@ describe('Session', () => {
 describe('the drop policy: hold the seat, or free it', () => {
   it('frees the seat on a deliberate leave and on every kick', () => {
     expect(isDrop(undefined, CloseCode.Normal)).toBe(false);
-    for (const kick of [CloseCode.MalformedMessage, CloseCode.RateLimited, CloseCode.RoomCrashed, CloseCode.GoingAway, CloseCode.MessageTooBig, CloseCode.Superseded]) {
+    for (const kick of [
+      CloseCode.MalformedMessage,
+      CloseCode.RateLimited,
+      CloseCode.RoomCrashed,
+      CloseCode.GoingAway,
+      CloseCode.MessageTooBig,
+      CloseCode.Superseded,
+    ]) {
       expect(isDrop(kick, CloseCode.ConnectionLost)).toBe(false);
     }
   });

@@ -32,7 +32,14 @@ describe('bots --drop-rate and the soak', () => {
     expect(parseBotsArgs(['--drop-rate', '2.5']).dropRate).toBe(2.5);
     expect(parseBotsArgs([]).dropRate).toBe(0);
     expect(() => parseBotsArgs(['--drop-rate', '1000'])).toThrow(/--drop-rate must be a number from 0 to 600/);
-    expect(parseSoakArgs(['--minutes', '0.5', '--lifetime', '5-10'])).toMatchObject({ minutes: 0.5, lifetimeMinS: 5, lifetimeMaxS: 10, clients: 100, dropRate: 2, url: undefined });
+    expect(parseSoakArgs(['--minutes', '0.5', '--lifetime', '5-10'])).toMatchObject({
+      minutes: 0.5,
+      lifetimeMinS: 5,
+      lifetimeMaxS: 10,
+      clients: 100,
+      dropRate: 2,
+      url: undefined,
+    });
     expect(() => parseSoakArgs(['--lifetime', '10-5'])).toThrow(/--lifetime \(max\) must be a number from 10/);
     expect(() => parseSoakArgs(['--url', 'http://x'])).toThrow(/--url must start with ws/);
   });

@@ -6,7 +6,16 @@ import { generateKeyPair, exportSPKI } from 'jose';
 import { CloseCode } from '../../shared/protocol/close-codes';
 import { AuthError, forbidden } from '../../src/auth/auth-error';
 import { createTokenVerifier } from '../../src/auth/token-verifier';
-import { makeKey, mintHs256, mintUnsigned, mintWithKey, startJwksServer, TEST_SECRET, writeJwksFile, type TestKey } from '../support/jwt-fixtures';
+import {
+  makeKey,
+  mintHs256,
+  mintUnsigned,
+  mintWithKey,
+  startJwksServer,
+  TEST_SECRET,
+  writeJwksFile,
+  type TestKey,
+} from '../support/jwt-fixtures';
 
 /** A fixed "now" for every verification: 2026-11-22T12:00:00Z. */
 const NOW_SEC = 1_795_262_400;
@@ -145,7 +154,10 @@ describe('token verifier', () => {
       const rs = createTokenVerifier({ publicKey: rsa.pem, now });
       expect(await refused(rs.verify(await mintHs256(rsa.pem, { nowSec: NOW_SEC })))).toEqual([U, 'malformed']);
       expect(await refused(rs.verify(mintUnsigned({ sub: 'x', exp: NOW_SEC + 60 })))).toEqual([U, 'malformed']);
-      expect(await refused(hs.verify(mintUnsigned({ sub: 'x', exp: NOW_SEC + 60, aud: 'arena', iss: 'https://id.test' })))).toEqual([U, 'malformed']);
+      expect(await refused(hs.verify(mintUnsigned({ sub: 'x', exp: NOW_SEC + 60, aud: 'arena', iss: 'https://id.test' })))).toEqual([
+        U,
+        'malformed',
+      ]);
     });
 
     it('restricts the algorithms to `algorithms` when given', async () => {
@@ -272,7 +284,9 @@ describe('token verifier', () => {
       expect(() => createTokenVerifier({ secret: 'short' })).toThrow(/at least 32 bytes/);
       expect(() => createTokenVerifier({ secret: TEST_SECRET, jwks: 'x.json' })).toThrow(/exactly one key source/);
       expect(() => createTokenVerifier({ publicKey: 'hello' })).toThrow(/PEM SPKI/);
-      expect(() => createTokenVerifier({ publicKey: '-----BEGIN PUBLIC KEY-----\nnope\n-----END PUBLIC KEY-----\n' })).toThrow(/not a readable PEM SPKI key/);
+      expect(() => createTokenVerifier({ publicKey: '-----BEGIN PUBLIC KEY-----\nnope\n-----END PUBLIC KEY-----\n' })).toThrow(
+        /not a readable PEM SPKI key/,
+      );
       expect(() => createTokenVerifier({ secret: TEST_SECRET, algorithms: ['none'] })).toThrow(/not allowed/);
       expect(() => createTokenVerifier({ secret: TEST_SECRET, algorithms: ['HS512'] })).toThrow(/"HS512" is not allowed.*allowed: HS256/);
       expect(() => createTokenVerifier({ publicKey: rsa.pem, algorithms: ['HS256'] })).toThrow(/not allowed/);

@@ -20,7 +20,10 @@ describe('UniformGrid', () => {
           // Brute force: items whose (clamped) cell is inside the box's (clamped) cell range.
           const expected = points
             .map(([px, py], i) => ({ i, c: cell(px, grid.cols), r: cell(py, grid.rows) }))
-            .filter((p) => p.c >= cell(x, grid.cols) && p.c <= cell(x + w, grid.cols) && p.r >= cell(y, grid.rows) && p.r <= cell(y + h, grid.rows))
+            .filter(
+              (p) =>
+                p.c >= cell(x, grid.cols) && p.c <= cell(x + w, grid.cols) && p.r >= cell(y, grid.rows) && p.r <= cell(y + h, grid.rows),
+            )
             .sort((a, b) => a.r - b.r || a.c - b.c || a.i - b.i)
             .map((p) => p.i);
           expect(found).toEqual(expected);

@@ -25,7 +25,20 @@ let last: MonitorData | undefined;
 let charts: { tick: uPlot; bw: uPlot; players: uPlot } | undefined;
 
 function chart(el: HTMLElement, series: uPlot.Series[], data: uPlot.AlignedData): uPlot {
-  return new uPlot({ width: 420, height: 180, series: [{}, ...series], axes: [{ stroke: '#8b98a5', grid: { stroke: '#1b2430' } }, { stroke: '#8b98a5', grid: { stroke: '#1b2430' } }], legend: { show: true } }, data, el);
+  return new uPlot(
+    {
+      width: 420,
+      height: 180,
+      series: [{}, ...series],
+      axes: [
+        { stroke: '#8b98a5', grid: { stroke: '#1b2430' } },
+        { stroke: '#8b98a5', grid: { stroke: '#1b2430' } },
+      ],
+      legend: { show: true },
+    },
+    data,
+    el,
+  );
 }
 
 const COLORS = ['#8ecae6', '#ffb703', '#90be6d', '#c77dff', '#ef476f'];
@@ -36,8 +49,19 @@ function draw(): void {
   if (!charts || charts.tick.series.length !== types.length + 1) {
     for (const id of ['chart-tick', 'chart-bw', 'chart-players']) $(id).replaceChildren();
     charts = {
-      tick: chart($('chart-tick'), types.map((t, i) => ({ label: t, stroke: COLORS[i % COLORS.length] })), tickData),
-      bw: chart($('chart-bw'), [{ label: 'out', stroke: COLORS[0] }, { label: 'in', stroke: COLORS[1] }], [times, kbOut, kbIn]),
+      tick: chart(
+        $('chart-tick'),
+        types.map((t, i) => ({ label: t, stroke: COLORS[i % COLORS.length] })),
+        tickData,
+      ),
+      bw: chart(
+        $('chart-bw'),
+        [
+          { label: 'out', stroke: COLORS[0] },
+          { label: 'in', stroke: COLORS[1] },
+        ],
+        [times, kbOut, kbIn],
+      ),
       players: chart($('chart-players'), [{ label: 'players', stroke: COLORS[2] }], [times, players]),
     };
     return;
@@ -58,15 +82,27 @@ function cell(text: string | number | null): string {
 }
 
 function render(d: MonitorData): void {
-  $('rooms').innerHTML = d.rooms.length === 0 ? '<p>no rooms</p>' : d.rooms
-    .map((r) => `<div class="room"><h3>${esc(r.id)} · ${esc(r.type)} · tick ${r.tick} · ${r.tickMs.toFixed(3)} ms · ${r.players.length} players</h3>` +
-      `<table><tr><th>id</th><th>name</th><th>link</th><th>rtt ms</th><th>cushion ms</th></tr>` +
-      r.players.map((p) => `<tr class="${p.transport === 'detached' ? 'detached' : ''}">${cell(p.id)}${cell(p.name)}${cell(p.transport)}${cell(p.rttMs)}${cell(p.inputLeadMs)}</tr>`).join('') +
-      `</table></div>`)
-    .join('');
+  $('rooms').innerHTML =
+    d.rooms.length === 0
+      ? '<p>no rooms</p>'
+      : d.rooms
+          .map(
+            (r) =>
+              `<div class="room"><h3>${esc(r.id)} · ${esc(r.type)} · tick ${r.tick} · ${r.tickMs.toFixed(3)} ms · ${r.players.length} players</h3>` +
+              `<table><tr><th>id</th><th>name</th><th>link</th><th>rtt ms</th><th>cushion ms</th></tr>` +
+              r.players
+                .map(
+                  (p) =>
+                    `<tr class="${p.transport === 'detached' ? 'detached' : ''}">${cell(p.id)}${cell(p.name)}${cell(p.transport)}${cell(p.rttMs)}${cell(p.inputLeadMs)}</tr>`,
+                )
+                .join('') +
+              `</table></div>`,
+          )
+          .join('');
   const codes = Object.entries(d.totals.closeCodes).sort((a, b) => b[1] - a[1]);
   $('codes').innerHTML = `<tr><th>code</th><th>closes</th></tr>` + codes.map(([c, n]) => `<tr>${cell(c)}${cell(n)}</tr>`).join('');
-  $('status').textContent = `${d.connections} connections · ${d.rooms.length} rooms · rss ${(d.process.rssBytes / 2 ** 20).toFixed(0)} MiB · ${new Date(d.at).toLocaleTimeString()}`;
+  $('status').textContent =
+    `${d.connections} connections · ${d.rooms.length} rooms · rss ${(d.process.rssBytes / 2 ** 20).toFixed(0)} MiB · ${new Date(d.at).toLocaleTimeString()}`;
 }
 
 async function poll(): Promise<void> {
@@ -76,7 +112,12 @@ async function poll(): Promise<void> {
     const d = (await res.json()) as MonitorData;
     const seconds = last ? (d.at - last.at) / 1000 : 0;
     times.push(d.at / 1000);
-    for (const r of d.rooms) if (!tickMs.has(r.type)) tickMs.set(r.type, times.slice(0, -1).map(() => Number.NaN));
+    for (const r of d.rooms)
+      if (!tickMs.has(r.type))
+        tickMs.set(
+          r.type,
+          times.slice(0, -1).map(() => Number.NaN),
+        );
     for (const [type, series] of tickMs) {
       const rooms = d.rooms.filter((r) => r.type === type);
       series.push(rooms.length ? rooms.reduce((s, r) => s + r.tickMs, 0) / rooms.length : Number.NaN);

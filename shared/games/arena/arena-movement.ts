@@ -17,8 +17,8 @@ export function movePlayer(p: Mover, input: ArenaInput, speed: number): void {
   p.aim = input.aim & 0xffff;
   if (!p.alive) return;
   const b = input.buttons;
-  let dx = ((b & Button.Right) !== 0 ? 1 : 0) - ((b & Button.Left) !== 0 ? 1 : 0);
-  let dy = ((b & Button.Down) !== 0 ? 1 : 0) - ((b & Button.Up) !== 0 ? 1 : 0);
+  const dx = ((b & Button.Right) !== 0 ? 1 : 0) - ((b & Button.Left) !== 0 ? 1 : 0);
+  const dy = ((b & Button.Down) !== 0 ? 1 : 0) - ((b & Button.Up) !== 0 ? 1 : 0);
   if (dx === 0 && dy === 0) return;
   let step = speed;
   if (dx !== 0 && dy !== 0) step = (speed * DIAGONAL_Q8) >> 8;

@@ -105,7 +105,23 @@ export function spawn(state: ArenaState, p: ArenaPlayer): void {
 
 export function addArenaPlayer(state: ArenaState, id: number, name: string): void {
   if (findPlayer(state, id)) throw new Error(`player ${id} is already in the arena`);
-  const p: ArenaPlayer = { id, name, x: 0, y: 0, aim: 0, hp: 0, score: 0, deaths: 0, alive: false, cooldown: 0, respawnIn: 0, shield: 0, histX: new Int32Array(HISTORY_TICKS), histY: new Int32Array(HISTORY_TICKS), histFrom: state.tick };
+  const p: ArenaPlayer = {
+    id,
+    name,
+    x: 0,
+    y: 0,
+    aim: 0,
+    hp: 0,
+    score: 0,
+    deaths: 0,
+    alive: false,
+    cooldown: 0,
+    respawnIn: 0,
+    shield: 0,
+    histX: new Int32Array(HISTORY_TICKS),
+    histY: new Int32Array(HISTORY_TICKS),
+    histFrom: state.tick,
+  };
   spawn(state, p);
   p.histFrom = state.tick;
   recordPosition(p, state.tick);

@@ -3,7 +3,16 @@ import { cosQ14, sinQ14 } from '../../math/fixed-trig';
 import { Button, type ArenaInput } from './arena-input';
 import { movePlayer } from './arena-movement';
 import { PLAYER_RADIUS, PROJECTILE_DAMAGE, PROJECTILE_RADIUS, WORLD_H, WORLD_W, type ArenaTickRules } from './arena-rules';
-import { findPlayer, HISTORY_TICKS, positionAt, recordPosition, spawn, type ArenaPlayer, type ArenaProjectile, type ArenaState } from './arena-state';
+import {
+  findPlayer,
+  HISTORY_TICKS,
+  positionAt,
+  recordPosition,
+  spawn,
+  type ArenaPlayer,
+  type ArenaProjectile,
+  type ArenaState,
+} from './arena-state';
 
 /** Scratch for rewound positions (the step is single-threaded and allocation-free). */
 const scratchPosition = { x: 0, y: 0 };
@@ -81,7 +90,13 @@ function fire(state: ArenaState, p: ArenaPlayer, rewindTicks: number): void {
  * player's edge (so a shot never starts inside its shooter), the speed along the aim, the
  * lifetime. The one definition, shared with the client's prediction of its own shots.
  */
-export function launch(b: { x: number; y: number; vx: number; vy: number; ttl: number }, x: number, y: number, aim: number, rules: ArenaTickRules): void {
+export function launch(
+  b: { x: number; y: number; vx: number; vy: number; ttl: number },
+  x: number,
+  y: number,
+  aim: number,
+  rules: ArenaTickRules,
+): void {
   const cos = cosQ14(aim);
   const sin = sinQ14(aim);
   b.x = x + ((cos * PLAYER_RADIUS) >> 14);
@@ -105,7 +120,7 @@ function hitSomeone(state: ArenaState, b: ArenaProjectile): boolean {
   const reach = HIT_DIST + Math.abs(b.vx) + Math.abs(b.vy);
   // Rewound, a player may have been up to this far from where the grid has it now.
   const rewound = b.rewind16 > 0;
-  const moved = rewound ? (((b.rewind16 + 15) >> 4) * state.rules.playerStep) : 0;
+  const moved = rewound ? ((b.rewind16 + 15) >> 4) * state.rules.playerStep : 0;
   const at16 = (state.tick + 1) * 16 - b.rewind16;
   const then = scratchPosition;
   let hit: ArenaPlayer | undefined;

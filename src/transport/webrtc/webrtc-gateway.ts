@@ -13,7 +13,9 @@ export type { WebRtcOptions };
  * geckos.io is CommonJS with `exports.default`: depending on the loader (Node's ESM, Vite,
  * vitest) the default import is the function or the exports object around it.
  */
-const geckos = ((d) => (typeof d === 'function' ? d : (d as { default: unknown }).default))((geckosModule as unknown as { default: unknown }).default) as typeof geckosModule.default;
+const geckos = ((d) => (typeof d === 'function' ? d : (d as { default: unknown }).default))(
+  (geckosModule as unknown as { default: unknown }).default,
+) as typeof geckosModule.default;
 
 /** Signalling bodies are SDP and candidates: a few KB. A larger one is refused (413). */
 const MAX_SIGNAL_BODY_BYTES = 64 * 1024;
@@ -49,7 +51,12 @@ export class WebRtcGateway implements WebRtcGatewayLike {
   private readonly io: GeckosServer;
   private readonly standIn = new EventEmitter();
 
-  constructor(options: WebRtcOptions, private readonly host: WebRtcHost, timers: DatagramTimers, maxPayloadBytes: number) {
+  constructor(
+    options: WebRtcOptions,
+    private readonly host: WebRtcHost,
+    timers: DatagramTimers,
+    maxPayloadBytes: number,
+  ) {
     this.io = geckos({
       iceServers: options.iceServers ?? [],
       portRange: options.portRange,
