@@ -49,6 +49,7 @@ async function main(): Promise<void> {
     },
     metrics: opts.metrics,
     operatorToken: opts.operatorToken,
+    cluster: { redisUrl: opts.redisUrl, publicUrl: opts.publicUrl, nodeId: opts.nodeId },
     webrtc: {
       enabled: opts.webrtc,
       portRange: opts.webrtcPorts,
@@ -78,6 +79,10 @@ async function main(): Promise<void> {
   try {
     await server.listen();
   } catch (err) {
+    if ((err as Error).message.startsWith('cannot reach Redis')) {
+      logger.fatal(`${(err as Error).message}: start Redis, or unset REDIS_URL (--redis-url) to run this node alone`);
+      process.exit(1);
+    }
     const code = (err as NodeJS.ErrnoException).code;
     const hint =
       code === 'EADDRINUSE'

@@ -47,6 +47,12 @@ export interface ServerCliOptions {
   metrics: boolean;
   /** Token for the operator pages (/metrics, /monitor); unset: this host only. */
   operatorToken: string | undefined;
+  /** Redis for the cluster registry; unset: in memory, this process only. */
+  redisUrl: string | undefined;
+  /** Where clients reach this node, published in the registry. */
+  publicUrl: string | undefined;
+  /** This node's id in the cluster (default: host, pid and random bits). */
+  nodeId: string | undefined;
   help: boolean;
 }
 
@@ -154,6 +160,19 @@ const SETTINGS: Record<Exclude<keyof ServerCliOptions, 'help'>, Setting> = {
     default: '',
     help: 'token for /metrics and /monitor (Bearer or ?token=); unset: this host only',
   },
+  redisUrl: {
+    flag: 'redis-url',
+    env: 'REDIS_URL',
+    default: '',
+    help: 'share the cluster registry through Redis, redis://[:password@]host:port[/db] (default: in memory)',
+  },
+  publicUrl: {
+    flag: 'public-url',
+    env: 'TICKWIRE_PUBLIC_URL',
+    default: '',
+    help: 'where clients reach this node, e.g. wss://eu-1.example.com/ws (published in the registry)',
+  },
+  nodeId: { flag: 'node-id', env: 'TICKWIRE_NODE_ID', default: '', help: "this node's id in the cluster (default: host-pid-random)" },
 };
 
 export { UsageError };
@@ -238,6 +257,9 @@ export function parseServerCliOptions(argv: string[], env: Record<string, string
     publicIp: ipAddress(get('publicIp')),
     metrics: onOff(get('metrics')),
     operatorToken: optional('operatorToken'),
+    redisUrl: redisUrl(get('redisUrl')),
+    publicUrl: optional('publicUrl'),
+    nodeId: optional('nodeId'),
     help: values.help === true,
   };
 }
@@ -250,6 +272,18 @@ function portRange({ name, raw }: { name: string; raw: string }): { min: number;
   if (!m || min < 1024 || max > 65535 || min > max)
     throw new UsageError(`${name} must be MIN-MAX with 1024 ≤ MIN ≤ MAX ≤ 65535, got "${raw}"`);
   return { min, max };
+}
+
+function redisUrl({ name, raw }: { name: string; raw: string }): string | undefined {
+  if (raw === '') return undefined;
+  let ok = false;
+  try {
+    ok = ['redis:', 'rediss:'].includes(new URL(raw).protocol);
+  } catch {
+    ok = false;
+  }
+  if (!ok) throw new UsageError(`${name} must be a redis:// or rediss:// URL, got "${raw.replace(/:[^:@/]*@/, ':***@')}"`);
+  return raw;
 }
 
 function ipAddress({ name, raw }: { name: string; raw: string }): string | undefined {

@@ -1,6 +1,7 @@
 import { PROTOCOL_VERSION } from '../../shared/protocol/message-types';
 import { newRoomStats, type Room, type RoomStats } from '../rooms/room';
 import type { RoomManager } from '../rooms/room-manager';
+import type { PresenceStats } from '../cluster/node-presence';
 
 /** Room counters plus the loop's: what /health totals over every room there has been. */
 export interface RoomTotals extends RoomStats {
@@ -41,6 +42,8 @@ export interface HealthReport {
    * because a channel's buffer was full; control messages sent again (from closed channels).
    */
   webrtc?: { channelsOpened: number; refused: number; datagramsDropped: number; retransmits: number } | null;
+  /** This node in the cluster registry: which store, its id, and whether the store answers. */
+  cluster?: PresenceStats | null;
 }
 
 export function buildHealth(

@@ -4,6 +4,7 @@ import type { FrontDoorOptions } from './front-door';
 import type { RoomTypeDefinition } from '../rooms/room-type';
 import type { Logger } from '../logging/logger';
 import type { Clock } from '../loop/clock';
+import type { ClusterOptions } from '../cluster/node-presence';
 
 /** Everything {@link TickwireServer} can be told. Every field but `roomTypes` has a default. */
 export interface TickwireServerOptions {
@@ -104,6 +105,12 @@ export interface TickwireServerOptions {
   metrics?: boolean;
   /** The token operator pages need (`Authorization: Bearer …` or `?token=`); unset: this host only. */
   operatorToken?: string;
+  /**
+   * The cluster registry (see {@link ClusterOptions}): this node and its rooms, published every
+   * heartbeat. With `redisUrl` it is shared through Redis (`listen()` rejects when Redis cannot
+   * be reached); without, it runs in memory for this process alone.
+   */
+  cluster?: ClusterOptions;
   /** pino logger (default: info level to stdout). */
   logger?: Logger;
   /** Time source (default: performance.now). Tests pass a ManualClock. */

@@ -28,6 +28,10 @@ import type { WebRtcHost } from '../transport/webrtc/webrtc-gateway';
 import type { WebRtcGatewayLike, WebRtcOptions } from '../transport/webrtc/webrtc-options';
 import type { WebRtcTransport } from '../transport/webrtc/webrtc-transport';
 import type { TickwireServerOptions } from './server-options';
+import { NodePresence } from '../cluster/node-presence';
+import { MemoryRegistry } from '../cluster/memory-registry';
+import { RedisRegistry, redactUrl } from '../cluster/redis-registry';
+import type { ClusterRegistry } from '../cluster/cluster-registry';
 
 export type { TickwireServerOptions };
 
@@ -103,6 +107,9 @@ export class TickwireServer implements SessionHost {
   /** Prometheus metrics at /metrics (undefined with `metrics: false`). */
   readonly metrics: ServerMetrics | undefined;
   private readonly operatorToken: string | undefined;
+  /** This node in the cluster registry; set by listen(). */
+  cluster: NodePresence | undefined;
+  private readonly clusterOptions: TickwireServerOptions['cluster'];
   private readonly startedAt = Date.now();
   private nextConnectionId = 1;
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -170,6 +177,7 @@ export class TickwireServer implements SessionHost {
       room.tickTimer = this.metrics?.tickTimer(room.type.name);
     });
     this.operatorToken = options.operatorToken;
+    this.clusterOptions = options.cluster;
     this.metrics = options.metrics === false ? undefined : new ServerMetrics(this);
 
     const staticDir = options.staticDir === undefined ? DEFAULT_STATIC_DIR : options.staticDir;
@@ -267,10 +275,18 @@ export class TickwireServer implements SessionHost {
   /** Start listening; resolves with the bound address (use `port: 0` for a free port). */
   async listen(): Promise<AddressInfo> {
     if (this.webrtcOptions && !this.webrtc) await this.startWebRtc(this.webrtcOptions);
+    if (!this.cluster) await this.joinCluster();
     return new Promise((resolve, reject) => {
-      this.http.once('error', reject);
+      const failed = (err: Error): void => {
+        // The port is taken: leave the cluster again rather than advertise a node nobody reaches.
+        const presence = this.cluster;
+        this.cluster = undefined;
+        void presence?.stop().finally(() => reject(err));
+        if (!presence) reject(err);
+      };
+      this.http.once('error', failed);
       this.http.listen(this.options.port, this.options.host, () => {
-        this.http.off('error', reject);
+        this.http.off('error', failed);
         const address = this.http.address() as AddressInfo;
         this.log.info(
           {
@@ -279,6 +295,8 @@ export class TickwireServer implements SessionHost {
             roomTypes: this.rooms.typeNames,
             auth: this.auth !== undefined,
             webrtc: this.webrtc !== undefined,
+            cluster: this.cluster?.registry.kind,
+            node: this.cluster?.nodeId,
           },
           'listening',
         );
@@ -286,6 +304,25 @@ export class TickwireServer implements SessionHost {
         resolve(address);
       });
     });
+  }
+
+  /** Connect the cluster registry (Redis with `cluster.redisUrl`, else memory) and publish this node. */
+  private async joinCluster(): Promise<void> {
+    const o = this.clusterOptions ?? {};
+    let registry: ClusterRegistry;
+    if (o.redisUrl) {
+      registry = await RedisRegistry.connect({ url: o.redisUrl, keyPrefix: o.keyPrefix, nodeTtlMs: o.nodeTtlMs });
+      this.log.info({ redis: redactUrl(o.redisUrl), keyPrefix: o.keyPrefix ?? 'tickwire:' }, 'cluster: registry in Redis');
+    } else {
+      registry = new MemoryRegistry(this.clock, o.nodeTtlMs);
+    }
+    this.cluster = new NodePresence(registry, this.rooms, {
+      ...o,
+      startedAt: this.startedAt,
+      isDraining: () => this.draining,
+      log: this.log,
+    });
+    await this.cluster.start();
   }
 
   get port(): number {
@@ -312,6 +349,7 @@ export class TickwireServer implements SessionHost {
     report.webrtc = w
       ? { channelsOpened: w.opened, refused: w.refused, datagramsDropped: w.counters.datagramsDropped, retransmits: w.counters.retransmits }
       : null;
+    report.cluster = this.cluster ? { ...this.cluster.stats } : null;
     return report;
   }
 
@@ -339,6 +377,8 @@ export class TickwireServer implements SessionHost {
 
   private async drainThenShutDown(): Promise<void> {
     this.draining_ = true;
+    // Tell the cluster at once: a draining node takes no new rooms.
+    void this.cluster?.heartbeat();
     const drainMs = this.options.drainMs;
     if (drainMs > 0 && this.sessions.size > 0) {
       this.log.info({ connections: this.sessions.size, drainMs }, 'draining: clients told, closing in drainMs');
@@ -383,6 +423,7 @@ export class TickwireServer implements SessionHost {
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
     this.http.closeAllConnections();
     await new Promise<void>((resolve) => this.http.close(() => resolve()));
+    await this.cluster?.stop();
     this.log.info('stopped');
   }
 
@@ -546,6 +587,25 @@ export class TickwireServer implements SessionHost {
       }
       // The page itself: built by Vite next to the demo (client-demo/monitor.html).
       req.url = '/monitor.html';
+    }
+    if (path === '/cluster' && this.cluster) {
+      if (!this.operatorAllowed(req, ip)) {
+        res.writeHead(403, { 'content-type': 'text/plain' });
+        res.end('the cluster view is for operators: from this host, or with the operator token (Authorization: Bearer …)\n');
+        return;
+      }
+      const registry = this.cluster.registry;
+      Promise.all([registry.nodes(), registry.rooms()]).then(
+        ([nodes, rooms]) => {
+          res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+          res.end(JSON.stringify({ node: this.cluster?.nodeId, registry: registry.kind, nodes, rooms }));
+        },
+        (err: Error) => {
+          res.writeHead(503, { 'content-type': 'text/plain' });
+          res.end(`the cluster registry is unreachable: ${err.message}\n`);
+        },
+      );
+      return;
     }
     if (path === '/metrics' && this.metrics) {
       if (!this.operatorAllowed(req, ip)) {

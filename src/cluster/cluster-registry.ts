@@ -1,0 +1,66 @@
+/**
+ * The cluster's shared picture: which nodes are alive and which rooms live where. One
+ * interface, two stores: in memory (the embedded default, one process) and in Redis (on when
+ * `REDIS_URL` is set). Room code never sees either; {@link NodePresence} feeds it from the
+ * room manager.
+ */
+
+/** One server process as the cluster sees it. */
+export interface NodeListing {
+  /** Unique per process (default: host name, pid and 32 random bits). */
+  id: string;
+  /** Where clients reach this node (its `--public-url`), or '' when not set. */
+  publicUrl: string;
+  /** When the process started, ms since the epoch. */
+  startedAt: number;
+  /** A draining node takes no new rooms. */
+  draining: boolean;
+  /** Players seated on this node (detached seats included). */
+  players: number;
+  /** Rooms on this node. */
+  rooms: number;
+}
+
+/** One room as the cluster sees it. */
+export interface RoomListing {
+  roomId: string;
+  /** The room type's name. */
+  type: string;
+  /** The node that runs it. */
+  nodeId: string;
+  /** Seated players (detached seats included: they hold a place). */
+  players: number;
+  /** The room type's maxPlayers. */
+  capacity: number;
+}
+
+/** What one node publishes each heartbeat: itself and every room it runs. */
+export interface NodeReport {
+  node: NodeListing;
+  rooms: readonly RoomListing[];
+}
+
+/**
+ * The shared registry. `publish` replaces everything this node said before (rooms it no
+ * longer lists are removed) and refreshes its liveness for `nodeTtlMs`; a node that stops
+ * publishing is reaped, with its rooms, by whichever node next calls `reap` (every node does
+ * on each heartbeat), and reads never return a dead node's rooms.
+ */
+export interface ClusterRegistry {
+  readonly kind: 'memory' | 'redis';
+  /** Replace this node's entry and room list; refreshes its liveness. */
+  publish(report: NodeReport): Promise<void>;
+  /** Remove nodes whose liveness has lapsed, and their rooms; resolves with their ids. */
+  reap(): Promise<string[]>;
+  /** Live nodes. */
+  nodes(): Promise<NodeListing[]>;
+  /** Rooms on live nodes, optionally of one type. */
+  rooms(type?: string): Promise<RoomListing[]>;
+  /** Remove this node and its rooms now (a clean shutdown), then release connections. */
+  close(nodeId: string): Promise<void>;
+}
+
+/** Liveness and heartbeat defaults, ms. */
+export const DEFAULT_HEARTBEAT_MS = 1000;
+/** A node not heard from for this long is dead: three missed heartbeats. */
+export const DEFAULT_NODE_TTL_MS = 3000;

@@ -1,0 +1,58 @@
+import type { Clock } from '../loop/clock';
+import type { ClusterRegistry, NodeListing, NodeReport, RoomListing } from './cluster-registry';
+
+/**
+ * The registry's in-process store. Several {@link MemoryRegistry}s may share one (the tests
+ * run two or three nodes in one process on it); the embedded default has one node and one store.
+ */
+export class MemoryClusterStore {
+  readonly nodes = new Map<string, { listing: NodeListing; expiresAt: number; rooms: RoomListing[] }>();
+}
+
+/** {@link ClusterRegistry} in memory: the embedded default, with no outside service. */
+export class MemoryRegistry implements ClusterRegistry {
+  readonly kind = 'memory';
+
+  /**
+   * @param clock ms clock for liveness (the server's).
+   * @param nodeTtlMs a node not heard from for this long is reaped (default 3000).
+   */
+  constructor(
+    private readonly clock: Clock,
+    private readonly nodeTtlMs = 3000,
+    readonly store = new MemoryClusterStore(),
+  ) {}
+
+  async publish(report: NodeReport): Promise<void> {
+    this.store.nodes.set(report.node.id, {
+      listing: { ...report.node },
+      expiresAt: this.clock.now() + this.nodeTtlMs,
+      rooms: report.rooms.map((r) => ({ ...r })),
+    });
+  }
+
+  async reap(): Promise<string[]> {
+    const now = this.clock.now();
+    const dead: string[] = [];
+    for (const [id, entry] of this.store.nodes) if (entry.expiresAt <= now) dead.push(id);
+    for (const id of dead) this.store.nodes.delete(id);
+    return dead;
+  }
+
+  async nodes(): Promise<NodeListing[]> {
+    await this.reap();
+    return [...this.store.nodes.values()].map((e) => ({ ...e.listing }));
+  }
+
+  async rooms(type?: string): Promise<RoomListing[]> {
+    await this.reap();
+    const out: RoomListing[] = [];
+    for (const entry of this.store.nodes.values())
+      for (const room of entry.rooms) if (type === undefined || room.type === type) out.push({ ...room });
+    return out;
+  }
+
+  async close(nodeId: string): Promise<void> {
+    this.store.nodes.delete(nodeId);
+  }
+}
