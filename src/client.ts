@@ -20,6 +20,7 @@ export {
   type WebSocketConstructor,
   type WebSocketLike,
 } from './sdk/tickwire-client';
+export { matchmake, type MatchmakeTicket } from './sdk/matchmake';
 export { NetworkSimulator, type LinkConditions, type NetworkSimulatorOptions } from './sdk/network-simulator';
 export { InterpolatedView, SampleMode } from './sdk/snapshot-buffer';
 export { PlaybackClock } from './sdk/playback-clock';

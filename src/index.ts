@@ -15,6 +15,7 @@ export type { HealthReport } from './server/health';
 export type { AuthOptions } from './auth/auth-options';
 export type { FrontDoorOptions } from './server/front-door';
 export type { WebRtcOptions } from './transport/webrtc/webrtc-options';
+export type { ClusterOptions, NodeListing, RoomListing, MatchmakeResult, PresenceStats } from './cluster/index';
 export type { ReplicationOptions } from './replication/replicator';
 export { createLogger, type Logger, type LogLevel } from './logging/logger';
 export { ManualClock, monotonicClock, type Clock } from './loop/clock';

@@ -59,6 +59,11 @@ export const CloseCode = {
    * half-open predecessor), or the same identity logged in again. Not retried by the SDK.
    */
   Superseded: 4012,
+  /**
+   * A seat reservation (from matchmaking) was refused: unknown, already used, expired, for
+   * another room type, or for a room on another node. Matchmake again rather than retry it.
+   */
+  ReservationRejected: 4013,
 } as const;
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
 

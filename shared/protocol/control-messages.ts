@@ -27,6 +27,11 @@ export interface JoinMessage {
    * letting the client misread every snapshot.
    */
   codec?: string;
+  /**
+   * A seat reservation from matchmaking (`POST /matchmake`): take the seat held for it in the
+   * room it names on this node. Single use, short-lived; a bad one closes 4013.
+   */
+  reservation?: string;
 }
 
 /** Server → client: you are in. Everything the client needs to predict and interpolate. */
@@ -163,7 +168,7 @@ export const MAX_TOKEN_LENGTH = 8192;
 /** Longest accepted resume token, in characters (the server issues 24). */
 export const MAX_RESUME_TOKEN_LENGTH = 64;
 
-const JOIN_KEYS = new Set(['v', 'roomType', 'name', 'token', 'resume', 'codec']);
+const JOIN_KEYS = new Set(['v', 'roomType', 'name', 'token', 'resume', 'codec', 'reservation']);
 
 /** Roster entries in WELCOME, and in each PLAYER_JOINED page after it. */
 export const ROSTER_PAGE = 64;
@@ -174,7 +179,12 @@ export function parseJoin(body: unknown): JoinMessage {
   for (const key of Object.keys(body)) {
     if (!JOIN_KEYS.has(key)) bad(`JOIN has unknown field "${key}"`);
   }
-  const { v, roomType, name, token, resume, codec } = body;
+  const { v, roomType, name, token, resume, codec, reservation } = body;
+  if (
+    reservation !== undefined &&
+    (typeof reservation !== 'string' || reservation.length === 0 || reservation.length > MAX_RESUME_TOKEN_LENGTH)
+  )
+    bad(`JOIN.reservation must be a string of 1-${MAX_RESUME_TOKEN_LENGTH} characters`);
   if (codec !== undefined && (typeof codec !== 'string' || codec.length === 0 || codec.length > 64))
     bad('JOIN.codec must be a string of 1-64 characters');
   if (token !== undefined && (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN_LENGTH)) {
@@ -194,6 +204,7 @@ export function parseJoin(body: unknown): JoinMessage {
   if (token !== undefined) join.token = token as string;
   if (resume !== undefined) join.resume = resume as string;
   if (codec !== undefined) join.codec = codec as string;
+  if (reservation !== undefined) join.reservation = reservation as string;
   return join;
 }
 

@@ -15,7 +15,7 @@ export interface NodeListing {
   startedAt: number;
   /** A draining node takes no new rooms. */
   draining: boolean;
-  /** Players seated on this node (detached seats included). */
+  /** Taken seats on this node (as {@link RoomListing.players}). */
   players: number;
   /** Rooms on this node. */
   rooms: number;
@@ -28,7 +28,7 @@ export interface RoomListing {
   type: string;
   /** The node that runs it. */
   nodeId: string;
-  /** Seated players (detached seats included: they hold a place). */
+  /** Taken seats: seated players (detached ones too: they hold a place) and seats held by reservations. */
   players: number;
   /** The room type's maxPlayers. */
   capacity: number;

@@ -3,3 +3,5 @@ export type { ClusterRegistry, NodeListing, NodeReport, RoomListing } from './cl
 export { MemoryClusterStore, MemoryRegistry } from './memory-registry';
 export { RedisRegistry, redactUrl, type RedisRegistryOptions } from './redis-registry';
 export { NodePresence, defaultNodeId, type ClusterOptions, type PresenceStats } from './node-presence';
+export { Matchmaker, MatchmakeError, type MatchmakeResult } from './matchmaker';
+export { NodeRpc, type ReserveHandler, type ReserveReply, type ReserveRequest } from './node-rpc';

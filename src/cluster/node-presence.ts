@@ -14,6 +14,8 @@ export interface ClusterOptions {
   nodeId?: string;
   /** Where clients reach this node, e.g. `wss://eu-1.example.com/ws` (default ''). */
   publicUrl?: string;
+  /** How long a matchmaking seat reservation holds its seat, ms (default 10000). */
+  reservationTtlMs?: number;
   /** How often the node publishes itself and reaps dead nodes, ms (default 1000). */
   heartbeatMs?: number;
   /** A node not heard from for this long is dead and its rooms are removed, ms (default 3000). */
@@ -46,6 +48,11 @@ export function defaultNodeId(): string {
  */
 export class NodePresence {
   readonly nodeId: string;
+  /**
+   * Where clients reach this node, published with it and handed out by matchmaking (default:
+   * `publicUrl` from the options, or ''). Settable after listen(), when a port-0 server knows its port.
+   */
+  publicUrl: string;
   readonly stats: PresenceStats;
   private readonly heartbeatMs: number;
   private timer: NodeJS.Timeout | undefined;
@@ -60,6 +67,7 @@ export class NodePresence {
     private readonly options: ClusterOptions & { startedAt: number; isDraining: () => boolean; log: Logger },
   ) {
     this.nodeId = options.nodeId ?? defaultNodeId();
+    this.publicUrl = options.publicUrl ?? '';
     this.heartbeatMs = options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
     this.stats = { registry: registry.kind, nodeId: this.nodeId, reachable: true, publishes: 0, publishFailures: 0, nodesReaped: 0 };
   }
@@ -71,6 +79,11 @@ export class NodePresence {
     this.timer = setInterval(this.onRoomsChanged, this.heartbeatMs);
     this.timer.unref();
     await this.heartbeat();
+  }
+
+  /** True while the server drains: it takes no new rooms or seats. */
+  isDraining(): boolean {
+    return this.options.isDraining();
   }
 
   /** This node as the registry sees it now. */
@@ -91,7 +104,7 @@ export class NodePresence {
     return {
       node: {
         id: this.nodeId,
-        publicUrl: this.options.publicUrl ?? '',
+        publicUrl: this.publicUrl,
         startedAt: this.options.startedAt,
         draining: this.options.isDraining(),
         players,

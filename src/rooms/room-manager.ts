@@ -39,6 +39,16 @@ export interface RoomManagerOptions {
   roomId?: (typeName: string) => string;
 }
 
+/** A seat held in a room for a player who is on the way (matchmaking), single use. */
+export interface SeatReservation {
+  /** What the player presents in JOIN.reservation: 128 random bits, base64url. */
+  token: string;
+  roomId: string;
+  typeName: string;
+  /** When the hold lapses, ms on the server clock. */
+  expiresAt: number;
+}
+
 export interface RoomManagerEvents {
   'room-created': [Room];
   'room-disposed': [Room, string];
@@ -60,6 +70,9 @@ export class RoomManager extends EventEmitter<RoomManagerEvents> {
   private readonly byResumeToken = new Map<string, { room: Room; slot: PlayerSlot<unknown> }>();
   /** `${roomType}\0${userId}` → the identity's one seat in rooms of that type. */
   private readonly byUser = new Map<string, { room: Room; slot: PlayerSlot<unknown> }>();
+  /** Reservation token → its hold; and held seats per room, which count as taken. */
+  private readonly reservations = new Map<string, { room: Room; expiresAt: number }>();
+  private readonly reservedIn = new Map<Room, number>();
 
   constructor(
     // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each room type has its own state, input and prediction types
@@ -97,26 +110,85 @@ export class RoomManager extends EventEmitter<RoomManagerEvents> {
       const held = this.byUser.get(userKey(type.name, identity.userId));
       if (held) return this.takeOver(held.room, held.slot, client);
     }
-    let room: Room | undefined;
-    for (const r of this.rooms.values()) {
-      if (r.type === type && !r.isFull && !r.disposed) {
-        room = r;
-        break;
-      }
+    return this.seat(this.roomWithSpace(type), client, name, identity);
+  }
+
+  /** Seats not taken and not held in `room`. */
+  freeSeats(room: Room): number {
+    return room.type.maxPlayers - room.players.length - (this.reservedIn.get(room) ?? 0);
+  }
+
+  /** The first room of `type` with a free seat (held seats count as taken), or a new one. */
+  private roomWithSpace(type: ResolvedRoomType): Room {
+    for (const r of this.rooms.values()) if (r.type === type && !r.disposed && this.freeSeats(r) > 0) return r;
+    if (this.rooms.size >= this.maxRooms)
+      throw new JoinRejectedError(CloseCode.JoinRejected, `every room is full and the server is at its room limit (${this.maxRooms})`);
+    try {
+      return this.create(type);
+    } catch (err) {
+      // createState, onCreate or a 'room-created' listener threw: create() has
+      // unregistered whatever it registered, so no half-made room is left behind.
+      this.crashes++;
+      this.options.log.error({ type: type.name, err }, 'room creation failed');
+      throw new JoinRejectedError(CloseCode.RoomCrashed, 'the room could not be created');
     }
-    if (!room) {
-      if (this.rooms.size >= this.maxRooms)
-        throw new JoinRejectedError(CloseCode.JoinRejected, `every room is full and the server is at its room limit (${this.maxRooms})`);
-      try {
-        room = this.create(type);
-      } catch (err) {
-        // createState, onCreate or a 'room-created' listener threw: create() has
-        // unregistered whatever it registered, so no half-made room is left behind.
-        this.crashes++;
-        this.options.log.error({ type: type.name, err }, 'room creation failed');
-        throw new JoinRejectedError(CloseCode.RoomCrashed, 'the room could not be created');
-      }
+  }
+
+  /**
+   * Hold a seat for a player on the way (matchmaking): in `roomId` when it is of `typeName`
+   * and has a free seat, else in the first room of that type with one, else in a new room.
+   * The hold counts as a taken seat for everyone (local joins too) until it is claimed with
+   * {@link claim} or lapses at `now + ttlMs`. Refused (JoinRejectedError) when no room can be had.
+   */
+  reserve(typeName: string, now: number, ttlMs: number, roomId?: string): SeatReservation {
+    const type = this.type(typeName);
+    const wanted = roomId === undefined ? undefined : this.rooms.get(roomId);
+    const room = wanted && wanted.type === type && !wanted.disposed && this.freeSeats(wanted) > 0 ? wanted : this.roomWithSpace(type);
+    const token = randomBytes(16).toString('base64url');
+    const expiresAt = now + ttlMs;
+    this.reservations.set(token, { room, expiresAt });
+    this.reservedIn.set(room, (this.reservedIn.get(room) ?? 0) + 1);
+    return { token, roomId: room.id, typeName: type.name, expiresAt };
+  }
+
+  /**
+   * Take the seat a reservation holds. An identity that already has a seat of this type takes
+   * that one over instead (and the hold is released). Refused (4013) when the token is unknown,
+   * used, expired or for another room type.
+   */
+  claim(client: RoomClient, token: string, typeName: string, name: string, now: number, identity?: PlayerIdentity): SeatTakeover {
+    const held = this.reservations.get(token);
+    if (!held || held.expiresAt <= now || held.room.disposed)
+      throw new JoinRejectedError(
+        CloseCode.ReservationRejected,
+        'reservation refused: unknown, already used, or expired (or for a room on another node); matchmake again',
+      );
+    if (held.room.type.name !== typeName)
+      throw new JoinRejectedError(
+        CloseCode.ReservationRejected,
+        `reservation refused: it is for a "${held.room.type.name}" room, not "${typeName}"`,
+      );
+    this.release(token, held.room);
+    if (identity) {
+      const seat = this.byUser.get(userKey(typeName, identity.userId));
+      if (seat) return this.takeOver(seat.room, seat.slot, client);
     }
+    return this.seat(held.room, client, name, identity);
+  }
+
+  private release(token: string, room: Room): void {
+    this.reservations.delete(token);
+    const n = (this.reservedIn.get(room) ?? 1) - 1;
+    if (n > 0) this.reservedIn.set(room, n);
+    else this.reservedIn.delete(room);
+  }
+
+  /** Held seats over all rooms. */
+  get reservedSeats(): number {
+    return this.reservations.size;
+  }
+
+  private seat(room: Room, client: RoomClient, name: string, identity: PlayerIdentity | undefined): SeatTakeover {
     let slot: PlayerSlot<unknown>;
     try {
       slot = room.join(client, name, identity);
@@ -183,6 +255,14 @@ export class RoomManager extends EventEmitter<RoomManagerEvents> {
   /** Free every seat whose resume window has run out by `now`; returns how many. */
   expireSeats(now: number): number {
     let freed = 0;
+    for (const [token, held] of this.reservations) {
+      if (held.expiresAt > now) continue;
+      this.release(token, held.room);
+      freed++;
+      this.options.log.info({ room: held.room.id }, 'reservation lapsed; seat freed');
+      // A room made for a reservation nobody claimed is as empty as one everybody left.
+      if (!held.room.disposed && held.room.players.length === 0 && !this.reservedIn.has(held.room)) this.dispose(held.room, 'empty');
+    }
     for (const room of [...this.rooms.values()]) {
       if (room.detachedCount === 0) continue;
       for (const slot of room.players.slice()) {
@@ -215,7 +295,7 @@ export class RoomManager extends EventEmitter<RoomManagerEvents> {
       this.crash(room, err);
       return;
     }
-    if (room.players.length === 0) this.dispose(room, 'empty');
+    if (room.players.length === 0 && !this.reservedIn.has(room)) this.dispose(room, 'empty');
   }
 
   private index(room: Room, slot: PlayerSlot<unknown>): void {
@@ -310,6 +390,8 @@ export class RoomManager extends EventEmitter<RoomManagerEvents> {
     if (this.rooms.get(room.id) !== room) return;
     this.rooms.delete(room.id);
     for (const slot of room.players) this.unindex(room, slot);
+    if (this.reservedIn.delete(room))
+      for (const [token, held] of this.reservations) if (held.room === room) this.reservations.delete(token);
     this.options.log.info({ room: room.id, reason, ticks: room.loop.steps, overruns: room.loop.overruns }, 'room disposed');
     this.emit('room-disposed', room, reason);
   }

@@ -87,6 +87,12 @@ export interface TickwireClientOptions<S, I, P> {
    */
   resumeToken?: string;
   /**
+   * A seat reservation from matchmaking ({@link matchmake}'s `reservation`, with `url` its
+   * node): the first JOIN claims the seat held for it. Single use: later reconnects resume the
+   * seat instead. A refused one (4013: used, expired) ends the client; matchmake again.
+   */
+  reservation?: string;
+  /**
    * Resume after a dropped link (default on): backoff with full jitter, first retry within
    * `baseDelayMs` (250), waits capped at `maxDelayMs` (5000), giving up when the server's
    * resume window runs out. A deliberate close or a refusal is never retried. `false`: off.
@@ -522,6 +528,7 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
     if (token) join.token = token;
     if (this.state === ClientState.Reconnecting && this.welcome) join.resume = this.welcome.resumeToken;
     else if (this.state === ClientState.Connecting && this.initialResume) join.resume = this.initialResume;
+    else if (this.state === ClientState.Connecting && this.options.reservation) join.reservation = this.options.reservation;
     if (this.socket === socket && socket.readyState === 1) {
       this.joinSentAt = this.clock.now();
       socket.send(encodeControl(MessageType.Join, join));

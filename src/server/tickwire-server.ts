@@ -32,6 +32,9 @@ import { NodePresence } from '../cluster/node-presence';
 import { MemoryRegistry } from '../cluster/memory-registry';
 import { RedisRegistry, redactUrl } from '../cluster/redis-registry';
 import type { ClusterRegistry } from '../cluster/cluster-registry';
+import { Matchmaker, MatchmakeError } from '../cluster/matchmaker';
+import { NodeRpc, type ReserveReply, type ReserveRequest } from '../cluster/node-rpc';
+import { JoinRejectedError } from '../rooms/room-manager';
 
 export type { TickwireServerOptions };
 
@@ -109,6 +112,9 @@ export class TickwireServer implements SessionHost {
   private readonly operatorToken: string | undefined;
   /** This node in the cluster registry; set by listen(). */
   cluster: NodePresence | undefined;
+  /** Join-or-create across the cluster (`POST /matchmake`); set by listen(). */
+  matchmaker: Matchmaker | undefined;
+  private rpc: NodeRpc | undefined;
   private readonly clusterOptions: TickwireServerOptions['cluster'];
   private readonly startedAt = Date.now();
   private nextConnectionId = 1;
@@ -281,6 +287,7 @@ export class TickwireServer implements SessionHost {
         // The port is taken: leave the cluster again rather than advertise a node nobody reaches.
         const presence = this.cluster;
         this.cluster = undefined;
+        void this.rpc?.close();
         void presence?.stop().finally(() => reject(err));
         if (!presence) reject(err);
       };
@@ -322,7 +329,58 @@ export class TickwireServer implements SessionHost {
       isDraining: () => this.draining,
       log: this.log,
     });
+    if (registry instanceof RedisRegistry)
+      this.rpc = await NodeRpc.start(registry.redis, o.keyPrefix ?? 'tickwire:', this.cluster.nodeId, this.reserveHere);
+    this.matchmaker = new Matchmaker(this.cluster, this.reserveHere, this.rpc, this.log);
     await this.cluster.start();
+  }
+
+  /** Hold a seat on this node for a matchmade player (asked by this node's matchmaker or another's). */
+  private readonly reserveHere = (req: ReserveRequest): ReserveReply => {
+    const nodeId = this.cluster!.nodeId;
+    if (this.draining) return { ok: false, reason: 'refused', message: `node ${nodeId} is draining` };
+    if (req.roomId !== undefined) {
+      const room = this.rooms.rooms.get(req.roomId);
+      if (!room || room.disposed || this.rooms.freeSeats(room) <= 0)
+        return { ok: false, reason: 'full', message: `room ${req.roomId} on node ${nodeId} is full or gone` };
+    }
+    const ttlMs = this.clusterOptions?.reservationTtlMs ?? 10_000;
+    try {
+      const held = this.rooms.reserve(req.roomType, this.clock.now(), ttlMs, req.roomId);
+      return { ok: true, nodeId, url: this.cluster!.publicUrl, roomId: held.roomId, reservation: held.token, expiresInMs: ttlMs };
+    } catch (err) {
+      if (!(err instanceof JoinRejectedError)) throw err;
+      return { ok: false, reason: 'refused', message: err.message };
+    }
+  };
+
+  /** POST /matchmake?roomType=…: a seat somewhere in the cluster, as JSON (see MatchmakeResult). */
+  private handleMatchmake(req: IncomingMessage, res: ServerResponse): void {
+    const json = (status: number, body: unknown) => {
+      res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+      res.end(JSON.stringify(body));
+    };
+    if (req.method !== 'POST') {
+      res.writeHead(405, { allow: 'POST', 'content-type': 'text/plain' });
+      res.end('method not allowed: POST /matchmake?roomType=…\n');
+      return;
+    }
+    const named = new URL(req.url ?? '/', 'http://x').searchParams.get('roomType');
+    const roomType = named ?? (this.rooms.typeNames.length === 1 ? this.rooms.typeNames[0]! : '');
+    try {
+      this.rooms.type(roomType);
+    } catch (err) {
+      json(400, { error: (err as Error).message });
+      return;
+    }
+    const selfUrl = `ws://${req.headers.host ?? `127.0.0.1:${this.port}`}/ws`;
+    this.matchmaker!.matchmake(roomType, selfUrl).then(
+      (result) => json(200, result),
+      (err: Error) => {
+        if (!(err instanceof MatchmakeError)) this.log.error({ err }, 'matchmaking failed unexpectedly');
+        json(err instanceof MatchmakeError ? err.status : 500, { error: err.message });
+      },
+    );
   }
 
   get port(): number {
@@ -423,6 +481,7 @@ export class TickwireServer implements SessionHost {
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
     this.http.closeAllConnections();
     await new Promise<void>((resolve) => this.http.close(() => resolve()));
+    await this.rpc?.close();
     await this.cluster?.stop();
     this.log.info('stopped');
   }
@@ -587,6 +646,10 @@ export class TickwireServer implements SessionHost {
       }
       // The page itself: built by Vite next to the demo (client-demo/monitor.html).
       req.url = '/monitor.html';
+    }
+    if (path === '/matchmake' && this.matchmaker) {
+      this.handleMatchmake(req, res);
+      return;
     }
     if (path === '/cluster' && this.cluster) {
       if (!this.operatorAllowed(req, ip)) {

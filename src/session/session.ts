@@ -412,7 +412,9 @@ export class Session implements RoomClient, TransportSink {
       const seat =
         join.resume !== undefined
           ? rooms.resume(this, join.resume, join.roomType, identity)
-          : rooms.join(this, join.roomType, join.name, identity);
+          : join.reservation !== undefined
+            ? rooms.claim(this, join.reservation, join.roomType, join.name, this.host.clock.now(), identity)
+            : rooms.join(this, join.roomType, join.name, identity);
       this.room = seat.room;
       this.slot = seat.slot;
       this.identity = identity;

@@ -1,0 +1,109 @@
+import type { Logger } from 'pino';
+import type { NodeListing, RoomListing } from './cluster-registry';
+import type { NodePresence } from './node-presence';
+import type { NodeRpc, ReserveHandler, ReserveReply, ReserveRequest } from './node-rpc';
+
+/** Where to play: the node to connect to and the single-use reservation to present in JOIN. */
+export interface MatchmakeResult {
+  nodeId: string;
+  /** The node's WebSocket URL (its `--public-url`, or this node's own address). */
+  url: string;
+  roomId: string;
+  roomType: string;
+  /** JOIN.reservation: single use, valid for `expiresInMs`. */
+  reservation: string;
+  expiresInMs: number;
+}
+
+/** A matchmaking refusal, with the HTTP status it is answered with. */
+export class MatchmakeError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'MatchmakeError';
+  }
+}
+
+/** Existing rooms tried (fullest first) before a new room is asked for. */
+const CANDIDATES = 3;
+
+/**
+ * Join-or-create across the cluster. Reads the registry, tries the fullest rooms with a free
+ * seat first (ties: the less loaded node), and asks each room's node to hold a seat; the first
+ * that does wins. If none does, the least-loaded node that is not draining makes a new room.
+ *
+ * No seat is ever double-booked: a seat is held by the node that runs the room, whose count
+ * (seated players + held seats) is the only one that decides; the registry's counts, up to a
+ * heartbeat old, only choose whom to ask. A node that is full by then says so and the next
+ * candidate is asked.
+ */
+export class Matchmaker {
+  constructor(
+    private readonly presence: NodePresence,
+    private readonly local: ReserveHandler,
+    private readonly rpc: NodeRpc | undefined,
+    private readonly log: Logger,
+  ) {}
+
+  /**
+   * @param roomType the room type to play.
+   * @param selfUrl this node's WebSocket URL as the caller reached it (used when it has no public URL).
+   */
+  async matchmake(roomType: string, selfUrl: string): Promise<MatchmakeResult> {
+    const self = this.presence.nodeId;
+    let nodes: NodeListing[] = [];
+    let rooms: RoomListing[] = [];
+    try {
+      [nodes, rooms] = await Promise.all([this.presence.registry.nodes(), this.presence.registry.rooms(roomType)]);
+    } catch (err) {
+      // Registry unreachable: match on this node alone rather than not at all.
+      this.log.warn({ err: (err as Error).message }, 'matchmaking without the registry: this node only');
+    }
+    const open = new Map(nodes.filter((n) => !n.draining).map((n) => [n.id, n]));
+    const load = (id: string) => open.get(id)?.players ?? 0;
+    const candidates = rooms
+      .filter((r) => open.has(r.nodeId) && r.players < r.capacity)
+      .sort((a, b) => b.players - a.players || load(a.nodeId) - load(b.nodeId))
+      .slice(0, CANDIDATES);
+    const failures: string[] = [];
+    for (const room of candidates) {
+      const reply = await this.ask(room.nodeId, { op: 'reserve', roomType, roomId: room.roomId }).catch((err: Error) => {
+        failures.push(err.message);
+        return undefined;
+      });
+      if (reply?.ok) return this.result(reply, roomType, selfUrl);
+      if (reply) failures.push(reply.message);
+    }
+    // A new room, on the least-loaded open node (this one when the registry knows none).
+    // Ties broken at random: in a burst every node's published load is the same (a heartbeat
+    // old), and a fixed order would send every new room to one node.
+    const targets = [...open.values()]
+      .map((n) => ({ id: n.id, players: n.players, r: Math.random() }))
+      .sort((a, b) => a.players - b.players || a.r - b.r)
+      .map((n) => n.id);
+    if (targets.length === 0 && !this.presence.isDraining()) targets.push(self);
+    for (const nodeId of targets.slice(0, CANDIDATES)) {
+      const reply = await this.ask(nodeId, { op: 'reserve', roomType }).catch((err: Error) => {
+        failures.push(err.message);
+        return undefined;
+      });
+      if (reply?.ok) return this.result(reply, roomType, selfUrl);
+      if (reply) failures.push(reply.message);
+    }
+    throw new MatchmakeError(503, `no seat could be had: ${failures.join('; ') || 'every node is draining'}`);
+  }
+
+  private ask(nodeId: string, req: ReserveRequest): Promise<ReserveReply> {
+    if (nodeId === this.presence.nodeId) return Promise.resolve(this.local(req));
+    if (!this.rpc) return Promise.reject(new Error(`node ${nodeId} cannot be asked without Redis`));
+    return this.rpc.request(nodeId, req);
+  }
+
+  private result(reply: Extract<ReserveReply, { ok: true }>, roomType: string, selfUrl: string): MatchmakeResult {
+    const url = reply.url || (reply.nodeId === this.presence.nodeId ? selfUrl : '');
+    if (!url) throw new MatchmakeError(503, `node ${reply.nodeId} has no public URL (--public-url): clients cannot reach it`);
+    return { nodeId: reply.nodeId, url, roomId: reply.roomId, roomType, reservation: reply.reservation, expiresInMs: reply.expiresInMs };
+  }
+}
