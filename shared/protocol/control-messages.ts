@@ -77,8 +77,11 @@ export interface WelcomeMessage {
 
 /** Server → client: something the player should be told, e.g. that the server is shutting down. */
 export interface NoticeMessage {
-  /** 'shutdown': the server is draining and closes with 1001 in `secondsLeft`; 'info': anything else. */
-  kind: 'shutdown' | 'info';
+  /**
+   * 'shutdown': the server is draining and closes with 1001 in `secondsLeft`; 'info': a notice
+   * to everyone (an operator's, on every node); 'direct': to this player's identity alone.
+   */
+  kind: 'shutdown' | 'info' | 'direct';
   message: string;
   /** Seconds until the server acts on it (shutdown), when known. */
   secondsLeft?: number;

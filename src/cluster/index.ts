@@ -5,3 +5,4 @@ export { RedisRegistry, redactUrl, type RedisRegistryOptions } from './redis-reg
 export { NodePresence, defaultNodeId, type ClusterOptions, type PresenceStats } from './node-presence';
 export { Matchmaker, MatchmakeError, type MatchmakeResult } from './matchmaker';
 export { NodeRpc, type ReserveHandler, type ReserveReply, type ReserveRequest } from './node-rpc';
+export { ClusterBus, type BusMessage, type TopicHandler } from './cluster-bus';

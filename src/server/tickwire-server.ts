@@ -33,6 +33,7 @@ import { MemoryRegistry } from '../cluster/memory-registry';
 import { RedisRegistry, redactUrl } from '../cluster/redis-registry';
 import type { ClusterRegistry } from '../cluster/cluster-registry';
 import { Matchmaker, MatchmakeError } from '../cluster/matchmaker';
+import { ClusterBus, type BusMessage } from '../cluster/cluster-bus';
 import { NodeRpc, type ReserveReply, type ReserveRequest } from '../cluster/node-rpc';
 import { JoinRejectedError } from '../rooms/room-manager';
 
@@ -53,6 +54,8 @@ const HEALTH_CACHE_MS = 1000;
 const IDLE_WAKE_MS = 50;
 /** Paths geckos.io signals on (see WebRtcGateway). */
 const WEBRTC_SIGNAL_PREFIX = '/.wrtc/v1/';
+/** Longest operator notice (POST /notice), bytes. */
+const MAX_NOTICE_BYTES = 500;
 /** A wake-up this late, ms, means the process stalled: see `drive`. */
 const STALL_MS = 50;
 /**
@@ -115,6 +118,11 @@ export class TickwireServer implements SessionHost {
   /** Join-or-create across the cluster (`POST /matchmake`); set by listen(). */
   matchmaker: Matchmaker | undefined;
   private rpc: NodeRpc | undefined;
+  /**
+   * Messages across nodes (set by listen()): notices to every player or to one identity, and
+   * topics for game code. In memory without Redis: this node alone.
+   */
+  bus: ClusterBus | undefined;
   private readonly clusterOptions: TickwireServerOptions['cluster'];
   private readonly startedAt = Date.now();
   private nextConnectionId = 1;
@@ -288,6 +296,7 @@ export class TickwireServer implements SessionHost {
         const presence = this.cluster;
         this.cluster = undefined;
         void this.rpc?.close();
+        this.bus?.close();
         void presence?.stop().finally(() => reject(err));
         if (!presence) reject(err);
       };
@@ -332,8 +341,24 @@ export class TickwireServer implements SessionHost {
     if (registry instanceof RedisRegistry)
       this.rpc = await NodeRpc.start(registry.redis, o.keyPrefix ?? 'tickwire:', this.cluster.nodeId, this.reserveHere);
     this.matchmaker = new Matchmaker(this.cluster, this.reserveHere, this.rpc, this.log);
+    this.bus = new ClusterBus(this.cluster.nodeId, this.deliverBusMessage, this.log);
+    if (registry instanceof RedisRegistry) await this.bus.connectRedis(registry.redis, o.keyPrefix ?? 'tickwire:');
     await this.cluster.start();
   }
+
+  /** A notice from the bus to this node's players: everyone joined, or one identity's links. */
+  private readonly deliverBusMessage = (msg: BusMessage): void => {
+    if (msg.kind === 'topic') return;
+    const notice = encodeControl(MessageType.Notice, {
+      kind: msg.kind === 'notice-all' ? 'info' : 'direct',
+      message: msg.message,
+    } satisfies NoticeMessage);
+    for (const session of this.sessions) {
+      if (!session.room) continue;
+      if (msg.kind === 'notice-user' && session.identity?.userId !== msg.userId) continue;
+      session.send(notice.slice());
+    }
+  };
 
   /** Hold a seat on this node for a matchmade player (asked by this node's matchmaker or another's). */
   private readonly reserveHere = (req: ReserveRequest): ReserveReply => {
@@ -353,6 +378,32 @@ export class TickwireServer implements SessionHost {
       return { ok: false, reason: 'refused', message: err.message };
     }
   };
+
+  /** POST /notice (operators): the body, as text (≤ 500 bytes), goes to every player on every node. */
+  private handleNotice(req: IncomingMessage, res: ServerResponse, ip: string): void {
+    const text = (status: number, body: string) => {
+      res.writeHead(status, { 'content-type': 'text/plain' });
+      res.end(`${body}\n`);
+    };
+    if (!this.operatorAllowed(req, ip)) return text(403, 'notices are for operators: from this host, or with the operator token');
+    if (req.method !== 'POST') return text(405, 'method not allowed: POST /notice with the message as the body');
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size <= MAX_NOTICE_BYTES) chunks.push(c);
+    });
+    req.on('end', () => {
+      const message = Buffer.concat(chunks).toString('utf8').trim();
+      if (size > MAX_NOTICE_BYTES) return text(413, `a notice is at most ${MAX_NOTICE_BYTES} bytes`);
+      if (!message) return text(400, 'the notice is empty: send the message as the request body');
+      this.log.info({ message: escapeForLog(message) }, 'operator notice to every node');
+      this.bus!.notifyAll(message).then(
+        () => text(202, 'sent to every node'),
+        (err: Error) => text(502, err.message),
+      );
+    });
+  }
 
   /** POST /matchmake?roomType=…: a seat somewhere in the cluster, as JSON (see MatchmakeResult). */
   private handleMatchmake(req: IncomingMessage, res: ServerResponse): void {
@@ -482,6 +533,7 @@ export class TickwireServer implements SessionHost {
     this.http.closeAllConnections();
     await new Promise<void>((resolve) => this.http.close(() => resolve()));
     await this.rpc?.close();
+    this.bus?.close();
     await this.cluster?.stop();
     this.log.info('stopped');
   }
@@ -649,6 +701,10 @@ export class TickwireServer implements SessionHost {
     }
     if (path === '/matchmake' && this.matchmaker) {
       this.handleMatchmake(req, res);
+      return;
+    }
+    if (path === '/notice' && this.bus) {
+      this.handleNotice(req, res, ip);
       return;
     }
     if (path === '/cluster' && this.cluster) {

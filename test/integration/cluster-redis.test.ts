@@ -12,6 +12,7 @@ import { flush, nextEvent, startServer } from '../support/server-harness';
 import { PrivateRedis, freePort } from '../support/redis-server';
 import { matchmake, type MatchmakeTicket } from '../../src/sdk/matchmake';
 import { CloseCode } from '../../shared/protocol/close-codes';
+import { TEST_SECRET, mintHs256 } from '../support/jwt-fixtures';
 
 /**
  * The cluster registry against a real redis-server: a private one per file (its own port, no
@@ -339,5 +340,92 @@ describe('matchmaking on one node without Redis (the embedded default)', () => {
     const held = h.client('held', { reservation: ticket.reservation });
     await held.connect();
     expect(held.welcome!.roomId).toBe(ticket.roomId);
+  });
+});
+
+describe('messages across nodes (pub/sub)', () => {
+  it('an operator notice (POST /notice at one node) reaches every player on all three nodes, once', async () => {
+    const p = prefix();
+    const nodes = [await node('n1', p), await node('n2', p), await node('n3', p)];
+    const players = nodes.map((n, i) => n.client(`p${i}`));
+    for (const c of players) await c.connect();
+    const got = players.map((c) => nextEvent(c, 'notice'));
+    const res = await fetch(`http://127.0.0.1:${nodes[1]!.server.port}/notice`, { method: 'POST', body: 'server restarts at 04:00 UTC' });
+    expect(res.status).toBe(202);
+    for (const n of await Promise.all(got)) expect(n[0]).toEqual({ kind: 'info', message: 'server restarts at 04:00 UTC' });
+    // Once: a second notice is the next one each player sees.
+    const next = players.map((c) => nextEvent(c, 'notice'));
+    await nodes[0]!.server.bus!.notifyAll('second');
+    for (const n of await Promise.all(next)) expect(n[0].message).toBe('second');
+    expect(nodes[1]!.lines.some((l) => l.msg === 'operator notice to every node')).toBe(true);
+  });
+
+  it('a message to one identity reaches it on whichever node it plays, and no one else', async () => {
+    const p = prefix();
+    const auth = { auth: { secret: TEST_SECRET } };
+    const a = await node('node-a', p, auth);
+    const b = await node('node-b', p, auth);
+    const ada = a.client('ada', { token: await mintHs256(TEST_SECRET, { subject: 'user-ada' }) });
+    const bo = b.client('bo', { token: await mintHs256(TEST_SECRET, { subject: 'user-bo' }) });
+    await ada.connect();
+    await bo.connect();
+    const seenByAda: string[] = [];
+    ada.on('notice', (n) => seenByAda.push(n.message));
+    const toBo = nextEvent(bo, 'notice');
+    await a.server.bus!.notifyUser('user-bo', 'your friend is online');
+    expect((await toBo)[0]).toEqual({ kind: 'direct', message: 'your friend is online' });
+    await flush(ada);
+    expect(seenByAda).toEqual([]);
+  });
+
+  it('game code’s topics: a handler on every node gets the data and the sender; unsubscribe stops it', async () => {
+    const p = prefix();
+    const a = await node('node-a', p);
+    const b = await node('node-b', p);
+    const atB: [unknown, string][] = [];
+    const arrived = new Promise<void>((resolve) => {
+      const off = b.server.bus!.subscribe('lobby', (data, from) => {
+        atB.push([data, from]);
+        if (atB.length === 2) {
+          off();
+          resolve();
+        }
+      });
+    });
+    const atA: unknown[] = [];
+    a.server.bus!.subscribe('lobby', (data) => atA.push(data));
+    await a.server.bus!.publishTopic('lobby', { open: 3 });
+    await a.server.bus!.publishTopic('lobby', { open: 2 });
+    await arrived;
+    expect(atB).toEqual([
+      [{ open: 3 }, 'node-a'],
+      [{ open: 2 }, 'node-a'],
+    ]);
+    expect(atA).toEqual([{ open: 3 }, { open: 2 }]);
+    // After b unsubscribed, a third goes to a alone: b's handler list is empty.
+    // Order is kept per publisher: once 'sync' is at b, so is (or is not) the third 'lobby'.
+    const synced = new Promise<void>((resolve) => b.server.bus!.subscribe('sync', () => resolve()));
+    await a.server.bus!.publishTopic('lobby', { open: 1 });
+    await a.server.bus!.publishTopic('sync', null);
+    await synced;
+    expect(atB).toHaveLength(2);
+    expect(atA).toHaveLength(3);
+  });
+
+  it('with Redis down, a notice still reaches this node’s players and the caller is told the others missed it', async () => {
+    const p = prefix();
+    const a = await node('node-a', p);
+    const player = a.client('one');
+    await player.connect();
+    await redis.kill();
+    try {
+      const got = nextEvent(player, 'notice');
+      await expect(a.server.bus!.notifyAll('local only')).rejects.toThrow(/delivered on this node only/);
+      expect((await got)[0].message).toBe('local only');
+      const res = await fetch(`http://127.0.0.1:${a.server.port}/notice`, { method: 'POST', body: 'x' });
+      expect(res.status).toBe(502);
+    } finally {
+      await redis.restart();
+    }
   });
 });
