@@ -17,6 +17,7 @@ import { radiansToAngle16 } from '../../shared/math/fixed-trig';
 import { nextInt, type RngState } from '../../shared/math/prng';
 import { DIR_AIM, DIR_BUTTONS } from '../lib/directions';
 import { TickwireClient, type ClientStats, type WebSocketConstructor } from '../../src/sdk/tickwire-client';
+import { matchmake } from '../../src/sdk/matchmake';
 import { NetworkSimulator, type LinkConditions } from '../../src/sdk/network-simulator';
 import type { InterpolatedView } from '../../src/sdk/snapshot-buffer';
 import { ClientState } from '../../src/sdk/client-state';
@@ -90,7 +91,9 @@ export interface BotSink {
  *   within {@link FIRE_RANGE}. Entities are decoded, so the SDK also predicts and reconciles.
  */
 export class Bot {
-  readonly client: TickwireClient<ArenaState, ArenaInput, Mover>;
+  client: TickwireClient<ArenaState, ArenaInput, Mover>;
+  /** The node the ticket named (`--matchmake`), or undefined. */
+  nodeId: string | undefined;
   phase: BotPhase = BotPhase.Idle;
   welcome: WelcomeMessage | undefined;
   /** Why the join failed, e.g. `4004 every room is full` or `join timeout`. */
@@ -166,29 +169,46 @@ export class Bot {
     // Distinct, repeatable streams per bot: the golden-ratio step spreads neighbouring seeds.
     this.rng = { rng: (seed + Math.imul(index + 1, 0x9e3779b9)) | 0 };
     this.killRng = { rng: (seed ^ Math.imul(index + 1, 0x85ebca6b)) | 0 };
-    this.client = new TickwireClient({
-      url,
-      game: arenaGame,
-      name: `bot-${index + 1}`,
-      roomType,
-      WebSocket: BotSocketCtor,
-      transport,
-      webrtc: { wrtc: WRTC },
-      // The simulated network sits on whichever transport: TCP-like over WebSocket, an
-      // unreliable channel (loss drops, reorders) over WebRTC.
-      network: network
-        ? new NetworkSimulator({
-            up: network,
-            down: network,
-            ordered: transport === 'ws',
-            seed: (seed ^ Math.imul(index + 1, 0x27d4eb2f)) | 0,
-          })
-        : undefined,
-      decodeEntities: behavior === 'fight' || fps > 0,
-      // A ping every 2 s gives the network round trip beside the input→ack one, which also
-      // holds the wait for the server's next tick (0-1 tick) and any queued input.
-      pingIntervalMs: PING_INTERVAL_MS,
-    });
+    this.makeClient = (url: string, reservation?: string) =>
+      new TickwireClient({
+        url,
+        reservation,
+        game: arenaGame,
+        name: `bot-${index + 1}`,
+        roomType,
+        WebSocket: BotSocketCtor,
+        transport,
+        webrtc: { wrtc: WRTC },
+        // The simulated network sits on whichever transport: TCP-like over WebSocket, an
+        // unreliable channel (loss drops, reorders) over WebRTC.
+        network: network
+          ? new NetworkSimulator({
+              up: network,
+              down: network,
+              ordered: transport === 'ws',
+              seed: (seed ^ Math.imul(index + 1, 0x27d4eb2f)) | 0,
+            })
+          : undefined,
+        decodeEntities: behavior === 'fight' || fps > 0,
+        // A ping every 2 s gives the network round trip beside the input→ack one, which also
+        // holds the wait for the server's next tick (0-1 tick) and any queued input.
+        pingIntervalMs: PING_INTERVAL_MS,
+      });
+    this.client = this.makeClient(url);
+    this.listen();
+  }
+
+  private readonly makeClient: (url: string, reservation?: string) => TickwireClient<ArenaState, ArenaInput, Mover>;
+
+  /** Get a seat through matchmaking at `httpBase` and connect where it is (replaces the client). */
+  private async matchmakeClient(httpBase: string, roomType: string): Promise<void> {
+    const ticket = await matchmake(httpBase, roomType);
+    this.nodeId = ticket.nodeId;
+    this.client = this.makeClient(ticket.url, ticket.reservation);
+    this.listen();
+  }
+
+  private listen(): void {
     this.client.on('pong', (ms) => this.sink.ping(ms));
     // One listener per bot, made once: nothing is allocated per snapshot.
     this.client.on('snapshot', () => this.onSnapshot());
@@ -205,8 +225,16 @@ export class Bot {
    * Connect and join; resolves true once welcomed, false on failure (recorded in `failure`).
    * A bot not welcomed within `timeoutMs` is closed and counts as failed.
    */
-  async join(timeoutMs: number): Promise<boolean> {
+  async join(timeoutMs: number, matchmakeAt?: { httpBase: string; roomType: string }): Promise<boolean> {
     this.phase = BotPhase.Joining;
+    if (matchmakeAt) {
+      try {
+        await this.matchmakeClient(matchmakeAt.httpBase, matchmakeAt.roomType);
+      } catch (err) {
+        this.fail((err as Error).message);
+        return false;
+      }
+    }
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), timeoutMs);

@@ -158,6 +158,8 @@ export async function runBots(opts: BotsOptions, progress: (line: string) => voi
 
   // Connect everyone (spread over rampMs if asked); the driver starts with the first WELCOME.
   const joinTimeoutMs = opts.joinTimeoutS * 1000;
+  // --matchmake: tickets from POST /matchmake at the --url's host (http for ws, https for wss).
+  const matchmakeAt = opts.matchmake ? { httpBase: new URL(healthUrlFor(opts.url)).origin, roomType: opts.roomType } : undefined;
   const joins = bots.map(async (bot, i) => {
     if (opts.rampMs > 0 && opts.clients > 1) await sleep((opts.rampMs * i) / (opts.clients - 1), stop);
     if (stop.aborted) {
@@ -165,7 +167,7 @@ export async function runBots(opts: BotsOptions, progress: (line: string) => voi
       bot.failure = 'stopped before connecting';
       return;
     }
-    if (await bot.join(joinTimeoutMs)) {
+    if (await bot.join(joinTimeoutMs, matchmakeAt)) {
       tickRate ||= bot.welcome!.tickRate;
       joined.push(bot);
       driver.start();
@@ -286,6 +288,7 @@ export async function runBots(opts: BotsOptions, progress: (line: string) => voi
     disconnectedDuringRun: disconnected,
     disconnectReasons,
     rooms: new Set(joined.map((b) => b.welcome!.roomId)).size,
+    playersPerNode: opts.matchmake ? countBy(joined.map((b) => b.nodeId ?? '?')) : null,
     tickRateHz: tickRate || null,
     sendRateHz: sendRate,
     durationS: round((performance.now() - t0) / 1000, 1) ?? 0,
@@ -428,4 +431,11 @@ function latencySummary(sorted: Float64Array): LatencySummary {
     max: round(sorted[sorted.length - 1] ?? Number.NaN, 1),
     samples: sorted.length,
   };
+}
+
+/** How many times each value occurs. */
+function countBy(values: string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const v of values) out[v] = (out[v] ?? 0) + 1;
+  return out;
 }

@@ -45,6 +45,11 @@ export interface BotsOptions {
   fps: number;
   /** How the bots reach the server: ws (default) or webrtc (the server needs --webrtc on). */
   transport: 'ws' | 'webrtc';
+  /**
+   * Go through matchmaking (`POST /matchmake` on the --url's host) and connect where the ticket
+   * says, as a player on a cluster would; the summary then counts players per node.
+   */
+  matchmake: boolean;
   help: boolean;
 }
 
@@ -95,6 +100,7 @@ export function botsUsage(): string {
     `  --fps N              each bot draws N frames a second: decodes entities, predicts, reconciles and`,
     `                       reports smoothness (corrections, frames with nothing newer, jumps) (default 0)`,
     `  --transport T        ws or webrtc (geckos.io data channels; the server needs --webrtc on) (default ${DEFAULTS.transport})`,
+    '  --matchmake          join through POST /matchmake (seat reservations, any node of a cluster); report players per node',
     '  --json               also print the summary as one JSON object, the last line of stdout',
     '  --help, -h           print this and exit',
     '',
@@ -126,6 +132,7 @@ export function parseBotsArgs(argv: string[]): BotsOptions {
     loss: { type: 'string' },
     fps: { type: 'string' },
     transport: { type: 'string' },
+    matchmake: { type: 'boolean' },
     json: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
@@ -159,6 +166,7 @@ export function parseBotsArgs(argv: string[]): BotsOptions {
     loss: number('loss', v.loss ?? DEFAULTS.loss, 0, 0.5, false),
     fps: number('fps', v.fps ?? DEFAULTS.fps, 0, 240, false),
     transport: transportArg(v.transport ?? DEFAULTS.transport),
+    matchmake: v.matchmake === true,
     help: v.help === true,
   };
 }

@@ -69,6 +69,8 @@ export interface BotsSummary {
   serverErrors: string[];
   /** How the bots reached the server. */
   transport: 'ws' | 'webrtc';
+  /** Bots per node their matchmaking ticket named (`--matchmake`), or null. */
+  playersPerNode: Record<string, number> | null;
   /** How the game felt: the simulated network, and the smoothness the bots measured in the window. */
   netcode: NetcodeFigures;
   bots: { cpuPercent: number | null; rssBytes: number; eventLoopDelayP99Ms: number | null; driverSkippedInputs: number };
@@ -167,6 +169,13 @@ export function formatSummary(s: BotsSummary): string {
   );
   lines.push(
     `  clients          ${s.clientsConnected} connected, ${s.failedJoins} failed joins, ${s.rooms} room(s), ${s.disconnectedDuringRun} disconnected during the run`,
+    ...(s.playersPerNode
+      ? [
+          `  per node         ${Object.entries(s.playersPerNode)
+            .map(([node, n]) => `${node}: ${n}`)
+            .join(', ')} (matchmade)`,
+        ]
+      : []),
   );
   if (s.failedJoins > 0) lines.push(`  join failures    ${reasons(s.failureReasons)}`);
   if (s.disconnectedDuringRun > 0) lines.push(`  disconnects      ${reasons(s.disconnectReasons)}`);

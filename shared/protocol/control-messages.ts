@@ -73,6 +73,12 @@ export interface WelcomeMessage {
   lastSeq: number;
   /** The authenticated user (the token's `sub`), or null for a guest. */
   userId: string | null;
+  /**
+   * The node holding this seat, when the server sits behind a front that routes on `?node=`
+   * (`npm start -- --workers N`): the SDK adds `node=<this>` to its URL when it resumes, so
+   * the resume reaches this process.
+   */
+  node?: string;
 }
 
 /** Server → client: something the player should be told, e.g. that the server is shutting down. */

@@ -2,7 +2,10 @@
 import { arenaGame } from '../../shared/games/arena';
 import { createLogger } from '../logging/logger';
 import { defineRoomType } from '../rooms/room-type';
+import cluster from 'node:cluster';
 import { TickwireServer } from '../server/tickwire-server';
+import { adoptStickyConnections } from '../cluster/sticky-front';
+import { runWorkersPrimary } from './workers-primary';
 import { authOptionsFromCli, parseServerCliOptions, serverUsage, UsageError } from './server-cli-options';
 
 /** `npm start`: the arena on one port, configured by flags and environment variables. */
@@ -19,7 +22,20 @@ async function main(): Promise<void> {
     process.stdout.write(`${serverUsage()}\n`);
     return;
   }
+  if (opts.workers > 1 && !opts.redisUrl) {
+    process.stderr.write('tickwire: --workers needs REDIS_URL (--redis-url): the workers share their rooms and seats through Redis\n');
+    process.exit(2);
+  }
+  if (opts.workers > 1 && opts.webrtc) {
+    process.stderr.write('tickwire: --workers with --webrtc is not supported yet: run one process per UDP port range instead\n');
+    process.exit(2);
+  }
+  const worker = opts.workers > 1 && cluster.isWorker;
   const logger = createLogger(opts.logLevel);
+  if (opts.workers > 1 && cluster.isPrimary) {
+    await runWorkersPrimary(opts, logger);
+    return;
+  }
   let auth;
   try {
     auth = authOptionsFromCli(opts);
@@ -30,8 +46,9 @@ async function main(): Promise<void> {
   }
   const server = new TickwireServer({
     roomTypes: [defineRoomType({ game: arenaGame })],
-    port: opts.port,
-    host: opts.host,
+    // A worker takes its connections from the primary; its own port is for nobody but tests.
+    port: worker ? 0 : opts.port,
+    host: worker ? '127.0.0.1' : opts.host,
     tickRate: opts.tickRate,
     sendRate: opts.sendRate,
     maxPlayers: opts.maxPlayers,
@@ -49,7 +66,12 @@ async function main(): Promise<void> {
     },
     metrics: opts.metrics,
     operatorToken: opts.operatorToken,
-    cluster: { redisUrl: opts.redisUrl, publicUrl: opts.publicUrl, nodeId: opts.nodeId },
+    cluster: {
+      redisUrl: opts.redisUrl,
+      publicUrl: opts.publicUrl,
+      nodeId: worker && opts.nodeId ? `${opts.nodeId}-w${process.env.TICKWIRE_WORKER_INDEX}` : opts.nodeId,
+      stickyRoute: worker,
+    },
     webrtc: {
       enabled: opts.webrtc,
       portRange: opts.webrtcPorts,
@@ -78,6 +100,10 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => stop('SIGTERM'));
   try {
     await server.listen();
+    if (worker) {
+      adoptStickyConnections((socket, head) => server.adoptConnection(socket, head));
+      process.send!({ type: 'tickwire:ready', nodeId: server.cluster!.nodeId });
+    }
   } catch (err) {
     if ((err as Error).message.startsWith('cannot reach Redis')) {
       logger.fatal(`${(err as Error).message}: start Redis, or unset REDIS_URL (--redis-url) to run this node alone`);

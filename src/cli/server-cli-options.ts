@@ -53,6 +53,8 @@ export interface ServerCliOptions {
   publicUrl: string | undefined;
   /** This node's id in the cluster (default: host, pid and random bits). */
   nodeId: string | undefined;
+  /** Game processes behind one port (1: this process serves alone). */
+  workers: number;
   help: boolean;
 }
 
@@ -172,6 +174,12 @@ const SETTINGS: Record<Exclude<keyof ServerCliOptions, 'help'>, Setting> = {
     default: '',
     help: 'where clients reach this node, e.g. wss://eu-1.example.com/ws (published in the registry)',
   },
+  workers: {
+    flag: 'workers',
+    env: 'TICKWIRE_WORKERS',
+    default: '1',
+    help: 'game processes behind this port, sharing REDIS_URL (e.g. one per core)',
+  },
   nodeId: { flag: 'node-id', env: 'TICKWIRE_NODE_ID', default: '', help: "this node's id in the cluster (default: host-pid-random)" },
 };
 
@@ -260,6 +268,7 @@ export function parseServerCliOptions(argv: string[], env: Record<string, string
     redisUrl: redisUrl(get('redisUrl')),
     publicUrl: optional('publicUrl'),
     nodeId: optional('nodeId'),
+    workers: num('workers', 1, 256),
     help: values.help === true,
   };
 }

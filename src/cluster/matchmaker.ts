@@ -45,6 +45,11 @@ export class Matchmaker {
     private readonly local: ReserveHandler,
     private readonly rpc: NodeRpc | undefined,
     private readonly log: Logger,
+    /**
+     * Every node without a public URL sits behind the same routing front as this one (the
+     * `--workers` primary): reach it through this node's URL with its own `?node=`.
+     */
+    private readonly sameFront = false,
   ) {}
 
   /**
@@ -102,7 +107,12 @@ export class Matchmaker {
   }
 
   private result(reply: Extract<ReserveReply, { ok: true }>, roomType: string, selfUrl: string): MatchmakeResult {
-    const url = reply.url || (reply.nodeId === this.presence.nodeId ? selfUrl : '');
+    let url = reply.url || (reply.nodeId === this.presence.nodeId ? selfUrl : '');
+    if (!url && this.sameFront) {
+      const u = new URL(selfUrl);
+      u.searchParams.set('node', reply.nodeId);
+      url = u.toString();
+    }
     if (!url) throw new MatchmakeError(503, `node ${reply.nodeId} has no public URL (--public-url): clients cannot reach it`);
     return { nodeId: reply.nodeId, url, roomId: reply.roomId, roomType, reservation: reply.reservation, expiresInMs: reply.expiresInMs };
   }

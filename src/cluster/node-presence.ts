@@ -14,6 +14,11 @@ export interface ClusterOptions {
   nodeId?: string;
   /** Where clients reach this node, e.g. `wss://eu-1.example.com/ws` (default ''). */
   publicUrl?: string;
+  /**
+   * Behind a front that routes on `?node=<id>` (`npm start -- --workers N` is one): the URLs
+   * matchmaking hands out, and every WELCOME, name this node, so players and their resumes reach it.
+   */
+  stickyRoute?: boolean;
   /** How long a matchmaking seat reservation holds its seat, ms (default 10000). */
   reservationTtlMs?: number;
   /** How often the node publishes itself and reaps dead nodes, ms (default 1000). */
@@ -67,7 +72,7 @@ export class NodePresence {
     private readonly options: ClusterOptions & { startedAt: number; isDraining: () => boolean; log: Logger },
   ) {
     this.nodeId = options.nodeId ?? defaultNodeId();
-    this.publicUrl = options.publicUrl ?? '';
+    this.publicUrl = options.publicUrl ? this.routed(options.publicUrl) : '';
     this.heartbeatMs = options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
     this.stats = { registry: registry.kind, nodeId: this.nodeId, reachable: true, publishes: 0, publishFailures: 0, nodesReaped: 0 };
   }
@@ -79,6 +84,14 @@ export class NodePresence {
     this.timer = setInterval(this.onRoomsChanged, this.heartbeatMs);
     this.timer.unref();
     await this.heartbeat();
+  }
+
+  /** `url` naming this node in `?node=` when behind a routing front; as it is otherwise. */
+  routed(url: string): string {
+    if (!this.options.stickyRoute) return url;
+    const u = new URL(url);
+    u.searchParams.set('node', this.nodeId);
+    return u.toString();
   }
 
   /** True while the server drains: it takes no new rooms or seats. */

@@ -66,6 +66,8 @@ export class RoomManager extends EventEmitter<RoomManagerEvents> {
   private readonly maxRooms: number;
   /** Rooms disposed because they threw. */
   crashes = 0;
+  /** Named in every WELCOME when set (see WelcomeMessage.node): the cluster sets it behind a routing front. */
+  nodeRoute: string | undefined;
   /** Resume token → its seat. Every held seat has exactly one live token. */
   private readonly byResumeToken = new Map<string, { room: Room; slot: PlayerSlot<unknown> }>();
   /** `${roomType}\0${userId}` → the identity's one seat in rooms of that type. */
@@ -350,7 +352,7 @@ export class RoomManager extends EventEmitter<RoomManagerEvents> {
       if (tries >= 100) throw new Error(`room id generator keeps returning ids in use (last "${id}")`);
       id = makeId(type.name);
     }
-    const room = new Room(id, type, { maxBufferedBytes: this.options.maxBufferedBytes });
+    const room = new Room(id, type, { maxBufferedBytes: this.options.maxBufferedBytes, nodeRoute: () => this.nodeRoute });
     this.rooms.set(id, room);
     try {
       this.emit('room-created', room);

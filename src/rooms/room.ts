@@ -158,6 +158,8 @@ export class PlayerSlot<I> {
 export interface RoomOptions {
   /** Skip a client's snapshot while more than this many bytes are queued on its socket (default 64 KiB). */
   maxBufferedBytes?: number;
+  /** The node id WELCOME names for routing resumes (`--workers`, or a front that routes on `?node=`). */
+  nodeRoute?: () => string | undefined;
 }
 
 /**
@@ -208,6 +210,8 @@ export class Room<S = unknown, I = unknown, P = unknown> {
    */
   private detachedBytes: Uint8Array = Uint8Array.of(0);
 
+  private readonly nodeRoute: (() => string | undefined) | undefined;
+
   constructor(
     readonly id: string,
     readonly type: ResolvedRoomType<S, I, P>,
@@ -221,6 +225,7 @@ export class Room<S = unknown, I = unknown, P = unknown> {
     const seals = this.replicator.staggerInterval > 1 ? type.tickRate : type.sendRate;
     this.globalsEvery = Math.max(1, Math.round(seals / (type.globalsRate ?? 2)));
     this.maxBufferedBytes = options.maxBufferedBytes ?? 64 * 1024;
+    this.nodeRoute = options.nodeRoute;
     // After a stall the room catches up every tick it owes, up to a second's worth, five a
     // call: its players' inputs are stamped for those ticks and wait in their buffers.
     this.loop = new FixedStepLoop({ stepMs: 1000 / type.tickRate, maxCatchUpSteps: 5, maxBacklogSteps: type.tickRate }, () => this.step());
@@ -372,6 +377,8 @@ export class Room<S = unknown, I = unknown, P = unknown> {
       lastSeq: slot.lastProcessedSeq,
       userId: slot.userId ?? null,
     };
+    const node = this.nodeRoute?.();
+    if (node !== undefined) welcome.node = node;
     return encodeControl(MessageType.Welcome, welcome);
   }
 

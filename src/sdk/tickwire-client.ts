@@ -470,7 +470,12 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
 
   private createSocket(): WebSocketLike {
     const base: SocketFactory = this.options.connect ?? ((url) => this.transportSocket(url));
-    return this.options.network ? this.options.network.wrap(base)(this.options.url) : base(this.options.url);
+    // A resume goes to the node that holds the seat when the server says which (behind a front
+    // that routes on ?node=, such as `--workers`).
+    let url = this.options.url;
+    const node = this.state === ClientState.Reconnecting ? this.welcome?.node : undefined;
+    if (node !== undefined) url = withQueryParam(url, 'node', node);
+    return this.options.network ? this.options.network.wrap(base)(url) : base(url);
   }
 
   /** A link over the configured transport ('ws', 'webrtc', or 'auto': WebRTC, else WebSocket). */
@@ -1151,4 +1156,11 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
     if (ping > 0 && this.state === ClientState.Open && now - this.lastPingAt >= ping - 1) this.ping();
     this.pulseTimer = this.timers.setTimeout(this.pulse, this.pulseMs);
   };
+}
+
+/** `url` with `key=value` set in its query (replacing one already there). */
+function withQueryParam(url: string, key: string, value: string): string {
+  const u = new URL(url);
+  u.searchParams.set(key, value);
+  return u.toString();
 }

@@ -338,9 +338,10 @@ export class TickwireServer implements SessionHost {
       isDraining: () => this.draining,
       log: this.log,
     });
+    if (o.stickyRoute) this.rooms.nodeRoute = this.cluster.nodeId;
     if (registry instanceof RedisRegistry)
       this.rpc = await NodeRpc.start(registry.redis, o.keyPrefix ?? 'tickwire:', this.cluster.nodeId, this.reserveHere);
-    this.matchmaker = new Matchmaker(this.cluster, this.reserveHere, this.rpc, this.log);
+    this.matchmaker = new Matchmaker(this.cluster, this.reserveHere, this.rpc, this.log, o.stickyRoute);
     this.bus = new ClusterBus(this.cluster.nodeId, this.deliverBusMessage, this.log);
     if (registry instanceof RedisRegistry) await this.bus.connectRedis(registry.redis, o.keyPrefix ?? 'tickwire:');
     await this.cluster.start();
@@ -424,7 +425,7 @@ export class TickwireServer implements SessionHost {
       json(400, { error: (err as Error).message });
       return;
     }
-    const selfUrl = `ws://${req.headers.host ?? `127.0.0.1:${this.port}`}/ws`;
+    const selfUrl = this.cluster!.routed(`ws://${req.headers.host ?? `127.0.0.1:${this.port}`}/ws`);
     this.matchmaker!.matchmake(roomType, selfUrl).then(
       (result) => json(200, result),
       (err: Error) => {
@@ -432,6 +433,16 @@ export class TickwireServer implements SessionHost {
         json(err instanceof MatchmakeError ? err.status : 500, { error: err.message });
       },
     );
+  }
+
+  /**
+   * Serve a TCP connection accepted elsewhere (the `--workers` primary), whose first bytes
+   * `head` were read to route it: it goes through the same per-address checks as one accepted here.
+   */
+  adoptConnection(socket: Socket, head: Buffer): void {
+    this.http.emit('connection', socket);
+    socket.unshift(head);
+    socket.resume();
   }
 
   get port(): number {

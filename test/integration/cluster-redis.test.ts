@@ -4,6 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { Button, type ArenaInput, type ArenaState, type Mover } from '../../shared/games/arena';
 import { TickwireClient, type TickwireClientOptions, type WebSocketConstructor } from '../../src/sdk/tickwire-client';
+import { ClientState } from '../../src/sdk/client-state';
 import { RedisRegistry } from '../../src/cluster/redis-registry';
 import { TickwireServer } from '../../src/server/tickwire-server';
 import { defineRoomType } from '../../src/rooms/room-type';
@@ -428,4 +429,67 @@ describe('messages across nodes (pub/sub)', () => {
       await redis.restart();
     }
   });
+});
+
+describe('npm start -- --workers 2 (one port, two processes, a routing front)', () => {
+  it('matchmade players reach the worker holding their seat, and so do their resumes; the workers share the cluster', async () => {
+    const port = await freePort();
+    const cli = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', cli, '--port', String(port), '--host', '127.0.0.1', '--workers', '2', '--max-players', '2'],
+      {
+        env: { ...process.env, REDIS_URL: `${redis.url}/2`, TICKWIRE_LOG_LEVEL: 'warn', TICKWIRE_PER_IP_LIMITS: 'off' },
+        stdio: 'ignore',
+      },
+    );
+    const clients: TickwireClient<ArenaState, ArenaInput, Mover>[] = [];
+    try {
+      const base = `http://127.0.0.1:${port}`;
+      await until(
+        () => fetch(`${base}/cluster`).then((r) => r.json() as Promise<{ nodes: unknown[] }>),
+        (v) => v.nodes.length === 2,
+      );
+      const tickets: MatchmakeTicket[] = [];
+      for (let i = 0; i < 4; i++) {
+        const ticket = await matchmake(base, 'arena');
+        tickets.push(ticket);
+        const c = new TickwireClient({
+          url: ticket.url,
+          reservation: ticket.reservation,
+          game: arenaGame,
+          name: `p${i}`,
+          WebSocket: WebSocket as unknown as WebSocketConstructor,
+          pingIntervalMs: 0,
+          livenessTimeoutMs: 0,
+          random: () => 0,
+        } as TickwireClientOptions<ArenaState, ArenaInput, Mover>);
+        clients.push(c);
+        const w = await c.connect();
+        // The seat was held on the node the ticket names: the claim worked there.
+        expect(w.roomId).toBe(ticket.roomId);
+        expect(w.node).toBe(ticket.nodeId);
+        // Let the registry catch up (a heartbeat, 1 s) so the next choice sees this seat taken.
+        await until(
+          () => fetch(`${base}/cluster`).then((r) => r.json() as Promise<{ nodes: { players: number }[] }>),
+          (v) => v.nodes.reduce((n, node) => n + node.players, 0) === i + 1,
+        );
+      }
+      // Two-seat rooms: four players fill two rooms, and both workers took part.
+      expect(new Set(tickets.map((t) => t.roomId)).size).toBe(2);
+      expect(new Set(tickets.map((t) => t.nodeId)).size).toBe(2);
+      // A killed link resumes through the front on the worker that holds the seat.
+      for (const c of clients) {
+        const resumed = nextEvent(c, 'resumed');
+        c.killLink();
+        await resumed;
+      }
+      for (const c of clients) expect(c.state).toBe(ClientState.Open);
+      // Each resume kept its seat: same room, no 4009 (a resume on the wrong worker is refused).
+      expect(clients.map((c) => c.welcome!.roomId)).toEqual(tickets.map((t) => t.roomId));
+    } finally {
+      for (const c of clients) c.close();
+      child.kill('SIGKILL');
+    }
+  }, 30_000);
 });

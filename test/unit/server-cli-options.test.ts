@@ -34,6 +34,10 @@ describe('server CLI options', () => {
       publicIp: undefined,
       metrics: true,
       operatorToken: undefined,
+      redisUrl: undefined,
+      publicUrl: undefined,
+      nodeId: undefined,
+      workers: 1,
       help: false,
     });
   });
@@ -197,6 +201,19 @@ describe('server CLI options', () => {
 });
 
 describe('WebRTC settings', () => {
+  it('reads the cluster settings (REDIS_URL, public URL, node id, workers), refusing bad ones by name and hiding a password', () => {
+    expect(
+      parseServerCliOptions(['--workers', '2', '--public-url', 'wss://eu-1.example.com/ws'], {
+        REDIS_URL: 'redis://:pw@10.0.0.5:6379/1',
+        TICKWIRE_NODE_ID: 'eu-1',
+      }),
+    ).toMatchObject({ redisUrl: 'redis://:pw@10.0.0.5:6379/1', publicUrl: 'wss://eu-1.example.com/ws', nodeId: 'eu-1', workers: 2 });
+    expect(() => parseServerCliOptions(['--redis-url', 'http://:hunter2@x'], {})).toThrow(
+      /--redis-url must be a redis:\/\/ or rediss:\/\/ URL, got "http:\/\/:\*\*\*@x"/,
+    );
+    expect(() => parseServerCliOptions(['--workers', '0'], {})).toThrow(/--workers/);
+  });
+
   it('turn WebRTC on with its ports, ICE servers and public address, from flags or variables, refusing bad ones by name', async () => {
     const { parseServerCliOptions } = await import('../../src/cli/server-cli-options');
     expect(parseServerCliOptions([], {})).toMatchObject({ webrtc: false, webrtcPorts: undefined, iceServers: [], publicIp: undefined });
