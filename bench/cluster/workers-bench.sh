@@ -41,10 +41,11 @@ for workers in 1 2; do
     const secs = t1 - t0;
     const cpu = ((c1 - c0) / hz / secs) * 100;
     const row = [workers === 1 ? "1 process" : `${workers} workers`, s.clientsRequested, s.clientsConnected,
-      `${s.snapshotsPerSecPerClient.mean.toFixed(2)} (min ${s.snapshotsPerSecPerClient.min.toFixed(1)})`, s.keptUp ? "yes" : `no (${s.clientsBehind} behind)`, cpu.toFixed(1),
+      `${(s.snapshotsPerSecPerClient.mean ?? NaN).toFixed(2)} (min ${(s.snapshotsPerSecPerClient.min ?? NaN).toFixed(1)})`, s.keptUp ? "yes" : `no (${s.clientsBehind} behind)`, cpu.toFixed(1),
       ((r1 - r0) / workers / secs).toFixed(1), ((b1 - b0) / 1024 / workers / secs).toFixed(2)];
     console.log(row.map((v, i) => String(v).padStart(i === 0 ? -10 : [8, 9, 22, 12, 14, 16, 16][i - 1])).join(" ").replace(/^ */, (m) => m));
     if (s.playersPerNode) console.log("           per node:", Object.values(s.playersPerNode).join(" / "));
+    if (s.failedJoins > 0) console.log("           failed joins:", JSON.stringify(s.failureReasons).slice(0, 300));
   ' "$summary" "$workers" "$c0" "$c1" "$r0" "$r1" "$b0" "$b1" "$t0" "$t1" "$hz"
   sleep 1
 done

@@ -71,6 +71,7 @@ async function main(): Promise<void> {
       publicUrl: opts.publicUrl,
       nodeId: worker && opts.nodeId ? `${opts.nodeId}-w${process.env.TICKWIRE_WORKER_INDEX}` : opts.nodeId,
       stickyRoute: worker,
+      reservationTtlMs: opts.reservationS * 1000,
     },
     webrtc: {
       enabled: opts.webrtc,

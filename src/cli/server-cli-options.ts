@@ -53,6 +53,8 @@ export interface ServerCliOptions {
   publicUrl: string | undefined;
   /** This node's id in the cluster (default: host, pid and random bits). */
   nodeId: string | undefined;
+  /** How long a matchmaking reservation holds its seat, seconds. */
+  reservationS: number;
   /** Game processes behind one port (1: this process serves alone). */
   workers: number;
   help: boolean;
@@ -174,6 +176,12 @@ const SETTINGS: Record<Exclude<keyof ServerCliOptions, 'help'>, Setting> = {
     default: '',
     help: 'where clients reach this node, e.g. wss://eu-1.example.com/ws (published in the registry)',
   },
+  reservationS: {
+    flag: 'reservation-seconds',
+    env: 'TICKWIRE_RESERVATION_SECONDS',
+    default: '10',
+    help: 'how long a matchmaking reservation holds its seat (1-600)',
+  },
   workers: {
     flag: 'workers',
     env: 'TICKWIRE_WORKERS',
@@ -269,6 +277,7 @@ export function parseServerCliOptions(argv: string[], env: Record<string, string
     publicUrl: optional('publicUrl'),
     nodeId: optional('nodeId'),
     workers: num('workers', 1, 256),
+    reservationS: numberArg(get('reservationS').name, get('reservationS').raw, 1, 600, false),
     help: values.help === true,
   };
 }

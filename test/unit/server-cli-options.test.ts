@@ -38,6 +38,7 @@ describe('server CLI options', () => {
       publicUrl: undefined,
       nodeId: undefined,
       workers: 1,
+      reservationS: 10,
       help: false,
     });
   });
