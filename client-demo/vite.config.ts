@@ -18,11 +18,13 @@ export default defineConfig({
     outDir: fileURLToPath(new URL('./dist', import.meta.url)),
     emptyOutDir: true,
     target: 'es2022',
-    // Two pages: the game, and the operator's monitor (served at /monitor).
+    // Three pages: the arena, the cursors board (a second game, /cursors.html), and the
+    // operator's monitor (served at /monitor).
     rollupOptions: {
       input: {
         main: fileURLToPath(new URL('./index.html', import.meta.url)),
         monitor: fileURLToPath(new URL('./monitor.html', import.meta.url)),
+        cursors: fileURLToPath(new URL('./cursors.html', import.meta.url)),
       },
     },
   },

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { arenaGame } from '../../shared/games/arena';
+import { cursorsGame } from '../../shared/games/cursors';
 import { createLogger } from '../logging/logger';
 import { defineRoomType } from '../rooms/room-type';
 import cluster from 'node:cluster';
@@ -45,7 +46,8 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const server = new TickwireServer({
-    roomTypes: [defineRoomType({ game: arenaGame })],
+    // The arena, and the cursors board: a second game on the same server, at 60 Hz.
+    roomTypes: [defineRoomType({ game: arenaGame }), defineRoomType({ game: cursorsGame, tickRate: 60, sendRate: 60, maxPlayers: 64 })],
     // A worker takes its connections from the primary; its own port is for nobody but tests.
     port: worker ? 0 : opts.port,
     host: worker ? '127.0.0.1' : opts.host,

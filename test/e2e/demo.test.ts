@@ -1,3 +1,4 @@
+import { CursorField, cursorsGame } from '../../shared/games/cursors';
 import { existsSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -40,7 +41,7 @@ const pageErrors: string[] = [];
 beforeAll(async () => {
   if (!existsSync(`${DIST}/index.html`)) throw new Error(`the demo is not built (${DIST} has no index.html): run npm run build:demo`);
   server = new TickwireServer({
-    roomTypes: [defineRoomType({ game: arenaGame })],
+    roomTypes: [defineRoomType({ game: arenaGame }), defineRoomType({ game: cursorsGame, tickRate: 60, sendRate: 60 })],
     port: 0,
     host: '127.0.0.1',
     staticDir: DIST,
@@ -312,6 +313,39 @@ describe('browser demo', () => {
     await monitor.screenshot({ path: `${SCREENS}/monitor.png` });
     await context.close();
     for (const b of bots) b.close();
+  });
+
+  it('the cursors page: a second game on the same server shows one page’s pointer on the other', async () => {
+    const pages: Page[] = [];
+    for (const name of ['ann', 'ben']) {
+      const context = await browser.newContext({ viewport: { width: 1100, height: 720 } });
+      const page = await context.newPage();
+      page.on('pageerror', (err) => pageErrors.push(`${name} (cursors): ${err.message}`));
+      await page.goto(`${baseUrl}/cursors.html?name=${name}`);
+      await page.waitForFunction(() => (window as unknown as { __cursors?: { client: { playerId: number } } }).__cursors?.client.playerId);
+      pages.push(page);
+    }
+    const [ann, ben] = pages as [Page, Page];
+    // Ann's pointer to board (300, 200); the canvas is drawn 1:1 at this viewport.
+    const box = (await ann.locator('#board').boundingBox())!;
+    await ann.mouse.move(box.x + (300 * box.width) / 1024, box.y + (200 * box.height) / 640);
+    const annId = await ann.evaluate(
+      () => (window as unknown as { __cursors: { client: { playerId: number } } }).__cursors.client.playerId,
+    );
+    await ben.waitForFunction(
+      ([id, fx, fy, fp]) => {
+        const c = (
+          window as unknown as { __cursors: { client: { latest: { indexOf(id: number): number; get(r: number, f: number): number } } } }
+        ).__cursors.client;
+        const r = c.latest.indexOf(id);
+        return r >= 0 && c.latest.get(r, fp) === 1 && Math.abs(c.latest.get(r, fx) - 300) <= 1 && Math.abs(c.latest.get(r, fy) - 200) <= 1;
+      },
+      [annId, CursorField.X, CursorField.Y, CursorField.Present] as const,
+    );
+    expect(await ben.locator('#status').innerText()).toContain('60 Hz');
+    mkdirSync(SCREENS, { recursive: true });
+    await ben.screenshot({ path: `${SCREENS}/cursors.png` });
+    for (const page of pages) await page.context().close();
   });
 
   it('warns every player before a shutdown, then shows the close code and reason', async () => {
