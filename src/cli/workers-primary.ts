@@ -17,6 +17,7 @@ export async function runWorkersPrimary(opts: ServerCliOptions, log: Logger): Pr
   let allReady: () => void = () => {};
   const ready = new Promise<void>((resolve) => (allReady = resolve));
   let stopping = false;
+  let listening = false;
   const startedAt = new Map<Worker, number>();
   const fork = (index: number): void => {
     const worker = cluster.fork({ TICKWIRE_WORKER_INDEX: String(index) });
@@ -31,6 +32,14 @@ export async function runWorkersPrimary(opts: ServerCliOptions, log: Logger): Pr
     worker.on('exit', (code, signal) => {
       front.unregister(worker);
       if (stopping) return;
+      if (!listening) {
+        // A worker that cannot start (Redis unreachable, a bad setting) is a setup error:
+        // stop rather than wait for a port that would never open. Its own log says why.
+        log.fatal({ worker: index, code, signal }, 'a worker failed to start; stopping');
+        stopping = true;
+        for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGKILL');
+        process.exit(1);
+      }
       const lived = Date.now() - (startedAt.get(worker) ?? 0);
       log.error(
         { worker: index, code, signal, livedMs: lived },
@@ -44,6 +53,7 @@ export async function runWorkersPrimary(opts: ServerCliOptions, log: Logger): Pr
   // The port opens once every worker can take connections.
   await ready;
   const port = await front.listen(opts.port, opts.host);
+  listening = true;
   log.info({ port, host: opts.host, workers: opts.workers }, 'listening (workers)');
   const stop = (signal: string) => {
     if (stopping) return;

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -491,5 +492,23 @@ describe('npm start -- --workers 2 (one port, two processes, a routing front)', 
       for (const c of clients) c.close();
       child.kill('SIGKILL');
     }
+  }, 30_000);
+
+  it('stops with exit code 1 when a worker cannot start (Redis unreachable), rather than never opening the port', async () => {
+    const cli = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+    const dead = await freePort();
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', cli, '--port', String(await freePort()), '--host', '127.0.0.1', '--workers', '2'],
+      {
+        env: { ...process.env, REDIS_URL: `redis://127.0.0.1:${dead}`, TICKWIRE_LOG_LEVEL: 'fatal' },
+        stdio: ['ignore', 'pipe', 'ignore'],
+      },
+    );
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    const [code] = (await once(child, 'exit')) as [number];
+    expect(code).toBe(1);
+    expect(out).toMatch(/cannot reach Redis/);
   }, 30_000);
 });
