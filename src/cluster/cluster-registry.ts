@@ -34,6 +34,12 @@ export interface RoomListing {
   capacity: number;
 }
 
+/** The registry at one moment: live nodes, and the rooms on them. */
+export interface ClusterView {
+  nodes: NodeListing[];
+  rooms: RoomListing[];
+}
+
 /** What one node publishes each heartbeat: itself and every room it runs. */
 export interface NodeReport {
   node: NodeListing;
@@ -52,6 +58,8 @@ export interface ClusterRegistry {
   publish(report: NodeReport): Promise<void>;
   /** Remove nodes whose liveness has lapsed, and their rooms; resolves with their ids. */
   reap(): Promise<string[]>;
+  /** Live nodes and their rooms (optionally of one type), read together in one round trip. */
+  view(type?: string): Promise<ClusterView>;
   /** Live nodes. */
   nodes(): Promise<NodeListing[]>;
   /** Rooms on live nodes, optionally of one type. */

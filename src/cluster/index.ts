@@ -1,5 +1,5 @@
 export { DEFAULT_HEARTBEAT_MS, DEFAULT_NODE_TTL_MS } from './cluster-registry';
-export type { ClusterRegistry, NodeListing, NodeReport, RoomListing } from './cluster-registry';
+export type { ClusterRegistry, ClusterView, NodeListing, NodeReport, RoomListing } from './cluster-registry';
 export { MemoryClusterStore, MemoryRegistry } from './memory-registry';
 export { RedisRegistry, redactUrl, type RedisRegistryOptions } from './redis-registry';
 export { NodePresence, defaultNodeId, type ClusterOptions, type PresenceStats } from './node-presence';

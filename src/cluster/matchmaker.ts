@@ -3,17 +3,10 @@ import type { NodeListing, RoomListing } from './cluster-registry';
 import type { NodePresence } from './node-presence';
 import type { NodeRpc, ReserveHandler, ReserveReply, ReserveRequest } from './node-rpc';
 
+import type { MatchmakeTicket } from '../../shared/protocol/matchmake-ticket';
+
 /** Where to play: the node to connect to and the single-use reservation to present in JOIN. */
-export interface MatchmakeResult {
-  nodeId: string;
-  /** The node's WebSocket URL (its `--public-url`, or this node's own address). */
-  url: string;
-  roomId: string;
-  roomType: string;
-  /** JOIN.reservation: single use, valid for `expiresInMs`. */
-  reservation: string;
-  expiresInMs: number;
-}
+export type MatchmakeResult = MatchmakeTicket;
 
 /** A matchmaking refusal, with the HTTP status it is answered with. */
 export class MatchmakeError extends Error {
@@ -61,7 +54,7 @@ export class Matchmaker {
     let nodes: NodeListing[] = [];
     let rooms: RoomListing[] = [];
     try {
-      [nodes, rooms] = await Promise.all([this.presence.registry.nodes(), this.presence.registry.rooms(roomType)]);
+      ({ nodes, rooms } = await this.presence.registry.view(roomType));
     } catch (err) {
       // Registry unreachable: match on this node alone rather than not at all.
       this.log.warn({ err: (err as Error).message }, 'matchmaking without the registry: this node only');
@@ -72,30 +65,28 @@ export class Matchmaker {
       .filter((r) => open.has(r.nodeId) && r.players < r.capacity)
       .sort((a, b) => b.players - a.players || load(a.nodeId) - load(b.nodeId))
       .slice(0, CANDIDATES);
-    const failures: string[] = [];
-    for (const room of candidates) {
-      const reply = await this.ask(room.nodeId, { op: 'reserve', roomType, roomId: room.roomId }).catch((err: Error) => {
-        failures.push(err.message);
-        return undefined;
-      });
-      if (reply?.ok) return this.result(reply, roomType, selfUrl);
-      if (reply) failures.push(reply.message);
-    }
-    // A new room, on the least-loaded open node (this one when the registry knows none).
-    // Ties broken at random: in a burst every node's published load is the same (a heartbeat
-    // old), and a fixed order would send every new room to one node.
-    const targets = [...open.values()]
+    // Existing rooms first, fullest first; then a new room, on the least-loaded open node (this
+    // one when the registry knows none). Ties broken at random: in a burst every node's
+    // published load is the same (a heartbeat old), and a fixed order would send every new
+    // room to one node.
+    const newRoomOn = [...open.values()]
       .map((n) => ({ id: n.id, players: n.players, r: Math.random() }))
       .sort((a, b) => a.players - b.players || a.r - b.r)
       .map((n) => n.id);
-    if (targets.length === 0 && !this.presence.isDraining()) targets.push(self);
-    for (const nodeId of targets.slice(0, CANDIDATES)) {
-      const reply = await this.ask(nodeId, { op: 'reserve', roomType }).catch((err: Error) => {
-        failures.push(err.message);
-        return undefined;
-      });
-      if (reply?.ok) return this.result(reply, roomType, selfUrl);
-      if (reply) failures.push(reply.message);
+    if (newRoomOn.length === 0 && !this.presence.isDraining()) newRoomOn.push(self);
+    const asks: [string, ReserveRequest][] = [
+      ...candidates.map((r): [string, ReserveRequest] => [r.nodeId, { op: 'reserve', roomType, roomId: r.roomId }]),
+      ...newRoomOn.slice(0, CANDIDATES).map((id): [string, ReserveRequest] => [id, { op: 'reserve', roomType }]),
+    ];
+    const failures: string[] = [];
+    for (const [nodeId, req] of asks) {
+      const reply = await this.ask(nodeId, req).catch((err: Error) => ({
+        ok: false as const,
+        reason: 'refused' as const,
+        message: err.message,
+      }));
+      if (reply.ok) return this.result(reply, roomType, selfUrl);
+      failures.push(reply.message);
     }
     throw new MatchmakeError(503, `no seat could be had: ${failures.join('; ') || 'every node is draining'}`);
   }

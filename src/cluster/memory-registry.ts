@@ -1,5 +1,5 @@
 import type { Clock } from '../loop/clock';
-import type { ClusterRegistry, NodeListing, NodeReport, RoomListing } from './cluster-registry';
+import type { ClusterRegistry, ClusterView, NodeListing, NodeReport, RoomListing } from './cluster-registry';
 
 /**
  * The registry's in-process store. Several {@link MemoryRegistry}s may share one (the tests
@@ -39,17 +39,22 @@ export class MemoryRegistry implements ClusterRegistry {
     return dead;
   }
 
-  async nodes(): Promise<NodeListing[]> {
+  async view(type?: string): Promise<ClusterView> {
     await this.reap();
-    return [...this.store.nodes.values()].map((e) => ({ ...e.listing }));
+    const view: ClusterView = { nodes: [], rooms: [] };
+    for (const entry of this.store.nodes.values()) {
+      view.nodes.push({ ...entry.listing });
+      for (const room of entry.rooms) if (type === undefined || room.type === type) view.rooms.push({ ...room });
+    }
+    return view;
+  }
+
+  async nodes(): Promise<NodeListing[]> {
+    return (await this.view()).nodes;
   }
 
   async rooms(type?: string): Promise<RoomListing[]> {
-    await this.reap();
-    const out: RoomListing[] = [];
-    for (const entry of this.store.nodes.values())
-      for (const room of entry.rooms) if (type === undefined || room.type === type) out.push({ ...room });
-    return out;
+    return (await this.view(type)).rooms;
   }
 
   async close(nodeId: string): Promise<void> {

@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import type { ClusterRegistry, NodeListing, NodeReport, RoomListing } from './cluster-registry';
+import type { ClusterRegistry, ClusterView, NodeListing, NodeReport, RoomListing } from './cluster-registry';
 
 /**
  * Key layout, under the prefix (default `tickwire:`):
@@ -121,27 +121,26 @@ export class RedisRegistry implements ClusterRegistry {
     return this.redis.twReap(`${this.prefix}nodes`, this.prefix);
   }
 
-  private async list(): Promise<{ node: NodeListing; rooms: RoomListing[] }[]> {
+  async view(type?: string): Promise<ClusterView> {
     const flat = await this.redis.twList(`${this.prefix}nodes`, this.prefix);
-    const out: { node: NodeListing; rooms: RoomListing[] }[] = [];
+    const view: ClusterView = { nodes: [], rooms: [] };
     for (let i = 0; i < flat.length;) {
-      const node = JSON.parse(flat[i++]!) as NodeListing;
+      view.nodes.push(JSON.parse(flat[i++]!) as NodeListing);
       const count = Number(flat[i++]);
-      const rooms: RoomListing[] = [];
-      for (let k = 0; k < count; k++) rooms.push(JSON.parse(flat[i++]!) as RoomListing);
-      out.push({ node, rooms });
+      for (let k = 0; k < count; k++) {
+        const room = JSON.parse(flat[i++]!) as RoomListing;
+        if (type === undefined || room.type === type) view.rooms.push(room);
+      }
     }
-    return out;
+    return view;
   }
 
   async nodes(): Promise<NodeListing[]> {
-    return (await this.list()).map((e) => e.node);
+    return (await this.view()).nodes;
   }
 
   async rooms(type?: string): Promise<RoomListing[]> {
-    const out: RoomListing[] = [];
-    for (const e of await this.list()) for (const r of e.rooms) if (type === undefined || r.type === type) out.push(r);
-    return out;
+    return (await this.view(type)).rooms;
   }
 
   async close(nodeId: string): Promise<void> {

@@ -108,11 +108,13 @@ export class RoomManager extends EventEmitter<RoomManagerEvents> {
    */
   join(client: RoomClient, typeName: string, name: string, identity?: PlayerIdentity): SeatTakeover {
     const type = this.type(typeName);
-    if (identity) {
-      const held = this.byUser.get(userKey(type.name, identity.userId));
-      if (held) return this.takeOver(held.room, held.slot, client);
-    }
-    return this.seat(this.roomWithSpace(type), client, name, identity);
+    return this.takeOverOwnSeat(client, type.name, identity) ?? this.seat(this.roomWithSpace(type), client, name, identity);
+  }
+
+  /** One identity, one seat per room type: the seat `identity` already holds there, taken over by `client`. */
+  private takeOverOwnSeat(client: RoomClient, typeName: string, identity: PlayerIdentity | undefined): SeatTakeover | undefined {
+    const held = identity && this.byUser.get(userKey(typeName, identity.userId));
+    return held ? this.takeOver(held.room, held.slot, client) : undefined;
   }
 
   /** Seats not taken and not held in `room`. */
@@ -171,11 +173,7 @@ export class RoomManager extends EventEmitter<RoomManagerEvents> {
         `reservation refused: it is for a "${held.room.type.name}" room, not "${typeName}"`,
       );
     this.release(token, held.room);
-    if (identity) {
-      const seat = this.byUser.get(userKey(typeName, identity.userId));
-      if (seat) return this.takeOver(seat.room, seat.slot, client);
-    }
-    return this.seat(held.room, client, name, identity);
+    return this.takeOverOwnSeat(client, typeName, identity) ?? this.seat(held.room, client, name, identity);
   }
 
   private release(token: string, room: Room): void {

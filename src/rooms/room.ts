@@ -19,7 +19,7 @@ import { FixedStepLoop } from '../loop/fixed-step-loop';
 import type { ClientReplica } from '../replication/client-replica';
 import { GlobalsReplicator } from '../replication/globals-replicator';
 import { newReplicationStats, Replicator, type ReplicationStats, type SnapshotFrame } from '../replication/replicator';
-import { Delivery } from '../transport/transport';
+import { Delivery, joinParts } from '../transport/transport';
 import { newResumeToken } from './resume-token';
 import type { ResolvedRoomType } from './room-type';
 
@@ -574,7 +574,7 @@ export class Room<S = unknown, I = unknown, P = unknown> {
     const client = slot.client;
     if (frame.body === null) client.send(frame.head, Delivery.Unreliable);
     else if (client.sendParts) client.sendParts(frame.head, frame.body, Delivery.Unreliable);
-    else client.send(Buffer.concat([frame.head, frame.body]), Delivery.Unreliable);
+    else client.send(joinParts(frame.head, frame.body), Delivery.Unreliable);
     this.stats.snapshotsSent++;
     this.stats.bytesSent += frame.length;
   }

@@ -1,14 +1,6 @@
-/** Where to play, as `POST /matchmake` answers (see the server's MatchmakeResult). */
-export interface MatchmakeTicket {
-  nodeId: string;
-  /** The WebSocket URL of the node that holds the seat: pass it as the client's `url`. */
-  url: string;
-  roomId: string;
-  roomType: string;
-  /** Pass as the client's `reservation`: single use, valid for `expiresInMs`. */
-  reservation: string;
-  expiresInMs: number;
-}
+import type { MatchmakeTicket } from '../../shared/protocol/matchmake-ticket';
+
+export type { MatchmakeTicket };
 
 /**
  * Ask any node of a cluster for a seat (join-or-create across every node): resolves with the

@@ -47,16 +47,17 @@ export class ServerMetrics {
         },
       });
     // A running total as a counter: set to the total at each scrape (the totals only grow).
-    const total = (name: string, help: string, read: (h: HealthReport) => number) =>
+    const counter = (name: string, help: string, read: () => number) =>
       new Counter({
         name,
         help,
         registers: [r],
         collect() {
           this.reset();
-          this.inc(read(report()));
+          this.inc(read());
         },
       });
+    const total = (name: string, help: string, read: (h: HealthReport) => number) => counter(name, help, () => read(report()));
     gauge('tickwire_players', 'Players in rooms, detached ones included.', (h) => h.players);
     gauge('tickwire_players_detached', 'Players whose link is down, seats held for a resume.', (h) => h.detachedPlayers);
     gauge('tickwire_rooms', 'Rooms running.', (h) => h.roomCount);
@@ -89,16 +90,7 @@ export class ServerMetrics {
       'Snapshots dropped because a data channel was full.',
       (h) => h.webrtc?.datagramsDropped ?? 0,
     );
-    const traffic = (name: string, help: string, read: (t: TrafficCounters) => number) =>
-      new Counter({
-        name,
-        help,
-        registers: [r],
-        collect() {
-          this.reset();
-          this.inc(read(source.traffic));
-        },
-      });
+    const traffic = (name: string, help: string, read: (t: TrafficCounters) => number) => counter(name, help, () => read(source.traffic));
     traffic('tickwire_messages_in_total', 'Messages received from clients.', (t) => t.messagesIn);
     traffic('tickwire_bytes_in_total', 'Payload bytes received from clients.', (t) => t.bytesIn);
     traffic('tickwire_messages_out_total', 'Messages sent to clients.', (t) => t.messagesOut);

@@ -22,6 +22,7 @@ import { FrontDoor } from './front-door';
 import { addRoomTotals, buildHealth, newRoomTotals, type HealthReport } from './health';
 import { ServerMetrics } from './metrics';
 import { monitorData } from './monitor-data';
+import { sendJson, sendText } from './http-reply';
 import { timingSafeEqual } from 'node:crypto';
 import type { DatagramTimers } from '../../shared/datagram/datagram-link';
 import type { WebRtcHost } from '../transport/webrtc/webrtc-gateway';
@@ -382,11 +383,8 @@ export class TickwireServer implements SessionHost {
 
   /** POST /notice (operators): the body, as text (≤ 500 bytes), goes to every player on every node. */
   private handleNotice(req: IncomingMessage, res: ServerResponse, ip: string): void {
-    const text = (status: number, body: string) => {
-      res.writeHead(status, { 'content-type': 'text/plain' });
-      res.end(`${body}\n`);
-    };
-    if (!this.operatorAllowed(req, ip)) return text(403, 'notices are for operators: from this host, or with the operator token');
+    const text = (status: number, body: string) => sendText(res, status, body);
+    if (!this.requireOperator(req, res, ip, 'notices are for operators: from this host, or with the operator token')) return;
     if (req.method !== 'POST') return text(405, 'method not allowed: POST /notice with the message as the body');
     const chunks: Buffer[] = [];
     let size = 0;
@@ -408,15 +406,8 @@ export class TickwireServer implements SessionHost {
 
   /** POST /matchmake?roomType=…: a seat somewhere in the cluster, as JSON (see MatchmakeResult). */
   private handleMatchmake(req: IncomingMessage, res: ServerResponse): void {
-    const json = (status: number, body: unknown) => {
-      res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
-      res.end(JSON.stringify(body));
-    };
-    if (req.method !== 'POST') {
-      res.writeHead(405, { allow: 'POST', 'content-type': 'text/plain' });
-      res.end('method not allowed: POST /matchmake?roomType=…\n');
-      return;
-    }
+    const json = (status: number, body: unknown) => sendJson(res, status, body);
+    if (req.method !== 'POST') return sendText(res, 405, 'method not allowed: POST /matchmake?roomType=…', { allow: 'POST' });
     const named = new URL(req.url ?? '/', 'http://x').searchParams.get('roomType');
     const roomType = named ?? (this.rooms.typeNames.length === 1 ? this.rooms.typeNames[0]! : '');
     try {
@@ -697,16 +688,9 @@ export class TickwireServer implements SessionHost {
       return;
     }
     if (path === '/monitor' || path === '/monitor/data' || path === '/monitor.html') {
-      if (!this.operatorAllowed(req, ip)) {
-        res.writeHead(403, { 'content-type': 'text/plain' });
-        res.end('the monitor is for operators: from this host, or with the operator token (?token=…)\n');
+      if (!this.requireOperator(req, res, ip, 'the monitor is for operators: from this host, or with the operator token (?token=…)'))
         return;
-      }
-      if (path === '/monitor/data') {
-        res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
-        res.end(JSON.stringify(monitorData(this.rooms.rooms.values(), this.health(), this.traffic)));
-        return;
-      }
+      if (path === '/monitor/data') return sendJson(res, 200, monitorData(this.rooms.rooms.values(), this.health(), this.traffic));
       // The page itself: built by Vite next to the demo (client-demo/monitor.html).
       req.url = '/monitor.html';
     }
@@ -719,39 +703,31 @@ export class TickwireServer implements SessionHost {
       return;
     }
     if (path === '/cluster' && this.cluster) {
-      if (!this.operatorAllowed(req, ip)) {
-        res.writeHead(403, { 'content-type': 'text/plain' });
-        res.end('the cluster view is for operators: from this host, or with the operator token (Authorization: Bearer …)\n');
-        return;
-      }
+      const refusal = 'the cluster view is for operators: from this host, or with the operator token (Authorization: Bearer …)';
+      if (!this.requireOperator(req, res, ip, refusal)) return;
       const registry = this.cluster.registry;
-      Promise.all([registry.nodes(), registry.rooms()]).then(
-        ([nodes, rooms]) => {
-          res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
-          res.end(JSON.stringify({ node: this.cluster?.nodeId, registry: registry.kind, nodes, rooms }));
-        },
-        (err: Error) => {
-          res.writeHead(503, { 'content-type': 'text/plain' });
-          res.end(`the cluster registry is unreachable: ${err.message}\n`);
-        },
+      registry.view().then(
+        ({ nodes, rooms }) => sendJson(res, 200, { node: this.cluster?.nodeId, registry: registry.kind, nodes, rooms }),
+        (err: Error) => sendText(res, 503, `the cluster registry is unreachable: ${err.message}`),
       );
       return;
     }
     if (path === '/metrics' && this.metrics) {
-      if (!this.operatorAllowed(req, ip)) {
-        res.writeHead(403, { 'content-type': 'text/plain' });
-        res.end('metrics are for operators: from this host, or with the operator token (Authorization: Bearer …)\n');
+      if (
+        !this.requireOperator(
+          req,
+          res,
+          ip,
+          'metrics are for operators: from this host, or with the operator token (Authorization: Bearer …)',
+        )
+      )
         return;
-      }
       this.metrics.text().then(
         (body) => {
           res.writeHead(200, { 'content-type': this.metrics!.contentType });
           res.end(body);
         },
-        (err: Error) => {
-          res.writeHead(500, { 'content-type': 'text/plain' });
-          res.end(`metrics failed: ${err.message}\n`);
-        },
+        (err: Error) => sendText(res, 500, `metrics failed: ${err.message}`),
       );
       return;
     }
@@ -777,11 +753,17 @@ export class TickwireServer implements SessionHost {
     else notFound();
   }
 
-  /** Every TCP connection, before any byte is parsed: cut an address already holding too many. */
   /**
-   * Operator pages (metrics, the monitor): with the operator token (`Authorization: Bearer`, or
-   * `?token=` for a browser), or from this host itself when no token is set.
+   * Operator pages (metrics, the monitor, the cluster view, notices): with the operator token
+   * (`Authorization: Bearer`, or `?token=` for a browser), or from this host itself when no
+   * token is set. Otherwise a 403 with `refusal`, and false.
    */
+  private requireOperator(req: IncomingMessage, res: ServerResponse, ip: string, refusal: string): boolean {
+    if (this.operatorAllowed(req, ip)) return true;
+    sendText(res, 403, refusal);
+    return false;
+  }
+
   private operatorAllowed(req: IncomingMessage, ip: string): boolean {
     const token = this.operatorToken;
     if (token) {
@@ -799,6 +781,7 @@ export class TickwireServer implements SessionHost {
     return out;
   }
 
+  /** Every TCP connection, before any byte is parsed: cut an address already holding too many. */
   private onTcpConnection(socket: Socket): void {
     const peer = socket.remoteAddress ?? 'unknown';
     if (!this.frontDoor.socketOpened(peer, this.clock.now())) {

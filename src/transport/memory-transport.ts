@@ -1,6 +1,6 @@
 import { realTimers, type Timers } from '../loop/timers';
 import type { WebSocketLike } from '../sdk/socket-like';
-import type { Delivery, ServerTransport, TransportSink } from './transport';
+import { joinParts, type Delivery, type ServerTransport, type TransportSink } from './transport';
 
 /** The close code a link reports when it ended without a close handshake. */
 const CONNECTION_LOST = 1006;
@@ -116,10 +116,7 @@ export class MemoryServerEnd implements ServerTransport {
   }
 
   sendParts(head: Uint8Array, body: Uint8Array, delivery: Delivery): void {
-    const whole = new Uint8Array(head.length + body.length);
-    whole.set(head);
-    whole.set(body, head.length);
-    this.send(whole, delivery);
+    this.send(joinParts(head, body), delivery);
   }
 
   send(bytes: Uint8Array, _delivery: Delivery): void {

@@ -68,3 +68,14 @@ export interface ServerTransport {
   /** True once a close handshake has begun (or the link is gone). */
   readonly isClosing: boolean;
 }
+
+/**
+ * `head` then `body` in one new buffer: for a transport that cannot send a message in parts
+ * (a datagram is one buffer). Costs a copy of the body per client, which the `ws` adapter avoids.
+ */
+export function joinParts(head: Uint8Array, body: Uint8Array): Uint8Array {
+  const whole = new Uint8Array(head.length + body.length);
+  whole.set(head);
+  whole.set(body, head.length);
+  return whole;
+}

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type StdioOptions } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -49,6 +49,28 @@ async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean): Promise<
     if (v !== undefined && ok(v)) return v;
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/** The CLI (`npm start`'s server, from the sources) as a child process on 127.0.0.1:`port`. */
+function spawnCli(port: number, args: string[], env: Record<string, string>, stdio: StdioOptions = 'ignore') {
+  const cli = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+  return spawn(process.execPath, ['--import', 'tsx', cli, '--port', String(port), '--host', '127.0.0.1', ...args], {
+    env: { ...process.env, ...env },
+    stdio,
+  });
+}
+
+/** An arena client at `url` that runs nothing on real time unless asked (as the harness's). */
+function arenaClient(url: string, name: string, extra: Partial<TickwireClientOptions<ArenaState, ArenaInput, Mover>> = {}) {
+  return new TickwireClient({
+    url,
+    game: arenaGame,
+    name,
+    WebSocket: WebSocket as unknown as WebSocketConstructor,
+    pingIntervalMs: 0,
+    livenessTimeoutMs: 0,
+    ...extra,
+  } as TickwireClientOptions<ArenaState, ArenaInput, Mover>);
 }
 
 let prefixes = 0;
@@ -104,11 +126,7 @@ describe('cluster registry in Redis', () => {
     const p = prefix();
     const b = await node('node-b', p);
     const port = await freePort();
-    const cli = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
-    const child = spawn(process.execPath, ['--import', 'tsx', cli, '--port', String(port), '--host', '127.0.0.1', '--log-level', 'warn'], {
-      env: { ...process.env, REDIS_URL: redis.url, TICKWIRE_NODE_ID: 'doomed' },
-      stdio: 'ignore',
-    });
+    const child = spawnCli(port, ['--log-level', 'warn'], { REDIS_URL: redis.url, TICKWIRE_NODE_ID: 'doomed' });
     try {
       // Give it a room: a player joins over a real socket.
       await until(
@@ -118,15 +136,7 @@ describe('cluster registry in Redis', () => {
       // The CLI uses the default key prefix; look there.
       const view = await RedisRegistry.connect({ url: redis.url });
       try {
-        const player = new TickwireClient({
-          url: `ws://127.0.0.1:${port}/ws`,
-          game: arenaGame,
-          name: 'doomed-player',
-          WebSocket: WebSocket as unknown as WebSocketConstructor,
-          pingIntervalMs: 0,
-          livenessTimeoutMs: 0,
-          reconnect: false,
-        } as TickwireClientOptions<ArenaState, ArenaInput, Mover>);
+        const player = arenaClient(`ws://127.0.0.1:${port}/ws`, 'doomed-player', { reconnect: false });
         await player.connect();
         await until(
           () => view.rooms(),
@@ -435,15 +445,11 @@ describe('messages across nodes (pub/sub)', () => {
 describe('npm start -- --workers 2 (one port, two processes, a routing front)', () => {
   it('matchmade players reach the worker holding their seat, and so do their resumes; the workers share the cluster', async () => {
     const port = await freePort();
-    const cli = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', cli, '--port', String(port), '--host', '127.0.0.1', '--workers', '2', '--max-players', '2'],
-      {
-        env: { ...process.env, REDIS_URL: `${redis.url}/2`, TICKWIRE_LOG_LEVEL: 'warn', TICKWIRE_PER_IP_LIMITS: 'off' },
-        stdio: 'ignore',
-      },
-    );
+    const child = spawnCli(port, ['--workers', '2', '--max-players', '2'], {
+      REDIS_URL: `${redis.url}/2`,
+      TICKWIRE_LOG_LEVEL: 'warn',
+      TICKWIRE_PER_IP_LIMITS: 'off',
+    });
     const clients: TickwireClient<ArenaState, ArenaInput, Mover>[] = [];
     try {
       const base = `http://127.0.0.1:${port}`;
@@ -455,16 +461,7 @@ describe('npm start -- --workers 2 (one port, two processes, a routing front)', 
       for (let i = 0; i < 4; i++) {
         const ticket = await matchmake(base, 'arena');
         tickets.push(ticket);
-        const c = new TickwireClient({
-          url: ticket.url,
-          reservation: ticket.reservation,
-          game: arenaGame,
-          name: `p${i}`,
-          WebSocket: WebSocket as unknown as WebSocketConstructor,
-          pingIntervalMs: 0,
-          livenessTimeoutMs: 0,
-          random: () => 0,
-        } as TickwireClientOptions<ArenaState, ArenaInput, Mover>);
+        const c = arenaClient(ticket.url, `p${i}`, { reservation: ticket.reservation, random: () => 0 });
         clients.push(c);
         const w = await c.connect();
         // The seat was held on the node the ticket names: the claim worked there.
@@ -495,16 +492,12 @@ describe('npm start -- --workers 2 (one port, two processes, a routing front)', 
   }, 30_000);
 
   it('stops with exit code 1 when a worker cannot start (Redis unreachable), rather than never opening the port', async () => {
-    const cli = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
     const dead = await freePort();
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', cli, '--port', String(await freePort()), '--host', '127.0.0.1', '--workers', '2'],
-      {
-        env: { ...process.env, REDIS_URL: `redis://127.0.0.1:${dead}`, TICKWIRE_LOG_LEVEL: 'fatal' },
-        stdio: ['ignore', 'pipe', 'ignore'],
-      },
-    );
+    const child = spawnCli(await freePort(), ['--workers', '2'], { REDIS_URL: `redis://127.0.0.1:${dead}`, TICKWIRE_LOG_LEVEL: 'fatal' }, [
+      'ignore',
+      'pipe',
+      'ignore',
+    ]);
     let out = '';
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     const [code] = (await once(child, 'exit')) as [number];

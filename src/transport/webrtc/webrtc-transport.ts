@@ -2,7 +2,7 @@ import type { ServerChannel } from '@geckos.io/server';
 import { WireError } from '../../../shared/binary/wire-error';
 import { DatagramLink, type DatagramTimers } from '../../../shared/datagram/datagram-link';
 import { CloseCode } from '../../../shared/protocol/close-codes';
-import { Delivery, type ServerTransport, type TransportSink } from '../transport';
+import { Delivery, joinParts, type ServerTransport, type TransportSink } from '../transport';
 import type { WebRtcCounters } from './webrtc-options';
 
 /** A close's last reliable message gets this long to be acknowledged before the channel goes, ms. */
@@ -86,10 +86,7 @@ export class WebRtcTransport implements ServerTransport {
 
   sendParts(head: Uint8Array, body: Uint8Array, delivery: Delivery): void {
     // A datagram is one buffer: join them (the body is small next to a WebSocket's worth).
-    const whole = new Uint8Array(head.length + body.length);
-    whole.set(head);
-    whole.set(body, head.length);
-    this.send(whole, delivery);
+    this.send(joinParts(head, body), delivery);
   }
 
   close(code: number, reason: string): void {
