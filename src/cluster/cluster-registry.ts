@@ -68,6 +68,19 @@ export interface ClusterRegistry {
   close(nodeId: string): Promise<void>;
 }
 
+/** `nodes()` and `rooms()`, derived from `view()`: what every registry shares. */
+export abstract class RegistryReads {
+  abstract view(type?: string): Promise<ClusterView>;
+
+  async nodes(): Promise<NodeListing[]> {
+    return (await this.view()).nodes;
+  }
+
+  async rooms(type?: string): Promise<RoomListing[]> {
+    return (await this.view(type)).rooms;
+  }
+}
+
 /** Liveness and heartbeat defaults, ms. */
 export const DEFAULT_HEARTBEAT_MS = 1000;
 /** A node not heard from for this long is dead: three missed heartbeats. */

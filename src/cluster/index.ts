@@ -1,4 +1,4 @@
-export { DEFAULT_HEARTBEAT_MS, DEFAULT_NODE_TTL_MS } from './cluster-registry';
+export { DEFAULT_HEARTBEAT_MS, DEFAULT_NODE_TTL_MS, RegistryReads } from './cluster-registry';
 export type { ClusterRegistry, ClusterView, NodeListing, NodeReport, RoomListing } from './cluster-registry';
 export { MemoryClusterStore, MemoryRegistry } from './memory-registry';
 export { RedisRegistry, redactUrl, type RedisRegistryOptions } from './redis-registry';

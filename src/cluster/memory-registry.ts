@@ -1,5 +1,12 @@
 import type { Clock } from '../loop/clock';
-import type { ClusterRegistry, ClusterView, NodeListing, NodeReport, RoomListing } from './cluster-registry';
+import {
+  RegistryReads,
+  type ClusterRegistry,
+  type ClusterView,
+  type NodeListing,
+  type NodeReport,
+  type RoomListing,
+} from './cluster-registry';
 
 /**
  * The registry's in-process store. Several {@link MemoryRegistry}s may share one (the tests
@@ -10,7 +17,7 @@ export class MemoryClusterStore {
 }
 
 /** {@link ClusterRegistry} in memory: the embedded default, with no outside service. */
-export class MemoryRegistry implements ClusterRegistry {
+export class MemoryRegistry extends RegistryReads implements ClusterRegistry {
   readonly kind = 'memory';
 
   /**
@@ -21,7 +28,9 @@ export class MemoryRegistry implements ClusterRegistry {
     private readonly clock: Clock,
     private readonly nodeTtlMs = 3000,
     readonly store = new MemoryClusterStore(),
-  ) {}
+  ) {
+    super();
+  }
 
   async publish(report: NodeReport): Promise<void> {
     this.store.nodes.set(report.node.id, {
@@ -47,14 +56,6 @@ export class MemoryRegistry implements ClusterRegistry {
       for (const room of entry.rooms) if (type === undefined || room.type === type) view.rooms.push({ ...room });
     }
     return view;
-  }
-
-  async nodes(): Promise<NodeListing[]> {
-    return (await this.view()).nodes;
-  }
-
-  async rooms(type?: string): Promise<RoomListing[]> {
-    return (await this.view(type)).rooms;
   }
 
   async close(nodeId: string): Promise<void> {

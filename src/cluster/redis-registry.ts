@@ -1,5 +1,12 @@
 import { Redis } from 'ioredis';
-import type { ClusterRegistry, ClusterView, NodeListing, NodeReport, RoomListing } from './cluster-registry';
+import {
+  RegistryReads,
+  type ClusterRegistry,
+  type ClusterView,
+  type NodeListing,
+  type NodeReport,
+  type RoomListing,
+} from './cluster-registry';
 
 /**
  * Key layout, under the prefix (default `tickwire:`):
@@ -71,13 +78,14 @@ interface ScriptCommands {
  * with a backoff up to 2 s; the node's next heartbeat republishes everything, so the registry
  * recovers without help.
  */
-export class RedisRegistry implements ClusterRegistry {
+export class RedisRegistry extends RegistryReads implements ClusterRegistry {
   readonly kind = 'redis';
   readonly redis: Redis & ScriptCommands;
   private readonly prefix: string;
   private readonly nodeTtlMs: number;
 
   private constructor(options: RedisRegistryOptions) {
+    super();
     this.prefix = options.keyPrefix ?? 'tickwire:';
     this.nodeTtlMs = options.nodeTtlMs ?? 3000;
     this.redis = new Redis(options.url, {
@@ -133,14 +141,6 @@ export class RedisRegistry implements ClusterRegistry {
       }
     }
     return view;
-  }
-
-  async nodes(): Promise<NodeListing[]> {
-    return (await this.view()).nodes;
-  }
-
-  async rooms(type?: string): Promise<RoomListing[]> {
-    return (await this.view(type)).rooms;
   }
 
   async close(nodeId: string): Promise<void> {

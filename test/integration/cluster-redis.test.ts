@@ -2,15 +2,14 @@ import { spawn, type StdioOptions } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { Button, type ArenaInput, type ArenaState, type Mover } from '../../shared/games/arena';
-import { TickwireClient, type TickwireClientOptions, type WebSocketConstructor } from '../../src/sdk/tickwire-client';
+import type { TickwireClient } from '../../src/sdk/tickwire-client';
 import { ClientState } from '../../src/sdk/client-state';
 import { RedisRegistry } from '../../src/cluster/redis-registry';
 import { TickwireServer } from '../../src/server/tickwire-server';
 import { defineRoomType } from '../../src/rooms/room-type';
 import { arenaGame } from '../../shared/games/arena';
-import { flush, nextEvent, startServer } from '../support/server-harness';
+import { arenaClient, flush, nextEvent, startServer } from '../support/server-harness';
 import { PrivateRedis, freePort } from '../support/redis-server';
 import { matchmake, type MatchmakeTicket } from '../../src/sdk/matchmake';
 import { CloseCode } from '../../shared/protocol/close-codes';
@@ -58,19 +57,6 @@ function spawnCli(port: number, args: string[], env: Record<string, string>, std
     env: { ...process.env, ...env },
     stdio,
   });
-}
-
-/** An arena client at `url` that runs nothing on real time unless asked (as the harness's). */
-function arenaClient(url: string, name: string, extra: Partial<TickwireClientOptions<ArenaState, ArenaInput, Mover>> = {}) {
-  return new TickwireClient({
-    url,
-    game: arenaGame,
-    name,
-    WebSocket: WebSocket as unknown as WebSocketConstructor,
-    pingIntervalMs: 0,
-    livenessTimeoutMs: 0,
-    ...extra,
-  } as TickwireClientOptions<ArenaState, ArenaInput, Mover>);
 }
 
 let prefixes = 0;

@@ -83,16 +83,7 @@ export async function startServer(options: Partial<TickwireServerOptions> = {}) 
      * start at once (no jitter), so nothing runs on real time unless a test asks for it.
      */
     client(name: string, extra: Partial<TickwireClientOptions<ArenaState, ArenaInput, Mover>> & { clock?: Clock } = {}) {
-      const c = new TickwireClient({
-        url,
-        game: arenaGame,
-        name,
-        WebSocket: WebSocket as unknown as WebSocketConstructor,
-        pingIntervalMs: 0,
-        livenessTimeoutMs: 0,
-        random: () => 0,
-        ...extra,
-      } as TickwireClientOptions<ArenaState, ArenaInput, Mover>);
+      const c = arenaClient(url, name, { random: () => 0, ...extra });
       clients.push(c as never);
       return c;
     },
@@ -101,6 +92,26 @@ export async function startServer(options: Partial<TickwireServerOptions> = {}) 
       await server.close();
     },
   };
+}
+
+/**
+ * An SDK arena client at `url` over `ws` (not yet connected): no pings and no liveness timer,
+ * so nothing runs on real time unless a test asks for it.
+ */
+export function arenaClient(
+  url: string,
+  name: string,
+  extra: Partial<TickwireClientOptions<ArenaState, ArenaInput, Mover>> & { clock?: Clock } = {},
+) {
+  return new TickwireClient({
+    url,
+    game: arenaGame,
+    name,
+    WebSocket: WebSocket as unknown as WebSocketConstructor,
+    pingIntervalMs: 0,
+    livenessTimeoutMs: 0,
+    ...extra,
+  } as TickwireClientOptions<ArenaState, ArenaInput, Mover>);
 }
 
 /** A count with waiters: `reach(n)` resolves once `bump` has been called n times in all. */
