@@ -21,6 +21,8 @@ export {
   type WebSocketLike,
 } from './sdk/tickwire-client';
 export { matchmake, type MatchmakeTicket } from './sdk/matchmake';
+export { ChatLog, type ChatEntry } from './sdk/chat-log';
+export { checkChatText, CHAT_MAX_GRAPHEMES, type ChatChannelName, type ChatRejectedMessage } from '../shared/protocol/chat-messages';
 export { NetworkSimulator, type LinkConditions, type NetworkSimulatorOptions } from './sdk/network-simulator';
 export { InterpolatedView, SampleMode } from './sdk/snapshot-buffer';
 export { PlaybackClock } from './sdk/playback-clock';

@@ -4,7 +4,7 @@
  * running server or cluster and checks that no room got more tickets than CAPACITY (its
  * maxPlayers, default 4). Run the server with a reservation time longer than the run, or
  * lapsed holds free their seats and are rightly handed out again, e.g.:
- *   REDIS_URL=redis://127.0.0.1:6379 npm start -- --workers 2 --max-players 4 --max-rooms 5000 \
+ *   REDIS_URL=redis://127.0.0.1:6379 npm start -- --workers 2 --persistence off --max-players 4 --max-rooms 5000 \
  *     --per-ip-limits off --reservation-seconds 600
  */
 export {};

@@ -28,7 +28,7 @@ for workers in 1 2; do
   redis-server --port "$rport" --bind 127.0.0.1 --save '' --appendonly no --daemonize yes --logfile /dev/null >/dev/null
   sleep 0.3
   REDIS_URL="redis://127.0.0.1:$rport" TICKWIRE_LOG_LEVEL=warn node --import tsx src/cli/main.ts --port "$port" --host 127.0.0.1 \
-    --workers "$workers" --per-ip-limits off --max-connections 20000 >/dev/null 2>&1 &
+    --workers "$workers" --per-ip-limits off --persistence off --max-connections 20000 >/dev/null 2>&1 &
   server=$!
   for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$port/health" >/dev/null 2>&1 && break; sleep 0.2; done
   c0=$(cpu_of); r0=$(redis_stat total_commands_processed); b0=$(( $(redis_stat total_net_input_bytes) + $(redis_stat total_net_output_bytes) )); t0=$(date +%s.%N)

@@ -89,6 +89,14 @@ export interface NoticeMessage {
    */
   kind: 'shutdown' | 'info' | 'direct';
   message: string;
+  /**
+   * A stored notification's id ('direct' only): it stays unread until the client sends
+   * NOTICE_READ with it (the SDK does, after emitting `notice`), and comes again on every
+   * connect until then.
+   */
+  id?: number;
+  /** When a stored notification was made, ms since the epoch. */
+  at?: number;
   /** Seconds until the server acts on it (shutdown), when known. */
   secondsLeft?: number;
 }

@@ -7,6 +7,8 @@
  *  INPUT     (binary, hot)               SNAPSHOT       (binary, hot)
  *  ACK       (binary, hot)               GLOBALS        (binary)
  *  PING      (msgpack)                   PONG           (msgpack)
+ *  CHAT_SEND, CHAT_HISTORY (msgpack)     CHAT, CHAT_REJECTED (msgpack)
+ *  MUTE, NOTICE_READ (msgpack)           MUTES          (msgpack)
  *                                        PLAYER_JOINED  (msgpack)
  *                                        PLAYER_LEFT    (msgpack)
  *                                        ERROR          (msgpack, then close)
@@ -23,6 +25,13 @@ export const MessageType = {
   Ping: 0x06,
   Pong: 0x07,
   Notice: 0x08,
+  ChatSend: 0x09,
+  Chat: 0x0a,
+  ChatHistory: 0x0b,
+  Mute: 0x0c,
+  ChatRejected: 0x0d,
+  NoticeRead: 0x0e,
+  Mutes: 0x0f,
   Input: 0x10,
   Snapshot: 0x11,
   Ack: 0x12,
@@ -35,6 +44,7 @@ export type MessageType = (typeof MessageType)[keyof typeof MessageType];
  * {@link CloseCode.ProtocolMismatch}. 2: JOIN's token and resume fields, WELCOME's resume
  * fields, NOTICE, and the detached-player list at the start of every snapshot body. 3: delta
  * snapshots (the header's baseline, the bit-packed DeltaCodec body), ACK, GLOBALS, JOIN.codec,
- * WELCOME's codec, historyTicks and paged roster.
+ * WELCOME's codec, historyTicks and paged roster. 4: input ticks and leads. 5: chat (CHAT_SEND,
+ * CHAT, CHAT_HISTORY, MUTE, MUTES, CHAT_REJECTED), NOTICE.id and NOTICE_READ.
  */
-export const PROTOCOL_VERSION = 4;
+export const PROTOCOL_VERSION = 5;

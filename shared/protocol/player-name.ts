@@ -31,21 +31,38 @@ function bad(msg: string): never {
  * {@link MAX_NAME_GRAPHEMES} characters as a reader counts them.
  */
 export function normalizePlayerName(raw: string): string {
-  if (raw.length > MAX_NAME_CODE_UNITS * 2) bad(`JOIN.name is over ${MAX_NAME_CODE_UNITS * 2} UTF-16 units`);
-  const name = raw.normalize('NFKC').replace(SPACES, ' ').trim();
-  if (name.length === 0) bad('JOIN.name must not be empty');
-  if (FORBIDDEN.test(name)) bad('JOIN.name must not contain control, format (bidi, zero-width), private-use or unassigned characters');
-  if (INVISIBLE.test(name)) bad('JOIN.name must contain something visible');
-  if (name.length > MAX_NAME_CODE_UNITS) bad(`JOIN.name is over ${MAX_NAME_CODE_UNITS} UTF-16 units`);
+  const result = checkDisplayText(raw, MAX_NAME_GRAPHEMES, MAX_NAME_CODE_UNITS);
+  if (result.problem !== undefined) bad(`JOIN.name ${result.problem}`);
+  return result.text;
+}
+
+/** A text others will see, normalized, or why it may not be shown. */
+export type DisplayTextCheck = { text: string; problem?: undefined } | { text?: undefined; problem: string };
+
+/**
+ * The rules every text shown to other players follows (names, chat lines): NFKC, trimmed, runs
+ * of spaces (line breaks included) made one space; no control, format (bidi overrides,
+ * zero-width), private-use, unassigned or separator characters; something visible; at most
+ * {@link MAX_MARKS_PER_GRAPHEME} combining marks on one character; at most `maxGraphemes`
+ * characters as a reader counts them and `maxCodeUnits` UTF-16 units. `problem` completes a
+ * sentence whose subject is the text ("must not be empty").
+ */
+export function checkDisplayText(raw: string, maxGraphemes: number, maxCodeUnits: number): DisplayTextCheck {
+  if (raw.length > maxCodeUnits * 2) return { problem: `is over ${maxCodeUnits * 2} UTF-16 units` };
+  const text = raw.normalize('NFKC').replace(SPACES, ' ').trim();
+  if (text.length === 0) return { problem: 'must not be empty' };
+  if (FORBIDDEN.test(text)) return { problem: 'must not contain control, format (bidi, zero-width), private-use or unassigned characters' };
+  if (INVISIBLE.test(text)) return { problem: 'must contain something visible' };
+  if (text.length > maxCodeUnits) return { problem: `is over ${maxCodeUnits} UTF-16 units` };
   segmenter ??= new Intl.Segmenter('en', { granularity: 'grapheme' });
   let graphemes = 0;
-  for (const { segment } of segmenter.segment(name)) {
-    if (++graphemes > MAX_NAME_GRAPHEMES) bad(`JOIN.name must be 1-${MAX_NAME_GRAPHEMES} characters`);
+  for (const { segment } of segmenter.segment(text)) {
+    if (++graphemes > maxGraphemes) return { problem: `must be 1-${maxGraphemes} characters` };
     const marks = segment.match(MARK)?.length ?? 0;
     if (marks > MAX_MARKS_PER_GRAPHEME)
-      bad(`JOIN.name stacks ${marks} combining marks on one character (at most ${MAX_MARKS_PER_GRAPHEME})`);
+      return { problem: `stacks ${marks} combining marks on one character (at most ${MAX_MARKS_PER_GRAPHEME})` };
   }
-  return name;
+  return { text };
 }
 
 /** The key two names collide under: case and compatibility forms folded. */

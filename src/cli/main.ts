@@ -5,6 +5,8 @@ import { createLogger } from '../logging/logger';
 import { defineRoomType } from '../rooms/room-type';
 import cluster from 'node:cluster';
 import { TickwireServer } from '../server/tickwire-server';
+import { TickwireData } from '../persistence/tickwire-data';
+import { withArenaStats } from '../profiles/arena-stats';
 import { adoptStickyConnections } from '../cluster/sticky-front';
 import { runWorkersPrimary } from './workers-primary';
 import { authOptionsFromCli, parseServerCliOptions, serverUsage, UsageError } from './server-cli-options';
@@ -27,6 +29,12 @@ async function main(): Promise<void> {
     process.stderr.write('tickwire: --workers needs REDIS_URL (--redis-url): the workers share their rooms and seats through Redis\n');
     process.exit(2);
   }
+  if (opts.workers > 1 && opts.persistence && !opts.databaseUrl) {
+    process.stderr.write(
+      'tickwire: --workers needs DATABASE_URL (--database-url) or --persistence off: the embedded database belongs to one process\n',
+    );
+    process.exit(2);
+  }
   if (opts.workers > 1 && opts.webrtc) {
     process.stderr.write('tickwire: --workers with --webrtc is not supported yet: run one process per UDP port range instead\n');
     process.exit(2);
@@ -45,9 +53,23 @@ async function main(): Promise<void> {
     process.stderr.write(`tickwire: ${err.message}\n`);
     process.exit(2);
   }
+  let data: TickwireData | undefined;
+  if (opts.persistence) {
+    try {
+      data = await TickwireData.open({ url: opts.databaseUrl, dataDir: opts.dataDir, logger });
+    } catch (err) {
+      const fix = opts.databaseUrl ? 'start PostgreSQL or fix DATABASE_URL' : 'use another --data-dir';
+      logger.fatal({ err }, `${(err as Error).message}: ${fix}, or run with --persistence off`);
+      process.exit(1);
+    }
+  }
+  // The arena keeps its players' stats in their profiles when there is a database.
+  const arena = data ? withArenaStats({ game: arenaGame }, data.profiles) : { game: arenaGame };
   const server = new TickwireServer({
     // The arena, and the cursors board: a second game on the same server, at 60 Hz.
-    roomTypes: [defineRoomType({ game: arenaGame }), defineRoomType({ game: cursorsGame, tickRate: 60, sendRate: 60, maxPlayers: 64 })],
+    roomTypes: [defineRoomType(arena), defineRoomType({ game: cursorsGame, tickRate: 60, sendRate: 60, maxPlayers: 64 })],
+    data,
+    chat: { ratePerSecond: opts.chatRate, burst: opts.chatBurst },
     // A worker takes its connections from the primary; its own port is for nobody but tests.
     port: worker ? 0 : opts.port,
     host: worker ? '127.0.0.1' : opts.host,
@@ -88,13 +110,16 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'signal received');
-    server.close().then(
-      () => process.exit(0),
-      (err) => {
-        logger.error({ err }, 'error while shutting down');
-        process.exit(1);
-      },
-    );
+    server
+      .close()
+      .then(() => data?.close())
+      .then(
+        () => process.exit(0),
+        (err) => {
+          logger.error({ err }, 'error while shutting down');
+          process.exit(1);
+        },
+      );
   };
   // `on`, not `once`: a signal often arrives twice (Ctrl-C or a group kill reaches npm and the
   // server, and npm forwards its copy), and a second one must not kill the process mid-shutdown.

@@ -57,6 +57,15 @@ export interface ServerCliOptions {
   reservationS: number;
   /** Game processes behind one port (1: this process serves alone). */
   workers: number;
+  /** PostgreSQL for profiles, chat history and notifications; unset: the embedded PGlite in `dataDir`. */
+  databaseUrl: string | undefined;
+  /** The embedded database's folder. */
+  dataDir: string;
+  /** Keep profiles, chat history and notifications (false: chat in memory, no profiles, notices to who is online). */
+  persistence: boolean;
+  /** Chat lines a second per user, and the burst above it. */
+  chatRate: number;
+  chatBurst: number;
   help: boolean;
 }
 
@@ -189,6 +198,26 @@ const SETTINGS: Record<Exclude<keyof ServerCliOptions, 'help'>, Setting> = {
     help: 'game processes behind this port, sharing REDIS_URL (e.g. one per core)',
   },
   nodeId: { flag: 'node-id', env: 'TICKWIRE_NODE_ID', default: '', help: "this node's id in the cluster (default: host-pid-random)" },
+  databaseUrl: {
+    flag: 'database-url',
+    env: 'DATABASE_URL',
+    default: '',
+    help: 'keep profiles, chat and notifications in PostgreSQL, postgres://user[:password]@host:5432/db (default: embedded PGlite)',
+  },
+  dataDir: { flag: 'data-dir', env: 'TICKWIRE_DATA_DIR', default: './data', help: "the embedded database's folder (PGlite)" },
+  persistence: {
+    flag: 'persistence',
+    env: 'TICKWIRE_PERSISTENCE',
+    default: 'on',
+    help: 'keep profiles, chat history and notifications: on, or off (chat in memory, no profiles)',
+  },
+  chatRate: { flag: 'chat-rate', env: 'TICKWIRE_CHAT_RATE', default: '1', help: 'chat lines per second one user may send (0.1-100)' },
+  chatBurst: {
+    flag: 'chat-burst',
+    env: 'TICKWIRE_CHAT_BURST',
+    default: '5',
+    help: 'chat lines a user may send at once above that (1-1000)',
+  },
 };
 
 export { UsageError };
@@ -278,6 +307,11 @@ export function parseServerCliOptions(argv: string[], env: Record<string, string
     nodeId: optional('nodeId'),
     workers: num('workers', 1, 256),
     reservationS: numberArg(get('reservationS').name, get('reservationS').raw, 1, 600, false),
+    databaseUrl: databaseUrl(get('databaseUrl')),
+    dataDir: get('dataDir').raw,
+    persistence: onOff(get('persistence')),
+    chatRate: numberArg(get('chatRate').name, get('chatRate').raw, 0.1, 100, false),
+    chatBurst: num('chatBurst', 1, 1000),
     help: values.help === true,
   };
 }
@@ -301,6 +335,18 @@ function redisUrl({ name, raw }: { name: string; raw: string }): string | undefi
     ok = false;
   }
   if (!ok) throw new UsageError(`${name} must be a redis:// or rediss:// URL, got "${raw.replace(/:[^:@/]*@/, ':***@')}"`);
+  return raw;
+}
+
+function databaseUrl({ name, raw }: { name: string; raw: string }): string | undefined {
+  if (raw === '') return undefined;
+  let ok = false;
+  try {
+    ok = ['postgres:', 'postgresql:'].includes(new URL(raw).protocol);
+  } catch {
+    ok = false;
+  }
+  if (!ok) throw new UsageError(`${name} must be a postgres:// URL, got "${raw.replace(/:[^:@/]*@/, ':***@')}"`);
   return raw;
 }
 

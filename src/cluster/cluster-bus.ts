@@ -67,6 +67,25 @@ export class ClusterBus {
     return this.publish({ kind: 'topic', topic, data });
   }
 
+  /**
+   * Like {@link publishTopic}, but every node, this one included, gets the messages of `topic`
+   * in one order: with Redis this node's own handlers wait for its message to come back from
+   * Redis, which sends each message to every subscriber in the order it took them (so two
+   * nodes' lines interleave the same way everywhere). Rejects, delivering nowhere, when Redis is
+   * unreachable. In memory it is publishTopic.
+   */
+  async publishOrdered(topic: string, data: unknown): Promise<void> {
+    const msg: BusMessage = { kind: 'topic', topic, data };
+    if (!this.pub) return this.publish(msg);
+    try {
+      await this.pub.publish(this.channel, JSON.stringify({ from: this.nodeId, msg, self: true }));
+      this.stats.published++;
+    } catch (err) {
+      this.stats.publishFailures++;
+      throw new Error(`not delivered: Redis is unreachable (${(err as Error).message})`);
+    }
+  }
+
   /** Handle `topic`; returns the unsubscribe (call it in the room's onDispose). */
   subscribe(topic: string, handler: TopicHandler): () => void {
     let set = this.topics.get(topic);
@@ -91,14 +110,15 @@ export class ClusterBus {
   }
 
   private onMessage(text: string): void {
-    let env: { from: string; msg: BusMessage };
+    let env: { from: string; msg: BusMessage; self?: true };
     try {
-      env = JSON.parse(text) as { from: string; msg: BusMessage };
+      env = JSON.parse(text) as { from: string; msg: BusMessage; self?: true };
     } catch {
       return;
     }
-    if (env.from === this.nodeId) return; // delivered here when it was published
-    this.stats.received++;
+    // Delivered here when it was published, unless it was published in order (publishOrdered).
+    if (env.from === this.nodeId && !env.self) return;
+    if (env.from !== this.nodeId) this.stats.received++;
     this.dispatch(env.msg, env.from);
   }
 

@@ -1,3 +1,4 @@
+import { redactUrl } from '../logging/redact-url';
 import { Redis } from 'ioredis';
 import {
   RegistryReads,
@@ -149,16 +150,5 @@ export class RedisRegistry extends RegistryReads implements ClusterRegistry {
     } finally {
       this.redis.disconnect();
     }
-  }
-}
-
-/** The URL without its password, for logs and errors. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return '(unparseable REDIS_URL)';
   }
 }

@@ -84,6 +84,12 @@ export interface RoomTypeDefinition<S, I, P = unknown> {
   /** After a player has been added to the game state. */
   onJoin?: (room: Room<S, I, P>, player: PlayerSlot<I>) => void;
   /**
+   * Just before a player is removed from the game state (its entity and score still there): the
+   * place to save what it earned, e.g. `ProfileStore.recordMatch`. Not called when the whole
+   * room is disposed: onDispose sees everyone then.
+   */
+  onLeaving?: (room: Room<S, I, P>, player: PlayerSlot<I>) => void;
+  /**
    * After a player has been removed from the game state: a deliberate leave, a kick, or a
    * dropped link whose resume window ran out.
    */

@@ -404,6 +404,7 @@ export class Room<S = unknown, I = unknown, P = unknown> {
       this.rebuildDetachedIds();
     }
     if (this.disposed) return;
+    this.type.onLeaving?.(this, slot);
     this.type.game.removePlayer(this.state, slot.id);
     this.recorder?.leave(this.tick, slot.id);
     const pending = this.joinedSinceTick.findIndex((j) => j[0] === slot.id);

@@ -36,6 +36,18 @@ import { WebRtcSocket, type WebRtcClientOptions } from './webrtc-socket';
 import { compileSchema } from '../../shared/replication/entity-schema';
 import { TickSync, type TickSyncOptions } from './tick-sync';
 import { InterpolatedView, SampleMode, SnapshotBuffer } from './snapshot-buffer';
+import {
+  checkChatText,
+  type ChatChannelName,
+  type ChatHistoryMessage,
+  type ChatMessage,
+  type ChatRejectedMessage,
+  type ChatSendMessage,
+  type MuteMessage,
+  type MutesMessage,
+  type NoticeReadMessage,
+} from '../../shared/protocol/chat-messages';
+import { ChatLog, type ChatEntry } from './chat-log';
 
 export { ClientState };
 export type { SocketFactory, WebSocketConstructor, WebSocketLike };
@@ -140,6 +152,8 @@ export interface TickwireClientOptions<S, I, P> {
   snapshotStallMs?: number;
   /** Send a PING this often to measure round-trip time, ms (default 1000; 0 = never). */
   pingIntervalMs?: number;
+  /** Mark stored notifications read once the `notice` event has run (default true). */
+  autoReadNotices?: boolean;
 }
 
 export interface ClientEvents {
@@ -153,8 +167,22 @@ export interface ClientEvents {
   resumed: [{ attempts: number; downtimeMs: number }];
   /** The seat could not be taken back; a `close` follows. */
   resumeFailed: [{ code: number; reason: string }];
-  /** The server said something, e.g. that it is shutting down (kind 'shutdown', secondsLeft). */
+  /**
+   * The server said something: that it is shutting down (kind 'shutdown', secondsLeft), an
+   * operator's notice to everyone ('info'), or a notification for this user ('direct'; a stored
+   * one has an `id`, comes once per client, and is marked read after this event unless
+   * `autoReadNotices` is false: then call `markNoticesRead`).
+   */
   notice: [NoticeMessage];
+  /**
+   * New chat lines on `ch` (ones the client had not seen), oldest first: 'live' as they are
+   * said, 'history' after each WELCOME, 'page' answering `loadOlderChat`. `client.chat` holds them all.
+   */
+  chat: [{ ch: ChatChannelName; kind: ChatMessage['kind']; lines: ChatEntry[] }];
+  /** A line was not sent: over the rate (`retryInMs`), against the text rules, or the lobby was unreachable. */
+  chatRejected: [ChatRejectedMessage];
+  /** Everyone this player has muted (after each WELCOME and each `mute`). */
+  mutes: [string[]];
   /** A snapshot was applied: (tick, ackSeq). */
   snapshot: [number, number];
   playerJoined: [RosterEntry];
@@ -268,6 +296,12 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
   };
   /** Present players: id → name. */
   readonly players = new Map<number, string>();
+  /** Chat lines seen on both channels, oldest first, each once (see `say`, `loadOlderChat`). */
+  readonly chat = new ChatLog();
+  /** Sender keys this player has muted, as the server last said. */
+  mutes: ReadonlySet<string> = new Set();
+  private chatRef = 0;
+  private readonly noticesSeen = new Set<number>();
   /** Players whose link is down and whose seat is held, from the newest snapshot (ascending ids). */
   readonly detachedPlayers: number[] = [];
   /** Where the client is in its life. */
@@ -780,12 +814,83 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
       } else if (type === MessageType.Error) {
         this.emit('serverError', decodeControlBody(reader.rest()) as ErrorMessage);
       } else if (type === MessageType.Notice) {
-        this.emit('notice', decodeControlBody(reader.rest()) as NoticeMessage);
+        this.onNotice(decodeControlBody(reader.rest()) as NoticeMessage);
+      } else if (type === MessageType.Chat) {
+        const m = decodeControlBody(reader.rest()) as ChatMessage;
+        const lines = this.chat.add(m.ch, m.lines);
+        // A page says whether older lines remain; so does a history whose first line is our oldest.
+        if (m.kind === 'page' || (m.kind === 'history' && this.chat.oldestId(m.ch) === m.lines[0]?.[0]))
+          this.chat.more[m.ch] = m.more === true;
+        if (lines.length > 0 || m.kind === 'page') this.emit('chat', { ch: m.ch, kind: m.kind, lines });
+      } else if (type === MessageType.ChatRejected) {
+        this.emit('chatRejected', decodeControlBody(reader.rest()) as ChatRejectedMessage);
+      } else if (type === MessageType.Mutes) {
+        this.mutes = new Set((decodeControlBody(reader.rest()) as MutesMessage).users);
+        this.emit('mutes', [...this.mutes]);
       }
     } catch (err) {
       if (!(err instanceof WireError)) throw err;
       this.close(CloseCode.MalformedMessage, clampCloseReason(`client got a malformed message: ${err.message}`));
     }
+  }
+
+  private onNotice(n: NoticeMessage): void {
+    if (n.id !== undefined) {
+      // A stored notice comes again on every connect until it is read: show it once.
+      if (this.noticesSeen.has(n.id)) return;
+      this.noticesSeen.add(n.id);
+    }
+    this.emit('notice', n);
+    if (n.id !== undefined && this.options.autoReadNotices !== false) this.markNoticesRead([n.id]);
+  }
+
+  /** Tell the server these stored notifications (NOTICE.id) were shown: they are not sent again. */
+  markNoticesRead(ids: number[]): void {
+    if (ids.length > 0) this.sendControl(MessageType.NoticeRead, { ids } satisfies NoticeReadMessage);
+  }
+
+  /**
+   * This player's key in chat: what others `mute` it by (its user id, or `guest:<room>:<player>`).
+   * Undefined before the first WELCOME.
+   */
+  get chatKey(): string | undefined {
+    const w = this.welcome;
+    return w ? (w.userId ?? `guest:${w.roomId}:${w.playerId}`) : undefined;
+  }
+
+  /**
+   * Say `text` on `ch` ('room': this room's players; 'lobby': every player on the server).
+   * Returns the line's ref, which a `chatRejected` event names; the line itself comes back in a
+   * `chat` event, like everyone else's. Throws a RangeError, sending nothing, when the text
+   * breaks the rules (empty, over 200 characters, control or bidi characters), or when not open.
+   */
+  say(ch: ChatChannelName, text: string): number {
+    const checked = checkChatText(text);
+    if (checked.problem !== undefined) throw new RangeError(`the line ${checked.problem}`);
+    const ref = ++this.chatRef >>> 0;
+    this.sendControl(MessageType.ChatSend, { ch, text: checked.text, ref } satisfies ChatSendMessage);
+    return ref;
+  }
+
+  /**
+   * Ask for up to `limit` (1-100, default 50) lines of `ch` older than the oldest one held; they
+   * come in a `chat` event of kind 'page', and `chat.more[ch]` says whether there are more.
+   */
+  loadOlderChat(ch: ChatChannelName, limit = 50): void {
+    const before = this.chat.oldestId(ch);
+    if (before === undefined) return;
+    this.sendControl(MessageType.ChatHistory, { ch, before, limit } satisfies ChatHistoryMessage);
+  }
+
+  /** Stop (or, with `muted` false, resume) receiving what `userKey` (a line's `from`) says; kept per user when signed in. */
+  mute(userKey: string, muted = true): void {
+    this.sendControl(MessageType.Mute, { user: userKey, muted } satisfies MuteMessage);
+  }
+
+  private sendControl(type: MessageType, body: unknown): void {
+    const socket = this.socket;
+    if (!socket || socket.readyState !== 1 || this.state !== ClientState.Open) throw new RangeError('not connected: wait for the WELCOME');
+    socket.send(encodeControl(type, body));
   }
 
   private onWelcome(w: WelcomeMessage): void {
@@ -802,6 +907,7 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
       return;
     }
     if (this.state !== ClientState.Connecting) return;
+    if (this.welcome && this.welcome.roomId !== w.roomId) this.chat.clearRoom();
     this.welcome = w;
     this.state = ClientState.Open;
     this.setup = { seed: 0, tickRate: w.tickRate };

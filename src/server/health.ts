@@ -2,6 +2,9 @@ import { PROTOCOL_VERSION } from '../../shared/protocol/message-types';
 import { newRoomStats, type Room, type RoomStats } from '../rooms/room';
 import type { RoomManager } from '../rooms/room-manager';
 import type { PresenceStats } from '../cluster/node-presence';
+import type { ChatService } from '../chat/chat-service';
+import type { NotificationService } from '../notifications/notification-service';
+import type { TickwireData } from '../persistence/tickwire-data';
 
 /** Room counters plus the loop's: what /health totals over every room there has been. */
 export interface RoomTotals extends RoomStats {
@@ -44,6 +47,12 @@ export interface HealthReport {
   webrtc?: { channelsOpened: number; refused: number; datagramsDropped: number; retransmits: number } | null;
   /** This node in the cluster registry: which store, its id, and whether the store answers. */
   cluster?: PresenceStats | null;
+  /** Chat: lines taken and refused, sends, pages, members. Null with chat off. */
+  chat?: ChatService['report'] | null;
+  /** Notifications sent, delivered live and on connect, acknowledged. */
+  notifications?: NotificationService['stats'];
+  /** The database, and each store's batched writes (written, batches, failures, dropped, pending). Null without one. */
+  data?: TickwireData['stats'] | null;
 }
 
 export function buildHealth(

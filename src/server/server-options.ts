@@ -1,3 +1,5 @@
+import type { ChatOptions } from '../chat/chat-service';
+import type { TickwireData } from '../persistence/tickwire-data';
 import type { WebRtcOptions } from '../transport/webrtc/webrtc-options';
 import type { AuthOptions } from '../auth/auth-options';
 import type { FrontDoorOptions } from './front-door';
@@ -111,6 +113,15 @@ export interface TickwireServerOptions {
    * be reached); without, it runs in memory for this process alone.
    */
   cluster?: ClusterOptions;
+  /**
+   * Where profiles, chat history and mutes, and notifications are kept (`TickwireData.open()`):
+   * PGlite in a folder, or PostgreSQL. Without it chat keeps its history in memory, notices reach
+   * only who is online, and there are no profiles. The server flushes it when it stops; whoever
+   * opened it closes it.
+   */
+  data?: TickwireData;
+  /** Chat settings (rates, history), or false for no chat: chat messages are then unknown types (4001). */
+  chat?: ChatOptions | false;
   /** pino logger (default: info level to stdout). */
   logger?: Logger;
   /** Time source (default: performance.now). Tests pass a ManualClock. */

@@ -31,10 +31,16 @@ import type { WebRtcTransport } from '../transport/webrtc/webrtc-transport';
 import type { TickwireServerOptions } from './server-options';
 import { NodePresence } from '../cluster/node-presence';
 import { MemoryRegistry } from '../cluster/memory-registry';
-import { RedisRegistry, redactUrl } from '../cluster/redis-registry';
+import { RedisRegistry } from '../cluster/redis-registry';
+import { redactUrl } from '../logging/redact-url';
 import type { ClusterRegistry } from '../cluster/cluster-registry';
 import { Matchmaker, MatchmakeError } from '../cluster/matchmaker';
 import { ClusterBus, type BusMessage } from '../cluster/cluster-bus';
+import { ChatService } from '../chat/chat-service';
+import { WireError, WireErrorCode } from '../../shared/binary/wire-error';
+import { NotificationService } from '../notifications/notification-service';
+import type { TickwireData } from '../persistence/tickwire-data';
+import { handleProfileRequest } from './profile-routes';
 import { NodeRpc, type ReserveReply, type ReserveRequest } from '../cluster/node-rpc';
 import { JoinRejectedError } from '../rooms/room-manager';
 
@@ -124,6 +130,12 @@ export class TickwireServer implements SessionHost {
    * topics for game code. In memory without Redis: this node alone.
    */
   bus: ClusterBus | undefined;
+  /** Room chat and the lobby (undefined with `chat: false`). */
+  readonly chat: ChatService | undefined;
+  /** Per-user notices: stored and delivered on connect with `data`, else to who is online. */
+  readonly notifications: NotificationService;
+  /** Profiles, chat history, notifications: the `data` option. */
+  readonly data: TickwireData | undefined;
   private readonly clusterOptions: TickwireServerOptions['cluster'];
   private readonly startedAt = Date.now();
   private nextConnectionId = 1;
@@ -193,6 +205,36 @@ export class TickwireServer implements SessionHost {
     });
     this.operatorToken = options.operatorToken;
     this.clusterOptions = options.cluster;
+    this.data = options.data;
+    // The bus and the node id exist from listen() on: read through getters so chat and notices use them then.
+    const bus = () => this.bus;
+    const nodeId = () => this.cluster?.nodeId ?? 'local';
+    this.chat =
+      options.chat === false
+        ? undefined
+        : new ChatService(
+            {
+              clock: this.clock,
+              log: this.log,
+              get nodeId() {
+                return nodeId();
+              },
+              get bus() {
+                return bus();
+              },
+              store: this.data?.chat,
+            },
+            options.chat,
+          );
+    this.notifications = new NotificationService({
+      log: this.log,
+      get bus() {
+        return bus();
+      },
+      store: this.data?.notifications,
+      sessionsOf: (userId) => [...this.sessions].filter((s) => s.room && s.identity?.userId === userId),
+    });
+    this.rooms.on('room-disposed', (room) => this.chat?.roomDisposed(room.id));
     this.metrics = options.metrics === false ? undefined : new ServerMetrics(this);
 
     const staticDir = options.staticDir === undefined ? DEFAULT_STATIC_DIR : options.staticDir;
@@ -290,7 +332,12 @@ export class TickwireServer implements SessionHost {
   /** Start listening; resolves with the bound address (use `port: 0` for a free port). */
   async listen(): Promise<AddressInfo> {
     if (this.webrtcOptions && !this.webrtc) await this.startWebRtc(this.webrtcOptions);
-    if (!this.cluster) await this.joinCluster();
+    if (!this.cluster) {
+      await this.joinCluster();
+      this.chat?.attach();
+      this.notifications.attach();
+      await this.chat?.start();
+    }
     return new Promise((resolve, reject) => {
       const failed = (err: Error): void => {
         // The port is taken: leave the cluster again rather than advertise a node nobody reaches.
@@ -381,11 +428,18 @@ export class TickwireServer implements SessionHost {
     }
   };
 
-  /** POST /notice (operators): the body, as text (≤ 500 bytes), goes to every player on every node. */
+  /**
+   * POST /notice (operators): the body, as text (≤ 500 bytes), goes to every player on every
+   * node; with `?user=<userId>`, to that user alone: stored (with a database) and delivered on
+   * its next connect if it is offline, answered with the notification's id.
+   */
   private handleNotice(req: IncomingMessage, res: ServerResponse, ip: string): void {
     const text = (status: number, body: string) => sendText(res, status, body);
     if (!this.requireOperator(req, res, ip, 'notices are for operators: from this host, or with the operator token')) return;
     if (req.method !== 'POST') return text(405, 'method not allowed: POST /notice with the message as the body');
+    const userId = new URL(req.url ?? '/', 'http://x').searchParams.get('user');
+    if (userId !== null && (userId.length === 0 || userId.length > 128))
+      return text(400, "user must be a user id (a token's sub) of 1-128 characters");
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (c: Buffer) => {
@@ -396,6 +450,14 @@ export class TickwireServer implements SessionHost {
       const message = Buffer.concat(chunks).toString('utf8').trim();
       if (size > MAX_NOTICE_BYTES) return text(413, `a notice is at most ${MAX_NOTICE_BYTES} bytes`);
       if (!message) return text(400, 'the notice is empty: send the message as the request body');
+      if (userId !== null) {
+        this.log.info({ userId: escapeForLog(userId), message: escapeForLog(message) }, 'operator notice to one user');
+        this.notifications.send(userId, message).then(
+          (sent) => sendJson(res, 202, sent),
+          (err: Error) => text(502, err.message),
+        );
+        return;
+      }
       this.log.info({ message: escapeForLog(message) }, 'operator notice to every node');
       this.bus!.notifyAll(message).then(
         () => text(202, 'sent to every node'),
@@ -444,6 +506,7 @@ export class TickwireServer implements SessionHost {
   pump(): void {
     const now = this.clock.now();
     this.rooms.pump(now);
+    this.chat?.flush();
     if (now - this.lastHousekeeping >= HOUSEKEEPING_MS) {
       this.lastHousekeeping = now;
       this.checkTimeouts(now);
@@ -461,6 +524,9 @@ export class TickwireServer implements SessionHost {
       ? { channelsOpened: w.opened, refused: w.refused, datagramsDropped: w.counters.datagramsDropped, retransmits: w.counters.retransmits }
       : null;
     report.cluster = this.cluster ? { ...this.cluster.stats } : null;
+    report.chat = this.chat?.report ?? null;
+    report.notifications = { ...this.notifications.stats };
+    report.data = this.data?.stats ?? null;
     return report;
   }
 
@@ -535,8 +601,12 @@ export class TickwireServer implements SessionHost {
     this.http.closeAllConnections();
     await new Promise<void>((resolve) => this.http.close(() => resolve()));
     await this.rpc?.close();
+    this.chat?.close();
+    this.notifications.close();
     this.bus?.close();
     await this.cluster?.stop();
+    // The rooms' last stats (onDispose) and the last chat lines are queued: write them.
+    await this.data?.flush().catch((err: unknown) => this.log.error({ err }, 'could not write the last batches'));
     this.log.info('stopped');
   }
 
@@ -546,10 +616,21 @@ export class TickwireServer implements SessionHost {
       ticket.joined = true;
       this.frontDoor.joined(ticket.ip);
     }
+    const userId = session.identity?.userId;
+    if (userId && session.slot) this.data?.profiles.seen(userId, session.slot.name);
+    this.chat?.join(session);
+    this.notifications.joined(session);
+  }
+
+  socialMessage(session: Session, type: number, body: unknown): void {
+    if (type === MessageType.NoticeRead) this.notifications.read(session, body);
+    else if (this.chat) this.chat.message(session, type, body);
+    else throw new WireError(WireErrorCode.UnknownType, `chat is off on this server (message type 0x0${type.toString(16)})`);
   }
 
   sessionClosed(session: Session, code: number, reason: string): void {
     this.sessions.delete(session);
+    this.chat?.leave(session);
     // The server's own code when it closed first: after a terminate() the link reports 1006.
     const counted = session.sentCode ?? code;
     this.closeCodes.set(counted, (this.closeCodes.get(counted) ?? 0) + 1);
@@ -696,6 +777,10 @@ export class TickwireServer implements SessionHost {
     }
     if (path === '/matchmake' && this.matchmaker) {
       this.handleMatchmake(req, res);
+      return;
+    }
+    if ((path === '/leaderboard' || path.startsWith('/profiles/')) && this.data) {
+      handleProfileRequest(this.data.profiles, req, res, path);
       return;
     }
     if (path === '/notice' && this.bus) {

@@ -54,6 +54,11 @@ export interface SessionHost {
   readonly traffic?: TrafficCounters;
   /** The session took a seat (joined or resumed). */
   sessionJoined?(session: Session): void;
+  /**
+   * A chat message (CHAT_SEND, CHAT_HISTORY, MUTE) or NOTICE_READ, body decoded. Undefined:
+   * the server has no chat, and these are unknown types (4001).
+   */
+  socialMessage?(session: Session, type: number, body: unknown): void;
   sessionClosed(session: Session, code: number, reason: string): void;
 }
 
@@ -236,6 +241,17 @@ export class Session implements RoomClient, TransportSink {
           return this.onJoin();
         case MessageType.Ping:
           return this.onPing();
+        case MessageType.ChatSend:
+        case MessageType.ChatHistory:
+        case MessageType.Mute:
+        case MessageType.NoticeRead:
+          if (!this.host.socialMessage)
+            throw new WireError(WireErrorCode.UnknownType, `this server has no chat (message type 0x0${type.toString(16)})`);
+          if (this.state !== SessionState.Joined) {
+            this.reject(CloseCode.UnexpectedMessage, 'chat before JOIN');
+            return;
+          }
+          return this.host.socialMessage(this, type, decodeControlBody(reader.rest()));
         default:
           throw new WireError(WireErrorCode.UnknownType, `unknown message type 0x${type.toString(16).padStart(2, '0')}`);
       }

@@ -15,6 +15,12 @@ export class TokenBucket {
     this.last = now;
   }
 
+  /** How long until the next token, ms (0: one is there now). */
+  msUntilToken(now: number): number {
+    const tokens = Math.min(this.burst, this.tokens + (Math.max(0, now - this.last) * this.ratePerSecond) / 1000);
+    return tokens >= 1 ? 0 : Math.ceil(((1 - tokens) * 1000) / this.ratePerSecond);
+  }
+
   /** Take one token; false means the caller is over its rate. */
   take(now: number): boolean {
     const elapsed = now - this.last;

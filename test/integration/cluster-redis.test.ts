@@ -53,7 +53,8 @@ async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean): Promise<
 /** The CLI (`npm start`'s server, from the sources) as a child process on 127.0.0.1:`port`. */
 function spawnCli(port: number, args: string[], env: Record<string, string>, stdio: StdioOptions = 'ignore') {
   const cli = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
-  return spawn(process.execPath, ['--import', 'tsx', cli, '--port', String(port), '--host', '127.0.0.1', ...args], {
+  // No database: these nodes share one working directory, and an embedded one is one process's.
+  return spawn(process.execPath, ['--import', 'tsx', cli, '--port', String(port), '--host', '127.0.0.1', '--persistence', 'off', ...args], {
     env: { ...process.env, ...env },
     stdio,
   });

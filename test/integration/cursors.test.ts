@@ -21,12 +21,27 @@ describe('the cursors room type (a second game on the same server)', () => {
   const cursorClient = (name: string) =>
     h.client(name, { game: cursorsGame, roomType: 'cursors' } as never) as unknown as TickwireClient<unknown, CursorInput>;
 
+  /**
+   * Send `input` and pump until `watcher` sees it applied (the input is stamped a little ahead
+   * of the server's tick, so it may take a few pumps on a busy machine; 30 is a second's worth).
+   */
   async function move(c: TickwireClient<unknown, CursorInput>, watcher: TickwireClient<unknown, CursorInput>, input: CursorInput) {
     c.sendInput(input);
     await flush(c);
-    const snap = nextEvent(watcher, 'snapshot');
-    h.tick();
-    await snap;
+    const want = input.present ? [Math.min(input.x, BOARD_W), input.y, 1] : undefined;
+    for (let i = 0; i < 30; i++) {
+      const snap = nextEvent(watcher, 'snapshot');
+      h.tick();
+      await snap;
+      const row = watcher.latest.indexOf(c.playerId);
+      if (row < 0) continue;
+      const seen = [
+        watcher.latest.get(row, CursorField.X),
+        watcher.latest.get(row, CursorField.Y),
+        watcher.latest.get(row, CursorField.Present),
+      ];
+      if (want ? seen.every((v, k) => v === want[k]) : seen[2] === 0) return;
+    }
   }
 
   it('everyone sees everyone’s pointer, with the name and a colour; an arena player is not in that room', async () => {

@@ -68,7 +68,13 @@ describe('the CLI (npm start)', () => {
       process.execPath,
       ['--import', 'tsx', 'src/cli/main.ts', '--port', '0', '--host', '127.0.0.1', '--max-players', '500', '--drain-seconds', '0.5'],
       {
-        env: { ...process.env, TICKWIRE_TICK_RATE: '60', TICKWIRE_STATIC_DIR: mkdtempSync(join(tmpdir(), 'tickwire-cli-')) },
+        env: {
+          ...process.env,
+          TICKWIRE_TICK_RATE: '60',
+          TICKWIRE_STATIC_DIR: mkdtempSync(join(tmpdir(), 'tickwire-cli-')),
+          // The embedded database, as `npm start` has it, in a folder of its own.
+          TICKWIRE_DATA_DIR: mkdtempSync(join(tmpdir(), 'tickwire-data-')),
+        },
         stdio: ['ignore', 'pipe', 'inherit'],
       },
     );

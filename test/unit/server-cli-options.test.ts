@@ -39,8 +39,26 @@ describe('server CLI options', () => {
       nodeId: undefined,
       workers: 1,
       reservationS: 10,
+      databaseUrl: undefined,
+      dataDir: './data',
+      persistence: true,
+      chatRate: 1,
+      chatBurst: 5,
       help: false,
     });
+  });
+
+  it('reads the database and chat settings, and refuses a URL that is not PostgreSQL', () => {
+    expect(
+      parseServerCliOptions(['--persistence', 'off', '--chat-rate', '0.5'], {
+        DATABASE_URL: 'postgres://me@127.0.0.1:5432/test',
+        TICKWIRE_DATA_DIR: '/var/tw',
+      }),
+    ).toMatchObject({ persistence: false, databaseUrl: 'postgres://me@127.0.0.1:5432/test', dataDir: '/var/tw', chatRate: 0.5 });
+    expect(() => parseServerCliOptions([], { DATABASE_URL: 'mysql://me:pw@db/x' })).toThrow(
+      /DATABASE_URL must be a postgres:\/\/ URL, got "mysql:\/\/me:\*\*\*@db\/x"/,
+    );
+    expect(() => parseServerCliOptions(['--chat-burst', '0'], {})).toThrow(/--chat-burst/);
   });
 
   it('reads the session and auth settings, and refuses two key sources or a short secret', () => {

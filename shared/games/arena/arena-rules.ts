@@ -27,6 +27,12 @@ export const RESPAWN_MS = 2000;
 /** Time after respawn during which a player cannot be hit, ms. */
 export const SPAWN_SHIELD_MS = 1000;
 
+/**
+ * A match's length, ms: when it ends every player's score and deaths are noted
+ * (`ArenaState.lastMatch`, which a server records in profiles) and start again from 0.
+ */
+export const MATCH_MS = 180_000;
+
 /** 1/√2 in Q8, for diagonal movement at the same speed as straight movement. */
 export const DIAGONAL_Q8 = 181;
 
@@ -40,6 +46,8 @@ export interface ArenaTickRules {
   readonly fireCooldownTicks: number;
   readonly respawnTicks: number;
   readonly shieldTicks: number;
+  /** Ticks per match: matches end on the ticks that are multiples of it. */
+  readonly matchTicks: number;
 }
 
 const cache = new Map<number, ArenaTickRules>();
@@ -57,8 +65,15 @@ export function tickRules(tickRate: number): ArenaTickRules {
       fireCooldownTicks: ticks(FIRE_COOLDOWN_MS),
       respawnTicks: ticks(RESPAWN_MS),
       shieldTicks: ticks(SPAWN_SHIELD_MS),
+      matchTicks: ticks(MATCH_MS),
     };
     cache.set(tickRate, r);
   }
   return r;
+}
+
+/** Whole seconds left in the match running at `tick` (matches end on multiples of matchTicks). */
+export function matchSecondsLeft(tick: number, tickRate: number): number {
+  const { matchTicks } = tickRules(tickRate);
+  return Math.ceil((matchTicks - (((tick % matchTicks) + matchTicks) % matchTicks)) / tickRate);
 }

@@ -53,8 +53,22 @@ export interface ArenaProjectile {
 /** Projectile ids start above every player id, so ids stay ascending in the entity table. */
 export const PROJECTILE_ID_BASE = 0x10000;
 
+/** One player's line of a finished match. */
+export interface ArenaMatchLine {
+  id: number;
+  score: number;
+  deaths: number;
+}
+
 export interface ArenaState extends RngState {
   tick: number;
+  /** Matches ended since the room began (one every `rules.matchTicks` ticks). */
+  matchesEnded: number;
+  /**
+   * The newest finished match: each player's score and deaths at its end, in id order (objects
+   * reused from match to match). Derived from the state before the reset, so not hashed.
+   */
+  readonly lastMatch: ArenaMatchLine[];
   readonly rules: ArenaTickRules;
   /** Sorted by id, so iteration order (and so the step) is deterministic. */
   players: ArenaPlayer[];
@@ -79,6 +93,8 @@ export const PLAYER_GRID_CELL = 512;
 export function createArenaState(seed: number, tickRate: number): ArenaState {
   return {
     tick: 0,
+    matchesEnded: 0,
+    lastMatch: [],
     rng: seed | 0,
     rules: tickRules(tickRate),
     players: [],

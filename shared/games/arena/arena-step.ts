@@ -28,7 +28,8 @@ const HIT_DIST_SQ = HIT_DIST * HIT_DIST;
  * 2. each projectile, in id order: move, expire, hit the first live player it overlaps (players
  *    found through a grid built once per step, not all of them per shot), each player where
  *    the shooter saw it when it fired: its position `rewind` ticks ago (lag compensation);
- * 3. tick + 1.
+ * 3. tick + 1; on a multiple of `rules.matchTicks` the match ends: scores and deaths are noted
+ *    in `lastMatch` and start again from 0.
  * Integer math and in-place updates only: no allocation once the projectile pool has warmed up.
  */
 export function stepArena(state: ArenaState, inputs: TickInputs<ArenaInput>): void {
@@ -67,6 +68,7 @@ export function stepArena(state: ArenaState, inputs: TickInputs<ArenaInput>): vo
   }
   ps.length = keep;
   state.tick++;
+  if (state.tick % rules.matchTicks === 0) endMatch(state);
 }
 
 /** Most a shot rewinds, 1/16 ticks: what the position history holds, less a tick of margin. */
@@ -170,4 +172,20 @@ function hitSomeone(state: ArenaState, b: ArenaProjectile): boolean {
     if (shooter) shooter.score++;
   }
   return true;
+}
+
+/** Note every player's line in `lastMatch`, then zero the scores for the next match. */
+function endMatch(state: ArenaState): void {
+  const lines = state.lastMatch;
+  lines.length = state.players.length;
+  for (let i = 0; i < state.players.length; i++) {
+    const p = state.players[i];
+    const line = (lines[i] ??= { id: 0, score: 0, deaths: 0 });
+    line.id = p.id;
+    line.score = p.score;
+    line.deaths = p.deaths;
+    p.score = 0;
+    p.deaths = 0;
+  }
+  state.matchesEnded++;
 }

@@ -3,5 +3,5 @@ export { Button, arenaInputCodec, type ArenaInput } from './arena-input';
 export type { Mover } from './arena-movement';
 export { ArenaGlobalField, ArenaKind, PlayerField, PlayerFlag, ProjectileField, arenaEntitySchema } from './arena-replication';
 export * from './arena-rules';
-export type { ArenaPlayer, ArenaProjectile, ArenaState } from './arena-state';
+export type { ArenaMatchLine, ArenaPlayer, ArenaProjectile, ArenaState } from './arena-state';
 export { ArenaShotPredictor, type PredictedShot } from './arena-shot-prediction';

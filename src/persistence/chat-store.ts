@@ -1,0 +1,107 @@
+import type { Kysely } from 'kysely';
+import type { Logger } from '../logging/logger';
+import type { TickwireTables } from './schema';
+import { WriteBatcher, type WriteBatcherOptions } from './write-batcher';
+
+/** One chat line as it is kept and sent. */
+export interface StoredChatMessage {
+  /** Sorts in time order: see chat-id.ts. */
+  id: string;
+  /** `lobby`, or `room:<roomId>`. */
+  channel: string;
+  /** The sender's key: its user id, or `guest:<room>:<player>`. */
+  sender: string;
+  senderName: string;
+  text: string;
+  /** When the server took it, ms since the epoch. */
+  at: number;
+}
+
+/**
+ * Chat history and mutes in the database. New lines are inserted in batches (every 250 ms by
+ * default), never on the sender's path; a page read first writes what is queued, so it sees
+ * every line sent before it. Inserts skip ids already there, so a retried batch is harmless.
+ */
+export class ChatStore {
+  private readonly batcher: WriteBatcher<StoredChatMessage>;
+
+  constructor(
+    private readonly db: Kysely<TickwireTables>,
+    log?: Logger,
+    options: WriteBatcherOptions = {},
+  ) {
+    this.batcher = new WriteBatcher('chat history', (batch) => this.write(batch), log, { intervalMs: 250, ...options });
+  }
+
+  get stats() {
+    return this.batcher.stats;
+  }
+
+  append(message: StoredChatMessage): void {
+    this.batcher.push(message);
+  }
+
+  private async write(batch: StoredChatMessage[]): Promise<void> {
+    await this.db
+      .insertInto('chat_messages')
+      .values(
+        batch.map((m) => ({
+          id: m.id,
+          channel: m.channel,
+          sender: m.sender,
+          sender_name: m.senderName,
+          body: m.text,
+          sent_at: new Date(m.at),
+        })),
+      )
+      .onConflict((oc) => oc.column('id').doNothing())
+      .execute();
+  }
+
+  /** Up to `limit` lines of `channel` older than `beforeId` (all, if undefined), oldest first. */
+  async page(channel: string, beforeId: string | undefined, limit: number): Promise<StoredChatMessage[]> {
+    await this.batcher.flush();
+    let q = this.db.selectFrom('chat_messages').selectAll().where('channel', '=', channel);
+    if (beforeId !== undefined) q = q.where('id', '<', beforeId);
+    const rows = await q.orderBy('id', 'desc').limit(limit).execute();
+    return rows.reverse().map((r) => ({
+      id: r.id,
+      channel: r.channel,
+      sender: r.sender,
+      senderName: r.sender_name,
+      text: r.body,
+      at: r.sent_at.getTime(),
+    }));
+  }
+
+  /** Delete lines sent before `before`; returns how many went. */
+  async prune(before: Date): Promise<number> {
+    const result = await this.db.deleteFrom('chat_messages').where('sent_at', '<', before).executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
+  /** Whom `userId` has muted (sender keys). */
+  async mutes(userId: string): Promise<string[]> {
+    const rows = await this.db.selectFrom('chat_mutes').select('muted').where('user_id', '=', userId).orderBy('muted').execute();
+    return rows.map((r) => r.muted);
+  }
+
+  /** Mute (`on`) or unmute `muted` for `userId`. Idempotent. */
+  async setMute(userId: string, muted: string, on: boolean): Promise<void> {
+    if (on)
+      await this.db
+        .insertInto('chat_mutes')
+        .values({ user_id: userId, muted })
+        .onConflict((oc) => oc.columns(['user_id', 'muted']).doNothing())
+        .execute();
+    else await this.db.deleteFrom('chat_mutes').where('user_id', '=', userId).where('muted', '=', muted).execute();
+  }
+
+  flush(): Promise<void> {
+    return this.batcher.flush();
+  }
+
+  close(): Promise<void> {
+    return this.batcher.close();
+  }
+}

@@ -1,0 +1,103 @@
+import type { Logger } from '../logging/logger';
+
+/** How a {@link WriteBatcher} groups writes. */
+export interface WriteBatcherOptions {
+  /** Longest an item waits before its batch is written, ms (default 500). */
+  intervalMs?: number;
+  /** Items that trigger a write at once (default 500). */
+  maxBatch?: number;
+  /**
+   * Items kept while the database is failing (default 100 000); past it the oldest are dropped
+   * and counted, so an outage costs memory up to a bound, not the process.
+   */
+  maxPending?: number;
+}
+
+/** What a batcher has done, for /health. */
+export interface WriteBatcherStats {
+  written: number;
+  batches: number;
+  failures: number;
+  dropped: number;
+  pending: number;
+}
+
+/**
+ * Queues writes and hands them to `write` in batches, off the caller's path: `push` never
+ * waits on the database. A batch that fails is kept and tried again at the next interval (the
+ * writes are idempotent or additive by design: see each store). One write runs at a time, in
+ * order.
+ */
+export class WriteBatcher<T> {
+  private queue: T[] = [];
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private running: Promise<void> | undefined;
+  private closed = false;
+  readonly stats: WriteBatcherStats = { written: 0, batches: 0, failures: 0, dropped: 0, pending: 0 };
+  private readonly intervalMs: number;
+  private readonly maxBatch: number;
+  private readonly maxPending: number;
+
+  constructor(
+    /** What is being written, for the log line when it fails. */
+    private readonly what: string,
+    private readonly write: (batch: T[]) => Promise<void>,
+    private readonly log: Logger | undefined,
+    options: WriteBatcherOptions = {},
+  ) {
+    this.intervalMs = options.intervalMs ?? 500;
+    this.maxBatch = options.maxBatch ?? 500;
+    this.maxPending = options.maxPending ?? 100_000;
+  }
+
+  push(item: T): void {
+    if (this.closed) throw new Error(`${this.what}: the store is closed`);
+    this.queue.push(item);
+    if (this.queue.length > this.maxPending) {
+      this.queue.shift();
+      this.stats.dropped++;
+    }
+    this.stats.pending = this.queue.length;
+    if (this.queue.length >= this.maxBatch) void this.flush();
+    else this.timer ??= setTimeout(() => void this.flush(), this.intervalMs);
+  }
+
+  /** Write everything queued now; resolves when it is written (or has failed and been kept). */
+  async flush(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    while (this.running) await this.running;
+    if (this.queue.length === 0) return;
+    const batch = this.queue.splice(0, this.maxBatch);
+    this.running = this.writeBatch(batch);
+    try {
+      await this.running;
+    } finally {
+      this.running = undefined;
+    }
+    if (this.queue.length >= this.maxBatch) return this.flush();
+    if (this.queue.length > 0 && !this.closed) this.timer ??= setTimeout(() => void this.flush(), this.intervalMs);
+  }
+
+  private async writeBatch(batch: T[]): Promise<void> {
+    try {
+      await this.write(batch);
+      this.stats.written += batch.length;
+      this.stats.batches++;
+    } catch (err) {
+      this.stats.failures++;
+      this.log?.error({ err, items: batch.length }, `${this.what}: write failed; kept to try again`);
+      this.queue.unshift(...batch);
+      if (this.closed) this.queue.length = 0;
+    }
+    this.stats.pending = this.queue.length;
+  }
+
+  /** Write what is queued (one try), then take no more. */
+  async close(): Promise<void> {
+    await this.flush();
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+}

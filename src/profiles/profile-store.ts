@@ -1,0 +1,188 @@
+import { sql } from 'kysely';
+import type { Kysely } from 'kysely';
+import type { Logger } from '../logging/logger';
+import type { TickwireTables } from '../persistence/schema';
+import { WriteBatcher, type WriteBatcherOptions } from '../persistence/write-batcher';
+
+/** What one player did in one match (or the part of it it played), as a room type reports it. */
+export interface MatchLine {
+  kills: number;
+  deaths: number;
+  score: number;
+}
+
+/** A profile as the HTTP API and game code read it. */
+export interface Profile {
+  userId: string;
+  displayName: string;
+  /** ISO 8601. */
+  createdAt: string;
+  lastSeenAt: string;
+  kills: number;
+  deaths: number;
+  matches: number;
+  bestScore: number;
+}
+
+/** What a leaderboard ranks by. */
+export type LeaderboardKey = 'kills' | 'bestScore' | 'matches';
+export const LEADERBOARD_KEYS: readonly LeaderboardKey[] = ['kills', 'bestScore', 'matches'];
+const COLUMN = { kills: 'kills', bestScore: 'best_score', matches: 'matches' } as const;
+
+/** One user's changes waiting for the next batch. */
+interface PendingProfile {
+  userId: string;
+  name: string;
+  seenAt: Date;
+  kills: number;
+  deaths: number;
+  matches: number;
+  best: number;
+}
+
+/**
+ * Player profiles: made on an authenticated player's first join, named after its newest display
+ * name, with lifetime stats that room types add to. Writes are gathered per user and land in one
+ * upsert per batch (every `intervalMs`, default 1 s): a thousand players leaving at once is one
+ * statement, and nothing in a room waits on it. Stats are additive (`kills = kills + n`), so a
+ * batch retried after a failure that did not commit counts once.
+ */
+export class ProfileStore {
+  private pending = new Map<string, PendingProfile>();
+  private readonly batcher: WriteBatcher<PendingProfile>;
+
+  constructor(
+    private readonly db: Kysely<TickwireTables>,
+    log?: Logger,
+    options: WriteBatcherOptions = {},
+  ) {
+    this.batcher = new WriteBatcher('profiles', (batch) => this.write(batch), log, { intervalMs: 1000, ...options });
+  }
+
+  get stats() {
+    return this.batcher.stats;
+  }
+
+  /** The user joined (as `name`): make its profile if new, else note the name and the time. */
+  seen(userId: string, name: string): void {
+    this.entry(userId, name);
+  }
+
+  /** Add one match's line to the user's totals (matches + 1, best score kept if beaten). */
+  recordMatch(userId: string, name: string, line: MatchLine): void {
+    const p = this.entry(userId, name);
+    p.kills += Math.max(0, Math.trunc(line.kills));
+    p.deaths += Math.max(0, Math.trunc(line.deaths));
+    p.matches++;
+    p.best = Math.max(p.best, Math.trunc(line.score));
+  }
+
+  private entry(userId: string, name: string): PendingProfile {
+    let p = this.pending.get(userId);
+    if (!p) {
+      p = { userId, name, seenAt: new Date(), kills: 0, deaths: 0, matches: 0, best: 0 };
+      this.pending.set(userId, p);
+      this.batcher.push(p);
+    }
+    p.name = name;
+    p.seenAt = new Date();
+    return p;
+  }
+
+  private async write(batch: PendingProfile[]): Promise<void> {
+    // From here on a new change to one of these users starts a new entry (and the next batch).
+    for (const p of batch) if (this.pending.get(p.userId) === p) this.pending.delete(p.userId);
+    // A batch kept after a failure may meet newer entries for the same users: one row each (an
+    // upsert may not touch a row twice).
+    const rows = new Map<string, PendingProfile>();
+    for (const p of batch) {
+      const had = rows.get(p.userId);
+      if (!had) rows.set(p.userId, { ...p });
+      else {
+        had.name = p.name;
+        had.seenAt = p.seenAt;
+        had.kills += p.kills;
+        had.deaths += p.deaths;
+        had.matches += p.matches;
+        had.best = Math.max(had.best, p.best);
+      }
+    }
+    await this.db
+      .insertInto('profiles')
+      .values(
+        [...rows.values()].map((p) => ({
+          user_id: p.userId,
+          display_name: p.name,
+          last_seen_at: p.seenAt,
+          kills: p.kills,
+          deaths: p.deaths,
+          matches: p.matches,
+          best_score: p.best,
+        })),
+      )
+      .onConflict((oc) =>
+        oc.column('user_id').doUpdateSet({
+          display_name: (eb) => eb.ref('excluded.display_name'),
+          last_seen_at: (eb) => eb.ref('excluded.last_seen_at'),
+          kills: sql`profiles.kills + excluded.kills`,
+          deaths: sql`profiles.deaths + excluded.deaths`,
+          matches: sql`profiles.matches + excluded.matches`,
+          best_score: sql`greatest(profiles.best_score, excluded.best_score)`,
+        }),
+      )
+      .execute();
+  }
+
+  /** Write what is queued now (reads after it see every change made before it). */
+  flush(): Promise<void> {
+    return this.batcher.flush();
+  }
+
+  close(): Promise<void> {
+    return this.batcher.close();
+  }
+
+  /** One profile, with every change queued before the call; undefined for a user never seen. */
+  async get(userId: string): Promise<Profile | undefined> {
+    await this.flush();
+    const row = await this.db.selectFrom('profiles').selectAll().where('user_id', '=', userId).executeTakeFirst();
+    return row ? toProfile(row) : undefined;
+  }
+
+  /** The top `limit` profiles by `by`, from rank `offset + 1`; ties go to the lower user id. */
+  async leaderboard(by: LeaderboardKey, limit: number, offset = 0): Promise<Profile[]> {
+    await this.flush();
+    const column = COLUMN[by];
+    const rows = await this.db
+      .selectFrom('profiles')
+      .selectAll()
+      .orderBy(column, 'desc')
+      .orderBy('user_id')
+      .limit(limit)
+      .offset(offset)
+      .execute();
+    return rows.map(toProfile);
+  }
+}
+
+function toProfile(row: {
+  user_id: string;
+  display_name: string;
+  created_at: Date;
+  last_seen_at: Date;
+  kills: number;
+  deaths: number;
+  matches: number;
+  best_score: number;
+}): Profile {
+  return {
+    userId: row.user_id,
+    displayName: row.display_name,
+    createdAt: row.created_at.toISOString(),
+    lastSeenAt: row.last_seen_at.toISOString(),
+    kills: row.kills,
+    deaths: row.deaths,
+    matches: row.matches,
+    bestScore: row.best_score,
+  };
+}
