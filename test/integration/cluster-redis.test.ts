@@ -14,6 +14,8 @@ import { PrivateRedis, freePort } from '../support/redis-server';
 import { matchmake, type MatchmakeTicket } from '../../src/sdk/matchmake';
 import { CloseCode } from '../../shared/protocol/close-codes';
 import { TEST_SECRET, mintHs256 } from '../support/jwt-fixtures';
+import { TickwireData } from '../../src/persistence/tickwire-data';
+import { scratchPostgres } from '../support/test-database';
 
 /**
  * The cluster registry against a real redis-server: a private one per file (its own port, no
@@ -343,6 +345,41 @@ describe('matchmaking on one node without Redis (the embedded default)', () => {
 });
 
 describe('messages across nodes (pub/sub)', () => {
+  it('lobby chat: every line from either node reaches every player on both, each once and in one order', async () => {
+    const p = prefix();
+    const a = await node('node-a', p, { chat: { ratePerSecond: 100, burst: 100 } });
+    const b = await node('node-b', p, { chat: { ratePerSecond: 100, burst: 100 } });
+    const [ann, amy, ben] = [a.client('ann'), a.client('amy'), b.client('ben')];
+    for (const c of [ann, amy, ben]) await c.connect();
+    for (let i = 0; i < 10; i++) {
+      ann.say('lobby', `a${i}`);
+      ben.say('lobby', `b${i}`);
+    }
+    ann.say('room', 'only node a’s room');
+    const all = () => [ann, amy, ben].every((c) => c.chat.get('lobby').length >= 20);
+    while (!all()) {
+      a.tick();
+      b.tick();
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const order = ann.chat.get('lobby').map((l) => l.text);
+    expect(order).toHaveLength(20);
+    for (const c of [amy, ben]) expect(c.chat.get('lobby').map((l) => l.text)).toEqual(order);
+    expect(order.filter((t) => t.startsWith('a'))).toEqual(Array.from({ length: 10 }, (_, i) => `a${i}`));
+    expect(order.filter((t) => t.startsWith('b'))).toEqual(Array.from({ length: 10 }, (_, i) => `b${i}`));
+    await flush(ben);
+    b.tick();
+    expect(ben.chat.get('room')).toEqual([]);
+    // The servers' own history (what a joiner gets) is in the order Redis delivered, the same on both.
+    const joinerA = a.client('late-a');
+    const joinerB = b.client('late-b');
+    const histories = [joinerA, joinerB].map((c) => nextEvent(c, 'chat', (e) => e.ch === 'lobby' && e.kind === 'history'));
+    await joinerA.connect();
+    await joinerB.connect();
+    const [ha, hb] = await Promise.all(histories);
+    expect(ha[0].lines.map((l) => l.id)).toEqual(hb[0].lines.map((l) => l.id));
+  });
+
   it('an operator notice (POST /notice at one node) reaches every player on all three nodes, once', async () => {
     const p = prefix();
     const nodes = [await node('n1', p), await node('n2', p), await node('n3', p)];
@@ -357,6 +394,32 @@ describe('messages across nodes (pub/sub)', () => {
     await nodes[0]!.server.bus!.notifyAll('second');
     for (const n of await Promise.all(next)) expect(n[0].message).toBe('second');
     expect(nodes[1]!.lines.some((l) => l.msg === 'operator notice to every node')).toBe(true);
+  });
+
+  it('a stored notification posted at one node reaches its user playing on another, and is read there', async () => {
+    const pg = await scratchPostgres();
+    const stores = [await TickwireData.open({ url: pg.url }), await TickwireData.open({ url: pg.url })];
+    try {
+      const p = prefix();
+      const auth = { secret: TEST_SECRET };
+      const a = await node('node-a', p, { auth, data: stores[0] });
+      const b = await node('node-b', p, { auth, data: stores[1] });
+      const zed = b.client('zed', { token: await mintHs256(TEST_SECRET, { subject: 'u-zed' }) });
+      await zed.connect();
+      const told = nextEvent(zed, 'notice');
+      const res = await fetch(`http://127.0.0.1:${a.server.port}/notice?user=u-zed`, { method: 'POST', body: 'your match is ready' });
+      expect(res.status).toBe(202);
+      const { id } = (await res.json()) as { id: number };
+      expect((await told)[0]).toMatchObject({ kind: 'direct', id, message: 'your match is ready' });
+      await flush(zed);
+      // Marked read by node b, which holds the link (its store writes the read; a read there flushes it).
+      expect(await stores[1]!.notifications.unread('u-zed')).toEqual([]);
+      await a.close();
+      await b.close();
+    } finally {
+      for (const s of stores) await s.close();
+      await pg.drop();
+    }
   });
 
   it('a message to one identity reaches it on whichever node it plays, and no one else', async () => {
