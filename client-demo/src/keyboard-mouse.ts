@@ -28,6 +28,8 @@ export class KeyboardMouse {
 
   constructor(target: Window) {
     target.addEventListener('keydown', (e) => {
+      // Typing in the chat box is not playing.
+      if (insideUi(e.target)) return;
       const bit = KEY_BUTTONS[e.code];
       if (bit === undefined || e.ctrlKey || e.metaKey || e.altKey) return;
       // Arrows and Space would scroll the page.
@@ -45,6 +47,7 @@ export class KeyboardMouse {
       this.hasPointer = true;
     });
     target.addEventListener('pointerdown', (e) => {
+      if (insideUi(e.target)) return;
       if (e.button !== 0) return;
       this.clientX = e.clientX;
       this.clientY = e.clientY;
@@ -75,4 +78,9 @@ export class KeyboardMouse {
     for (const code of this.held) b |= KEY_BUTTONS[code];
     this.keyButtons = b;
   }
+}
+
+/** True for events on the page's own controls (elements under one with `data-ui`, such as the chat box). */
+function insideUi(target: EventTarget | null): boolean {
+  return typeof Element !== 'undefined' && target instanceof Element && target.closest('[data-ui]') !== null;
 }

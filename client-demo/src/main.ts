@@ -12,6 +12,8 @@ import { ArenaRenderer, type OwnPlayerFrame, type OwnShotsFrame } from './render
 import { NetGraph } from './net-graph';
 import { NetPanel } from './net-panel';
 import { Scoreboard } from './scoreboard';
+import { ChatBox } from './chat-box';
+import { matchSecondsLeft } from '../../shared/games/arena/arena-rules';
 import { Viewport } from './viewport';
 
 /**
@@ -74,6 +76,7 @@ const renderer = new ArenaRenderer(canvas);
 const hud = new Hud($('hud'));
 const scoreboard = new Scoreboard($<HTMLOListElement>('scoreboard'));
 const smoother = new OwnSmoother();
+const chatBox = new ChatBox($('chat'), client as never, () => devices.releaseAll());
 const view = client.createView();
 const input: ArenaInput = arenaGame.input.create();
 const own: OwnPlayerFrame = { id: 0, visible: false, x: 0, y: 0, alive: false, aim: 0, name };
@@ -158,7 +161,8 @@ function frame(now: number): void {
   hudInput.playersInRoom = client.players.size;
   hudInput.mispredictions = client.stats.mispredictions;
   hud.update(now, client.stats, hudInput);
-  scoreboard.update(now, client.globals, client.players, client.playerId);
+  const tickRate = client.welcome?.tickRate ?? 30;
+  scoreboard.update(now, client.globals, client.players, client.playerId, matchSecondsLeft(client.serverTick(now), tickRate));
 
   debug.framesDrawn++;
   debug.playersDrawn = renderer.playersDrawn;
@@ -189,7 +193,8 @@ client.on('resumed', () => {
 let noticeTimer: ReturnType<typeof setInterval> | undefined;
 client.on('notice', (n) => {
   if (n.kind !== 'shutdown') {
-    showNotice(n.message);
+    // Operators' notices and this player's notifications: a line in the chat box.
+    chatBox.note(`${n.kind === 'direct' ? '✉ ' : '📢 '}${n.message}`);
     return;
   }
   // Count down to the server's 1001 close, once a second.

@@ -17,7 +17,8 @@ export class Scoreboard {
 
   constructor(private readonly el: HTMLOListElement) {}
 
-  update(now: number, globals: EntityTable | null, names: ReadonlyMap<number, string>, ownId: number): void {
+  /** @param matchSecondsLeft whole seconds until the match ends and scores start again */
+  update(now: number, globals: EntityTable | null, names: ReadonlyMap<number, string>, ownId: number, matchSecondsLeft: number): void {
     if (now - this.lastRefresh < REFRESH_MS || !globals) return;
     this.lastRefresh = now;
     const rows = this.rows;
@@ -26,11 +27,16 @@ export class Scoreboard {
       if (globals.kinds[r] === ArenaKind.Player) rows.push({ id: globals.ids[r], score: globals.get(r, ArenaGlobalField.Score) });
     }
     rows.sort((a, b) => b.score - a.score || a.id - b.id);
-    let key = '';
+    const left = Math.max(0, matchSecondsLeft);
+    let key = `${left};`;
     for (const row of rows) key += `${row.id}:${row.score}:${names.get(row.id) ?? ''};`;
     if (key === this.shown) return;
     this.shown = key;
+    const timer = document.createElement('li');
+    timer.className = 'match';
+    timer.textContent = `match ends in ${Math.floor(left / 60)}:${String(left % 60).padStart(2, '0')}`;
     this.el.replaceChildren(
+      timer,
       ...rows.map((row) => {
         const li = document.createElement('li');
         if (row.id === ownId) li.className = 'own';

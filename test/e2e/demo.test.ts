@@ -150,6 +150,48 @@ describe('browser demo', () => {
     await alice.waitForFunction(seesOther, 'bob');
   });
 
+  it('chats between two pages: room and lobby lines reach the other page, typing does not move the player, a mute holds', async () => {
+    const texts = (page: Page) => page.locator('#chat .chat-lines li .text').allTextContents();
+    const shows = (text: string) => Array.from(document.querySelectorAll('#chat .chat-lines li .text')).some((e) => e.textContent === text);
+    await alice.bringToFront();
+    const before = await ownX(alice);
+    await alice.keyboard.press('Enter'); // Enter takes the keyboard to the chat box
+    await alice.keyboard.type('dddd hello bob'); // D walks right in the game: not while typing
+    await alice.keyboard.press('Enter');
+    await bob.waitForFunction(shows, 'dddd hello bob');
+    expect(await bob.locator('#chat .chat-lines li:not(.own) .who').last().textContent()).toBe('alice');
+    expect((await ownX(alice)).predicted).toBe(before.predicted);
+    await alice.keyboard.press('Escape');
+
+    await bob.bringToFront();
+    await bob.click('#chat-tab-lobby');
+    await bob.fill('#chat-input', 'lobby says hi');
+    await bob.press('#chat-input', 'Enter');
+    await alice.waitForFunction(() => window.__tickwire!.client.chat.get('lobby').some((l) => l.text === 'lobby says hi'));
+    expect(await alice.locator('#chat-tab-lobby').textContent()).toBe('Lobby (1)');
+    await bob.click('#chat-tab-room');
+    await bob.fill('#chat-input', 'room reply');
+    await bob.press('#chat-input', 'Enter');
+    await alice.waitForFunction(shows, 'room reply');
+    mkdirSync(SCREENS, { recursive: true });
+    await alice.screenshot({ path: `${SCREENS}/chat.png` });
+
+    // Alice mutes Bob from his line: what he says next reaches his page, not hers.
+    await alice.click('#chat .chat-lines li:not(.own) .mute >> nth=-1');
+    await alice.waitForFunction(() => window.__tickwire!.client.mutes.size === 1);
+    await bob.fill('#chat-input', 'you will not see this');
+    await bob.press('#chat-input', 'Enter');
+    await bob.waitForFunction(shows, 'you will not see this');
+    await alice.fill('#chat-input', 'quiet now');
+    await alice.press('#chat-input', 'Enter');
+    await alice.waitForFunction(shows, 'quiet now');
+    expect(await texts(alice)).toEqual(['dddd hello bob', 'room reply', 'quiet now']);
+    await alice.evaluate(() => window.__tickwire!.client.mute([...window.__tickwire!.client.mutes][0]!, false));
+    await alice.waitForFunction(() => window.__tickwire!.client.mutes.size === 0);
+    // Escape gives the keyboard back to the game, for the tests that follow.
+    for (const page of [alice, bob]) await page.press('#chat-input', 'Escape');
+  });
+
   it("draws the other player's shots, and saves a screenshot", async () => {
     // Bob holds Space (one shot per 250 ms cooldown) until Alice's page draws two of his projectiles.
     // The demo releases every key when its window loses focus, and with two headless windows
