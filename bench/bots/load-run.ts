@@ -3,6 +3,7 @@ import { describeClose } from '../../shared/protocol/close-codes';
 import { ClientState } from '../../src/sdk/client-state';
 import { Bot, BotPhase, type BotSink } from './bot';
 import { botDriver } from './driver';
+import { ChatLoad } from './chat-load';
 import { botNetwork, healthUrlFor, type BotsOptions } from './options';
 import type { BotsSummary, LatencySummary, NetcodeFigures, PerClient, ServerFigures } from './report';
 import { tryProbeHealth, type HealthSample } from './server-probe';
@@ -195,13 +196,20 @@ export async function runBots(opts: BotsOptions, progress: (line: string) => voi
   const cpuStart = process.cpuUsage();
   let cpuMicros = 0;
   const driverStart = driver.counters;
+  let chat: ChatLoad | undefined;
   if (measured.length > 0 && performance.now() < endAt && !stop.aborted) {
     const s0 = await tryProbeHealth(healthUrl, serverErrors);
     const wall0 = performance.now();
     for (const b of measured) b.markWindowStart();
     measuring = true;
     eld.enable();
+    if (opts.chatRate > 0) {
+      chat = new ChatLoad(measured, opts.chatRate, (endAt - wall0) / 1000 + 1);
+      chat.start();
+    }
     await sleep(endAt - performance.now(), stop);
+    // The lines still on their way arrive while the window's figures are taken.
+    const chatSettled = chat?.stop();
     measuring = false;
     const wall1 = performance.now();
     for (const b of measured) b.markWindowEnd();
@@ -211,6 +219,7 @@ export async function runBots(opts: BotsOptions, progress: (line: string) => voi
     windowS = (wall1 - wall0) / 1000;
     const s1 = await tryProbeHealth(healthUrl, serverErrors);
     if (s0 && s1) server = serverFigures(before, s0, s1, joined.length);
+    await chatSettled;
   } else if (measured.length > 0) {
     serverErrors.push('no measuring window: the joins and warm-up used up --duration (raise --duration)');
   }
@@ -321,6 +330,7 @@ export async function runBots(opts: BotsOptions, progress: (line: string) => voi
     server,
     serverErrors,
     netcode: netcodeFigures(opts, windowS > 0 ? measured : [], server),
+    chat: chat?.figures() ?? null,
     bots: {
       cpuPercent: round(cpuPercent(cpuMicros, windowS * 1000), 1),
       rssBytes: process.memoryUsage.rss(),

@@ -50,6 +50,11 @@ export interface BotsOptions {
    * says, as a player on a cluster would; the summary then counts players per node.
    */
   matchmake: boolean;
+  /**
+   * Lobby chat lines a second over all bots while measuring (default 0: none); each bot checks
+   * it gets every line (see ChatLoad). Keep it under bots × the server's --chat-rate.
+   */
+  chatRate: number;
   help: boolean;
 }
 
@@ -71,6 +76,7 @@ const DEFAULTS = {
   loss: '0',
   fps: '0',
   transport: 'ws',
+  'chat-rate': '0',
 } as const;
 
 export function botsUsage(): string {
@@ -101,6 +107,8 @@ export function botsUsage(): string {
     `                       reports smoothness (corrections, frames with nothing newer, jumps) (default 0)`,
     `  --transport T        ws or webrtc (geckos.io data channels; the server needs --webrtc on) (default ${DEFAULTS.transport})`,
     '  --matchmake          join through POST /matchmake (seat reservations, any node of a cluster); report players per node',
+    `  --chat-rate N        lobby chat lines a second over all bots while measuring, each bot in turn; every`,
+    `                       bot checks it gets every line (default ${DEFAULTS['chat-rate']}); keep it under bots × the server's --chat-rate`,
     '  --json               also print the summary as one JSON object, the last line of stdout',
     '  --help, -h           print this and exit',
     '',
@@ -133,6 +141,7 @@ export function parseBotsArgs(argv: string[]): BotsOptions {
     fps: { type: 'string' },
     transport: { type: 'string' },
     matchmake: { type: 'boolean' },
+    'chat-rate': { type: 'string' },
     json: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
@@ -167,6 +176,7 @@ export function parseBotsArgs(argv: string[]): BotsOptions {
     fps: number('fps', v.fps ?? DEFAULTS.fps, 0, 240, false),
     transport: transportArg(v.transport ?? DEFAULTS.transport),
     matchmake: v.matchmake === true,
+    chatRate: number('chat-rate', v['chat-rate'] ?? DEFAULTS['chat-rate'], 0, 100_000, false),
     help: v.help === true,
   };
 }

@@ -1,3 +1,4 @@
+import type { ChatLoadFigures } from './chat-load';
 import type { Behavior } from './options';
 
 /** Mean / min / max of a per-client figure. */
@@ -73,6 +74,8 @@ export interface BotsSummary {
   playersPerNode: Record<string, number> | null;
   /** How the game felt: the simulated network, and the smoothness the bots measured in the window. */
   netcode: NetcodeFigures;
+  /** Lobby chat under load (`--chat-rate`), or null. */
+  chat: ChatLoadFigures | null;
   bots: { cpuPercent: number | null; rssBytes: number; eventLoopDelayP99Ms: number | null; driverSkippedInputs: number };
 }
 
@@ -257,6 +260,16 @@ export function formatSummary(s: BotsSummary): string {
       `                   ${fmt(n.framesWithoutNewerPct, 3)} % with nothing newer to move towards, ` +
         `${fmt(n.extrapolatingPct, 3)} % of the time extrapolating, ` +
         `${fmt(n.remoteJumpsPct, 3)} % of remote entity-frames jumped; interpolation delay ${fmt(n.interpolationDelayMs)} ms (median)`,
+    );
+  }
+  const c = s.chat;
+  if (c) {
+    lines.push(
+      `  lobby chat       ${c.linesSent} lines at ${c.ratePerSecond}/s (${Object.keys(c.linesRejected).length ? `refused: ${reasons(c.linesRejected)}` : 'none refused'}); ` +
+        `${c.deliveries.toLocaleString('en-US')} of ${c.deliveriesExpected.toLocaleString('en-US')} deliveries (${c.missing} missing), ${c.botsComplete}/${s.clientsMeasured} bots got every line`,
+    );
+    lines.push(
+      `                   send → arrival p50 ${fmt(c.latencyMs.p50)} ms, p99 ${fmt(c.latencyMs.p99)} ms, max ${fmt(c.latencyMs.max)} ms (${c.latencyMs.samples.toLocaleString('en-US')} deliveries)`,
     );
   }
   const b = s.bots;

@@ -33,6 +33,8 @@ export class WriteBatcher<T> {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private running: Promise<void> | undefined;
   private closed = false;
+  /** The last write failed: pushes stop forcing writes until the interval's retry. */
+  private failing = false;
   readonly stats: WriteBatcherStats = { written: 0, batches: 0, failures: 0, dropped: 0, pending: 0 };
   private readonly intervalMs: number;
   private readonly maxBatch: number;
@@ -58,7 +60,7 @@ export class WriteBatcher<T> {
       this.stats.dropped++;
     }
     this.stats.pending = this.queue.length;
-    if (this.queue.length >= this.maxBatch) void this.flush();
+    if (this.queue.length >= this.maxBatch && !this.failing) void this.flush();
     else this.timer ??= setTimeout(() => void this.flush(), this.intervalMs);
   }
 
@@ -69,28 +71,41 @@ export class WriteBatcher<T> {
     while (this.running) await this.running;
     if (this.queue.length === 0) return;
     const batch = this.queue.splice(0, this.maxBatch);
-    this.running = this.writeBatch(batch);
+    let ok = false;
+    this.running = this.writeBatch(batch).then((written) => {
+      ok = written;
+    });
     try {
       await this.running;
     } finally {
       this.running = undefined;
     }
-    if (this.queue.length >= this.maxBatch) return this.flush();
+    // After a failure the next try waits an interval: a database that is down is not hammered.
+    if (ok && this.queue.length > 0) return this.flush();
     if (this.queue.length > 0 && !this.closed) this.timer ??= setTimeout(() => void this.flush(), this.intervalMs);
   }
 
-  private async writeBatch(batch: T[]): Promise<void> {
+  /** Write one batch; false (and the batch put back at the front) when it failed. */
+  private async writeBatch(batch: T[]): Promise<boolean> {
+    let ok = true;
+    this.failing = false;
     try {
       await this.write(batch);
       this.stats.written += batch.length;
       this.stats.batches++;
     } catch (err) {
+      ok = false;
+      this.failing = true;
       this.stats.failures++;
       this.log?.error({ err, items: batch.length }, `${this.what}: write failed; kept to try again`);
       this.queue.unshift(...batch);
-      if (this.closed) this.queue.length = 0;
+      if (this.queue.length > this.maxPending) {
+        this.stats.dropped += this.queue.length - this.maxPending;
+        this.queue.splice(0, this.queue.length - this.maxPending);
+      }
     }
     this.stats.pending = this.queue.length;
+    return ok;
   }
 
   /** Write what is queued (one try), then take no more. */
