@@ -90,6 +90,19 @@ export class ServerMetrics {
       'Snapshots dropped because a data channel was full.',
       (h) => h.webrtc?.datagramsDropped ?? 0,
     );
+    total('tickwire_chat_lines_total', 'Chat lines taken (room and lobby).', (h) => h.chat?.linesIn ?? 0);
+    total(
+      'tickwire_chat_lines_rejected_total',
+      'Chat lines refused: over the rate, against the text rules, lobby unreachable.',
+      (h) => h.chat?.linesRejected ?? 0,
+    );
+    total('tickwire_notifications_sent_total', 'Per-user notifications sent (stored, with a database).', (h) => h.notifications?.sent ?? 0);
+    total('tickwire_db_write_failures_total', 'Batched database writes that failed (kept and retried).', (h) =>
+      h.data ? h.data.profiles.failures + h.data.chat.failures : 0,
+    );
+    gauge('tickwire_db_writes_pending', 'Database writes waiting for their batch.', (h) =>
+      h.data ? h.data.profiles.pending + h.data.chat.pending : 0,
+    );
     const traffic = (name: string, help: string, read: (t: TrafficCounters) => number) => counter(name, help, () => read(source.traffic));
     traffic('tickwire_messages_in_total', 'Messages received from clients.', (t) => t.messagesIn);
     traffic('tickwire_bytes_in_total', 'Payload bytes received from clients.', (t) => t.bytesIn);

@@ -7,6 +7,7 @@ import { decodeControlBody, encodeControl, parseJoin, parsePing } from '../../sh
 import { readInputHeader } from '../../shared/protocol/input-message';
 import { MessageType } from '../../shared/protocol/message-types';
 import { normalizePlayerName } from '../../shared/protocol/player-name';
+import { checkChatText, parseChatHistory, parseChatSend, parseMute, parseNoticeRead } from '../../shared/protocol/chat-messages';
 import { readDetachedIds, readSnapshotHeader, newSnapshotHeader } from '../../shared/protocol/snapshot-message';
 import { EntityTable } from '../../shared/replication/entity-table';
 import { DeltaCodec } from '../../shared/replication/delta-codec';
@@ -59,6 +60,31 @@ describe('every decoder, fuzzed: a value or a WireError, nothing else', () => {
         } catch (err) {
           expect(err).toBeInstanceOf(WireError);
         }
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('chat bodies (CHAT_SEND, CHAT_HISTORY, MUTE, NOTICE_READ), from random and mutated bytes; chat text from any string', () => {
+    for (const parse of [parseChatSend, parseChatHistory, parseMute, parseNoticeRead]) onlyWireErrors((b) => parse(decodeControlBody(b)));
+    const send = encodeControl(MessageType.ChatSend, { ch: 'lobby', text: 'gg all', ref: 7 }).subarray(1);
+    fc.assert(
+      fc.property(mutations(send), (b) => {
+        try {
+          const m = parseChatSend(decodeControlBody(b));
+          expect(typeof m.text).toBe('string');
+        } catch (err) {
+          expect(err).toBeInstanceOf(WireError);
+        }
+      }),
+      { numRuns: 3000 },
+    );
+    // The text rules never throw: a line is either shown (non-empty) or refused with a reason.
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 700 }), (s) => {
+        const r = checkChatText(s);
+        if (r.problem === undefined) expect(r.text.length).toBeGreaterThan(0);
+        else expect(r.problem.length).toBeGreaterThan(0);
       }),
       { numRuns: 3000 },
     );

@@ -59,6 +59,12 @@ describe('/metrics (Prometheus, prom-client)', () => {
       10 + 10 + 2,
     ); // inputs, pings, joins
     expect(after.get('tickwire_bytes_out_total')).toBeGreaterThan(0);
+    expect(after.get('tickwire_chat_lines_total')).toBe(0);
+    a.say('room', 'counted');
+    await flush(a);
+    const chatted = (await scrape(h.server.port)).samples;
+    expect(chatted.get('tickwire_chat_lines_total')).toBe(1);
+    expect(chatted.get('tickwire_db_writes_pending')).toBe(0); // no database here
     a.close();
     await h.leaves(1);
     const closed = (await scrape(h.server.port)).samples;
