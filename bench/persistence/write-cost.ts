@@ -1,11 +1,13 @@
 /**
- * `npm run bench:db-writes`: what one batch of writes costs, on PGlite (in this process: the
- * time is the server thread's) and on PostgreSQL (`--database-url`, default the local test
- * database; the time is mostly waiting). Chat batches of 15 and 60 lines (200 lines/s for
- * 75 ms and 300 ms), and a profile batch of 100 players leaving at once. Median of 50 batches each.
+ * `npm run bench:db-writes`: what one batch of writes costs, on PGlite (on its own thread) and
+ * on PostgreSQL (`--database-url`, default a scratch database on the local test server): the
+ * time until the batch is written, and how much of it this (the server's) thread was busy,
+ * from its event-loop utilization. Chat batches of 15 and 60 lines (200 lines/s for 75 ms and
+ * 300 ms), and a profile batch of 100 players leaving at once. Median of 50 batches each.
  *
  *   npm run bench:db-writes -- [--database-url postgres://postgres@127.0.0.1:5432/test] [--batches 50]
  */
+import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { TickwireData } from '../../src/persistence/tickwire-data';
 import { scratchPostgres } from '../../test/support/test-database';
@@ -17,15 +19,19 @@ async function measure(data: TickwireData, label: string): Promise<void> {
   let line = 0;
   const timed = async (what: string, fill: () => void, flush: () => Promise<void>) => {
     const times: number[] = [];
+    const busy: number[] = [];
     for (let b = 0; b < batches; b++) {
       fill();
       const t0 = performance.now();
+      const elu0 = performance.eventLoopUtilization();
       await flush();
+      busy.push(performance.eventLoopUtilization(elu0).active);
       times.push(performance.now() - t0);
     }
-    times.sort((a, b) => a - b);
+    const med = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1]!.toFixed(2);
+    const p90 = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length * 0.9)]!.toFixed(2);
     console.log(
-      `${label.padEnd(9)} ${what.padEnd(34)} median ${times[times.length >> 1]!.toFixed(2)} ms, p90 ${times[Math.floor(times.length * 0.9)]!.toFixed(2)} ms`,
+      `${label.padEnd(9)} ${what.padEnd(30)} written in ${med(times)} ms (p90 ${p90(times)}), server thread busy ${med(busy)} ms (p90 ${p90(busy)})`,
     );
   };
   for (const size of [15, 60])

@@ -5,6 +5,7 @@ import type { Logger } from '../logging/logger';
 import { redactUrl } from '../logging/redact-url';
 import { migrateToLatest } from './migrations';
 import { PGlitePool } from './pglite-pool';
+import { PGliteThread } from './pglite-thread';
 import type { TickwireTables } from './schema';
 
 /** Where the data lives. With neither field: PGlite in `./data`. */
@@ -65,7 +66,6 @@ export async function openDatabase(options: DatabaseOptions = {}): Promise<Tickw
       throw new Error(`cannot reach PostgreSQL at ${where}: ${(err as Error).message}`, { cause: err });
     }
   } else {
-    const { PGlite } = await import('@electric-sql/pglite');
     const dir = options.dataDir ?? './data';
     const memory = dir.startsWith('memory://');
     let unlock = () => {};
@@ -75,10 +75,8 @@ export async function openDatabase(options: DatabaseOptions = {}): Promise<Tickw
     }
     let pg;
     try {
-      pg = await PGlite.create(
-        memory ? undefined : resolve(dir),
-        memory && options.loadDataDir ? { loadDataDir: options.loadDataDir } : {},
-      );
+      // On a thread of its own: PGlite runs each query synchronously in the thread that calls it.
+      pg = await PGliteThread.start(memory ? undefined : resolve(dir), memory ? options.loadDataDir : undefined);
     } catch (err) {
       unlock();
       throw new Error(`cannot open the embedded database in ${resolve(dir)}: ${(err as Error).message}`, { cause: err });

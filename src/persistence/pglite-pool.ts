@@ -1,9 +1,9 @@
-import type { PGlite } from '@electric-sql/pglite';
 import type { PostgresPool, PostgresPoolClient, PostgresQueryResult } from 'kysely';
+import type { QueryRunner } from './pglite-thread';
 
 /**
- * PGlite as the pool Kysely's PostgresDialect expects. PGlite is one connection in this
- * process, so the pool lends it to one borrower at a time: a transaction (BEGIN … COMMIT on one
+ * PGlite (on its own thread: {@link QueryRunner}) as the pool Kysely's PostgresDialect expects.
+ * PGlite is one connection, so the pool lends it to one borrower at a time: a transaction (BEGIN … COMMIT on one
  * borrowed client) is never interleaved with another caller's statements. Borrowers wait in
  * arrival order.
  */
@@ -14,15 +14,15 @@ export class PGlitePool implements PostgresPool {
 
   /** @param onEnd runs after PGlite closes (releases the data folder) */
   constructor(
-    private readonly pg: PGlite,
+    private readonly pg: QueryRunner,
     private readonly onEnd: () => void = () => {},
   ) {
     this.client = {
       query: (async (sql: string, parameters: readonly unknown[]) => {
-        const result = await this.pg.query(sql, parameters as unknown[]);
+        const result = await this.pg.query(sql, parameters);
         return {
           command: commandOf(sql),
-          rowCount: result.affectedRows ?? result.rows.length,
+          rowCount: result.affectedRows || result.rows.length,
           rows: result.rows,
         } as PostgresQueryResult<unknown>;
       }) as PostgresPoolClient['query'],

@@ -35,6 +35,7 @@ export class WriteBatcher<T> {
   private closed = false;
   /** The last write failed: pushes stop forcing writes until the interval's retry. */
   private failing = false;
+  private warnedClosed = false;
   readonly stats: WriteBatcherStats = { written: 0, batches: 0, failures: 0, dropped: 0, pending: 0 };
   private readonly intervalMs: number;
   private readonly maxBatch: number;
@@ -52,8 +53,17 @@ export class WriteBatcher<T> {
     this.maxPending = options.maxPending ?? 100_000;
   }
 
+  /**
+   * Queue one write. After close() it is dropped and counted (`stats.dropped`), with one log
+   * line: game hooks that still report while a server shuts down must not throw in a tick.
+   */
   push(item: T): void {
-    if (this.closed) throw new Error(`${this.what}: the store is closed`);
+    if (this.closed) {
+      this.stats.dropped++;
+      if (!this.warnedClosed) this.log?.warn(`${this.what}: writes after the store was closed are dropped`);
+      this.warnedClosed = true;
+      return;
+    }
     this.queue.push(item);
     if (this.queue.length > this.maxPending) {
       this.queue.shift();
