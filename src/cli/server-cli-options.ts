@@ -302,12 +302,12 @@ export function parseServerCliOptions(argv: string[], env: Record<string, string
     publicIp: ipAddress(get('publicIp')),
     metrics: onOff(get('metrics')),
     operatorToken: optional('operatorToken'),
-    redisUrl: redisUrl(get('redisUrl')),
+    redisUrl: serviceUrl(get('redisUrl'), ['redis:', 'rediss:'], 'a redis:// or rediss:// URL'),
     publicUrl: optional('publicUrl'),
     nodeId: optional('nodeId'),
     workers: num('workers', 1, 256),
     reservationS: numberArg(get('reservationS').name, get('reservationS').raw, 1, 600, false),
-    databaseUrl: databaseUrl(get('databaseUrl')),
+    databaseUrl: serviceUrl(get('databaseUrl'), ['postgres:', 'postgresql:'], 'a postgres:// URL'),
     dataDir: get('dataDir').raw,
     persistence: onOff(get('persistence')),
     chatRate: numberArg(get('chatRate').name, get('chatRate').raw, 0.1, 100, false),
@@ -326,27 +326,19 @@ function portRange({ name, raw }: { name: string; raw: string }): { min: number;
   return { min, max };
 }
 
-function redisUrl({ name, raw }: { name: string; raw: string }): string | undefined {
+/**
+ * A connection URL whose scheme is one of `protocols` (e.g. `['redis:', 'rediss:']`), or
+ * undefined when unset; a bad one is a UsageError that says `expected` and hides the password.
+ */
+function serviceUrl({ name, raw }: { name: string; raw: string }, protocols: string[], expected: string): string | undefined {
   if (raw === '') return undefined;
   let ok = false;
   try {
-    ok = ['redis:', 'rediss:'].includes(new URL(raw).protocol);
+    ok = protocols.includes(new URL(raw).protocol);
   } catch {
     ok = false;
   }
-  if (!ok) throw new UsageError(`${name} must be a redis:// or rediss:// URL, got "${raw.replace(/:[^:@/]*@/, ':***@')}"`);
-  return raw;
-}
-
-function databaseUrl({ name, raw }: { name: string; raw: string }): string | undefined {
-  if (raw === '') return undefined;
-  let ok = false;
-  try {
-    ok = ['postgres:', 'postgresql:'].includes(new URL(raw).protocol);
-  } catch {
-    ok = false;
-  }
-  if (!ok) throw new UsageError(`${name} must be a postgres:// URL, got "${raw.replace(/:[^:@/]*@/, ':***@')}"`);
+  if (!ok) throw new UsageError(`${name} must be ${expected}, got "${raw.replace(/:[^:@/]*@/, ':***@')}"`);
   return raw;
 }
 
