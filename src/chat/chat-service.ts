@@ -41,9 +41,6 @@ export interface ChatOptions {
 export interface ChatHost {
   readonly clock: Clock;
   readonly log: Logger;
-  readonly nodeId: string;
-  /** Carries lobby lines to the other nodes (in memory: this node alone). */
-  readonly bus: ClusterBus | undefined;
   /** History and mutes on disk; undefined keeps them in memory only. */
   readonly store: ChatStore | undefined;
 }
@@ -78,8 +75,10 @@ export class ChatService {
   private readonly rooms = new Map<string, ChatChannel>();
   /** Rate budgets by sender key: one user's tabs share one. */
   private readonly budgets = new Map<string, { bucket: TokenBucket; members: number }>();
-  /** Made at attach(), when the node has its id (ids must differ between nodes). */
-  private ids: ChatIdSource | undefined;
+  /** Line ids; remade at attach() with the node's id (ids must differ between nodes). */
+  private ids = new ChatIdSource('local');
+  /** Carries lobby lines to the other nodes (in memory: this node alone); set by attach(). */
+  private bus: ClusterBus | undefined;
   private unsubscribe: (() => void) | undefined;
   private pruneTimer: ReturnType<typeof setInterval> | undefined;
   private readonly o: Required<ChatOptions>;
@@ -101,10 +100,14 @@ export class ChatService {
     this.lobby = new ChatChannel('lobby', 'lobby', this.o.keepInMemory);
   }
 
-  /** Take lobby lines from the bus (the server calls it once its bus exists; until then they stay on this node). */
-  attach(): void {
-    this.ids = new ChatIdSource(this.host.nodeId);
-    this.unsubscribe ??= this.host.bus?.subscribe(LOBBY_TOPIC, (data) => this.lobby.say(data as StoredChatMessage));
+  /**
+   * Join the node's bus, once it has one (the server's listen()): lobby lines then travel
+   * through it, and line ids carry `nodeId`. Before that, chat stays on this node.
+   */
+  attach(bus: ClusterBus, nodeId: string): void {
+    this.ids = new ChatIdSource(nodeId);
+    this.bus = bus;
+    this.unsubscribe ??= bus.subscribe(LOBBY_TOPIC, (data) => this.lobby.say(data as StoredChatMessage));
   }
 
   /** Load the lobby's newest lines from the database, and start the hourly retention sweep. */
@@ -241,19 +244,19 @@ export class ChatService {
     const channel = this.channelOf(member, send.ch);
     const at = Date.now();
     const line: StoredChatMessage = {
-      id: (this.ids ??= new ChatIdSource(this.host.nodeId)).next(at),
+      id: this.ids.next(at),
       channel: channel.key,
       sender: member.key,
       senderName: member.session.slot?.name ?? '?',
       text: checked.text,
       at,
     };
-    if (channel !== this.lobby || !this.host.bus) {
+    if (channel !== this.lobby || !this.bus) {
       channel.say(line);
       this.host.store?.append(line);
       return;
     }
-    this.host.bus.publishOrdered(LOBBY_TOPIC, line).then(
+    this.bus.publishOrdered(LOBBY_TOPIC, line).then(
       () => this.host.store?.append(line),
       (err: Error) => reject('unavailable', `the lobby is unreachable: ${err.message}`),
     );

@@ -74,16 +74,8 @@ export class ClusterBus {
    * nodes' lines interleave the same way everywhere). Rejects, delivering nowhere, when Redis is
    * unreachable. In memory it is publishTopic.
    */
-  async publishOrdered(topic: string, data: unknown): Promise<void> {
-    const msg: BusMessage = { kind: 'topic', topic, data };
-    if (!this.pub) return this.publish(msg);
-    try {
-      await this.pub.publish(this.channel, JSON.stringify({ from: this.nodeId, msg, self: true }));
-      this.stats.published++;
-    } catch (err) {
-      this.stats.publishFailures++;
-      throw new Error(`not delivered: Redis is unreachable (${(err as Error).message})`);
-    }
+  publishOrdered(topic: string, data: unknown): Promise<void> {
+    return this.publish({ kind: 'topic', topic, data }, true);
   }
 
   /** Handle `topic`; returns the unsubscribe (call it in the room's onDispose). */
@@ -97,15 +89,24 @@ export class ClusterBus {
     };
   }
 
-  private async publish(msg: BusMessage): Promise<void> {
-    this.dispatch(msg, this.nodeId);
-    this.stats.published++;
+  /**
+   * Deliver `msg` here and send it to the other nodes. `ordered` (with Redis): not here at
+   * once, but when Redis hands it back, in the order every node sees (the envelope's `self`).
+   */
+  private async publish(msg: BusMessage, ordered = false): Promise<void> {
+    const viaRedis = ordered && this.pub !== undefined;
+    if (!viaRedis) {
+      this.dispatch(msg, this.nodeId);
+      this.stats.published++;
+    }
     if (!this.pub) return;
     try {
-      await this.pub.publish(this.channel, JSON.stringify({ from: this.nodeId, msg }));
+      await this.pub.publish(this.channel, JSON.stringify(viaRedis ? { from: this.nodeId, msg, self: true } : { from: this.nodeId, msg }));
+      if (viaRedis) this.stats.published++;
     } catch (err) {
       this.stats.publishFailures++;
-      throw new Error(`delivered on this node only: Redis is unreachable (${(err as Error).message})`);
+      const what = viaRedis ? 'not delivered' : 'delivered on this node only';
+      throw new Error(`${what}: Redis is unreachable (${(err as Error).message})`);
     }
   }
 

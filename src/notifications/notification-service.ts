@@ -9,7 +9,6 @@ import type { Session } from '../session/session';
 /** What notifications need from the server. */
 export interface NotificationHost {
   readonly log: Logger;
-  readonly bus: ClusterBus | undefined;
   /** Kept notices; undefined: only users online now can be told (nothing is stored). */
   readonly store: NotificationStore | undefined;
   /** This node's joined sessions of one user. */
@@ -34,13 +33,16 @@ const TOPIC = 'tickwire:notify';
  */
 export class NotificationService {
   private unsubscribe: (() => void) | undefined;
+  /** Offers notices to every node; set by attach(). */
+  private bus: ClusterBus | undefined;
   readonly stats = { sent: 0, deliveredLive: 0, deliveredOnConnect: 0, acknowledged: 0 };
 
   constructor(private readonly host: NotificationHost) {}
 
-  /** Take notices from the bus (the server calls it once its bus exists). */
-  attach(): void {
-    this.unsubscribe ??= this.host.bus?.subscribe(TOPIC, (data) => this.deliverHere(data as StoredNotification));
+  /** Take and offer notices through the node's bus, once it has one (the server's listen()). */
+  attach(bus: ClusterBus): void {
+    this.bus = bus;
+    this.unsubscribe ??= bus.subscribe(TOPIC, (data) => this.deliverHere(data as StoredNotification));
   }
 
   close(): void {
@@ -52,12 +54,12 @@ export class NotificationService {
     this.stats.sent++;
     const store = this.host.store;
     if (!store) {
-      await this.host.bus?.notifyUser(userId, message);
+      await this.bus?.notifyUser(userId, message);
       return { id: undefined, stored: false };
     }
     const stored = await store.add(userId, message);
     // It is kept: a node the bus misses delivers it at the user's next connect instead.
-    await this.host.bus?.publishTopic(TOPIC, stored).catch((err: unknown) => {
+    await this.bus?.publishTopic(TOPIC, stored).catch((err: unknown) => {
       this.host.log.warn({ err, userId }, 'notifications: the bus is unreachable; delivered on the next connect');
     });
     return { id: stored.id, stored: true };

@@ -30,11 +30,12 @@ export function withArenaStats<P>(
   def: RoomTypeDefinition<ArenaState, ArenaInput, P>,
   profiles: ProfileStore,
 ): RoomTypeDefinition<ArenaState, ArenaInput, P> {
-  const rooms = new WeakMap<Room<ArenaState, ArenaInput, P>, { players: Map<number, Tracked>; matchesSeen: number }>();
+  /** Each room's authenticated players, by player id. */
+  const rooms = new WeakMap<Room<ArenaState, ArenaInput, P>, Map<number, Tracked>>();
   const of = (room: Room<ArenaState, ArenaInput, P>) => {
-    let r = rooms.get(room);
-    if (!r) rooms.set(room, (r = { players: new Map(), matchesSeen: room.state.matchesEnded }));
-    return r;
+    let players = rooms.get(room);
+    if (!players) rooms.set(room, (players = new Map()));
+    return players;
   };
   const record = (t: Tracked, score: number, deaths: number) => {
     const line: MatchLine = { kills: score, deaths, score };
@@ -50,35 +51,37 @@ export function withArenaStats<P>(
     ...def,
     onJoin(room, player) {
       const userId = player.identity?.userId;
-      if (userId) of(room).players.set(player.id, { userId, name: player.name, since: room.state.tick });
+      if (userId) of(room).set(player.id, { userId, name: player.name, since: room.state.tick });
       def.onJoin?.(room, player);
     },
     onTick(room) {
-      const r = of(room);
-      if (room.state.matchesEnded !== r.matchesSeen) {
-        r.matchesSeen = room.state.matchesEnded;
-        for (const line of room.state.lastMatch) {
-          const t = r.players.get(line.id);
+      // The step ends a match on the ticks that are multiples of matchTicks (and this hook runs
+      // after every step): one modulo a tick, nothing looked up between matches.
+      const state = room.state;
+      if (state.tick % state.rules.matchTicks === 0) {
+        const players = of(room);
+        for (const line of state.lastMatch) {
+          const t = players.get(line.id);
           if (!t) continue;
           record(t, line.score, line.deaths);
-          t.since = room.state.tick;
+          t.since = state.tick;
         }
       }
       def.onTick?.(room);
     },
     onLeaving(room, player) {
-      const r = of(room);
-      const t = r.players.get(player.id);
+      const players = of(room);
+      const t = players.get(player.id);
       if (t) {
         recordPartial(room, t, player.id);
-        r.players.delete(player.id);
+        players.delete(player.id);
       }
       def.onLeaving?.(room, player);
     },
     onDispose(room) {
-      const r = of(room);
-      for (const [id, t] of r.players) recordPartial(room, t, id);
-      r.players.clear();
+      const players = of(room);
+      for (const [id, t] of players) recordPartial(room, t, id);
+      players.clear();
       def.onDispose?.(room);
     },
   };

@@ -1,5 +1,5 @@
 import type { Timers } from '../loop/timers';
-import type { WebSocketLike } from './socket-like';
+import { SocketHandlers, type WebSocketLike } from './socket-like';
 
 /** Which transport a link ended up on, and why. */
 export interface TransportChoice {
@@ -13,12 +13,8 @@ export interface TransportChoice {
  * `timeoutMs`, open the other (WebSocket) instead, as one socket to the client. Its events
  * are the chosen link's; the first link's failure is not a close.
  */
-export class FallbackSocket implements WebSocketLike {
+export class FallbackSocket extends SocketHandlers implements WebSocketLike {
   binaryType = 'arraybuffer';
-  onopen: ((ev: unknown) => void) | null = null;
-  onmessage: ((ev: { data: unknown }) => void) | null = null;
-  onclose: ((ev: { code: number; reason: string }) => void) | null = null;
-  onerror: ((ev: unknown) => void) | null = null;
   private current: WebSocketLike;
   private settled = false;
   private timer: unknown;
@@ -31,6 +27,7 @@ export class FallbackSocket implements WebSocketLike {
     private readonly timers: Timers,
     private readonly chose: (choice: TransportChoice) => void,
   ) {
+    super();
     this.current = first();
     const trying = this.current;
     trying.onopen = (ev) => {

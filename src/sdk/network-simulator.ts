@@ -2,7 +2,7 @@ import { nextU32, type RngState } from '../../shared/math/prng';
 import { MessageType } from '../../shared/protocol/message-types';
 import { monotonicClock, type Clock } from '../loop/clock';
 import { realTimers, type Timers } from '../loop/timers';
-import type { SocketFactory, WebSocketLike } from './socket-like';
+import { SocketHandlers, type SocketFactory, type WebSocketLike } from './socket-like';
 
 /** One direction of a simulated link. Every field defaults to 0 (a perfect link). */
 export interface LinkConditions {
@@ -259,11 +259,7 @@ class Lane {
  * late (down) and its sends reach the real socket late (up). Opening and closing take the
  * latency too, and a close never overtakes the messages sent before it.
  */
-class SimulatedSocket implements WebSocketLike {
-  onopen: ((ev: unknown) => void) | null = null;
-  onmessage: ((ev: { data: unknown }) => void) | null = null;
-  onclose: ((ev: { code: number; reason: string }) => void) | null = null;
-  onerror: ((ev: unknown) => void) | null = null;
+class SimulatedSocket extends SocketHandlers implements WebSocketLike {
   private readonly upLane: Lane;
   private readonly downLane: Lane;
   /** The state the client sees: it learns of an open or a close one way late. */
@@ -275,6 +271,7 @@ class SimulatedSocket implements WebSocketLike {
     private readonly inner: WebSocketLike,
     private readonly net: NetworkSimulator,
   ) {
+    super();
     this.upLane = new Lane(net, 'up');
     this.downLane = new Lane(net, 'down');
     inner.binaryType = 'arraybuffer';

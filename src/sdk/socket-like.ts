@@ -16,6 +16,18 @@ export interface WebSocketLike {
   terminate?(): void;
 }
 
+/**
+ * The four event handlers of a WebSocket, unset: the base of every WebSocket-shaped link the
+ * SDK builds (the in-memory link's client end, WebRTC, the fallback between two links, the
+ * network simulator's socket), so each declares only what differs.
+ */
+export abstract class SocketHandlers {
+  onopen: ((ev: unknown) => void) | null = null;
+  onmessage: ((ev: { data: unknown }) => void) | null = null;
+  onclose: ((ev: { code: number; reason: string }) => void) | null = null;
+  onerror: ((ev: unknown) => void) | null = null;
+}
+
 export type WebSocketConstructor = new (url: string) => WebSocketLike;
 
 /** Opens one client link to `url`: a WebSocket, an in-memory link, or (later) WebRTC. */

@@ -1,7 +1,7 @@
 import { WireError } from '../../shared/binary/wire-error';
 import { DatagramLink, type DatagramTimers } from '../../shared/datagram/datagram-link';
 import { MessageType } from '../../shared/protocol/message-types';
-import type { WebSocketLike } from './socket-like';
+import { SocketHandlers, type WebSocketLike } from './socket-like';
 
 /** WebRTC settings of the SDK. */
 export interface WebRtcClientOptions {
@@ -74,18 +74,15 @@ function quietCandidateFetches(module: unknown): void {
  * `url` is the game's WebSocket URL (`ws://host:port/ws`): signalling goes to the same host and
  * port over HTTP(S).
  */
-export class WebRtcSocket implements WebSocketLike {
+export class WebRtcSocket extends SocketHandlers implements WebSocketLike {
   binaryType = 'arraybuffer';
   readyState = 0;
-  onopen: ((ev: unknown) => void) | null = null;
-  onmessage: ((ev: { data: unknown }) => void) | null = null;
-  onclose: ((ev: { code: number; reason: string }) => void) | null = null;
-  onerror: ((ev: unknown) => void) | null = null;
   private channel: GeckosChannel | undefined;
   private readonly link: DatagramLink;
   private closedAlready = false;
 
   constructor(url: string, options: WebRtcClientOptions, timers: DatagramTimers) {
+    super();
     this.link = new DatagramLink((d) => this.put(d), timers);
     this.link.onMessage = (bytes) => this.onmessage?.({ data: bytes.slice() });
     this.link.onClose = (code, reason) => this.finish(code, reason);

@@ -206,33 +206,13 @@ export class TickwireServer implements SessionHost {
     this.operatorToken = options.operatorToken;
     this.clusterOptions = options.cluster;
     this.data = options.data;
-    // The bus and the node id exist from listen() on: read through getters so chat and notices use them then.
-    const bus = () => this.bus;
-    const nodeId = () => this.cluster?.nodeId ?? 'local';
+    // The bus comes with listen(): chat and notices attach to it there.
     this.chat =
-      options.chat === false
-        ? undefined
-        : new ChatService(
-            {
-              clock: this.clock,
-              log: this.log,
-              get nodeId() {
-                return nodeId();
-              },
-              get bus() {
-                return bus();
-              },
-              store: this.data?.chat,
-            },
-            options.chat,
-          );
+      options.chat === false ? undefined : new ChatService({ clock: this.clock, log: this.log, store: this.data?.chat }, options.chat);
     this.notifications = new NotificationService({
       log: this.log,
-      get bus() {
-        return bus();
-      },
       store: this.data?.notifications,
-      sessionsOf: (userId) => [...this.sessions].filter((s) => s.room && s.identity?.userId === userId),
+      sessionsOf: (userId) => this.sessionsOfUser(userId),
     });
     this.rooms.on('room-disposed', (room) => this.chat?.roomDisposed(room.id));
     this.metrics = options.metrics === false ? undefined : new ServerMetrics(this);
@@ -334,8 +314,8 @@ export class TickwireServer implements SessionHost {
     if (this.webrtcOptions && !this.webrtc) await this.startWebRtc(this.webrtcOptions);
     if (!this.cluster) {
       await this.joinCluster();
-      this.chat?.attach();
-      this.notifications.attach();
+      this.chat?.attach(this.bus!, this.cluster!.nodeId);
+      this.notifications.attach(this.bus!);
       await this.chat?.start();
     }
     return new Promise((resolve, reject) => {
@@ -402,12 +382,15 @@ export class TickwireServer implements SessionHost {
       kind: msg.kind === 'notice-all' ? 'info' : 'direct',
       message: msg.message,
     } satisfies NoticeMessage);
-    for (const session of this.sessions) {
-      if (!session.room) continue;
-      if (msg.kind === 'notice-user' && session.identity?.userId !== msg.userId) continue;
-      session.send(notice.slice());
-    }
+    // One encoding for everyone: a transport that keeps bytes (WebRTC's resend buffer) copies them itself.
+    if (msg.kind === 'notice-user') for (const session of this.sessionsOfUser(msg.userId)) session.send(notice);
+    else for (const session of this.sessions) if (session.room) session.send(notice);
   };
+
+  /** This node's joined sessions of one identity (a user may have several tabs). */
+  private *sessionsOfUser(userId: string): Iterable<Session> {
+    for (const session of this.sessions) if (session.room && session.identity?.userId === userId) yield session;
+  }
 
   /** Hold a seat on this node for a matchmade player (asked by this node's matchmaker or another's). */
   private readonly reserveHere = (req: ReserveRequest): ReserveReply => {
@@ -564,7 +547,7 @@ export class TickwireServer implements SessionHost {
         message: 'the server is shutting down',
         secondsLeft: drainMs / 1000,
       } satisfies NoticeMessage);
-      for (const session of this.sessions) session.send(notice.slice());
+      for (const session of this.sessions) session.send(notice);
       this.drainDeadline = this.clock.now() + drainMs;
       await new Promise<void>((resolve) => {
         // pump() ends the drain on the server's clock; this real-time backstop ends it even if

@@ -1,5 +1,5 @@
 import { realTimers, type Timers } from '../loop/timers';
-import type { WebSocketLike } from '../sdk/socket-like';
+import { SocketHandlers, type WebSocketLike } from '../sdk/socket-like';
 import { joinParts, type Delivery, type ServerTransport, type TransportSink } from './transport';
 
 /** The close code a link reports when it ended without a close handshake. */
@@ -154,15 +154,13 @@ export class MemoryServerEnd implements ServerTransport {
 }
 
 /** The client's end of a {@link MemoryLink}: the browser WebSocket's shape, for the SDK. */
-export class MemoryClientEnd implements WebSocketLike {
+export class MemoryClientEnd extends SocketHandlers implements WebSocketLike {
   binaryType = 'arraybuffer';
   readyState = 0;
-  onopen: ((ev: unknown) => void) | null = null;
-  onmessage: ((ev: { data: unknown }) => void) | null = null;
-  onclose: ((ev: { code: number; reason: string }) => void) | null = null;
-  onerror: ((ev: unknown) => void) | null = null;
 
-  constructor(private readonly link: MemoryLink) {}
+  constructor(private readonly link: MemoryLink) {
+    super();
+  }
 
   get bufferedAmount(): number {
     return 0;
