@@ -33,6 +33,9 @@ execFileSync('git', ['-C', ROOT, 'worktree', 'add', '--detach', oldTree, values.
 // The old tree runs on this tree's packages (a superset of what it needs).
 symlinkSync(join(ROOT, 'node_modules'), join(oldTree, 'node_modules'));
 
+/** Both sides' operator token: how this script reads their /metrics. */
+const OPERATOR_TOKEN = 'tick-ab-operator-token-0123456789';
+
 interface Sample {
   side: 'old' | 'new';
   tickMeanUs: number;
@@ -44,7 +47,8 @@ interface Sample {
 }
 
 async function tickSeconds(port: number): Promise<{ sum: number; count: number }> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`, { headers: { connection: 'close' } })).text();
+  const headers = { connection: 'close', authorization: `Bearer ${OPERATOR_TOKEN}` };
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`, { headers })).text();
   const read = (suffix: string) =>
     Number(new RegExp(`tickwire_tick_duration_seconds_${suffix}\\{room_type="arena"\\} (\\S+)`).exec(text)?.[1] ?? 0);
   return { sum: read('sum'), count: read('count') };
@@ -72,7 +76,10 @@ async function round(side: 'old' | 'new', n: number): Promise<Sample> {
     if (values['database-url']) args.push('--database-url', values['database-url']);
     else args.push('--data-dir', join(scratch, `data-${n}`));
   }
-  const server = spawn(process.execPath, args, { cwd: tree, stdio: 'ignore' });
+  // The token opens /metrics on the game port of old and new trees alike; the admin port (newer
+  // trees only; older ones ignore the variable) takes a free port rather than port + 1.
+  const env = { ...process.env, TICKWIRE_OPERATOR_TOKEN: OPERATOR_TOKEN, TICKWIRE_ADMIN_PORT: '0' };
+  const server = spawn(process.execPath, args, { cwd: tree, stdio: 'ignore', env });
   try {
     await waitHealthy(port, server);
     const bots = ['--import', 'tsx', 'bench/bots/main.ts', '--url', `ws://127.0.0.1:${port}/ws`, '--clients', values.clients!];

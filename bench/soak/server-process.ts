@@ -43,6 +43,9 @@ export async function startServerProcess(
       'warn',
       '--drain-seconds',
       '0',
+      // A free port for the operator routes (the default, the game port + 1, may be taken).
+      '--admin-port',
+      '0',
       // Sessions under churn are what the soak measures; the database is measured apart.
       '--persistence',
       'off',

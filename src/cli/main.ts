@@ -90,6 +90,16 @@ async function main(): Promise<void> {
     },
     metrics: opts.metrics,
     operatorToken: opts.operatorToken,
+    // Worker i of --workers N listens on the admin port + i (a free one with port 0).
+    admin:
+      opts.adminPort === undefined
+        ? undefined
+        : { port: opts.adminPort === 0 ? 0 : opts.adminPort + (worker ? Number(process.env.TICKWIRE_WORKER_INDEX) : 0), host: opts.adminHost },
+    matchmaking: {
+      maxReservationsPerIp: opts.maxReservationsPerIp,
+      maxReservations: opts.maxReservations,
+      requireAuth: opts.matchmakeAuth,
+    },
     cluster: {
       redisUrl: opts.redisUrl,
       publicUrl: opts.publicUrl,
@@ -138,9 +148,14 @@ async function main(): Promise<void> {
       process.exit(1);
     }
     const code = (err as NodeJS.ErrnoException).code;
+    // The admin listener binds after the game's: an error naming another port is the admin's.
+    const failedPort = (err as { port?: number }).port;
+    const admin = failedPort !== undefined && failedPort !== opts.port && !worker;
     const hint =
       code === 'EADDRINUSE'
-        ? 'the port is taken: pick another with --port'
+        ? admin
+          ? `the admin port ${failedPort} is taken: pick another with --admin-port, or --admin-port off`
+          : 'the port is taken: pick another with --port'
         : code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND'
           ? 'no such interface: check --host'
           : code === 'EACCES'

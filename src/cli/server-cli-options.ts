@@ -45,8 +45,18 @@ export interface ServerCliOptions {
   publicIp: string | undefined;
   /** Prometheus metrics at /metrics. */
   metrics: boolean;
-  /** Token for the operator pages (/metrics, /monitor); unset: this host only. */
+  /** Token that opens the operator routes on any listener; unset: the admin port only. */
   operatorToken: string | undefined;
+  /** The admin listener's port (operator routes, /health); undefined: none. */
+  adminPort: number | undefined;
+  /** The admin listener's interface (default 127.0.0.1). */
+  adminHost: string;
+  /** Unclaimed matchmaking reservations one address (IPv6: its /64) may hold at once (0: no limit). */
+  maxReservationsPerIp: number;
+  /** Seats this node holds for matchmade players at once. */
+  maxReservations: number;
+  /** Matchmaking needs a token (as JOIN's). */
+  matchmakeAuth: boolean;
   /** Redis for the cluster registry; unset: in memory, this process only. */
   redisUrl: string | undefined;
   /** Where clients reach this node, published in the registry. */
@@ -171,7 +181,37 @@ const SETTINGS: Record<Exclude<keyof ServerCliOptions, 'help'>, Setting> = {
     flag: 'operator-token',
     env: 'TICKWIRE_OPERATOR_TOKEN',
     default: '',
-    help: 'token for /metrics and /monitor (Bearer or ?token=); unset: this host only',
+    help: 'token that opens /metrics, /monitor, /cluster and POST /notice on any port (Bearer or ?token=); unset: the admin port only',
+  },
+  adminPort: {
+    flag: 'admin-port',
+    env: 'TICKWIRE_ADMIN_PORT',
+    default: '',
+    help: 'port for the operator routes and /health, open to this host only: a number, or off (default: the game port + 1; a free one with --port 0)',
+  },
+  adminHost: {
+    flag: 'admin-host',
+    env: 'TICKWIRE_ADMIN_HOST',
+    default: '127.0.0.1',
+    help: 'interface the admin port binds; any but loopback needs --operator-token',
+  },
+  maxReservationsPerIp: {
+    flag: 'max-reservations-per-ip',
+    env: 'TICKWIRE_MAX_RESERVATIONS_PER_IP',
+    default: '4',
+    help: 'unclaimed matchmaking seats one address (IPv6: its /64) may hold at once (0 = no limit)',
+  },
+  maxReservations: {
+    flag: 'max-reservations',
+    env: 'TICKWIRE_MAX_RESERVATIONS',
+    default: '256',
+    help: 'seats this node holds for matchmade players at once, over all rooms (1-1000000)',
+  },
+  matchmakeAuth: {
+    flag: 'matchmake-auth',
+    env: 'TICKWIRE_MATCHMAKE_AUTH',
+    default: 'off',
+    help: 'POST /matchmake needs a token, as JOIN does, and holds the seat for its identity: on or off',
   },
   redisUrl: {
     flag: 'redis-url',
@@ -302,6 +342,10 @@ export function parseServerCliOptions(argv: string[], env: Record<string, string
     publicIp: ipAddress(get('publicIp')),
     metrics: onOff(get('metrics')),
     operatorToken: optional('operatorToken'),
+    ...adminListener(get('adminPort'), get('adminHost'), num('port', 0, 65535), optional('operatorToken')),
+    maxReservationsPerIp: num('maxReservationsPerIp', 0, 1_000_000),
+    maxReservations: num('maxReservations', 1, 1_000_000),
+    matchmakeAuth: onOff(get('matchmakeAuth')),
     redisUrl: serviceUrl(get('redisUrl'), ['redis:', 'rediss:'], 'a redis:// or rediss:// URL'),
     publicUrl: optional('publicUrl'),
     nodeId: optional('nodeId'),
@@ -314,6 +358,28 @@ export function parseServerCliOptions(argv: string[], env: Record<string, string
     chatBurst: num('chatBurst', 1, 1000),
     help: values.help === true,
   };
+}
+
+/**
+ * The admin listener from its flags: by default the game port + 1 (a free port when the game's
+ * is 0), on 127.0.0.1. A host other than loopback needs the operator token, or the operator
+ * routes would answer anyone who reaches it.
+ */
+function adminListener(
+  port: { name: string; raw: string },
+  host: { name: string; raw: string },
+  gamePort: number,
+  operatorToken: string | undefined,
+): { adminPort: number | undefined; adminHost: string } {
+  const adminHost = host.raw;
+  if (port.raw === 'off') return { adminPort: undefined, adminHost };
+  const adminPort = port.raw === '' ? (gamePort === 0 ? 0 : gamePort + 1) : numberArg(port.name, port.raw, 0, 65535);
+  if (adminPort > 65535) throw new UsageError(`${port.name}: the game port + 1 is past 65535; set --admin-port`);
+  if (adminPort !== 0 && adminPort === gamePort) throw new UsageError(`${port.name} must differ from --port (${gamePort})`);
+  const loopback = adminHost === 'localhost' || adminHost === '::1' || adminHost.startsWith('127.');
+  if (!loopback && !operatorToken)
+    throw new UsageError(`${host.name} ${adminHost} lets other machines reach the operator routes: set --operator-token too, or bind 127.0.0.1`);
+  return { adminPort, adminHost };
 }
 
 function portRange({ name, raw }: { name: string; raw: string }): { min: number; max: number } | undefined {

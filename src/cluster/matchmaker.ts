@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { NodeListing, RoomListing } from './cluster-registry';
+import type { ClusterView, NodeListing, RoomListing } from './cluster-registry';
 import type { NodePresence } from './node-presence';
 import type { NodeRpc, ReserveHandler, ReserveReply, ReserveRequest } from './node-rpc';
 
@@ -45,16 +45,38 @@ export class Matchmaker {
     private readonly sameFront = false,
   ) {}
 
+  /** The registry read under way per room type, shared by every request that arrives meanwhile. */
+  private readonly reading = new Map<string, Promise<ClusterView>>();
+  /** Registry reads made (one per batch of concurrent requests), for tests and /health. */
+  registryReads = 0;
+
+  /**
+   * The registry's view of `roomType`'s rooms. Requests that arrive while a read is under way
+   * share it: however fast anonymous clients ask, this node has at most one read per room
+   * type in flight, and the registry's cost follows its own latency, not the request rate.
+   * The view is up to a heartbeat old anyway; the owning node's count decides every seat.
+   */
+  private view(roomType: string): Promise<ClusterView> {
+    let read = this.reading.get(roomType);
+    if (!read) {
+      this.registryReads++;
+      read = this.presence.registry.view(roomType).finally(() => this.reading.delete(roomType));
+      this.reading.set(roomType, read);
+    }
+    return read;
+  }
+
   /**
    * @param roomType the room type to play.
    * @param selfUrl this node's WebSocket URL as the caller reached it (used when it has no public URL).
+   * @param userId the identity the seat is for (matchmaking with a token): only it may claim it.
    */
-  async matchmake(roomType: string, selfUrl: string): Promise<MatchmakeResult> {
+  async matchmake(roomType: string, selfUrl: string, userId?: string): Promise<MatchmakeResult> {
     const self = this.presence.nodeId;
     let nodes: NodeListing[] = [];
     let rooms: RoomListing[] = [];
     try {
-      ({ nodes, rooms } = await this.presence.registry.view(roomType));
+      ({ nodes, rooms } = await this.view(roomType));
     } catch (err) {
       // Registry unreachable: match on this node alone rather than not at all.
       this.log.warn({ err: (err as Error).message }, 'matchmaking without the registry: this node only');
@@ -75,8 +97,8 @@ export class Matchmaker {
       .map((n) => n.id);
     if (newRoomOn.length === 0 && !this.presence.isDraining()) newRoomOn.push(self);
     const asks: [string, ReserveRequest][] = [
-      ...candidates.map((r): [string, ReserveRequest] => [r.nodeId, { op: 'reserve', roomType, roomId: r.roomId }]),
-      ...newRoomOn.slice(0, CANDIDATES).map((id): [string, ReserveRequest] => [id, { op: 'reserve', roomType }]),
+      ...candidates.map((r): [string, ReserveRequest] => [r.nodeId, { op: 'reserve', roomType, roomId: r.roomId, userId }]),
+      ...newRoomOn.slice(0, CANDIDATES).map((id): [string, ReserveRequest] => [id, { op: 'reserve', roomType, userId }]),
     ];
     const failures: string[] = [];
     for (const [nodeId, req] of asks) {

@@ -7,6 +7,8 @@ export interface ReserveRequest {
   roomType: string;
   /** The room the caller picked from the registry; without it the owner picks (or makes) one. */
   roomId?: string;
+  /** The identity the seat is for (matchmaking with a token): only it may claim the seat. */
+  userId?: string;
 }
 
 /** The owner's answer. */

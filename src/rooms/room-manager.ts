@@ -37,6 +37,11 @@ export interface RoomManagerOptions {
    * drawn again, so a live room is never overwritten.
    */
   roomId?: (typeName: string) => string;
+  /**
+   * Seats held for matchmade players at once, over all rooms (default 256): past it this node
+   * refuses to hold more, so addresses without number cannot fill its rooms with holds.
+   */
+  maxReservations?: number;
 }
 
 /** A seat held in a room for a player who is on the way (matchmaking), single use. */
@@ -47,12 +52,16 @@ export interface SeatReservation {
   typeName: string;
   /** When the hold lapses, ms on the server clock. */
   expiresAt: number;
+  /** The identity the seat is held for (matchmaking with a token); only it may claim the seat. */
+  userId?: string;
 }
 
 export interface RoomManagerEvents {
   'room-created': [Room];
   'room-disposed': [Room, string];
   'room-crashed': [Room, unknown];
+  /** A reservation was claimed by a JOIN (its token). */
+  'reservation-claimed': [string];
 }
 
 /**
@@ -73,7 +82,8 @@ export class RoomManager extends EventEmitter<RoomManagerEvents> {
   /** `${roomType}\0${userId}` → the identity's one seat in rooms of that type. */
   private readonly byUser = new Map<string, { room: Room; slot: PlayerSlot<unknown> }>();
   /** Reservation token → its hold; and held seats per room, which count as taken. */
-  private readonly reservations = new Map<string, { room: Room; expiresAt: number }>();
+  private readonly reservations = new Map<string, { room: Room; expiresAt: number; userId: string | undefined }>();
+  private readonly maxReservations: number;
   private readonly reservedIn = new Map<Room, number>();
 
   constructor(
@@ -87,6 +97,7 @@ export class RoomManager extends EventEmitter<RoomManagerEvents> {
       this.types.set(t.name, t as ResolvedRoomType);
     }
     this.maxRooms = options.maxRooms ?? 1000;
+    this.maxReservations = options.maxReservations ?? 256;
   }
 
   get typeNames(): string[] {
@@ -142,23 +153,30 @@ export class RoomManager extends EventEmitter<RoomManagerEvents> {
    * Hold a seat for a player on the way (matchmaking): in `roomId` when it is of `typeName`
    * and has a free seat, else in the first room of that type with one, else in a new room.
    * The hold counts as a taken seat for everyone (local joins too) until it is claimed with
-   * {@link claim} or lapses at `now + ttlMs`. Refused (JoinRejectedError) when no room can be had.
+   * {@link claim} or lapses at `now + ttlMs`. With `userId` only that identity may claim it.
+   * Refused (JoinRejectedError) when no room can be had, or this node already holds
+   * `maxReservations` seats.
    */
-  reserve(typeName: string, now: number, ttlMs: number, roomId?: string): SeatReservation {
+  reserve(typeName: string, now: number, ttlMs: number, roomId?: string, userId?: string): SeatReservation {
     const type = this.type(typeName);
+    if (this.reservations.size >= this.maxReservations)
+      throw new JoinRejectedError(
+        CloseCode.JoinRejected,
+        `this node already holds ${this.maxReservations} seats for matchmade players (its limit); try again shortly`,
+      );
     const wanted = roomId === undefined ? undefined : this.rooms.get(roomId);
     const room = wanted && wanted.type === type && !wanted.disposed && this.freeSeats(wanted) > 0 ? wanted : this.roomWithSpace(type);
     const token = randomBytes(16).toString('base64url');
     const expiresAt = now + ttlMs;
-    this.reservations.set(token, { room, expiresAt });
+    this.reservations.set(token, { room, expiresAt, userId });
     this.reservedIn.set(room, (this.reservedIn.get(room) ?? 0) + 1);
-    return { token, roomId: room.id, typeName: type.name, expiresAt };
+    return { token, roomId: room.id, typeName: type.name, expiresAt, userId };
   }
 
   /**
    * Take the seat a reservation holds. An identity that already has a seat of this type takes
    * that one over instead (and the hold is released). Refused (4013) when the token is unknown,
-   * used, expired or for another room type.
+   * used, expired, for another room type, or held for another identity.
    */
   claim(client: RoomClient, token: string, typeName: string, name: string, now: number, identity?: PlayerIdentity): SeatTakeover {
     const held = this.reservations.get(token);
@@ -172,7 +190,10 @@ export class RoomManager extends EventEmitter<RoomManagerEvents> {
         CloseCode.ReservationRejected,
         `reservation refused: it is for a "${held.room.type.name}" room, not "${typeName}"`,
       );
+    if (held.userId !== undefined && held.userId !== identity?.userId)
+      throw new JoinRejectedError(CloseCode.ReservationRejected, 'reservation refused: it was made for another identity');
     this.release(token, held.room);
+    this.emit('reservation-claimed', token);
     return this.takeOverOwnSeat(client, typeName, identity) ?? this.seat(held.room, client, name, identity);
   }
 
@@ -310,9 +331,17 @@ export class RoomManager extends EventEmitter<RoomManagerEvents> {
     if (this.byUser.get(key)?.slot === slot) this.byUser.delete(key);
   }
 
-  /** Run every room's due steps at `now`. */
+  /**
+   * Run every room's due steps at `now`. A room that holds only reservations (nobody has sat
+   * down yet) does not tick: its clock is moved along instead, so its first player starts at
+   * tick 0 and no catch-up burst runs. Holds cost a seat and nothing more.
+   */
   pump(now: number): void {
     for (const room of this.rooms.values()) {
+      if (room.players.length === 0) {
+        room.loop.start(now);
+        continue;
+      }
       try {
         room.advance(now);
       } catch (err) {

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { TokenBucket } from '../transport/token-bucket';
+import { addressKey } from './address-key';
 
 /**
  * Limits per client address, checked before anything costs the server much: before the
@@ -154,7 +155,7 @@ export class FrontDoor {
   }
 
   socketClosed(peer: string, now: number): void {
-    const e = this.byIp.get(normalizeIp(peer));
+    const e = this.byIp.get(addressKey(normalizeIp(peer)));
     if (!e) return;
     e.sockets = Math.max(0, e.sockets - 1);
     e.lastSeen = now;
@@ -177,13 +178,13 @@ export class FrontDoor {
 
   /** A socket from `ip` has joined a room: it no longer counts as unjoined. */
   joined(ip: string): void {
-    const e = this.byIp.get(ip);
+    const e = this.byIp.get(addressKey(ip));
     if (e && e.unjoined > 0) e.unjoined--;
   }
 
   /** A socket from `ip` has closed; `wasJoined` says which count it was in. */
   closed(ip: string, wasJoined: boolean, now: number): void {
-    const e = this.byIp.get(ip);
+    const e = this.byIp.get(addressKey(ip));
     if (!e) return;
     e.open = Math.max(0, e.open - 1);
     if (!wasJoined) e.unjoined = Math.max(0, e.unjoined - 1);
@@ -197,7 +198,7 @@ export class FrontDoor {
 
   /** Open sockets from `ip` (for tests and /health). */
   openFrom(ip: string): number {
-    return this.byIp.get(ip)?.open ?? 0;
+    return this.byIp.get(addressKey(ip))?.open ?? 0;
   }
 
   private originAllowed(origin: string, host: string | undefined): boolean {
@@ -212,8 +213,10 @@ export class FrontDoor {
     return this.origins.has(origin.toLowerCase());
   }
 
+  /** The counts of `ip`'s limit key (see {@link addressKey}: an IPv6 address counts by its /64). */
   private entry(ip: string, now: number): PerIp {
-    let e = this.byIp.get(ip);
+    const key = addressKey(ip);
+    let e = this.byIp.get(key);
     if (!e) {
       e = {
         open: 0,
@@ -224,7 +227,7 @@ export class FrontDoor {
         messages: new TokenBucket(this.messageRate, this.messageRate * 2, now),
         lastSeen: now,
       };
-      this.byIp.set(ip, e);
+      this.byIp.set(key, e);
     }
     e.lastSeen = now;
     return e;

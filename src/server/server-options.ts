@@ -101,12 +101,25 @@ export interface TickwireServerOptions {
    */
   webrtc?: WebRtcOptions;
   /**
-   * Prometheus metrics at `/metrics` (default true). Served to the operator only: with
-   * `operatorToken`, or from this host when no token is set.
+   * Prometheus metrics at `/metrics` (default true). Served to operators only: see `admin` and
+   * `operatorToken`.
    */
   metrics?: boolean;
-  /** The token operator pages need (`Authorization: Bearer …` or `?token=`); unset: this host only. */
+  /**
+   * The token that opens the operator routes (`/metrics`, `/monitor`, `/cluster`, `POST /notice`)
+   * on any listener: `Authorization: Bearer …`, or `?token=` in a browser. Unset (the default),
+   * the game port serves no operator route at all, and only the admin listener does.
+   */
   operatorToken?: string;
+  /**
+   * A second HTTP listener for operators: the operator routes, `/health` and the monitor's page,
+   * open without a token to peers on this host (the socket's own address; `X-Forwarded-For` is
+   * never read there). `host` defaults to 127.0.0.1; any other host needs `operatorToken`, which
+   * is then required there too. Default: none (the CLI opens one on the game port + 1).
+   */
+  admin?: { port: number; host?: string };
+  /** Limits on `POST /matchmake`: see {@link MatchmakingOptions}. */
+  matchmaking?: MatchmakingOptions;
   /**
    * The cluster registry (see {@link ClusterOptions}): this node and its rooms, published every
    * heartbeat. With `redisUrl` it is shared through Redis (`listen()` rejects when Redis cannot
@@ -131,4 +144,27 @@ export interface TickwireServerOptions {
    * `server.pump()`, which is how tests drive time exactly.
    */
   autoTick?: boolean;
+}
+
+/**
+ * How much of a server anonymous matchmaking may hold. A reservation holds a seat for its TTL
+ * (`cluster.reservationTtlMs`, default 10 s) and counts against plain joins too, so each limit
+ * bounds what clients that never join can take.
+ */
+export interface MatchmakingOptions {
+  /**
+   * Unclaimed reservations one address holds at once (an IPv6 address counts by its /64),
+   * counted at the node that answered (default 4; 0 lifts it; `frontDoor.perIpLimits: false`
+   * lifts it too). Past it `POST /matchmake` answers 429.
+   */
+  maxReservationsPerIp?: number;
+  /** Unclaimed reservations one identity holds at once, when it matchmakes with a token (default 2; 0 lifts it). */
+  maxReservationsPerUser?: number;
+  /** Seats this node holds for matchmade players at once, over all rooms (default 256): past it it holds no more. */
+  maxReservations?: number;
+  /**
+   * Matchmaking needs a token, checked as JOIN's is (default false; needs `auth`). The seat is
+   * then held for that identity alone: a JOIN by anyone else is refused 4013.
+   */
+  requireAuth?: boolean;
 }

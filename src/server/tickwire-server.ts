@@ -21,9 +21,11 @@ import { WsTransport } from '../transport/ws-transport';
 import { FrontDoor } from './front-door';
 import { addRoomTotals, buildHealth, newRoomTotals, type HealthReport } from './health';
 import { ServerMetrics } from './metrics';
-import { monitorData } from './monitor-data';
+import { monitorData as buildMonitorData } from './monitor-data';
+import { handleOperatorRequest, OperatorAccess, OPERATOR_PATHS, type Listener } from './operator-routes';
+import { addressKey, isLoopbackAddress } from './address-key';
+import { ReservationQuota } from './reservation-quota';
 import { sendJson, sendText } from './http-reply';
-import { timingSafeEqual } from 'node:crypto';
 import type { DatagramTimers } from '../../shared/datagram/datagram-link';
 import type { WebRtcHost } from '../transport/webrtc/webrtc-gateway';
 import type { WebRtcGatewayLike, WebRtcOptions } from '../transport/webrtc/webrtc-options';
@@ -61,8 +63,6 @@ const HEALTH_CACHE_MS = 1000;
 const IDLE_WAKE_MS = 50;
 /** Paths geckos.io signals on (see WebRtcGateway). */
 const WEBRTC_SIGNAL_PREFIX = '/.wrtc/v1/';
-/** Longest operator notice (POST /notice), bytes. */
-const MAX_NOTICE_BYTES = 500;
 /** A wake-up this late, ms, means the process stalled: see `drive`. */
 const STALL_MS = 50;
 /**
@@ -71,6 +71,8 @@ const STALL_MS = 50;
  * ws has no timer for (the peer half-closed, or stopped reading with our close frame unsent).
  */
 const CLOSE_GRACE_MS = 1000;
+/** Sockets the admin listener holds at once: a few scrapers and monitor tabs. */
+const ADMIN_MAX_SOCKETS = 32;
 
 /** Where a connection came from, for logs and (later) per-address limits. */
 export interface ConnectionInfo {
@@ -119,7 +121,15 @@ export class TickwireServer implements SessionHost {
   readonly traffic: TrafficCounters = { messagesIn: 0, bytesIn: 0, messagesOut: 0, bytesOut: 0 };
   /** Prometheus metrics at /metrics (undefined with `metrics: false`). */
   readonly metrics: ServerMetrics | undefined;
-  private readonly operatorToken: string | undefined;
+  /** Unclaimed matchmaking seats per address and identity (see {@link ReservationQuota}). */
+  readonly reservationQuota: ReservationQuota;
+  private readonly matchmakeAuth: boolean;
+  private readonly reservationTtlMs: number;
+  /** Who may use the operator routes (see {@link OperatorAccess}). */
+  private readonly operatorAccess: OperatorAccess;
+  /** The admin listener (operator routes and /health), when `admin` is set. */
+  private readonly adminHttp: Server | undefined;
+  private readonly adminOptions: { port: number; host: string } | undefined;
   /** This node in the cluster registry; set by listen(). */
   cluster: NodePresence | undefined;
   /** Join-or-create across the cluster (`POST /matchmake`); set by listen(). */
@@ -196,14 +206,42 @@ export class TickwireServer implements SessionHost {
     this.auth = options.auth ? createTokenVerifier(options.auth) : undefined;
     this.logSampler = new LogSampler(options.logBurst ?? 5);
     this.frontDoor = new FrontDoor(options.frontDoor, this.messageRate.perSecond);
-    this.rooms = new RoomManager(types, { log: this.log, maxRooms: options.maxRooms, maxBufferedBytes, roomId: options.roomId });
+    const mm = options.matchmaking ?? {};
+    this.rooms = new RoomManager(types, {
+      log: this.log,
+      maxRooms: options.maxRooms,
+      maxBufferedBytes,
+      roomId: options.roomId,
+      maxReservations: mm.maxReservations,
+    });
+    // Load tests from one machine lift every per-address limit at once (perIpLimits: false).
+    const perIp = options.frontDoor?.perIpLimits ?? true;
+    this.reservationQuota = new ReservationQuota(perIp ? (mm.maxReservationsPerIp ?? 4) : 0, mm.maxReservationsPerUser ?? 2);
+    this.rooms.on('reservation-claimed', (token) => this.reservationQuota.claimed(token));
+    this.matchmakeAuth = mm.requireAuth ?? false;
+    if (this.matchmakeAuth && !options.auth)
+      throw new RangeError('matchmaking.requireAuth needs auth: set a key source (auth option, --auth-secret/--auth-public-key/--auth-jwks)');
+    this.reservationTtlMs = options.cluster?.reservationTtlMs ?? 10_000;
     this.rooms.on('room-disposed', (room) => addRoomTotals(this.retired, room));
     // A room starts its clock when made, so its first tick is one step after creation.
     this.rooms.on('room-created', (room) => {
       room.loop.start(this.clock.now());
       room.tickTimer = this.metrics?.tickTimer(room.type.name);
     });
-    this.operatorToken = options.operatorToken;
+    if (options.admin) {
+      const host = options.admin.host ?? '127.0.0.1';
+      this.adminOptions = { port: options.admin.port, host };
+      // Off loopback the admin port is as open as the game port: only the token lets anyone in.
+      if (!isLoopbackHost(host) && !options.operatorToken)
+        throw new RangeError(
+          `the admin listener on ${host} is reachable from other machines: set operatorToken (--operator-token), or bind it to 127.0.0.1`,
+        );
+    }
+    this.operatorAccess = new OperatorAccess(
+      options.operatorToken,
+      this.adminOptions !== undefined && isLoopbackHost(this.adminOptions.host),
+      () => (this.adminPort ? `${this.adminOptions!.host}:${this.adminPort}` : undefined),
+    );
     this.clusterOptions = options.cluster;
     this.data = options.data;
     // The bus comes with listen(): chat and notices attach to it there.
@@ -235,7 +273,7 @@ export class TickwireServer implements SessionHost {
         // slowloris hold a socket for 40 s).
         connectionsCheckingInterval: Math.min(1000, headersTimeout),
       },
-      (req, res) => this.onRequest(req, res),
+      (req, res) => this.onRequest(req, res, 'public'),
     );
     this.http.maxHeadersCount = 64;
     this.http.maxRequestsPerSocket = 100;
@@ -251,6 +289,18 @@ export class TickwireServer implements SessionHost {
       // it; @types/ws does not list it yet.)
       ...({ closeTimeout: this.options.closeTimeoutMs } as object),
     });
+    // The operators' own port: the same timeouts, a few sockets, no game and no per-address rates
+    // (its peers are on this host, which a same-host proxy's traffic on the game port shares).
+    this.adminHttp = this.adminOptions
+      ? createServer(
+          { headersTimeout, requestTimeout: Math.max(headersTimeout, 15_000), keepAliveTimeout: 5_000, maxHeaderSize: 8192 },
+          (req, res) => this.onRequest(req, res, 'admin'),
+        )
+      : undefined;
+    if (this.adminHttp) {
+      this.adminHttp.maxConnections = ADMIN_MAX_SOCKETS;
+      this.adminHttp.maxRequestsPerSocket = 100;
+    }
     this.http.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
     this.http.on('connection', (socket: Socket) => this.onTcpConnection(socket));
     this.webrtcOptions = options.webrtc?.enabled ? options.webrtc : undefined;
@@ -318,36 +368,46 @@ export class TickwireServer implements SessionHost {
       this.notifications.attach(this.bus!);
       await this.chat?.start();
     }
-    return new Promise((resolve, reject) => {
-      const failed = (err: Error): void => {
-        // The port is taken: leave the cluster again rather than advertise a node nobody reaches.
-        const presence = this.cluster;
-        this.cluster = undefined;
-        void this.rpc?.close();
-        this.bus?.close();
-        void presence?.stop().finally(() => reject(err));
-        if (!presence) reject(err);
-      };
-      this.http.once('error', failed);
-      this.http.listen(this.options.port, this.options.host, () => {
-        this.http.off('error', failed);
-        const address = this.http.address() as AddressInfo;
-        this.log.info(
-          {
-            port: address.port,
-            host: address.address,
-            roomTypes: this.rooms.typeNames,
-            auth: this.auth !== undefined,
-            webrtc: this.webrtc !== undefined,
-            cluster: this.cluster?.registry.kind,
-            node: this.cluster?.nodeId,
-          },
-          'listening',
-        );
-        if (this.options.autoTick) this.scheduleDrive();
-        resolve(address);
-      });
-    });
+    try {
+      await bind(this.http, this.options.port, this.options.host);
+      if (this.adminHttp) {
+        try {
+          await bind(this.adminHttp, this.adminOptions!.port, this.adminOptions!.host);
+        } catch (err) {
+          await new Promise((resolve) => this.http.close(resolve));
+          throw err;
+        }
+      }
+    } catch (err) {
+      // A port is taken: leave the cluster again rather than advertise a node nobody reaches.
+      const presence = this.cluster;
+      this.cluster = undefined;
+      void this.rpc?.close();
+      this.bus?.close();
+      await presence?.stop();
+      throw err;
+    }
+    const address = this.http.address() as AddressInfo;
+    this.log.info(
+      {
+        port: address.port,
+        host: address.address,
+        adminPort: this.adminPort || undefined,
+        roomTypes: this.rooms.typeNames,
+        auth: this.auth !== undefined,
+        webrtc: this.webrtc !== undefined,
+        cluster: this.cluster?.registry.kind,
+        node: this.cluster?.nodeId,
+      },
+      'listening',
+    );
+    if (this.options.autoTick) this.scheduleDrive();
+    return address;
+  }
+
+  /** The admin listener's port once listening (0 when there is none). */
+  get adminPort(): number {
+    return (this.adminHttp?.address() as AddressInfo | null)?.port ?? 0;
   }
 
   /** Connect the cluster registry (Redis with `cluster.redisUrl`, else memory) and publish this node. */
@@ -401,9 +461,9 @@ export class TickwireServer implements SessionHost {
       if (!room || room.disposed || this.rooms.freeSeats(room) <= 0)
         return { ok: false, reason: 'full', message: `room ${req.roomId} on node ${nodeId} is full or gone` };
     }
-    const ttlMs = this.clusterOptions?.reservationTtlMs ?? 10_000;
+    const ttlMs = this.reservationTtlMs;
     try {
-      const held = this.rooms.reserve(req.roomType, this.clock.now(), ttlMs, req.roomId);
+      const held = this.rooms.reserve(req.roomType, this.clock.now(), ttlMs, req.roomId, req.userId);
       return { ok: true, nodeId, url: this.cluster!.publicUrl, roomId: held.roomId, reservation: held.token, expiresInMs: ttlMs };
     } catch (err) {
       if (!(err instanceof JoinRejectedError)) throw err;
@@ -412,48 +472,20 @@ export class TickwireServer implements SessionHost {
   };
 
   /**
-   * POST /notice (operators): the body, as text (≤ 500 bytes), goes to every player on every
-   * node; with `?user=<userId>`, to that user alone: stored (with a database) and delivered on
-   * its next connect if it is offline, answered with the notification's id.
+   * POST /matchmake?roomType=…: a seat somewhere in the cluster, as JSON (see MatchmakeResult).
+   * Each address (an IPv6 /64) and each identity may hold only a few unclaimed seats at once
+   * (see {@link ReservationQuota}); past that the request is refused with 429 before the
+   * registry is read. A token (`Authorization: Bearer …` or `?token=`, as JOIN's) binds the seat
+   * to its identity; with `matchmaking.requireAuth` it is required.
    */
-  private handleNotice(req: IncomingMessage, res: ServerResponse, ip: string): void {
-    const text = (status: number, body: string) => sendText(res, status, body);
-    if (!this.requireOperator(req, res, ip, 'notices are for operators: from this host, or with the operator token')) return;
-    if (req.method !== 'POST') return text(405, 'method not allowed: POST /notice with the message as the body');
-    const userId = new URL(req.url ?? '/', 'http://x').searchParams.get('user');
-    if (userId !== null && (userId.length === 0 || userId.length > 128))
-      return text(400, "user must be a user id (a token's sub) of 1-128 characters");
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size <= MAX_NOTICE_BYTES) chunks.push(c);
-    });
-    req.on('end', () => {
-      const message = Buffer.concat(chunks).toString('utf8').trim();
-      if (size > MAX_NOTICE_BYTES) return text(413, `a notice is at most ${MAX_NOTICE_BYTES} bytes`);
-      if (!message) return text(400, 'the notice is empty: send the message as the request body');
-      if (userId !== null) {
-        this.log.info({ userId: escapeForLog(userId), message: escapeForLog(message) }, 'operator notice to one user');
-        this.notifications.send(userId, message).then(
-          (sent) => sendJson(res, 202, sent),
-          (err: Error) => text(502, err.message),
-        );
-        return;
-      }
-      this.log.info({ message: escapeForLog(message) }, 'operator notice to every node');
-      this.bus!.notifyAll(message).then(
-        () => text(202, 'sent to every node'),
-        (err: Error) => text(502, err.message),
-      );
-    });
-  }
-
-  /** POST /matchmake?roomType=…: a seat somewhere in the cluster, as JSON (see MatchmakeResult). */
-  private handleMatchmake(req: IncomingMessage, res: ServerResponse): void {
-    const json = (status: number, body: unknown) => sendJson(res, status, body);
+  private handleMatchmake(req: IncomingMessage, res: ServerResponse, ip: string): void {
+    const json = (status: number, body: unknown, headers?: Record<string, string>) => {
+      if (headers) for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
+      sendJson(res, status, body);
+    };
     if (req.method !== 'POST') return sendText(res, 405, 'method not allowed: POST /matchmake?roomType=…', { allow: 'POST' });
-    const named = new URL(req.url ?? '/', 'http://x').searchParams.get('roomType');
+    const query = new URL(req.url ?? '/', 'http://x').searchParams;
+    const named = query.get('roomType');
     const roomType = named ?? (this.rooms.typeNames.length === 1 ? this.rooms.typeNames[0]! : '');
     try {
       this.rooms.type(roomType);
@@ -461,12 +493,37 @@ export class TickwireServer implements SessionHost {
       json(400, { error: (err as Error).message });
       return;
     }
-    const selfUrl = this.cluster!.routed(`ws://${req.headers.host ?? `127.0.0.1:${this.port}`}/ws`);
-    this.matchmaker!.matchmake(roomType, selfUrl).then(
-      (result) => json(200, result),
+    const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? query.get('token') ?? undefined;
+    if (this.matchmakeAuth && !bearer)
+      return json(401, { error: 'matchmaking needs a token on this server (Authorization: Bearer …), as JOIN does' });
+    const identity = bearer && this.auth ? this.auth.verify(bearer.slice(0, MAX_TOKEN_LENGTH + 1)) : Promise.resolve(undefined);
+    identity.then(
+      (who) => this.matchmakeFor(req, res, ip, roomType, who?.userId),
       (err: Error) => {
+        this.logSampler.write(this.log, 'warn', ip, this.clock.now(), { ip, reason: escapeForLog(err.message) }, 'matchmaking refused: bad token');
+        json(401, { error: err.message });
+      },
+    );
+  }
+
+  private matchmakeFor(req: IncomingMessage, res: ServerResponse, ip: string, roomType: string, userId: string | undefined): void {
+    const place = this.reservationQuota.take(addressKey(ip), userId);
+    if ('refusal' in place) {
+      this.logSampler.write(this.log, 'warn', ip, this.clock.now(), { ip, reason: place.refusal }, 'matchmaking refused');
+      res.setHeader('retry-after', String(Math.ceil(this.reservationTtlMs / 1000)));
+      sendJson(res, 429, { error: place.refusal });
+      return;
+    }
+    const selfUrl = this.cluster!.routed(`ws://${req.headers.host ?? `127.0.0.1:${this.port}`}/ws`);
+    this.matchmaker!.matchmake(roomType, selfUrl, userId).then(
+      (result) => {
+        this.reservationQuota.hold(result.reservation, place.keys, this.clock.now() + result.expiresInMs);
+        sendJson(res, 200, result);
+      },
+      (err: Error) => {
+        this.reservationQuota.giveBack(place.keys);
         if (!(err instanceof MatchmakeError)) this.log.error({ err }, 'matchmaking failed unexpectedly');
-        json(err instanceof MatchmakeError ? err.status : 500, { error: err.message });
+        sendJson(res, err instanceof MatchmakeError ? err.status : 500, { error: err.message });
       },
     );
   }
@@ -494,6 +551,7 @@ export class TickwireServer implements SessionHost {
       this.lastHousekeeping = now;
       this.checkTimeouts(now);
       this.rooms.expireSeats(now);
+      this.reservationQuota.prune(now);
       this.logSampler.prune(now);
       this.frontDoor.prune(now);
     }
@@ -583,6 +641,10 @@ export class TickwireServer implements SessionHost {
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
     this.http.closeAllConnections();
     await new Promise<void>((resolve) => this.http.close(() => resolve()));
+    if (this.adminHttp?.listening) {
+      this.adminHttp.closeAllConnections();
+      await new Promise<void>((resolve) => this.adminHttp!.close(() => resolve()));
+    }
     await this.rpc?.close();
     this.chat?.close();
     this.notifications.close();
@@ -731,9 +793,14 @@ export class TickwireServer implements SessionHost {
     }
   }
 
-  private onRequest(req: IncomingMessage, res: ServerResponse): void {
-    const ip = this.frontDoor.clientIp(req);
-    if (!this.frontDoor.admitRequest(ip, this.clock.now())) {
+  /**
+   * Route one HTTP request. On the game port (`public`): the per-address request rate first,
+   * then WebRTC signalling, the operator routes (token only), matchmaking and the profile API.
+   * On the admin port: the operator routes, /health and the static files (the monitor's page).
+   */
+  private onRequest(req: IncomingMessage, res: ServerResponse, via: Listener): void {
+    const ip = via === 'admin' ? (req.socket.remoteAddress ?? 'unknown') : this.frontDoor.clientIp(req);
+    if (via === 'public' && !this.frontDoor.admitRequest(ip, this.clock.now())) {
       this.logSampler.write(
         this.log,
         'warn',
@@ -747,57 +814,20 @@ export class TickwireServer implements SessionHost {
       return;
     }
     const path = (req.url ?? '/').split('?', 1)[0];
-    if (this.webrtc && path.startsWith(WEBRTC_SIGNAL_PREFIX)) {
-      this.webrtc.handle(req, res, ip);
-      return;
-    }
-    if (path === '/monitor' || path === '/monitor/data' || path === '/monitor.html') {
-      if (!this.requireOperator(req, res, ip, 'the monitor is for operators: from this host, or with the operator token (?token=…)'))
+    if (OPERATOR_PATHS.has(path) && handleOperatorRequest(this, this.operatorAccess, req, res, path, via)) return;
+    if (via === 'public') {
+      if (this.webrtc && path.startsWith(WEBRTC_SIGNAL_PREFIX)) {
+        this.webrtc.handle(req, res, ip);
         return;
-      if (path === '/monitor/data') return sendJson(res, 200, monitorData(this.rooms.rooms.values(), this.health(), this.traffic));
-      // The page itself: built by Vite next to the demo (client-demo/monitor.html).
-      req.url = '/monitor.html';
-    }
-    if (path === '/matchmake' && this.matchmaker) {
-      this.handleMatchmake(req, res);
-      return;
-    }
-    if ((path === '/leaderboard' || path.startsWith('/profiles/')) && this.data) {
-      handleProfileRequest(this.data.profiles, req, res, path);
-      return;
-    }
-    if (path === '/notice' && this.bus) {
-      this.handleNotice(req, res, ip);
-      return;
-    }
-    if (path === '/cluster' && this.cluster) {
-      const refusal = 'the cluster view is for operators: from this host, or with the operator token (Authorization: Bearer …)';
-      if (!this.requireOperator(req, res, ip, refusal)) return;
-      const registry = this.cluster.registry;
-      registry.view().then(
-        ({ nodes, rooms }) => sendJson(res, 200, { node: this.cluster?.nodeId, registry: registry.kind, nodes, rooms }),
-        (err: Error) => sendText(res, 503, `the cluster registry is unreachable: ${err.message}`),
-      );
-      return;
-    }
-    if (path === '/metrics' && this.metrics) {
-      if (
-        !this.requireOperator(
-          req,
-          res,
-          ip,
-          'metrics are for operators: from this host, or with the operator token (Authorization: Bearer …)',
-        )
-      )
+      }
+      if (path === '/matchmake' && this.matchmaker) {
+        this.handleMatchmake(req, res, ip);
         return;
-      this.metrics.text().then(
-        (body) => {
-          res.writeHead(200, { 'content-type': this.metrics!.contentType });
-          res.end(body);
-        },
-        (err: Error) => sendText(res, 500, `metrics failed: ${err.message}`),
-      );
-      return;
+      }
+      if ((path === '/leaderboard' || path.startsWith('/profiles/')) && this.data) {
+        handleProfileRequest(this.data.profiles, req, res, path);
+        return;
+      }
     }
     if (path === '/health') {
       if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -821,25 +851,9 @@ export class TickwireServer implements SessionHost {
     else notFound();
   }
 
-  /**
-   * Operator pages (metrics, the monitor, the cluster view, notices): with the operator token
-   * (`Authorization: Bearer`, or `?token=` for a browser), or from this host itself when no
-   * token is set. Otherwise a 403 with `refusal`, and false.
-   */
-  private requireOperator(req: IncomingMessage, res: ServerResponse, ip: string, refusal: string): boolean {
-    if (this.operatorAllowed(req, ip)) return true;
-    sendText(res, 403, refusal);
-    return false;
-  }
-
-  private operatorAllowed(req: IncomingMessage, ip: string): boolean {
-    const token = this.operatorToken;
-    if (token) {
-      const auth = req.headers.authorization ?? '';
-      const query = new URL(req.url ?? '/', 'http://x').searchParams.get('token') ?? '';
-      return safeEqual(auth, `Bearer ${token}`) || safeEqual(query, token);
-    }
-    return ip === '127.0.0.1' || ip === '::1';
+  /** What `/monitor/data` answers. */
+  monitorData(): unknown {
+    return buildMonitorData(this.rooms.rooms.values(), this.health(), this.traffic);
   }
 
   /** Open connections by transport, for the metrics. */
@@ -912,6 +926,22 @@ interface DoorTicket {
   joined: boolean;
 }
 
+/** Listen on `port` and `host`; rejects when the port cannot be had. */
+function bind(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+/** Whether a bind address is this host only. */
+function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || isLoopbackAddress(host);
+}
+
 /** Refuse an upgrade with a plain HTTP answer (before the 101), then drop the socket. */
 function refuseUpgrade(socket: Duplex, status: number, reason: string): void {
   const text = `${reason}\n`;
@@ -944,11 +974,4 @@ const IGNORE_EVENTS = { message() {}, heard() {}, controlFrame() {}, protocolErr
 function onUpgradeSocketError(this: Duplex): void {
   // A client that resets during the handshake: nothing to do but let the socket go.
   this.destroy();
-}
-
-/** Compare two secrets in constant time. */
-function safeEqual(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
 }

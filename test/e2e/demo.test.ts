@@ -49,6 +49,8 @@ beforeAll(async () => {
     drainMs: 1500,
     // The demo tries WebRTC first ('auto'): every test here plays over a real data channel.
     webrtc: { enabled: true },
+    // The monitor is served on the admin port, as `npm start` has it.
+    admin: { port: 0 },
   });
   const { port } = await server.listen();
   baseUrl = `http://127.0.0.1:${port}`;
@@ -336,7 +338,7 @@ describe('browser demo', () => {
     const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
     const monitor = await context.newPage();
     monitor.on('pageerror', (err) => pageErrors.push(`monitor: ${err.message}`));
-    await monitor.goto(`${baseUrl}/monitor`);
+    await monitor.goto(`http://127.0.0.1:${server.adminPort}/monitor`);
     await monitor.waitForFunction(() => {
       const d = (window as unknown as { __monitor?: { rooms: { players: { name: string }[] }[] } }).__monitor;
       return d !== undefined && d.rooms.some((r) => r.players.filter((p) => p.name.startsWith('bot-')).length === 3);

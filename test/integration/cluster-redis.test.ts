@@ -34,9 +34,13 @@ afterEach(async () => {
   await Promise.all(open.splice(0).map((h) => h.close()));
 });
 
+/** The operator token of the CLI nodes here: the game port serves /cluster to it alone. */
+const OPERATOR_TOKEN = 'cluster-test-operator-token-0123456789';
+
 async function node(nodeId: string, keyPrefix: string, extra: Parameters<typeof startServer>[0] = {}): Promise<Harness> {
   const h = await startServer({
     cluster: { redisUrl: redis.url, keyPrefix, nodeId, publicUrl: `ws://${nodeId}.test/ws`, heartbeatMs: 100, nodeTtlMs: 600 },
+    admin: { port: 0 },
     ...extra,
   });
   open.push(h);
@@ -57,7 +61,8 @@ function spawnCli(port: number, args: string[], env: Record<string, string>, std
   const cli = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
   // No database: these nodes share one working directory, and an embedded one is one process's.
   return spawn(process.execPath, ['--import', 'tsx', cli, '--port', String(port), '--host', '127.0.0.1', '--persistence', 'off', ...args], {
-    env: { ...process.env, ...env },
+    // No admin port (it would be the game port + 1, which nothing here reserved).
+    env: { ...process.env, TICKWIRE_ADMIN_PORT: 'off', ...env },
     stdio,
   });
 }
@@ -82,7 +87,7 @@ describe('cluster registry in Redis', () => {
       'node-b ws://node-b.test/ws 0',
     ]);
     // The operator's view over HTTP, from the other node.
-    const view = (await (await fetch(`http://127.0.0.1:${b.server.port}/cluster`)).json()) as { rooms: { nodeId: string }[]; node: string };
+    const view = (await (await fetch(`http://127.0.0.1:${b.server.adminPort}/cluster`)).json()) as { rooms: { nodeId: string }[]; node: string };
     expect(view.node).toBe('node-b');
     expect(view.rooms.map((r) => r.nodeId)).toEqual(['node-a']);
     // The last player leaves: the room is disposed and, once A publishes, gone from the registry.
@@ -386,7 +391,7 @@ describe('messages across nodes (pub/sub)', () => {
     const players = nodes.map((n, i) => n.client(`p${i}`));
     for (const c of players) await c.connect();
     const got = players.map((c) => nextEvent(c, 'notice'));
-    const res = await fetch(`http://127.0.0.1:${nodes[1]!.server.port}/notice`, { method: 'POST', body: 'server restarts at 04:00 UTC' });
+    const res = await fetch(`http://127.0.0.1:${nodes[1]!.server.adminPort}/notice`, { method: 'POST', body: 'server restarts at 04:00 UTC' });
     expect(res.status).toBe(202);
     for (const n of await Promise.all(got)) expect(n[0]).toEqual({ kind: 'info', message: 'server restarts at 04:00 UTC' });
     // Once: a second notice is the next one each player sees.
@@ -407,7 +412,7 @@ describe('messages across nodes (pub/sub)', () => {
       const zed = b.client('zed', { token: await mintHs256(TEST_SECRET, { subject: 'u-zed' }) });
       await zed.connect();
       const told = nextEvent(zed, 'notice');
-      const res = await fetch(`http://127.0.0.1:${a.server.port}/notice?user=u-zed`, { method: 'POST', body: 'your match is ready' });
+      const res = await fetch(`http://127.0.0.1:${a.server.adminPort}/notice?user=u-zed`, { method: 'POST', body: 'your match is ready' });
       expect(res.status).toBe(202);
       const { id } = (await res.json()) as { id: number };
       expect((await told)[0]).toMatchObject({ kind: 'direct', id, message: 'your match is ready' });
@@ -484,7 +489,7 @@ describe('messages across nodes (pub/sub)', () => {
       const got = nextEvent(player, 'notice');
       await expect(a.server.bus!.notifyAll('local only')).rejects.toThrow(/delivered on this node only/);
       expect((await got)[0].message).toBe('local only');
-      const res = await fetch(`http://127.0.0.1:${a.server.port}/notice`, { method: 'POST', body: 'x' });
+      const res = await fetch(`http://127.0.0.1:${a.server.adminPort}/notice`, { method: 'POST', body: 'x' });
       expect(res.status).toBe(502);
     } finally {
       await redis.restart();
@@ -499,12 +504,13 @@ describe('npm start -- --workers 2 (one port, two processes, a routing front)', 
       REDIS_URL: `${redis.url}/2`,
       TICKWIRE_LOG_LEVEL: 'warn',
       TICKWIRE_PER_IP_LIMITS: 'off',
+      TICKWIRE_OPERATOR_TOKEN: OPERATOR_TOKEN,
     });
     const clients: TickwireClient<ArenaState, ArenaInput, Mover>[] = [];
     try {
       const base = `http://127.0.0.1:${port}`;
       await until(
-        () => fetch(`${base}/cluster`).then((r) => r.json() as Promise<{ nodes: unknown[] }>),
+        () => fetch(`${base}/cluster`, { headers: { authorization: `Bearer ${OPERATOR_TOKEN}` } }).then((r) => r.json() as Promise<{ nodes: unknown[] }>),
         (v) => v.nodes.length === 2,
       );
       const tickets: MatchmakeTicket[] = [];
@@ -519,7 +525,7 @@ describe('npm start -- --workers 2 (one port, two processes, a routing front)', 
         expect(w.node).toBe(ticket.nodeId);
         // Let the registry catch up (a heartbeat, 1 s) so the next choice sees this seat taken.
         await until(
-          () => fetch(`${base}/cluster`).then((r) => r.json() as Promise<{ nodes: { players: number }[] }>),
+          () => fetch(`${base}/cluster`, { headers: { authorization: `Bearer ${OPERATOR_TOKEN}` } }).then((r) => r.json() as Promise<{ nodes: { players: number }[] }>),
           (v) => v.nodes.reduce((n, node) => n + node.players, 0) === i + 1,
         );
       }

@@ -95,6 +95,12 @@ describe('the CLI (npm start)', () => {
       const listening = await logLine('listening');
       const port = listening.port as number;
       expect(port).toBeGreaterThan(0);
+      // The operator routes: on the admin port (a free one with --port 0), to this host alone;
+      // the game port serves none without the operator token.
+      const adminPort = listening.adminPort as number;
+      expect(adminPort).toBeGreaterThan(0);
+      expect((await fetch(`http://127.0.0.1:${adminPort}/metrics`)).status).toBe(200);
+      expect((await fetch(`http://127.0.0.1:${port}/metrics`)).status).toBe(403);
       const client = new TickwireClient({
         url: `ws://127.0.0.1:${port}/ws`,
         game: arenaGame,

@@ -31,8 +31,8 @@ describe('/metrics (Prometheus, prom-client)', () => {
   afterEach(() => h?.close());
 
   it('parses as Prometheus text and moves when players play', async () => {
-    h = await startServer();
-    const before = await scrape(h.server.port);
+    h = await startServer({ admin: { port: 0 } });
+    const before = await scrape(h.server.adminPort);
     expect(before.status).toBe(200);
     expect(before.samples.get('tickwire_players')).toBe(0);
     expect(before.samples.has('nodejs_eventloop_lag_seconds')).toBe(true);
@@ -48,7 +48,7 @@ describe('/metrics (Prometheus, prom-client)', () => {
       h.tick();
       await snap;
     }
-    const after = (await scrape(h.server.port)).samples;
+    const after = (await scrape(h.server.adminPort)).samples;
     expect(after.get('tickwire_players')).toBe(2);
     expect(after.get('tickwire_rooms')).toBe(1);
     expect(after.get('tickwire_connections{transport="ws"}')).toBe(2);
@@ -62,13 +62,22 @@ describe('/metrics (Prometheus, prom-client)', () => {
     expect(after.get('tickwire_chat_lines_total')).toBe(0);
     a.say('room', 'counted');
     await flush(a);
-    const chatted = (await scrape(h.server.port)).samples;
+    const chatted = (await scrape(h.server.adminPort)).samples;
     expect(chatted.get('tickwire_chat_lines_total')).toBe(1);
     expect(chatted.get('tickwire_db_writes_pending')).toBe(0); // no database here
     a.close();
     await h.leaves(1);
-    const closed = (await scrape(h.server.port)).samples;
+    const closed = (await scrape(h.server.adminPort)).samples;
     expect(closed.get('tickwire_closes_total{code="1000"}')).toBe(1);
+  });
+
+  it('is served on the admin port to this host, and never on the game port without the token', async () => {
+    h = await startServer({ admin: { port: 0 } });
+    expect((await scrape(h.server.adminPort)).status).toBe(200);
+    // The game port's peer is 127.0.0.1 here too, as every request through a same-host proxy is.
+    const refused = await fetch(`http://127.0.0.1:${h.server.port}/metrics`);
+    expect(refused.status).toBe(403);
+    expect(await refused.text()).toMatch(`use the admin port (127.0.0.1:${h.server.adminPort})`);
   });
 
   it('is for operators: with a token set, only with the token', async () => {

@@ -56,6 +56,7 @@ describe.each(backends)('social systems on %s', (_kind, freshDatabase) => {
     data = await TickwireData.open(options);
     h = await startServer({
       roomTypes: [defineRoomType(withArenaStats({ game: arenaGame, onLeave: () => onLeave() }, data.profiles))],
+      admin: { port: 0 },
       auth: { secret: TEST_SECRET },
       data,
       chat: { ratePerSecond: 1000, burst: 1000, ...chat },
@@ -122,7 +123,7 @@ describe.each(backends)('social systems on %s', (_kind, freshDatabase) => {
     const db = await freshDatabase();
     await serve(db);
     const post = (user: string, text: string) =>
-      fetch(`http://127.0.0.1:${h!.server.port}/notice?user=${user}`, { method: 'POST', body: text }).then(async (r) => ({
+      fetch(`http://127.0.0.1:${h!.server.adminPort}/notice?user=${user}`, { method: 'POST', body: text }).then(async (r) => ({
         status: r.status,
         body: (await r.json()) as { id: number; stored: boolean },
       }));

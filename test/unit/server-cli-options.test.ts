@@ -34,6 +34,11 @@ describe('server CLI options', () => {
       publicIp: undefined,
       metrics: true,
       operatorToken: undefined,
+      adminPort: 8081,
+      adminHost: '127.0.0.1',
+      maxReservationsPerIp: 4,
+      maxReservations: 256,
+      matchmakeAuth: false,
       redisUrl: undefined,
       publicUrl: undefined,
       nodeId: undefined,
@@ -46,6 +51,28 @@ describe('server CLI options', () => {
       chatBurst: 5,
       help: false,
     });
+  });
+
+  it('puts the operator routes on an admin port on loopback: the game port + 1, a free one with --port 0, or off', () => {
+    expect(parseServerCliOptions(['--port', '9000'], {})).toMatchObject({ adminPort: 9001, adminHost: '127.0.0.1' });
+    expect(parseServerCliOptions(['--port', '0'], {})).toMatchObject({ adminPort: 0 });
+    expect(parseServerCliOptions(['--admin-port', 'off'], {})).toMatchObject({ adminPort: undefined });
+    expect(parseServerCliOptions([], { TICKWIRE_ADMIN_PORT: '9464' })).toMatchObject({ adminPort: 9464 });
+    expect(() => parseServerCliOptions(['--admin-port', '8080'], {})).toThrow(/--admin-port must differ from --port \(8080\)/);
+    expect(() => parseServerCliOptions(['--port', '65535'], {})).toThrow(/game port \+ 1 is past 65535/);
+    // Off loopback it would answer other machines: only with the operator token.
+    expect(() => parseServerCliOptions(['--admin-host', '0.0.0.0'], {})).toThrow(/--admin-host 0.0.0.0 lets other machines.*--operator-token/);
+    expect(parseServerCliOptions(['--admin-host', '0.0.0.0', '--operator-token', 'x'.repeat(32)], {})).toMatchObject({
+      adminHost: '0.0.0.0',
+    });
+  });
+
+  it('reads the matchmaking limits', () => {
+    expect(
+      parseServerCliOptions(['--max-reservations-per-ip', '0', '--max-reservations', '50', '--matchmake-auth', 'on'], {}),
+    ).toMatchObject({ maxReservationsPerIp: 0, maxReservations: 50, matchmakeAuth: true });
+    expect(() => parseServerCliOptions(['--max-reservations', '0'], {})).toThrow(/--max-reservations/);
+    expect(() => parseServerCliOptions(['--matchmake-auth', 'yes'], {})).toThrow(/--matchmake-auth must be on or off/);
   });
 
   it('reads the database and chat settings, and refuses a URL that is not PostgreSQL', () => {
