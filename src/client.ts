@@ -20,7 +20,7 @@ export {
   type WebSocketConstructor,
   type WebSocketLike,
 } from './sdk/tickwire-client';
-export { matchmake, type MatchmakeTicket } from './sdk/matchmake';
+export { matchmake, type MatchmakeOptions, type MatchmakeTicket } from './sdk/matchmake';
 export { ChatLog, type ChatEntry } from './sdk/chat-log';
 export { checkChatText, CHAT_MAX_GRAPHEMES, type ChatChannelName, type ChatRejectedMessage } from '../shared/protocol/chat-messages';
 export { NetworkSimulator, type LinkConditions, type NetworkSimulatorOptions } from './sdk/network-simulator';

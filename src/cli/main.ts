@@ -94,7 +94,10 @@ async function main(): Promise<void> {
     admin:
       opts.adminPort === undefined
         ? undefined
-        : { port: opts.adminPort === 0 ? 0 : opts.adminPort + (worker ? Number(process.env.TICKWIRE_WORKER_INDEX) : 0), host: opts.adminHost },
+        : {
+            port: opts.adminPort === 0 ? 0 : opts.adminPort + (worker ? Number(process.env.TICKWIRE_WORKER_INDEX) : 0),
+            host: opts.adminHost,
+          },
     matchmaking: {
       maxReservationsPerIp: opts.maxReservationsPerIp,
       maxReservations: opts.maxReservations,

@@ -378,7 +378,9 @@ function adminListener(
   if (adminPort !== 0 && adminPort === gamePort) throw new UsageError(`${port.name} must differ from --port (${gamePort})`);
   const loopback = adminHost === 'localhost' || adminHost === '::1' || adminHost.startsWith('127.');
   if (!loopback && !operatorToken)
-    throw new UsageError(`${host.name} ${adminHost} lets other machines reach the operator routes: set --operator-token too, or bind 127.0.0.1`);
+    throw new UsageError(
+      `${host.name} ${adminHost} lets other machines reach the operator routes: set --operator-token too, or bind 127.0.0.1`,
+    );
   return { adminPort, adminHost };
 }
 

@@ -13,7 +13,14 @@ import type { ServerMetrics } from './metrics';
 const MAX_NOTICE_BYTES = 500;
 
 /** The operator routes, by path. */
-export const OPERATOR_PATHS: ReadonlySet<string> = new Set(['/metrics', '/monitor', '/monitor.html', '/monitor/data', '/cluster', '/notice']);
+export const OPERATOR_PATHS: ReadonlySet<string> = new Set([
+  '/metrics',
+  '/monitor',
+  '/monitor.html',
+  '/monitor/data',
+  '/cluster',
+  '/notice',
+]);
 
 /** Which listener a request came in on: the public game port, or the admin port. */
 export type Listener = 'public' | 'admin';

@@ -21,7 +21,8 @@ export class ReservationQuota {
     readonly perIdentity: number,
   ) {
     for (const [name, v] of Object.entries({ perAddress, perIdentity }))
-      if (!(Number.isInteger(v) && v >= 0)) throw new RangeError(`reservation limit ${name} must be a whole number ≥ 0 (0 lifts it), got ${v}`);
+      if (!(Number.isInteger(v) && v >= 0))
+        throw new RangeError(`reservation limit ${name} must be a whole number ≥ 0 (0 lifts it), got ${v}`);
   }
 
   /** Places held under `key`. */

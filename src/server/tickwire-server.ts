@@ -220,7 +220,9 @@ export class TickwireServer implements SessionHost {
     this.rooms.on('reservation-claimed', (token) => this.reservationQuota.claimed(token));
     this.matchmakeAuth = mm.requireAuth ?? false;
     if (this.matchmakeAuth && !options.auth)
-      throw new RangeError('matchmaking.requireAuth needs auth: set a key source (auth option, --auth-secret/--auth-public-key/--auth-jwks)');
+      throw new RangeError(
+        'matchmaking.requireAuth needs auth: set a key source (auth option, --auth-secret/--auth-public-key/--auth-jwks)',
+      );
     this.reservationTtlMs = options.cluster?.reservationTtlMs ?? 10_000;
     this.rooms.on('room-disposed', (room) => addRoomTotals(this.retired, room));
     // A room starts its clock when made, so its first tick is one step after creation.
@@ -500,7 +502,14 @@ export class TickwireServer implements SessionHost {
     identity.then(
       (who) => this.matchmakeFor(req, res, ip, roomType, who?.userId),
       (err: Error) => {
-        this.logSampler.write(this.log, 'warn', ip, this.clock.now(), { ip, reason: escapeForLog(err.message) }, 'matchmaking refused: bad token');
+        this.logSampler.write(
+          this.log,
+          'warn',
+          ip,
+          this.clock.now(),
+          { ip, reason: escapeForLog(err.message) },
+          'matchmaking refused: bad token',
+        );
         json(401, { error: err.message });
       },
     );

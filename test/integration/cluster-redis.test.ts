@@ -87,7 +87,10 @@ describe('cluster registry in Redis', () => {
       'node-b ws://node-b.test/ws 0',
     ]);
     // The operator's view over HTTP, from the other node.
-    const view = (await (await fetch(`http://127.0.0.1:${b.server.adminPort}/cluster`)).json()) as { rooms: { nodeId: string }[]; node: string };
+    const view = (await (await fetch(`http://127.0.0.1:${b.server.adminPort}/cluster`)).json()) as {
+      rooms: { nodeId: string }[];
+      node: string;
+    };
     expect(view.node).toBe('node-b');
     expect(view.rooms.map((r) => r.nodeId)).toEqual(['node-a']);
     // The last player leaves: the room is disposed and, once A publishes, gone from the registry.
@@ -391,7 +394,10 @@ describe('messages across nodes (pub/sub)', () => {
     const players = nodes.map((n, i) => n.client(`p${i}`));
     for (const c of players) await c.connect();
     const got = players.map((c) => nextEvent(c, 'notice'));
-    const res = await fetch(`http://127.0.0.1:${nodes[1]!.server.adminPort}/notice`, { method: 'POST', body: 'server restarts at 04:00 UTC' });
+    const res = await fetch(`http://127.0.0.1:${nodes[1]!.server.adminPort}/notice`, {
+      method: 'POST',
+      body: 'server restarts at 04:00 UTC',
+    });
     expect(res.status).toBe(202);
     for (const n of await Promise.all(got)) expect(n[0]).toEqual({ kind: 'info', message: 'server restarts at 04:00 UTC' });
     // Once: a second notice is the next one each player sees.
@@ -510,7 +516,10 @@ describe('npm start -- --workers 2 (one port, two processes, a routing front)', 
     try {
       const base = `http://127.0.0.1:${port}`;
       await until(
-        () => fetch(`${base}/cluster`, { headers: { authorization: `Bearer ${OPERATOR_TOKEN}` } }).then((r) => r.json() as Promise<{ nodes: unknown[] }>),
+        () =>
+          fetch(`${base}/cluster`, { headers: { authorization: `Bearer ${OPERATOR_TOKEN}` } }).then(
+            (r) => r.json() as Promise<{ nodes: unknown[] }>,
+          ),
         (v) => v.nodes.length === 2,
       );
       const tickets: MatchmakeTicket[] = [];
@@ -525,7 +534,10 @@ describe('npm start -- --workers 2 (one port, two processes, a routing front)', 
         expect(w.node).toBe(ticket.nodeId);
         // Let the registry catch up (a heartbeat, 1 s) so the next choice sees this seat taken.
         await until(
-          () => fetch(`${base}/cluster`, { headers: { authorization: `Bearer ${OPERATOR_TOKEN}` } }).then((r) => r.json() as Promise<{ nodes: { players: number }[] }>),
+          () =>
+            fetch(`${base}/cluster`, { headers: { authorization: `Bearer ${OPERATOR_TOKEN}` } }).then(
+              (r) => r.json() as Promise<{ nodes: { players: number }[] }>,
+            ),
           (v) => v.nodes.reduce((n, node) => n + node.players, 0) === i + 1,
         );
       }

@@ -61,7 +61,9 @@ describe('server CLI options', () => {
     expect(() => parseServerCliOptions(['--admin-port', '8080'], {})).toThrow(/--admin-port must differ from --port \(8080\)/);
     expect(() => parseServerCliOptions(['--port', '65535'], {})).toThrow(/game port \+ 1 is past 65535/);
     // Off loopback it would answer other machines: only with the operator token.
-    expect(() => parseServerCliOptions(['--admin-host', '0.0.0.0'], {})).toThrow(/--admin-host 0.0.0.0 lets other machines.*--operator-token/);
+    expect(() => parseServerCliOptions(['--admin-host', '0.0.0.0'], {})).toThrow(
+      /--admin-host 0.0.0.0 lets other machines.*--operator-token/,
+    );
     expect(parseServerCliOptions(['--admin-host', '0.0.0.0', '--operator-token', 'x'.repeat(32)], {})).toMatchObject({
       adminHost: '0.0.0.0',
     });
