@@ -36,6 +36,8 @@ export interface HealthReport {
   /** Players whose link is down, seats held for a resume. */
   detachedPlayers: number;
   roomCount: number;
+  /** Seats held for matchmade players on their way (unclaimed reservations). */
+  reservedSeats: number;
   /** Up to 100 rooms, busiest first. */
   rooms: { id: string; type: string; players: number; detached: number; tick: number }[];
   totals: RoomTotals & { roomCrashes: number; closeCodes: Record<string, number> };
@@ -84,6 +86,7 @@ export function buildHealth(
     players,
     detachedPlayers: detached,
     roomCount: rooms.rooms.size,
+    reservedSeats: rooms.reservedSeats,
     rooms: list.slice(0, 100),
     totals,
     process: { cpuUserMicros: cpu.user, cpuSystemMicros: cpu.system, rssBytes: mem.rss, heapUsedBytes: mem.heapUsed },

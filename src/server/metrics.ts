@@ -61,6 +61,7 @@ export class ServerMetrics {
     gauge('tickwire_players', 'Players in rooms, detached ones included.', (h) => h.players);
     gauge('tickwire_players_detached', 'Players whose link is down, seats held for a resume.', (h) => h.detachedPlayers);
     gauge('tickwire_rooms', 'Rooms running.', (h) => h.roomCount);
+    gauge('tickwire_reserved_seats', 'Seats held for matchmade players on their way (unclaimed reservations).', (h) => h.reservedSeats);
     new Gauge({
       name: 'tickwire_connections',
       help: 'Open client connections, by transport.',
