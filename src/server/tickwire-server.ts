@@ -504,7 +504,15 @@ export class TickwireServer implements SessionHost {
     const report = buildHealth(this.rooms, this.retired, this.sessions.size, this.closeCodes, this.startedAt, this.draining);
     const w = this.webrtc;
     report.webrtc = w
-      ? { channelsOpened: w.opened, refused: w.refused, datagramsDropped: w.counters.datagramsDropped, retransmits: w.counters.retransmits }
+      ? {
+          channelsOpened: w.opened,
+          refused: w.refused,
+          datagramsDropped: w.counters.datagramsDropped,
+          retransmits: w.counters.retransmits,
+          attemptsPending: w.attemptsPending,
+          attemptsAbandoned: w.attemptsAbandoned,
+          bodiesRefused: w.bodiesRefused,
+        }
       : null;
     report.cluster = this.cluster ? { ...this.cluster.stats } : null;
     report.chat = this.chat?.report ?? null;
