@@ -1,9 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 /** How reading a request body ended. `bytes`: what was taken off the request, whatever it said. */
-export type CappedBody =
-  | { ok: true; body: Buffer; bytes: number }
-  | { ok: false; why: 'too large' | 'aborted'; bytes: number };
+export type CappedBody = { ok: true; body: Buffer; bytes: number } | { ok: false; why: 'too large' | 'aborted'; bytes: number };
 
 /**
  * Read `req`'s body, counting bytes as they arrive, whatever `Content-Length` or
@@ -57,6 +55,7 @@ export function readCappedBody(
 export function refuseTooLarge(req: IncomingMessage, res: ServerResponse, sentence: string): void {
   req.pause();
   res.once('finish', () => req.socket.destroy());
-  res.writeHead(413, { 'content-type': 'text/plain', connection: 'close' });
-  res.end(`${sentence}\n`);
+  const text = `${sentence}\n`;
+  res.writeHead(413, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(text), connection: 'close' });
+  res.end(text);
 }

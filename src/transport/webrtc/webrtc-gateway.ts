@@ -279,7 +279,8 @@ export class WebRtcGateway implements WebRtcGatewayLike {
         // The offer failed: geckos closed the peer connection but left it in its map.
         const admitted = this.admittedBy.get(req);
         if (admitted) {
-          for (const c of manager.connections.values()) if (c.userData === admitted.userData) admitted.attempt.bindCleanup(() => this.forget(c));
+          for (const c of manager.connections.values())
+            if (c.userData === admitted.userData) admitted.attempt.bindCleanup(() => this.forget(c));
           admitted.attempt.abandon('could not make an offer');
         }
         throw err;
@@ -316,5 +317,6 @@ export class WebRtcGateway implements WebRtcGatewayLike {
 function explainRefusal(res: ServerResponse, reason: string): void {
   res.setHeader('content-type', 'text/plain');
   const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
-  res.end = ((...args: unknown[]) => (args.length === 0 || typeof args[0] === 'function' ? end(`${reason}\n`) : end(...args))) as ServerResponse['end'];
+  res.end = ((...args: unknown[]) =>
+    args.length === 0 || typeof args[0] === 'function' ? end(`${reason}\n`) : end(...args)) as ServerResponse['end'];
 }
