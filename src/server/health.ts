@@ -52,8 +52,9 @@ export interface HealthReport {
     /** Admitted signalling attempts waiting for their channel, and those given up. */
     attemptsPending: number;
     attemptsAbandoned: number;
-    /** Signalling bodies refused for size (413). */
+    /** Signalling bodies refused for size (413), and body bytes read off signalling requests. */
     bodiesRefused: number;
+    bodyBytesRead: number;
   } | null;
   /** This node in the cluster registry: which store, its id, and whether the store answers. */
   cluster?: PresenceStats | null;

@@ -512,6 +512,7 @@ export class TickwireServer implements SessionHost {
           attemptsPending: w.attemptsPending,
           attemptsAbandoned: w.attemptsAbandoned,
           bodiesRefused: w.bodiesRefused,
+          bodyBytesRead: w.bodyBytesRead,
         }
       : null;
     report.cluster = this.cluster ? { ...this.cluster.stats } : null;

@@ -48,13 +48,31 @@ export function readCappedBody(
   req.on('error', onAborted);
 }
 
+/** How long a refused connection stays before it is dropped, ms: time for the client to read the answer. */
+const REFUSAL_LINGER_MS = 1000;
+
 /**
- * Answer 413 with `sentence` and drop the connection once the answer is out: the unread rest of
- * the body is never read (`Connection: close` keeps Node from draining it for the next request).
+ * Answer 413 with `sentence` and drop the connection: nothing more of the body is read.
+ *
+ * Dropping a socket that still holds unread bytes of the client's sends a reset, which often
+ * overtakes the answer: a client busy writing its body sees a reset and never the 413
+ * (measured with `npm run attack`: 7 in 10 chunked senders). So the answer goes out with a
+ * FIN, the socket is not read any further, and it is destroyed `REFUSAL_LINGER_MS` later (or
+ * when the client closes first).
  */
 export function refuseTooLarge(req: IncomingMessage, res: ServerResponse, sentence: string): void {
   req.pause();
-  res.once('finish', () => req.socket.destroy());
+  // Node drains an unread body after the answer (IncomingMessage._dump) so that the connection
+  // can carry the next request; this one will not carry another.
+  (req as unknown as { _dumped: boolean })._dumped = true;
+  const socket = req.socket;
+  // `Connection: close` makes Node end the socket after the answer with destroySoon(): linger instead.
+  socket.destroySoon = function lingerThenDestroy(this: typeof socket) {
+    this.end();
+    const timer = setTimeout(() => this.destroy(), REFUSAL_LINGER_MS);
+    timer.unref();
+    this.once('close', () => clearTimeout(timer));
+  };
   const text = `${sentence}\n`;
   res.writeHead(413, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(text), connection: 'close' });
   res.end(text);

@@ -42,8 +42,9 @@ export interface WebRtcGatewayLike {
   /** Admitted attempts waiting for their data channel, and those given up (failed, closed, timed out). */
   readonly attemptsPending: number;
   readonly attemptsAbandoned: number;
-  /** Signalling bodies refused for size (413). */
+  /** Signalling bodies refused for size (413), and body bytes read off signalling requests. */
   readonly bodiesRefused: number;
+  readonly bodyBytesRead: number;
   /** Answer a signalling request from `ip`. */
   handle(req: IncomingMessage, res: ServerResponse, ip: string): void;
   /** Take no more channels. */
