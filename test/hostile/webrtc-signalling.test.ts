@@ -187,6 +187,19 @@ describe('WebRTC signalling that cleans up (real sockets, geckos.io)', () => {
     expect(h.server.frontDoor.unjoinedFrom('127.0.0.1')).toBe(4);
   });
 
+  it('caps attempts pending over all addresses (503 past webrtc.maxPendingAttempts), and an ended one makes room', async () => {
+    h = await startServer({ webrtc: { enabled: true, maxPendingAttempts: 2 }, frontDoor: { perIpLimits: true } });
+    const port = h.server.port;
+    const first = JSON.parse((await signal(port, 'POST', SIGNAL)).body) as { id: string };
+    expect((await signal(port, 'POST', SIGNAL)).status).toBe(200);
+    const third = await signal(port, 'POST', SIGNAL);
+    expect([third.status, third.body]).toEqual([503, 'too many WebRTC connections being set up (2): try again shortly\n']);
+    expect([h.server.frontDoor.unjoinedFrom('127.0.0.1'), gateway().peerConnections]).toEqual([2, 2]);
+    await signal(port, 'POST', `${SIGNAL}/${first.id}/close`);
+    expect((await signal(port, 'POST', SIGNAL)).status).toBe(200);
+    expect(gateway().peerConnections).toBe(2);
+  });
+
   it('a chunked 10 MiB body is refused with 413 after at most one socket read past 64 KiB, and geckos never sees it', async () => {
     h = await startServer({ webrtc: { enabled: true }, frontDoor: { perIpLimits: true } });
     const bystander = h.client('bystander');

@@ -26,6 +26,8 @@ export const MAX_SIGNAL_BODY_BYTES = 64 * 1024;
 export const WEBRTC_SIGNAL_PREFIX = '/.wrtc/v1/';
 /** How long an admitted attempt may go without an open data channel, ms (default of `connectDeadlineMs`). */
 export const DEFAULT_CONNECT_DEADLINE_MS = 10_000;
+/** Admitted attempts pending at once, over all addresses (default of `maxPendingAttempts`). */
+export const DEFAULT_MAX_PENDING_ATTEMPTS = 256;
 
 /** What the gateway needs from the server it serves. */
 export interface WebRtcHost {
@@ -119,6 +121,8 @@ export class WebRtcGateway implements WebRtcGatewayLike {
       host.closed(attempt.ip, undefined);
       host.log('info', { ip: attempt.ip, why, transport: 'webrtc' }, 'webrtc attempt abandoned');
     });
+    const maxPending = options.maxPendingAttempts ?? DEFAULT_MAX_PENDING_ATTEMPTS;
+    if (!(maxPending >= 1)) throw new RangeError(`webrtc.maxPendingAttempts must be ≥ 1, got ${maxPending}`);
     this.io = geckos({
       iceServers: options.iceServers ?? [],
       portRange: options.portRange,
@@ -129,7 +133,11 @@ export class WebRtcGateway implements WebRtcGatewayLike {
       cors: { origin: (req) => req.headers.origin ?? '*' },
       authorization: async (_auth, req, res) => {
         const ip = (req as IncomingMessage & { tickwireIp?: string }).tickwireIp ?? 'unknown';
-        const refusal = host.admit(req, ip);
+        // Checked first, so a refusal here costs the address none of its handshakes.
+        const refusal =
+          this.attempts.pending >= maxPending
+            ? { status: 503, reason: `too many WebRTC connections being set up (${maxPending}): try again shortly` }
+            : host.admit(req, ip);
         if (refusal) {
           this.refused++;
           host.log('warn', { ip, status: refusal.status, reason: refusal.reason, transport: 'webrtc' }, 'webrtc connection refused');

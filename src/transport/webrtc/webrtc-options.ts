@@ -23,6 +23,12 @@ export interface WebRtcOptions {
    * given back. Room for ICE through STUN/TURN, which takes seconds at worst.
    */
   connectDeadlineMs?: number;
+  /**
+   * Admitted attempts waiting for their channel at once, over all addresses (default 256).
+   * Each holds a native peer connection (libwebrtc, with its threads) until it opens or its
+   * deadline passes; past this, new ones are refused with 503 until some end.
+   */
+  maxPendingAttempts?: number;
 }
 
 /** Counters every WebRTC transport adds to (one object per gateway). */
