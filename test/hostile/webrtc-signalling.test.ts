@@ -162,6 +162,9 @@ describe('WebRTC signalling that cleans up (real sockets, geckos.io)', () => {
     expect([h.server.frontDoor.unjoinedFrom('127.0.0.1'), gateway().attemptsPending, gateway().peerConnections]).toEqual([0, 0, 0]);
     // Asking again about the closed connection is answered too.
     expect((await signal(port, 'GET', `${SIGNAL}/${offer.id}/additional-candidates`)).body).toBe('[]');
+    const metrics = (await signal(port, 'GET', '/metrics')).body;
+    expect(metrics).toMatch(/^tickwire_webrtc_attempts_abandoned_total 1$/m);
+    expect(metrics).toMatch(/^tickwire_webrtc_attempts_pending 0$/m);
     const snap = nextEvent(bystander, 'snapshot');
     h.tick();
     await snap;
