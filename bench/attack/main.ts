@@ -6,7 +6,8 @@
  * bystander joins from 127.0.0.2 and plays; then, one kind at a time, `--attackers` clients
  * from 127.0.0.1 (one address) attack for `--seconds`. For each kind the bystander's snapshot
  * rate and the server's dropped ticks are reported. Every loop is bounded in count and time,
- * and every target is this machine's loopback.
+ * and every target is this machine's loopback. The server runs with WebRTC on (its signalling
+ * is attacked too); the WebRTC cases attack from several addresses, 127.0.0.10 and up.
  */
 import { request } from 'node:http';
 import net from 'node:net';
@@ -81,10 +82,79 @@ type Attack = (ctx: {
   until: number;
   tally: Record<string, number>;
   held: WebSocket[];
+  /** This attacker's number (0 to --attackers − 1), for the cases that spread over addresses. */
   index: number;
   /** A same-host reverse proxy in front of the game port. */
   proxyPort?: number;
 }) => Promise<void>;
+
+/** The WebRTC cases' attackers come from this many addresses, 127.0.0.10 and up. */
+const WEBRTC_ADDRESSES = 4;
+const webrtcAddress = (index: number) => `127.0.0.${10 + (index % WEBRTC_ADDRESSES)}`;
+const SIGNAL = '/.wrtc/v1/connections';
+
+/** POST a signalling offer request from `localAddress`; resolves with the HTTP status (0: an error). */
+function postOffer(port: number, localAddress: string): Promise<number> {
+  return new Promise((resolve) => {
+    const req = request({ host: '127.0.0.1', port, method: 'POST', path: SIGNAL, localAddress, agent: false }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.setTimeout(3000, () => req.destroy());
+    req.on('error', () => resolve(0));
+    req.end();
+  });
+}
+
+/**
+ * Stream a chunked body of up to 10 MiB from `localAddress` until the server answers or drops
+ * the connection; resolves with the status (0: dropped with no answer) and the bytes written.
+ */
+function streamChunked(port: number, localAddress: string): Promise<{ status: number; written: number }> {
+  return new Promise((resolve) => {
+    const chunk = Buffer.alloc(16 * 1024, 0x61);
+    let written = 0;
+    let over = false;
+    const done = (status: number) => {
+      if (over) return;
+      over = true;
+      req.destroy();
+      resolve({ status, written });
+    };
+    const req = request({ host: '127.0.0.1', port, method: 'POST', path: SIGNAL, localAddress, agent: false });
+    req.on('response', (res) => done(res.statusCode ?? 0));
+    req.on('error', () => done(0));
+    req.setTimeout(3000, () => done(0));
+    const pump = () => {
+      while (!over && written < 10 * 1024 * 1024) {
+        written += chunk.length;
+        if (!req.write(chunk)) {
+          req.once('drain', pump);
+          return;
+        }
+      }
+      if (!over) req.end();
+    };
+    pump();
+  });
+}
+
+/** Whether a WebSocket from `localAddress` is let in and welcomed into a room. */
+async function joinsOverWebSocket(url: string, localAddress: string): Promise<boolean> {
+  const ws = new WebSocket(url, { perMessageDeflate: false, handshakeTimeout: 3000, localAddress });
+  const welcomed = await new Promise<boolean>((resolve) => {
+    ws.on('error', () => resolve(false));
+    ws.on('unexpected-response', (req) => {
+      req.destroy();
+      resolve(false);
+    });
+    ws.on('open', () => ws.send(join));
+    ws.on('message', (m: Buffer) => resolve(m[0] === MessageType.Welcome));
+    setTimeout(() => resolve(false), 3000);
+  });
+  ws.terminate();
+  return welcomed;
+}
 
 const bump = (t: Record<string, number>, k: string) => (t[k] = (t[k] ?? 0) + 1);
 
@@ -266,6 +336,28 @@ const ATTACKS: Record<string, Attack> = {
     let n = 0;
     return offendRepeatedly(ctx, (ws) => ws.send(offences[n++ % offences.length]));
   },
+  /**
+   * WebRTC signalling offers that never go further: no answer, no ICE. Each admitted one holds
+   * a native peer connection and its address's slots until the server's connect deadline
+   * (10 s); `main` then checks that an attacker address can still join over WebSocket.
+   */
+  'webrtc abandoned': async ({ port, until, tally, index }) => {
+    for (let i = 0; i < MAX_ATTEMPTS && performance.now() < until; i++) {
+      const status = await postOffer(port, webrtcAddress(index));
+      bump(tally, status === 0 ? 'error' : `HTTP ${status}`);
+      await sleep(status === 200 ? 10 : 100);
+    }
+  },
+  /** Chunked signalling bodies of up to 10 MiB, one after another, each from its own connection. */
+  'webrtc chunked body': async ({ port, until, tally, index }) => {
+    for (let i = 0; i < MAX_ATTEMPTS && performance.now() < until; i++) {
+      const { status, written } = await streamChunked(port, webrtcAddress(index));
+      bump(tally, status === 0 ? 'dropped with no answer' : `HTTP ${status}`);
+      tally['MiB queued by the clients'] = Math.round(((tally['MiB queued by the clients'] ?? 0) + written / 1048576) * 10) / 10;
+      // Under the address's request rate (20/s, shared by the attackers on it): the 413 is what is measured.
+      await sleep(250);
+    }
+  },
 };
 
 /**
@@ -307,7 +399,9 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   // Its warnings go to its own stdout, sampled per address; error level keeps this report readable.
-  const server = await startServerProcess(64, ['--log-level', 'error']);
+  // WebRTC on for every case, so all rows come from the same server: it only loads geckos.io
+  // and answers signalling; the WebSocket path is the same with it off.
+  const server = await startServerProcess(64, ['--log-level', 'error', '--webrtc', 'on']);
   const proxy = await startReverseProxy(server.port);
   const results: {
     attack: string;
@@ -316,6 +410,8 @@ async function main(): Promise<void> {
     overruns: number;
     attackers: Record<string, number>;
   }[] = [];
+  /** Set when an attacker address could not join after its WebRTC attempts ended. */
+  let lockedOut = false;
   try {
     const bystander = new TickwireClient({
       url: server.url,
@@ -341,6 +437,29 @@ async function main(): Promise<void> {
           attack({ url: server.url, port: server.port, until, tally, held, index, proxyPort: proxy.port }),
         ),
       );
+      if (name === 'webrtc abandoned') {
+        // The abandoned attempts end at the server's connect deadline (10 s): wait for /health
+        // to show none pending, then an attacker address must get in over WebSocket.
+        let pending = -1;
+        while (performance.now() - t0 < 30_000) {
+          await sleep(1100);
+          pending = (await health(server.port)).webrtc?.attemptsPending ?? -1;
+          if (pending === 0) break;
+        }
+        const since = ((performance.now() - t0) / 1000).toFixed(1);
+        tally[pending === 0 ? `none pending ${since} s after the first` : `${pending} still pending after 30 s`] = 1;
+        const joined = await joinsOverWebSocket(server.url, webrtcAddress(0));
+        tally[joined ? 'attacker address joined over WebSocket afterwards' : 'attacker address REFUSED afterwards'] = 1;
+        if (!joined) lockedOut = true;
+      }
+      if (name === 'webrtc chunked body') {
+        await sleep(1100); // /health is cached for a second
+        const [b, a] = [before.webrtc, (await health(server.port)).webrtc];
+        const refused = (a?.bodiesRefused ?? 0) - (b?.bodiesRefused ?? 0);
+        const read = (a?.bodyBytesRead ?? 0) - (b?.bodyBytesRead ?? 0);
+        tally['bodies refused by the server'] = refused;
+        tally['KiB the server read per refused body'] = refused > 0 ? Math.round(read / refused / 1024) : 0;
+      }
       if (held.length > 0) {
         // Sockets left open on purpose: time how long the server takes to close them (its
         // readStallMs is 8 s), watching its connection count (/health is cached for 1 s)
@@ -384,7 +503,11 @@ async function main(): Promise<void> {
       return judged ? [`${r.attack}: ${judged}`] : [];
     });
     for (const f of failures) process.stdout.write(`FAILED ${f}\n`);
-    const ok = failures.length === 0 && results.every((r) => r.bystanderSnapshotsPerSec >= 29 && r.droppedTicks === 0) && bystander.isOpen;
+    const ok =
+      failures.length === 0 &&
+      results.every((r) => r.bystanderSnapshotsPerSec >= 29 && r.droppedTicks === 0) &&
+      bystander.isOpen &&
+      !lockedOut;
     process.stdout.write(
       ok
         ? 'the bystander kept ≥ 29 snapshots/s and no tick was dropped in every attack\n'

@@ -24,6 +24,15 @@ interface GeckosChannel {
   raw: { emit(message: ArrayBuffer | Uint8Array): void };
   close(): void;
 }
+/** What of a geckos.io 1.7 client channel's insides `finish` reads (lib/geckos/channel.js, lib/wrtc/connectionsManager.js). */
+interface GeckosChannelInternals {
+  /** `http(s)://host:port`, where the signalling goes. */
+  url?: string;
+  /** Set once the channel is open. */
+  peerConnection?: { localPeerConnection?: { close(): void } };
+  /** From the first signalling request on: the peer connection and the server's id for it. */
+  connectionsManager?: { localPeerConnection?: { close(): void }; remotePeerConnection?: { id?: string } };
+}
 type GeckosFactory = (options: { url: string; port: number; iceServers?: RTCIceServer[]; label?: string }) => GeckosChannel;
 
 /** Messages the client sends once (a lost one is replaced by the next): inputs and acks. */
@@ -191,19 +200,27 @@ export class WebRtcSocket extends SocketHandlers implements WebSocketLike {
   /** Over: close the channel and report `code` once. */
   private finish(code: number, reason: string): void {
     if (this.closedAlready) return;
+    const wasOpen = this.readyState === 1 || this.readyState === 2;
     this.closedAlready = true;
     this.readyState = 3;
     this.link.dispose();
     // The peer connection itself, not geckos' close(): that also posts a close notice to the
     // server, which our own close frame has made redundant, and which fails loudly once the
-    // server is gone (a drop, a shutdown). The server sees the data channel close.
-    const pc = (this.channel as unknown as { peerConnection?: { localPeerConnection?: { close(): void } } } | undefined)?.peerConnection
-      ?.localPeerConnection;
+    // server is gone (a drop, a shutdown). The server sees the data channel close. Until the
+    // channel opens, geckos keeps the peer connection on its connections manager only.
+    const channel = this.channel as unknown as GeckosChannelInternals | undefined;
+    const pc = channel?.peerConnection?.localPeerConnection ?? channel?.connectionsManager?.localPeerConnection;
     try {
       pc?.close();
     } catch {
       // Already closed.
     }
+    // Given up before the channel opened ('auto' falling back, ICE failing): the server holds
+    // the attempt (a slot of this address) until its deadline unless told. A courtesy: if it
+    // fails, the deadline frees the slot all the same.
+    const id = channel?.connectionsManager?.remotePeerConnection?.id;
+    if (!wasOpen && id && channel?.url && typeof fetch === 'function')
+      fetch(`${channel.url}/.wrtc/v1/connections/${id}/close`, { method: 'POST' }).catch(() => undefined);
     this.onclose?.({ code, reason });
   }
 }

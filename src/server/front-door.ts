@@ -201,6 +201,11 @@ export class FrontDoor {
     return this.byIp.get(addressKey(ip))?.open ?? 0;
   }
 
+  /** Of those, connections from `ip` not yet in a room (signalling attempts included). */
+  unjoinedFrom(ip: string): number {
+    return this.byIp.get(ip)?.unjoined ?? 0;
+  }
+
   private originAllowed(origin: string, host: string | undefined): boolean {
     if (this.origins === 'any') return true;
     if (this.origins === 'same-host') {

@@ -46,7 +46,18 @@ export interface HealthReport {
    * WebRTC, when on: data channels opened and signalling attempts refused; snapshots dropped
    * because a channel's buffer was full; control messages sent again (from closed channels).
    */
-  webrtc?: { channelsOpened: number; refused: number; datagramsDropped: number; retransmits: number } | null;
+  webrtc?: {
+    channelsOpened: number;
+    refused: number;
+    datagramsDropped: number;
+    retransmits: number;
+    /** Admitted signalling attempts waiting for their channel, and those given up. */
+    attemptsPending: number;
+    attemptsAbandoned: number;
+    /** Signalling bodies refused for size (413), and body bytes read off signalling requests. */
+    bodiesRefused: number;
+    bodyBytesRead: number;
+  } | null;
   /** This node in the cluster registry: which store, its id, and whether the store answers. */
   cluster?: PresenceStats | null;
   /** Chat: lines taken and refused, sends, pages, members. Null with chat off. */

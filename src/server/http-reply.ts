@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { readCappedBody, refuseTooLarge } from '../transport/capped-body';
 
 /** Answer with a line of text (a newline is added). */
 export function sendText(res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {
@@ -14,9 +15,9 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
 
 /**
  * Read a request body of at most `maxBytes`, counted as the bytes arrive, whatever
- * `Content-Length` or `Transfer-Encoding` claim: `done` gets the whole body. Past the cap the
- * client gets a 413 with `tooLarge` as the sentence, nothing more is kept, and the connection
- * is closed once the answer is out (a sender that goes on streaming is cut off there).
+ * `Content-Length` or `Transfer-Encoding` claim (see {@link readCappedBody}): `done` gets the
+ * whole body. Past the cap the client gets a 413 with `tooLarge` as the sentence, nothing more
+ * is read or kept, and the connection is dropped once the answer is out ({@link refuseTooLarge}).
  */
 export function readBoundedBody(
   req: IncomingMessage,
@@ -25,24 +26,8 @@ export function readBoundedBody(
   tooLarge: string,
   done: (body: Buffer) => void,
 ): void {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  let refused = false;
-  const onData = (chunk: Buffer): void => {
-    size += chunk.length;
-    if (size <= maxBytes) {
-      chunks.push(chunk);
-      return;
-    }
-    refused = true;
-    req.off('data', onData);
-    req.pause();
-    chunks.length = 0;
-    res.writeHead(413, { 'content-type': 'text/plain', connection: 'close' });
-    res.end(`${tooLarge}\n`, () => req.socket.destroy());
-  };
-  req.on('data', onData);
-  req.on('end', () => {
-    if (!refused) done(Buffer.concat(chunks, size));
+  readCappedBody(req, maxBytes, (result) => {
+    if (result.ok) done(result.body);
+    else if (result.why === 'too large') refuseTooLarge(req, res, tooLarge);
   });
 }

@@ -91,6 +91,15 @@ export class ServerMetrics {
       'Snapshots dropped because a data channel was full.',
       (h) => h.webrtc?.datagramsDropped ?? 0,
     );
+    gauge('tickwire_webrtc_attempts_pending', 'WebRTC signalling attempts admitted and waiting for their channel.', (h) =>
+      h.webrtc ? h.webrtc.attemptsPending : 0,
+    );
+    total(
+      'tickwire_webrtc_attempts_abandoned_total',
+      'WebRTC attempts given up (ICE failed, the client closed it, the connect deadline passed).',
+      (h) => h.webrtc?.attemptsAbandoned ?? 0,
+    );
+    total('tickwire_webrtc_bodies_refused_total', 'WebRTC signalling bodies refused for size (413).', (h) => h.webrtc?.bodiesRefused ?? 0);
     total('tickwire_chat_lines_total', 'Chat lines taken (room and lobby).', (h) => h.chat?.linesIn ?? 0);
     total(
       'tickwire_chat_lines_rejected_total',

@@ -571,7 +571,16 @@ export class TickwireServer implements SessionHost {
     const report = buildHealth(this.rooms, this.retired, this.sessions.size, this.closeCodes, this.startedAt, this.draining);
     const w = this.webrtc;
     report.webrtc = w
-      ? { channelsOpened: w.opened, refused: w.refused, datagramsDropped: w.counters.datagramsDropped, retransmits: w.counters.retransmits }
+      ? {
+          channelsOpened: w.opened,
+          refused: w.refused,
+          datagramsDropped: w.counters.datagramsDropped,
+          retransmits: w.counters.retransmits,
+          attemptsPending: w.attemptsPending,
+          attemptsAbandoned: w.attemptsAbandoned,
+          bodiesRefused: w.bodiesRefused,
+          bodyBytesRead: w.bodyBytesRead,
+        }
       : null;
     report.cluster = this.cluster ? { ...this.cluster.stats } : null;
     report.chat = this.chat?.report ?? null;

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Button, PlayerField } from '../../shared/games/arena';
 import { CloseCode } from '../../shared/protocol/close-codes';
 import { NetworkSimulator } from '../../src/sdk/network-simulator';
+import type { WebRtcGateway } from '../../src/transport/webrtc/webrtc-gateway';
 import { flush, nextEvent, startServer } from '../support/server-harness';
 
 /** Node has no RTCPeerConnection: the SDK installs @roamhq/wrtc's (prebuilt binaries, no compiler). */
@@ -65,6 +66,36 @@ describe('WebRTC beside WebSocket (geckos.io data channels, real sockets)', () =
     expect(choice.kind).toBe('ws');
     expect(choice.reason).toMatch(/^webrtc failed: /);
     expect(b.transport).toBe('ws');
+  });
+
+  it("'auto' giving up on a WebRTC attempt whose ICE cannot complete tells the server, which frees the address's slot at once", async () => {
+    // A client whose peer connection may use only TURN relays, and has none (a firewall that
+    // blocks UDP): its ICE cannot complete. The server's deadline is 10 s, and the wait for the
+    // log line below would fail the test long before it: only the client's notice ends it.
+    h = await startServer({ webrtc: { enabled: true }, frontDoor: { perIpLimits: true } });
+    class RelayOnly extends wrtc.RTCPeerConnection {
+      constructor(config?: RTCConfiguration) {
+        super({ ...config, iceTransportPolicy: 'relay' });
+      }
+    }
+    const g = globalThis as { RTCPeerConnection?: unknown };
+    const installed = g.RTCPeerConnection;
+    g.RTCPeerConnection = RelayOnly;
+    const a = h.client('a', { transport: 'auto', webrtc: { ...WRTC, timeoutMs: 1500 } });
+    const chose = nextEvent(a, 'transport');
+    try {
+      await a.connect();
+    } finally {
+      g.RTCPeerConnection = installed;
+    }
+    expect((await chose)[0]).toEqual({ kind: 'ws', reason: 'webrtc failed: no connection within 1500 ms' });
+    const abandoned = (l: { msg: string }) => l.msg === 'webrtc attempt abandoned';
+    await h.logged(abandoned);
+    expect(h.lines.filter(abandoned).map((l) => l.why)).toEqual(['the client closed it']);
+    const gateway = h.server.webrtc as WebRtcGateway;
+    expect([gateway.attemptsPending, gateway.peerConnections]).toEqual([0, 0]);
+    // What is left of the address is the WebSocket player, joined.
+    expect([h.server.frontDoor.openFrom('127.0.0.1'), h.server.frontDoor.unjoinedFrom('127.0.0.1')]).toEqual([1, 0]);
   });
 
   it('survives loss, duplication and reordering on the data channel: every control message arrives, in order', async () => {

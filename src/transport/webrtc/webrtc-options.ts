@@ -16,6 +16,19 @@ export interface WebRtcOptions {
    * cloud VM with a private address and a public one). Default: the host's addresses.
    */
   publicIp?: string;
+  /**
+   * How long an admitted signalling attempt may go without an open data channel, ms (default
+   * 10000). Until then it counts as an open, unjoined connection of its address; past it (or
+   * as soon as ICE fails or the client closes it) its peer connection is closed and the count
+   * given back. Room for ICE through STUN/TURN, which takes seconds at worst.
+   */
+  connectDeadlineMs?: number;
+  /**
+   * Admitted attempts waiting for their channel at once, over all addresses (default 256).
+   * Each holds a native peer connection (libwebrtc, with its threads) until it opens or its
+   * deadline passes; past this, new ones are refused with 503 until some end.
+   */
+  maxPendingAttempts?: number;
 }
 
 /** Counters every WebRTC transport adds to (one object per gateway). */
@@ -32,6 +45,12 @@ export interface WebRtcGatewayLike {
   /** Channels opened, and signalling attempts refused. */
   readonly opened: number;
   readonly refused: number;
+  /** Admitted attempts waiting for their data channel, and those given up (failed, closed, timed out). */
+  readonly attemptsPending: number;
+  readonly attemptsAbandoned: number;
+  /** Signalling bodies refused for size (413), and body bytes read off signalling requests. */
+  readonly bodiesRefused: number;
+  readonly bodyBytesRead: number;
   /** Answer a signalling request from `ip`. */
   handle(req: IncomingMessage, res: ServerResponse, ip: string): void;
   /** Take no more channels. */
