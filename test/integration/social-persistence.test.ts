@@ -56,7 +56,7 @@ describe.each(backends)('social systems on %s', (_kind, freshDatabase) => {
     data = await TickwireData.open(options);
     h = await startServer({
       roomTypes: [defineRoomType(withArenaStats({ game: arenaGame, onLeave: () => onLeave() }, data.profiles))],
-      auth: { secret: TEST_SECRET },
+      auth: { secret: TEST_SECRET, audience: false, issuer: false },
       data,
       chat: { ratePerSecond: 1000, burst: 1000, ...chat },
     });
