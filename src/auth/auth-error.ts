@@ -50,7 +50,6 @@ export function authUnavailable(message: string, cause?: unknown): AuthError {
   return new AuthError(CloseCode.AuthUnavailable, 'key_source_unavailable', message, { cause });
 }
 
-
 /**
  * 4011: a proven identity that may not join. Room code may throw this from `onAuth`; the
  * message is sent to the client as the close reason, so keep it short and free of secrets.

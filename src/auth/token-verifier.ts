@@ -247,8 +247,7 @@ function joseCode(err: unknown): string | undefined {
 
 /** jose's errors → our reasons. Anything else is a malformed token. */
 function mapJoseError(err: unknown): AuthError {
-  if (err instanceof KeySourceUnavailable)
-    return authUnavailable('the key set could not be fetched; try again', err);
+  if (err instanceof KeySourceUnavailable) return authUnavailable('the key set could not be fetched; try again', err);
   const claim = err instanceof errors.JWTClaimValidationFailed ? err.claim : undefined;
   switch (joseCode(err)) {
     case errors.JWTExpired.code:

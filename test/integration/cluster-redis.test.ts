@@ -424,7 +424,7 @@ describe('messages across nodes (pub/sub)', () => {
 
   it('a message to one identity reaches it on whichever node it plays, and no one else', async () => {
     const p = prefix();
-    const auth = { auth: { secret: TEST_SECRET, audience: false, issuer: false } };
+    const auth = { auth: { secret: TEST_SECRET, audience: false, issuer: false } as const };
     const a = await node('node-a', p, auth);
     const b = await node('node-b', p, auth);
     const ada = a.client('ada', { token: await mintHs256(TEST_SECRET, { subject: 'user-ada' }) });

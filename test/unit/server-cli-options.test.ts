@@ -99,7 +99,9 @@ describe('server CLI options', () => {
         ),
       ),
     ).toEqual({ secret: 's'.repeat(32), issuer: false, audience: false, expiryNoticeSec: 30 });
-    expect(() => parseServerCliOptions(['--auth-expiry-notice', '5000'], {})).toThrow(/--auth-expiry-notice must be a number from 0 to 3600/);
+    expect(() => parseServerCliOptions(['--auth-expiry-notice', '5000'], {})).toThrow(
+      /--auth-expiry-notice must be a number from 0 to 3600/,
+    );
     expect(() => authOptionsFromCli(parseServerCliOptions(['--auth-secret', 'short'], {}))).toThrow(/at least 32 bytes/);
     expect(() => authOptionsFromCli(parseServerCliOptions(['--auth-public-key', '/nonexistent/key.pem'], {}))).toThrow(
       /--auth-public-key: cannot read/,

@@ -276,7 +276,10 @@ describe('token verifier', () => {
         await jwks.close();
       }
       const gone = createTokenVerifier({ ...OPEN, jwks: jwks.url, now });
-      expect(await refused(gone.verify(await mintWithKey(rsa, { nowSec: NOW_SEC })))).toEqual([CloseCode.AuthUnavailable, 'key_source_unavailable']);
+      expect(await refused(gone.verify(await mintWithKey(rsa, { nowSec: NOW_SEC })))).toEqual([
+        CloseCode.AuthUnavailable,
+        'key_source_unavailable',
+      ]);
     });
   });
 
@@ -290,9 +293,13 @@ describe('token verifier', () => {
         /not a readable PEM SPKI key/,
       );
       expect(() => createTokenVerifier({ ...OPEN, secret: TEST_SECRET, algorithms: ['none'] })).toThrow(/not allowed/);
-      expect(() => createTokenVerifier({ ...OPEN, secret: TEST_SECRET, algorithms: ['HS512'] })).toThrow(/"HS512" is not allowed.*allowed: HS256/);
+      expect(() => createTokenVerifier({ ...OPEN, secret: TEST_SECRET, algorithms: ['HS512'] })).toThrow(
+        /"HS512" is not allowed.*allowed: HS256/,
+      );
       expect(() => createTokenVerifier({ ...OPEN, publicKey: rsa.pem, algorithms: ['HS256'] })).toThrow(/not allowed/);
-      expect(() => createTokenVerifier({ ...OPEN, publicKey: rsa.pem, algorithms: ['ES256'] })).toThrow(/cannot be verified with this rsa key/);
+      expect(() => createTokenVerifier({ ...OPEN, publicKey: rsa.pem, algorithms: ['ES256'] })).toThrow(
+        /cannot be verified with this rsa key/,
+      );
       expect(() => createTokenVerifier({ ...OPEN, jwks: 'ftp://keys.example/jwks.json' })).toThrow(/file path or an http\(s\):\/\/ URL/);
       expect(() => createTokenVerifier({ ...OPEN, jwks: '/nonexistent/jwks.json' })).toThrow(/cannot load the auth JWKS file/);
       const notJson = tempFile('jwks.json');
