@@ -6,6 +6,7 @@ import { generateKeyPair, exportSPKI } from 'jose';
 import { CloseCode } from '../../shared/protocol/close-codes';
 import { AuthError, forbidden } from '../../src/auth/auth-error';
 import { createTokenVerifier } from '../../src/auth/token-verifier';
+import { authWarnings } from '../../src/auth/auth-options';
 import {
   makeKey,
   mintHs256,
@@ -306,6 +307,30 @@ describe('token verifier', () => {
       writeFileSync(notJson, 'keys?');
       expect(() => createTokenVerifier({ ...OPEN, jwks: notJson })).toThrow(/cannot load the auth JWKS file/);
       expect(() => createTokenVerifier({ ...OPEN, secret: TEST_SECRET, clockToleranceSec: -1 })).toThrow(/clockToleranceSec/);
+    });
+
+    it('requires aud and iss unless each is turned off on purpose (false), and names the risk of turning one off', async () => {
+      expect(() => createTokenVerifier({ secret: TEST_SECRET })).toThrow(
+        /auth needs an audience: set auth.audience \(--auth-audience\) to the "aud".*or to false \(--auth-audience off\)/,
+      );
+      expect(() => createTokenVerifier({ secret: TEST_SECRET, audience: 'arena' })).toThrow(/auth needs an issuer/);
+      expect(() => createTokenVerifier({ secret: TEST_SECRET, audience: ' ', issuer: 'https://id.test' })).toThrow(
+        /auth needs an audience/,
+      );
+      expect(() => createTokenVerifier({ secret: TEST_SECRET, ...OPEN, expiryNoticeSec: -1 })).toThrow(/expiryNoticeSec must be 0-3600/);
+      expect(authWarnings({ secret: TEST_SECRET, audience: 'arena', issuer: 'https://id.test' })).toEqual([]);
+      expect(authWarnings({ secret: TEST_SECRET, ...OPEN })).toEqual([
+        expect.stringMatching(/audience \(aud\) check is off: a token your issuer made for any other service opens a seat here/),
+        expect.stringMatching(/issuer \(iss\) check is off/),
+      ]);
+      // Off means off: a token with any aud and iss (or none) passes; on means a wrong one is refused.
+      const open = createTokenVerifier({ secret: TEST_SECRET, ...OPEN, now });
+      expect((await open.verify(await mintHs256(TEST_SECRET, { nowSec: NOW_SEC, audience: 'chat', issuer: 'x' }))).userId).toBe('user-1');
+      const onlyIss = createTokenVerifier({ secret: TEST_SECRET, audience: false, issuer: 'https://id.test', now });
+      expect(await refused(onlyIss.verify(await mintHs256(TEST_SECRET, { nowSec: NOW_SEC, audience: 'chat' })))).toEqual([
+        U,
+        'wrong_issuer',
+      ]);
     });
 
     it('refuses a P-384 key: only P-256 is allowed for EC', async () => {
