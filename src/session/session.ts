@@ -448,7 +448,12 @@ export class Session implements RoomClient, TransportSink {
       this.slot = seat.slot;
       this.identity = identity;
       this.state = SessionState.Joined;
-      if (identity) this.takeTokenExpiry(identity.expiresAt);
+      if (identity) {
+        // A resume or takeover (the same `sub`, checked by the room manager) brings a newer
+        // token: room code sees its claims, as after a TOKEN_REFRESH.
+        seat.slot.identity = identity;
+        this.takeTokenExpiry(identity.expiresAt);
+      }
       this.host.sessionJoined?.(this);
       // Not `name`: pino's own field (the logger's name) would be overwritten.
       const fields = { room: seat.room.id, player: seat.slot.id, playerName: seat.slot.name, userId: identity?.userId };

@@ -249,6 +249,54 @@ describe('tokens for the whole session', () => {
     }
   });
 
+  it('keeps a session whose refresh cannot be checked (JWKS down): TOKEN_REFRESHED ok false, and the SDK sends it again', async () => {
+    const k1 = await makeKey('RS256', 'r1');
+    const k2 = await makeKey('RS256', 'r2');
+    const jwks = await startJwksServer([k1]);
+    try {
+      const clock = new ManualClock(0);
+      const wall = () => EPOCH_MS + clock.now();
+      h = await startServer({
+        clock,
+        idleTimeoutMs: 600_000,
+        readStallMs: 600_000,
+        auth: { jwks: jwks.url, jwksCooldownMs: 0, audience: AUD, issuer: ISS, expiryNoticeSec: 10, now: wall },
+      });
+      const mint = (key: typeof k1, ttlSec: number) =>
+        mintWithKey(key, { subject: 'ada', audience: AUD, issuer: ISS, nowSec: Math.floor(wall() / 1000), ttlSec });
+      const time = new ManualScheduler(0);
+      // The fresh token is signed with a key the server has not fetched yet.
+      const ada = h.client('ada', { token: await mint(k1, 20), refreshToken: () => mint(k2, 600), clock: time, timers: time });
+      await ada.connect();
+      await jwks.stop();
+      const failed = nextEvent(ada, 'tokenRefreshFailed');
+      for (let s = 0; s < 11; s++) {
+        h.tick(30);
+        await flush(ada);
+      }
+      expect((await failed)[0]).toEqual({ reason: 'the key set could not be fetched; try again', willRetry: true });
+      expect(ada.isOpen).toBe(true);
+      expect(h.lines.some((l) => l.msg === 'token refresh could not be checked; the session plays on')).toBe(true);
+
+      jwks.setKeys([k1, k2]);
+      await jwks.start();
+      const refreshed = nextEvent(ada, 'tokenRefreshed');
+      time.advance(1000); // the SDK's retry (its backoff is on its own timers)
+      expect((await refreshed)[0].secondsLeft).toBeGreaterThan(590);
+      // Past the first token's exp + grace (25 s): still in.
+      for (let s = 0; s < 16; s++) {
+        h.tick(30);
+        await flush(ada);
+      }
+      expect(ada.isOpen).toBe(true);
+      expect(h.lines.some((l) => l.code === CloseCode.TokenExpired)).toBe(false);
+    } finally {
+      await h?.close();
+      h = undefined;
+      await jwks.close();
+    }
+  });
+
   it('writes no token into the log line of a request over the rate limit (429)', async () => {
     h = await startServer({ frontDoor: { httpRequestsPerSecondPerIp: 1 } });
     const secret = 'eyJhbGciOiJIUzI1NiJ9.c2VjcmV0LXBheWxvYWQ.c2lnbmF0dXJl';
