@@ -17,7 +17,8 @@ import { readAck } from '../../shared/protocol/ack-message';
 import { MessageType, PROTOCOL_VERSION } from '../../shared/protocol/message-types';
 import { deltaCodecName } from '../../shared/replication/delta-codec';
 import { AuthError, forbidden } from '../auth/auth-error';
-import type { Identity, TokenVerifier } from '../auth/token-verifier';
+import { DEFAULT_EXPIRY_NOTICE_SEC } from '../auth/auth-options';
+import { DEFAULT_CLOCK_TOLERANCE_SEC, type Identity, type TokenVerifier } from '../auth/token-verifier';
 import { escapeForLog, type LogSampler } from '../logging/log-sampler';
 import type { Logger } from '../logging/logger';
 import type { Clock } from '../loop/clock';
@@ -69,7 +70,11 @@ export interface SessionHost {
 }
 
 /** Used when a host verifies tokens but gives no policy: the documented defaults. */
-const DEFAULT_TOKEN_POLICY: TokenPolicy = { noticeLeadMs: 60_000, graceMs: 5000, wallNow: () => Date.now() };
+const DEFAULT_TOKEN_POLICY: TokenPolicy = {
+  noticeLeadMs: DEFAULT_EXPIRY_NOTICE_SEC * 1000,
+  graceMs: DEFAULT_CLOCK_TOLERANCE_SEC * 1000,
+  wallNow: () => Date.now(),
+};
 
 /** One reader serves every message: Node runs one handler at a time. */
 const reader = new ByteReader();
