@@ -6,6 +6,7 @@ import { MessageType } from '../../shared/protocol/message-types';
 import type { AuthOptions } from '../../src/auth/auth-options';
 import { ManualClock } from '../../src/loop/clock';
 import { ManualScheduler } from '../../src/loop/timers';
+import { ClientState } from '../../src/sdk/client-state';
 import { defineRoomType } from '../../src/rooms/room-type';
 import type { TickwireClient } from '../../src/sdk/tickwire-client';
 import { TickwireServer } from '../../src/server/tickwire-server';
@@ -229,7 +230,7 @@ describe('tokens for the whole session', () => {
       expect(line).toMatchObject({ auth: 'key_source_unavailable', reason: 'the key set could not be fetched; try again' });
       const room = h.server.rooms.rooms.get(w.roomId)!;
       expect(room.getPlayer(w.playerId)).toBeDefined(); // the seat is held
-      expect(ada.state).toBe(3); // Reconnecting: 4015 is not final
+      expect(ada.state).toBe(ClientState.Reconnecting); // 4015 is not final
       h.tick(3);
       await nextEvent(bystander, 'snapshot');
 
