@@ -7,10 +7,14 @@
  * from 127.0.0.1 (one address) attack for `--seconds`. For each kind the bystander's snapshot
  * rate and the server's dropped ticks are reported. Every loop is bounded in count and time,
  * and every target is this machine's loopback. The server runs with WebRTC on (its signalling
- * is attacked too); the WebRTC cases attack from several addresses, 127.0.0.10 and up.
+ * is attacked too); the WebRTC cases attack from several addresses, 127.0.0.10 and up, and the
+ * matchmaking and operator-route cases from one address per attacker, 127.0.0.100 and up. The
+ * last kind, a TOKEN_REFRESH flood, needs authentication, so it runs against a second server
+ * with JWT auth on and a bystander of its own.
  */
 import { request } from 'node:http';
 import net from 'node:net';
+import { SignJWT } from 'jose';
 import WebSocket from 'ws';
 import { arenaGame } from '../../shared/games/arena';
 import { encodeControl } from '../../shared/protocol/control-messages';
@@ -71,6 +75,30 @@ function health(port: number): Promise<HealthReport> {
 }
 
 const join = encodeControl(MessageType.Join, { v: PROTOCOL_VERSION, roomType: 'arena', name: 'attacker' });
+
+/** The second server's JWT settings (a throwaway secret for this run). */
+const AUTH = { secret: `attack-${process.pid}-${'x'.repeat(32)}`, audience: 'tickwire-attack', issuer: 'tickwire-attack' };
+const AUTH_ARGS = ['--auth-secret', AUTH.secret, '--auth-audience', AUTH.audience, '--auth-issuer', AUTH.issuer];
+
+/** A token for `sub` on the second server, valid for an hour. */
+function mintToken(sub: string): Promise<string> {
+  return new SignJWT({})
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(sub)
+    .setAudience(AUTH.audience)
+    .setIssuer(AUTH.issuer)
+    .setIssuedAt()
+    .setExpirationTime('1h')
+    .sign(new TextEncoder().encode(AUTH.secret));
+}
+
+/**
+ * JOINs with distinct identities for the refresh flood, cycled: one identity, one seat, so two
+ * live attackers sharing a `sub` would take each other's seats (4012) instead of being limited.
+ * Each attacker holds one socket at a time, so a pool far larger than `--attackers` never collides.
+ */
+const authedJoins: { join: Uint8Array; refresh: Uint8Array }[] = [];
+let nextAuthedJoin = 0;
 
 /**
  * One attacker: runs until `until` (ms, performance.now), counting what it managed. `index`
@@ -374,11 +402,152 @@ const JUDGES: Record<string, (tally: Record<string, number>) => string | undefin
         : t['bystander matchmade, joined and got a snapshot'] !== 1
           ? 'the bystander could not matchmake and join'
           : undefined,
+  'webrtc abandoned': (t) =>
+    t['attacker address REFUSED afterwards'] ? 'an attacker address was still locked out after its attempts ended' : undefined,
   'operator routes via a same-host proxy': (t) => {
     const through = Object.keys(t).filter((k) => k !== 'HTTP 403' && k !== 'HTTP 429');
     return through.length ? `answers other than 403/429 through the proxy: ${through.join(', ')}` : undefined;
   },
 };
+
+/**
+ * Against the server with auth on: join with a valid token, wait for the WELCOME, then send
+ * 500 TOKEN_REFRESH messages with valid tokens, each of which would cost a signature check;
+ * reconnect when thrown out.
+ */
+const refreshFlood: Attack = async ({ url, until, tally }) => {
+  for (let i = 0; i < MAX_ATTEMPTS && performance.now() < until; i++) {
+    const { ws, outcome } = await openWs(url);
+    if (outcome !== 'open') {
+      bump(tally, outcome);
+      await sleep(50);
+      continue;
+    }
+    const closed = new Promise<number>((resolve) => ws.on('close', (code) => resolve(code)));
+    const { join: authed, refresh } = authedJoins[nextAuthedJoin++ % authedJoins.length];
+    const welcomed = new Promise<boolean>((resolve) => {
+      ws.once('message', (m: Buffer) => resolve(m[0] === MessageType.Welcome));
+      ws.once('close', () => resolve(false));
+    });
+    ws.send(authed);
+    if (await Promise.race([welcomed, sleep(2000).then(() => false)]))
+      for (let k = 0; k < 500 && ws.readyState === 1; k++) ws.send(refresh);
+    bump(tally, `closed ${await Promise.race([closed, sleep(2000).then(() => 0)])}`);
+    ws.terminate();
+  }
+};
+
+/** Checks some kinds make once their attackers stop, adding what they found to the tally. */
+const AFTER_PHASE: Record<
+  string,
+  (ctx: { server: { url: string; port: number }; t0: number; before: HealthReport; tally: Record<string, number> }) => Promise<void>
+> = {
+  /**
+   * The abandoned attempts end at the server's connect deadline (10 s): wait for /health to show
+   * none pending, then an attacker address must get in over WebSocket.
+   */
+  'webrtc abandoned': async ({ server, t0, tally }) => {
+    let pending = -1;
+    while (performance.now() - t0 < 30_000) {
+      await sleep(1100);
+      pending = (await health(server.port)).webrtc?.attemptsPending ?? -1;
+      if (pending === 0) break;
+    }
+    const since = ((performance.now() - t0) / 1000).toFixed(1);
+    tally[pending === 0 ? `none pending ${since} s after the first` : `${pending} still pending after 30 s`] = 1;
+    const joined = await joinsOverWebSocket(server.url, webrtcAddress(0));
+    tally[joined ? 'attacker address joined over WebSocket afterwards' : 'attacker address REFUSED afterwards'] = 1;
+  },
+  'webrtc chunked body': async ({ server, before, tally }) => {
+    await sleep(1100); // /health is cached for a second
+    const [b, a] = [before.webrtc, (await health(server.port)).webrtc];
+    const refused = (a?.bodiesRefused ?? 0) - (b?.bodiesRefused ?? 0);
+    const read = (a?.bodyBytesRead ?? 0) - (b?.bodyBytesRead ?? 0);
+    tally['bodies refused by the server'] = refused;
+    tally['KiB the server read per refused body'] = refused > 0 ? Math.round(read / refused / 1024) : 0;
+  },
+};
+
+interface PhaseResult {
+  attack: string;
+  bystanderSnapshotsPerSec: number;
+  droppedTicks: number;
+  overruns: number;
+  attackers: Record<string, number>;
+}
+
+/**
+ * One kind of attack for `seconds` from `attackers` clients, against `server`, while
+ * `bystander` plays: its snapshot rate and the server's dropped ticks and overruns.
+ */
+async function runPhase(
+  server: { url: string; port: number },
+  bystander: TickwireClient<unknown, unknown, unknown>,
+  name: string,
+  attack: Attack,
+  attackers: number,
+  seconds: number,
+  proxyPort?: number,
+): Promise<PhaseResult> {
+  const before = await health(server.port);
+  const snaps0 = bystander.stats.snapshots;
+  const t0 = performance.now();
+  const until = t0 + seconds * 1000;
+  const tally: Record<string, number> = {};
+  const held: WebSocket[] = [];
+  await Promise.all(
+    Array.from({ length: attackers }, (_, index) => attack({ url: server.url, port: server.port, until, tally, held, index, proxyPort })),
+  );
+  await AFTER_PHASE[name]?.({ server, t0, before, tally });
+  if (held.length > 0) {
+    // Sockets left open on purpose: time how long the server takes to close them (its
+    // readStallMs is 8 s), watching its connection count (/health is cached for 1 s)
+    // fall back to the bystander's alone.
+    let left = held.length;
+    while (performance.now() - t0 < 15_000) {
+      await sleep(1100);
+      left = (await health(server.port)).connections - 1;
+      if (left === 0) break;
+    }
+    tally[
+      left === 0
+        ? `all closed by the server within ${((performance.now() - t0) / 1000).toFixed(1)} s of joining`
+        : `${left} still open after 15 s`
+    ] = held.length;
+    for (const ws of held) ws.terminate();
+  }
+  const elapsed = (performance.now() - t0) / 1000;
+  const rate = (bystander.stats.snapshots - snaps0) / elapsed;
+  const after = await health(server.port);
+  const row = {
+    attack: name,
+    bystanderSnapshotsPerSec: Math.round(rate * 100) / 100,
+    droppedTicks: after.totals.droppedSteps - before.totals.droppedSteps,
+    overruns: after.totals.overruns - before.totals.overruns,
+    attackers: tally,
+  };
+  process.stderr.write(
+    `${name.padEnd(24)} bystander ${row.bystanderSnapshotsPerSec.toFixed(2)} snapshots/s, ${row.droppedTicks} ticks dropped; attackers: ${JSON.stringify(tally)}\n`,
+  );
+  return row;
+}
+
+/** A bystander from 127.0.0.2 that plays at 30 Hz (stop it with the returned function). */
+async function startBystander(url: string, token?: string) {
+  const bystander = new TickwireClient({
+    url,
+    game: arenaGame,
+    name: 'bystander',
+    WebSocket: BystanderSocket as unknown as WebSocketConstructor,
+    decodeEntities: false,
+    pingIntervalMs: 0,
+    token,
+  });
+  await bystander.connect();
+  const input = { buttons: 0, aim: 0 };
+  const inputs = setInterval(() => bystander.sendInput(input), 1000 / 30);
+  return { bystander, stop: () => clearInterval(inputs) };
+}
 
 async function main(): Promise<void> {
   let attackers: number;
@@ -403,100 +572,38 @@ async function main(): Promise<void> {
   // and answers signalling; the WebSocket path is the same with it off.
   const server = await startServerProcess(64, ['--log-level', 'error', '--webrtc', 'on']);
   const proxy = await startReverseProxy(server.port);
-  const results: {
-    attack: string;
-    bystanderSnapshotsPerSec: number;
-    droppedTicks: number;
-    overruns: number;
-    attackers: Record<string, number>;
-  }[] = [];
-  /** Set when an attacker address could not join after its WebRTC attempts ended. */
-  let lockedOut = false;
+  const results: PhaseResult[] = [];
   try {
-    const bystander = new TickwireClient({
-      url: server.url,
-      game: arenaGame,
-      name: 'bystander',
-      WebSocket: BystanderSocket as unknown as WebSocketConstructor,
-      decodeEntities: false,
-      pingIntervalMs: 0,
-    });
-    await bystander.connect();
-    const input = { buttons: 0, aim: 0 };
-    const inputs = setInterval(() => bystander.sendInput(input), 1000 / 30);
+    const { bystander, stop } = await startBystander(server.url);
     await sleep(1000);
     for (const [name, attack] of Object.entries(ATTACKS)) {
-      const before = await health(server.port);
-      const snaps0 = bystander.stats.snapshots;
-      const t0 = performance.now();
-      const until = t0 + seconds * 1000;
-      const tally: Record<string, number> = {};
-      const held: WebSocket[] = [];
-      await Promise.all(
-        Array.from({ length: attackers }, (_, index) =>
-          attack({ url: server.url, port: server.port, until, tally, held, index, proxyPort: proxy.port }),
-        ),
-      );
-      if (name === 'webrtc abandoned') {
-        // The abandoned attempts end at the server's connect deadline (10 s): wait for /health
-        // to show none pending, then an attacker address must get in over WebSocket.
-        let pending = -1;
-        while (performance.now() - t0 < 30_000) {
-          await sleep(1100);
-          pending = (await health(server.port)).webrtc?.attemptsPending ?? -1;
-          if (pending === 0) break;
-        }
-        const since = ((performance.now() - t0) / 1000).toFixed(1);
-        tally[pending === 0 ? `none pending ${since} s after the first` : `${pending} still pending after 30 s`] = 1;
-        const joined = await joinsOverWebSocket(server.url, webrtcAddress(0));
-        tally[joined ? 'attacker address joined over WebSocket afterwards' : 'attacker address REFUSED afterwards'] = 1;
-        if (!joined) lockedOut = true;
-      }
-      if (name === 'webrtc chunked body') {
-        await sleep(1100); // /health is cached for a second
-        const [b, a] = [before.webrtc, (await health(server.port)).webrtc];
-        const refused = (a?.bodiesRefused ?? 0) - (b?.bodiesRefused ?? 0);
-        const read = (a?.bodyBytesRead ?? 0) - (b?.bodyBytesRead ?? 0);
-        tally['bodies refused by the server'] = refused;
-        tally['KiB the server read per refused body'] = refused > 0 ? Math.round(read / refused / 1024) : 0;
-      }
-      if (held.length > 0) {
-        // Sockets left open on purpose: time how long the server takes to close them (its
-        // readStallMs is 8 s), watching its connection count (/health is cached for 1 s)
-        // fall back to the bystander's alone.
-        let left = held.length;
-        while (performance.now() - t0 < 15_000) {
-          await sleep(1100);
-          left = (await health(server.port)).connections - 1;
-          if (left === 0) break;
-        }
-        tally[
-          left === 0
-            ? `all closed by the server within ${((performance.now() - t0) / 1000).toFixed(1)} s of joining`
-            : `${left} still open after 15 s`
-        ] = held.length;
-        for (const ws of held) ws.terminate();
-      }
-      const elapsed = (performance.now() - t0) / 1000;
-      const rate = (bystander.stats.snapshots - snaps0) / elapsed;
-      const after = await health(server.port);
-      const row = {
-        attack: name,
-        bystanderSnapshotsPerSec: Math.round(rate * 100) / 100,
-        droppedTicks: after.totals.droppedSteps - before.totals.droppedSteps,
-        overruns: after.totals.overruns - before.totals.overruns,
-        attackers: tally,
-      };
-      results.push(row);
-      process.stderr.write(
-        `${name.padEnd(24)} bystander ${row.bystanderSnapshotsPerSec.toFixed(2)} snapshots/s, ${row.droppedTicks} ticks dropped; attackers: ${JSON.stringify(tally)}\n`,
-      );
+      results.push(await runPhase(server, bystander, name, attack, attackers, seconds, proxy.port));
       await sleep(1500); // let the door's counts drain before the next kind
     }
-    clearInterval(inputs);
+    // The refresh flood needs auth: a second server with JWT auth on, and its own bystander.
+    for (let i = 0; i < 1000; i++) {
+      const token = await mintToken(`attacker-${i}`);
+      authedJoins.push({
+        join: encodeControl(MessageType.Join, { v: PROTOCOL_VERSION, roomType: 'arena', name: 'attacker', token }),
+        refresh: encodeControl(MessageType.TokenRefresh, { token }),
+      });
+    }
+    const authed = await startServerProcess(64, ['--log-level', 'error', ...AUTH_ARGS]);
+    let guardStillIn = false;
+    try {
+      const guard = await startBystander(authed.url, await mintToken('bystander'));
+      await sleep(1000);
+      results.push(await runPhase(authed, guard.bystander, 'token refresh flood', refreshFlood, attackers, seconds));
+      guard.stop();
+      guardStillIn = guard.bystander.isOpen;
+      guard.bystander.close();
+    } finally {
+      await authed.stop();
+    }
+    stop();
     const h = await health(server.port);
     process.stdout.write(
-      `\nafter every attack: ${h.connections} connections, server heap ${(h.process.heapUsedBytes / 1e6).toFixed(1)} MB, bystander ${bystander.isOpen ? 'still playing' : 'GONE'}\n`,
+      `\nafter every attack: ${h.connections} connections, server heap ${(h.process.heapUsedBytes / 1e6).toFixed(1)} MB, bystander ${bystander.isOpen ? 'still playing' : 'GONE'}, the auth server's bystander ${guardStillIn ? 'still playing' : 'GONE'}\n`,
     );
     const failures = results.flatMap((r) => {
       const judged = JUDGES[r.attack]?.(r.attackers);
@@ -507,7 +614,7 @@ async function main(): Promise<void> {
       failures.length === 0 &&
       results.every((r) => r.bystanderSnapshotsPerSec >= 29 && r.droppedTicks === 0) &&
       bystander.isOpen &&
-      !lockedOut;
+      guardStillIn;
     process.stdout.write(
       ok
         ? 'the bystander kept ≥ 29 snapshots/s and no tick was dropped in every attack\n'

@@ -64,6 +64,18 @@ export const CloseCode = {
    * another room type, or for a room on another node. Matchmake again rather than retry it.
    */
   ReservationRejected: 4013,
+  /**
+   * The session's token expired and no fresh one came in time: the server sent a NOTICE
+   * ('token-expiring') ahead, and closed at the token's `exp` plus the clock tolerance. The seat
+   * is freed. Final to the SDK: sign in again (a new token) and join afresh.
+   */
+  TokenExpired: 4014,
+  /**
+   * The key source (a JWKS URL) could not be reached, so the token could not be checked: the
+   * server's trouble, not the token's. Transient: a resume refused this way keeps its seat held,
+   * and the SDK retries it with its backoff inside the resume window.
+   */
+  AuthUnavailable: 4015,
 } as const;
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
 

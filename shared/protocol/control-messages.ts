@@ -85,9 +85,11 @@ export interface WelcomeMessage {
 export interface NoticeMessage {
   /**
    * 'shutdown': the server is draining and closes with 1001 in `secondsLeft`; 'info': a notice
-   * to everyone (an operator's, on every node); 'direct': to this player's identity alone.
+   * to everyone (an operator's, on every node); 'direct': to this player's identity alone;
+   * 'token-expiring': this session's token expires in `secondsLeft`, and the session is closed
+   * 4014 (after the clock tolerance) unless a TOKEN_REFRESH brings a fresh one first.
    */
-  kind: 'shutdown' | 'info' | 'direct';
+  kind: 'shutdown' | 'info' | 'direct' | 'token-expiring';
   message: string;
   /**
    * A stored notification's id ('direct' only): it stays unread until the client sends
@@ -99,6 +101,25 @@ export interface NoticeMessage {
   at?: number;
   /** Seconds until the server acts on it (shutdown), when known. */
   secondsLeft?: number;
+}
+
+/**
+ * Client → server: a fresh bearer token for this session (after a 'token-expiring' NOTICE, or
+ * any time). Verified like JOIN's; its `sub` must be the session's. One at a time, a few a
+ * minute; a bad one closes the session (4010, or 4011 for another user's token).
+ */
+export interface TokenRefreshMessage {
+  token: string;
+}
+
+/** Server → client: the answer to a TOKEN_REFRESH that did not close the session. */
+export interface TokenRefreshedMessage {
+  /** True: the fresh token now holds the session. False: it could not be checked now; try again. */
+  ok: boolean;
+  /** Seconds until the (fresh) token expires; absent when it has no `exp`. */
+  secondsLeft?: number;
+  /** Why it was not taken (`ok` false), e.g. "the key set could not be fetched; try again". */
+  message?: string;
 }
 
 /** Server → client: why the connection is about to close. */
@@ -223,6 +244,16 @@ export function parseJoin(body: unknown): JoinMessage {
   if (codec !== undefined) join.codec = codec as string;
   if (reservation !== undefined) join.reservation = reservation as string;
   return join;
+}
+
+/** Validate a TOKEN_REFRESH body: exactly `{ token }`, 1-{@link MAX_TOKEN_LENGTH} characters. */
+export function parseTokenRefresh(body: unknown): TokenRefreshMessage {
+  if (!isRecord(body)) bad('TOKEN_REFRESH body must be a map { token }');
+  for (const key of Object.keys(body)) if (key !== 'token') bad(`TOKEN_REFRESH has unknown field "${key}"`);
+  const { token } = body;
+  if (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN_LENGTH)
+    bad(`TOKEN_REFRESH.token must be a string of 1-${MAX_TOKEN_LENGTH} characters`);
+  return { token };
 }
 
 export function parsePing(body: unknown): PingMessage {

@@ -13,8 +13,17 @@
  *                                        PLAYER_LEFT    (msgpack)
  *                                        ERROR          (msgpack, then close)
  *                                        NOTICE         (msgpack)
+ *  TOKEN_REFRESH (msgpack)               TOKEN_REFRESHED (msgpack)
  * ```
- * Control messages (< 0x10) carry a msgpackr body; hot messages (≥ 0x10) are hand-laid binary.
+ * Three ranges, so a decoder knows a message's body from its first byte alone:
+ *
+ * | range       | body                    | what                                                   |
+ * | ----------- | ----------------------- | ------------------------------------------------------ |
+ * | 0x01-0x0f   | msgpackr                | control: joins, roster, chat, notices (all 15 taken)   |
+ * | 0x10-0x1f   | hand-laid binary        | hot: inputs, snapshots, acks, globals                  |
+ * | 0x20-0x2f   | msgpackr                | control, second range: session upkeep (token refresh)  |
+ *
+ * {@link isControlType} is the one test of "msgpackr body"; nothing else compares codes to 0x10.
  */
 export const MessageType = {
   Join: 0x01,
@@ -36,6 +45,10 @@ export const MessageType = {
   Snapshot: 0x11,
   Ack: 0x12,
   Globals: 0x13,
+  /** Client → server: a fresh bearer token for this session, before the old one expires. */
+  TokenRefresh: 0x20,
+  /** Server → client: the answer to TOKEN_REFRESH (taken, or a transient failure: try again). */
+  TokenRefreshed: 0x21,
 } as const;
 export type MessageType = (typeof MessageType)[keyof typeof MessageType];
 
@@ -45,6 +58,19 @@ export type MessageType = (typeof MessageType)[keyof typeof MessageType];
  * fields, NOTICE, and the detached-player list at the start of every snapshot body. 3: delta
  * snapshots (the header's baseline, the bit-packed DeltaCodec body), ACK, GLOBALS, JOIN.codec,
  * WELCOME's codec, historyTicks and paged roster. 4: input ticks and leads. 5: chat (CHAT_SEND,
- * CHAT, CHAT_HISTORY, MUTE, MUTES, CHAT_REJECTED), NOTICE.id and NOTICE_READ.
+ * CHAT, CHAT_HISTORY, MUTE, MUTES, CHAT_REJECTED), NOTICE.id and NOTICE_READ. 6: tokens for the
+ * whole session: the second control range (0x20-0x2f), TOKEN_REFRESH and TOKEN_REFRESHED, the
+ * NOTICE kind 'token-expiring', and close codes 4014 TokenExpired and 4015 AuthUnavailable.
  */
-export const PROTOCOL_VERSION = 5;
+export const PROTOCOL_VERSION = 6;
+
+/** First and last code of each control range (msgpackr bodies). */
+export const CONTROL_RANGES = [
+  [0x01, 0x0f],
+  [0x20, 0x2f],
+] as const;
+
+/** True when messages of this type carry a msgpackr body (a control message), false for hot ones. */
+export function isControlType(type: number): boolean {
+  return (type >= 0x01 && type <= 0x0f) || (type >= 0x20 && type <= 0x2f);
+}

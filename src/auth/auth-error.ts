@@ -17,12 +17,13 @@ export type AuthReason =
 
 /**
  * A refused identity. `closeCode` is what the client is closed with: 4010 Unauthenticated
- * when the token proves nothing here, 4011 Forbidden when a proven identity is refused. The
+ * when the token proves nothing here, 4011 Forbidden when a proven identity is refused, 4015
+ * AuthUnavailable when the token could not be checked now (the key source is unreachable). The
  * message is safe to send to the client: it never quotes key material or the token.
  */
 export class AuthError extends Error {
   constructor(
-    readonly closeCode: typeof CloseCode.Unauthenticated | typeof CloseCode.Forbidden,
+    readonly closeCode: typeof CloseCode.Unauthenticated | typeof CloseCode.Forbidden | typeof CloseCode.AuthUnavailable,
     readonly reasonCode: AuthReason,
     message: string,
     options?: { cause?: unknown },
@@ -33,8 +34,20 @@ export class AuthError extends Error {
 }
 
 /** 4010: the token proves no identity (missing, malformed, bad signature, expired...). */
-export function unauthenticated(reasonCode: Exclude<AuthReason, 'forbidden'>, message: string, cause?: unknown): AuthError {
+export function unauthenticated(
+  reasonCode: Exclude<AuthReason, 'forbidden' | 'key_source_unavailable'>,
+  message: string,
+  cause?: unknown,
+): AuthError {
   return new AuthError(CloseCode.Unauthenticated, reasonCode, message, { cause });
+}
+
+/**
+ * 4015: the key source could not be reached, so the token could not be checked. Transient:
+ * the client should try again (the SDK does, inside the resume window).
+ */
+export function authUnavailable(message: string, cause?: unknown): AuthError {
+  return new AuthError(CloseCode.AuthUnavailable, 'key_source_unavailable', message, { cause });
 }
 
 /**

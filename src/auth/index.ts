@@ -1,6 +1,8 @@
-export { AuthError, forbidden, unauthenticated, type AuthReason } from './auth-error';
+export { AuthError, authUnavailable, forbidden, unauthenticated, type AuthReason } from './auth-error';
 export {
   ASYMMETRIC_ALGORITHMS,
+  authWarnings,
+  DEFAULT_EXPIRY_NOTICE_SEC,
   isJwksUrl,
   MIN_SECRET_BYTES,
   SECRET_ALGORITHMS,

@@ -11,7 +11,7 @@ import {
 } from 'jose';
 import { MAX_TOKEN_LENGTH } from '../../shared/protocol/control-messages';
 import { ASYMMETRIC_ALGORITHMS, isJwksUrl, SECRET_ALGORITHMS, validateAuthOptions, type AuthOptions } from './auth-options';
-import { unauthenticated, type AuthError } from './auth-error';
+import { authUnavailable, unauthenticated, type AuthError } from './auth-error';
 
 /** Who a verified token says the player is. */
 export interface Identity {
@@ -25,14 +25,17 @@ export interface Identity {
 
 /** Turns a bearer token into an {@link Identity}, or throws an {@link AuthError}. */
 export interface TokenVerifier {
-  /** Resolves to the identity, or rejects with an {@link AuthError} (4010); never another error. */
+  /**
+   * Resolves to the identity, or rejects with an {@link AuthError}: 4010 for a token that proves
+   * nothing, 4015 when the key source could not be reached; never another error.
+   */
   verify(token: string | undefined): Promise<Identity>;
   /** Release timers or caches, if any (none of the built-in key sources holds any). */
   close?(): void;
 }
 
 /** Leeway for `exp` and `nbf` when the options give none, seconds. */
-const DEFAULT_CLOCK_TOLERANCE_SEC = 5;
+export const DEFAULT_CLOCK_TOLERANCE_SEC = 5;
 /** Longest accepted `sub`, characters. */
 const MAX_SUBJECT_LENGTH = 256;
 /** A JWKS file is looked at again (stat, and re-read if changed or a kid is unknown) at most this often, ms. */
@@ -71,8 +74,9 @@ export function createTokenVerifier(options: AuthOptions): TokenVerifier {
   const { key, algorithms } = keySource(options);
   const verifyOptions: JWTVerifyOptions = {
     algorithms,
-    audience: options.audience,
-    issuer: options.issuer,
+    // validateAuthOptions made both a string or false (off on purpose): false checks nothing.
+    audience: options.audience || undefined,
+    issuer: options.issuer || undefined,
     clockTolerance: options.clockToleranceSec ?? DEFAULT_CLOCK_TOLERANCE_SEC,
   };
   const now = options.now;
@@ -243,8 +247,7 @@ function joseCode(err: unknown): string | undefined {
 
 /** jose's errors → our reasons. Anything else is a malformed token. */
 function mapJoseError(err: unknown): AuthError {
-  if (err instanceof KeySourceUnavailable)
-    return unauthenticated('key_source_unavailable', 'the key set could not be fetched; try again', err);
+  if (err instanceof KeySourceUnavailable) return authUnavailable('the key set could not be fetched; try again', err);
   const claim = err instanceof errors.JWTClaimValidationFailed ? err.claim : undefined;
   switch (joseCode(err)) {
     case errors.JWTExpired.code:

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { MIN_SECRET_BYTES, type AuthOptions } from '../auth/auth-options';
+import { DEFAULT_EXPIRY_NOTICE_SEC, MIN_SECRET_BYTES, type AuthOptions } from '../auth/auth-options';
 import { createTokenVerifier } from '../auth/token-verifier';
 import { numberArg, parseStrictArgs, UsageError } from './cli-args';
 import { LOG_LEVELS, type LogLevel } from '../logging/logger';
@@ -26,8 +26,12 @@ export interface ServerCliOptions {
   authPublicKeyFile: string | undefined;
   /** JWKS file path or http(s) URL. */
   authJwks: string | undefined;
+  /** Required JWT `aud`; 'off' turns the check off on purpose (a warning at start). Needed with auth. */
   authAudience: string | undefined;
+  /** Required JWT `iss`; 'off' turns the check off on purpose (a warning at start). Needed with auth. */
   authIssuer: string | undefined;
+  /** Seconds before a session's token expires that the client is told (NOTICE 'token-expiring'). */
+  authExpiryNoticeS: number;
   /** Per-address limits on (true) or lifted for load tests (false). */
   perIpLimits: boolean;
   maxConnectionsPerIp: number;
@@ -126,8 +130,24 @@ const SETTINGS: Record<Exclude<keyof ServerCliOptions, 'help'>, Setting> = {
     help: 'turn JWT auth on: PEM public key file (RS256/ES256/PS256/EdDSA)',
   },
   authJwks: { flag: 'auth-jwks', env: 'TICKWIRE_AUTH_JWKS', default: '', help: 'turn JWT auth on: JWKS file path or http(s) URL' },
-  authAudience: { flag: 'auth-audience', env: 'TICKWIRE_AUTH_AUDIENCE', default: '', help: 'required JWT aud (default: not checked)' },
-  authIssuer: { flag: 'auth-issuer', env: 'TICKWIRE_AUTH_ISSUER', default: '', help: 'required JWT iss (default: not checked)' },
+  authAudience: {
+    flag: 'auth-audience',
+    env: 'TICKWIRE_AUTH_AUDIENCE',
+    default: '',
+    help: 'the JWT aud every token must carry; needed with auth ("off": accept any, with a warning)',
+  },
+  authIssuer: {
+    flag: 'auth-issuer',
+    env: 'TICKWIRE_AUTH_ISSUER',
+    default: '',
+    help: 'the JWT iss every token must carry; needed with auth ("off": accept any, with a warning)',
+  },
+  authExpiryNoticeS: {
+    flag: 'auth-expiry-notice',
+    env: 'TICKWIRE_AUTH_EXPIRY_NOTICE',
+    default: '60',
+    help: 'seconds before a session token expires that the client is told to refresh it (0-3600)',
+  },
   perIpLimits: {
     flag: 'per-ip-limits',
     env: 'TICKWIRE_PER_IP_LIMITS',
@@ -332,6 +352,7 @@ export function parseServerCliOptions(argv: string[], env: Record<string, string
     authJwks: optional('authJwks'),
     authAudience: optional('authAudience'),
     authIssuer: optional('authIssuer'),
+    authExpiryNoticeS: numberArg(get('authExpiryNoticeS').name, get('authExpiryNoticeS').raw, 0, 3600, false),
     perIpLimits: onOff(get('perIpLimits')),
     maxConnectionsPerIp: num('maxConnectionsPerIp', 0, 1_000_000),
     trustProxy: list(get('trustProxy').raw),
@@ -435,8 +456,9 @@ export function authOptionsFromCli(opts: ServerCliOptions): AuthOptions | undefi
     secret: opts.authSecret,
     publicKey,
     jwks: opts.authJwks,
-    audience: opts.authAudience,
-    issuer: opts.authIssuer,
+    audience: opts.authAudience === 'off' ? false : opts.authAudience,
+    issuer: opts.authIssuer === 'off' ? false : opts.authIssuer,
+    expiryNoticeSec: opts.authExpiryNoticeS === DEFAULT_EXPIRY_NOTICE_SEC ? undefined : opts.authExpiryNoticeS,
   };
   for (const k of Object.keys(auth) as (keyof AuthOptions)[]) if (auth[k] === undefined) delete auth[k];
   const flag = auth.secret !== undefined ? '--auth-secret' : auth.publicKey !== undefined ? '--auth-public-key' : '--auth-jwks';

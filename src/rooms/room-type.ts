@@ -109,7 +109,8 @@ export interface RoomTypeDefinition<S, I, P = unknown> {
   /**
    * With authentication on, decide whether a proven identity may join this room type: return
    * false (or a sentence saying why) to refuse it with 4011 Forbidden. May be async. Runs
-   * before every join and resume; guests (authentication off) skip it.
+   * before every join and resume; guests (authentication off) skip it. Not on a TOKEN_REFRESH:
+   * that only proves the seated identity again (the same `sub`), it takes no seat.
    */
   onAuth?: (identity: PlayerIdentity, request: JoinRequest) => boolean | string | Promise<boolean | string>;
   /** After every simulation step. Throwing here crashes this room only. */

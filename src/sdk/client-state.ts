@@ -4,7 +4,7 @@
  * ```
  *  Idle ──connect()──► Connecting ──WELCOME──► Open ──link drops──► Reconnecting ──WELCOME (resumed)──► Open
  *                          │                     │                      │
- *                          │ closed / refused    │ close(), refused,    │ refused (4009, 4010...), window over,
+ *                          │ closed / refused    │ close(), refused,    │ refused (4009, 4010, 4014...), window over,
  *                          ▼                     ▼ shutdown             ▼ close()
  *                        Closed ◄────────────────┴──────────────────────┘
  * ```
@@ -33,4 +33,5 @@ export const RETRYABLE_CLOSE_CODES: ReadonlySet<number> = new Set([
   4005, // the server heard nothing for its idle timeout
   4007, // server full for a moment (the seat is still held)
   4008, // the link was too slow to read
+  4015, // the server could not reach its key source to check the token: its trouble, and the seat is held
 ]);

@@ -12,6 +12,8 @@ import {
   type PlayerLeftMessage,
   type PongMessage,
   type RosterEntry,
+  type TokenRefreshedMessage,
+  type TokenRefreshMessage,
   type WelcomeMessage,
 } from '../../shared/protocol/control-messages';
 import { MAX_INPUTS_PER_MESSAGE, writeInputHeader } from '../../shared/protocol/input-message';
@@ -92,6 +94,19 @@ export interface TickwireClientOptions<S, I, P> {
    * returns one, called for every (re)connect so an expiring token can be refreshed.
    */
   token?: string | (() => string | Promise<string>);
+  /**
+   * Asks the game for a fresh token while the session plays, so a token that expires mid-game
+   * does not end it. Called when the server says the session's token is about to expire (its
+   * 'token-expiring' NOTICE, by default 60 s ahead), and before a resume once the token is known
+   * to have expired. Return the new token, or undefined when there is none (the player must
+   * sign in again: the server then closes with 4014 TokenExpired at the expiry). Default: the
+   * `token` option when it is a function, else none.
+   *
+   * ```ts
+   * refreshToken: async () => (await fetch('/api/game-token', { method: 'POST' })).text(),
+   * ```
+   */
+  refreshToken?: () => Promise<string | undefined> | string | undefined;
   /**
    * A resume token kept from an earlier client (e.g. across a page reload, in
    * sessionStorage): the first JOIN presents it to take that seat back. If the server refuses
@@ -195,6 +210,19 @@ export interface ClientEvents {
   stalled: [{ ms: number }];
   /** Snapshots flow again after a stall (`ms`: how long none came). */
   unstalled: [{ ms: number }];
+  /**
+   * The session's token expires in `secondsLeft` (the server's 'token-expiring' notice, which
+   * also comes as a `notice`). `refreshing`: the SDK is getting a fresh one through
+   * `refreshToken`; false: there is none to get, and the server closes with 4014 at the expiry.
+   */
+  tokenExpiring: [{ secondsLeft: number; refreshing: boolean }];
+  /** The server took the fresh token: the session goes on (`secondsLeft` of the new token; undefined: no expiry). */
+  tokenRefreshed: [{ secondsLeft: number | undefined }];
+  /**
+   * No fresh token reached the server: `refreshToken` gave none or threw, or the server could
+   * not check it now (its key source was unreachable). `willRetry`: the SDK tries again shortly.
+   */
+  tokenRefreshFailed: [{ reason: string; willRetry: boolean }];
   /** The server sent ERROR (it closes right after). */
   serverError: [ErrorMessage];
   /** The client is done for good (state Closed): left, refused, or could not resume. */
@@ -248,6 +276,15 @@ export interface ClientStats {
   /** Reconnect attempts made (successful or not). */
   reconnectAttempts: number;
 }
+
+/**
+ * A token refresh the server could not check (its key source unreachable) is sent again at most
+ * this many times, after a backoff of {@link REFRESH_BACKOFF}: with the first, four, which is the
+ * server's burst of TOKEN_REFRESH messages.
+ */
+const MAX_REFRESH_RETRIES = 3;
+/** Backoff between token refresh retries: 1 s doubling, up to 10 s (with full jitter). */
+const REFRESH_BACKOFF = { baseDelayMs: 1000, maxDelayMs: 10_000 };
 
 /**
  * Unacknowledged inputs kept for reconciliation, in seconds of ticks (4 s: 120 at 30 Hz, 512
@@ -381,6 +418,13 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
   private readonly livenessTimeoutMs: number;
   /** The caller's resume token for the first JOIN, until used or refused. */
   private initialResume: string | undefined;
+  /** The newest token from `refreshToken`: later JOINs (resumes) present it instead of a stale `token` string. */
+  private freshToken: string | undefined;
+  /** When the session's token expires, ms on the client clock (NaN: not known; the server tells ahead). */
+  private tokenExpiresAt = Number.NaN;
+  /** Retries of the current token refresh so far, and the timer of the next. */
+  private refreshRetries = 0;
+  private refreshTimer: TimerHandle | undefined;
 
   constructor(options: TickwireClientOptions<S, I, P>) {
     super();
@@ -555,7 +599,7 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
     };
     let token: string | undefined;
     try {
-      token = typeof this.options.token === 'function' ? await this.options.token() : this.options.token;
+      token = await this.joinToken();
     } catch (err) {
       // No token, no identity: give up with the reason rather than join as a guest.
       if (this.socket !== socket) return;
@@ -572,6 +616,83 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
       this.joinSentAt = this.clock.now();
       socket.send(encodeControl(MessageType.Join, join));
     }
+  }
+
+  /**
+   * The token for a JOIN: a fresh one from `refreshToken` when resuming past the known expiry,
+   * else the `token` option (a function is called every time), else the newest refreshed one.
+   */
+  private async joinToken(): Promise<string | undefined> {
+    const refresh = this.refreshSource();
+    if (refresh && this.state === ClientState.Reconnecting && this.clock.now() >= this.tokenExpiresAt) {
+      const fresh = await refresh();
+      if (fresh) {
+        this.freshToken = fresh;
+        this.tokenExpiresAt = Number.NaN;
+      }
+    }
+    if (this.freshToken) return this.freshToken;
+    return typeof this.options.token === 'function' ? this.options.token() : this.options.token;
+  }
+
+  /** Where fresh tokens come from: `refreshToken`, else a `token` function, else nowhere. */
+  private refreshSource(): (() => Promise<string | undefined> | string | undefined) | undefined {
+    const token = this.options.token;
+    return this.options.refreshToken ?? (typeof token === 'function' ? token : undefined);
+  }
+
+  /**
+   * The server's 'token-expiring' notice: get a fresh token from the game and send it
+   * (TOKEN_REFRESH). Without one, say so: the server closes with 4014 at the expiry.
+   */
+  private async refreshSessionToken(secondsLeft: number): Promise<void> {
+    this.tokenExpiresAt = this.clock.now() + secondsLeft * 1000;
+    const source = this.refreshSource();
+    this.emit('tokenExpiring', { secondsLeft, refreshing: source !== undefined });
+    if (!source) return;
+    let token: string | undefined;
+    try {
+      token = (await source()) || undefined;
+    } catch (err) {
+      this.emit('tokenRefreshFailed', { reason: `refreshToken threw: ${(err as Error).message}`, willRetry: false });
+      return;
+    }
+    if (!token) {
+      this.emit('tokenRefreshFailed', { reason: 'refreshToken gave no token: sign in again', willRetry: false });
+      return;
+    }
+    // Kept for later resumes even if the link is down now; sent at once when it is up.
+    this.freshToken = token;
+    this.refreshRetries = 0;
+    this.sendRefresh();
+  }
+
+  private sendRefresh(): void {
+    const socket = this.socket;
+    if (!this.freshToken || !socket || socket.readyState !== 1 || this.state !== ClientState.Open) return;
+    socket.send(encodeControl(MessageType.TokenRefresh, { token: this.freshToken } satisfies TokenRefreshMessage));
+  }
+
+  /** TOKEN_REFRESHED: taken (the session goes on), or not checkable now (retry with backoff). */
+  private onTokenRefreshed(m: TokenRefreshedMessage): void {
+    const now = this.clock.now();
+    if (m.ok) {
+      this.tokenExpiresAt = m.secondsLeft === undefined ? Number.NaN : now + m.secondsLeft * 1000;
+      this.refreshRetries = 0;
+      this.emit('tokenRefreshed', { secondsLeft: m.secondsLeft });
+      return;
+    }
+    const left = this.tokenExpiresAt - now;
+    const delayMs = backoffDelayMs(this.refreshRetries, REFRESH_BACKOFF, this.random);
+    const willRetry = this.refreshRetries < MAX_REFRESH_RETRIES && !(delayMs >= left);
+    this.emit('tokenRefreshFailed', { reason: m.message ?? 'the server could not check the token', willRetry });
+    if (!willRetry) return;
+    this.refreshRetries++;
+    if (this.refreshTimer !== undefined) this.timers.clearTimeout(this.refreshTimer);
+    this.refreshTimer = this.timers.setTimeout(() => {
+      this.refreshTimer = undefined;
+      this.sendRefresh();
+    }, delayMs);
   }
 
   /**
@@ -815,6 +936,8 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
         this.emit('serverError', decodeControlBody(reader.rest()) as ErrorMessage);
       } else if (type === MessageType.Notice) {
         this.onNotice(decodeControlBody(reader.rest()) as NoticeMessage);
+      } else if (type === MessageType.TokenRefreshed) {
+        this.onTokenRefreshed(decodeControlBody(reader.rest()) as TokenRefreshedMessage);
       } else if (type === MessageType.Chat) {
         const m = decodeControlBody(reader.rest()) as ChatMessage;
         const lines = this.chat.add(m.ch, m.lines);
@@ -842,6 +965,7 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
     }
     this.emit('notice', n);
     if (n.id !== undefined && this.options.autoReadNotices !== false) this.markNoticesRead([n.id]);
+    if (n.kind === 'token-expiring') void this.refreshSessionToken(n.secondsLeft ?? 0);
   }
 
   /** Tell the server these stored notifications (NOTICE.id) were shown: they are not sent again. */
@@ -1229,6 +1353,8 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
     this.stopPulse();
     if (this.retryTimer !== undefined) this.timers.clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
+    if (this.refreshTimer !== undefined) this.timers.clearTimeout(this.refreshTimer);
+    this.refreshTimer = undefined;
   }
 
   // One timer drives pings and the liveness check, whichever is due first.

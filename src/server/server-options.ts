@@ -71,7 +71,9 @@ export interface TickwireServerOptions {
   resumeWindowMs?: number;
   /**
    * Authenticate players with JWTs (default: off, everyone is a guest). See {@link AuthOptions}:
-   * an HS256 secret, a PEM public key, or a JWKS file or URL, plus audience and issuer.
+   * an HS256 secret, a PEM public key, or a JWKS file or URL, plus the audience and issuer,
+   * which are required (`false` turns one off on purpose, with a warning at start). A session
+   * is closed 4014 when its token expires unless the client sends a fresh one (TOKEN_REFRESH).
    */
   auth?: AuthOptions;
   /**

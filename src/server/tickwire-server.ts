@@ -8,7 +8,9 @@ import { WebSocketServer } from 'ws';
 import { CloseCode } from '../../shared/protocol/close-codes';
 import { encodeControl, MAX_TOKEN_LENGTH, type ErrorMessage, type NoticeMessage } from '../../shared/protocol/control-messages';
 import { MessageType } from '../../shared/protocol/message-types';
-import { createTokenVerifier, type TokenVerifier } from '../auth/token-verifier';
+import { createTokenVerifier, DEFAULT_CLOCK_TOLERANCE_SEC, type TokenVerifier } from '../auth/token-verifier';
+import { authWarnings, DEFAULT_EXPIRY_NOTICE_SEC } from '../auth/auth-options';
+import type { TokenPolicy } from '../session/token-lifetime';
 import { escapeForLog, LogSampler } from '../logging/log-sampler';
 import { createLogger, type Logger } from '../logging/logger';
 import { monotonicClock, type Clock } from '../loop/clock';
@@ -34,7 +36,7 @@ import type { TickwireServerOptions } from './server-options';
 import { NodePresence } from '../cluster/node-presence';
 import { MemoryRegistry } from '../cluster/memory-registry';
 import { RedisRegistry } from '../cluster/redis-registry';
-import { redactUrl } from '../logging/redact-url';
+import { redactTokenParam, redactUrl } from '../logging/redact-url';
 import type { ClusterRegistry } from '../cluster/cluster-registry';
 import { Matchmaker, MatchmakeError } from '../cluster/matchmaker';
 import { ClusterBus, type BusMessage } from '../cluster/cluster-bus';
@@ -98,6 +100,7 @@ export class TickwireServer implements SessionHost {
   readonly messageRate: { perSecond: number; burst: number };
   readonly maxQueuedBytes: number;
   readonly auth: TokenVerifier | undefined;
+  readonly tokenPolicy: TokenPolicy | undefined;
   readonly logSampler: LogSampler;
   /** Per-address limits and who the client is behind proxies. */
   readonly frontDoor: FrontDoor;
@@ -204,6 +207,13 @@ export class TickwireServer implements SessionHost {
     }
     if (!(this.options.drainMs >= 0)) throw new RangeError(`drainMs must be ≥ 0 ms, got ${this.options.drainMs}`);
     this.auth = options.auth ? createTokenVerifier(options.auth) : undefined;
+    const auth = options.auth;
+    this.tokenPolicy = auth && {
+      noticeLeadMs: (auth.expiryNoticeSec ?? DEFAULT_EXPIRY_NOTICE_SEC) * 1000,
+      graceMs: (auth.clockToleranceSec ?? DEFAULT_CLOCK_TOLERANCE_SEC) * 1000,
+      wallNow: auth.now ?? Date.now,
+    };
+    for (const warning of auth ? authWarnings(auth) : []) this.log.warn(warning);
     this.logSampler = new LogSampler(options.logBurst ?? 5);
     this.frontDoor = new FrontDoor(options.frontDoor, this.messageRate.perSecond);
     const mm = options.matchmaking ?? {};
@@ -806,7 +816,10 @@ export class TickwireServer implements SessionHost {
           // was queued for it. A drop: the seat is held, in case the link itself was stuck.
           session.reject(CloseCode.TooSlow, stall);
           session.terminate();
-        } else session.heartbeat(now, this.options.idleTimeoutMs / 3);
+        } else {
+          session.heartbeat(now, this.options.idleTimeoutMs / 3);
+          session.checkToken(now);
+        }
       }
     }
   }
@@ -824,7 +837,7 @@ export class TickwireServer implements SessionHost {
         'warn',
         ip,
         this.clock.now(),
-        { ip, url: escapeForLog(req.url ?? '') },
+        { ip, url: escapeForLog(redactTokenParam(req.url ?? '')) },
         'http request over the rate limit',
       );
       res.writeHead(429, { 'content-type': 'text/plain', 'retry-after': '1', connection: 'close' });

@@ -6,15 +6,19 @@ import {
   encodeControl,
   parseJoin,
   parsePing,
+  parseTokenRefresh,
   type ErrorMessage,
   type JoinMessage,
+  type NoticeMessage,
   type PongMessage,
+  type TokenRefreshedMessage,
 } from '../../shared/protocol/control-messages';
 import { readAck } from '../../shared/protocol/ack-message';
 import { MessageType, PROTOCOL_VERSION } from '../../shared/protocol/message-types';
 import { deltaCodecName } from '../../shared/replication/delta-codec';
 import { AuthError, forbidden } from '../auth/auth-error';
-import type { TokenVerifier } from '../auth/token-verifier';
+import { DEFAULT_EXPIRY_NOTICE_SEC } from '../auth/auth-options';
+import { DEFAULT_CLOCK_TOLERANCE_SEC, type Identity, type TokenVerifier } from '../auth/token-verifier';
 import { escapeForLog, type LogSampler } from '../logging/log-sampler';
 import type { Logger } from '../logging/logger';
 import type { Clock } from '../loop/clock';
@@ -25,6 +29,7 @@ import { TokenBucket } from '../transport/token-bucket';
 import { Delivery, type ServerTransport, type TransportSink } from '../transport/transport';
 import { isDrop } from './drop-policy';
 import { SessionState } from './session-state';
+import { TokenDue, TokenLifetime, type TokenPolicy } from './token-lifetime';
 
 export { SessionState };
 
@@ -46,6 +51,8 @@ export interface SessionHost {
   readonly maxQueuedBytes: number;
   /** Verifies bearer tokens; undefined when authentication is off (everyone is a guest). */
   readonly auth: TokenVerifier | undefined;
+  /** How tokens that expire mid-session are noticed and closed; set when `auth` is. */
+  readonly tokenPolicy?: TokenPolicy;
   /** True while the server drains for shutdown: new joins are refused. */
   readonly draining: boolean;
   /** Samples the warnings one address can repeat (see {@link LogSampler}). */
@@ -61,6 +68,13 @@ export interface SessionHost {
   socialMessage?(session: Session, type: number, body: unknown): void;
   sessionClosed(session: Session, code: number, reason: string): void;
 }
+
+/** Used when a host verifies tokens but gives no policy: the documented defaults. */
+const DEFAULT_TOKEN_POLICY: TokenPolicy = {
+  noticeLeadMs: DEFAULT_EXPIRY_NOTICE_SEC * 1000,
+  graceMs: DEFAULT_CLOCK_TOLERANCE_SEC * 1000,
+  wallNow: () => Date.now(),
+};
 
 /** One reader serves every message: Node runs one handler at a time. */
 const reader = new ByteReader();
@@ -100,6 +114,8 @@ export class Session implements RoomClient, TransportSink {
   addressBudget: TokenBucket | undefined;
   private probedAt = -Infinity;
   private readonly bucket: TokenBucket;
+  /** The token's deadlines and refresh budget (auth on), made at the first token taken. */
+  private token: TokenLifetime | undefined;
 
   /**
    * @param urlToken a bearer token that came with the connection (the `token` query parameter);
@@ -241,6 +257,8 @@ export class Session implements RoomClient, TransportSink {
           return this.onJoin();
         case MessageType.Ping:
           return this.onPing();
+        case MessageType.TokenRefresh:
+          return this.onTokenRefresh();
         case MessageType.ChatSend:
         case MessageType.ChatHistory:
         case MessageType.Mute:
@@ -394,7 +412,7 @@ export class Session implements RoomClient, TransportSink {
 
   /** Verify the token (and ask the room type's onAuth), then admit; refusals close 4010/4011. */
   private async authenticate(auth: TokenVerifier, join: JoinMessage, type: ResolvedRoomType): Promise<void> {
-    let identity: PlayerIdentity;
+    let identity: Identity;
     try {
       identity = await auth.verify(join.token ?? this.urlToken);
       if (type.onAuth) {
@@ -422,7 +440,7 @@ export class Session implements RoomClient, TransportSink {
   }
 
   /** Take a seat: back the one a resume token names, the identity's own, or a new one. */
-  private admit(join: JoinMessage, identity: PlayerIdentity | undefined): void {
+  private admit(join: JoinMessage, identity: Identity | undefined): void {
     const rooms = this.host.rooms;
     try {
       const seat =
@@ -435,6 +453,12 @@ export class Session implements RoomClient, TransportSink {
       this.slot = seat.slot;
       this.identity = identity;
       this.state = SessionState.Joined;
+      if (identity) {
+        // A resume or takeover (the same `sub`, checked by the room manager) brings a newer
+        // token: room code sees its claims, as after a TOKEN_REFRESH.
+        seat.slot.identity = identity;
+        this.takeTokenExpiry(identity.expiresAt);
+      }
       this.host.sessionJoined?.(this);
       // Not `name`: pino's own field (the logger's name) would be overwritten.
       const fields = { room: seat.room.id, player: seat.slot.id, playerName: seat.slot.name, userId: identity?.userId };
@@ -450,6 +474,108 @@ export class Session implements RoomClient, TransportSink {
       if (!(err instanceof JoinRejectedError)) throw err;
       this.reject(err.closeCode, err.message);
     }
+  }
+
+  /**
+   * TOKEN_REFRESH: a fresh token for this session. Verified like JOIN's token; its `sub` must be
+   * the session's (else 4011), and a token that proves nothing closes the session (4010). One
+   * at a time and a few a minute (4003 beyond). A key source that cannot be reached now is not
+   * the client's fault: TOKEN_REFRESHED { ok: false } tells it to try again, and the session
+   * plays on until its old token's grace ends.
+   */
+  private onTokenRefresh(): void {
+    if (this.state !== SessionState.Joined) {
+      this.reject(CloseCode.UnexpectedMessage, 'TOKEN_REFRESH before JOIN: send the token in JOIN');
+      return;
+    }
+    const auth = this.host.auth;
+    if (!auth) {
+      this.reject(CloseCode.UnexpectedMessage, 'TOKEN_REFRESH on a server without authentication: there is no token to refresh');
+      return;
+    }
+    const { token } = parseTokenRefresh(decodeControlBody(reader.rest()));
+    const lifetime = this.lifetime();
+    if (lifetime.refreshing) {
+      this.reject(CloseCode.RateLimited, 'one TOKEN_REFRESH at a time: wait for TOKEN_REFRESHED');
+      return;
+    }
+    if (!lifetime.takeRefresh(this.host.clock.now())) {
+      this.reject(CloseCode.RateLimited, 'too many TOKEN_REFRESH messages: a token needs refreshing once per lifetime');
+      return;
+    }
+    lifetime.refreshing = true;
+    void this.refresh(auth, token, lifetime);
+  }
+
+  private async refresh(auth: TokenVerifier, token: string, lifetime: TokenLifetime): Promise<void> {
+    let identity: Identity;
+    try {
+      identity = await auth.verify(token);
+    } catch (err) {
+      lifetime.refreshing = false;
+      if (this.state !== SessionState.Joined) return;
+      if (err instanceof AuthError && err.closeCode === CloseCode.AuthUnavailable) {
+        this.warnSampled('token refresh could not be checked; the session plays on', { auth: err.reasonCode });
+        this.send(encodeControl(MessageType.TokenRefreshed, { ok: false, message: err.message } satisfies TokenRefreshedMessage));
+      } else if (err instanceof AuthError) this.reject(err.closeCode, `token refresh refused: ${err.message}`, { auth: err.reasonCode });
+      else {
+        this.log.error({ err }, 'token refresh threw unexpectedly');
+        this.reject(CloseCode.InternalError, 'internal error');
+      }
+      return;
+    }
+    lifetime.refreshing = false;
+    if (this.state !== SessionState.Joined) return;
+    if (identity.userId !== this.identity?.userId) {
+      this.reject(CloseCode.Forbidden, 'token refresh refused: the fresh token is for another user than this session', {
+        auth: 'forbidden',
+        userId: this.identity?.userId,
+      });
+      return;
+    }
+    this.identity = identity;
+    if (this.slot) this.slot.identity = identity;
+    const now = this.host.clock.now();
+    this.takeTokenExpiry(identity.expiresAt);
+    const secondsLeft = lifetime.secondsLeft(now);
+    this.host.logSampler.write(this.log, 'info', this.address, now, { userId: identity.userId, secondsLeft }, 'token refreshed');
+    this.send(encodeControl(MessageType.TokenRefreshed, { ok: true, secondsLeft } satisfies TokenRefreshedMessage));
+  }
+
+  private lifetime(): TokenLifetime {
+    return (this.token ??= new TokenLifetime(this.host.tokenPolicy ?? DEFAULT_TOKEN_POLICY));
+  }
+
+  /** Place the deadlines of the token just taken (its `exp`, seconds since the epoch). */
+  private takeTokenExpiry(expSec: number | undefined): void {
+    if (expSec === undefined && !this.token) return;
+    this.lifetime().set(expSec, this.host.clock.now());
+  }
+
+  /**
+   * Housekeeping (every 250 ms, joined sessions): tell the client its token is about to expire,
+   * once, and close 4014 when it has expired (past the grace) with no fresh one.
+   */
+  checkToken(now: number): void {
+    const lifetime = this.token;
+    if (!lifetime || this.state !== SessionState.Joined) return;
+    const due = lifetime.due(now);
+    if (due === TokenDue.Nothing) return;
+    const secondsLeft = lifetime.secondsLeft(now) ?? 0;
+    if (due === TokenDue.Notice) {
+      const notice: NoticeMessage = {
+        kind: 'token-expiring',
+        message: `your session's token expires in ${secondsLeft} s: send a fresh one (TOKEN_REFRESH) to keep playing`,
+        secondsLeft,
+      };
+      this.send(encodeControl(MessageType.Notice, notice));
+      return;
+    }
+    this.reject(CloseCode.TokenExpired, 'token expired: no fresh token (TOKEN_REFRESH) came by its expiry; sign in again', {
+      auth: 'expired',
+      userId: this.identity?.userId,
+      expiredMs: Math.round(now - lifetime.expiresAt),
+    });
   }
 
   private onPing(): void {

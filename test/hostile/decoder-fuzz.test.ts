@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ByteReader } from '../../shared/binary/byte-reader';
 import { WireError } from '../../shared/binary/wire-error';
 import { arenaEntitySchema, arenaInputCodec } from '../../shared/games/arena';
-import { decodeControlBody, encodeControl, parseJoin, parsePing } from '../../shared/protocol/control-messages';
+import { decodeControlBody, encodeControl, parseJoin, parsePing, parseTokenRefresh } from '../../shared/protocol/control-messages';
 import { readInputHeader } from '../../shared/protocol/input-message';
 import { MessageType } from '../../shared/protocol/message-types';
 import { normalizePlayerName } from '../../shared/protocol/player-name';
@@ -49,9 +49,21 @@ function mutations(valid: Uint8Array) {
 }
 
 describe('every decoder, fuzzed: a value or a WireError, nothing else', () => {
-  it('control bodies: JOIN and PING, from random bytes and from mutated valid ones', () => {
+  it('control bodies: JOIN, PING and TOKEN_REFRESH, from random bytes and from mutated valid ones', () => {
     onlyWireErrors((b) => parseJoin(decodeControlBody(b)));
     onlyWireErrors((b) => parsePing(decodeControlBody(b)));
+    onlyWireErrors((b) => parseTokenRefresh(decodeControlBody(b)));
+    const refresh = encodeControl(MessageType.TokenRefresh, { token: 'x.y.z' }).subarray(1);
+    fc.assert(
+      fc.property(mutations(refresh), (b) => {
+        try {
+          expect(typeof parseTokenRefresh(decodeControlBody(b)).token).toBe('string');
+        } catch (err) {
+          expect(err).toBeInstanceOf(WireError);
+        }
+      }),
+      { numRuns: 3000 },
+    );
     const join = encodeControl(MessageType.Join, { v: 2, roomType: 'arena', name: 'ada', token: 'x.y.z', resume: 'abc' }).subarray(1);
     fc.assert(
       fc.property(mutations(join), (b) => {

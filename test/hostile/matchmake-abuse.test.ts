@@ -99,20 +99,21 @@ describe('matchmaking under the front door', () => {
   });
 
   it('with requireAuth, matchmaking needs a token, and the seat is its identity’s alone', async () => {
-    const auth = { secret: TEST_SECRET };
+    const claims = { audience: 'tickwire-test', issuer: 'tickwire-test' };
+    const auth = { secret: TEST_SECRET, ...claims };
     h = await startServer({ auth, frontDoor: {}, matchmaking: { requireAuth: true } });
     const port = h.server.port;
     expect((await matchmakeFrom(port, '127.0.0.30')).status).toBe(401);
     const bad = await matchmakeFrom(port, '127.0.0.30', { authorization: 'Bearer not-a-token' });
     expect(bad.status).toBe(401);
     expect(bad.body.error).toMatch(/token/);
-    const alice = await mintHs256(TEST_SECRET, { subject: 'u-alice' });
+    const alice = await mintHs256(TEST_SECRET, { subject: 'u-alice', ...claims });
     const ticket = await matchmakeFrom(port, '127.0.0.30', { authorization: `Bearer ${alice}` });
     expect(ticket.status).toBe(200);
     // Someone else who got hold of the reservation cannot use it.
     const thief = h.client('thief', {
       reservation: ticket.body.reservation,
-      token: await mintHs256(TEST_SECRET, { subject: 'u-mallory' }),
+      token: await mintHs256(TEST_SECRET, { subject: 'u-mallory', ...claims }),
     });
     const stolen = nextEvent(thief, 'close');
     await thief.connect().catch(() => undefined);

@@ -412,7 +412,7 @@ describe('messages across nodes (pub/sub)', () => {
     const stores = [await TickwireData.open({ url: pg.url }), await TickwireData.open({ url: pg.url })];
     try {
       const p = prefix();
-      const auth = { secret: TEST_SECRET };
+      const auth = { secret: TEST_SECRET, audience: false, issuer: false } as const;
       const a = await node('node-a', p, { auth, data: stores[0] });
       const b = await node('node-b', p, { auth, data: stores[1] });
       const zed = b.client('zed', { token: await mintHs256(TEST_SECRET, { subject: 'u-zed' }) });
@@ -435,7 +435,7 @@ describe('messages across nodes (pub/sub)', () => {
 
   it('a message to one identity reaches it on whichever node it plays, and no one else', async () => {
     const p = prefix();
-    const auth = { auth: { secret: TEST_SECRET } };
+    const auth = { auth: { secret: TEST_SECRET, audience: false, issuer: false } as const };
     const a = await node('node-a', p, auth);
     const b = await node('node-b', p, auth);
     const ada = a.client('ada', { token: await mintHs256(TEST_SECRET, { subject: 'user-ada' }) });

@@ -57,7 +57,7 @@ describe.each(backends)('social systems on %s', (_kind, freshDatabase) => {
     h = await startServer({
       roomTypes: [defineRoomType(withArenaStats({ game: arenaGame, onLeave: () => onLeave() }, data.profiles))],
       admin: { port: 0 },
-      auth: { secret: TEST_SECRET },
+      auth: { secret: TEST_SECRET, audience: false, issuer: false },
       data,
       chat: { ratePerSecond: 1000, burst: 1000, ...chat },
     });

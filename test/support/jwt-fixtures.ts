@@ -85,6 +85,10 @@ export interface JwksServer {
   setKeys(keys: TestKey[]): void;
   /** Answer with this HTTP status and no key set (an outage), or 200 again. */
   setStatus(status: number): void;
+  /** Stop listening (an outage: connections are refused), keeping the port for {@link start}. */
+  stop(): Promise<void>;
+  /** Listen again on the same port after {@link stop}. */
+  start(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -104,8 +108,14 @@ export async function startJwksServer(keys: TestKey[]): Promise<JwksServer> {
     res.end(body);
   });
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  const port = (http.address() as AddressInfo).port;
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      http.closeAllConnections(); // jose's fetch keeps the socket alive
+      http.close(() => resolve());
+    });
   return {
-    url: `http://127.0.0.1:${(http.address() as AddressInfo).port}/.well-known/jwks.json`,
+    url: `http://127.0.0.1:${port}/.well-known/jwks.json`,
     get requests() {
       return requests;
     },
@@ -115,10 +125,15 @@ export async function startJwksServer(keys: TestKey[]): Promise<JwksServer> {
     setStatus(next) {
       status = next;
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        http.closeAllConnections(); // jose's fetch keeps the socket alive
-        http.close(() => resolve());
+    stop,
+    start: () =>
+      new Promise<void>((resolve, reject) => {
+        http.once('error', reject);
+        http.listen(port, '127.0.0.1', () => {
+          http.off('error', reject);
+          resolve();
+        });
       }),
+    close: () => (http.listening ? stop() : Promise.resolve()),
   };
 }

@@ -17,8 +17,9 @@ export interface LogLine {
  * A real server on 127.0.0.1, port 0, whose time is a ManualClock: nothing ticks until the test
  * calls `tick()`, so every test sees an exact number of ticks and never sleeps.
  */
-export async function startServer(options: Partial<TickwireServerOptions> = {}) {
-  const clock = new ManualClock(0);
+export async function startServer(options: Partial<TickwireServerOptions> & { clock?: ManualClock } = {}) {
+  // A test may make the clock first, e.g. to drive a token verifier's `now` from it.
+  const clock = options.clock ?? new ManualClock(0);
   const lines: LogLine[] = [];
   const lineWaiters: [(l: LogLine) => boolean, number, () => void][] = [];
   const logger = pino(

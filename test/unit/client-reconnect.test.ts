@@ -152,7 +152,7 @@ describe('the SDK over an in-memory link (no sockets, manual time)', () => {
 describe('the SDK and tokens (in-memory, manual time)', () => {
   it('asks its token function again on every reconnect, and gives up (4010) when it fails', async () => {
     const { mintHs256, TEST_SECRET } = await import('../support/jwt-fixtures');
-    const m = memoryServer({ auth: { secret: TEST_SECRET } });
+    const m = memoryServer({ auth: { secret: TEST_SECRET, audience: false, issuer: false } });
     const tokens = [await mintHs256(TEST_SECRET, { subject: 'ada' }), await mintHs256(TEST_SECRET, { subject: 'ada' })];
     let asked = 0;
     const alice = m.client('alice', { token: () => tokens[asked++] });
@@ -173,5 +173,64 @@ describe('the SDK and tokens (in-memory, manual time)', () => {
       code: CloseCode.Unauthenticated,
       reason: 'the token function failed: refresh failed',
     });
+  });
+
+  it('asks refreshToken on the expiring notice, and again before a resume past the known expiry, which then uses the fresh token', async () => {
+    const { mintHs256, TEST_SECRET } = await import('../support/jwt-fixtures');
+    const EPOCH_MS = 1_795_262_400_000;
+    let wallNow = () => EPOCH_MS;
+    const m = memoryServer({
+      // A long grace (30 s): the old session must not be closed 4014 before a slow resume lands.
+      auth: { secret: TEST_SECRET, audience: false, issuer: false, expiryNoticeSec: 10, clockToleranceSec: 30, now: () => wallNow() },
+      // The client's liveness timeout, not the server's heartbeat, is to notice the silent link.
+      idleTimeoutMs: 60_000,
+      readStallMs: 60_000,
+    });
+    wallNow = () => EPOCH_MS + m.time.now();
+    const mint = (ttlSec: number) => mintHs256(TEST_SECRET, { subject: 'ada', nowSec: Math.floor(wallNow() / 1000), ttlSec });
+    const first = await mint(20); // exp at 20 s; the notice at 10 s
+    const handedOut: (string | undefined)[] = [];
+    const alice = m.client('alice', {
+      token: first,
+      livenessTimeoutMs: 6000,
+      // The login service is down at the notice, up again later.
+      refreshToken: async () => {
+        const t = handedOut.length === 0 ? undefined : await mint(600);
+        handedOut.push(t);
+        return t;
+      },
+    });
+    const events: string[] = [];
+    alice.on('tokenExpiring', (e) => void events.push(`expiring ${e.secondsLeft} ${e.refreshing}`));
+    alice.on('tokenRefreshFailed', (e) => void events.push(`failed ${e.willRetry}`));
+    alice.on('resumed', () => void events.push('resumed'));
+    const p = alice.connect();
+    await m.settle();
+    const w = await p;
+    await m.advance(10_300);
+    expect(events).toEqual(['expiring 10 true', 'failed false']);
+    // The link goes silent at 15 s; the liveness timeout drops it at ~21 s, after the known
+    // expiry (20 s), so the resume asks for a fresh token first.
+    await m.advance(4700);
+    m.links[0].stall();
+    await m.advance(4700);
+    expect(events).toEqual(['expiring 10 true', 'failed false']);
+    const resumed = new Promise<void>((resolve) => {
+      const off = alice.on('resumed', () => {
+        off();
+        resolve();
+      });
+    });
+    await m.advance(7000);
+    await resumed; // minting and verifying the fresh token run on WebCrypto: real time, not ours
+    expect(events).toEqual(['expiring 10 true', 'failed false', 'resumed']);
+    expect(handedOut.length).toBe(2);
+    const player = m.server.rooms.rooms.get(w.roomId)!.getPlayer(w.playerId)!;
+    // The seat holds the fresh token's identity: its exp is 600 s after the resume, not 20 s.
+    expect(player.identity!.claims.exp).toBeGreaterThan(EPOCH_MS / 1000 + 600);
+    // And it plays on past the old token's exp + grace (50 s) with no 4014.
+    await m.advance(30_000);
+    expect(alice.state).toBe(ClientState.Open);
+    expect(m.lines.some((l) => l.code === CloseCode.TokenExpired)).toBe(false);
   });
 });

@@ -2,9 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { ByteReader } from '../../shared/binary/byte-reader';
 import { ByteWriter } from '../../shared/binary/byte-writer';
 import { WireError, WireErrorCode } from '../../shared/binary/wire-error';
-import { decodeControlBody, encodeControl, parseJoin, parsePing } from '../../shared/protocol/control-messages';
+import {
+  decodeControlBody,
+  encodeControl,
+  MAX_TOKEN_LENGTH,
+  parseJoin,
+  parsePing,
+  parseTokenRefresh,
+} from '../../shared/protocol/control-messages';
 import { MAX_INPUTS_PER_MESSAGE, readInputHeader, writeInputHeader } from '../../shared/protocol/input-message';
-import { MessageType, PROTOCOL_VERSION } from '../../shared/protocol/message-types';
+import { CONTROL_RANGES, isControlType, MessageType, PROTOCOL_VERSION } from '../../shared/protocol/message-types';
 import { readSnapshotHeader, writeSnapshotHeader, newSnapshotHeader } from '../../shared/protocol/snapshot-message';
 import { arenaInputCodec, Button, type ArenaInput } from '../../shared/games/arena';
 import { nameKey, normalizePlayerName, uniqueName } from '../../shared/protocol/player-name';
@@ -20,13 +27,46 @@ function wireCode(fn: () => unknown): string {
 }
 
 describe('message type table', () => {
-  it('gives every message a distinct one-byte code, control below 0x10 and hot above', () => {
+  it('gives every message a distinct one-byte code, control in 0x01-0x0f or 0x20-0x2f and hot in 0x10-0x1f', () => {
     const codes = Object.values(MessageType);
     expect(new Set(codes).size).toBe(codes.length);
     for (const c of codes) expect(c).toBeLessThan(256);
-    expect(MessageType.Input).toBeGreaterThanOrEqual(0x10);
-    expect(MessageType.Snapshot).toBeGreaterThanOrEqual(0x10);
-    expect(MessageType.Join).toBeLessThan(0x10);
+    const hot = [MessageType.Input, MessageType.Snapshot, MessageType.Ack, MessageType.Globals];
+    for (const c of codes) {
+      const inRange = CONTROL_RANGES.some(([lo, hi]) => c >= lo && c <= hi);
+      expect(isControlType(c), `0x${c.toString(16)}`).toBe(inRange);
+      expect(isControlType(c), `0x${c.toString(16)}`).toBe(!(hot as number[]).includes(c));
+      if (!inRange) expect(c >= 0x10 && c <= 0x1f).toBe(true);
+    }
+    expect(MessageType.TokenRefresh).toBe(0x20);
+    expect([
+      isControlType(0x00),
+      isControlType(0x0f),
+      isControlType(0x10),
+      isControlType(0x1f),
+      isControlType(0x2f),
+      isControlType(0x30),
+    ]).toEqual([false, true, false, false, true, false]);
+  });
+});
+
+describe('TOKEN_REFRESH', () => {
+  const parse = (bytes: Uint8Array) => parseTokenRefresh(decodeControlBody(bytes.subarray(1)));
+  it('round-trips a token and refuses every other shape with a WireError naming the field', () => {
+    expect(parse(encodeControl(MessageType.TokenRefresh, { token: 'a.b.c' }))).toEqual({ token: 'a.b.c' });
+    for (const body of [
+      {},
+      { token: '' },
+      { token: 7 },
+      { token: 'x'.repeat(MAX_TOKEN_LENGTH + 1) },
+      { token: 'a', extra: 1 },
+      'a.b.c',
+      null,
+    ])
+      expect(wireCode(() => parse(encodeControl(MessageType.TokenRefresh, body)))).toBe(WireErrorCode.BadControl);
+    expect(parse(encodeControl(MessageType.TokenRefresh, { token: 'x'.repeat(MAX_TOKEN_LENGTH) })).token.length).toBe(MAX_TOKEN_LENGTH);
+    // Truncated msgpack: a map cut off inside its first key.
+    expect(wireCode(() => parse(Uint8Array.of(MessageType.TokenRefresh, 0x81, 0xa5)))).toBe(WireErrorCode.BadControl);
   });
 });
 

@@ -24,6 +24,7 @@ describe('server CLI options', () => {
       authJwks: undefined,
       authAudience: undefined,
       authIssuer: undefined,
+      authExpiryNoticeS: 60,
       perIpLimits: true,
       maxConnectionsPerIp: 32,
       trustProxy: [],
@@ -107,10 +108,29 @@ describe('server CLI options', () => {
     expect(() => parseServerCliOptions(['--per-ip-limits', 'maybe'], {})).toThrow(/--per-ip-limits must be on or off/);
     expect(() => parseServerCliOptions(['--resume-window', '4000'], {})).toThrow(/--resume-window must be a number from 0 to 3600/);
     expect(authOptionsFromCli(parseServerCliOptions([], {}))).toBeUndefined();
-    expect(authOptionsFromCli(parseServerCliOptions(['--auth-secret', 's'.repeat(32), '--auth-issuer', 'me'], {}))).toEqual({
+    expect(
+      authOptionsFromCli(parseServerCliOptions(['--auth-secret', 's'.repeat(32), '--auth-issuer', 'me', '--auth-audience', 'game'], {})),
+    ).toEqual({
       secret: 's'.repeat(32),
       issuer: 'me',
+      audience: 'game',
     });
+    // aud and iss are required with auth: leaving one out is a usage error that says what to set...
+    expect(() => authOptionsFromCli(parseServerCliOptions(['--auth-secret', 's'.repeat(32), '--auth-issuer', 'me'], {}))).toThrow(
+      /--auth-secret: auth needs an audience: set auth.audience \(--auth-audience\).*--auth-audience off/,
+    );
+    // ...and "off" turns a check off on purpose (the server warns at start).
+    expect(
+      authOptionsFromCli(
+        parseServerCliOptions(
+          ['--auth-secret', 's'.repeat(32), '--auth-issuer', 'off', '--auth-audience', 'off', '--auth-expiry-notice', '30'],
+          {},
+        ),
+      ),
+    ).toEqual({ secret: 's'.repeat(32), issuer: false, audience: false, expiryNoticeSec: 30 });
+    expect(() => parseServerCliOptions(['--auth-expiry-notice', '5000'], {})).toThrow(
+      /--auth-expiry-notice must be a number from 0 to 3600/,
+    );
     expect(() => authOptionsFromCli(parseServerCliOptions(['--auth-secret', 'short'], {}))).toThrow(/at least 32 bytes/);
     expect(() => authOptionsFromCli(parseServerCliOptions(['--auth-public-key', '/nonexistent/key.pem'], {}))).toThrow(
       /--auth-public-key: cannot read/,
@@ -174,16 +194,18 @@ describe('server CLI options', () => {
     const key = await makeKey('ES256', 'k1');
     const pemFile = join(dir, 'pub.pem');
     writeFileSync(pemFile, key.pem);
-    expect(authOptionsFromCli(parseServerCliOptions(['--auth-public-key', pemFile, '--auth-audience', 'arena'], {}))).toEqual({
+    const claims = { TICKWIRE_AUTH_AUDIENCE: 'arena', TICKWIRE_AUTH_ISSUER: 'https://id.example' };
+    expect(authOptionsFromCli(parseServerCliOptions(['--auth-public-key', pemFile], claims))).toEqual({
       publicKey: key.pem,
       audience: 'arena',
+      issuer: 'https://id.example',
     });
 
     const jwksFile = join(dir, 'jwks.json');
     writeFileSync(jwksFile, JSON.stringify({ keys: [key.jwk] }));
-    expect(authOptionsFromCli(parseServerCliOptions([], { TICKWIRE_AUTH_JWKS: jwksFile }))).toEqual({ jwks: jwksFile });
+    expect(authOptionsFromCli(parseServerCliOptions([], { ...claims, TICKWIRE_AUTH_JWKS: jwksFile }))).toMatchObject({ jwks: jwksFile });
     // A URL is not fetched at startup: the identity provider may come up after the server.
-    expect(authOptionsFromCli(parseServerCliOptions(['--auth-jwks', 'https://id.example/jwks.json'], {}))).toEqual({
+    expect(authOptionsFromCli(parseServerCliOptions(['--auth-jwks', 'https://id.example/jwks.json'], claims))).toMatchObject({
       jwks: 'https://id.example/jwks.json',
     });
 
@@ -196,8 +218,8 @@ describe('server CLI options', () => {
       [['--auth-jwks', pemFile], /--auth-jwks: cannot load the auth JWKS file/],
       [['--auth-jwks', 'ftp://id.example/jwks.json'], /--auth-jwks: the auth JWKS must be a file path or an http\(s\):\/\/ URL/],
     ] as const) {
-      expect(() => authOptionsFromCli(parseServerCliOptions([...argv], {}))).toThrow(UsageError);
-      expect(() => authOptionsFromCli(parseServerCliOptions([...argv], {}))).toThrow(message);
+      expect(() => authOptionsFromCli(parseServerCliOptions([...argv], claims))).toThrow(UsageError);
+      expect(() => authOptionsFromCli(parseServerCliOptions([...argv], claims))).toThrow(message);
     }
   });
 

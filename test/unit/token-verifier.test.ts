@@ -6,6 +6,7 @@ import { generateKeyPair, exportSPKI } from 'jose';
 import { CloseCode } from '../../shared/protocol/close-codes';
 import { AuthError, forbidden } from '../../src/auth/auth-error';
 import { createTokenVerifier } from '../../src/auth/token-verifier';
+import { authWarnings } from '../../src/auth/auth-options';
 import {
   makeKey,
   mintHs256,
@@ -39,6 +40,8 @@ async function refused(p: Promise<unknown>): Promise<[number, string]> {
 }
 
 const U = CloseCode.Unauthenticated;
+/** aud and iss checks off on purpose: these tests are about keys, not claims. */
+const OPEN = { audience: false, issuer: false } as const;
 
 function tempFile(name: string): string {
   return join(mkdtempSync(join(tmpdir(), 'tickwire-jwks-')), name);
@@ -121,7 +124,7 @@ describe('token verifier', () => {
 
     it('takes the tolerance from clockToleranceSec, and the time from now()', async () => {
       let t = NOW_SEC * 1000;
-      const strict = createTokenVerifier({ secret: TEST_SECRET, clockToleranceSec: 0, now: () => t });
+      const strict = createTokenVerifier({ ...OPEN, secret: TEST_SECRET, clockToleranceSec: 0, now: () => t });
       const token = await mintHs256(TEST_SECRET, { nowSec: NOW_SEC, ttlSec: 60 });
       expect((await strict.verify(token)).userId).toBe('user-1');
       t += 61_000;
@@ -129,29 +132,29 @@ describe('token verifier', () => {
     });
 
     it('refuses an RS256 token: a secret allows HS256 only', async () => {
-      const v = createTokenVerifier({ secret: TEST_SECRET, now });
+      const v = createTokenVerifier({ ...OPEN, secret: TEST_SECRET, now });
       expect(await refused(v.verify(await mintWithKey(rsa, { nowSec: NOW_SEC })))).toEqual([U, 'malformed']);
     });
   });
 
   describe('PEM public key', () => {
     it('verifies RS256 and PS256 with an RSA key, ES256 with a P-256 key, EdDSA with an Ed25519 key', async () => {
-      const rs = createTokenVerifier({ publicKey: rsa.pem, now });
+      const rs = createTokenVerifier({ ...OPEN, publicKey: rsa.pem, now });
       expect((await rs.verify(await mintWithKey(rsa, { nowSec: NOW_SEC, subject: 'bo' }))).userId).toBe('bo');
       for (const alg of ['PS256', 'ES256', 'EdDSA'] as const) {
         const key = await makeKey(alg, 'k');
-        const v = createTokenVerifier({ publicKey: key.pem, now });
+        const v = createTokenVerifier({ ...OPEN, publicKey: key.pem, now });
         expect((await v.verify(await mintWithKey(key, { nowSec: NOW_SEC, subject: alg }))).userId).toBe(alg);
       }
     });
 
     it('refuses a token signed with another key pair as bad_signature', async () => {
-      const rs = createTokenVerifier({ publicKey: rsa.pem, now });
+      const rs = createTokenVerifier({ ...OPEN, publicKey: rsa.pem, now });
       expect(await refused(rs.verify(await mintWithKey(rsa2, { nowSec: NOW_SEC })))).toEqual([U, 'bad_signature']);
     });
 
     it('refuses algorithm confusion: an HS256 token keyed with the public PEM, and alg none', async () => {
-      const rs = createTokenVerifier({ publicKey: rsa.pem, now });
+      const rs = createTokenVerifier({ ...OPEN, publicKey: rsa.pem, now });
       expect(await refused(rs.verify(await mintHs256(rsa.pem, { nowSec: NOW_SEC })))).toEqual([U, 'malformed']);
       expect(await refused(rs.verify(mintUnsigned({ sub: 'x', exp: NOW_SEC + 60 })))).toEqual([U, 'malformed']);
       expect(await refused(hs.verify(mintUnsigned({ sub: 'x', exp: NOW_SEC + 60, aud: 'arena', iss: 'https://id.test' })))).toEqual([
@@ -162,7 +165,7 @@ describe('token verifier', () => {
 
     it('restricts the algorithms to `algorithms` when given', async () => {
       const ps = await makeKey('PS256', 'ps');
-      const psOnly = createTokenVerifier({ publicKey: ps.pem, algorithms: ['PS256'], now });
+      const psOnly = createTokenVerifier({ ...OPEN, publicKey: ps.pem, algorithms: ['PS256'], now });
       expect((await psOnly.verify(await mintWithKey(ps, { nowSec: NOW_SEC }))).userId).toBe('user-1');
       expect(await refused(psOnly.verify(await mintWithKey(rsa, { nowSec: NOW_SEC })))).toEqual([U, 'malformed']);
     });
@@ -175,7 +178,7 @@ describe('token verifier', () => {
       const k2 = await makeKey('ES256', 'k2');
       writeJwksFile(file, [k1]);
       let t = NOW_SEC * 1000;
-      const v = createTokenVerifier({ jwks: file, now: () => t });
+      const v = createTokenVerifier({ ...OPEN, jwks: file, now: () => t });
       const k1Token = await mintWithKey(k1, { nowSec: NOW_SEC });
       const k2Token = await mintWithKey(k2, { nowSec: NOW_SEC });
       expect((await v.verify(k1Token)).userId).toBe('user-1');
@@ -195,7 +198,7 @@ describe('token verifier', () => {
       const k2 = await makeKey('ES256', 'k2');
       writeJwksFile(file, [k1, k2]);
       let t = NOW_SEC * 1000;
-      const v = createTokenVerifier({ jwks: file, now: () => t });
+      const v = createTokenVerifier({ ...OPEN, jwks: file, now: () => t });
       const k1Token = await mintWithKey(k1, { nowSec: NOW_SEC });
       expect((await v.verify(k1Token)).userId).toBe('user-1');
       writeJwksFile(file, [k2]);
@@ -210,7 +213,7 @@ describe('token verifier', () => {
       const k1 = await makeKey('ES256', 'k1');
       writeJwksFile(file, [k1]);
       let t = NOW_SEC * 1000;
-      const v = createTokenVerifier({ jwks: file, now: () => t });
+      const v = createTokenVerifier({ ...OPEN, jwks: file, now: () => t });
       const token = await mintWithKey(k1, { nowSec: NOW_SEC });
       writeFileSync(file, '{"keys": [');
       t += 1000;
@@ -225,7 +228,7 @@ describe('token verifier', () => {
       const file = tempFile('jwks.json');
       const secretJwk = { kty: 'oct', kid: 'oct', k: Buffer.from(TEST_SECRET).toString('base64url') };
       writeFileSync(file, JSON.stringify({ keys: [rsa.jwk, secretJwk] }));
-      const v = createTokenVerifier({ jwks: file, now });
+      const v = createTokenVerifier({ ...OPEN, jwks: file, now });
       expect((await v.verify(await mintWithKey(rsa, { nowSec: NOW_SEC }))).userId).toBe('user-1');
       expect(await refused(v.verify(await mintHs256(TEST_SECRET, { nowSec: NOW_SEC })))).toEqual([U, 'malformed']);
     });
@@ -235,7 +238,7 @@ describe('token verifier', () => {
     it('fetches the key set over HTTP and follows its key rotation', async () => {
       const jwks = await startJwksServer([rsa]);
       try {
-        const v = createTokenVerifier({ jwks: jwks.url, now, jwksCooldownMs: 0 });
+        const v = createTokenVerifier({ ...OPEN, jwks: jwks.url, now, jwksCooldownMs: 0 });
         expect((await v.verify(await mintWithKey(rsa, { nowSec: NOW_SEC }))).userId).toBe('user-1');
         expect((await v.verify(await mintWithKey(rsa, { nowSec: NOW_SEC, subject: 'again' }))).userId).toBe('again');
         expect(jwks.requests).toBe(1); // cached
@@ -250,7 +253,7 @@ describe('token verifier', () => {
     it('does not refetch for made-up key ids within the cooldown', async () => {
       const jwks = await startJwksServer([rsa]);
       try {
-        const v = createTokenVerifier({ jwks: jwks.url, now }); // default cooldown, 30 s
+        const v = createTokenVerifier({ ...OPEN, jwks: jwks.url, now }); // default cooldown, 30 s
         expect((await v.verify(await mintWithKey(rsa, { nowSec: NOW_SEC }))).userId).toBe('user-1');
         for (const kid of ['a', 'b', 'c']) {
           expect(await refused(v.verify(await mintWithKey(rsa, { nowSec: NOW_SEC }, {}, { kid })))).toEqual([U, 'unknown_key']);
@@ -265,44 +268,75 @@ describe('token verifier', () => {
       const jwks = await startJwksServer([rsa]);
       try {
         jwks.setStatus(503);
-        const v = createTokenVerifier({ jwks: jwks.url, now, jwksCooldownMs: 0 });
+        const v = createTokenVerifier({ ...OPEN, jwks: jwks.url, now, jwksCooldownMs: 0 });
         const token = await mintWithKey(rsa, { nowSec: NOW_SEC });
-        expect(await refused(v.verify(token))).toEqual([U, 'key_source_unavailable']);
+        expect(await refused(v.verify(token))).toEqual([CloseCode.AuthUnavailable, 'key_source_unavailable']);
         jwks.setStatus(200);
         expect((await v.verify(token)).userId).toBe('user-1');
       } finally {
         await jwks.close();
       }
-      const gone = createTokenVerifier({ jwks: jwks.url, now });
-      expect(await refused(gone.verify(await mintWithKey(rsa, { nowSec: NOW_SEC })))).toEqual([U, 'key_source_unavailable']);
+      const gone = createTokenVerifier({ ...OPEN, jwks: jwks.url, now });
+      expect(await refused(gone.verify(await mintWithKey(rsa, { nowSec: NOW_SEC })))).toEqual([
+        CloseCode.AuthUnavailable,
+        'key_source_unavailable',
+      ]);
     });
   });
 
   describe('configuration', () => {
     it('refuses bad configurations at construction with a sentence', () => {
-      expect(() => createTokenVerifier({})).toThrow(/exactly one key source/);
-      expect(() => createTokenVerifier({ secret: 'short' })).toThrow(/at least 32 bytes/);
-      expect(() => createTokenVerifier({ secret: TEST_SECRET, jwks: 'x.json' })).toThrow(/exactly one key source/);
-      expect(() => createTokenVerifier({ publicKey: 'hello' })).toThrow(/PEM SPKI/);
-      expect(() => createTokenVerifier({ publicKey: '-----BEGIN PUBLIC KEY-----\nnope\n-----END PUBLIC KEY-----\n' })).toThrow(
+      expect(() => createTokenVerifier({ ...OPEN })).toThrow(/exactly one key source/);
+      expect(() => createTokenVerifier({ ...OPEN, secret: 'short' })).toThrow(/at least 32 bytes/);
+      expect(() => createTokenVerifier({ ...OPEN, secret: TEST_SECRET, jwks: 'x.json' })).toThrow(/exactly one key source/);
+      expect(() => createTokenVerifier({ ...OPEN, publicKey: 'hello' })).toThrow(/PEM SPKI/);
+      expect(() => createTokenVerifier({ ...OPEN, publicKey: '-----BEGIN PUBLIC KEY-----\nnope\n-----END PUBLIC KEY-----\n' })).toThrow(
         /not a readable PEM SPKI key/,
       );
-      expect(() => createTokenVerifier({ secret: TEST_SECRET, algorithms: ['none'] })).toThrow(/not allowed/);
-      expect(() => createTokenVerifier({ secret: TEST_SECRET, algorithms: ['HS512'] })).toThrow(/"HS512" is not allowed.*allowed: HS256/);
-      expect(() => createTokenVerifier({ publicKey: rsa.pem, algorithms: ['HS256'] })).toThrow(/not allowed/);
-      expect(() => createTokenVerifier({ publicKey: rsa.pem, algorithms: ['ES256'] })).toThrow(/cannot be verified with this rsa key/);
-      expect(() => createTokenVerifier({ jwks: 'ftp://keys.example/jwks.json' })).toThrow(/file path or an http\(s\):\/\/ URL/);
-      expect(() => createTokenVerifier({ jwks: '/nonexistent/jwks.json' })).toThrow(/cannot load the auth JWKS file/);
+      expect(() => createTokenVerifier({ ...OPEN, secret: TEST_SECRET, algorithms: ['none'] })).toThrow(/not allowed/);
+      expect(() => createTokenVerifier({ ...OPEN, secret: TEST_SECRET, algorithms: ['HS512'] })).toThrow(
+        /"HS512" is not allowed.*allowed: HS256/,
+      );
+      expect(() => createTokenVerifier({ ...OPEN, publicKey: rsa.pem, algorithms: ['HS256'] })).toThrow(/not allowed/);
+      expect(() => createTokenVerifier({ ...OPEN, publicKey: rsa.pem, algorithms: ['ES256'] })).toThrow(
+        /cannot be verified with this rsa key/,
+      );
+      expect(() => createTokenVerifier({ ...OPEN, jwks: 'ftp://keys.example/jwks.json' })).toThrow(/file path or an http\(s\):\/\/ URL/);
+      expect(() => createTokenVerifier({ ...OPEN, jwks: '/nonexistent/jwks.json' })).toThrow(/cannot load the auth JWKS file/);
       const notJson = tempFile('jwks.json');
       writeFileSync(notJson, 'keys?');
-      expect(() => createTokenVerifier({ jwks: notJson })).toThrow(/cannot load the auth JWKS file/);
-      expect(() => createTokenVerifier({ secret: TEST_SECRET, clockToleranceSec: -1 })).toThrow(/clockToleranceSec/);
+      expect(() => createTokenVerifier({ ...OPEN, jwks: notJson })).toThrow(/cannot load the auth JWKS file/);
+      expect(() => createTokenVerifier({ ...OPEN, secret: TEST_SECRET, clockToleranceSec: -1 })).toThrow(/clockToleranceSec/);
+    });
+
+    it('requires aud and iss unless each is turned off on purpose (false), and names the risk of turning one off', async () => {
+      expect(() => createTokenVerifier({ secret: TEST_SECRET })).toThrow(
+        /auth needs an audience: set auth.audience \(--auth-audience\) to the "aud".*or to false \(--auth-audience off\)/,
+      );
+      expect(() => createTokenVerifier({ secret: TEST_SECRET, audience: 'arena' })).toThrow(/auth needs an issuer/);
+      expect(() => createTokenVerifier({ secret: TEST_SECRET, audience: ' ', issuer: 'https://id.test' })).toThrow(
+        /auth needs an audience/,
+      );
+      expect(() => createTokenVerifier({ secret: TEST_SECRET, ...OPEN, expiryNoticeSec: -1 })).toThrow(/expiryNoticeSec must be 0-3600/);
+      expect(authWarnings({ secret: TEST_SECRET, audience: 'arena', issuer: 'https://id.test' })).toEqual([]);
+      expect(authWarnings({ secret: TEST_SECRET, ...OPEN })).toEqual([
+        expect.stringMatching(/audience \(aud\) check is off: a token your issuer made for any other service opens a seat here/),
+        expect.stringMatching(/issuer \(iss\) check is off/),
+      ]);
+      // Off means off: a token with any aud and iss (or none) passes; on means a wrong one is refused.
+      const open = createTokenVerifier({ secret: TEST_SECRET, ...OPEN, now });
+      expect((await open.verify(await mintHs256(TEST_SECRET, { nowSec: NOW_SEC, audience: 'chat', issuer: 'x' }))).userId).toBe('user-1');
+      const onlyIss = createTokenVerifier({ secret: TEST_SECRET, audience: false, issuer: 'https://id.test', now });
+      expect(await refused(onlyIss.verify(await mintHs256(TEST_SECRET, { nowSec: NOW_SEC, audience: 'chat' })))).toEqual([
+        U,
+        'wrong_issuer',
+      ]);
     });
 
     it('refuses a P-384 key: only P-256 is allowed for EC', async () => {
       const { publicKey } = await generateKeyPair('ES384', { extractable: true });
       const pem = await exportSPKI(publicKey);
-      expect(() => createTokenVerifier({ publicKey: pem })).toThrow(/only P-256/);
+      expect(() => createTokenVerifier({ ...OPEN, publicKey: pem })).toThrow(/only P-256/);
     });
   });
 
