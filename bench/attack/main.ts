@@ -2,14 +2,19 @@
 /**
  * `npm run attack -- [--attackers 20] [--seconds 5] [--json]`
  *
- * The front door under fire. A server with its default limits runs in a child process; a
- * bystander joins from 127.0.0.2 and plays; then, one kind at a time, `--attackers` clients
- * from 127.0.0.1 (one address) attack for `--seconds`. For each kind the bystander's snapshot
- * rate and the server's dropped ticks are reported. Every loop is bounded in count and time,
- * and every target is this machine's loopback.
+ * The front door under fire. A server with its default limits, and its embedded database in a
+ * temporary folder, runs in a child process; a bystander joins from 127.0.0.2 and plays; then,
+ * one kind at a time, `--attackers` clients attack for `--seconds`: from 127.0.0.1 (one
+ * address), or spread over 127.0.0.10-40 where many addresses are the point (the whole
+ * 127.0.0.0/8 is loopback). For each kind the bystander's snapshot rate and the server's
+ * dropped ticks are reported. Every loop is bounded in count and time, and every target is
+ * this machine's loopback.
  */
-import { request } from 'node:http';
+import { Agent, request } from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join as joinPath } from 'node:path';
 import WebSocket from 'ws';
 import { arenaGame } from '../../shared/games/arena';
 import { encodeControl } from '../../shared/protocol/control-messages';
@@ -20,6 +25,8 @@ import { TickwireClient, type WebSocketConstructor } from '../../src/sdk/tickwir
 import { startServerProcess } from '../soak/server-process';
 
 const BYSTANDER_ADDRESS = '127.0.0.2';
+/** Where attacks from many addresses come from: 127.0.0.10 to 127.0.0.40. */
+const MANY_ADDRESSES = Array.from({ length: 31 }, (_, i) => `127.0.0.${10 + i}`);
 /** Most connections one attacker opens in one phase: bounds every loop. */
 const MAX_ATTEMPTS = 2000;
 
@@ -46,8 +53,77 @@ function health(port: number): Promise<HealthReport> {
 
 const join = encodeControl(MessageType.Join, { v: PROTOCOL_VERSION, roomType: 'arena', name: 'attacker' });
 
-/** One attacker: runs until `until` (ms, performance.now), counting what it managed. */
-type Attack = (ctx: { url: string; port: number; until: number; tally: Record<string, number>; held: WebSocket[] }) => Promise<void>;
+/** One attacker (number `index`): runs until `until` (ms, performance.now), counting what it managed. */
+type Attack = (ctx: {
+  url: string;
+  port: number;
+  until: number;
+  index: number;
+  tally: Record<string, number>;
+  held: WebSocket[];
+}) => Promise<void>;
+
+/** An SDK WebSocket whose sockets come from `address`. */
+function socketFrom(address: string): WebSocketConstructor {
+  return class extends WebSocket {
+    constructor(url: string) {
+      super(url, { localAddress: address, perMessageDeflate: false });
+    }
+  } as unknown as WebSocketConstructor;
+}
+
+/** An SDK client from `address` that does not reconnect, decodes no entities and sends no pings. */
+function clientFrom(url: string, address: string, name: string) {
+  return new TickwireClient({
+    url,
+    game: arenaGame,
+    name,
+    WebSocket: socketFrom(address),
+    decodeEntities: false,
+    pingIntervalMs: 0,
+    reconnect: false,
+  });
+}
+
+/** GET `path` on `agent` (its sockets bound to one address): the status, or 'error'. */
+function getStatus(port: number, path: string, agent: Agent): Promise<string> {
+  return new Promise((resolve) => {
+    const req = request({ host: '127.0.0.1', port, path, agent }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(`HTTP ${res.statusCode}`));
+    });
+    req.setTimeout(3000, () => req.destroy());
+    req.on('error', () => resolve('error'));
+    req.end();
+  });
+}
+
+let lobbyFilled: Promise<void> | undefined;
+/**
+ * Say enough in the lobby (5 lines from each of 45 guests, each within the chat rate) that
+ * its oldest lines fall out of the server's memory (200 kept): older pages then come from
+ * the database.
+ */
+async function fillLobby(url: string): Promise<void> {
+  for (let i = 0; i < 45; i++) {
+    const c = clientFrom(url, `127.0.0.${50 + i}`, `filler${i}`);
+    try {
+      await c.connect();
+      for (let k = 0; k < 5; k++) c.say('lobby', `filler ${i}.${k}`);
+      // The PONG comes after the server has handled every line sent before the PING.
+      await new Promise<void>((resolve) => {
+        const off = c.on('pong', () => {
+          off();
+          resolve();
+        });
+        c.ping();
+      });
+    } catch {
+      // a refused filler leaves the lobby a little shorter; the pages still run
+    }
+    c.close();
+  }
+}
 
 const bump = (t: Record<string, number>, k: string) => (t[k] = (t[k] ?? 0) + 1);
 
@@ -151,6 +227,42 @@ const ATTACKS: Record<string, Attack> = {
     ws.pause(); // ws stops reading the socket: nothing is read, so no heartbeat is answered
     held.push(ws);
   },
+  /**
+   * GET /profiles/<id> and /leaderboard?limit=100 on keep-alive sockets, each attacker walking
+   * over 127.0.0.10-40 so that every address's read rate (5/s) is spent over and over.
+   */
+  'profile/leaderboard reads': async ({ port, until, index, tally }) => {
+    const agents = MANY_ADDRESSES.map((localAddress) => new Agent({ keepAlive: true, maxSockets: 1, localAddress }));
+    for (let i = 0; i < MAX_ATTEMPTS * 5 && performance.now() < until; i++) {
+      const agent = agents[(index + i) % agents.length]!;
+      bump(tally, await getStatus(port, i % 2 ? '/leaderboard?by=kills&limit=100' : `/profiles/user-${index}-${i}`, agent));
+    }
+    for (const a of agents) a.destroy();
+  },
+  /**
+   * Join (from 127.0.0.10-40), then ask for CHAT_HISTORY pages older than the lobby's memory
+   * (from the database) a hundred at a time; join again when closed.
+   */
+  'chat-history pages': async ({ url, until, index, tally }) => {
+    await (lobbyFilled ??= fillLobby(url));
+    for (let i = 0; i < MAX_ATTEMPTS && performance.now() < until; i++) {
+      const c = clientFrom(url, MANY_ADDRESSES[index % MANY_ADDRESSES.length]!, 'pager');
+      try {
+        await c.connect();
+      } catch {
+        bump(tally, 'join refused');
+        await sleep(50);
+        continue;
+      }
+      const closed = new Promise<number>((resolve) => c.on('close', (e) => resolve(e.code)));
+      c.on('chat', (e) => void (e.kind === 'page' && bump(tally, 'page served')));
+      c.on('chatRejected', (r) => bump(tally, `page refused (${r.reason})`));
+      const ask = encodeControl(MessageType.ChatHistory, { ch: 'lobby', before: c.chat.oldestId('lobby') ?? '~', limit: 100 });
+      for (let k = 0; k < 100 && c.isOpen; k++) c.sendRaw(ask);
+      bump(tally, `closed ${await Promise.race([closed, sleep(3000).then(() => 0)])}`);
+      c.close();
+    }
+  },
   /** Malformed bytes: an unknown message type, then a truncated JOIN, then garbage. */
   malformed: (ctx) => {
     const offences = [Uint8Array.of(0x7f), join.subarray(0, 5), Uint8Array.of(0x10, 0xff, 0xff, 0xff)];
@@ -178,7 +290,9 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   // Its warnings go to its own stdout, sampled per address; error level keeps this report readable.
-  const server = await startServerProcess(64, ['--log-level', 'error']);
+  // The embedded database in a folder of its own: the reads below go to it.
+  const dataDir = mkdtempSync(joinPath(tmpdir(), 'tickwire-attack-'));
+  const server = await startServerProcess(64, ['--log-level', 'error', '--persistence', 'on', '--data-dir', dataDir]);
   const results: {
     attack: string;
     bystanderSnapshotsPerSec: number;
@@ -206,7 +320,9 @@ async function main(): Promise<void> {
       const until = t0 + seconds * 1000;
       const tally: Record<string, number> = {};
       const held: WebSocket[] = [];
-      await Promise.all(Array.from({ length: attackers }, () => attack({ url: server.url, port: server.port, until, tally, held })));
+      await Promise.all(
+        Array.from({ length: attackers }, (_, index) => attack({ url: server.url, port: server.port, until, index, tally, held })),
+      );
       if (held.length > 0) {
         // Sockets left open on purpose: time how long the server takes to close them (its
         // readStallMs is 8 s), watching its connection count (/health is cached for 1 s)
@@ -236,7 +352,7 @@ async function main(): Promise<void> {
       };
       results.push(row);
       process.stderr.write(
-        `${name.padEnd(24)} bystander ${row.bystanderSnapshotsPerSec.toFixed(2)} snapshots/s, ${row.droppedTicks} ticks dropped; attackers: ${JSON.stringify(tally)}\n`,
+        `${name.padEnd(26)} bystander ${row.bystanderSnapshotsPerSec.toFixed(2)} snapshots/s, ${row.droppedTicks} ticks dropped; attackers: ${JSON.stringify(tally)}\n`,
       );
       await sleep(1500); // let the door's counts drain before the next kind
     }
@@ -256,6 +372,7 @@ async function main(): Promise<void> {
     process.exitCode = ok ? 0 : 1;
   } finally {
     await server.stop();
+    rmSync(dataDir, { recursive: true, force: true });
   }
 }
 
