@@ -27,9 +27,10 @@ const backends: [string, () => Promise<DatabaseOptions>][] = [
 
 describe.each(backends)('persistence on %s', (kind, optionsFor) => {
   let options: DatabaseOptions;
+  // PGlite's first initdb takes ~3 s alone, and several times that on a busy shared box.
   beforeAll(async () => {
     options = await optionsFor();
-  });
+  }, 60_000);
 
   it('applies every migration once, in order, and none on the next open', async () => {
     const first = await openDatabase(options);
