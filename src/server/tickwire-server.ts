@@ -521,6 +521,8 @@ export class TickwireServer implements SessionHost {
     report.chat = this.chat?.report ?? null;
     report.notifications = { ...this.notifications.stats };
     report.data = this.data?.stats ?? null;
+    const reads = this.frontDoor.dataReads;
+    report.dataReads = { inFlight: reads.active, refused: reads.refused, max: reads.max };
     return report;
   }
 

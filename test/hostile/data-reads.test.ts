@@ -111,6 +111,7 @@ describe('database reads under attack (real sockets, PGlite)', () => {
     reader.loadOlderChat('lobby', 2);
     expect((await refused)[0]).toMatchObject({ ch: 'lobby', reason: 'unavailable', retryInMs: 1000 });
     expect(gate.refused).toBe(3);
+    expect(h.server.health().dataReads).toEqual({ inFlight: 8, refused: 3, max: 8 });
     // Freed: the same reads are served.
     for (const r of release) r();
     await Promise.resolve();
