@@ -22,8 +22,13 @@ export const MAX_BOARD_PAGE = 100;
 export const MAX_BOARD_OFFSET = 1000;
 /** Longest user id in a path or a cursor: a token's `sub` is at most this long. */
 const MAX_USER_ID = 256;
-/** Longest `after` cursor: a rank, a value and a base64url user id. */
-const MAX_CURSOR = 400;
+/**
+ * Longest base64url user id in a cursor: 256 UTF-16 units are at most 768 UTF-8 bytes (3 per
+ * unit; a 4-byte character is 2 units), 1024 characters of base64.
+ */
+const MAX_CURSOR_ID = 1024;
+/** Longest `after` cursor: a rank (9 digits), a value (11), two dots and the id. */
+const MAX_CURSOR = 22 + MAX_CURSOR_ID;
 
 /** What the profile routes need from the server. */
 export interface ProfileRoutesHost {
@@ -170,7 +175,7 @@ export function formatCursor(c: LeaderboardCursor): string {
 /** A cursor from `formatCursor`, or undefined when `raw` is not one. */
 export function parseCursor(raw: string): LeaderboardCursor | undefined {
   if (raw.length > MAX_CURSOR) return undefined;
-  const m = /^(\d{1,9})\.(-?\d{1,10})\.([A-Za-z0-9_-]{1,400})$/.exec(raw);
+  const m = /^(\d{1,9})\.(-?\d{1,10})\.([A-Za-z0-9_-]+)$/.exec(raw);
   if (!m) return undefined;
   const rank = Number(m[1]);
   const value = Number(m[2]);

@@ -20,6 +20,14 @@ describe('leaderboard cursors', () => {
     );
   });
 
+  it('hold the longest user id a token may carry, in any script', () => {
+    for (const userId of ['€'.repeat(256), '😀'.repeat(128), 'x'.repeat(256)]) {
+      const cursor = { rank: 999_999_999, value: -(2 ** 31), userId };
+      expect(parseCursor(formatCursor(cursor))).toEqual(cursor);
+    }
+    expect(parseCursor(formatCursor({ rank: 1, value: 0, userId: 'x'.repeat(257) }))).toBeUndefined();
+  });
+
   it('refuse anything else', () => {
     const good = formatCursor({ rank: 3, value: 7, userId: 'u-ann' });
     for (const bad of [
@@ -32,7 +40,7 @@ describe('leaderboard cursors', () => {
       '3.7.dS1hbm5',
       'x.7.dS1hbm4',
       `${good}.1`,
-      `3.7.${'A'.repeat(400)}`,
+      `3.7.${'A'.repeat(1100)}`,
     ])
       expect(parseCursor(bad), bad).toBeUndefined();
     expect(parseCursor(good)).toEqual({ rank: 3, value: 7, userId: 'u-ann' });
