@@ -23,7 +23,17 @@ export { ManualScheduler, realTimers, type Timers } from './loop/timers';
 export { MemoryLink } from './transport/memory-transport';
 export { TickwireData } from './persistence/tickwire-data';
 export type { DatabaseOptions } from './persistence/database';
-export { ProfileStore, type MatchLine, type Profile, type LeaderboardKey } from './profiles/profile-store';
+export {
+  ProfileStore,
+  cursorOf,
+  publicProfile,
+  type MatchLine,
+  type Profile,
+  type PublicProfile,
+  type LeaderboardKey,
+  type LeaderboardCursor,
+  type LeaderboardEntry,
+} from './profiles/profile-store';
 export { withArenaStats } from './profiles/arena-stats';
 export type { ChatOptions } from './chat/chat-service';
 export type { NotificationSent } from './notifications/notification-service';

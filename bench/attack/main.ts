@@ -7,13 +7,18 @@
  * from 127.0.0.1 (one address) attack for `--seconds`. For each kind the bystander's snapshot
  * rate and the server's dropped ticks are reported. Every loop is bounded in count and time,
  * and every target is this machine's loopback. The server runs with WebRTC on (its signalling
- * is attacked too); the WebRTC cases attack from several addresses, 127.0.0.10 and up, and the
- * matchmaking and operator-route cases from one address per attacker, 127.0.0.100 and up. The
- * last kind, a TOKEN_REFRESH flood, needs authentication, so it runs against a second server
- * with JWT auth on and a bystander of its own.
+ * is attacked too) and its embedded database in a temporary folder (its reads are attacked
+ * too). Where many addresses are the point (the whole 127.0.0.0/8 is loopback), the WebRTC
+ * cases attack from 127.0.0.10-13, the database reads from 127.0.0.10-40, and the matchmaking
+ * and operator-route cases from one address per attacker, 127.0.0.100 and up. The last kind,
+ * a TOKEN_REFRESH flood, needs authentication, so it runs against a second server with JWT
+ * auth on and a bystander of its own.
  */
-import { request } from 'node:http';
+import { Agent, request } from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join as joinPath } from 'node:path';
 import { SignJWT } from 'jose';
 import WebSocket from 'ws';
 import { arenaGame } from '../../shared/games/arena';
@@ -27,6 +32,8 @@ import { startReverseProxy } from '../lib/reverse-proxy';
 import type { MatchmakeTicket } from '../../src/sdk/matchmake';
 
 const BYSTANDER_ADDRESS = '127.0.0.2';
+/** Where the database reads come from: 127.0.0.10 to 127.0.0.40. */
+const MANY_ADDRESSES = Array.from({ length: 31 }, (_, i) => `127.0.0.${10 + i}`);
 /** Most connections one attacker opens in one phase: bounds every loop. */
 const MAX_ATTEMPTS = 2000;
 
@@ -182,6 +189,68 @@ async function joinsOverWebSocket(url: string, localAddress: string): Promise<bo
   });
   ws.terminate();
   return welcomed;
+}
+
+/** An SDK WebSocket whose sockets come from `address`. */
+function socketFrom(address: string): WebSocketConstructor {
+  return class extends WebSocket {
+    constructor(url: string) {
+      super(url, { localAddress: address, perMessageDeflate: false });
+    }
+  } as unknown as WebSocketConstructor;
+}
+
+/** An SDK client from `address` that does not reconnect, decodes no entities and sends no pings. */
+function clientFrom(url: string, address: string, name: string) {
+  return new TickwireClient({
+    url,
+    game: arenaGame,
+    name,
+    WebSocket: socketFrom(address),
+    decodeEntities: false,
+    pingIntervalMs: 0,
+    reconnect: false,
+  });
+}
+
+/** GET `path` on `agent` (its sockets bound to one address): the status, or 'error'. */
+function getStatus(port: number, path: string, agent: Agent): Promise<string> {
+  return new Promise((resolve) => {
+    const req = request({ host: '127.0.0.1', port, path, agent }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(`HTTP ${res.statusCode}`));
+    });
+    req.setTimeout(3000, () => req.destroy());
+    req.on('error', () => resolve('error'));
+    req.end();
+  });
+}
+
+let lobbyFilled: Promise<void> | undefined;
+/**
+ * Say enough in the lobby (5 lines from each of 45 guests, each within the chat rate) that
+ * its oldest lines fall out of the server's memory (200 kept): older pages then come from
+ * the database.
+ */
+async function fillLobby(url: string): Promise<void> {
+  for (let i = 0; i < 45; i++) {
+    const c = clientFrom(url, `127.0.0.${50 + i}`, `filler${i}`);
+    try {
+      await c.connect();
+      for (let k = 0; k < 5; k++) c.say('lobby', `filler ${i}.${k}`);
+      // The PONG comes after the server has handled every line sent before the PING.
+      await new Promise<void>((resolve) => {
+        const off = c.on('pong', () => {
+          off();
+          resolve();
+        });
+        c.ping();
+      });
+    } catch {
+      // a refused filler leaves the lobby a little shorter; the pages still run
+    }
+    c.close();
+  }
 }
 
 const bump = (t: Record<string, number>, k: string) => (t[k] = (t[k] ?? 0) + 1);
@@ -358,6 +427,42 @@ const ATTACKS: Record<string, Attack> = {
       await sleep(50);
     }
   },
+  /**
+   * GET /profiles/<id> and /leaderboard?limit=100 on keep-alive sockets, each attacker walking
+   * over 127.0.0.10-40 so that every address's read rate (5/s) is spent over and over.
+   */
+  'profile/leaderboard reads': async ({ port, until, index, tally }) => {
+    const agents = MANY_ADDRESSES.map((localAddress) => new Agent({ keepAlive: true, maxSockets: 1, localAddress }));
+    for (let i = 0; i < MAX_ATTEMPTS * 5 && performance.now() < until; i++) {
+      const agent = agents[(index + i) % agents.length]!;
+      bump(tally, await getStatus(port, i % 2 ? '/leaderboard?by=kills&limit=100' : `/profiles/user-${index}-${i}`, agent));
+    }
+    for (const a of agents) a.destroy();
+  },
+  /**
+   * Join (from 127.0.0.10-40), then ask for CHAT_HISTORY pages older than the lobby's memory
+   * (from the database) a hundred at a time; join again when closed.
+   */
+  'chat-history pages': async ({ url, until, index, tally }) => {
+    await (lobbyFilled ??= fillLobby(url));
+    for (let i = 0; i < MAX_ATTEMPTS && performance.now() < until; i++) {
+      const c = clientFrom(url, MANY_ADDRESSES[index % MANY_ADDRESSES.length]!, 'pager');
+      try {
+        await c.connect();
+      } catch {
+        bump(tally, 'join refused');
+        await sleep(50);
+        continue;
+      }
+      const closed = new Promise<number>((resolve) => c.on('close', (e) => resolve(e.code)));
+      c.on('chat', (e) => void (e.kind === 'page' && bump(tally, 'page served')));
+      c.on('chatRejected', (r) => bump(tally, `page refused (${r.reason})`));
+      const ask = encodeControl(MessageType.ChatHistory, { ch: 'lobby', before: c.chat.oldestId('lobby') ?? '~', limit: 100 });
+      for (let k = 0; k < 100 && c.isOpen; k++) c.sendRaw(ask);
+      bump(tally, `closed ${await Promise.race([closed, sleep(3000).then(() => 0)])}`);
+      c.close();
+    }
+  },
   /** Malformed bytes: an unknown message type, then a truncated JOIN, then garbage. */
   malformed: (ctx) => {
     const offences = [Uint8Array.of(0x7f), join.subarray(0, 5), Uint8Array.of(0x10, 0xff, 0xff, 0xff)];
@@ -527,7 +632,7 @@ async function runPhase(
     attackers: tally,
   };
   process.stderr.write(
-    `${name.padEnd(24)} bystander ${row.bystanderSnapshotsPerSec.toFixed(2)} snapshots/s, ${row.droppedTicks} ticks dropped; attackers: ${JSON.stringify(tally)}\n`,
+    `${name.padEnd(26)} bystander ${row.bystanderSnapshotsPerSec.toFixed(2)} snapshots/s, ${row.droppedTicks} ticks dropped; attackers: ${JSON.stringify(tally)}\n`,
   );
   return row;
 }
@@ -570,7 +675,9 @@ async function main(): Promise<void> {
   // Its warnings go to its own stdout, sampled per address; error level keeps this report readable.
   // WebRTC on for every case, so all rows come from the same server: it only loads geckos.io
   // and answers signalling; the WebSocket path is the same with it off.
-  const server = await startServerProcess(64, ['--log-level', 'error', '--webrtc', 'on']);
+  // The embedded database in a folder of its own: the reads below go to it.
+  const dataDir = mkdtempSync(joinPath(tmpdir(), 'tickwire-attack-'));
+  const server = await startServerProcess(64, ['--log-level', 'error', '--webrtc', 'on', '--persistence', 'on', '--data-dir', dataDir]);
   const proxy = await startReverseProxy(server.port);
   const results: PhaseResult[] = [];
   try {
@@ -626,6 +733,7 @@ async function main(): Promise<void> {
   } finally {
     await proxy.close();
     await server.stop();
+    rmSync(dataDir, { recursive: true, force: true });
   }
 }
 

@@ -64,7 +64,13 @@ export class ChatBox {
       this.render();
     });
     client.on('mutes', () => this.render());
-    client.on('chatRejected', (r) => this.note(r.reason === 'rate' ? `slow down: ${r.message}` : `not sent: ${r.message}`));
+    client.on('chatRejected', (r) =>
+      this.note(
+        r.reason === 'rate' || r.reason === 'page-rate'
+          ? `slow down: ${r.message}`
+          : `${r.ref === undefined ? 'no older lines now' : 'not sent'}: ${r.message}`,
+      ),
+    );
     this.show('room');
   }
 

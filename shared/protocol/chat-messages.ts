@@ -72,14 +72,16 @@ export interface MutesMessage {
 }
 
 /**
- * Server → client: a line was not sent. 'rate': over the per-user rate (wait `retryInMs`);
- * 'text': it breaks the text rules (`message` says which); 'unavailable': the lobby could not
- * reach the other nodes. The connection stays open (only a flood of rejected lines closes it, 4003).
+ * Server → client: a line was not sent, or a history page not served. 'rate': a line over the
+ * per-user rate (wait `retryInMs`); 'text': it breaks the text rules (`message` says which);
+ * 'page-rate': a CHAT_HISTORY over the per-user page rate (wait `retryInMs`); 'unavailable':
+ * the lobby could not reach the other nodes, or (a page) the database is busy. The connection
+ * stays open (only a flood of refused lines, or of refused pages, closes it, 4003).
  */
 export interface ChatRejectedMessage {
   ch: ChatChannelName;
   ref?: number;
-  reason: 'rate' | 'text' | 'unavailable';
+  reason: 'rate' | 'text' | 'page-rate' | 'unavailable';
   message: string;
   retryInMs?: number;
 }

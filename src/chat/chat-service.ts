@@ -15,6 +15,7 @@ import type { Logger } from '../logging/logger';
 import type { Clock } from '../loop/clock';
 import type { ChatStore, StoredChatMessage } from '../persistence/chat-store';
 import type { Session } from '../session/session';
+import type { ReadGate } from '../persistence/read-gate';
 import { TokenBucket } from '../transport/token-bucket';
 import { ChatChannel, type ChatReader } from './chat-channel';
 import { ChatIdSource } from './chat-id';
@@ -29,7 +30,17 @@ export interface ChatOptions {
   historyOnJoin?: number;
   /** Newest lines of each channel kept in memory for joins and pages (default 200); older pages come from the database. */
   keepInMemory?: number;
-  /** Rejected lines in a row (over the rate or the rules) before the connection is closed 4003 (default 20). */
+  /**
+   * History pages (CHAT_HISTORY) a second one user may ask for, over all its connections and
+   * both channels (default 2); apart from the line rate, so reading back never costs a line.
+   */
+  pagesPerSecond?: number;
+  /** Pages a user may ask for at once above that rate (default 5). */
+  pageBurst?: number;
+  /**
+   * Rejected lines in a row (over the rate or the rules), or pages in a row over the page
+   * rate, before the connection is closed 4003 (default 20).
+   */
   maxRejectsInRow?: number;
   /** Most senders one player may mute (default 1000). */
   maxMutes?: number;
@@ -43,6 +54,8 @@ export interface ChatHost {
   readonly log: Logger;
   /** History and mutes on disk; undefined keeps them in memory only. */
   readonly store: ChatStore | undefined;
+  /** The server's cap on database reads in flight, which history pages from the store pass (none: no cap). */
+  readonly reads?: ReadGate;
 }
 
 /** One joined session in the chat. */
@@ -54,6 +67,8 @@ interface ChatMember extends ChatReader {
   readonly room: ChatChannel;
   mutes: Set<string>;
   rejectsInRow: number;
+  /** History pages refused in a row for the page rate. */
+  pageRejectsInRow: number;
   /** False until its mutes are loaded and it reads its channels. */
   reading: boolean;
 }
@@ -73,8 +88,8 @@ export class ChatService {
   private readonly members = new Map<Session, ChatMember>();
   private readonly lobby: ChatChannel;
   private readonly rooms = new Map<string, ChatChannel>();
-  /** Rate budgets by sender key: one user's tabs share one. */
-  private readonly budgets = new Map<string, { bucket: TokenBucket; members: number }>();
+  /** Rate budgets by sender key (lines, and history pages): one user's tabs share one. */
+  private readonly budgets = new Map<string, { bucket: TokenBucket; pages: TokenBucket; members: number }>();
   /** Line ids; remade at attach() with the node's id (ids must differ between nodes). */
   private ids = new ChatIdSource('local');
   /** Carries lobby lines to the other nodes (in memory: this node alone); set by attach(). */
@@ -82,7 +97,7 @@ export class ChatService {
   private unsubscribe: (() => void) | undefined;
   private pruneTimer: ReturnType<typeof setInterval> | undefined;
   private readonly o: Required<ChatOptions>;
-  readonly stats = { linesIn: 0, linesRejected: 0, sends: 0, pagesServed: 0 };
+  readonly stats = { linesIn: 0, linesRejected: 0, sends: 0, pagesServed: 0, pagesRejected: 0 };
 
   constructor(
     private readonly host: ChatHost,
@@ -93,6 +108,8 @@ export class ChatService {
       burst: options.burst ?? 5,
       historyOnJoin: options.historyOnJoin ?? 50,
       keepInMemory: options.keepInMemory ?? 200,
+      pagesPerSecond: options.pagesPerSecond ?? 2,
+      pageBurst: options.pageBurst ?? 5,
       maxRejectsInRow: options.maxRejectsInRow ?? 20,
       maxMutes: options.maxMutes ?? 1000,
       retentionDays: options.retentionDays ?? 30,
@@ -150,13 +167,21 @@ export class ChatService {
       room: channel,
       mutes: new Set(),
       rejectsInRow: 0,
+      pageRejectsInRow: 0,
       reading: false,
       send: (bytes) => session.send(bytes),
     };
     this.members.set(session, member);
     const budget = this.budgets.get(key);
     if (budget) budget.members++;
-    else this.budgets.set(key, { bucket: new TokenBucket(this.o.ratePerSecond, this.o.burst, this.host.clock.now()), members: 1 });
+    else {
+      const now = this.host.clock.now();
+      this.budgets.set(key, {
+        bucket: new TokenBucket(this.o.ratePerSecond, this.o.burst, now),
+        pages: new TokenBucket(this.o.pagesPerSecond, this.o.pageBurst, now),
+        members: 1,
+      });
+    }
     const store = this.host.store;
     if (!userId || !store) return this.startReading(member);
     store.mutes(userId).then(
@@ -264,6 +289,17 @@ export class ChatService {
 
   private onHistory(member: ChatMember, body: unknown): void {
     const ask = parseChatHistory(body);
+    const now = this.host.clock.now();
+    const pages = this.budgets.get(member.key)!.pages;
+    if (!pages.take(now))
+      return this.refusePage(
+        member,
+        ask.ch,
+        'page-rate',
+        `at most ${this.o.pagesPerSecond} history pages/s (burst ${this.o.pageBurst})`,
+        pages.msUntilToken(now),
+      );
+    member.pageRejectsInRow = 0;
     const channel = this.channelOf(member, ask.ch);
     const limit = ask.limit ?? 50;
     const reply = (lines: StoredChatMessage[], more: boolean): void => {
@@ -273,13 +309,30 @@ export class ChatService {
     const mem = channel.olderInMemory(ask.before, limit);
     const store = this.host.store;
     if (mem.complete || !store) return reply(mem.lines, mem.complete ? mem.more : false);
-    store.page(channel.key, ask.before, limit + 1).then(
+    const read = () => store.page(channel.key, ask.before, limit + 1);
+    const reading = this.host.reads ? this.host.reads.run(read) : read();
+    if (!reading) return this.refusePage(member, ask.ch, 'unavailable', 'the database is busy: ask for the page again in a second', 1000);
+    reading.then(
       (rows) => reply(rows.slice(-limit), rows.length > limit),
       (err: unknown) => {
         this.host.log.warn({ err }, 'chat: a history page failed');
         reply(mem.lines, false);
       },
     );
+  }
+
+  /** A CHAT_REJECTED for a page; a run of pages over the rate closes the connection 4003. */
+  private refusePage(
+    member: ChatMember,
+    ch: ChatChannelName,
+    reason: 'page-rate' | 'unavailable',
+    message: string,
+    retryInMs: number,
+  ): void {
+    this.stats.pagesRejected++;
+    member.send(encodeControl(MessageType.ChatRejected, { ch, reason, message, retryInMs } satisfies ChatRejectedMessage));
+    if (reason === 'page-rate' && ++member.pageRejectsInRow >= this.o.maxRejectsInRow)
+      member.session.reject(CloseCode.RateLimited, `chat history flood: ${member.pageRejectsInRow} pages in a row refused (page-rate)`);
   }
 
   private onMute(member: ChatMember, body: unknown): void {

@@ -69,7 +69,7 @@ async function main(): Promise<void> {
     // The arena, and the cursors board: a second game on the same server, at 60 Hz.
     roomTypes: [defineRoomType(arena), defineRoomType({ game: cursorsGame, tickRate: 60, sendRate: 60, maxPlayers: 64 })],
     data,
-    chat: { ratePerSecond: opts.chatRate, burst: opts.chatBurst },
+    chat: { ratePerSecond: opts.chatRate, burst: opts.chatBurst, pagesPerSecond: opts.chatPageRate, pageBurst: opts.chatPageBurst },
     // A worker takes its connections from the primary; its own port is for nobody but tests.
     port: worker ? 0 : opts.port,
     host: worker ? '127.0.0.1' : opts.host,
@@ -85,6 +85,8 @@ async function main(): Promise<void> {
     frontDoor: {
       perIpLimits: opts.perIpLimits,
       maxConnectionsPerIp: opts.maxConnectionsPerIp,
+      dataReadsPerSecondPerIp: opts.dataReadsPerIp,
+      maxDataReadsInFlight: opts.maxDataReads,
       trustedProxies: opts.trustProxy,
       allowedOrigins: opts.allowedOrigins,
     },

@@ -35,6 +35,10 @@ export interface ServerCliOptions {
   /** Per-address limits on (true) or lifted for load tests (false). */
   perIpLimits: boolean;
   maxConnectionsPerIp: number;
+  /** GET /profiles and /leaderboard a second from one address (0 = no limit). */
+  dataReadsPerIp: number;
+  /** Database reads in flight at once, over every client (0 = no cap). */
+  maxDataReads: number;
   /** Addresses of proxies whose X-Forwarded-For is believed. */
   trustProxy: string[];
   /** Origins allowed to open game sockets (empty: the page's own host only). */
@@ -80,6 +84,9 @@ export interface ServerCliOptions {
   /** Chat lines a second per user, and the burst above it. */
   chatRate: number;
   chatBurst: number;
+  /** Chat history pages a second per user, and the burst above it. */
+  chatPageRate: number;
+  chatPageBurst: number;
   help: boolean;
 }
 
@@ -159,6 +166,18 @@ const SETTINGS: Record<Exclude<keyof ServerCliOptions, 'help'>, Setting> = {
     env: 'TICKWIRE_MAX_CONNECTIONS_PER_IP',
     default: '32',
     help: 'game sockets open at once from one address (0 = no limit)',
+  },
+  dataReadsPerIp: {
+    flag: 'data-reads-per-ip',
+    env: 'TICKWIRE_DATA_READS_PER_IP',
+    default: '5',
+    help: 'GET /profiles and /leaderboard per second from one address, burst twice that (0 = no limit)',
+  },
+  maxDataReads: {
+    flag: 'max-data-reads',
+    env: 'TICKWIRE_MAX_DATA_READS',
+    default: '8',
+    help: 'database reads in flight at once over every client; more get 503 (0 = no cap)',
   },
   trustProxy: {
     flag: 'trust-proxy',
@@ -278,6 +297,18 @@ const SETTINGS: Record<Exclude<keyof ServerCliOptions, 'help'>, Setting> = {
     default: '5',
     help: 'chat lines a user may send at once above that (1-1000)',
   },
+  chatPageRate: {
+    flag: 'chat-page-rate',
+    env: 'TICKWIRE_CHAT_PAGE_RATE',
+    default: '2',
+    help: 'chat history pages per second one user may ask for (0.1-100)',
+  },
+  chatPageBurst: {
+    flag: 'chat-page-burst',
+    env: 'TICKWIRE_CHAT_PAGE_BURST',
+    default: '5',
+    help: 'chat history pages a user may ask for at once above that (1-1000)',
+  },
 };
 
 export { UsageError };
@@ -355,6 +386,8 @@ export function parseServerCliOptions(argv: string[], env: Record<string, string
     authExpiryNoticeS: numberArg(get('authExpiryNoticeS').name, get('authExpiryNoticeS').raw, 0, 3600, false),
     perIpLimits: onOff(get('perIpLimits')),
     maxConnectionsPerIp: num('maxConnectionsPerIp', 0, 1_000_000),
+    dataReadsPerIp: numberArg(get('dataReadsPerIp').name, get('dataReadsPerIp').raw, 0, 10_000, false),
+    maxDataReads: num('maxDataReads', 0, 10_000),
     trustProxy: list(get('trustProxy').raw),
     allowedOrigins: list(get('allowedOrigins').raw),
     webrtc: onOff(get('webrtc')),
@@ -377,6 +410,8 @@ export function parseServerCliOptions(argv: string[], env: Record<string, string
     persistence: onOff(get('persistence')),
     chatRate: numberArg(get('chatRate').name, get('chatRate').raw, 0.1, 100, false),
     chatBurst: num('chatBurst', 1, 1000),
+    chatPageRate: numberArg(get('chatPageRate').name, get('chatPageRate').raw, 0.1, 100, false),
+    chatPageBurst: num('chatPageBurst', 1, 1000),
     help: values.help === true,
   };
 }

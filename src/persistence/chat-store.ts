@@ -19,11 +19,21 @@ export interface StoredChatMessage {
 
 /**
  * Chat history and mutes in the database. New lines are inserted in batches (every 250 ms by
- * default), never on the sender's path; a page read first writes what is queued, so it sees
- * every line sent before it. Inserts skip ids already there, so a retried batch is harmless.
+ * default), never on the sender's path. Inserts skip ids already there, so a retried batch is
+ * harmless. A page read never writes first (readers must not be able to force writes, nor cut
+ * short the retry's wait while the database fails): it adds the lines not yet written from
+ * memory, so it sees every line appended before it.
  */
 export class ChatStore {
   private readonly batcher: WriteBatcher<StoredChatMessage>;
+  /**
+   * Lines appended and not yet known to be written, by channel, each oldest first; bounded
+   * like the batcher's queue (past `maxPending` the oldest go, as the batcher drops them).
+   */
+  private readonly unwritten = new Map<string, Map<string, StoredChatMessage>>();
+  /** The same lines by id, oldest first, over every channel: what goes first past the bound. */
+  private readonly unwrittenOrder = new Map<string, StoredChatMessage>();
+  private readonly maxUnwritten: number;
 
   constructor(
     private readonly db: Kysely<TickwireTables>,
@@ -31,6 +41,7 @@ export class ChatStore {
     options: WriteBatcherOptions = {},
   ) {
     this.batcher = new WriteBatcher('chat history', (batch) => this.write(batch), log, { intervalMs: 250, ...options });
+    this.maxUnwritten = options.maxPending ?? 100_000;
   }
 
   get stats() {
@@ -38,10 +49,27 @@ export class ChatStore {
   }
 
   append(message: StoredChatMessage): void {
+    let lines = this.unwritten.get(message.channel);
+    if (!lines) this.unwritten.set(message.channel, (lines = new Map()));
+    lines.set(message.id, message);
+    this.unwrittenOrder.set(message.id, message);
+    if (this.unwrittenOrder.size > this.maxUnwritten) this.forget(this.unwrittenOrder.values().next().value!);
     this.batcher.push(message);
   }
 
+  private forget(m: StoredChatMessage): void {
+    this.unwrittenOrder.delete(m.id);
+    const lines = this.unwritten.get(m.channel);
+    if (!lines?.delete(m.id)) return;
+    if (lines.size === 0) this.unwritten.delete(m.channel);
+  }
+
   private async write(batch: StoredChatMessage[]): Promise<void> {
+    await this.insert(batch);
+    for (const m of batch) this.forget(m);
+  }
+
+  private async insert(batch: StoredChatMessage[]): Promise<void> {
     await this.db
       .insertInto('chat_messages')
       .values(
@@ -58,9 +86,23 @@ export class ChatStore {
       .execute();
   }
 
-  /** Up to `limit` lines of `channel` older than `beforeId` (all, if undefined), oldest first. */
+  /**
+   * Up to `limit` lines of `channel` older than `beforeId` (all, if undefined), oldest first:
+   * the rows written, and the lines appended but not yet written.
+   */
   async page(channel: string, beforeId: string | undefined, limit: number): Promise<StoredChatMessage[]> {
-    await this.batcher.flush();
+    const rows = await this.readPage(channel, beforeId, limit);
+    const held = this.unwritten.get(channel);
+    if (!held) return rows;
+    // A line may be in both (written while the page was read): one copy, by id.
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    for (const m of held.values()) if (beforeId === undefined || m.id < beforeId) byId.set(m.id, m);
+    if (byId.size === rows.length) return rows;
+    const all = [...byId.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return all.slice(-limit);
+  }
+
+  private async readPage(channel: string, beforeId: string | undefined, limit: number): Promise<StoredChatMessage[]> {
     let q = this.db.selectFrom('chat_messages').selectAll().where('channel', '=', channel);
     if (beforeId !== undefined) q = q.where('id', '<', beforeId);
     const rows = await q.orderBy('id', 'desc').limit(limit).execute();

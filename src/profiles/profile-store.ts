@@ -24,10 +24,37 @@ export interface Profile {
   bestScore: number;
 }
 
+/**
+ * What anyone may read of a profile: the name and the lifetime stats. Not `createdAt` or
+ * `lastSeenAt`, which tell when a player is about (its owner reads them, with its token).
+ */
+export type PublicProfile = Pick<Profile, 'userId' | 'displayName' | 'kills' | 'deaths' | 'matches' | 'bestScore'>;
+
+/** The public part of `p` (a new object: the owner's fields are not merely hidden). */
+export function publicProfile(p: Profile | PublicProfile): PublicProfile {
+  return { userId: p.userId, displayName: p.displayName, kills: p.kills, deaths: p.deaths, matches: p.matches, bestScore: p.bestScore };
+}
+
+/**
+ * Where a leaderboard page starts: just after the row ranked `rank`, which had `value` in the
+ * board's column and `userId`. Boards sort by (value desc, userId asc), so this is one point in
+ * that order whatever the ties.
+ */
+export interface LeaderboardCursor {
+  rank: number;
+  value: number;
+  userId: string;
+}
+
+/** One ranked row; `rank` counts from 1. */
+export type LeaderboardEntry = PublicProfile & { rank: number };
+
 /** What a leaderboard ranks by. */
 export type LeaderboardKey = 'kills' | 'bestScore' | 'matches';
 export const LEADERBOARD_KEYS: readonly LeaderboardKey[] = ['kills', 'bestScore', 'matches'];
 const COLUMN = { kills: 'kills', bestScore: 'best_score', matches: 'matches' } as const;
+/** A read that meets a batch being written tries again at most this many times (see `get`). */
+const READ_TRIES = 3;
 
 /** One user's changes waiting for the next batch. */
 interface PendingProfile {
@@ -46,10 +73,28 @@ interface PendingProfile {
  * upsert per batch (every `intervalMs`, default 1 s): a thousand players leaving at once is one
  * statement, and nothing in a room waits on it. Stats are additive (`kills = kills + n`), so a
  * batch retried after a failure that did not commit counts once.
+ *
+ * Reads never write first (a read that flushed would let every reader force a write, and would
+ * cut short the retry's wait while the database is failing): `get` adds what is still in memory
+ * to the row it reads, so a profile is always current; a leaderboard ranks the rows as written,
+ * up to one batch (1 s by default) behind, longer while the database refuses writes.
  */
 export class ProfileStore {
   private pending = new Map<string, PendingProfile>();
   private readonly batcher: WriteBatcher<PendingProfile>;
+  /**
+   * Every entry made and not yet known to be in the database (queued, kept after a failure, or
+   * in a write), oldest first, by user: what `get` adds to a row. Bounded like the batcher's
+   * queue: past `maxPending` the oldest go, as the batcher drops them.
+   */
+  private readonly unwritten = new Map<string, PendingProfile[]>();
+  private readonly unwrittenOrder = new Set<PendingProfile>();
+  private readonly maxUnwritten: number;
+  /** The batch being written now (its rows may or may not be visible to a read). */
+  private inFlight: ReadonlySet<PendingProfile> = new Set();
+  private writing: Promise<unknown> | undefined;
+  /** Bumped when a write starts and when it ends: a read that sees it move ran beside one. */
+  private writeEpoch = 0;
 
   constructor(
     private readonly db: Kysely<TickwireTables>,
@@ -57,6 +102,7 @@ export class ProfileStore {
     options: WriteBatcherOptions = {},
   ) {
     this.batcher = new WriteBatcher('profiles', (batch) => this.write(batch), log, { intervalMs: 1000, ...options });
+    this.maxUnwritten = options.maxPending ?? 100_000;
   }
 
   get stats() {
@@ -82,6 +128,7 @@ export class ProfileStore {
     if (!p) {
       p = { userId, name, seenAt: new Date(), kills: 0, deaths: 0, matches: 0, best: 0 };
       this.pending.set(userId, p);
+      this.remember(p);
       this.batcher.push(p);
     }
     p.name = name;
@@ -89,7 +136,39 @@ export class ProfileStore {
     return p;
   }
 
+  private remember(p: PendingProfile): void {
+    const list = this.unwritten.get(p.userId);
+    if (list) list.push(p);
+    else this.unwritten.set(p.userId, [p]);
+    this.unwrittenOrder.add(p);
+    if (this.unwrittenOrder.size > this.maxUnwritten) this.forget(this.unwrittenOrder.values().next().value!);
+  }
+
+  private forget(p: PendingProfile): void {
+    if (!this.unwrittenOrder.delete(p)) return;
+    const list = this.unwritten.get(p.userId);
+    if (!list) return;
+    const at = list.indexOf(p);
+    if (at >= 0) list.splice(at, 1);
+    if (list.length === 0) this.unwritten.delete(p.userId);
+  }
+
   private async write(batch: PendingProfile[]): Promise<void> {
+    this.writeEpoch++;
+    this.inFlight = new Set(batch);
+    const written = this.upsert(batch);
+    this.writing = written;
+    try {
+      await written;
+      for (const p of batch) this.forget(p);
+    } finally {
+      this.inFlight = new Set();
+      this.writing = undefined;
+      this.writeEpoch++;
+    }
+  }
+
+  private async upsert(batch: PendingProfile[]): Promise<void> {
     // From here on a new change to one of these users starts a new entry (and the next batch).
     for (const p of batch) if (this.pending.get(p.userId) === p) this.pending.delete(p.userId);
     // A batch kept after a failure may meet newer entries for the same users: one row each (an
@@ -142,27 +221,101 @@ export class ProfileStore {
     return this.batcher.close();
   }
 
-  /** One profile, with every change queued before the call; undefined for a user never seen. */
+  /**
+   * One profile, with every change made before the call (those not yet written are added from
+   * memory), or undefined for a user never seen. Never writes, and never starts a write: a
+   * write already running is waited for, so the row read and the changes added do not overlap.
+   */
   async get(userId: string): Promise<Profile | undefined> {
-    await this.flush();
-    const row = await this.db.selectFrom('profiles').selectAll().where('user_id', '=', userId).executeTakeFirst();
-    return row ? toProfile(row) : undefined;
+    for (let attempt = 1; ; attempt++) {
+      // A batch already on its way: its rows may land while we read, counted twice or not at all.
+      while (this.writing) await this.writing.catch(() => undefined);
+      const epoch = this.writeEpoch;
+      const row = await this.db.selectFrom('profiles').selectAll().where('user_id', '=', userId).executeTakeFirst();
+      // A write began (and perhaps ended) during the read: read again, a few times at most.
+      // After that, the changes being written are left out: the answer may lag one batch, never
+      // count a change twice.
+      if (epoch === this.writeEpoch || attempt >= READ_TRIES) return this.withUnwritten(userId, row ? toProfile(row) : undefined);
+    }
   }
 
-  /** The top `limit` profiles by `by`, from rank `offset + 1`; ties go to the lower user id. */
-  async leaderboard(by: LeaderboardKey, limit: number, offset = 0): Promise<Profile[]> {
-    await this.flush();
-    const column = COLUMN[by];
-    const rows = await this.db
-      .selectFrom('profiles')
-      .selectAll()
-      .orderBy(column, 'desc')
-      .orderBy('user_id')
-      .limit(limit)
-      .offset(offset)
-      .execute();
-    return rows.map(toProfile);
+  /** `row` (undefined: not yet in the database) plus what this store holds for `userId`, oldest first. */
+  private withUnwritten(userId: string, row: Profile | undefined): Profile | undefined {
+    let p = row;
+    for (const e of this.unwritten.get(userId) ?? []) {
+      if (this.inFlight.has(e)) continue;
+      const seenAt = e.seenAt.toISOString();
+      p ??= { userId, displayName: e.name, createdAt: seenAt, lastSeenAt: seenAt, kills: 0, deaths: 0, matches: 0, bestScore: 0 };
+      p.displayName = e.name;
+      if (seenAt > p.lastSeenAt) p.lastSeenAt = seenAt;
+      p.kills += e.kills;
+      p.deaths += e.deaths;
+      p.matches += e.matches;
+      p.bestScore = Math.max(p.bestScore, e.best);
+    }
+    return p;
   }
+
+  /**
+   * One page of the board by `by`: ranked by the column, descending, ties to the lower user id;
+   * public fields only. From the top, from rank `offset + 1` (keep offsets small: the database
+   * walks past every skipped row), or just after `after` (a cursor: the last row of the page
+   * before, as {@link cursorOf} makes it), which costs the same however deep. Reads the rows as
+   * written: up to one batch behind (see the class). Returns up to `limit` rows and whether more
+   * follow.
+   */
+  async leaderboard(
+    by: LeaderboardKey,
+    limit: number,
+    from: { offset?: number; after?: LeaderboardCursor } = {},
+  ): Promise<{ entries: LeaderboardEntry[]; more: boolean }> {
+    const column = COLUMN[by];
+    const board = () => this.db.selectFrom('profiles').select(['user_id', 'display_name', 'kills', 'deaths', 'matches', 'best_score']);
+    let rows: Awaited<ReturnType<ReturnType<typeof board>['execute']>>;
+    let firstRank: number;
+    const after = from.after;
+    if (after) {
+      // Two index range scans on (column desc, user_id): the rest of the cursor's tie, then
+      // everything below it. One OR'd condition would walk the whole tie from its start.
+      const want = limit + 1;
+      rows = await board().where(column, '=', after.value).where('user_id', '>', after.userId).orderBy('user_id').limit(want).execute();
+      if (rows.length < want)
+        rows = rows.concat(
+          await board()
+            .where(column, '<', after.value)
+            .orderBy(column, 'desc')
+            .orderBy('user_id')
+            .limit(want - rows.length)
+            .execute(),
+        );
+      firstRank = after.rank + 1;
+    } else {
+      const offset = from.offset ?? 0;
+      rows = await board()
+        .orderBy(column, 'desc')
+        .orderBy('user_id')
+        .limit(limit + 1)
+        .offset(offset)
+        .execute();
+      firstRank = offset + 1;
+    }
+    const more = rows.length > limit;
+    const entries = rows.slice(0, limit).map((r, i) => ({
+      rank: firstRank + i,
+      userId: r.user_id,
+      displayName: r.display_name,
+      kills: r.kills,
+      deaths: r.deaths,
+      matches: r.matches,
+      bestScore: r.best_score,
+    }));
+    return { entries, more };
+  }
+}
+
+/** The cursor just after `entry` on the board by `by`. */
+export function cursorOf(by: LeaderboardKey, entry: LeaderboardEntry): LeaderboardCursor {
+  return { rank: entry.rank, value: entry[by], userId: entry.userId };
 }
 
 function toProfile(row: {

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { TokenBucket } from '../transport/token-bucket';
 import { addressKey } from './address-key';
+import { ReadGate } from '../persistence/read-gate';
 
 /**
  * Limits per client address, checked before anything costs the server much: before the
@@ -31,6 +32,19 @@ export interface FrontDoorOptions {
   /** HTTP requests (static files, /health) per second from one address, burst 2 s (default 20). */
   httpRequestsPerSecondPerIp?: number;
   /**
+   * Reads that go to the database (GET /profiles/<id>, GET /leaderboard) per second from one
+   * address, burst 2 s (default 5, burst 10). Drawn on top of the HTTP request rate: these cost
+   * a query each, a static file costs none. Past it: 429 with `retry-after`.
+   */
+  dataReadsPerSecondPerIp?: number;
+  /**
+   * Database reads in flight at once over every address and kind (HTTP reads and CHAT_HISTORY
+   * pages the memory cannot answer), default 8; past it a read is refused at once (503 with
+   * `retry-after`), not queued. The one limit here that is not per address: `perIpLimits:
+   * false` leaves it on; 0 lifts it.
+   */
+  maxDataReadsInFlight?: number;
+  /**
    * Proxies whose `X-Forwarded-For` is believed, by address (default none: the socket's peer
    * is the client). With one set, the client is the rightmost address in the header that is
    * not itself a trusted proxy.
@@ -59,6 +73,8 @@ interface PerIp {
   unjoined: number;
   handshakes: TokenBucket;
   requests: TokenBucket;
+  /** Made at the address's first database read: most addresses never make one. */
+  dataReads: TokenBucket | undefined;
   lastSeen: number;
 }
 
@@ -77,6 +93,10 @@ export class FrontDoor {
   private readonly handshakeRate: number;
   private readonly requestRate: number;
   private readonly messageRate: number;
+  /** Per-address database reads a second (0: no limit). */
+  readonly dataReadRate: number;
+  /** The cap on database reads in flight, shared by every address. */
+  readonly dataReads: ReadGate;
   private readonly trusted: Set<string>;
   private readonly origins: Set<string> | 'any' | 'same-host';
   private readonly byIp = new Map<string, PerIp>();
@@ -90,11 +110,14 @@ export class FrontDoor {
     this.handshakeRate = options.handshakesPerSecondPerIp ?? 10;
     this.requestRate = options.httpRequestsPerSecondPerIp ?? 20;
     this.messageRate = options.messagesPerSecondPerIp ?? 8 * perConnectionMessageRate;
+    this.dataReadRate = options.dataReadsPerSecondPerIp ?? 5;
+    this.dataReads = new ReadGate(options.maxDataReadsInFlight ?? 8);
     for (const [name, v] of Object.entries({
       maxConnectionsPerIp: this.maxOpen,
       maxUnjoinedPerIp: this.maxUnjoined,
       handshakesPerSecondPerIp: this.handshakeRate,
       httpRequestsPerSecondPerIp: this.requestRate,
+      dataReadsPerSecondPerIp: this.dataReadRate,
     })) {
       if (!(v >= 0)) throw new RangeError(`${name} must be ≥ 0 (0 lifts the limit), got ${v}`);
     }
@@ -168,6 +191,17 @@ export class FrontDoor {
   }
 
   /**
+   * A read that goes to the database, from `ip` (after {@link admitRequest}): 0 when it may go
+   * ahead, else the ms until the address's next token (for `retry-after`).
+   */
+  admitDataRead(ip: string, now: number): number {
+    if (!this.enabled || this.dataReadRate === 0) return 0;
+    const e = this.entry(ip, now);
+    e.dataReads ??= new TokenBucket(this.dataReadRate, this.dataReadRate * 2, now);
+    return e.dataReads.take(now) ? 0 : Math.max(1, e.dataReads.msUntilToken(now));
+  }
+
+  /**
    * The shared message budget of `ip`'s sockets, for sessions to draw on, or undefined when
    * per-address limits are off. Kept by the session, so no lookup per message.
    */
@@ -230,6 +264,7 @@ export class FrontDoor {
         handshakes: new TokenBucket(this.handshakeRate, this.handshakeRate * 2, now),
         requests: new TokenBucket(this.requestRate, this.requestRate * 2, now),
         messages: new TokenBucket(this.messageRate, this.messageRate * 2, now),
+        dataReads: undefined,
         lastSeen: now,
       };
       this.byIp.set(key, e);

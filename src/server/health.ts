@@ -66,6 +66,8 @@ export interface HealthReport {
   notifications?: NotificationService['stats'];
   /** The database, and each store's batched writes (written, batches, failures, dropped, pending). Null without one. */
   data?: TickwireData['stats'] | null;
+  /** Database reads (profiles, leaderboards, history pages) in flight now, and refused since start because the cap was reached. */
+  dataReads?: { inFlight: number; refused: number; max: number };
 }
 
 export function buildHealth(

@@ -44,7 +44,7 @@ import { ChatService } from '../chat/chat-service';
 import { WireError, WireErrorCode } from '../../shared/binary/wire-error';
 import { NotificationService } from '../notifications/notification-service';
 import type { TickwireData } from '../persistence/tickwire-data';
-import { handleProfileRequest } from './profile-routes';
+import { handleProfileRequest, type ProfileRoutesHost } from './profile-routes';
 import { NodeRpc, type ReserveReply, type ReserveRequest } from '../cluster/node-rpc';
 import { JoinRejectedError } from '../rooms/room-manager';
 
@@ -149,6 +149,8 @@ export class TickwireServer implements SessionHost {
   readonly notifications: NotificationService;
   /** Profiles, chat history, notifications: the `data` option. */
   readonly data: TickwireData | undefined;
+  /** What GET /profiles and /leaderboard read through (with `data`). */
+  private readonly profileRoutes: ProfileRoutesHost | undefined;
   private readonly clusterOptions: TickwireServerOptions['cluster'];
   private readonly startedAt = Date.now();
   private nextConnectionId = 1;
@@ -258,7 +260,16 @@ export class TickwireServer implements SessionHost {
     this.data = options.data;
     // The bus comes with listen(): chat and notices attach to it there.
     this.chat =
-      options.chat === false ? undefined : new ChatService({ clock: this.clock, log: this.log, store: this.data?.chat }, options.chat);
+      options.chat === false
+        ? undefined
+        : new ChatService({ clock: this.clock, log: this.log, store: this.data?.chat, reads: this.frontDoor.dataReads }, options.chat);
+    this.profileRoutes = this.data && {
+      profiles: this.data.profiles,
+      auth: this.auth,
+      frontDoor: this.frontDoor,
+      clock: this.clock,
+      warn: (ip, fields, msg) => this.logSampler.write(this.log, 'warn', ip, this.clock.now(), fields, msg),
+    };
     this.notifications = new NotificationService({
       log: this.log,
       store: this.data?.notifications,
@@ -596,6 +607,8 @@ export class TickwireServer implements SessionHost {
     report.chat = this.chat?.report ?? null;
     report.notifications = { ...this.notifications.stats };
     report.data = this.data?.stats ?? null;
+    const reads = this.frontDoor.dataReads;
+    report.dataReads = { inFlight: reads.active, refused: reads.refused, max: reads.max };
     return report;
   }
 
@@ -855,8 +868,8 @@ export class TickwireServer implements SessionHost {
         this.handleMatchmake(req, res, ip);
         return;
       }
-      if ((path === '/leaderboard' || path.startsWith('/profiles/')) && this.data) {
-        handleProfileRequest(this.data.profiles, req, res, path);
+      if ((path === '/leaderboard' || path.startsWith('/profiles/')) && this.profileRoutes) {
+        handleProfileRequest(this.profileRoutes, req, res, path, ip);
         return;
       }
     }

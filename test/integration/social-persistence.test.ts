@@ -68,10 +68,18 @@ describe.each(backends)('social systems on %s', (_kind, freshDatabase) => {
     await data!.close();
   }
   const as = async (sub: string, name: string) => h!.client(name, { token: await mintHs256(TEST_SECRET, { subject: sub }) });
-  const get = async (path: string) => {
-    const res = await fetch(`http://127.0.0.1:${h!.server.port}${path}`);
-    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  const get = async (path: string, headers: Record<string, string> = {}) => {
+    const res = await fetch(`http://127.0.0.1:${h!.server.port}${path}`, { headers });
+    const text = await res.text();
+    return {
+      status: res.status,
+      body: (res.headers.get('content-type') === 'application/json' ? JSON.parse(text) : { text }) as Record<string, unknown>,
+      headers: res.headers,
+    };
   };
+  const bearer = async (sub: string, secret = TEST_SECRET, ttlSec?: number) => ({
+    authorization: `Bearer ${await mintHs256(secret, { subject: sub, ttlSec })}`,
+  });
 
   it('profiles: a match’s end and a leave add up, guests get none, and it all survives a restart', async () => {
     const db = await freshDatabase();
@@ -117,6 +125,88 @@ describe.each(backends)('social systems on %s', (_kind, freshDatabase) => {
       [2, 'u-ben'],
     ]);
     expect(await get('/leaderboard?by=elo')).toMatchObject({ status: 400, body: { error: 'by must be one of kills, bestScore, matches' } });
+  });
+
+  it('profiles over HTTP: strangers see the public fields, the owner every field, a bad token a 401', async () => {
+    await serve(await freshDatabase());
+    data!.profiles.recordMatch('u-ann', 'ann', { kills: 3, deaths: 1, score: 3 });
+    data!.profiles.recordMatch('ann@example.com', 'mail', { kills: 1, deaths: 0, score: 1 });
+    await data!.flush();
+    data!.profiles.recordMatch('u-ann', 'ann', { kills: 2, deaths: 0, score: 5 }); // not yet written
+    const publicView = { userId: 'u-ann', displayName: 'ann', kills: 5, deaths: 1, matches: 2, bestScore: 5 };
+    const stranger = await get('/profiles/u-ann');
+    expect(stranger).toMatchObject({ status: 200, body: publicView });
+    expect(Object.keys(stranger.body).sort()).toEqual(Object.keys(publicView).sort());
+    // Another player's valid token: still a stranger here.
+    expect((await get('/profiles/u-ann', await bearer('u-ben'))).body).toEqual(publicView);
+    const owner = await get('/profiles/u-ann', await bearer('u-ann'));
+    expect(owner).toMatchObject({ status: 200, body: publicView });
+    expect(Date.parse(owner.body.lastSeenAt as string)).toBeGreaterThanOrEqual(Date.parse(owner.body.createdAt as string));
+    // An email-shaped id reads like any other: 200 for a player, 404 for anyone else, nothing more.
+    expect(Object.keys((await get('/profiles/ann%40example.com')).body)).not.toContain('lastSeenAt');
+    expect(await get('/profiles/nobody%40example.com')).toMatchObject({
+      status: 404,
+      body: { error: 'no profile for user nobody@example.com' },
+    });
+
+    const forged = await get('/profiles/u-ann', await bearer('u-ann', 'another-secret-of-at-least-32-bytes!!'));
+    expect(forged.status).toBe(401);
+    expect(forged.body.text).toMatch(/^token refused \(bad_signature\)/);
+    expect(forged.headers.get('www-authenticate')).toMatch(/^Bearer error="invalid_token"/);
+    expect(await get('/profiles/u-ann', await bearer('u-ann', TEST_SECRET, -60))).toMatchObject({
+      status: 401,
+      body: { text: expect.stringMatching(/^token refused \(expired\)/) },
+    });
+    expect(await get('/profiles/u-ann', { authorization: 'Basic dTpw' })).toMatchObject({
+      status: 401,
+      body: { text: expect.stringMatching(/Authorization must be "Bearer <token>"/) },
+    });
+  });
+
+  it('the leaderboard: public rows, cursor pages through ties without a gap or a repeat, offset capped at 1000', async () => {
+    await serve(await freshDatabase());
+    const kills = { 'u-a': 2, 'u-b': 5, 'u-c': 2, 'u-d': 2, 'u-e': 0, 'u-f': 5, 'u-g': 2 };
+    for (const [user, k] of Object.entries(kills)) data!.profiles.recordMatch(user, user.slice(2), { kills: k, deaths: 0, score: k });
+    await data!.flush();
+    const order = ['u-b', 'u-f', 'u-a', 'u-c', 'u-d', 'u-g', 'u-e'];
+    const seen: [number, string][] = [];
+    let next: string | null = null;
+    let pages = 0;
+    do {
+      const page = await get(`/leaderboard?by=kills&limit=3${next ? `&after=${next}` : ''}`);
+      expect(page.status).toBe(200);
+      const entries = page.body.entries as Record<string, unknown>[];
+      for (const e of entries)
+        expect(Object.keys(e).sort()).toEqual(['bestScore', 'deaths', 'displayName', 'kills', 'matches', 'rank', 'userId']);
+      seen.push(...entries.map((e) => [e.rank as number, e.userId as string] as [number, string]));
+      next = page.body.next as string | null;
+      pages++;
+    } while (next && pages < 10);
+    expect(pages).toBe(3);
+    expect(seen).toEqual(order.map((u, i) => [i + 1, u]));
+    const byOffset = await get('/leaderboard?by=kills&limit=2&offset=3');
+    expect(byOffset.body).toMatchObject({
+      offset: 3,
+      entries: [
+        { rank: 4, userId: 'u-c' },
+        { rank: 5, userId: 'u-d' },
+      ],
+    });
+    // The offset page's cursor carries on from there.
+    const after = await get(`/leaderboard?by=kills&limit=5&after=${byOffset.body.next as string}`);
+    expect((after.body.entries as { userId: string }[]).map((e) => e.userId)).toEqual(['u-g', 'u-e']);
+    expect(after.body.next).toBeNull();
+    expect(await get('/leaderboard?offset=1000')).toMatchObject({ status: 200, body: { entries: [] } });
+    expect(await get('/leaderboard?offset=1001')).toMatchObject({
+      status: 400,
+      body: { error: expect.stringMatching(/^offset must be 0-1000; to read deeper, follow the pages' next cursor/) },
+    });
+    expect(await get('/leaderboard?after=1.2.%2F%2F')).toMatchObject({
+      status: 400,
+      body: { error: 'after must be the `next` of a leaderboard page' },
+    });
+    expect(await get(`/leaderboard?offset=0&after=${byOffset.body.next as string}`)).toMatchObject({ status: 400 });
+    expect(await get('/leaderboard?limit=101')).toMatchObject({ status: 400, body: { error: 'limit must be 1-100' } });
   });
 
   it('notifications: stored while the user is offline, delivered on connect, marked read once shown; live while online', async () => {

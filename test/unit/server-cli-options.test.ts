@@ -27,6 +27,8 @@ describe('server CLI options', () => {
       authExpiryNoticeS: 60,
       perIpLimits: true,
       maxConnectionsPerIp: 32,
+      dataReadsPerIp: 5,
+      maxDataReads: 8,
       trustProxy: [],
       allowedOrigins: [],
       webrtc: false,
@@ -50,6 +52,8 @@ describe('server CLI options', () => {
       persistence: true,
       chatRate: 1,
       chatBurst: 5,
+      chatPageRate: 2,
+      chatPageBurst: 5,
       help: false,
     });
   });
@@ -89,6 +93,12 @@ describe('server CLI options', () => {
       /DATABASE_URL must be a postgres:\/\/ URL, got "mysql:\/\/me:\*\*\*@db\/x"/,
     );
     expect(() => parseServerCliOptions(['--chat-burst', '0'], {})).toThrow(/--chat-burst/);
+    expect(
+      parseServerCliOptions(['--chat-page-rate', '0.5', '--chat-page-burst', '3', '--max-data-reads', '0'], {
+        TICKWIRE_DATA_READS_PER_IP: '2.5',
+      }),
+    ).toMatchObject({ chatPageRate: 0.5, chatPageBurst: 3, maxDataReads: 0, dataReadsPerIp: 2.5 });
+    expect(() => parseServerCliOptions(['--data-reads-per-ip=-1'], {})).toThrow(/--data-reads-per-ip must be a number from 0 to 10000/);
   });
 
   it('reads the session and auth settings, and refuses two key sources or a short secret', () => {
