@@ -25,9 +25,8 @@ import { addRoomTotals, buildHealth, newRoomTotals, type HealthReport } from './
 import { ServerMetrics } from './metrics';
 import { monitorData as buildMonitorData } from './monitor-data';
 import { handleOperatorRequest, OperatorAccess, OPERATOR_PATHS, type Listener } from './operator-routes';
-import { addressKey, isLoopbackAddress } from './address-key';
-import { ReservationQuota } from './reservation-quota';
-import { sendJson, sendText } from './http-reply';
+import { isLoopbackAddress } from './address-key';
+import { MatchmakeRoute } from './matchmake-route';
 import type { DatagramTimers } from '../../shared/datagram/datagram-link';
 import type { WebRtcHost } from '../transport/webrtc/webrtc-gateway';
 import type { WebRtcGatewayLike, WebRtcOptions } from '../transport/webrtc/webrtc-options';
@@ -38,15 +37,14 @@ import { MemoryRegistry } from '../cluster/memory-registry';
 import { RedisRegistry } from '../cluster/redis-registry';
 import { redactTokenParam, redactUrl } from '../logging/redact-url';
 import type { ClusterRegistry } from '../cluster/cluster-registry';
-import { Matchmaker, MatchmakeError } from '../cluster/matchmaker';
+import { Matchmaker } from '../cluster/matchmaker';
 import { ClusterBus, type BusMessage } from '../cluster/cluster-bus';
 import { ChatService } from '../chat/chat-service';
 import { WireError, WireErrorCode } from '../../shared/binary/wire-error';
 import { NotificationService } from '../notifications/notification-service';
 import type { TickwireData } from '../persistence/tickwire-data';
 import { handleProfileRequest, type ProfileRoutesHost } from './profile-routes';
-import { NodeRpc, type ReserveReply, type ReserveRequest } from '../cluster/node-rpc';
-import { JoinRejectedError } from '../rooms/room-manager';
+import { NodeRpc } from '../cluster/node-rpc';
 
 export type { TickwireServerOptions };
 
@@ -124,10 +122,8 @@ export class TickwireServer implements SessionHost {
   readonly traffic: TrafficCounters = { messagesIn: 0, bytesIn: 0, messagesOut: 0, bytesOut: 0 };
   /** Prometheus metrics at /metrics (undefined with `metrics: false`). */
   readonly metrics: ServerMetrics | undefined;
-  /** Unclaimed matchmaking seats per address and identity (see {@link ReservationQuota}). */
-  readonly reservationQuota: ReservationQuota;
-  private readonly matchmakeAuth: boolean;
-  private readonly reservationTtlMs: number;
+  /** `POST /matchmake` and the seats this node holds for matchmade players. */
+  readonly matchmaking: MatchmakeRoute;
   /** Who may use the operator routes (see {@link OperatorAccess}). */
   private readonly operatorAccess: OperatorAccess;
   /** The admin listener (operator routes and /health), when `admin` is set. */
@@ -227,15 +223,7 @@ export class TickwireServer implements SessionHost {
       maxReservations: mm.maxReservations,
     });
     // Load tests from one machine lift every per-address limit at once (perIpLimits: false).
-    const perIp = options.frontDoor?.perIpLimits ?? true;
-    this.reservationQuota = new ReservationQuota(perIp ? (mm.maxReservationsPerIp ?? 4) : 0, mm.maxReservationsPerUser ?? 2);
-    this.rooms.on('reservation-claimed', (token) => this.reservationQuota.claimed(token));
-    this.matchmakeAuth = mm.requireAuth ?? false;
-    if (this.matchmakeAuth && !options.auth)
-      throw new RangeError(
-        'matchmaking.requireAuth needs auth: set a key source (auth option, --auth-secret/--auth-public-key/--auth-jwks)',
-      );
-    this.reservationTtlMs = options.cluster?.reservationTtlMs ?? 10_000;
+    this.matchmaking = new MatchmakeRoute(this, mm, options.frontDoor?.perIpLimits ?? true, options.cluster?.reservationTtlMs ?? 10_000);
     this.rooms.on('room-disposed', (room) => addRoomTotals(this.retired, room));
     // A room starts its clock when made, so its first tick is one step after creation.
     this.rooms.on('room-created', (room) => {
@@ -451,8 +439,8 @@ export class TickwireServer implements SessionHost {
     });
     if (o.stickyRoute) this.rooms.nodeRoute = this.cluster.nodeId;
     if (registry instanceof RedisRegistry)
-      this.rpc = await NodeRpc.start(registry.redis, o.keyPrefix ?? 'tickwire:', this.cluster.nodeId, this.reserveHere);
-    this.matchmaker = new Matchmaker(this.cluster, this.reserveHere, this.rpc, this.log, o.stickyRoute);
+      this.rpc = await NodeRpc.start(registry.redis, o.keyPrefix ?? 'tickwire:', this.cluster.nodeId, this.matchmaking.reserveHere);
+    this.matchmaker = new Matchmaker(this.cluster, this.matchmaking.reserveHere, this.rpc, this.log, o.stickyRoute);
     this.bus = new ClusterBus(this.cluster.nodeId, this.deliverBusMessage, this.log);
     if (registry instanceof RedisRegistry) await this.bus.connectRedis(registry.redis, o.keyPrefix ?? 'tickwire:');
     await this.cluster.start();
@@ -473,89 +461,6 @@ export class TickwireServer implements SessionHost {
   /** This node's joined sessions of one identity (a user may have several tabs). */
   private *sessionsOfUser(userId: string): Iterable<Session> {
     for (const session of this.sessions) if (session.room && session.identity?.userId === userId) yield session;
-  }
-
-  /** Hold a seat on this node for a matchmade player (asked by this node's matchmaker or another's). */
-  private readonly reserveHere = (req: ReserveRequest): ReserveReply => {
-    const nodeId = this.cluster!.nodeId;
-    if (this.draining) return { ok: false, reason: 'refused', message: `node ${nodeId} is draining` };
-    if (req.roomId !== undefined) {
-      const room = this.rooms.rooms.get(req.roomId);
-      if (!room || room.disposed || this.rooms.freeSeats(room) <= 0)
-        return { ok: false, reason: 'full', message: `room ${req.roomId} on node ${nodeId} is full or gone` };
-    }
-    const ttlMs = this.reservationTtlMs;
-    try {
-      const held = this.rooms.reserve(req.roomType, this.clock.now(), ttlMs, req.roomId, req.userId);
-      return { ok: true, nodeId, url: this.cluster!.publicUrl, roomId: held.roomId, reservation: held.token, expiresInMs: ttlMs };
-    } catch (err) {
-      if (!(err instanceof JoinRejectedError)) throw err;
-      return { ok: false, reason: 'refused', message: err.message };
-    }
-  };
-
-  /**
-   * POST /matchmake?roomType=…: a seat somewhere in the cluster, as JSON (see MatchmakeResult).
-   * Each address (an IPv6 /64) and each identity may hold only a few unclaimed seats at once
-   * (see {@link ReservationQuota}); past that the request is refused with 429 before the
-   * registry is read. A token (`Authorization: Bearer …` or `?token=`, as JOIN's) binds the seat
-   * to its identity; with `matchmaking.requireAuth` it is required.
-   */
-  private handleMatchmake(req: IncomingMessage, res: ServerResponse, ip: string): void {
-    const json = (status: number, body: unknown, headers?: Record<string, string>) => {
-      if (headers) for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
-      sendJson(res, status, body);
-    };
-    if (req.method !== 'POST') return sendText(res, 405, 'method not allowed: POST /matchmake?roomType=…', { allow: 'POST' });
-    const query = new URL(req.url ?? '/', 'http://x').searchParams;
-    const named = query.get('roomType');
-    const roomType = named ?? (this.rooms.typeNames.length === 1 ? this.rooms.typeNames[0]! : '');
-    try {
-      this.rooms.type(roomType);
-    } catch (err) {
-      json(400, { error: (err as Error).message });
-      return;
-    }
-    const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? query.get('token') ?? undefined;
-    if (this.matchmakeAuth && !bearer)
-      return json(401, { error: 'matchmaking needs a token on this server (Authorization: Bearer …), as JOIN does' });
-    const identity = bearer && this.auth ? this.auth.verify(bearer.slice(0, MAX_TOKEN_LENGTH + 1)) : Promise.resolve(undefined);
-    identity.then(
-      (who) => this.matchmakeFor(req, res, ip, roomType, who?.userId),
-      (err: Error) => {
-        this.logSampler.write(
-          this.log,
-          'warn',
-          ip,
-          this.clock.now(),
-          { ip, reason: escapeForLog(err.message) },
-          'matchmaking refused: bad token',
-        );
-        json(401, { error: err.message });
-      },
-    );
-  }
-
-  private matchmakeFor(req: IncomingMessage, res: ServerResponse, ip: string, roomType: string, userId: string | undefined): void {
-    const place = this.reservationQuota.take(addressKey(ip), userId);
-    if ('refusal' in place) {
-      this.logSampler.write(this.log, 'warn', ip, this.clock.now(), { ip, reason: place.refusal }, 'matchmaking refused');
-      res.setHeader('retry-after', String(Math.ceil(this.reservationTtlMs / 1000)));
-      sendJson(res, 429, { error: place.refusal });
-      return;
-    }
-    const selfUrl = this.cluster!.routed(`ws://${req.headers.host ?? `127.0.0.1:${this.port}`}/ws`);
-    this.matchmaker!.matchmake(roomType, selfUrl, userId).then(
-      (result) => {
-        this.reservationQuota.hold(result.reservation, place.keys, this.clock.now() + result.expiresInMs);
-        sendJson(res, 200, result);
-      },
-      (err: Error) => {
-        this.reservationQuota.giveBack(place.keys);
-        if (!(err instanceof MatchmakeError)) this.log.error({ err }, 'matchmaking failed unexpectedly');
-        sendJson(res, err instanceof MatchmakeError ? err.status : 500, { error: err.message });
-      },
-    );
   }
 
   /**
@@ -581,7 +486,7 @@ export class TickwireServer implements SessionHost {
       this.lastHousekeeping = now;
       this.checkTimeouts(now);
       this.rooms.expireSeats(now);
-      this.reservationQuota.prune(now);
+      this.matchmaking.prune(now);
       this.logSampler.prune(now);
       this.frontDoor.prune(now);
     }
@@ -865,7 +770,7 @@ export class TickwireServer implements SessionHost {
         return;
       }
       if (path === '/matchmake' && this.matchmaker) {
-        this.handleMatchmake(req, res, ip);
+        this.matchmaking.handle(req, res, ip);
         return;
       }
       if ((path === '/leaderboard' || path.startsWith('/profiles/')) && this.profileRoutes) {

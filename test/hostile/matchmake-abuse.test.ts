@@ -74,7 +74,7 @@ describe('matchmaking under the front door', () => {
     h.tick(PAST_TTL_TICKS);
     expect(h.server.rooms.reservedSeats).toBe(0);
     expect([...h.server.rooms.rooms.values()].every((r) => r.players.length > 0)).toBe(true);
-    expect(h.server.reservationQuota.holdsOutstanding).toBe(0);
+    expect(h.server.matchmaking.quota.holdsOutstanding).toBe(0);
     expect((await matchmakeFrom(h.server.port, attackers[0]!)).status).toBe(200);
   });
 
