@@ -1,5 +1,5 @@
 /**
- * `npm run bench:db-writes`: what one batch of writes costs, on PGlite (on its own thread) and
+ * `npm run bench:db-writes`: what one batch of writes costs, on the embedded SQLite (on the server's thread) and
  * on PostgreSQL (`--database-url`, default a scratch database on the local test server): the
  * time until the batch is written, and how much of it this (the server's) thread was busy,
  * from its event-loop utilization. Chat batches of 15 and 60 lines (200 lines/s for 75 ms and
@@ -7,6 +7,9 @@
  *
  *   npm run bench:db-writes -- [--database-url postgres://postgres@127.0.0.1:5432/test] [--batches 50]
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { TickwireData } from '../../src/persistence/tickwire-data';
@@ -60,9 +63,12 @@ async function measure(data: TickwireData, label: string): Promise<void> {
   );
 }
 
-const pglite = await TickwireData.open({ dataDir: 'memory://' });
-await measure(pglite, 'pglite');
-await pglite.close();
+// SQLite in a data folder (WAL on disk, as a server runs it), not in memory.
+const dir = mkdtempSync(join(tmpdir(), 'tickwire-bench-'));
+const sqlite = await TickwireData.open({ dataDir: dir });
+await measure(sqlite, 'sqlite');
+await sqlite.close();
+rmSync(dir, { recursive: true, force: true });
 const scratch = values['database-url'] ? undefined : await scratchPostgres();
 const pg = await TickwireData.open({ url: values['database-url'] ?? scratch!.url });
 await measure(pg, 'postgres');

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Logger } from '../logging/logger';
 import type { TickwireTables } from './schema';
 import { WriteBatcher, type WriteBatcherOptions } from './write-batcher';
+import { writeInTransaction } from './write-transaction';
 
 /** One chat line as it is kept and sent. */
 export interface StoredChatMessage {
@@ -21,6 +22,8 @@ export interface StoredChatMessage {
  * Chat history and mutes in the database. New lines are inserted in batches (every 250 ms by
  * default), never on the sender's path; a page read first writes what is queued, so it sees
  * every line sent before it. Inserts skip ids already there, so a retried batch is harmless.
+ * Lines the batcher gives up (an outage past `maxPending`, or close() out of time) are counted
+ * in `stats.dropped` and logged.
  */
 export class ChatStore {
   private readonly batcher: WriteBatcher<StoredChatMessage>;
@@ -28,7 +31,7 @@ export class ChatStore {
   constructor(
     private readonly db: Kysely<TickwireTables>,
     log?: Logger,
-    options: WriteBatcherOptions = {},
+    options: WriteBatcherOptions<StoredChatMessage> = {},
   ) {
     this.batcher = new WriteBatcher('chat history', (batch) => this.write(batch), log, { intervalMs: 250, ...options });
   }
@@ -41,21 +44,24 @@ export class ChatStore {
     this.batcher.push(message);
   }
 
-  private async write(batch: StoredChatMessage[]): Promise<void> {
-    await this.db
-      .insertInto('chat_messages')
-      .values(
-        batch.map((m) => ({
-          id: m.id,
-          channel: m.channel,
-          sender: m.sender,
-          sender_name: m.senderName,
-          body: m.text,
-          sent_at: new Date(m.at),
-        })),
-      )
-      .onConflict((oc) => oc.column('id').doNothing())
-      .execute();
+  private async write(batch: readonly StoredChatMessage[]): Promise<void> {
+    // In a transaction of its own so that a commit left unanswered is told apart from a failure.
+    await writeInTransaction(this.db, async (trx) => {
+      await trx
+        .insertInto('chat_messages')
+        .values(
+          batch.map((m) => ({
+            id: m.id,
+            channel: m.channel,
+            sender: m.sender,
+            sender_name: m.senderName,
+            body: m.text,
+            sent_at: new Date(m.at),
+          })),
+        )
+        .onConflict((oc) => oc.column('id').doNothing())
+        .execute();
+    });
   }
 
   /** Up to `limit` lines of `channel` older than `beforeId` (all, if undefined), oldest first. */
@@ -97,10 +103,11 @@ export class ChatStore {
     else await this.db.deleteFrom('chat_mutes').where('user_id', '=', userId).where('muted', '=', muted).execute();
   }
 
-  flush(): Promise<void> {
-    return this.batcher.flush();
+  async flush(): Promise<void> {
+    await this.batcher.flush();
   }
 
+  /** Write what is queued, retrying until `closeTimeoutMs`; what is left is given up, counted and logged. */
   close(): Promise<void> {
     return this.batcher.close();
   }

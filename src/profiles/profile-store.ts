@@ -1,8 +1,8 @@
-import { sql } from 'kysely';
 import type { Kysely } from 'kysely';
 import type { Logger } from '../logging/logger';
 import type { TickwireTables } from '../persistence/schema';
 import { WriteBatcher, type WriteBatcherOptions } from '../persistence/write-batcher';
+import { writeInTransaction } from '../persistence/write-transaction';
 
 /** What one player did in one match (or the part of it it played), as a room type reports it. */
 export interface MatchLine {
@@ -30,7 +30,7 @@ export const LEADERBOARD_KEYS: readonly LeaderboardKey[] = ['kills', 'bestScore'
 const COLUMN = { kills: 'kills', bestScore: 'best_score', matches: 'matches' } as const;
 
 /** One user's changes waiting for the next batch. */
-interface PendingProfile {
+export interface PendingProfile {
   userId: string;
   name: string;
   seenAt: Date;
@@ -40,12 +40,20 @@ interface PendingProfile {
   best: number;
 }
 
+/** How long an applied batch's id is kept, ms: far longer than a batch can wait for its retry to land. */
+const APPLIED_BATCH_KEPT_MS = 60 * 60 * 1000;
+
 /**
  * Player profiles: made on an authenticated player's first join, named after its newest display
  * name, with lifetime stats that room types add to. Writes are gathered per user and land in one
  * upsert per batch (every `intervalMs`, default 1 s): a thousand players leaving at once is one
- * statement, and nothing in a room waits on it. Stats are additive (`kills = kills + n`), so a
- * batch retried after a failure that did not commit counts once.
+ * statement, and nothing in a room waits on it.
+ *
+ * Stats are additive (`kills = kills + n`), so each batch records its id in `applied_batches` in
+ * the same transaction: a batch retried after a commit whose answer was lost finds its id and
+ * counts once. A user's entry is changed in place until its batch is taken; if the batcher drops
+ * the entry (an outage past `maxPending`), the store forgets it too, so the user's next change
+ * starts a new entry instead of vanishing into the dropped one.
  */
 export class ProfileStore {
   private pending = new Map<string, PendingProfile>();
@@ -54,9 +62,16 @@ export class ProfileStore {
   constructor(
     private readonly db: Kysely<TickwireTables>,
     log?: Logger,
-    options: WriteBatcherOptions = {},
+    options: WriteBatcherOptions<PendingProfile> = {},
   ) {
-    this.batcher = new WriteBatcher('profiles', (batch) => this.write(batch), log, { intervalMs: 1000, ...options });
+    this.batcher = new WriteBatcher('profiles', (batch, id) => this.write(batch, id), log, {
+      intervalMs: 1000,
+      ...options,
+      onDrop: (items, reason, unsure) => {
+        this.forget(items);
+        options.onDrop?.(items, reason, unsure);
+      },
+    });
   }
 
   get stats() {
@@ -89,11 +104,14 @@ export class ProfileStore {
     return p;
   }
 
-  private async write(batch: PendingProfile[]): Promise<void> {
-    // From here on a new change to one of these users starts a new entry (and the next batch).
-    for (const p of batch) if (this.pending.get(p.userId) === p) this.pending.delete(p.userId);
-    // A batch kept after a failure may meet newer entries for the same users: one row each (an
-    // upsert may not touch a row twice).
+  /** Entries that left the batcher (taken into a batch, or dropped): a new change starts a new entry. */
+  private forget(entries: readonly PendingProfile[]): void {
+    for (const p of entries) if (this.pending.get(p.userId) === p) this.pending.delete(p.userId);
+  }
+
+  private async write(batch: readonly PendingProfile[], batchId: string): Promise<void> {
+    this.forget(batch);
+    // One row per user (an upsert may not touch a row twice).
     const rows = new Map<string, PendingProfile>();
     for (const p of batch) {
       const had = rows.get(p.userId);
@@ -107,37 +125,58 @@ export class ProfileStore {
         had.best = Math.max(had.best, p.best);
       }
     }
-    await this.db
-      .insertInto('profiles')
-      .values(
-        [...rows.values()].map((p) => ({
-          user_id: p.userId,
-          display_name: p.name,
-          last_seen_at: p.seenAt,
-          kills: p.kills,
-          deaths: p.deaths,
-          matches: p.matches,
-          best_score: p.best,
-        })),
-      )
-      .onConflict((oc) =>
-        oc.column('user_id').doUpdateSet({
-          display_name: (eb) => eb.ref('excluded.display_name'),
-          last_seen_at: (eb) => eb.ref('excluded.last_seen_at'),
-          kills: sql`profiles.kills + excluded.kills`,
-          deaths: sql`profiles.deaths + excluded.deaths`,
-          matches: sql`profiles.matches + excluded.matches`,
-          best_score: sql`greatest(profiles.best_score, excluded.best_score)`,
-        }),
-      )
-      .execute();
+    const now = new Date();
+    await writeInTransaction(this.db, async (trx) => {
+      const claimed = await trx
+        .insertInto('applied_batches')
+        .values({ batch_id: batchId, applied_at: now })
+        .onConflict((oc) => oc.column('batch_id').doNothing())
+        .executeTakeFirst();
+      // Already applied: an earlier try committed and its answer was lost.
+      if (Number(claimed.numInsertedOrUpdatedRows ?? 0) === 0) return;
+      await trx
+        .insertInto('profiles')
+        .values(
+          [...rows.values()].map((p) => ({
+            user_id: p.userId,
+            display_name: p.name,
+            last_seen_at: p.seenAt,
+            kills: p.kills,
+            deaths: p.deaths,
+            matches: p.matches,
+            best_score: p.best,
+          })),
+        )
+        .onConflict((oc) =>
+          oc.column('user_id').doUpdateSet((eb) => ({
+            display_name: eb.ref('excluded.display_name'),
+            last_seen_at: eb.ref('excluded.last_seen_at'),
+            kills: eb('profiles.kills', '+', eb.ref('excluded.kills')),
+            deaths: eb('profiles.deaths', '+', eb.ref('excluded.deaths')),
+            matches: eb('profiles.matches', '+', eb.ref('excluded.matches')),
+            // greatest() on PostgreSQL is max() on SQLite: a CASE is the same on both.
+            best_score: eb
+              .case()
+              .when('excluded.best_score', '>', eb.ref('profiles.best_score'))
+              .then(eb.ref('excluded.best_score'))
+              .else(eb.ref('profiles.best_score'))
+              .end(),
+          })),
+        )
+        .execute();
+      await trx
+        .deleteFrom('applied_batches')
+        .where('applied_at', '<', new Date(now.getTime() - APPLIED_BATCH_KEPT_MS))
+        .execute();
+    });
   }
 
-  /** Write what is queued now (reads after it see every change made before it). */
-  flush(): Promise<void> {
-    return this.batcher.flush();
+  /** Write what is queued now (reads after it see every change made before it, unless the write fails). */
+  async flush(): Promise<void> {
+    await this.batcher.flush();
   }
 
+  /** Write what is queued, retrying until the batcher's `closeTimeoutMs`; what is left is given up, counted and logged. */
   close(): Promise<void> {
     return this.batcher.close();
   }
