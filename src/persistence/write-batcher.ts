@@ -86,6 +86,7 @@ export class WriteBatcher<T> {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private running: Promise<boolean> | undefined;
   private closed = false;
+  private flushQueued = false;
   private warnedClosed = false;
   readonly stats: WriteBatcherStats = {
     written: 0,
@@ -135,8 +136,16 @@ export class WriteBatcher<T> {
     const over = this.queue.length + (this.current?.items.length ?? 0) - this.maxPending;
     if (over > 0) this.giveUp(this.queue.splice(0, Math.min(this.queue.length, Math.max(over, this.dropChunk))), 'overflow', false);
     this.updatePending();
-    if (this.stats.failingFor === 0 && this.queue.length >= this.maxBatch) void this.flush();
-    else this.timer ??= setTimeout(() => void this.flush(), this.intervalMs);
+    if (this.stats.failingFor === 0 && this.queue.length >= this.maxBatch) {
+      // After the caller's own code: a store may still be changing the item it just pushed.
+      if (!this.flushQueued) {
+        this.flushQueued = true;
+        queueMicrotask(() => {
+          this.flushQueued = false;
+          void this.flush();
+        });
+      }
+    } else this.timer ??= setTimeout(() => void this.flush(), this.intervalMs);
   }
 
   /**

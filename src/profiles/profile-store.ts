@@ -40,8 +40,14 @@ export interface PendingProfile {
   best: number;
 }
 
-/** How long an applied batch's id is kept, ms: far longer than a batch can wait for its retry to land. */
+/**
+ * How long an applied batch's id is kept, ms. A retried batch looks its id up before anything
+ * else in its transaction, and no later batch is written before it lands, so ids older than
+ * the newest batch are never asked for again: an hour is a wide margin.
+ */
 const APPLIED_BATCH_KEPT_MS = 60 * 60 * 1000;
+/** Old ids are pruned in every this many batches (once a minute at the default 1 s interval): a delete per batch costs the tick thread ~0.1 ms on SQLite. */
+const PRUNE_EVERY = 60;
 
 /**
  * Player profiles: made on an authenticated player's first join, named after its newest display
@@ -58,6 +64,7 @@ const APPLIED_BATCH_KEPT_MS = 60 * 60 * 1000;
 export class ProfileStore {
   private pending = new Map<string, PendingProfile>();
   private readonly batcher: WriteBatcher<PendingProfile>;
+  private batchesSincePrune = PRUNE_EVERY;
 
   constructor(
     private readonly db: Kysely<TickwireTables>,
@@ -164,10 +171,13 @@ export class ProfileStore {
           })),
         )
         .execute();
-      await trx
-        .deleteFrom('applied_batches')
-        .where('applied_at', '<', new Date(now.getTime() - APPLIED_BATCH_KEPT_MS))
-        .execute();
+      if (++this.batchesSincePrune >= PRUNE_EVERY) {
+        this.batchesSincePrune = 0;
+        await trx
+          .deleteFrom('applied_batches')
+          .where('applied_at', '<', new Date(now.getTime() - APPLIED_BATCH_KEPT_MS))
+          .execute();
+      }
     });
   }
 
