@@ -71,6 +71,25 @@ describe('the write batcher', () => {
     await b.close();
   });
 
+  it('a full batch is written at once while healthy, but pushes never force a try while the writes are failing', async () => {
+    const { b, tries, db } = setup({ maxBatch: 2 });
+    b.push(1);
+    b.push(2); // a full batch: written after this code, without waiting for the interval
+    await Promise.resolve();
+    await b.flush();
+    expect(tries).toHaveLength(1);
+    db.fail = true;
+    b.push(3);
+    await b.flush();
+    expect(tries).toHaveLength(2);
+    for (let i = 4; i < 20; i++) b.push(i); // eight batches' worth: still only the backoff timer may try
+    await Promise.resolve();
+    expect(tries).toHaveLength(2);
+    expect(b.stats).toMatchObject({ failures: 1, pending: 17 });
+    db.fail = false;
+    await b.close();
+  });
+
   it('close() keeps trying, after its backoffs, until the database answers', async () => {
     const written: number[][] = [];
     let failuresLeft = 3;
