@@ -1,5 +1,5 @@
 /**
- * `npm run bench:db-writes`: what one batch of writes costs, on the embedded SQLite (on the server's thread) and
+ * `npm run bench:db-writes`: what one batch of writes costs, on the embedded SQLite (on its own thread) and
  * on PostgreSQL (`--database-url`, default a scratch database on the local test server): the
  * time until the batch is written, and how much of it this (the server's) thread was busy,
  * from its event-loop utilization. Chat batches of 15 and 60 lines (200 lines/s for 75 ms and

@@ -1,11 +1,11 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { Kysely, PostgresDialect, sql } from 'kysely';
 import type { Logger } from '../logging/logger';
 import { redactUrl } from '../logging/redact-url';
 import { migrateToLatest, type Engine } from './migrations';
 import type { TickwireTables } from './schema';
-import { openSqlite } from './sqlite-database';
+import { sqliteThreadDialect } from './sqlite-thread';
 
 /** Where the data lives. With neither field: SQLite in `./data/tickwire.sqlite`. */
 export interface DatabaseOptions {
@@ -15,8 +15,8 @@ export interface DatabaseOptions {
    */
   url?: string;
   /**
-   * The embedded database's folder (SQLite, in this process: the file `tickwire.sqlite` and its
-   * `-wal` log), made if missing. Default `./data`. `'memory://'` keeps nothing on disk (tests).
+   * The embedded database's folder (SQLite, in this process on a thread of its own: the file
+   * `tickwire.sqlite` and its `-wal` log), made if missing. Default `./data`. `'memory://'` keeps nothing on disk (tests).
    */
   dataDir?: string;
   /** Connections to PostgreSQL (default 4). SQLite is always one. */
@@ -75,14 +75,15 @@ export async function openDatabase(options: DatabaseOptions = {}): Promise<Tickw
       mkdirSync(dir, { recursive: true });
       unlock = lockDataDir(resolve(dir));
     }
-    let database;
+    // On a thread of its own: a statement runs synchronously in the thread that calls it.
+    db = new Kysely({ dialect: sqliteThreadDialect(memory ? ':memory:' : join(resolve(dir), SQLITE_FILE)) });
     try {
-      database = openSqlite(memory ? ':memory:' : join(resolve(dir), SQLITE_FILE));
+      await sql`select 1`.execute(db);
     } catch (err) {
+      await db.destroy().catch(() => {});
       unlock();
       throw new Error(`cannot open the embedded database in ${resolve(dir)}: ${(err as Error).message}`, { cause: err });
     }
-    db = new Kysely({ dialect: new SqliteDialect({ database }) });
     kind = 'sqlite';
     where = memory ? 'memory' : resolve(dir);
   }

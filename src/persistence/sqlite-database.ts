@@ -15,9 +15,7 @@ const STATEMENT_CACHE = 200;
  *   back as text is turned into a Date again. The schema's timestamp columns all end in `_at`.
  * - `readOnly`: opens the file for reading only (writes fail with SQLITE_READONLY).
  *
- * better-sqlite3 is synchronous: each statement runs on the calling thread. A batch of 100
- * profile upserts costs ~0.1-0.3 ms there (`npm run bench:db-writes`), less than a worker
- * thread's round trips and its ~10 MiB isolate would.
+ * better-sqlite3 is synchronous: the server runs this in a worker thread (sqlite-worker.ts).
  */
 export function openSqlite(file: string, options: { readOnly?: boolean } = {}): SqliteDatabase & { raw: Database.Database } {
   const raw = new Database(file, { readonly: options.readOnly ?? false });

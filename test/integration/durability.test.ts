@@ -5,6 +5,7 @@ import { PostgresDialect, SqliteDialect, type Dialect } from 'kysely';
 import { ChatStore, type StoredChatMessage } from '../../src/persistence/chat-store';
 import { migrateToLatest, type Engine } from '../../src/persistence/migrations';
 import { openSqlite } from '../../src/persistence/sqlite-database';
+import { sqliteThreadDialect } from '../../src/persistence/sqlite-thread';
 import type { DropReason } from '../../src/persistence/write-batcher';
 import { ProfileStore, type PendingProfile } from '../../src/profiles/profile-store';
 import { faultyKysely, type Faults } from '../support/faulty-database';
@@ -16,7 +17,7 @@ afterAll(async () => {
 });
 
 const dialects: [Engine, () => Promise<Dialect>][] = [
-  ['sqlite', () => Promise.resolve(new SqliteDialect({ database: openSqlite(':memory:') }))],
+  ['sqlite', () => Promise.resolve(sqliteThreadDialect(':memory:'))],
   [
     'postgres',
     async () => {
@@ -96,6 +97,8 @@ describe('no write is lost silently', () => {
   it('with random failures, lost commit answers, overflow drops and a close: the database plus what was reported dropped is what was written', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(step, { maxLength: 60 }), fc.boolean(), async (steps, downAtClose) => {
+        // SQLite on this thread (Kysely's own dialect over the same adapter): the same SQL as the
+        // server's thread-backed one, without starting a worker per run.
         const { db, faults } = await faultyDatabase('sqlite', new SqliteDialect({ database: openSqlite(':memory:') }));
         const dropped = {
           profiles: [] as { items: PendingProfile[]; unsure: boolean; reason: DropReason }[],
