@@ -7,7 +7,7 @@ import { MIGRATION_NAMES } from '../../src/persistence/migrations';
 import { TickwireData } from '../../src/persistence/tickwire-data';
 import { sqliteOptions, scratchPostgres, type ScratchPostgres } from '../support/test-database';
 
-// The same tests on both databases: the embedded PGlite and the local PostgreSQL.
+// The same tests on both databases: the embedded SQLite and the local PostgreSQL.
 const scratch: ScratchPostgres[] = [];
 const dirs: string[] = [];
 afterAll(async () => {
