@@ -49,14 +49,17 @@ class SqliteThreadDriver implements Driver {
   }
 
   async acquireConnection(): Promise<DatabaseConnection> {
+    // A release hands the connection straight to the next borrower (busy stays true), so a
+    // caller arriving in between cannot take it too.
     if (this.busy) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    this.busy = true;
+    else this.busy = true;
     return this.connection!;
   }
 
   async releaseConnection(): Promise<void> {
-    this.busy = false;
-    this.waiting.shift()?.();
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.busy = false;
   }
 
   async beginTransaction(c: DatabaseConnection): Promise<void> {
