@@ -53,12 +53,15 @@ export async function openDatabase(options: DatabaseOptions = {}): Promise<Tickw
     const { default: pg } = await import('pg');
     const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 4 });
     // A connection that fails emits 'error' on its client (while a query runs: the query fails
-    // too, and the store keeps its batch) and, when idle, on the pool. Unhandled, either event
-    // would end the process: a PostgreSQL restart or a network cut must cost writes, not the server.
-    pool.on('error', (err) => options.logger?.warn({ err }, 'database: an idle connection failed'));
+    // too, and the store keeps its batch) and, when idle, on the pool as well. Unhandled, either
+    // event would end the process: a PostgreSQL restart or a network cut must cost writes, not
+    // the server. The client's listener logs it; the pool's is there only to be a listener.
     pool.on('connect', (client) =>
-      client.on('error', (err) => options.logger?.warn({ err }, 'database: a connection failed during a query')),
+      client.on('error', (err) =>
+        options.logger?.warn({ err }, 'database: a connection failed; its query fails, the next one opens a new connection'),
+      ),
     );
+    pool.on('error', () => {});
     db = new Kysely({ dialect: new PostgresDialect({ pool }) });
     kind = 'postgres';
     where = redactUrl(options.url);

@@ -8,13 +8,14 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase, type TickwireDatabase } from '../../src/persistence/database';
 import { TickwireData } from '../../src/persistence/tickwire-data';
 import { flush, nextEvent, startServer, type LogLine } from '../support/server-harness';
+import { privatePostgres } from '../support/private-postgres';
 import { tcpProxy, type TcpProxy } from '../support/tcp-proxy';
 import { scratchPostgres, TEST_POSTGRES_URL, type ScratchPostgres } from '../support/test-database';
 
 /**
  * Database outages: PostgreSQL behind a TCP proxy that refuses new connections and cuts open
- * ones (the local server itself is shared and stays up), and the embedded SQLite with writes
- * refused. The process stays up, the game plays on, the backlog is bounded and shown, and it
+ * ones (the local server itself is shared and stays up), a private PostgreSQL stopped and
+ * started again, and the embedded SQLite with writes refused. The process stays up, the game plays on, the backlog is bounded and shown, and it
  * drains when the database is back.
  */
 let cleanups: (() => Promise<unknown> | unknown)[] = [];
@@ -62,7 +63,7 @@ describe('PostgreSQL outages', () => {
     proxy.cut();
     await expect(slow).rejects.toThrow(/terminated|ECONNRESET|Connection/i);
     // Unhandled, the client's 'error' event would have ended this process (vitest reports it as an uncaught error).
-    expect(lines.some((l) => l.msg === 'database: a connection failed during a query')).toBe(true);
+    expect(lines.some((l) => l.msg === 'database: a connection failed; its query fails, the next one opens a new connection')).toBe(true);
     const again = await sql<{ one: number }>`select 1 as one`.execute(database.db);
     expect(again.rows).toEqual([{ one: 1 }]);
   });
@@ -123,6 +124,44 @@ describe('PostgreSQL outages', () => {
     // Of the queue, the newest 30 stayed.
     const expected = [...Array.from({ length: 20 }, (_, i) => i), ...Array.from({ length: 30 }, (_, i) => 590 + i)];
     expect(kept.map((m) => Number(m.text.slice(5))).sort((a, b) => a - b)).toEqual(expected);
+  });
+});
+
+describe('PostgreSQL stopped and started again', () => {
+  it('the game plays on while it is down; profile stats and chat lines wait and land once when it is back', async () => {
+    const postgres = await privatePostgres();
+    cleanups.push(() => postgres.close());
+    const lines: LogLine[] = [];
+    const logger = pino({ level: 'info' }, { write: (s: string) => lines.push(JSON.parse(s) as LogLine) });
+    const data = await TickwireData.open({ url: postgres.url, logger });
+    cleanups.push(() => data.close());
+    const h = await startServer({ data, chat: { ratePerSecond: 1000, burst: 1000 } });
+    cleanups.push(() => h.close());
+    const ann = h.client('ann');
+    await ann.connect();
+    data.profiles.recordMatch('u1', 'ann', { kills: 2, deaths: 1, score: 2 });
+    await data.flush();
+    expect(data.stats.profiles.written).toBe(1);
+
+    postgres.stop();
+    data.profiles.recordMatch('u1', 'ann', { kills: 3, deaths: 0, score: 3 });
+    for (let i = 0; i < 10; i++) ann.say('lobby', `line ${i}`);
+    await flush(ann);
+    h.tick();
+    await data.flush();
+    expect(data.stats.profiles).toMatchObject({ pending: 1, written: 1 });
+    expect(data.stats.chat).toMatchObject({ pending: 10, written: 0 });
+    expect(lines.some((l) => l.msg === 'profiles: write failed; kept to try again')).toBe(true);
+    const snapshot = nextEvent(ann, 'snapshot');
+    h.tick();
+    await snapshot; // the game plays on
+
+    postgres.start();
+    await data.flush();
+    expect(data.stats.profiles).toMatchObject({ pending: 0, written: 2, dropped: 0, failingFor: 0 });
+    expect(data.stats.chat).toMatchObject({ pending: 0, written: 10, dropped: 0 });
+    expect(await data.profiles.get('u1')).toMatchObject({ kills: 5, deaths: 1, matches: 2, bestScore: 3 });
+    expect((await data.chat.page('lobby', undefined, 100)).map((m) => m.text)).toEqual(Array.from({ length: 10 }, (_, i) => `line ${i}`));
   });
 });
 
