@@ -3,7 +3,8 @@
  * on PostgreSQL (`--database-url`, default a scratch database on the local test server): the
  * time until the batch is written, and how much of it this (the server's) thread was busy,
  * from its event-loop utilization. Chat batches of 15 and 60 lines (200 lines/s for 75 ms and
- * 300 ms), and a profile batch of 100 players leaving at once. Median of 50 batches each.
+ * 300 ms), and a profile batch of 100 players leaving at once. Median of 50 batches each, after
+ * 20 uncounted.
  *
  *   npm run bench:db-writes -- [--database-url postgres://postgres@127.0.0.1:5432/test] [--batches 50]
  */
@@ -17,17 +18,20 @@ import { scratchPostgres } from '../../test/support/test-database';
 
 const { values } = parseArgs({ options: { 'database-url': { type: 'string' }, batches: { type: 'string', default: '50' } } });
 const batches = Number(values.batches);
+const WARMUP = 20;
 
 async function measure(data: TickwireData, label: string): Promise<void> {
   let line = 0;
   const timed = async (what: string, fill: () => void, flush: () => Promise<void>) => {
     const times: number[] = [];
     const busy: number[] = [];
-    for (let b = 0; b < batches; b++) {
+    // The first WARMUP batches of each kind are written but not counted: V8 is still compiling Kysely's paths.
+    for (let b = 0; b < WARMUP + batches; b++) {
       fill();
       const t0 = performance.now();
       const elu0 = performance.eventLoopUtilization();
       await flush();
+      if (b < WARMUP) continue;
       busy.push(performance.eventLoopUtilization(elu0).active);
       times.push(performance.now() - t0);
     }

@@ -33,6 +33,11 @@ class SqliteThreadDriver implements Driver {
   private connection: DatabaseConnection | undefined;
   private busy = false;
   private readonly waiting: (() => void)[] = [];
+  /**
+   * A BEGIN not sent yet: it goes with the transaction's first statement, one round trip to
+   * the thread fewer (each costs the server's thread ~0.07 ms; a profile batch has four).
+   */
+  private beginPending = false;
 
   constructor(private readonly file: string) {}
 
@@ -40,7 +45,11 @@ class SqliteThreadDriver implements Driver {
     this.thread = await SqliteThread.start(this.file);
     const thread = this.thread;
     this.connection = {
-      executeQuery: <R>(q: CompiledQuery) => thread.execute(q.sql, q.parameters) as Promise<QueryResult<R>>,
+      executeQuery: <R>(q: CompiledQuery) => {
+        const begin = this.beginPending;
+        this.beginPending = false;
+        return thread.execute(q.sql, q.parameters, begin) as Promise<QueryResult<R>>;
+      },
       // eslint-disable-next-line require-yield
       streamQuery: async function* () {
         throw new Error('streaming is not supported on the embedded database');
@@ -62,16 +71,25 @@ class SqliteThreadDriver implements Driver {
     else this.busy = false;
   }
 
-  async beginTransaction(c: DatabaseConnection): Promise<void> {
-    await c.executeQuery(CompiledQuery.raw('begin'));
+  async beginTransaction(): Promise<void> {
+    this.beginPending = true;
   }
 
   async commitTransaction(c: DatabaseConnection): Promise<void> {
+    // A transaction that ran nothing has nothing to commit (its BEGIN was never sent).
+    if (this.takeEmpty()) return;
     await c.executeQuery(CompiledQuery.raw('commit'));
   }
 
   async rollbackTransaction(c: DatabaseConnection): Promise<void> {
+    if (this.takeEmpty()) return;
     await c.executeQuery(CompiledQuery.raw('rollback'));
+  }
+
+  private takeEmpty(): boolean {
+    const empty = this.beginPending;
+    this.beginPending = false;
+    return empty;
   }
 
   async destroy(): Promise<void> {
@@ -134,8 +152,9 @@ class SqliteThread {
     });
   }
 
-  async execute(sql: string, params: readonly unknown[]): Promise<QueryResult<unknown>> {
-    const r = await this.ask({ sql, params: params as unknown[] });
+  /** Run one statement (after a BEGIN, with `begin`). */
+  async execute(sql: string, params: readonly unknown[], begin = false): Promise<QueryResult<unknown>> {
+    const r = await this.ask(begin ? { sql, params: params as unknown[], begin } : { sql, params: params as unknown[] });
     if ('error' in r) throw Object.assign(new Error(r.error.message), { code: r.error.code });
     if ('closed' in r) throw new Error('the embedded database is closed');
     if ('rows' in r) return { rows: r.rows };

@@ -8,8 +8,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { openSqlite } from './sqlite-database';
 
-/** What the server's thread asks: one statement, or the close. */
-export type SqliteRequest = { id: number; sql: string; params: unknown[] } | { id: number; close: true };
+/** What the server's thread asks: one statement (`begin`: open a transaction first), or the close. */
+export type SqliteRequest = { id: number; sql: string; params: unknown[]; begin?: true } | { id: number; close: true };
 /** What this thread answers: rows (a reader), the changes (a writer), or an error's message and SQLite code. */
 export type SqliteReply =
   | { id: number; rows: unknown[] }
@@ -30,6 +30,7 @@ try {
       return;
     }
     try {
+      if (m.begin) db.prepare('begin').run([]);
       const stmt = db.prepare(m.sql);
       if (stmt.reader) port.postMessage({ id: m.id, rows: stmt.all(m.params) } satisfies SqliteReply);
       else {
