@@ -87,28 +87,35 @@ export class ProfileStore {
 
   /** The user joined (as `name`): make its profile if new, else note the name and the time. */
   seen(userId: string, name: string): void {
-    this.entry(userId, name);
+    this.change(userId, name);
   }
 
   /** Add one match's line to the user's totals (matches + 1, best score kept if beaten). */
   recordMatch(userId: string, name: string, line: MatchLine): void {
-    const p = this.entry(userId, name);
-    p.kills += Math.max(0, Math.trunc(line.kills));
-    p.deaths += Math.max(0, Math.trunc(line.deaths));
-    p.matches++;
-    p.best = Math.max(p.best, Math.trunc(line.score));
+    this.change(userId, name, (p) => {
+      p.kills += Math.max(0, Math.trunc(line.kills));
+      p.deaths += Math.max(0, Math.trunc(line.deaths));
+      p.matches++;
+      p.best = Math.max(p.best, Math.trunc(line.score));
+    });
   }
 
-  private entry(userId: string, name: string): PendingProfile {
+  /**
+   * Apply a change to the user's pending entry, or to a new one that is then queued. A new entry
+   * is queued only once changed: the batcher may drop it at once (closed, or over maxPending),
+   * and what it reports dropped must hold the change.
+   */
+  private change(userId: string, name: string, apply?: (p: PendingProfile) => void): void {
     let p = this.pending.get(userId);
-    if (!p) {
-      p = { userId, name, seenAt: new Date(), kills: 0, deaths: 0, matches: 0, best: 0 };
+    const fresh = !p;
+    p ??= { userId, name, seenAt: new Date(), kills: 0, deaths: 0, matches: 0, best: 0 };
+    p.name = name;
+    p.seenAt = new Date();
+    apply?.(p);
+    if (fresh) {
       this.pending.set(userId, p);
       this.batcher.push(p);
     }
-    p.name = name;
-    p.seenAt = new Date();
-    return p;
   }
 
   /** Entries that left the batcher (taken into a batch, or dropped): a new change starts a new entry. */

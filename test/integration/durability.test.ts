@@ -76,7 +76,8 @@ type Step =
   | { kind: 'chat' }
   | { kind: 'down'; down: boolean }
   | { kind: 'loseAnswer' }
-  | { kind: 'flush'; wait: boolean };
+  | { kind: 'flush'; wait: boolean }
+  | { kind: 'close' };
 
 const step: fc.Arbitrary<Step> = fc.oneof(
   {
@@ -91,10 +92,12 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('down' as const), down: fc.boolean() }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'loseAnswer' as const }) },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('flush' as const), wait: fc.boolean() }) },
+  // A close in the middle: what comes after is dropped as 'closed', and must be reported too.
+  { weight: 1, arbitrary: fc.constant({ kind: 'close' as const }) },
 );
 
 describe('no write is lost silently', () => {
-  it('with random failures, lost commit answers, overflow drops and a close: the database plus what was reported dropped is what was written', async () => {
+  it('with random failures, lost commit answers, overflow drops and closes: the database plus what was reported dropped is what was written', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(step, { maxLength: 60 }), fc.boolean(), async (steps, downAtClose) => {
         // SQLite on this thread (Kysely's own dialect over the same adapter): the same SQL as the
@@ -130,6 +133,7 @@ describe('no write is lost silently', () => {
             chat.append({ id, channel: 'lobby', sender: 'u', senderName: 'u', text: id, at: lines.length });
           } else if (s.kind === 'down') faults.down = s.down;
           else if (s.kind === 'loseAnswer') faults.loseCommitAnswers++;
+          else if (s.kind === 'close') await Promise.all([profiles.close(), chat.close()]);
           else {
             const both = Promise.all([profiles.flush(), chat.flush()]).then(() => {});
             // Not waited for: the next steps push while the batch is being written.
@@ -176,7 +180,7 @@ describe('no write is lost silently', () => {
         expect(chat.stats.pending).toBe(0);
         await db.destroy();
       }),
-      { numRuns: 150 },
+      { numRuns: 400 },
     );
   });
 });
