@@ -11,8 +11,8 @@ export default defineConfig({
     game: 'shared/index.ts',
     arena: 'shared/games/arena/index.ts',
     cli: 'src/cli/main.ts',
-    // The embedded database's thread, loaded by path (src/persistence/pglite-thread.ts).
-    'pglite-worker': 'src/persistence/pglite-worker.ts',
+    // The embedded database's thread, loaded by path (src/persistence/sqlite-thread.ts).
+    'sqlite-worker': 'src/persistence/sqlite-worker.ts',
   },
   format: ['esm'],
   target: 'node20',

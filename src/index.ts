@@ -21,7 +21,7 @@ export { createLogger, type Logger, type LogLevel } from './logging/logger';
 export { ManualClock, monotonicClock, type Clock } from './loop/clock';
 export { ManualScheduler, realTimers, type Timers } from './loop/timers';
 export { MemoryLink } from './transport/memory-transport';
-export { TickwireData } from './persistence/tickwire-data';
+export { TickwireData, type TickwireDataOptions, type StoreWriteOptions } from './persistence/tickwire-data';
 export type { DatabaseOptions } from './persistence/database';
 export {
   ProfileStore,
@@ -34,6 +34,7 @@ export {
   type LeaderboardCursor,
   type LeaderboardEntry,
 } from './profiles/profile-store';
+export type { WriteBatcherStats, DropReason } from './persistence/write-batcher';
 export { withArenaStats } from './profiles/arena-stats';
 export type { ChatOptions } from './chat/chat-service';
 export type { NotificationSent } from './notifications/notification-service';

@@ -75,7 +75,7 @@ export interface ServerCliOptions {
   reservationS: number;
   /** Game processes behind one port (1: this process serves alone). */
   workers: number;
-  /** PostgreSQL for profiles, chat history and notifications; unset: the embedded PGlite in `dataDir`. */
+  /** PostgreSQL for profiles, chat history and notifications; unset: the embedded SQLite in `dataDir`. */
   databaseUrl: string | undefined;
   /** The embedded database's folder. */
   dataDir: string;
@@ -281,9 +281,14 @@ const SETTINGS: Record<Exclude<keyof ServerCliOptions, 'help'>, Setting> = {
     flag: 'database-url',
     env: 'DATABASE_URL',
     default: '',
-    help: 'keep profiles, chat and notifications in PostgreSQL, postgres://user[:password]@host:5432/db (default: embedded PGlite)',
+    help: 'keep profiles, chat and notifications in PostgreSQL, postgres://user[:password]@host:5432/db (default: embedded SQLite)',
   },
-  dataDir: { flag: 'data-dir', env: 'TICKWIRE_DATA_DIR', default: './data', help: "the embedded database's folder (PGlite)" },
+  dataDir: {
+    flag: 'data-dir',
+    env: 'TICKWIRE_DATA_DIR',
+    default: './data',
+    help: "the embedded database's folder (SQLite: tickwire.sqlite)",
+  },
   persistence: {
     flag: 'persistence',
     env: 'TICKWIRE_PERSISTENCE',

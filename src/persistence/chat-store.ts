@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Logger } from '../logging/logger';
 import type { TickwireTables } from './schema';
 import { WriteBatcher, type WriteBatcherOptions } from './write-batcher';
+import { writeInTransaction } from './write-transaction';
 
 /** One chat line as it is kept and sent. */
 export interface StoredChatMessage {
@@ -22,26 +23,32 @@ export interface StoredChatMessage {
  * default), never on the sender's path. Inserts skip ids already there, so a retried batch is
  * harmless. A page read never writes first (readers must not be able to force writes, nor cut
  * short the retry's wait while the database fails): it adds the lines not yet written from
- * memory, so it sees every line appended before it.
+ * memory, so it sees every line appended before it. Lines the batcher gives up (an outage past
+ * `maxPending`, or close() out of time) are counted in `stats.dropped`, logged, and forgotten
+ * here too.
  */
 export class ChatStore {
   private readonly batcher: WriteBatcher<StoredChatMessage>;
   /**
-   * Lines appended and not yet known to be written, by channel, each oldest first; bounded
-   * like the batcher's queue (past `maxPending` the oldest go, as the batcher drops them).
+   * Lines appended and not yet written, by channel, each oldest first: what a page adds to the
+   * rows. A line leaves when its batch is written or the batcher gives it up, so this holds
+   * exactly what the batcher holds (bounded by its `maxPending`).
    */
   private readonly unwritten = new Map<string, Map<string, StoredChatMessage>>();
-  /** The same lines by id, oldest first, over every channel: what goes first past the bound. */
-  private readonly unwrittenOrder = new Map<string, StoredChatMessage>();
-  private readonly maxUnwritten: number;
 
   constructor(
     private readonly db: Kysely<TickwireTables>,
     log?: Logger,
-    options: WriteBatcherOptions = {},
+    options: WriteBatcherOptions<StoredChatMessage> = {},
   ) {
-    this.batcher = new WriteBatcher('chat history', (batch) => this.write(batch), log, { intervalMs: 250, ...options });
-    this.maxUnwritten = options.maxPending ?? 100_000;
+    this.batcher = new WriteBatcher('chat history', (batch) => this.write(batch), log, {
+      intervalMs: 250,
+      ...options,
+      onDrop: (items, reason, unsure) => {
+        for (const m of items) this.forget(m);
+        options.onDrop?.(items, reason, unsure);
+      },
+    });
   }
 
   get stats() {
@@ -52,38 +59,38 @@ export class ChatStore {
     let lines = this.unwritten.get(message.channel);
     if (!lines) this.unwritten.set(message.channel, (lines = new Map()));
     lines.set(message.id, message);
-    this.unwrittenOrder.set(message.id, message);
-    if (this.unwrittenOrder.size > this.maxUnwritten) this.forget(this.unwrittenOrder.values().next().value!);
     this.batcher.push(message);
   }
 
   private forget(m: StoredChatMessage): void {
-    this.unwrittenOrder.delete(m.id);
     const lines = this.unwritten.get(m.channel);
     if (!lines?.delete(m.id)) return;
     if (lines.size === 0) this.unwritten.delete(m.channel);
   }
 
-  private async write(batch: StoredChatMessage[]): Promise<void> {
+  private async write(batch: readonly StoredChatMessage[]): Promise<void> {
     await this.insert(batch);
     for (const m of batch) this.forget(m);
   }
 
-  private async insert(batch: StoredChatMessage[]): Promise<void> {
-    await this.db
-      .insertInto('chat_messages')
-      .values(
-        batch.map((m) => ({
-          id: m.id,
-          channel: m.channel,
-          sender: m.sender,
-          sender_name: m.senderName,
-          body: m.text,
-          sent_at: new Date(m.at),
-        })),
-      )
-      .onConflict((oc) => oc.column('id').doNothing())
-      .execute();
+  private async insert(batch: readonly StoredChatMessage[]): Promise<void> {
+    // In a transaction of its own so that a commit left unanswered is told apart from a failure.
+    await writeInTransaction(this.db, async (trx) => {
+      await trx
+        .insertInto('chat_messages')
+        .values(
+          batch.map((m) => ({
+            id: m.id,
+            channel: m.channel,
+            sender: m.sender,
+            sender_name: m.senderName,
+            body: m.text,
+            sent_at: new Date(m.at),
+          })),
+        )
+        .onConflict((oc) => oc.column('id').doNothing())
+        .execute();
+    });
   }
 
   /**
@@ -139,10 +146,11 @@ export class ChatStore {
     else await this.db.deleteFrom('chat_mutes').where('user_id', '=', userId).where('muted', '=', muted).execute();
   }
 
-  flush(): Promise<void> {
-    return this.batcher.flush();
+  async flush(): Promise<void> {
+    await this.batcher.flush();
   }
 
+  /** Write what is queued, retrying until `closeTimeoutMs`; what is left is given up, counted and logged. */
   close(): Promise<void> {
     return this.batcher.close();
   }

@@ -1,7 +1,8 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from '../logging/logger';
 import type { TickwireTables } from './schema';
-import { WriteBatcher } from './write-batcher';
+import { WriteBatcher, type WriteBatcherOptions } from './write-batcher';
+import { writeInTransaction } from './write-transaction';
 
 /** A stored notification. */
 export interface StoredNotification {
@@ -22,8 +23,9 @@ export class NotificationStore {
   constructor(
     private readonly db: Kysely<TickwireTables>,
     log?: Logger,
+    options: WriteBatcherOptions<{ userId: string; id: number }> = {},
   ) {
-    this.reads = new WriteBatcher('notification reads', (batch) => this.markRead(batch), log, { intervalMs: 250 });
+    this.reads = new WriteBatcher('notification reads', (batch) => this.markRead(batch), log, { intervalMs: 250, ...options });
   }
 
   async add(userId: string, message: string): Promise<StoredNotification> {
@@ -54,7 +56,11 @@ export class NotificationStore {
     for (const id of ids) this.reads.push({ userId, id });
   }
 
-  private async markRead(batch: { userId: string; id: number }[]): Promise<void> {
+  get stats() {
+    return this.reads.stats;
+  }
+
+  private async markRead(batch: readonly { userId: string; id: number }[]): Promise<void> {
     const byUser = new Map<string, number[]>();
     for (const { userId, id } of batch) {
       const ids = byUser.get(userId) ?? [];
@@ -62,18 +68,20 @@ export class NotificationStore {
       byUser.set(userId, ids);
     }
     const now = new Date();
-    for (const [userId, ids] of byUser)
-      await this.db
-        .updateTable('notifications')
-        .set({ read_at: now })
-        .where('user_id', '=', userId)
-        .where('id', 'in', ids)
-        .where('read_at', 'is', null)
-        .execute();
+    await writeInTransaction(this.db, async (trx) => {
+      for (const [userId, ids] of byUser)
+        await trx
+          .updateTable('notifications')
+          .set({ read_at: now })
+          .where('user_id', '=', userId)
+          .where('id', 'in', ids)
+          .where('read_at', 'is', null)
+          .execute();
+    });
   }
 
-  flush(): Promise<void> {
-    return this.reads.flush();
+  async flush(): Promise<void> {
+    await this.reads.flush();
   }
 
   close(): Promise<void> {

@@ -45,8 +45,15 @@ export interface NotificationsTable {
   read_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
 }
 
+/** An additive batch already applied (see migration 0004): its id, and when, for pruning. */
+export interface AppliedBatchesTable {
+  batch_id: string;
+  applied_at: Timestamp;
+}
+
 /** Every table tickwire keeps, as Kysely sees them. */
 export interface TickwireTables {
+  applied_batches: AppliedBatchesTable;
   profiles: ProfilesTable;
   chat_messages: ChatMessagesTable;
   chat_mutes: ChatMutesTable;

@@ -2,7 +2,16 @@ import type { Logger } from '../logging/logger';
 import { ChatStore } from './chat-store';
 import { openDatabase, type DatabaseOptions, type TickwireDatabase } from './database';
 import { NotificationStore } from './notification-store';
+import type { WriteBatcherOptions } from './write-batcher';
 import { ProfileStore } from '../profiles/profile-store';
+
+/** The write settings every store shares (the stores' own intervals stay unless set here). */
+export type StoreWriteOptions = Pick<WriteBatcherOptions, 'maxPending' | 'maxBackoffMs' | 'closeTimeoutMs'>;
+
+/** Where the data lives, and how its stores write. */
+export interface TickwireDataOptions extends DatabaseOptions {
+  writes?: StoreWriteOptions;
+}
 
 /**
  * Everything tickwire keeps, over one database: profiles, chat history and mutes, and
@@ -11,7 +20,7 @@ import { ProfileStore } from '../profiles/profile-store';
  * is written.
  *
  * ```ts
- * const data = await TickwireData.open({ url: process.env.DATABASE_URL }); // else PGlite in ./data
+ * const data = await TickwireData.open({ url: process.env.DATABASE_URL }); // else SQLite in ./data
  * ```
  */
 export class TickwireData {
@@ -22,25 +31,31 @@ export class TickwireData {
   private constructor(
     readonly database: TickwireDatabase,
     log?: Logger,
+    writes: StoreWriteOptions = {},
   ) {
-    this.profiles = new ProfileStore(database.db, log);
-    this.chat = new ChatStore(database.db, log);
-    this.notifications = new NotificationStore(database.db, log);
+    this.profiles = new ProfileStore(database.db, log, writes);
+    this.chat = new ChatStore(database.db, log, writes);
+    this.notifications = new NotificationStore(database.db, log, writes);
   }
 
-  /** Open (and migrate) the database: PostgreSQL with `url`, else PGlite in `dataDir` (`./data`). */
-  static async open(options: DatabaseOptions = {}): Promise<TickwireData> {
+  /** Open (and migrate) the database: PostgreSQL with `url`, else SQLite in `dataDir` (`./data`). */
+  static async open(options: TickwireDataOptions = {}): Promise<TickwireData> {
     const database = await openDatabase(options);
     options.logger?.info(
       { database: database.kind, where: database.where, migrationsApplied: database.applied },
       database.applied.length ? 'database: migrated' : 'database: schema current',
     );
-    return new TickwireData(database, options.logger);
+    return new TickwireData(database, options.logger, options.writes);
   }
 
-  /** Queued writes, for /health. */
+  /** Each store's batched writes (written, failures, dropped, pending, backoff), for /health and /metrics. */
   get stats() {
-    return { kind: this.database.kind, profiles: this.profiles.stats, chat: this.chat.stats };
+    return {
+      kind: this.database.kind,
+      profiles: this.profiles.stats,
+      chat: this.chat.stats,
+      notificationReads: this.notifications.stats,
+    };
   }
 
   /** Write everything queued now. */
@@ -48,7 +63,10 @@ export class TickwireData {
     await Promise.all([this.profiles.flush(), this.chat.flush(), this.notifications.flush()]);
   }
 
-  /** Write what is queued, then close the database. */
+  /**
+   * Write what is queued (each store retrying until its `closeTimeoutMs`, default 5 s, and giving
+   * up, counted and logged, what is left), then close the database.
+   */
   async close(): Promise<void> {
     await Promise.all([this.profiles.close(), this.chat.close(), this.notifications.close()]);
     await this.database.close();

@@ -1,8 +1,8 @@
-import { sql } from 'kysely';
 import type { Kysely } from 'kysely';
 import type { Logger } from '../logging/logger';
 import type { TickwireTables } from '../persistence/schema';
 import { WriteBatcher, type WriteBatcherOptions } from '../persistence/write-batcher';
+import { writeInTransaction } from '../persistence/write-transaction';
 
 /** What one player did in one match (or the part of it it played), as a room type reports it. */
 export interface MatchLine {
@@ -57,7 +57,7 @@ const COLUMN = { kills: 'kills', bestScore: 'best_score', matches: 'matches' } a
 const READ_TRIES = 3;
 
 /** One user's changes waiting for the next batch. */
-interface PendingProfile {
+export interface PendingProfile {
   userId: string;
   name: string;
   seenAt: Date;
@@ -68,11 +68,25 @@ interface PendingProfile {
 }
 
 /**
+ * How long an applied batch's id is kept, ms. A retried batch looks its id up before anything
+ * else in its transaction, and no later batch is written before it lands, so ids older than
+ * the newest batch are never asked for again: an hour is a wide margin.
+ */
+const APPLIED_BATCH_KEPT_MS = 60 * 60 * 1000;
+/** Old ids are pruned in every this many batches (once a minute at the default 1 s interval): a delete per batch costs the tick thread ~0.1 ms on SQLite. */
+const PRUNE_EVERY = 60;
+
+/**
  * Player profiles: made on an authenticated player's first join, named after its newest display
  * name, with lifetime stats that room types add to. Writes are gathered per user and land in one
  * upsert per batch (every `intervalMs`, default 1 s): a thousand players leaving at once is one
- * statement, and nothing in a room waits on it. Stats are additive (`kills = kills + n`), so a
- * batch retried after a failure that did not commit counts once.
+ * statement, and nothing in a room waits on it.
+ *
+ * Stats are additive (`kills = kills + n`), so each batch records its id in `applied_batches` in
+ * the same transaction: a batch retried after a commit whose answer was lost finds its id and
+ * counts once. A user's entry is changed in place until its batch is taken; if the batcher drops
+ * the entry (an outage past `maxPending`), the store forgets it too, so the user's next change
+ * starts a new entry instead of vanishing into the dropped one.
  *
  * Reads never write first (a read that flushed would let every reader force a write, and would
  * cut short the retry's wait while the database is failing): `get` adds what is still in memory
@@ -82,14 +96,13 @@ interface PendingProfile {
 export class ProfileStore {
   private pending = new Map<string, PendingProfile>();
   private readonly batcher: WriteBatcher<PendingProfile>;
+  private batchesSincePrune = PRUNE_EVERY;
   /**
    * Every entry made and not yet known to be in the database (queued, kept after a failure, or
-   * in a write), oldest first, by user: what `get` adds to a row. Bounded like the batcher's
-   * queue: past `maxPending` the oldest go, as the batcher drops them.
+   * in a write), oldest first, by user: what `get` adds to a row. An entry leaves when its batch
+   * is written or the batcher drops it, so this holds what the batcher holds.
    */
   private readonly unwritten = new Map<string, PendingProfile[]>();
-  private readonly unwrittenOrder = new Set<PendingProfile>();
-  private readonly maxUnwritten: number;
   /** The batch being written now (its rows may or may not be visible to a read). */
   private inFlight: ReadonlySet<PendingProfile> = new Set();
   private writing: Promise<unknown> | undefined;
@@ -99,10 +112,17 @@ export class ProfileStore {
   constructor(
     private readonly db: Kysely<TickwireTables>,
     log?: Logger,
-    options: WriteBatcherOptions = {},
+    options: WriteBatcherOptions<PendingProfile> = {},
   ) {
-    this.batcher = new WriteBatcher('profiles', (batch) => this.write(batch), log, { intervalMs: 1000, ...options });
-    this.maxUnwritten = options.maxPending ?? 100_000;
+    this.batcher = new WriteBatcher('profiles', (batch, id) => this.write(batch, id), log, {
+      intervalMs: 1000,
+      ...options,
+      onDrop: (items, reason, unsure) => {
+        this.leavePending(items);
+        for (const p of items) this.forgetUnwritten(p);
+        options.onDrop?.(items, reason, unsure);
+      },
+    });
   }
 
   get stats() {
@@ -111,56 +131,72 @@ export class ProfileStore {
 
   /** The user joined (as `name`): make its profile if new, else note the name and the time. */
   seen(userId: string, name: string): void {
-    this.entry(userId, name);
+    this.change(userId, name);
   }
 
   /** Add one match's line to the user's totals (matches + 1, best score kept if beaten). */
   recordMatch(userId: string, name: string, line: MatchLine): void {
-    const p = this.entry(userId, name);
-    p.kills += Math.max(0, Math.trunc(line.kills));
-    p.deaths += Math.max(0, Math.trunc(line.deaths));
-    p.matches++;
-    p.best = Math.max(p.best, Math.trunc(line.score));
+    this.change(userId, name, (p) => {
+      p.kills += Math.max(0, Math.trunc(line.kills));
+      p.deaths += Math.max(0, Math.trunc(line.deaths));
+      p.matches++;
+      p.best = Math.max(p.best, Math.trunc(line.score));
+    });
   }
 
-  private entry(userId: string, name: string): PendingProfile {
+  /**
+   * Apply a change to the user's pending entry, or to a new one that is then queued. A new entry
+   * is queued only once changed: the batcher may drop it at once (closed, or over maxPending),
+   * and what it reports dropped must hold the change.
+   */
+  private change(userId: string, name: string, apply?: (p: PendingProfile) => void): void {
     let p = this.pending.get(userId);
-    if (!p) {
-      p = { userId, name, seenAt: new Date(), kills: 0, deaths: 0, matches: 0, best: 0 };
+    const fresh = !p;
+    p ??= { userId, name, seenAt: new Date(), kills: 0, deaths: 0, matches: 0, best: 0 };
+    p.name = name;
+    p.seenAt = new Date();
+    apply?.(p);
+    if (fresh) {
       this.pending.set(userId, p);
       this.remember(p);
       this.batcher.push(p);
     }
-    p.name = name;
-    p.seenAt = new Date();
-    return p;
+  }
+
+  /** Entries that left the batcher (taken into a batch, or dropped): a new change starts a new entry. */
+  private leavePending(entries: readonly PendingProfile[]): void {
+    for (const p of entries) if (this.pending.get(p.userId) === p) this.pending.delete(p.userId);
   }
 
   private remember(p: PendingProfile): void {
     const list = this.unwritten.get(p.userId);
     if (list) list.push(p);
     else this.unwritten.set(p.userId, [p]);
-    this.unwrittenOrder.add(p);
-    if (this.unwrittenOrder.size > this.maxUnwritten) this.forget(this.unwrittenOrder.values().next().value!);
   }
 
-  private forget(p: PendingProfile): void {
-    if (!this.unwrittenOrder.delete(p)) return;
+  private forgetUnwritten(p: PendingProfile): void {
     const list = this.unwritten.get(p.userId);
-    if (!list) return;
-    const at = list.indexOf(p);
-    if (at >= 0) list.splice(at, 1);
-    if (list.length === 0) this.unwritten.delete(p.userId);
+    const at = list ? list.indexOf(p) : -1;
+    if (at < 0) return;
+    list!.splice(at, 1);
+    if (list!.length === 0) this.unwritten.delete(p.userId);
   }
 
-  private async write(batch: PendingProfile[]): Promise<void> {
+  /**
+   * Write one batch. While it runs, a read leaves its entries out (their rows may or may not be
+   * visible yet) and reads again if the write ended meanwhile; once written, they leave memory.
+   * (A batch whose commit answer was lost stays in memory until its retry finds it applied, so
+   * for that while a profile read may count it twice; the database never does.)
+   */
+  private async write(batch: readonly PendingProfile[], batchId: string): Promise<void> {
+    this.leavePending(batch);
     this.writeEpoch++;
     this.inFlight = new Set(batch);
-    const written = this.upsert(batch);
+    const written = this.upsert(batch, batchId);
     this.writing = written;
     try {
       await written;
-      for (const p of batch) this.forget(p);
+      for (const p of batch) this.forgetUnwritten(p);
     } finally {
       this.inFlight = new Set();
       this.writing = undefined;
@@ -168,11 +204,8 @@ export class ProfileStore {
     }
   }
 
-  private async upsert(batch: PendingProfile[]): Promise<void> {
-    // From here on a new change to one of these users starts a new entry (and the next batch).
-    for (const p of batch) if (this.pending.get(p.userId) === p) this.pending.delete(p.userId);
-    // A batch kept after a failure may meet newer entries for the same users: one row each (an
-    // upsert may not touch a row twice).
+  private async upsert(batch: readonly PendingProfile[], batchId: string): Promise<void> {
+    // One row per user (an upsert may not touch a row twice).
     const rows = new Map<string, PendingProfile>();
     for (const p of batch) {
       const had = rows.get(p.userId);
@@ -186,37 +219,61 @@ export class ProfileStore {
         had.best = Math.max(had.best, p.best);
       }
     }
-    await this.db
-      .insertInto('profiles')
-      .values(
-        [...rows.values()].map((p) => ({
-          user_id: p.userId,
-          display_name: p.name,
-          last_seen_at: p.seenAt,
-          kills: p.kills,
-          deaths: p.deaths,
-          matches: p.matches,
-          best_score: p.best,
-        })),
-      )
-      .onConflict((oc) =>
-        oc.column('user_id').doUpdateSet({
-          display_name: (eb) => eb.ref('excluded.display_name'),
-          last_seen_at: (eb) => eb.ref('excluded.last_seen_at'),
-          kills: sql`profiles.kills + excluded.kills`,
-          deaths: sql`profiles.deaths + excluded.deaths`,
-          matches: sql`profiles.matches + excluded.matches`,
-          best_score: sql`greatest(profiles.best_score, excluded.best_score)`,
-        }),
-      )
-      .execute();
+    const now = new Date();
+    await writeInTransaction(this.db, async (trx) => {
+      const claimed = await trx
+        .insertInto('applied_batches')
+        .values({ batch_id: batchId, applied_at: now })
+        .onConflict((oc) => oc.column('batch_id').doNothing())
+        .executeTakeFirst();
+      // Already applied: an earlier try committed and its answer was lost.
+      if (Number(claimed.numInsertedOrUpdatedRows ?? 0) === 0) return;
+      await trx
+        .insertInto('profiles')
+        .values(
+          [...rows.values()].map((p) => ({
+            user_id: p.userId,
+            display_name: p.name,
+            last_seen_at: p.seenAt,
+            kills: p.kills,
+            deaths: p.deaths,
+            matches: p.matches,
+            best_score: p.best,
+          })),
+        )
+        .onConflict((oc) =>
+          oc.column('user_id').doUpdateSet((eb) => ({
+            display_name: eb.ref('excluded.display_name'),
+            last_seen_at: eb.ref('excluded.last_seen_at'),
+            kills: eb('profiles.kills', '+', eb.ref('excluded.kills')),
+            deaths: eb('profiles.deaths', '+', eb.ref('excluded.deaths')),
+            matches: eb('profiles.matches', '+', eb.ref('excluded.matches')),
+            // greatest() on PostgreSQL is max() on SQLite: a CASE is the same on both.
+            best_score: eb
+              .case()
+              .when('excluded.best_score', '>', eb.ref('profiles.best_score'))
+              .then(eb.ref('excluded.best_score'))
+              .else(eb.ref('profiles.best_score'))
+              .end(),
+          })),
+        )
+        .execute();
+      if (++this.batchesSincePrune >= PRUNE_EVERY) {
+        this.batchesSincePrune = 0;
+        await trx
+          .deleteFrom('applied_batches')
+          .where('applied_at', '<', new Date(now.getTime() - APPLIED_BATCH_KEPT_MS))
+          .execute();
+      }
+    });
   }
 
-  /** Write what is queued now (reads after it see every change made before it). */
-  flush(): Promise<void> {
-    return this.batcher.flush();
+  /** Write what is queued now (reads after it see every change made before it, unless the write fails). */
+  async flush(): Promise<void> {
+    await this.batcher.flush();
   }
 
+  /** Write what is queued, retrying until the batcher's `closeTimeoutMs`; what is left is given up, counted and logged. */
   close(): Promise<void> {
     return this.batcher.close();
   }

@@ -64,7 +64,7 @@ export interface HealthReport {
   chat?: ChatService['report'] | null;
   /** Notifications sent, delivered live and on connect, acknowledged. */
   notifications?: NotificationService['stats'];
-  /** The database, and each store's batched writes (written, batches, failures, dropped, pending). Null without one. */
+  /** The database, and each store's batched writes (written, batches, failures, dropped, unsure, pending, failingFor, retryInMs). Null without one. */
   data?: TickwireData['stats'] | null;
   /** Database reads (profiles, leaderboards, history pages) in flight now, and refused since start because the cap was reached. */
   dataReads?: { inFlight: number; refused: number; max: number };

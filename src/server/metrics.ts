@@ -1,6 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { TrafficCounters } from '../session/session';
 import type { HealthReport } from './health';
+import type { WriteBatcherStats } from '../persistence/write-batcher';
 
 /** What the metrics read at scrape time. */
 export interface MetricsSource {
@@ -107,11 +108,22 @@ export class ServerMetrics {
       (h) => h.chat?.linesRejected ?? 0,
     );
     total('tickwire_notifications_sent_total', 'Per-user notifications sent (stored, with a database).', (h) => h.notifications?.sent ?? 0);
-    total('tickwire_db_write_failures_total', 'Batched database writes that failed (kept and retried).', (h) =>
-      h.data ? h.data.profiles.failures + h.data.chat.failures : 0,
+    // Summed over the stores: profiles, chat history, notification reads.
+    const stores = (h: HealthReport, read: (s: WriteBatcherStats) => number) =>
+      h.data ? read(h.data.profiles) + read(h.data.chat) + read(h.data.notificationReads) : 0;
+    total('tickwire_db_write_failures_total', 'Batched database writes that failed (kept and retried after a backoff).', (h) =>
+      stores(h, (s) => s.failures),
     );
-    gauge('tickwire_db_writes_pending', 'Database writes waiting for their batch.', (h) =>
-      h.data ? h.data.profiles.pending + h.data.chat.pending : 0,
+    total(
+      'tickwire_db_writes_dropped_total',
+      'Queued database writes given up (outage past maxPending, or close out of time); each is logged.',
+      (h) => stores(h, (s) => s.dropped),
+    );
+    gauge('tickwire_db_writes_pending', 'Database writes waiting: queued, or in a batch being retried.', (h) =>
+      stores(h, (s) => s.pending),
+    );
+    gauge('tickwire_db_write_retry_ms', 'The longest wait before a failing store tries again, ms (0: every store is writing).', (h) =>
+      h.data ? Math.max(h.data.profiles.retryInMs, h.data.chat.retryInMs, h.data.notificationReads.retryInMs) : 0,
     );
     const traffic = (name: string, help: string, read: (t: TrafficCounters) => number) => counter(name, help, () => read(source.traffic));
     traffic('tickwire_messages_in_total', 'Messages received from clients.', (t) => t.messagesIn);

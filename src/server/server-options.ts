@@ -130,7 +130,7 @@ export interface TickwireServerOptions {
   cluster?: ClusterOptions;
   /**
    * Where profiles, chat history and mutes, and notifications are kept (`TickwireData.open()`):
-   * PGlite in a folder, or PostgreSQL. Without it chat keeps its history in memory, notices reach
+   * SQLite in a folder, or PostgreSQL. Without it chat keeps its history in memory, notices reach
    * only who is online, and there are no profiles. The server flushes it when it stops; whoever
    * opened it closes it.
    */

@@ -7,7 +7,7 @@ import { MessageType } from '../../shared/protocol/message-types';
 import { TickwireData } from '../../src/persistence/tickwire-data';
 import type { TickwireServerOptions } from '../../src/server/tickwire-server';
 import { flush, nextEvent, startServer } from '../support/server-harness';
-import { pgliteOptions } from '../support/test-database';
+import { sqliteOptions } from '../support/test-database';
 
 /**
  * Database reads under attack: the profile API from many addresses, the cap on reads in
@@ -38,7 +38,7 @@ describe('database reads under attack (real sockets, PGlite)', () => {
   });
 
   async function serve(options: Partial<Omit<TickwireServerOptions, 'clock'>> = {}) {
-    data = await TickwireData.open(await pgliteOptions());
+    data = await TickwireData.open(await sqliteOptions());
     data.profiles.recordMatch('u-ann', 'ann', { kills: 3, deaths: 1, score: 3 });
     await data.flush();
     h = await startServer({ data, frontDoor: { perIpLimits: true, handshakesPerSecondPerIp: 0 }, ...options });

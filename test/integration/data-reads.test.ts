@@ -6,7 +6,7 @@ import { ChatStore } from '../../src/persistence/chat-store';
 import type { TickwireTables } from '../../src/persistence/schema';
 import { TickwireData } from '../../src/persistence/tickwire-data';
 import { cursorOf, ProfileStore, type LeaderboardCursor, type LeaderboardEntry } from '../../src/profiles/profile-store';
-import { pgliteOptions, scratchPostgres, type ScratchPostgres } from '../support/test-database';
+import { scratchPostgres, sqliteOptions, type ScratchPostgres } from '../support/test-database';
 
 /**
  * The read side of the stores, on both databases: reads never write (not even while writes
@@ -19,7 +19,7 @@ afterAll(async () => {
 });
 
 const backends: [string, () => Promise<DatabaseOptions>][] = [
-  ['pglite', pgliteOptions],
+  ['sqlite', sqliteOptions],
   [
     'postgres',
     async () => {
@@ -31,7 +31,14 @@ const backends: [string, () => Promise<DatabaseOptions>][] = [
 ];
 
 /** Make every insert and update of `table` fail, as a database refusing writes would (reads still work). */
-async function failWrites(db: Kysely<TickwireTables>, table: 'profiles' | 'chat_messages'): Promise<void> {
+async function failWrites(db: Kysely<TickwireTables>, table: 'profiles' | 'chat_messages', kind: string): Promise<void> {
+  if (kind === 'sqlite') {
+    for (const op of ['insert', 'update'])
+      await sql
+        .raw(`create trigger tw_refuse_${op} before ${op} on ${table} begin select raise(abort, 'writes are down'); end`)
+        .execute(db);
+    return;
+  }
   await sql`create or replace function tw_refuse_writes() returns trigger language plpgsql as $$ begin raise exception 'writes are down'; end $$`.execute(
     db,
   );
@@ -40,11 +47,15 @@ async function failWrites(db: Kysely<TickwireTables>, table: 'profiles' | 'chat_
   );
 }
 
-async function allowWrites(db: Kysely<TickwireTables>, table: 'profiles' | 'chat_messages'): Promise<void> {
+async function allowWrites(db: Kysely<TickwireTables>, table: 'profiles' | 'chat_messages', kind: string): Promise<void> {
+  if (kind === 'sqlite') {
+    for (const op of ['insert', 'update']) await sql.raw(`drop trigger tw_refuse_${op}`).execute(db);
+    return;
+  }
   await sql`drop trigger tw_refuse_writes on ${sql.table(table)}`.execute(db);
 }
 
-describe.each(backends)('reads on %s', (_kind, optionsFor) => {
+describe.each(backends)('reads on %s', (kind, optionsFor) => {
   let data: TickwireData | undefined;
   afterEach(async () => {
     await data?.close();
@@ -62,7 +73,7 @@ describe.each(backends)('reads on %s', (_kind, optionsFor) => {
     profiles.recordMatch('u1', 'ann', { kills: 2, deaths: 1, score: 7 });
     await profiles.flush();
     expect(profiles.stats.batches).toBe(1);
-    await failWrites(db, 'profiles');
+    await failWrites(db, 'profiles', kind);
     profiles.recordMatch('u1', 'Ann', { kills: 3, deaths: 0, score: 4 });
     profiles.recordMatch('u2', 'ben', { kills: 1, deaths: 2, score: 1 });
     await profiles.flush(); // fails: kept for the retry a minute from now
@@ -77,7 +88,7 @@ describe.each(backends)('reads on %s', (_kind, optionsFor) => {
     expect(profiles.stats).toMatchObject({ failures: 1, batches: 1, pending: 3 });
     expect((await profiles.leaderboard('kills', 10)).entries.map((e) => [e.userId, e.kills])).toEqual([['u1', 2]]);
 
-    await allowWrites(db, 'profiles');
+    await allowWrites(db, 'profiles', kind);
     await profiles.flush();
     expect(profiles.stats).toMatchObject({ failures: 1, pending: 0 });
     // Written now, and not counted twice.
@@ -115,7 +126,7 @@ describe.each(backends)('reads on %s', (_kind, optionsFor) => {
     });
     for (let i = 0; i < 6; i++) chat.append(line(i));
     await chat.flush();
-    await failWrites(db, 'chat_messages');
+    await failWrites(db, 'chat_messages', kind);
     for (let i = 6; i < 12; i++) chat.append(line(i));
     chat.append(line(50, 'room:x'));
     await chat.flush();
@@ -126,7 +137,7 @@ describe.each(backends)('reads on %s', (_kind, optionsFor) => {
     expect(texts(await chat.page('lobby', 'm003', 10))).toEqual(['line 0', 'line 1', 'line 2']);
     expect(texts(await chat.page('room:x', undefined, 10))).toEqual(['line 50']);
     expect(chat.stats).toMatchObject({ failures: 1, batches: 1 });
-    await allowWrites(db, 'chat_messages');
+    await allowWrites(db, 'chat_messages', kind);
     await chat.flush();
     expect(texts(await chat.page('lobby', undefined, 20))).toEqual(Array.from({ length: 12 }, (_, i) => `line ${i}`));
     await chat.close();
@@ -178,7 +189,7 @@ describe.each(backends)('reads on %s', (_kind, optionsFor) => {
     // One connection, with sequential scans priced out: a tiny table would not choose an index
     // otherwise, and this asks whether the index can serve each query's order and range.
     await db.connection().execute(async (conn) => {
-      await sql`set enable_seqscan = off`.execute(conn);
+      if (kind === 'postgres') await sql`set enable_seqscan = off`.execute(conn);
       // The store's own queries, caught on their way to the database, then explained.
       const caught: RootOperationNode[] = [];
       const spy = conn.withPlugin({
@@ -191,22 +202,28 @@ describe.each(backends)('reads on %s', (_kind, optionsFor) => {
       await board.leaderboard('matches', 10, { after: { rank: 3, value: 5, userId: 'u-x' } });
       for (const node of caught) {
         const q = conn.getExecutor().compileQuery(node, createQueryId());
-        const { rows } = await conn.executeQuery<{ 'QUERY PLAN': string }>(CompiledQuery.raw(`explain ${q.sql}`, [...q.parameters]));
-        plans.push(rows.map((r) => r['QUERY PLAN']).join('\n'));
+        if (kind === 'sqlite') {
+          const { rows } = await conn.executeQuery<{ detail: string }>(CompiledQuery.raw(`explain query plan ${q.sql}`, [...q.parameters]));
+          plans.push(rows.map((r) => r.detail).join('\n'));
+        } else {
+          const { rows } = await conn.executeQuery<{ 'QUERY PLAN': string }>(CompiledQuery.raw(`explain ${q.sql}`, [...q.parameters]));
+          plans.push(rows.map((r) => r['QUERY PLAN']).join('\n'));
+        }
       }
-      await sql`reset enable_seqscan`.execute(conn);
+      if (kind === 'postgres') await sql`reset enable_seqscan`.execute(conn);
       await board.close();
     });
     expect(plans).toHaveLength(4); // a cursor page is two range scans
     const indexes = ['profiles_kills_idx', 'profiles_best_score_idx', 'profiles_matches_idx', 'profiles_matches_idx'];
     plans.forEach((plan, i) => {
       expect(plan).toContain(indexes[i]);
-      expect(plan).not.toMatch(/\bSort\b|Seq Scan/);
+      // PostgreSQL: no Sort node, no sequential scan; SQLite: no temporary B-tree for the order.
+      expect(plan).not.toMatch(/\bSort\b|Seq Scan|TEMP B-TREE/);
     });
   });
 });
 
-// A read overtaken by a write needs two connections: PGlite's one runs them in turn (and a
+// A read overtaken by a write needs two connections: SQLite's one runs them in turn (and a
 // held answer would hold its only connection). Kysely keeps the connection until the answer
 // is handed back, so on PostgreSQL holding the answer holds one of the pool's four.
 describe('reads on postgres, beside writes', () => {

@@ -5,16 +5,26 @@ import { join } from 'node:path';
 import { openDatabase, type DatabaseOptions } from '../../src/persistence/database';
 import { MIGRATION_NAMES } from '../../src/persistence/migrations';
 import { TickwireData } from '../../src/persistence/tickwire-data';
-import { pgliteOptions, scratchPostgres, type ScratchPostgres } from '../support/test-database';
+import { sqliteOptions, scratchPostgres, type ScratchPostgres } from '../support/test-database';
 
-// The same tests on both databases: the embedded PGlite and the local PostgreSQL.
+// The same tests on both databases: the embedded SQLite and the local PostgreSQL.
 const scratch: ScratchPostgres[] = [];
+const dirs: string[] = [];
 afterAll(async () => {
   for (const s of scratch) await s.drop();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
 const backends: [string, () => Promise<DatabaseOptions>][] = [
-  ['pglite', pgliteOptions],
+  [
+    'sqlite',
+    () => {
+      // A folder on disk, so the second open finds the schema the first one made.
+      const dir = mkdtempSync(join(tmpdir(), 'tickwire-persistence-'));
+      dirs.push(dir);
+      return Promise.resolve({ dataDir: dir });
+    },
+  ],
   [
     'postgres',
     async () => {
@@ -37,17 +47,15 @@ describe.each(backends)('persistence on %s', (kind, optionsFor) => {
     expect(first.kind).toBe(kind);
     expect(first.applied).toEqual(MIGRATION_NAMES);
     const tables = await first.db.introspection.getTables();
-    expect(tables.map((t) => t.name).sort()).toEqual(['chat_messages', 'chat_mutes', 'notifications', 'profiles']);
-    if (kind === 'postgres') {
-      await first.close();
-      const again = await openDatabase(options);
-      expect(again.applied).toEqual([]);
-      await again.close();
-    } else await first.close();
+    expect(tables.map((t) => t.name).sort()).toEqual(['applied_batches', 'chat_messages', 'chat_mutes', 'notifications', 'profiles']);
+    await first.close();
+    const again = await openDatabase(options);
+    expect(again.applied).toEqual([]);
+    await again.close();
   });
 
   it('profiles: batched stats add up, the best score is kept, and the leaderboard ranks them', async () => {
-    const data = await TickwireData.open(kind === 'postgres' ? options : await pgliteOptions());
+    const data = await TickwireData.open(kind === 'postgres' ? options : await sqliteOptions());
     const { profiles } = data;
     profiles.seen('u1', 'ann');
     profiles.recordMatch('u1', 'ann', { kills: 3, deaths: 1, score: 3 });
@@ -80,7 +88,7 @@ describe.each(backends)('persistence on %s', (kind, optionsFor) => {
   });
 
   it('chat: history pages walk back by id; mutes are kept per user', async () => {
-    const data = await TickwireData.open(kind === 'postgres' ? options : await pgliteOptions());
+    const data = await TickwireData.open(kind === 'postgres' ? options : await sqliteOptions());
     for (let i = 0; i < 25; i++)
       data.chat.append({
         id: `m${String(i).padStart(3, '0')}`,

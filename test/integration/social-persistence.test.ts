@@ -15,7 +15,7 @@ import { scratchPostgres, type ScratchPostgres } from '../support/test-database'
 /**
  * Profiles, chat history and notifications through a real server and SDK clients, on both
  * databases, across a server restart: the data is closed with the server and opened again.
- * PGlite keeps its data in a temporary folder here (the restart must find it on disk).
+ * SQLite keeps its data in a temporary folder here (the restart must find it on disk).
  */
 const cleanups: (() => Promise<void> | void)[] = [];
 afterAll(async () => {
@@ -24,7 +24,7 @@ afterAll(async () => {
 
 const backends: [string, () => Promise<DatabaseOptions>][] = [
   [
-    'pglite',
+    'sqlite',
     () => {
       const dir = mkdtempSync(join(tmpdir(), 'tickwire-social-'));
       cleanups.push(() => rmSync(dir, { recursive: true, force: true }));

@@ -9,18 +9,9 @@ import type { DatabaseOptions } from '../../src/persistence/database';
  */
 export const TEST_POSTGRES_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
-let pgliteTemplate: Promise<Blob> | undefined;
-
-/** A fresh empty PGlite in memory, from a tarball of a new cluster made once per test file (initdb takes ~3 s, a load ~0.6 s). */
-export async function pgliteOptions(): Promise<DatabaseOptions> {
-  pgliteTemplate ??= (async () => {
-    const { PGlite } = await import('@electric-sql/pglite');
-    const pg = await PGlite.create();
-    const blob = await pg.dumpDataDir('none');
-    await pg.close();
-    return blob;
-  })();
-  return { dataDir: 'memory://', loadDataDir: await pgliteTemplate };
+/** A fresh, empty embedded SQLite database in memory. */
+export function sqliteOptions(): Promise<DatabaseOptions> {
+  return Promise.resolve({ dataDir: 'memory://' });
 }
 
 /** A database of its own on the test PostgreSQL, dropped by `drop()`. */

@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { ChatIdSource } from '../../src/chat/chat-id';
 import { ChatChannel, type ChatReader } from '../../src/chat/chat-channel';
 import { ChatLog } from '../../src/sdk/chat-log';
-import { WriteBatcher } from '../../src/persistence/write-batcher';
 import { decodeControlBody } from '../../shared/protocol/control-messages';
 import type { ChatMessage } from '../../shared/protocol/chat-messages';
 import type { StoredChatMessage } from '../../src/persistence/chat-store';
@@ -86,37 +85,5 @@ describe('the SDK chat log', () => {
     expect(log.get('lobby').map((e) => e.id)).toEqual(['2', '3', '4', '5']);
     expect(log.oldestId('lobby')).toBe('2');
     expect(log.get('room')).toEqual([]);
-  });
-});
-
-describe('the write batcher', () => {
-  it('writes in batches off the caller, keeps a failed batch for the next try, and bounds what waits', async () => {
-    const written: number[][] = [];
-    let fail = true;
-    const b = new WriteBatcher<number>(
-      'test',
-      (batch) => {
-        if (fail) return Promise.reject(new Error('down'));
-        written.push(batch);
-        return Promise.resolve();
-      },
-      undefined,
-      { intervalMs: 60_000, maxBatch: 3, maxPending: 4 },
-    );
-    b.push(1);
-    b.push(2);
-    await b.flush();
-    expect(b.stats).toMatchObject({ failures: 1, pending: 2, written: 0 });
-    b.push(3);
-    b.push(4);
-    b.push(5); // over maxPending: the oldest goes
-    expect(b.stats.dropped).toBe(1);
-    fail = false;
-    await b.flush();
-    expect(written).toEqual([[2, 3, 4], [5]]);
-    expect(b.stats).toMatchObject({ written: 4, batches: 2, pending: 0 });
-    await b.close();
-    b.push(6); // dropped and counted, never thrown into a tick
-    expect(b.stats).toMatchObject({ dropped: 2, pending: 0 });
   });
 });

@@ -1,6 +1,0 @@
-// The PGlite worker from the TypeScript sources (tsx, vitest): register tsx's loader in this
-// thread, then run the worker. A built package starts dist/pglite-worker.js directly.
-import { register } from 'tsx/esm/api';
-
-register();
-await import('./pglite-worker.ts');
