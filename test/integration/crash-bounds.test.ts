@@ -30,6 +30,8 @@ async function startCli(dataDir: string): Promise<{ child: ChildProcess; port: n
         ...process.env,
         TICKWIRE_DATA_DIR: dataDir,
         TICKWIRE_AUTH_SECRET: TEST_SECRET,
+        TICKWIRE_AUTH_AUDIENCE: 'tickwire-test',
+        TICKWIRE_AUTH_ISSUER: 'tickwire-test',
         TICKWIRE_CHAT_RATE: '100',
         TICKWIRE_CHAT_BURST: '100',
         TICKWIRE_STATIC_DIR: mkdtempSync(join(tmpdir(), 'tickwire-static-')),
@@ -65,7 +67,7 @@ describe('a kill -9 of the server', () => {
       url: `ws://127.0.0.1:${first.port}/ws`,
       game: arenaGame,
       name: 'ann',
-      token: await mintHs256(TEST_SECRET, { subject: 'u-ann' }),
+      token: await mintHs256(TEST_SECRET, { subject: 'u-ann', audience: 'tickwire-test', issuer: 'tickwire-test' }),
       WebSocket: WebSocket as unknown as WebSocketConstructor,
       pingIntervalMs: 0,
     });

@@ -72,7 +72,7 @@ describe('PostgreSQL outages', () => {
     const { url, proxy } = await postgresBehindProxy();
     const data = await TickwireData.open({ url, writes: { maxPending: 50 } });
     cleanups.push(() => data.close());
-    const h = await startServer({ data, chat: { ratePerSecond: 10_000, burst: 10_000 } });
+    const h = await startServer({ data, chat: { ratePerSecond: 10_000, burst: 10_000 }, admin: { port: 0 } });
     cleanups.push(() => h.close());
     const ann = h.client('ann');
     await ann.connect();
@@ -110,7 +110,7 @@ describe('PostgreSQL outages', () => {
     };
     expect(health.data.chat.pending).toBe(50);
     expect(health.data.chat.retryInMs).toBeGreaterThan(0);
-    const metrics = await (await fetch(`http://127.0.0.1:${h.server.port}/metrics`)).text();
+    const metrics = await (await fetch(`http://127.0.0.1:${h.server.adminPort}/metrics`)).text();
     expect(metrics).toMatch(/^tickwire_db_writes_pending 50$/m);
     expect(metrics).toMatch(/^tickwire_db_writes_dropped_total 570$/m);
 

@@ -105,13 +105,11 @@ describe('behind HAProxy (deploy/haproxy/haproxy.cfg), TLS, three nodes on Redis
       expect(welcome.roomId).toBe(ticket.roomId);
       await nextEvent(c, 'snapshot'); // the node's real clock ticks the room
     }
-    // Two-seat rooms on three nodes: more than one node took players, and each room is where
-    // its ticket said, as that node's own /health tells.
+    // Two-seat rooms on three nodes: more than one node took players. Each player sat in its
+    // ticket's room, which only the node holding the reservation can seat (a reservation is
+    // known to its own node alone, and any other refuses it 4013): the proxy routed each
+    // ?node= to its node.
     expect(new Set(tickets.map((t) => t.nodeId)).size).toBeGreaterThan(1);
-    for (const t of tickets) {
-      const h = await health(nodePorts[NODES.indexOf(t.nodeId as (typeof NODES)[number])]!);
-      expect(h.rooms.map((r) => r.id)).toContain(t.roomId);
-    }
     // Every link dropped at once: each resumes through the proxy onto its own node and seat.
     const resumed = players.map((c) => nextEvent(c, 'resumed'));
     for (const c of players) c.killLink();
