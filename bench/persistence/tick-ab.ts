@@ -6,6 +6,11 @@
  * `tickwire_tick_duration_seconds` (inputs, step, replication and sends), mean over the window.
  *
  *   npm run bench:persistence -- [--old 9510eba] [--rounds 3] [--clients 100] [--seconds 25] [--chat-rate 50] [--database-url URL]
+ *     [--old-persistence-off]
+ *
+ * `--old HEAD --old-persistence-off` compares this very tree with persistence off against it
+ * with persistence on, both sides chatting at `--chat-rate`: the database's whole cost, nothing
+ * else changed.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
@@ -23,6 +28,7 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '25' },
     'chat-rate': { type: 'string', default: '50' },
     'database-url': { type: 'string' },
+    'old-persistence-off': { type: 'boolean', default: false },
   },
 });
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -72,6 +78,7 @@ async function round(side: 'old' | 'new', n: number): Promise<Sample> {
   const port = await freePort();
   const args = ['--import', 'tsx', 'src/cli/main.ts', '--port', String(port), '--host', '127.0.0.1'];
   args.push('--per-ip-limits', 'off', '--log-level', 'warn', '--max-players', '500');
+  if (side === 'old' && values['old-persistence-off']) args.push('--persistence', 'off');
   if (side === 'new') {
     if (values['database-url']) args.push('--database-url', values['database-url']);
     else args.push('--data-dir', join(scratch, `data-${n}`));
@@ -84,7 +91,9 @@ async function round(side: 'old' | 'new', n: number): Promise<Sample> {
     await waitHealthy(port, server);
     const bots = ['--import', 'tsx', 'bench/bots/main.ts', '--url', `ws://127.0.0.1:${port}/ws`, '--clients', values.clients!];
     bots.push('--duration', values.seconds!, '--warmup', '2', '--json');
-    if (side === 'new' && Number(values['chat-rate']) > 0) bots.push('--chat-rate', values['chat-rate']!);
+    // Against the same tree with persistence off, both sides chat: only the database differs.
+    if ((side === 'new' || values['old-persistence-off']) && Number(values['chat-rate']) > 0)
+      bots.push('--chat-rate', values['chat-rate']!);
     const t0 = await tickSeconds(port);
     const out = execFileSync(process.execPath, bots, { cwd: tree, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
     const t1 = await tickSeconds(port);
@@ -129,7 +138,7 @@ try {
   const oldMed = median(of('old').map((s) => s.tickMeanUs));
   const newMed = median(of('new').map((s) => s.tickMeanUs));
   console.log(
-    `\narena tick, median of ${rounds} rounds: old ${values.old} ${oldMed.toFixed(1)} µs, new (persistence on${Number(values['chat-rate']) > 0 ? `, ${values['chat-rate']} chat lines/s` : ''}) ${newMed.toFixed(1)} µs, ratio new/old ${(newMed / oldMed).toFixed(3)}`,
+    `\narena tick, median of ${rounds} rounds: old ${values.old}${values['old-persistence-off'] ? ' (persistence off)' : ''} ${oldMed.toFixed(1)} µs, new (persistence on${Number(values['chat-rate']) > 0 ? `, ${values['chat-rate']} chat lines/s` : ''}) ${newMed.toFixed(1)} µs, ratio new/old ${(newMed / oldMed).toFixed(3)}`,
   );
   console.log(
     `server CPU, median: old ${median(of('old').map((s) => s.serverCpu ?? 0))} %, new ${median(of('new').map((s) => s.serverCpu ?? 0))} %`,
