@@ -28,7 +28,7 @@ function getFrom(port: number, from: string, path: string): Promise<{ status: nu
   });
 }
 
-describe('database reads under attack (real sockets, PGlite)', () => {
+describe('database reads under attack (real sockets, SQLite)', () => {
   let h: Awaited<ReturnType<typeof startServer>> | undefined;
   let data: TickwireData | undefined;
   afterEach(async () => {

@@ -37,7 +37,7 @@ const backends: [string, () => Promise<DatabaseOptions>][] = [
 
 describe.each(backends)('persistence on %s', (kind, optionsFor) => {
   let options: DatabaseOptions;
-  // PGlite's first initdb takes ~3 s alone, and several times that on a busy shared box.
+  // Making a scratch PostgreSQL database can take seconds on a busy shared box.
   beforeAll(async () => {
     options = await optionsFor();
   }, 60_000);
