@@ -456,6 +456,8 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
   private reservation: string | undefined;
   /** Finds a new seat when the node goes away; undefined when `matchmake` is off. */
   private readonly follower: SeatFollower | undefined;
+  /** The node of the seat: WELCOME's `node`, else the matchmade URL's `?node=`, else the ticket's. */
+  private seatNode: string | undefined;
   /** The seat a move left, from its start until the new WELCOME. */
   private movedFrom: SeatPlace | undefined;
   /** Since the drop: attempts in a row that never opened a socket, and whether any did. */
@@ -490,6 +492,7 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
     });
     this.url = options.url;
     this.reservation = options.reservation;
+    this.seatNode = nodeParamOf(options.url);
     const follow = options.matchmake ?? (options.reservation !== undefined ? {} : false);
     if (follow)
       this.follower = new SeatFollower(
@@ -504,7 +507,7 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
             else this.finish(code, reason);
           },
           onMoving: ({ cause, reason }) => {
-            this.movedFrom = { node: this.welcome?.node, roomId: this.welcome?.roomId ?? '' };
+            this.movedFrom = { node: this.welcome?.node ?? this.seatNode, roomId: this.welcome?.roomId ?? '' };
             this.emit('moving', { cause, reason, from: this.movedFrom });
           },
           onMoveFailed: (e) => this.emit('moveFailed', e),
@@ -1122,7 +1125,7 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
     this.emit('welcome', w);
     const move = this.follower?.arrived();
     if (move && this.movedFrom) {
-      const to = { node: w.node, roomId: w.roomId };
+      const to = { node: w.node ?? this.seatNode, roomId: w.roomId };
       this.emit('moved', { cause: move.cause, from: this.movedFrom, to, ms: this.clock.now() - move.startedAt });
       this.movedFrom = undefined;
     }
@@ -1144,6 +1147,7 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
     this.resetRoom();
     this.url = ticket.url;
     this.reservation = ticket.reservation;
+    this.seatNode = ticket.nodeId;
     this.initialResume = undefined;
     this.state = ClientState.Connecting;
     this.openLink();
@@ -1543,6 +1547,15 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
     if (ping > 0 && this.state === ClientState.Open && now - this.lastPingAt >= ping - 1) this.ping();
     this.pulseTimer = this.timers.setTimeout(this.pulse, this.pulseMs);
   };
+}
+
+/** The `node` query parameter of `url` (a matchmade URL behind a front names its node), if any. */
+function nodeParamOf(url: string): string | undefined {
+  try {
+    return new URL(url).searchParams.get('node') ?? undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** `url` with `key=value` set in its query (replacing one already there). */
