@@ -1,7 +1,10 @@
+import WebSocket from 'ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/loop/clock';
+import { SocketHandlers, type WebSocketLike } from '../../src/sdk/socket-like';
 import { matchmake } from '../../src/sdk/matchmake';
 import { ClientState } from '../../src/sdk/client-state';
-import type { ClientEvents } from '../../src/sdk/tickwire-client';
+import type { ClientEvents, TickwireClient } from '../../src/sdk/tickwire-client';
 import { CloseCode } from '../../shared/protocol/close-codes';
 import { nextEvent, startServer } from '../support/server-harness';
 import { PrivateRedis } from '../support/redis-server';
@@ -111,5 +114,111 @@ describe('players follow a drain (SDK option `matchmake`)', () => {
     await closing;
     expect(events).toEqual([]);
     expect(other.server.rooms.rooms.size).toBe(0);
+  });
+});
+
+/** A link to a dead node: never opens, closes 1006 on the next turn (connection refused, or the proxy's 503). */
+class RefusedLink extends SocketHandlers implements WebSocketLike {
+  binaryType = 'arraybuffer';
+  readyState = 0;
+  readonly bufferedAmount = 0;
+  constructor() {
+    super();
+    setImmediate(() => {
+      this.readyState = 3;
+      this.onerror?.({ message: 'connect ECONNREFUSED' });
+      this.onclose?.({ code: 1006, reason: '' });
+    });
+  }
+  send(): void {}
+  close(): void {}
+}
+
+/** Every event of a move and of resuming, in order. */
+function moveLog(client: TickwireClient<any, any, any>) {
+  const log: string[] = [];
+  client.on('reconnecting', (e) => log.push(`reconnecting ${e.attempt}`));
+  client.on('moving', (e) => log.push(`moving ${e.cause}`));
+  client.on('moved', (e) => log.push(`moved ${e.cause}`));
+  client.on('moveFailed', (e) => log.push(`moveFailed ${e.cause}`));
+  client.on('resumeFailed', (e) => log.push(`resumeFailed ${e.code}`));
+  client.on('close', (e) => log.push(`close ${e.code}`));
+  return log;
+}
+
+describe('a node that stopped answering (no Redis: two lone nodes, the second one matchmakes)', () => {
+  /**
+   * A player on `a` whose node then dies: its link drops and every link to `a` is refused. The
+   * SDK's matchmaking asks `b`, a lone node that seats it there. `clock` is the client's: each
+   * refused attempt takes `attemptMs` of it.
+   */
+  async function dyingNode(follow: { goneAfterAttempts?: number; goneAfterMs?: number }, attemptMs = 0) {
+    const a = await startServer();
+    const b = await startServer();
+    open.push(a, b);
+    const clock = new ManualClock(0);
+    let dead = false;
+    const client = a.client('survivor', {
+      clock,
+      connect: (url) => {
+        if (dead && url.startsWith(a.url)) {
+          clock.advance(attemptMs);
+          return new RefusedLink();
+        }
+        return new WebSocket(url) as unknown as WebSocketLike;
+      },
+      matchmake: { base: `http://127.0.0.1:${b.server.port}`, ...follow },
+    });
+    await client.connect();
+    const log = moveLog(client);
+    const kill = () => {
+      dead = true;
+      client.killLink();
+    };
+    return { a, b, client, log, kill };
+  }
+
+  it('after 3 resume attempts in a row that never open a socket, it matchmakes and plays on the other node', async () => {
+    const { b, client, log, kill } = await dyingNode({});
+    const moved = nextEvent(client, 'moved');
+    kill();
+    const [e] = await moved;
+    expect(log).toEqual(['reconnecting 1', 'reconnecting 2', 'reconnecting 3', 'moving node-gone', 'moved node-gone']);
+    const room = [...b.server.rooms.rooms.values()][0]!;
+    expect(e.to.roomId).toBe(room.id);
+    const snap = nextEvent(client, 'snapshot');
+    b.tick();
+    await snap;
+    expect(client.state).toBe(ClientState.Open);
+    client.close();
+  });
+
+  it('…or once `goneAfterMs` has passed since the drop with no attempt opening one', async () => {
+    // Each refused attempt takes a second of the client's clock: the third ends 3 s after the drop.
+    const { client, log, kill } = await dyingNode({ goneAfterAttempts: 100, goneAfterMs: 3000 }, 1000);
+    const moved = nextEvent(client, 'moved');
+    kill();
+    await moved;
+    expect(log).toEqual(['reconnecting 1', 'reconnecting 2', 'reconnecting 3', 'moving node-gone', 'moved node-gone']);
+    client.close();
+  });
+
+  it('a refusal by a live server (4009: the seat is not there) ends the client as before: no move', async () => {
+    const a = await startServer();
+    const b = await startServer();
+    open.push(a, b);
+    let dead = false;
+    // After the drop, links "to a" reach b: a live server that knows nothing of the seat.
+    const client = a.client('refused', {
+      connect: (url) => new WebSocket(dead ? url.replace(a.url, b.url) : url) as unknown as WebSocketLike,
+      matchmake: { base: `http://127.0.0.1:${b.server.port}` },
+    });
+    await client.connect();
+    const log = moveLog(client);
+    const closed = nextEvent(client, 'close');
+    dead = true;
+    client.killLink();
+    expect((await closed)[0].code).toBe(CloseCode.ResumeRejected);
+    expect(log).toEqual(['reconnecting 1', `resumeFailed ${CloseCode.ResumeRejected}`, `close ${CloseCode.ResumeRejected}`]);
   });
 });
