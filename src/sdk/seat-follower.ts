@@ -75,7 +75,8 @@ export class SeatFollower {
   /** A move under way: why, since when (ms), the tries so far and the close to end with if it fails. */
   private move: { cause: MoveCause; startedAt: number; tries: number; code: number; reason: string } | undefined;
   private timer: TimerHandle | undefined;
-  private readonly base: string;
+  /** The client's first URL, whose origin is the default matchmaking address. */
+  private readonly url: string;
 
   constructor(
     private readonly host: FollowerHost,
@@ -85,7 +86,7 @@ export class SeatFollower {
     private readonly random: () => number,
     private readonly now: () => number,
   ) {
-    this.base = options.base ?? matchmakeBaseOf(url);
+    this.url = url;
   }
 
   /** A move is under way: closes of the old link wait for its outcome. */
@@ -146,7 +147,10 @@ export class SeatFollower {
     let ticket: MatchmakeTicket;
     try {
       const token = await this.host.token();
-      ticket = await matchmake(this.base, this.host.roomType, { token, fetch: this.options.fetch });
+      // Worked out here, not at construction: a URL that is no address (an in-memory link's) is
+      // then a failed try, not a client that cannot be made.
+      const base = this.options.base ?? matchmakeBaseOf(this.url);
+      ticket = await matchmake(base, this.host.roomType, { token, fetch: this.options.fetch });
     } catch (err) {
       if (this.move === move) this.next((err as Error).message);
       return;
