@@ -7,7 +7,8 @@ import { ClientState } from '../../src/sdk/client-state';
 import type { ClientEvents, TickwireClient } from '../../src/sdk/tickwire-client';
 import { CloseCode } from '../../shared/protocol/close-codes';
 import { nextEvent, startServer } from '../support/server-harness';
-import { PrivateRedis } from '../support/redis-server';
+import { PrivateRedis, freePort } from '../support/redis-server';
+import { matchmakeBaseOf } from '../../src/sdk/seat-follower';
 
 /**
  * Players follow a drain (issue 22, part 2): two nodes share a private Redis; a player seated on
@@ -201,6 +202,31 @@ describe('a node that stopped answering (no Redis: two lone nodes, the second on
     await moved;
     expect(log).toEqual(['reconnecting 1', 'reconnecting 2', 'reconnecting 3', 'moving node-gone', 'moved node-gone']);
     client.close();
+  });
+
+  it('when matchmaking finds no seat (nothing listens there), it says so after maxTries and closes with the drop', async () => {
+    const a = await startServer();
+    open.push(a);
+    let dead = false;
+    const client = a.client('stranded', {
+      connect: (url) => (dead ? new RefusedLink() : (new WebSocket(url) as unknown as WebSocketLike)),
+      matchmake: { base: `http://127.0.0.1:${await freePort()}`, maxTries: 2 },
+    });
+    await client.connect();
+    const log = moveLog(client);
+    const failed = nextEvent(client, 'moveFailed');
+    const closed = nextEvent(client, 'close');
+    dead = true;
+    client.killLink();
+    expect((await failed)[0].reason).toMatch(/^no new seat after 2 tries: /);
+    expect((await closed)[0].code).toBe(CloseCode.ConnectionLost);
+    expect(log).toEqual(['reconnecting 1', 'reconnecting 2', 'reconnecting 3', 'moving node-gone', 'moveFailed node-gone', 'close 1006']);
+    expect(client.state).toBe(ClientState.Closed);
+  });
+
+  it('the default matchmaking address is the origin of the game URL, over HTTP(S)', () => {
+    expect(matchmakeBaseOf('wss://play.example.com/ws?node=n2')).toBe('https://play.example.com');
+    expect(matchmakeBaseOf('ws://127.0.0.1:8080/ws')).toBe('http://127.0.0.1:8080');
   });
 
   it('a refusal by a live server (4009: the seat is not there) ends the client as before: no move', async () => {
