@@ -12,6 +12,7 @@ import { TickwireServer } from '../../src/server/tickwire-server';
 import { TickwireClient, type WebSocketConstructor } from '../../src/sdk/tickwire-client';
 import WebSocket from 'ws';
 import { recordArenaSession } from './arena-replay-log';
+import { PrivateRedis } from '../support/redis-server';
 
 /**
  * The whole stack in a real Chromium: the built demo served by a real server on a real socket,
@@ -419,5 +420,69 @@ describe('browser demo', () => {
 
   it('raised no page errors', () => {
     expect(pageErrors).toEqual([]);
+  });
+});
+
+describe('browser demo on two nodes (one Redis): a drain moves the player', () => {
+  it('the page on a draining node is matchmade onto the other one, says so in the chat box, and plays there (screenshot)', async () => {
+    const redis = await PrivateRedis.start();
+    const errors: string[] = [];
+    const nodes = ['node-a', 'node-b'].map(
+      (nodeId) =>
+        new TickwireServer({
+          roomTypes: [defineRoomType({ game: arenaGame })],
+          port: 0,
+          host: '127.0.0.1',
+          staticDir: DIST,
+          logger: createLogger('warn'),
+          drainMs: 5000,
+          // Two ports of one host stand in for nodes behind one front, where the page and every
+          // node share the front's origin: here the page from node A's port opens node B's.
+          frontDoor: { allowedOrigins: ['*'] },
+          cluster: {
+            redisUrl: redis.url,
+            keyPrefix: `e2e-move-${process.pid}:`,
+            nodeId,
+            publicUrl: 'ws://unset.test/ws',
+            heartbeatMs: 100,
+            nodeTtlMs: 600,
+          },
+        }),
+    );
+    const [a, b] = nodes as [TickwireServer, TickwireServer];
+    try {
+      for (const n of nodes) {
+        const { port } = await n.listen();
+        n.cluster!.publicUrl = `ws://127.0.0.1:${port}/ws`;
+        await n.cluster!.heartbeat();
+      }
+      const context = await browser.newContext({ viewport: { width: 1280, height: 820 } });
+      const page = await context.newPage();
+      page.on('pageerror', (err) => errors.push(err.message));
+      await page.goto(`http://127.0.0.1:${a.port}/?name=mover&transport=ws`);
+      await page.waitForFunction(() => window.__tickwire!.status === 'playing' && window.__tickwire!.client.latestTick > 0);
+      const oldRoom = await page.evaluate(() => window.__tickwire!.client.welcome!.roomId);
+      expect(a.rooms.rooms.has(oldRoom)).toBe(true);
+      const closing = a.close();
+      await page.waitForFunction(() => (document.getElementById('chat')!.textContent ?? '').includes('⇄ moved to a new game'));
+      await page.waitForFunction(() => window.__tickwire!.client.latestTick > 0 && window.__tickwire!.status === 'playing');
+      const now = await page.evaluate(() => ({
+        room: window.__tickwire!.client.welcome!.roomId,
+        banner: document.getElementById('banner')!.hidden,
+      }));
+      expect(now.room).not.toBe(oldRoom);
+      expect(b.rooms.rooms.has(now.room)).toBe(true);
+      expect(now.banner).toBe(true);
+      const chat = (await page.locator('#chat').textContent()) ?? '';
+      expect(chat).toContain('⇄ the server is restarting, finding a new game…');
+      expect(chat).toContain(`⇄ moved to a new game: room ${now.room}`);
+      await page.screenshot({ path: `${SCREENS}/moved.png` });
+      await closing; // the page left node A: its drain ends early
+      await context.close();
+      expect(errors).toEqual([]);
+    } finally {
+      await Promise.all(nodes.map((n) => n.close()));
+      await redis.kill();
+    }
   });
 });
