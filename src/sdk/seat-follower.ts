@@ -39,6 +39,12 @@ export interface FollowOptions {
   maxTries?: number;
   /** Waits between matchmaking tries (default: 250 ms doubling, up to 2 s, with full jitter). */
   backoff?: BackoffOptions;
+  /**
+   * On a drain notice, the first matchmaking ask waits a random 0..this, ms (default 1000, and
+   * at most a quarter of the drain's time): every player of the node hears the notice at once,
+   * and spread out they do not reach matchmaking as one burst.
+   */
+  drainSpreadMs?: number;
 }
 
 /** Why the client looked for a new seat. */
@@ -94,9 +100,14 @@ export class SeatFollower {
     return this.move !== undefined;
   }
 
-  /** The server is draining: find a seat elsewhere now, while the old one still plays. */
-  onShutdownNotice(message: string): void {
-    this.begin('drain', message, 1001, 'server shutting down');
+  /**
+   * The server is draining: find a seat elsewhere now, while the old one still plays.
+   *
+   * @param secondsLeft the drain's time (the notice's), s; 0 when the node has already closed
+   */
+  onShutdownNotice(message: string, secondsLeft: number): void {
+    const spreadMs = Math.min(this.options.drainSpreadMs ?? 1000, Math.max(0, secondsLeft) * 250);
+    this.begin('drain', message, 1001, 'server shutting down', this.random() * spreadMs);
   }
 
   /**
@@ -110,7 +121,7 @@ export class SeatFollower {
   nodeGone(unopened: number, sinceDropMs: number, anyOpened: boolean, code: number, reason: string): boolean {
     if (this.move) return true;
     const gone = unopened >= (this.options.goneAfterAttempts ?? 3) || (!anyOpened && sinceDropMs >= (this.options.goneAfterMs ?? 3000));
-    if (gone) this.begin('node-gone', `the node did not come back: ${reason || code}`, code, reason);
+    if (gone) this.begin('node-gone', `the node did not come back: ${reason || code}`, code, reason, 0);
     return gone;
   }
 
@@ -133,11 +144,16 @@ export class SeatFollower {
     this.move = undefined;
   }
 
-  private begin(cause: MoveCause, reason: string, code: number, closeReason: string): void {
+  private begin(cause: MoveCause, reason: string, code: number, closeReason: string, delayMs: number): void {
     if (this.move) return;
     this.move = { cause, startedAt: this.now(), tries: 0, code, reason: closeReason };
     this.host.onMoving({ cause, reason });
-    void this.ask();
+    if (delayMs <= 0) void this.ask();
+    else
+      this.timer = this.timers.setTimeout(() => {
+        this.timer = undefined;
+        void this.ask();
+      }, delayMs);
   }
 
   private async ask(): Promise<void> {

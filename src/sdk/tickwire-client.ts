@@ -1036,7 +1036,7 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
       this.noticesSeen.add(n.id);
     }
     this.emit('notice', n);
-    if (n.kind === 'shutdown' && this.state === ClientState.Open) this.follower?.onShutdownNotice(n.message);
+    if (n.kind === 'shutdown' && this.state === ClientState.Open) this.follower?.onShutdownNotice(n.message, n.secondsLeft ?? 0);
     if (n.id !== undefined && this.options.autoReadNotices !== false) this.markNoticesRead([n.id]);
     if (n.kind === 'token-expiring') void this.refreshSessionToken(n.secondsLeft ?? 0);
   }
@@ -1430,7 +1430,7 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
       this.state = ClientState.Connecting;
       this.sync?.stop();
       this.stopPulse();
-      if (!this.follower.moving) this.follower.onShutdownNotice(reason || 'server shutting down');
+      if (!this.follower.moving) this.follower.onShutdownNotice(reason || 'server shutting down', 0);
     } else if (this.state === ClientState.Connecting && this.follower?.moving) {
       this.stopPulse();
       this.follower.joinFailed(code, reason);
