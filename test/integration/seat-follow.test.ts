@@ -1,6 +1,7 @@
 import WebSocket from 'ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/loop/clock';
+import { ManualScheduler } from '../../src/loop/timers';
 import { SocketHandlers, type WebSocketLike } from '../../src/sdk/socket-like';
 import { matchmake } from '../../src/sdk/matchmake';
 import { ClientState } from '../../src/sdk/client-state';
@@ -99,6 +100,45 @@ describe('players follow a drain (SDK option `matchmake`)', () => {
     expect(oldPlayer).toBeGreaterThan(0);
     client.close();
     await other.leaves(1); // so the other node's own close has nobody to drain for
+  });
+
+  it('spreads a drained crowd: the first ask waits a random share of drainSpreadMs, capped at a quarter of the drain', async () => {
+    const [a, b] = await twoNodes();
+    const ticket = await matchmake(`http://127.0.0.1:${a.server.port}`, 'arena');
+    const [home, other] = ticket.nodeId === 'node-a' ? [a, b] : [b, a];
+    const time = new ManualScheduler(0);
+    // Half of min(1000 ms, a quarter of the 2 s drain): 250 ms on the client's timers.
+    let asks = 0;
+    const counting: typeof fetch = (input, init) => {
+      asks++;
+      return fetch(input, init);
+    };
+    const client = home.client('spread', {
+      url: ticket.url,
+      reservation: ticket.reservation,
+      clock: time,
+      timers: time,
+      random: () => 0.5,
+      matchmake: { fetch: counting },
+    });
+    await client.connect();
+    const moving = nextEvent(client, 'moving');
+    const closing = home.server.close();
+    await moving;
+    time.advance(249);
+    // An ask due by now would have started in advance() and reached fetch within a turn.
+    await new Promise((r) => setImmediate(r));
+    expect(asks).toBe(0);
+    const moved = nextEvent(client, 'moved');
+    time.advance(1);
+    expect((await moved)[0].ms).toBe(250);
+    expect(asks).toBe(1);
+    expect(other.server.rooms.rooms.size).toBe(1);
+    client.close();
+    await other.leaves(1);
+    await home.leaves(1);
+    home.server.pump();
+    await closing;
   });
 
   it('with `matchmake: false` the player is told, stays, and is closed 1001 when the drain ends', async () => {
