@@ -301,6 +301,8 @@ export interface ClientStats {
   resumes: number;
   /** Reconnect attempts made (successful or not). */
   reconnectAttempts: number;
+  /** Seats found on another node after a drain or a dead node (option `matchmake`). */
+  moves: number;
 }
 
 /**
@@ -356,6 +358,7 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
     drops: 0,
     resumes: 0,
     reconnectAttempts: 0,
+    moves: 0,
   };
   /** Present players: id → name. */
   readonly players = new Map<number, string>();
@@ -1126,6 +1129,7 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
     const move = this.follower?.arrived();
     if (move && this.movedFrom) {
       const to = { node: w.node ?? this.seatNode, roomId: w.roomId };
+      this.stats.moves++;
       this.emit('moved', { cause: move.cause, from: this.movedFrom, to, ms: this.clock.now() - move.startedAt });
       this.movedFrom = undefined;
     }

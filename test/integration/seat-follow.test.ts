@@ -84,6 +84,7 @@ describe('players follow a drain (SDK option `matchmake`)', () => {
     expect(client.state).toBe(ClientState.Open);
     expect(client.welcome!.roomId).toBe(newRoom.id);
     expect(client.welcome!.resumed).toBe(false);
+    expect(client.stats.moves).toBe(1);
     expect(client.latestTick).toBe(-1); // the old room's snapshots are forgotten
     // It plays there: the other node's tick reaches it.
     const snap = nextEvent(client, 'snapshot');
