@@ -56,7 +56,17 @@ const net = new NetworkSimulator({ seed: (Math.random() * 0x7fffffff) | 0 });
 // `?transport=ws|webrtc|auto` picks (the network panel has a switch).
 const transportParam = params.get('transport');
 const transport = transportParam === 'ws' || transportParam === 'webrtc' ? transportParam : 'auto';
-const client = new TickwireClient({ url, game: arenaGame, name, resumeToken: storedResume, transport, network: net });
+// When the server drains or dies, the SDK matchmakes again at this page's own origin (the front
+// that serves the demo also answers POST /matchmake) and joins a new game: see 'moving'/'moved'.
+const client = new TickwireClient({
+  url,
+  game: arenaGame,
+  name,
+  resumeToken: storedResume,
+  transport,
+  network: net,
+  matchmake: { base: location.origin },
+});
 client.on('welcome', (w) => sessionStorage.setItem(RESUME_KEY, w.resumeToken));
 client.on('transport', (choice) => {
   hudInput.transport = choice.kind === 'webrtc' ? 'WebRTC' : 'WebSocket';
@@ -204,6 +214,25 @@ client.on('notice', (n) => {
   tickDown();
   noticeTimer = setInterval(tickDown, 1000);
 });
+
+// The server is going away: the SDK looks for a game elsewhere; a line in the chat box says so
+// and how it went. A move is a new player in a new room, so the per-room views start afresh.
+client.on('moving', ({ cause }) => {
+  chatBox.note(`⇄ ${cause === 'drain' ? 'the server is restarting' : 'the server stopped answering'}, finding a new game…`);
+});
+client.on('moved', ({ to, ms }) => {
+  chatBox.note(`⇄ moved to a new game: room ${to.roomId}${to.node ? ` on ${to.node}` : ''} (${Math.round(ms)} ms)`);
+  clearInterval(noticeTimer);
+  noticeTimer = undefined;
+  banner.hidden = true;
+  banner.textContent = '';
+  const w = client.welcome!;
+  hudInput.roomId = w.roomId;
+  shots = new ArenaShotPredictor(w.tickRate);
+  debug.shots = shots;
+  debug.status = hudInput.status = 'playing';
+});
+client.on('moveFailed', ({ reason }) => chatBox.note(`⇄ no new game found: ${reason}`));
 
 function showNotice(text: string): void {
   banner.textContent = text;

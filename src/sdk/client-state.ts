@@ -12,7 +12,10 @@
 export const ClientState = {
   /** Made; connect() not called yet. */
   Idle: 0,
-  /** First connection and JOIN under way. */
+  /**
+   * First connection and JOIN under way; also a move to a new seat (option `matchmake`:
+   * matchmaking, then the JOIN with the reservation), from Open or Reconnecting.
+   */
   Connecting: 1,
   /** In a room: inputs are sent, snapshots arrive. */
   Open: 2,

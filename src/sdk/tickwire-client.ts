@@ -50,8 +50,11 @@ import {
   type NoticeReadMessage,
 } from '../../shared/protocol/chat-messages';
 import { ChatLog, type ChatEntry } from './chat-log';
+import { SeatFollower, type FollowOptions, type MoveCause, type SeatPlace } from './seat-follower';
+import type { MatchmakeTicket } from './matchmake';
 
 export { ClientState };
+export type { FollowOptions, MoveCause, SeatPlace };
 export type { SocketFactory, WebSocketConstructor, WebSocketLike };
 
 /** Auto-reconnect settings; `false` turns it off (a drop then closes the client). */
@@ -120,6 +123,16 @@ export interface TickwireClientOptions<S, I, P> {
    */
   reservation?: string;
   /**
+   * Find a new seat when the node goes away (see {@link FollowOptions}): on a shutdown NOTICE
+   * (the server is draining) and when the node is taken for dead (resume attempts that never
+   * open a socket: 3 in a row, or 3 s from the drop), matchmake again for the same room type and
+   * JOIN the seat it gives: a new player in a new room, announced by `moving` then `moved` (or
+   * `moveFailed` and a `close`). Default: on, at the origin of `url`, when the client was given a
+   * `reservation` (it came from matchmaking); otherwise off unless an object is passed.
+   * `false`: off (a drain ends the client with 1001 as before).
+   */
+  matchmake?: FollowOptions | false;
+  /**
    * Resume after a dropped link (default on): backoff with full jitter, first retry within
    * `baseDelayMs` (250), waits capped at `maxDelayMs` (5000), giving up when the server's
    * resume window runs out. A deliberate close or a refusal is never retried. `false`: off.
@@ -182,6 +195,19 @@ export interface ClientEvents {
   resumed: [{ attempts: number; downtimeMs: number }];
   /** The seat could not be taken back; a `close` follows. */
   resumeFailed: [{ code: number; reason: string }];
+  /**
+   * The node is going away ('drain': it said so; 'node-gone': it stopped answering): the client
+   * is matchmaking for a seat elsewhere (option `matchmake`). The game may say "finding a new game…".
+   */
+  moving: [{ cause: MoveCause; reason: string; from: SeatPlace }];
+  /**
+   * Seated elsewhere: a new player (new `playerId`, score from zero) in `to`, `ms` after `moving`.
+   * Per-room state (entities, roster, room chat, prediction, input clock) started afresh; a
+   * `welcome` for the new seat came just before.
+   */
+  moved: [{ cause: MoveCause; from: SeatPlace; to: SeatPlace; ms: number }];
+  /** No new seat could be had (`reason` says why); a `close` follows. */
+  moveFailed: [{ cause: MoveCause; reason: string }];
   /**
    * The server said something: that it is shutting down (kind 'shutdown', secondsLeft), an
    * operator's notice to everyone ('info'), or a notification for this user ('direct'; a stored
@@ -275,6 +301,8 @@ export interface ClientStats {
   resumes: number;
   /** Reconnect attempts made (successful or not). */
   reconnectAttempts: number;
+  /** Seats found on another node after a drain or a dead node (option `matchmake`). */
+  moves: number;
 }
 
 /**
@@ -330,6 +358,7 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
     drops: 0,
     resumes: 0,
     reconnectAttempts: 0,
+    moves: 0,
   };
   /** Present players: id → name. */
   readonly players = new Map<number, string>();
@@ -425,6 +454,21 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
   /** Retries of the current token refresh so far, and the timer of the next. */
   private refreshRetries = 0;
   private refreshTimer: TimerHandle | undefined;
+  /** Where the next first JOIN goes and the seat it claims: the options', then each move's ticket. */
+  private url: string;
+  private reservation: string | undefined;
+  /** Finds a new seat when the node goes away; undefined when `matchmake` is off. */
+  private readonly follower: SeatFollower | undefined;
+  /** The node of the seat: WELCOME's `node`, else the matchmade URL's `?node=`, else the ticket's. */
+  private seatNode: string | undefined;
+  /** The seat a move left, from its start until the new WELCOME. */
+  private movedFrom: SeatPlace | undefined;
+  /** Since the drop: attempts in a row that never opened a socket, and whether any did. */
+  private unopenedAttempts = 0;
+  private anyAttemptOpened = false;
+  private linkOpened = false;
+  /** A drain's move failed while the old link played on: its close ends the client. */
+  private moveAbandoned = false;
 
   constructor(options: TickwireClientOptions<S, I, P>) {
     super();
@@ -449,6 +493,34 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
       this.xyFields[i * 2] = k.xField >= 0 && k.yField >= 0 ? k.xField : -1;
       this.xyFields[i * 2 + 1] = k.yField;
     });
+    this.url = options.url;
+    this.reservation = options.reservation;
+    this.seatNode = nodeParamOf(options.url);
+    const follow = options.matchmake ?? (options.reservation !== undefined ? {} : false);
+    if (follow)
+      this.follower = new SeatFollower(
+        {
+          roomType: options.roomType ?? this.game.name,
+          token: () => this.joinToken(),
+          takeSeat: (ticket) => this.takeSeat(ticket),
+          giveUp: (code, reason) => {
+            // A drain's move found nothing while the old seat still plays: play on until the
+            // node's own close ends the client, as without a follower.
+            if (this.state === ClientState.Open && this.socket) this.moveAbandoned = true;
+            else this.finish(code, reason);
+          },
+          onMoving: ({ cause, reason }) => {
+            this.movedFrom = { node: this.welcome?.node ?? this.seatNode, roomId: this.welcome?.roomId ?? '' };
+            this.emit('moving', { cause, reason, from: this.movedFrom });
+          },
+          onMoveFailed: (e) => this.emit('moveFailed', e),
+        },
+        options.url,
+        follow,
+        this.timers,
+        this.random,
+        () => this.clock.now(),
+      );
     const r = options.inputRedundancy ?? MAX_INPUTS_PER_MESSAGE;
     if (!(r >= 1 && r <= MAX_INPUTS_PER_MESSAGE)) throw new RangeError(`inputRedundancy must be 1-${MAX_INPUTS_PER_MESSAGE}, got ${r}`);
   }
@@ -526,9 +598,12 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
     const socket = this.createSocket();
     this.socket = socket;
     this.lastHeardAt = this.clock.now();
+    this.linkOpened = false;
     socket.binaryType = 'arraybuffer';
     socket.onopen = () => {
-      if (this.socket === socket) void this.sendJoin(socket);
+      if (this.socket !== socket) return;
+      this.linkOpened = true;
+      void this.sendJoin(socket);
     };
     socket.onmessage = (ev) => {
       if (this.socket === socket) this.onMessage(ev.data);
@@ -550,7 +625,7 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
     const base: SocketFactory = this.options.connect ?? ((url) => this.transportSocket(url));
     // A resume goes to the node that holds the seat when the server says which (behind a front
     // that routes on ?node=, such as `--workers`).
-    let url = this.options.url;
+    let url = this.url;
     const node = this.state === ClientState.Reconnecting ? this.welcome?.node : undefined;
     if (node !== undefined) url = withQueryParam(url, 'node', node);
     return this.options.network ? this.options.network.wrap(base)(url) : base(url);
@@ -611,7 +686,7 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
     if (token) join.token = token;
     if (this.state === ClientState.Reconnecting && this.welcome) join.resume = this.welcome.resumeToken;
     else if (this.state === ClientState.Connecting && this.initialResume) join.resume = this.initialResume;
-    else if (this.state === ClientState.Connecting && this.options.reservation) join.reservation = this.options.reservation;
+    else if (this.state === ClientState.Connecting && this.reservation) join.reservation = this.reservation;
     if (this.socket === socket && socket.readyState === 1) {
       this.joinSentAt = this.clock.now();
       socket.send(encodeControl(MessageType.Join, join));
@@ -964,6 +1039,7 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
       this.noticesSeen.add(n.id);
     }
     this.emit('notice', n);
+    if (n.kind === 'shutdown' && this.state === ClientState.Open) this.follower?.onShutdownNotice(n.message, n.secondsLeft ?? 0);
     if (n.id !== undefined && this.options.autoReadNotices !== false) this.markNoticesRead([n.id]);
     if (n.kind === 'token-expiring') void this.refreshSessionToken(n.secondsLeft ?? 0);
   }
@@ -1050,6 +1126,65 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
     this.initialResume = undefined;
     if (this.pingIntervalMs > 0) this.ping();
     this.emit('welcome', w);
+    const move = this.follower?.arrived();
+    if (move && this.movedFrom) {
+      const to = { node: w.node ?? this.seatNode, roomId: w.roomId };
+      this.stats.moves++;
+      this.emit('moved', { cause: move.cause, from: this.movedFrom, to, ms: this.clock.now() - move.startedAt });
+      this.movedFrom = undefined;
+    }
+  }
+
+  /**
+   * Take the seat a move's matchmaking found: leave the old link (1000: the old seat is let go at
+   * once), forget every per-room thing (entities, roster, room chat, prediction, the input clock),
+   * and JOIN the new node with the reservation, as a first connect does. The client object, its
+   * listeners, its token and its mutes stay.
+   */
+  private takeSeat(ticket: MatchmakeTicket): void {
+    if (this.state === ClientState.Closed) return;
+    const old = this.socket;
+    this.socket = undefined;
+    if (old && old.readyState < 2) old.close(1000, 'moving to another node');
+    if (this.retryTimer !== undefined) this.timers.clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    this.resetRoom();
+    this.url = ticket.url;
+    this.reservation = ticket.reservation;
+    this.seatNode = ticket.nodeId;
+    this.initialResume = undefined;
+    this.state = ClientState.Connecting;
+    this.openLink();
+  }
+
+  /** Forget the room: what the next WELCOME sets up again. */
+  private resetRoom(): void {
+    this.sync?.stop();
+    this.sync = undefined;
+    this.setup = undefined;
+    this.playback = undefined;
+    this.players.clear();
+    this.detachedPlayers.length = 0;
+    this.latest.clear();
+    this.globals?.clear();
+    this.latestTick = -1;
+    this.predicted = undefined;
+    this.beforeReconcile = undefined;
+    this.buffer = new SnapshotBuffer(this.game.entitySchema, this.buffer.capacity);
+    this.prevCount = 0;
+    this.prevFrameAt = Number.NaN;
+    this.lastRenderTick = Number.NaN;
+    this.lastRenderAt = Number.NaN;
+    this.lastSnapshotAt = Number.NaN;
+    this.stallReported = false;
+    this.pendingInputs = [];
+    this.pendingSentAt = new Float64Array(0);
+    this.nextSeq = 1;
+    this.ackedSeq = 0;
+    this.inputSinceSnapshot = false;
+    this.rosterSeen = null;
+    this.droppedAt = Number.NaN;
+    this.attempts = 0;
   }
 
   /**
@@ -1288,7 +1423,22 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
   private onLinkClosed(code: number, reason: string): void {
     this.socket = undefined;
     if (this.state === ClientState.Closed) this.finish(code, reason);
-    else if (this.state === ClientState.Open) {
+    else if (
+      this.state === ClientState.Open &&
+      this.follower &&
+      !this.moveAbandoned &&
+      (this.follower.moving || code === CloseCode.GoingAway)
+    ) {
+      // The old link ended while a move looks for a seat (or a node shut down without a drain
+      // notice): wait for the new seat instead of closing.
+      this.state = ClientState.Connecting;
+      this.sync?.stop();
+      this.stopPulse();
+      if (!this.follower.moving) this.follower.onShutdownNotice(reason || 'server shutting down', 0);
+    } else if (this.state === ClientState.Connecting && this.follower?.moving) {
+      this.stopPulse();
+      this.follower.joinFailed(code, reason);
+    } else if (this.state === ClientState.Open) {
       if (!this.mayResume(code)) {
         this.finish(code, reason);
         return;
@@ -1297,13 +1447,25 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
       this.sync?.stop();
       this.droppedAt = this.clock.now();
       this.attempts = 0;
+      this.unopenedAttempts = 0;
+      this.anyAttemptOpened = false;
       this.stats.drops++;
       this.emit('drop', { code, reason });
       this.scheduleAttempt();
     } else if (this.state === ClientState.Reconnecting) {
-      // An attempt failed. A refusal (bad token, seat gone, shutting down) is final.
-      if (RETRYABLE_CLOSE_CODES.has(code)) this.scheduleAttempt();
-      else this.giveUp(code, reason);
+      // An attempt failed. A refusal (bad token, seat gone, shutting down) is final; attempts
+      // that never open a socket (connection refused, the proxy's 503) mean the node is gone.
+      if (!RETRYABLE_CLOSE_CODES.has(code)) {
+        this.giveUp(code, reason);
+        return;
+      }
+      if (this.linkOpened) this.anyAttemptOpened = true;
+      this.unopenedAttempts = this.linkOpened ? 0 : this.unopenedAttempts + 1;
+      const sinceDrop = this.clock.now() - this.droppedAt;
+      if (this.follower?.nodeGone(this.unopenedAttempts, sinceDrop, this.anyAttemptOpened, code, reason)) {
+        this.state = ClientState.Connecting;
+        this.stopPulse();
+      } else this.scheduleAttempt();
     } else if (this.state === ClientState.Connecting && code === CloseCode.ResumeRejected && this.initialResume !== undefined) {
       // The earlier seat is gone (or not ours): join as a new player instead, once.
       this.initialResume = undefined;
@@ -1351,6 +1513,7 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
 
   private stopTimers(): void {
     this.stopPulse();
+    this.follower?.dispose();
     if (this.retryTimer !== undefined) this.timers.clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
     if (this.refreshTimer !== undefined) this.timers.clearTimeout(this.refreshTimer);
@@ -1388,6 +1551,15 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
     if (ping > 0 && this.state === ClientState.Open && now - this.lastPingAt >= ping - 1) this.ping();
     this.pulseTimer = this.timers.setTimeout(this.pulse, this.pulseMs);
   };
+}
+
+/** The `node` query parameter of `url` (a matchmade URL behind a front names its node), if any. */
+function nodeParamOf(url: string): string | undefined {
+  try {
+    return new URL(url).searchParams.get('node') ?? undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** `url` with `key=value` set in its query (replacing one already there). */
