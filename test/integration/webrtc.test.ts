@@ -1,4 +1,4 @@
-import wrtc from '@roamhq/wrtc';
+import * as wrtc from 'node-datachannel/polyfill';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Button, PlayerField } from '../../shared/games/arena';
 import { CloseCode } from '../../shared/protocol/close-codes';
@@ -6,7 +6,7 @@ import { NetworkSimulator } from '../../src/sdk/network-simulator';
 import type { WebRtcGateway } from '../../src/transport/webrtc/webrtc-gateway';
 import { flush, nextEvent, startServer } from '../support/server-harness';
 
-/** Node has no RTCPeerConnection: the SDK installs @roamhq/wrtc's (prebuilt binaries, no compiler). */
+/** Node has no RTCPeerConnection: the SDK installs node-datachannel's polyfill (a prebuilt binary, no compiler). */
 const WRTC = {
   wrtc: {
     RTCPeerConnection: wrtc.RTCPeerConnection,
@@ -64,23 +64,38 @@ describe('WebRTC beside WebSocket (geckos.io data channels, real sockets)', () =
     await b.connect();
     const [choice] = await chose2;
     expect(choice.kind).toBe('ws');
-    expect(choice.reason).toMatch(/^webrtc failed: /);
+    // The server says it has WebRTC off (a 200 on its status path): no error, and a sentence.
+    expect(choice.reason).toBe('WebRTC is off on this server: playing over WebSocket');
     expect(b.transport).toBe('ws');
   });
 
   it("'auto' giving up on a WebRTC attempt whose ICE cannot complete tells the server, which frees the address's slot at once", async () => {
-    // A client whose peer connection may use only TURN relays, and has none (a firewall that
-    // blocks UDP): its ICE cannot complete. The server's deadline is 10 s, and the wait for the
-    // log line below would fail the test long before it: only the client's notice ends it.
+    // A client whose peer connection learns no candidate of the server's and tells none of its
+    // own (a firewall that blocks UDP both ways): its ICE cannot complete. The server's deadline
+    // is 10 s, and the wait for the log line below would fail the test long before it: only the
+    // client's notice ends it.
     h = await startServer({ webrtc: { enabled: true }, frontDoor: { perIpLimits: true } });
-    class RelayOnly extends wrtc.RTCPeerConnection {
-      constructor(config?: RTCConfiguration) {
-        super({ ...config, iceTransportPolicy: 'relay' });
+    const withoutCandidates = (sdp: string | undefined) =>
+      (sdp ?? '')
+        .split('\r\n')
+        .filter((line) => !line.startsWith('a=candidate') && !line.startsWith('a=end-of-candidates'))
+        .join('\r\n');
+    class Unreachable extends wrtc.RTCPeerConnection {
+      override setRemoteDescription(d: RTCSessionDescriptionInit): Promise<void> {
+        return super.setRemoteDescription({ type: d.type, sdp: withoutCandidates(d.sdp) });
+      }
+      override addIceCandidate(): Promise<void> {
+        return Promise.resolve();
+      }
+      override get localDescription(): RTCSessionDescription {
+        const d = super.localDescription;
+        const init = { type: d.type, sdp: withoutCandidates(d.sdp) };
+        return { ...init, toJSON: () => init } as RTCSessionDescription;
       }
     }
     const g = globalThis as { RTCPeerConnection?: unknown };
     const installed = g.RTCPeerConnection;
-    g.RTCPeerConnection = RelayOnly;
+    g.RTCPeerConnection = Unreachable;
     const a = h.client('a', { transport: 'auto', webrtc: { ...WRTC, timeoutMs: 1500 } });
     const chose = nextEvent(a, 'transport');
     try {
@@ -88,7 +103,10 @@ describe('WebRTC beside WebSocket (geckos.io data channels, real sockets)', () =
     } finally {
       g.RTCPeerConnection = installed;
     }
-    expect((await chose)[0]).toEqual({ kind: 'ws', reason: 'webrtc failed: no connection within 1500 ms' });
+    expect((await chose)[0]).toEqual({
+      kind: 'ws',
+      reason: 'WebRTC did not connect (no connection within 1500 ms): playing over WebSocket',
+    });
     const abandoned = (l: { msg: string }) => l.msg === 'webrtc attempt abandoned';
     await h.logged(abandoned);
     expect(h.lines.filter(abandoned).map((l) => l.why)).toEqual(['the client closed it']);
