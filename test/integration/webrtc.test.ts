@@ -1,10 +1,37 @@
 import * as wrtc from 'node-datachannel/polyfill';
+import { createSocket } from 'node:dgram';
+import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Button, PlayerField } from '../../shared/games/arena';
 import { CloseCode } from '../../shared/protocol/close-codes';
 import { NetworkSimulator } from '../../src/sdk/network-simulator';
 import type { WebRtcGateway } from '../../src/transport/webrtc/webrtc-gateway';
 import { flush, nextEvent, startServer } from '../support/server-harness';
+
+/** A UDP port free on this machine now (bound and released). */
+async function freeUdpPort(): Promise<number> {
+  const s = createSocket('udp4');
+  await new Promise<void>((resolve) => s.bind(0, '0.0.0.0', resolve));
+  const port = s.address().port;
+  await new Promise<void>((resolve) => s.close(() => resolve()));
+  return port;
+}
+
+/** UDP sockets (IPv4 and IPv6) bound to `port` on this machine, from /proc/net/udp*. */
+function udpSocketsOn(port: number): number {
+  const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  let n = 0;
+  for (const file of ['/proc/net/udp', '/proc/net/udp6']) {
+    let text = '';
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) if (line.trim().split(/\s+/)[1]?.endsWith(hex)) n++;
+  }
+  return n;
+}
 
 /** Node has no RTCPeerConnection: the SDK installs node-datachannel's polyfill (a prebuilt binary, no compiler). */
 const WRTC = {
@@ -114,6 +141,21 @@ describe('WebRTC beside WebSocket (geckos.io data channels, real sockets)', () =
     expect([gateway.attemptsPending, gateway.peerConnections]).toEqual([0, 0]);
     // What is left of the address is the WebSocket player, joined.
     expect([h.server.frontDoor.openFrom('127.0.0.1'), h.server.frontDoor.unjoinedFrom('127.0.0.1')]).toEqual([1, 0]);
+  });
+
+  it('a one-port range carries every data channel: the connections share one UDP socket (ICE UDP mux)', async () => {
+    const port = await freeUdpPort();
+    h = await startServer({ webrtc: { enabled: true, portRange: { min: port, max: port } } });
+    const clients = ['a', 'b', 'c'].map((name) => h.client(name, { transport: 'webrtc', webrtc: WRTC }));
+    for (const c of clients) await c.connect();
+    expect(clients.map((c) => c.transport)).toEqual(['webrtc', 'webrtc', 'webrtc']);
+    const snaps = Promise.all(clients.map((c) => nextEvent(c, 'snapshot')));
+    h.tick();
+    await snaps;
+    // Three open channels, one socket on the port (per address family it binds).
+    expect(h.server.health().webrtc).toMatchObject({ channelsOpened: 3 });
+    expect(udpSocketsOn(port)).toBeGreaterThanOrEqual(1);
+    expect(udpSocketsOn(port)).toBeLessThanOrEqual(2);
   });
 
   it('survives loss, duplication and reordering on the data channel: every control message arrives, in order', async () => {
