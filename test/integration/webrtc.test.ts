@@ -84,8 +84,16 @@ describe('WebRTC beside WebSocket (geckos.io data channels, real sockets)', () =
     await a.connect();
     const [first] = await chose;
     expect(first).toEqual({ kind: 'webrtc', reason: 'connected' });
+    const status = await fetch(`http://127.0.0.1:${h.server.port}/.wrtc/status`);
+    expect([status.status, await status.json()]).toEqual([200, { webrtc: 'on' }]);
     await h.close();
     h = await startServer();
+    // With WebRTC off the server says so: 200 on the status path, and a 404 with the same JSON
+    // to a client that signals without asking.
+    const off = await fetch(`http://127.0.0.1:${h.server.port}/.wrtc/status`);
+    expect([off.status, off.headers.get('access-control-allow-origin'), await off.json()]).toEqual([200, '*', { webrtc: 'off' }]);
+    const signalled = await fetch(`http://127.0.0.1:${h.server.port}/.wrtc/v2/connections`, { method: 'POST' });
+    expect([signalled.status, await signalled.json()]).toEqual([404, { webrtc: 'off' }]);
     const b = h.client('b', { transport: 'auto', webrtc: WRTC });
     const chose2 = nextEvent(b, 'transport');
     await b.connect();
