@@ -1,4 +1,4 @@
-import wrtc from '@roamhq/wrtc';
+import * as wrtc from 'node-datachannel/polyfill';
 import WebSocket from 'ws';
 import type { WelcomeMessage } from '../../shared/protocol/control-messages';
 import { describeClose } from '../../shared/protocol/close-codes';

@@ -10,7 +10,7 @@ export type ConnectionStatus = 'connecting' | 'playing' | 'reconnecting' | 'clos
 /** What the HUD shows; the caller fills it each frame (plain fields, no allocation). */
 export interface HudInput {
   status: ConnectionStatus;
-  /** The link's transport, and why when WebRTC was tried and failed. */
+  /** The link's transport, and why it is WebSocket when WebRTC was tried ('WebRTC is off on this server'). */
   transport: string;
   /** Close code while closed. */
   closeCode: number;

@@ -70,7 +70,10 @@ const client = new TickwireClient({
 client.on('welcome', (w) => sessionStorage.setItem(RESUME_KEY, w.resumeToken));
 client.on('transport', (choice) => {
   hudInput.transport = choice.kind === 'webrtc' ? 'WebRTC' : 'WebSocket';
-  if (choice.reason !== 'connected' && choice.reason !== 'configured') hudInput.transport += ` (${choice.reason})`;
+  // Why it is WebSocket, as the SDK says it ('WebRTC is off on this server: playing over
+  // WebSocket'), less the part the line already says.
+  if (choice.reason !== 'connected' && choice.reason !== 'configured')
+    hudInput.transport += ` (${choice.reason.replace(/: playing over WebSocket$/, '')})`;
 });
 const debug = installDebugHook(client, net);
 const netGraph = new NetGraph($<HTMLCanvasElement>('netgraph'));

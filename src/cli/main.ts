@@ -8,7 +8,7 @@ import { TickwireServer } from '../server/tickwire-server';
 import { TickwireData } from '../persistence/tickwire-data';
 import { withArenaStats } from '../profiles/arena-stats';
 import { adoptStickyConnections } from '../cluster/sticky-front';
-import { runWorkersPrimary } from './workers-primary';
+import { runWorkersPrimary, workerPorts } from './workers-primary';
 import { authOptionsFromCli, parseServerCliOptions, serverUsage, UsageError } from './server-cli-options';
 
 /** `npm start`: the arena on one port, configured by flags and environment variables. */
@@ -35,8 +35,10 @@ async function main(): Promise<void> {
     );
     process.exit(2);
   }
-  if (opts.workers > 1 && opts.webrtc) {
-    process.stderr.write('tickwire: --workers with --webrtc is not supported yet: run one process per UDP port range instead\n');
+  if (opts.workers > 1 && opts.webrtc && opts.webrtcPorts && opts.webrtcPorts.max - opts.webrtcPorts.min + 1 < opts.workers) {
+    process.stderr.write(
+      `tickwire: --workers ${opts.workers} with --webrtc needs a UDP port per worker: --webrtc-ports ${opts.webrtcPorts.min}-${opts.webrtcPorts.min + opts.workers - 1} at least\n`,
+    );
     process.exit(2);
   }
   const worker = opts.workers > 1 && cluster.isWorker;
@@ -114,7 +116,7 @@ async function main(): Promise<void> {
     },
     webrtc: {
       enabled: opts.webrtc,
-      portRange: opts.webrtcPorts,
+      portRange: worker ? workerPorts(opts.webrtcPorts, Number(process.env.TICKWIRE_WORKER_INDEX), opts.workers) : opts.webrtcPorts,
       iceServers: opts.iceServers.map((urls) => ({ urls })),
       publicIp: opts.publicIp,
     },

@@ -76,3 +76,18 @@ export async function runWorkersPrimary(opts: ServerCliOptions, log: Logger): Pr
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
 }
+
+/**
+ * Worker `index` of `workers` takes its own slice of the WebRTC port range (each worker's data
+ * channels share one UDP socket, bound in its slice): 50000-50003 with 4 workers gives worker
+ * i port 50000 + i. No range: each worker's socket takes a free port.
+ */
+export function workerPorts(
+  range: { min: number; max: number } | undefined,
+  index: number,
+  workers: number,
+): { min: number; max: number } | undefined {
+  if (!range) return undefined;
+  const size = Math.floor((range.max - range.min + 1) / workers);
+  return { min: range.min + index * size, max: range.min + (index + 1) * size - 1 };
+}

@@ -28,12 +28,25 @@ export function routeOf(head: Buffer): string | undefined {
   return new URLSearchParams(m[1]!.slice(q + 1)).get(NODE_PARAM) ?? undefined;
 }
 
+/** Whether an HTTP request's first line is for WebRTC signalling (`/.wrtc/…`). */
+export function isSignalling(head: Buffer): boolean {
+  const space = head.indexOf(0x20);
+  return space > 0 && head.subarray(space + 1, space + 8).toString('latin1') === '/.wrtc/';
+}
+
+/** A stable slot in [0, n) for an address (FNV-1a over its text). */
+export function addressSlot(address: string | undefined, n: number): number {
+  let h = 0x811c9dc5;
+  for (const ch of address ?? '') h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193);
+  return (h >>> 0) % n;
+}
+
 /**
  * `--workers N`: the primary owns the public port and hands each TCP connection, with the
  * bytes it read to route it, to a worker. A request naming `?node=<worker's node id>` (the
  * URLs matchmaking hands out) goes to that worker, so a player reaches the process that holds
  * its seat, and its resumes do too; anything else (the demo, /health, /matchmake, a plain
- * JOIN) goes round robin. The workers are full tickwire nodes sharing one Redis.
+ * JOIN) goes round robin, except WebRTC signalling, which goes by the client's address. The workers are full tickwire nodes sharing one Redis.
  */
 export class StickyFront {
   private readonly server: Server;
@@ -82,7 +95,11 @@ export class StickyFront {
         return;
       }
       const named = nodeId === undefined ? undefined : this.byNode.get(nodeId);
-      const worker = named?.isConnected() ? named : alive[this.next++ % alive.length]!;
+      // WebRTC signalling is several requests (the offer, the answer, candidates, a close),
+      // each maybe on its own TCP connection, and all must reach the worker that holds the peer
+      // connection: they go by the client's address instead of round robin.
+      const byAddress = named === undefined && isSignalling(head) ? alive[addressSlot(socket.remoteAddress, alive.length)] : undefined;
+      const worker = named?.isConnected() ? named : (byAddress ?? alive[this.next++ % alive.length]!);
       worker.send({ type: 'tickwire:connection', head: head.toString('base64') } satisfies StickyMessage, socket, (err) => {
         if (err) {
           this.log.warn({ err: err.message }, 'could not hand a connection to a worker');

@@ -1,10 +1,15 @@
 import type { Timers } from '../loop/timers';
 import { SocketHandlers, type WebSocketLike } from './socket-like';
+import { WEBRTC_OFF_REASON } from './webrtc-socket';
 
 /** Which transport a link ended up on, and why. */
 export interface TransportChoice {
   kind: 'webrtc' | 'ws';
-  /** Why: 'connected', or what made WebRTC fail ('timed out after 3000 ms', the error…). */
+  /**
+   * Why, as a sentence a player can read: 'connected', or why it is WebSocket ('WebRTC is off
+   * on this server: playing over WebSocket', 'WebRTC did not connect (no connection within
+   * 3000 ms): playing over WebSocket').
+   */
   reason: string;
 }
 
@@ -86,7 +91,11 @@ export class FallbackSocket extends SocketHandlers implements WebSocketLike {
   }
 
   private fallBack(why: string): void {
-    this.settle({ kind: 'ws', reason: `webrtc failed: ${why}` });
+    const reason =
+      why === WEBRTC_OFF_REASON
+        ? `${WEBRTC_OFF_REASON}: playing over WebSocket`
+        : `WebRTC did not connect (${why}): playing over WebSocket`;
+    this.settle({ kind: 'ws', reason });
     const ws = this.second();
     this.current = ws;
     this.adopt(ws);

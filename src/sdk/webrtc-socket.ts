@@ -8,8 +8,9 @@ export interface WebRtcClientOptions {
   /** STUN/TURN servers (default none: enough on a LAN or against a public host). */
   iceServers?: RTCIceServer[];
   /**
-   * An RTCPeerConnection for hosts without one (Node: `require('@roamhq/wrtc')`); installed
-   * on `globalThis` with its companions if the host has none. Browsers need nothing.
+   * An RTCPeerConnection for hosts without one (Node: `await import('node-datachannel/polyfill')`);
+   * installed on `globalThis` with its companions if the host has none (geckos.io's client
+   * reads the globals). Browsers need nothing.
    */
   wrtc?: { RTCPeerConnection: unknown; RTCSessionDescription?: unknown; RTCIceCandidate?: unknown };
   /** `transport: 'auto'` gives WebRTC this long to connect before falling back, ms (default 3000). */
@@ -24,7 +25,7 @@ interface GeckosChannel {
   raw: { emit(message: ArrayBuffer | Uint8Array): void };
   close(): void;
 }
-/** What of a geckos.io 1.7 client channel's insides `finish` reads (lib/geckos/channel.js, lib/wrtc/connectionsManager.js). */
+/** What of a geckos.io 3 client channel's insides `finish` reads (lib/geckos/channel.js, lib/wrtc/connectionsManager.js). */
 interface GeckosChannelInternals {
   /** `http(s)://host:port`, where the signalling goes. */
   url?: string;
@@ -55,23 +56,58 @@ function loadGeckos(): Promise<GeckosFactory> {
   ));
 }
 
+/** The part of geckos.io 3's client connections manager `quietCandidateFetches` replaces. */
+interface CandidateFetcher {
+  dataChannel?: { readyState: string };
+  localPeerConnection?: { signalingState: string; addIceCandidate(c: RTCIceCandidateInit): Promise<void> };
+  fetchAdditionalCandidates?: (host: string, id: string) => Promise<void>;
+  tickwireQuiet?: boolean;
+}
+
 /**
- * geckos.io 1.7's client asks the server for more ICE candidates ten times over the ten seconds
- * after connecting, and leaves each request's promise unhandled: once the server is gone (or
- * refused the connection), every one becomes an unhandled rejection. The requests are a
- * courtesy (the host candidates are in the answer already), so their failures are dropped.
+ * geckos.io 3's client asks the server for more ICE candidates ten times over the ~6 s after
+ * signalling, and adds each without waiting on `addIceCandidate`'s promise: once the peer
+ * connection is closed (a fallback, a drop) every one becomes an unhandled rejection. The same
+ * requests, made here with every failure dropped (the host candidates are in the offer already:
+ * these are a courtesy), and none made for a closed peer connection.
  */
 function quietCandidateFetches(module: unknown): void {
-  const mod = module as { default?: { default?: unknown; prototype?: unknown } };
-  const cls = (mod.default?.prototype ? mod.default : mod.default?.default) as
-    { prototype: { fetchAdditionalCandidates?: (...a: unknown[]) => Promise<unknown>; tickwireQuiet?: boolean } } | undefined;
+  const cls = (module as { default?: { prototype?: CandidateFetcher } }).default;
   const proto = cls?.prototype;
   if (!proto?.fetchAdditionalCandidates || proto.tickwireQuiet) return;
-  const original = proto.fetchAdditionalCandidates;
-  proto.fetchAdditionalCandidates = function (this: unknown, ...args: unknown[]) {
-    return original.apply(this, args).catch(() => undefined);
+  proto.fetchAdditionalCandidates = async function (this: CandidateFetcher, host: string, id: string) {
+    const closed = () => this.dataChannel?.readyState === 'closed' || this.localPeerConnection?.signalingState === 'closed';
+    if (closed()) return;
+    const res = await fetch(`${host}/connections/${id}/additional-candidates`, { method: 'GET' });
+    if (!res.ok) return;
+    const candidates = (await res.json()) as RTCIceCandidateInit[];
+    for (const c of candidates) if (!closed()) this.localPeerConnection?.addIceCandidate(c).catch(() => undefined);
   };
   proto.tickwireQuiet = true;
+}
+
+/** Where the server says whether it takes WebRTC (see `WEBRTC_STATUS_PATH` on the server). */
+export const WEBRTC_STATUS_PATH = '/.wrtc/status';
+/** geckos.io 3's signalling paths. */
+const SIGNAL_PREFIX = '/.wrtc/v2';
+/** The reason a WebRtcSocket closes with when the server has WebRTC off (no error: a fact). */
+export const WEBRTC_OFF_REASON = 'WebRTC is off on this server';
+
+/**
+ * Ask the server whether it takes WebRTC before signalling: a server with it off says so in a
+ * 200 (`{"webrtc":"off"}`), so nothing is logged as an error in a browser console (a 404 is,
+ * and geckos.io's client logs a refused signalling request with console.error). True when the
+ * server says on or cannot say (an older server: signalling decides).
+ */
+async function webRtcOffered(base: string): Promise<boolean> {
+  try {
+    const res = await fetch(`${base}${WEBRTC_STATUS_PATH}`, { method: 'GET' });
+    if (!res.ok) return true;
+    const body = (await res.json()) as { webrtc?: unknown };
+    return body.webrtc !== 'off';
+  } catch {
+    return true;
+  }
 }
 
 /**
@@ -104,10 +140,15 @@ export class WebRtcSocket extends SocketHandlers implements WebSocketLike {
     const u = new URL(url);
     const secure = u.protocol === 'wss:' || u.protocol === 'https:';
     const port = Number(u.port) || (secure ? 443 : 80);
-    loadGeckos().then(
-      (geckos) => {
+    const base = `${secure ? 'https' : 'http'}://${u.hostname}`;
+    Promise.all([loadGeckos(), webRtcOffered(`${base}:${port}`)]).then(
+      ([geckos, offered]) => {
         if (this.closedAlready) return;
-        const channel = geckos({ url: `${secure ? 'https' : 'http'}://${u.hostname}`, port, iceServers: options.iceServers ?? [] });
+        if (!offered) {
+          this.finish(1000, WEBRTC_OFF_REASON);
+          return;
+        }
+        const channel = geckos({ url: base, port, iceServers: options.iceServers ?? [] });
         this.channel = channel;
         channel.onRaw((raw) => this.onDatagram(raw));
         channel.onDisconnect(() => this.finish(1006, 'webrtc channel lost'));
@@ -220,7 +261,7 @@ export class WebRtcSocket extends SocketHandlers implements WebSocketLike {
     // fails, the deadline frees the slot all the same.
     const id = channel?.connectionsManager?.remotePeerConnection?.id;
     if (!wasOpen && id && channel?.url && typeof fetch === 'function')
-      fetch(`${channel.url}/.wrtc/v1/connections/${id}/close`, { method: 'POST' }).catch(() => undefined);
+      fetch(`${channel.url}${SIGNAL_PREFIX}/connections/${id}/close`, { method: 'POST' }).catch(() => undefined);
     this.onclose?.({ code, reason });
   }
 }

@@ -62,7 +62,23 @@ const HEALTH_CACHE_MS = 1000;
 /** Longest the driver sleeps when no room is due, ms. */
 const IDLE_WAKE_MS = 50;
 /** Paths geckos.io signals on (see WebRtcGateway). */
-const WEBRTC_SIGNAL_PREFIX = '/.wrtc/v1/';
+const WEBRTC_SIGNAL_PREFIX = '/.wrtc/v2/';
+/** Where a client asks whether WebRTC is on before signalling (the SDK's 'auto' does). */
+const WEBRTC_STATUS_PATH = '/.wrtc/status';
+
+/**
+ * Whether this server takes WebRTC, as JSON a client recognizes: `{"webrtc":"on"|"off"}`, 200 on
+ * the status path, 404 on a signalling path of a server with it off (an SDK that signals
+ * without asking learns the same). Any origin may read it: it says only on or off.
+ */
+function answerWebRtcStatus(res: ServerResponse, statusPath: boolean, on: boolean): void {
+  res.writeHead(statusPath ? 200 : 404, {
+    'content-type': 'application/json',
+    'access-control-allow-origin': '*',
+    'cache-control': 'no-store',
+  });
+  res.end(on ? '{"webrtc":"on"}' : '{"webrtc":"off"}');
+}
 /** A wake-up this late, ms, means the process stalled: see `drive`. */
 const STALL_MS = 50;
 /**
@@ -333,7 +349,7 @@ export class TickwireServer implements SessionHost {
       mod = await import('../transport/webrtc/webrtc-gateway');
     } catch (err) {
       throw new Error(
-        `WebRTC needs @geckos.io/server 1.7 and @roamhq/wrtc: npm install @geckos.io/server@~1.7.2 @roamhq/wrtc, with "overrides": { "wrtc": "npm:@roamhq/wrtc@^0.10.0" } in your package.json (${(err as Error).message})`,
+        `WebRTC needs @geckos.io/server 3.1 on node-datachannel 0.33: npm install @geckos.io/server@~3.1.0 node-datachannel@~0.33.4, with "overrides": { "node-datachannel": "$node-datachannel" } in your package.json (${(err as Error).message})`,
       );
     }
     // Real time, not this.clock: retransmissions run on the network's time, as TCP's do for
@@ -765,6 +781,10 @@ export class TickwireServer implements SessionHost {
     const path = (req.url ?? '/').split('?', 1)[0];
     if (OPERATOR_PATHS.has(path) && handleOperatorRequest(this, this.operatorAccess, req, res, path, via)) return;
     if (via === 'public') {
+      if (path === WEBRTC_STATUS_PATH || (!this.webrtc && path.startsWith(WEBRTC_SIGNAL_PREFIX))) {
+        answerWebRtcStatus(res, path === WEBRTC_STATUS_PATH, this.webrtc !== undefined);
+        return;
+      }
       if (this.webrtc && path.startsWith(WEBRTC_SIGNAL_PREFIX)) {
         this.webrtc.handle(req, res, ip);
         return;

@@ -486,3 +486,37 @@ describe('browser demo on two nodes (one Redis): a drain moves the player', () =
     }
   });
 });
+
+describe('the default demo (npm start: WebRTC off)', () => {
+  it("loads with no console error or warning, over WebSocket, and the HUD's link line says why without 'failed'", async () => {
+    // As `npm start` has it: WebRTC off. The demo's 'auto' asks the server first and is told.
+    const quiet = new TickwireServer({
+      roomTypes: [defineRoomType({ game: arenaGame })],
+      port: 0,
+      host: '127.0.0.1',
+      staticDir: DIST,
+      logger: createLogger('warn'),
+      drainMs: 500,
+    });
+    const { port } = await quiet.listen();
+    const context = await browser.newContext({ viewport: { width: 1280, height: 820 } });
+    const page = await context.newPage();
+    const messages: string[] = [];
+    page.on('pageerror', (err) => messages.push(`pageerror: ${err.message}`));
+    page.on('console', (msg) => {
+      if (msg.type() === 'error' || msg.type() === 'warning') messages.push(`${msg.type()}: ${msg.text()} @ ${msg.location().url}`);
+    });
+    try {
+      await page.goto(`http://127.0.0.1:${port}/?name=carol`);
+      await page.waitForFunction(() => window.__tickwire?.status === 'playing' && window.__tickwire.client.transport === 'ws');
+      await page.waitForFunction(() => /link\s+WebSocket/.test(document.getElementById('hud')?.innerText ?? ''));
+      const link = (await page.locator('#hud').innerText()).split('\n').find((l) => l.startsWith('link'));
+      expect(link).toMatch(/^link\s+WebSocket \(WebRTC is off on this server\)$/);
+      expect(link).not.toMatch(/fail/i);
+      expect(messages).toEqual([]);
+    } finally {
+      await context.close();
+      await quiet.close();
+    }
+  });
+});

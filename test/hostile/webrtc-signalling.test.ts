@@ -1,13 +1,13 @@
 import { once } from 'node:events';
 import net from 'node:net';
 import { request } from 'node:http';
-import wrtc from '@roamhq/wrtc';
+import * as wrtc from 'node-datachannel/polyfill';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { WebRtcGateway } from '../../src/transport/webrtc/webrtc-gateway';
 import { nextEvent, startServer, type LogLine } from '../support/server-harness';
 
-/** Node has no RTCPeerConnection: the SDK installs @roamhq/wrtc's. */
+/** Node has no RTCPeerConnection: the SDK installs node-datachannel's polyfill. */
 const WRTC = {
   wrtc: {
     RTCPeerConnection: wrtc.RTCPeerConnection,
@@ -15,7 +15,7 @@ const WRTC = {
     RTCIceCandidate: wrtc.RTCIceCandidate,
   },
 };
-const SIGNAL = '/.wrtc/v1/connections';
+const SIGNAL = '/.wrtc/v2/connections';
 
 /** One signalling request by hand, as geckos.io's client makes it. */
 function signal(port: number, method: string, path: string, body?: string): Promise<{ status: number; body: string }> {

@@ -16,6 +16,7 @@ import { CloseCode } from '../../shared/protocol/close-codes';
 import { TEST_SECRET, mintHs256 } from '../support/jwt-fixtures';
 import { TickwireData } from '../../src/persistence/tickwire-data';
 import { scratchPostgres } from '../support/test-database';
+import * as wrtc from 'node-datachannel/polyfill';
 
 /**
  * The cluster registry against a real redis-server: a private one per file (its own port, no
@@ -553,6 +554,44 @@ describe('npm start -- --workers 2 (one port, two processes, a routing front)', 
       for (const c of clients) expect(c.state).toBe(ClientState.Open);
       // Each resume kept its seat: same room, no 4009 (a resume on the wrong worker is refused).
       expect(clients.map((c) => c.welcome!.roomId)).toEqual(tickets.map((t) => t.roomId));
+    } finally {
+      for (const c of clients) c.close();
+      child.kill('SIGKILL');
+    }
+  }, 30_000);
+
+  it('--webrtc on: WebRTC players join through the front, each client’s signalling requests all reaching one worker (round robin would split them)', async () => {
+    const port = await freePort();
+    const udp = await freePort();
+    const child = spawnCli(port, ['--workers', '2', '--webrtc', 'on', '--webrtc-ports', `${udp}-${udp + 1}`], {
+      REDIS_URL: `${redis.url}/3`,
+      TICKWIRE_LOG_LEVEL: 'warn',
+      TICKWIRE_PER_IP_LIMITS: 'off',
+      TICKWIRE_OPERATOR_TOKEN: OPERATOR_TOKEN,
+    });
+    const clients: TickwireClient<ArenaState, ArenaInput, Mover>[] = [];
+    try {
+      const base = `http://127.0.0.1:${port}`;
+      await until(
+        () =>
+          fetch(`${base}/cluster`, { headers: { authorization: `Bearer ${OPERATOR_TOKEN}` } }).then(
+            (r) => r.json() as Promise<{ nodes: unknown[] }>,
+          ),
+        (v) => v.nodes.length === 2,
+      );
+      // Each signalling takes several requests, some on new TCP connections, which round robin
+      // would spread over both workers (the second worker knows no such connection: 404).
+      for (let i = 0; i < 4; i++) {
+        const c = arenaClient(`ws://127.0.0.1:${port}/ws`, `rtc${i}`, {
+          transport: 'webrtc',
+          webrtc: { wrtc: { RTCPeerConnection: wrtc.RTCPeerConnection, RTCSessionDescription: wrtc.RTCSessionDescription } },
+          reconnect: false,
+        });
+        clients.push(c);
+        await c.connect();
+        expect(c.transport).toBe('webrtc');
+        await nextEvent(c, 'snapshot');
+      }
     } finally {
       for (const c of clients) c.close();
       child.kill('SIGKILL');

@@ -1,4 +1,6 @@
-import wrtc from '@roamhq/wrtc';
+import * as wrtc from 'node-datachannel/polyfill';
+import { createSocket } from 'node:dgram';
+import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Button, PlayerField } from '../../shared/games/arena';
 import { CloseCode } from '../../shared/protocol/close-codes';
@@ -6,7 +8,32 @@ import { NetworkSimulator } from '../../src/sdk/network-simulator';
 import type { WebRtcGateway } from '../../src/transport/webrtc/webrtc-gateway';
 import { flush, nextEvent, startServer } from '../support/server-harness';
 
-/** Node has no RTCPeerConnection: the SDK installs @roamhq/wrtc's (prebuilt binaries, no compiler). */
+/** A UDP port free on this machine now (bound and released). */
+async function freeUdpPort(): Promise<number> {
+  const s = createSocket('udp4');
+  await new Promise<void>((resolve) => s.bind(0, '0.0.0.0', resolve));
+  const port = s.address().port;
+  await new Promise<void>((resolve) => s.close(() => resolve()));
+  return port;
+}
+
+/** UDP sockets (IPv4 and IPv6) bound to `port` on this machine, from /proc/net/udp*. */
+function udpSocketsOn(port: number): number {
+  const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  let n = 0;
+  for (const file of ['/proc/net/udp', '/proc/net/udp6']) {
+    let text = '';
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) if (line.trim().split(/\s+/)[1]?.endsWith(hex)) n++;
+  }
+  return n;
+}
+
+/** Node has no RTCPeerConnection: the SDK installs node-datachannel's polyfill (a prebuilt binary, no compiler). */
 const WRTC = {
   wrtc: {
     RTCPeerConnection: wrtc.RTCPeerConnection,
@@ -57,30 +84,53 @@ describe('WebRTC beside WebSocket (geckos.io data channels, real sockets)', () =
     await a.connect();
     const [first] = await chose;
     expect(first).toEqual({ kind: 'webrtc', reason: 'connected' });
+    const status = await fetch(`http://127.0.0.1:${h.server.port}/.wrtc/status`);
+    expect([status.status, await status.json()]).toEqual([200, { webrtc: 'on' }]);
     await h.close();
     h = await startServer();
+    // With WebRTC off the server says so: 200 on the status path, and a 404 with the same JSON
+    // to a client that signals without asking.
+    const off = await fetch(`http://127.0.0.1:${h.server.port}/.wrtc/status`);
+    expect([off.status, off.headers.get('access-control-allow-origin'), await off.json()]).toEqual([200, '*', { webrtc: 'off' }]);
+    const signalled = await fetch(`http://127.0.0.1:${h.server.port}/.wrtc/v2/connections`, { method: 'POST' });
+    expect([signalled.status, await signalled.json()]).toEqual([404, { webrtc: 'off' }]);
     const b = h.client('b', { transport: 'auto', webrtc: WRTC });
     const chose2 = nextEvent(b, 'transport');
     await b.connect();
     const [choice] = await chose2;
     expect(choice.kind).toBe('ws');
-    expect(choice.reason).toMatch(/^webrtc failed: /);
+    // The server says it has WebRTC off (a 200 on its status path): no error, and a sentence.
+    expect(choice.reason).toBe('WebRTC is off on this server: playing over WebSocket');
     expect(b.transport).toBe('ws');
   });
 
   it("'auto' giving up on a WebRTC attempt whose ICE cannot complete tells the server, which frees the address's slot at once", async () => {
-    // A client whose peer connection may use only TURN relays, and has none (a firewall that
-    // blocks UDP): its ICE cannot complete. The server's deadline is 10 s, and the wait for the
-    // log line below would fail the test long before it: only the client's notice ends it.
+    // A client whose peer connection learns no candidate of the server's and tells none of its
+    // own (a firewall that blocks UDP both ways): its ICE cannot complete. The server's deadline
+    // is 10 s, and the wait for the log line below would fail the test long before it: only the
+    // client's notice ends it.
     h = await startServer({ webrtc: { enabled: true }, frontDoor: { perIpLimits: true } });
-    class RelayOnly extends wrtc.RTCPeerConnection {
-      constructor(config?: RTCConfiguration) {
-        super({ ...config, iceTransportPolicy: 'relay' });
+    const withoutCandidates = (sdp: string | undefined) =>
+      (sdp ?? '')
+        .split('\r\n')
+        .filter((line) => !line.startsWith('a=candidate') && !line.startsWith('a=end-of-candidates'))
+        .join('\r\n');
+    class Unreachable extends wrtc.RTCPeerConnection {
+      override setRemoteDescription(d: RTCSessionDescriptionInit): Promise<void> {
+        return super.setRemoteDescription({ type: d.type, sdp: withoutCandidates(d.sdp) });
+      }
+      override addIceCandidate(): Promise<void> {
+        return Promise.resolve();
+      }
+      override get localDescription(): RTCSessionDescription {
+        const d = super.localDescription;
+        const init = { type: d.type, sdp: withoutCandidates(d.sdp) };
+        return { ...init, toJSON: () => init } as RTCSessionDescription;
       }
     }
     const g = globalThis as { RTCPeerConnection?: unknown };
     const installed = g.RTCPeerConnection;
-    g.RTCPeerConnection = RelayOnly;
+    g.RTCPeerConnection = Unreachable;
     const a = h.client('a', { transport: 'auto', webrtc: { ...WRTC, timeoutMs: 1500 } });
     const chose = nextEvent(a, 'transport');
     try {
@@ -88,7 +138,10 @@ describe('WebRTC beside WebSocket (geckos.io data channels, real sockets)', () =
     } finally {
       g.RTCPeerConnection = installed;
     }
-    expect((await chose)[0]).toEqual({ kind: 'ws', reason: 'webrtc failed: no connection within 1500 ms' });
+    expect((await chose)[0]).toEqual({
+      kind: 'ws',
+      reason: 'WebRTC did not connect (no connection within 1500 ms): playing over WebSocket',
+    });
     const abandoned = (l: { msg: string }) => l.msg === 'webrtc attempt abandoned';
     await h.logged(abandoned);
     expect(h.lines.filter(abandoned).map((l) => l.why)).toEqual(['the client closed it']);
@@ -96,6 +149,21 @@ describe('WebRTC beside WebSocket (geckos.io data channels, real sockets)', () =
     expect([gateway.attemptsPending, gateway.peerConnections]).toEqual([0, 0]);
     // What is left of the address is the WebSocket player, joined.
     expect([h.server.frontDoor.openFrom('127.0.0.1'), h.server.frontDoor.unjoinedFrom('127.0.0.1')]).toEqual([1, 0]);
+  });
+
+  it('a one-port range carries every data channel: the connections share one UDP socket (ICE UDP mux)', async () => {
+    const port = await freeUdpPort();
+    h = await startServer({ webrtc: { enabled: true, portRange: { min: port, max: port } } });
+    const clients = ['a', 'b', 'c'].map((name) => h.client(name, { transport: 'webrtc', webrtc: WRTC }));
+    for (const c of clients) await c.connect();
+    expect(clients.map((c) => c.transport)).toEqual(['webrtc', 'webrtc', 'webrtc']);
+    const snaps = Promise.all(clients.map((c) => nextEvent(c, 'snapshot')));
+    h.tick();
+    await snaps;
+    // Three open channels, one socket on the port (per address family it binds).
+    expect(h.server.health().webrtc).toMatchObject({ channelsOpened: 3 });
+    expect(udpSocketsOn(port)).toBeGreaterThanOrEqual(1);
+    expect(udpSocketsOn(port)).toBeLessThanOrEqual(2);
   });
 
   it('survives loss, duplication and reordering on the data channel: every control message arrives, in order', async () => {

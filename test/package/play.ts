@@ -1,16 +1,23 @@
 // Runs the tiny game's server from the installed package and plays it with the packaged client:
-// exit 0 once the client sees its inputs counted.
+// exit 0 once the client sees its inputs counted. `node out/play.js webrtc`: the same over a
+// WebRTC data channel (the optional peers installed as the README says, and node-datachannel's
+// polyfill as Node's RTCPeerConnection).
 import WebSocket from 'ws';
 import { defineRoomType, TickwireServer, createLogger } from 'tickwire';
 import { TickwireClient, type WebSocketConstructor } from 'tickwire/client';
 import { counterGame } from './counter-game.js';
 
+const overWebRtc = process.argv[2] === 'webrtc';
+// By name at run time: the first run has no node-datachannel installed at all.
+const polyfill = 'node-datachannel/polyfill';
+const wrtc = overWebRtc ? ((await import(polyfill)) as { RTCPeerConnection: unknown }) : undefined;
 const server = new TickwireServer({
   roomTypes: [defineRoomType({ game: counterGame })],
   port: 0,
   host: '127.0.0.1',
   staticDir: null,
   logger: createLogger('warn'),
+  webrtc: { enabled: overWebRtc },
 });
 await server.listen();
 const client = new TickwireClient({
@@ -18,6 +25,8 @@ const client = new TickwireClient({
   game: counterGame,
   name: 'smoke',
   WebSocket: WebSocket as unknown as WebSocketConstructor,
+  transport: overWebRtc ? 'webrtc' : 'ws',
+  webrtc: wrtc ? { wrtc } : undefined,
 });
 const welcome = await client.connect();
 const timer = setInterval(() => {
@@ -34,6 +43,6 @@ const total = await new Promise<number>((resolve, reject) => {
   });
 });
 clearInterval(timer);
-console.log(`package smoke: joined ${welcome.roomId} as #${welcome.playerId}, total ${total} counted by the server`);
+console.log(`package smoke (${client.transport}): joined ${welcome.roomId} as #${welcome.playerId}, total ${total} counted by the server`);
 client.close();
 await server.close();

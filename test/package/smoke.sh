@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The package as a game developer gets it: pack the tarball, install it into an empty project,
 # type-check a tiny second game written against the public imports only, run its server from
-# the compiled package, and play it with the packaged client.
+# the compiled package, and play it with the packaged client, over WebSocket and then over
+# WebRTC once its optional peers are installed.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 work="$(mktemp -d)"
@@ -20,3 +21,9 @@ cat > tsconfig.json <<'JSON'
 JSON
 npx tsc
 node out/play.js
+# WebRTC, an optional peer, installed as the README says: the two packages, then the override
+# that moves geckos.io's pinned node-datachannel 0.32.1 (which would build with cmake) to 0.33.
+npm install --no-audit --no-fund --silent node-datachannel@~0.33.4 >/dev/null
+npm pkg set 'overrides.node-datachannel=$node-datachannel'
+npm install --no-audit --no-fund --silent @geckos.io/server@~3.1.0 >/dev/null
+node out/play.js webrtc

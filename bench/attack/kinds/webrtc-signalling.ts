@@ -1,5 +1,5 @@
 /**
- * The WebRTC signalling kinds (geckos.io's `POST /.wrtc/v1/connections`): offers that never go
+ * The WebRTC signalling kinds (geckos.io's `POST /.wrtc/v2/connections`): offers that never go
  * further, and chunked bodies far over the size limit. Their attackers come from four addresses,
  * 127.0.0.10-13, and each kind checks the server once its attackers stop.
  */
@@ -9,7 +9,7 @@ import { type AttackKind, bump, health, joinsOverWebSocket, MAX_ATTEMPTS, sleep 
 /** The WebRTC cases' attackers come from this many addresses, 127.0.0.10 and up. */
 const WEBRTC_ADDRESSES = 4;
 const webrtcAddress = (index: number) => `127.0.0.${10 + (index % WEBRTC_ADDRESSES)}`;
-const SIGNAL = '/.wrtc/v1/connections';
+const SIGNAL = '/.wrtc/v2/connections';
 
 /** POST a signalling offer request from `localAddress`; resolves with the HTTP status (0: an error). */
 function postOffer(port: number, localAddress: string): Promise<number> {

@@ -12,18 +12,15 @@ import type { WebRtcCounters, WebRtcGatewayLike, WebRtcOptions } from './webrtc-
 
 export type { WebRtcOptions };
 
-/**
- * geckos.io is CommonJS with `exports.default`: depending on the loader (Node's ESM, Vite,
- * vitest) the default import is the function or the exports object around it.
- */
+/** geckos.io 3 is an ES module: its default export is the factory (a bundler may wrap it once more). */
 const geckos = ((d) => (typeof d === 'function' ? d : (d as { default: unknown }).default))(
   (geckosModule as unknown as { default: unknown }).default,
 ) as typeof geckosModule.default;
 
 /** Signalling bodies are SDP and candidates: a few KB. A larger one is refused (413). */
 export const MAX_SIGNAL_BODY_BYTES = 64 * 1024;
-/** Paths geckos.io signals on. */
-export const WEBRTC_SIGNAL_PREFIX = '/.wrtc/v1/';
+/** Paths geckos.io 3 signals on. */
+export const WEBRTC_SIGNAL_PREFIX = '/.wrtc/v2/';
 /** How long an admitted attempt may go without an open data channel, ms (default of `connectDeadlineMs`). */
 export const DEFAULT_CONNECT_DEADLINE_MS = 10_000;
 /** Admitted attempts pending at once, over all addresses (default of `maxPendingAttempts`). */
@@ -47,19 +44,21 @@ export interface WebRtcHost {
   log(level: 'warn' | 'info', fields: Record<string, unknown>, msg: string): void;
 }
 
-/** The parts of one geckos.io 1.7 connection (wrtc/webrtcConnection.js) the gateway touches. */
+/**
+ * The parts of one geckos.io 3 connection (lib/wrtc/webrtcConnection.js) the gateway touches.
+ * Its `close()` closes the data channel and the peer connection (node-datachannel), emits the
+ * channel's disconnect, drops its listeners and removes it from the manager's map; a second
+ * call finds both null and only emits again (to no listener).
+ */
 interface GeckosConnection {
   readonly id: string;
   readonly userData: unknown;
-  readonly channel: ServerChannel;
-  readonly peerConnection: {
-    readonly iceConnectionState: string;
-    addEventListener(type: 'iceconnectionstatechange', listener: () => void): void;
-  };
-  close(): void;
+  /** Unset until geckos has made the data channel (a failed offer never gets one). */
+  readonly channel: ServerChannel | undefined;
+  close(state?: string): Promise<void>;
 }
 
-/** geckos.io 1.7's connections manager (wrtc/connectionsManager.js): one per gateway. */
+/** geckos.io 3's connections manager (lib/wrtc/connectionsManager.js): one per gateway. */
 interface GeckosConnections {
   readonly connections: Map<string, GeckosConnection>;
   createConnection(
@@ -67,8 +66,6 @@ interface GeckosConnections {
     req: IncomingMessage,
     res: ServerResponse,
   ): Promise<{ status: number; connection?: { id: string }; userData?: unknown }>;
-  /** Closes the peer connection, drops its listeners, and forgets it. */
-  deleteConnection(connection: GeckosConnection): void;
 }
 
 /** What the gateway keeps of a signalling request it admitted. */
@@ -124,8 +121,13 @@ export class WebRtcGateway implements WebRtcGatewayLike {
     const maxPending = options.maxPendingAttempts ?? DEFAULT_MAX_PENDING_ATTEMPTS;
     if (!(maxPending >= 1)) throw new RangeError(`webrtc.maxPendingAttempts must be ≥ 1, got ${maxPending}`);
     this.io = geckos({
-      iceServers: options.iceServers ?? [],
-      portRange: options.portRange,
+      iceServers: toDataChannelIceServers(options.iceServers ?? []),
+      // geckos clamps the range it is given in place: a copy. Without one, every connection
+      // shares one ephemeral port (multiplex below).
+      portRange: options.portRange ? { ...options.portRange } : undefined,
+      // node-datachannel's ICE UDP mux (geckos' default since 2.3, said here so it stays):
+      // every peer connection shares one UDP socket, the first port of the range.
+      multiplex: true,
       // One unordered channel with no retransmits: reliability is the DatagramLink's, per message.
       ordered: false,
       maxRetransmits: 0,
@@ -156,7 +158,7 @@ export class WebRtcGateway implements WebRtcGatewayLike {
     this.watchConnections();
     this.io.addServer(this.standIn as never);
     this.io.onConnection((channel: ServerChannel) => {
-      // geckos.io 1.7 announces new channels on one process-wide emitter: every gateway in the
+      // geckos.io announces new channels on one process-wide emitter: every gateway in the
       // process hears every channel. Take only those signalled through this one.
       const connection = this.manager.connections.get(channel.id as string);
       if (this.disposed || !connection) return;
@@ -235,11 +237,11 @@ export class WebRtcGateway implements WebRtcGatewayLike {
     const named = /\/connections\/([0-9A-Za-z]+)\/(additional-candidates|close)$/.exec(path);
     const connection = named ? this.manager.connections.get(named[1]) : undefined;
     if (named?.[2] === 'close' && connection) {
-      // geckos.io would close the peer connection and never answer (the request hangs until
-      // the server's timeout). A pending attempt ends here, its count given back at once.
+      // A pending attempt ends here, its count given back at once (geckos would only close the
+      // peer connection, and the count would wait for the disconnect).
       const attempt = this.attemptOf.get(connection.userData as object);
       if (attempt?.state === 'pending') attempt.abandon('the client closed it');
-      else connection.close();
+      else this.forget(connection);
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end('');
       return;
@@ -274,7 +276,9 @@ export class WebRtcGateway implements WebRtcGatewayLike {
   /**
    * Every connection geckos makes for an admitted request is tied to its attempt: a failure
    * or the deadline closes it and removes it from geckos' manager (geckos itself only removes
-   * a connection whose state changes, which an abandoned one's may never do).
+   * a connection whose state changes, which an abandoned one's may never do). geckos closes a
+   * connection whose peer connection turns disconnected, failed or closed (ICE failing among
+   * them), and that close emits the channel's disconnect, which abandons the attempt.
    */
   private watchConnections(): void {
     const manager = this.manager;
@@ -284,13 +288,9 @@ export class WebRtcGateway implements WebRtcGatewayLike {
       try {
         result = await create(authorization, req, res);
       } catch (err) {
-        // The offer failed: geckos closed the peer connection but left it in its map.
-        const admitted = this.admittedBy.get(req);
-        if (admitted) {
-          for (const c of manager.connections.values())
-            if (c.userData === admitted.userData) admitted.attempt.bindCleanup(() => this.forget(c));
-          admitted.attempt.abandon('could not make an offer');
-        }
+        // The offer failed (geckos gives making the data channel 2 s): the connection never
+        // reached geckos' map; its count comes back now.
+        this.admittedBy.get(req)?.attempt.abandon('could not make an offer');
         throw err;
       }
       const admitted = this.admittedBy.get(req);
@@ -302,29 +302,53 @@ export class WebRtcGateway implements WebRtcGatewayLike {
       }
       const attempt = admitted.attempt;
       attempt.bindCleanup(() => this.forget(connection));
-      connection.channel.onDisconnect((state) => attempt.abandon(`connection ${String(state)}`));
-      connection.peerConnection.addEventListener('iceconnectionstatechange', () => {
-        const ice = connection.peerConnection.iceConnectionState;
-        if (ice === 'failed' || ice === 'closed') attempt.abandon(`ice ${ice}`);
-      });
+      connection.channel?.onDisconnect((state) => attempt.abandon(`connection ${String(state)}`));
       return result;
     };
   }
 
-  /** Close a connection's peer connection and drop it from geckos' manager. */
+  /**
+   * Drop a connection from geckos' manager, now (geckos' own `close()` does it only after
+   * awaiting both closes), and close its data channel and peer connection.
+   */
   private forget(connection: GeckosConnection): void {
-    if (this.manager.connections.get(connection.id) === connection) this.manager.deleteConnection(connection);
-    else connection.close();
+    if (this.manager.connections.get(connection.id) === connection) this.manager.connections.delete(connection.id);
+    if (!connection.channel) return;
+    connection.close().catch(() => undefined);
   }
 }
 
 /**
- * geckos.io answers a refused authorization with the bare status (`writeHead(status); end()`):
- * make that `end()` carry the reason as a sentence, as every other refusal here does.
+ * geckos.io answers a refused authorization with its own status line (`end('429')`,
+ * `end('403: Forbidden')`): make that `end()` carry the reason as a sentence instead, as
+ * every other refusal here does.
  */
 function explainRefusal(res: ServerResponse, reason: string): void {
-  res.setHeader('content-type', 'text/plain');
   const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
-  res.end = ((...args: unknown[]) =>
-    args.length === 0 || typeof args[0] === 'function' ? end(`${reason}\n`) : end(...args)) as ServerResponse['end'];
+  res.end = ((...args: unknown[]) => {
+    res.setHeader('content-type', 'text/plain');
+    const callback = args.find((a) => typeof a === 'function');
+    return callback ? end(`${reason}\n`, callback) : end(`${reason}\n`);
+  }) as ServerResponse['end'];
+}
+
+/**
+ * node-datachannel takes ICE servers as URL strings, credentials inside
+ * (`turn:user:pass@host:3478`), and geckos.io 3 hands it each server's `urls` as they are: a
+ * browser-style list (`{ urls: [...], username, credential }`) becomes one string per URL.
+ */
+export function toDataChannelIceServers(servers: readonly RTCIceServer[]): RTCIceServer[] {
+  const out: RTCIceServer[] = [];
+  for (const server of servers) {
+    const urls = typeof server.urls === 'string' ? [server.urls] : server.urls;
+    for (const url of urls) {
+      const colon = url.indexOf(':');
+      const withCredentials =
+        server.username !== undefined && typeof server.credential === 'string' && colon > 0
+          ? `${url.slice(0, colon + 1)}${encodeURIComponent(server.username)}:${encodeURIComponent(server.credential)}@${url.slice(colon + 1)}`
+          : url;
+      out.push({ urls: withCredentials });
+    }
+  }
+  return out;
 }

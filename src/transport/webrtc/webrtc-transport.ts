@@ -10,11 +10,14 @@ const CLOSE_LINGER_MS = 1000;
 /** The data channel's own send buffer past which unreliable messages are dropped, bytes. */
 const MAX_CHANNEL_BUFFER_BYTES = 64 * 1024;
 
-/** The part of a geckos ServerChannel this transport uses. */
+/**
+ * The part of a geckos.io 3 ServerChannel's `dataChannel` (node-datachannel's DataChannel) this
+ * transport uses. geckos sets it to null once the connection is closed.
+ */
 interface DataChannelLike {
-  readonly bufferedAmount: number;
-  readonly readyState: string;
-  send(data: Uint8Array): void;
+  bufferedAmount(): number;
+  isOpen(): boolean;
+  sendMessageBinary(data: Uint8Array): boolean;
 }
 
 /**
@@ -135,26 +138,26 @@ export class WebRtcTransport implements ServerTransport {
   }
 
   /**
-   * Straight onto the data channel, not through geckos.io's emit: that defers the send to a
-   * microtask, where a channel closing in between throws an unhandled rejection (and every
-   * datagram would pay for a promise).
+   * Straight onto the data channel, not through geckos.io's emit: geckos.io 3 defers the send
+   * to a microtask (every datagram would pay for a promise, and a channel closing in between is
+   * logged) and copies each buffer (`Buffer.from`).
    */
   private put(datagram: Uint8Array): void {
     const dc = this.dataChannel();
-    if (this.ended || dc?.readyState !== 'open') return;
+    if (this.ended || !dc?.isOpen()) return;
     try {
-      dc.send(datagram);
+      dc.sendMessageBinary(datagram);
     } catch {
       // Closed under us: the disconnect event ends the transport.
     }
   }
 
   private dataChannel(): DataChannelLike | undefined {
-    return (this.channel as unknown as { dataChannel?: DataChannelLike }).dataChannel;
+    return (this.channel as unknown as { dataChannel?: DataChannelLike | null }).dataChannel ?? undefined;
   }
 
   private channelBuffered(): number {
-    return this.dataChannel()?.bufferedAmount ?? 0;
+    return this.dataChannel()?.bufferedAmount() ?? 0;
   }
 
   /** The link is over: tell the session once, stop the reliable stream, close the channel. */
@@ -164,13 +167,9 @@ export class WebRtcTransport implements ServerTransport {
     this.counters.retransmits += this.link.stats.retransmits;
     this.link.dispose();
     if (this.lingerTimer !== undefined) this.timers.clearTimeout(this.lingerTimer);
-    if (closeChannel) {
-      try {
-        this.channel.close();
-      } catch {
-        // Already gone.
-      }
-    }
+    // geckos.io 3's close is async and logs "connection not found!" for a connection it has
+    // closed already (its data channel is then null): only an open one is closed.
+    if (closeChannel && this.dataChannel()) void Promise.resolve(this.channel.close()).catch(() => undefined);
     this.sink?.closed(code, reason);
   }
 }
