@@ -63,6 +63,11 @@ export class FallbackSocket extends SocketHandlers implements WebSocketLike {
     return this.current.readyState;
   }
 
+  /** Whether the link chosen so far may lose messages (WebRTC), or not (WebSocket). */
+  get unreliable(): boolean {
+    return this.current.unreliable === true;
+  }
+
   get bufferedAmount(): number {
     return this.current.bufferedAmount;
   }

@@ -324,6 +324,11 @@ class SimulatedSocket extends SocketHandlers implements WebSocketLike {
     return this.inner.bufferedAmount;
   }
 
+  /** An unordered simulated link loses inputs, as does an unreliable link underneath. */
+  get unreliable(): boolean {
+    return !this.net.ordered || this.inner.unreliable === true;
+  }
+
   send(data: Uint8Array): void {
     if (this.gone) return;
     const counters = this.net.counters.up;

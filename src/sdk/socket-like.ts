@@ -10,6 +10,12 @@ export interface WebSocketLike {
   send(data: Uint8Array): void;
   close(code?: number, reason?: string): void;
   /**
+   * True when inputs sent may be lost without being resent (an unordered WebRTC channel, the
+   * network simulator's unordered link); absent or false for TCP and the in-memory link. The
+   * SDK then sends each changed input twice (see `changedInputResendMs`).
+   */
+  readonly unreliable?: boolean;
+  /**
    * Drop the link at once with no close frame (`ws` and the in-memory link have it; browsers
    * do not). The SDK uses it when it declares a silent link dead.
    */

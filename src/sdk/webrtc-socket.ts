@@ -122,6 +122,8 @@ async function webRtcOffered(base: string): Promise<boolean> {
 export class WebRtcSocket extends SocketHandlers implements WebSocketLike {
   binaryType = 'arraybuffer';
   readyState = 0;
+  /** Inputs and acks go once on an unordered channel with no retransmits: they may be lost. */
+  readonly unreliable = true;
   private channel: GeckosChannel | undefined;
   private readonly link: DatagramLink;
   private closedAlready = false;
