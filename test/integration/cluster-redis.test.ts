@@ -504,25 +504,38 @@ describe('messages across nodes (pub/sub)', () => {
   });
 });
 
+/**
+ * `npm start -- --workers 2 ...args` on a free port, on Redis database `db`, with per-address
+ * limits off and the operator token; resolves once both workers are in the registry.
+ */
+async function startWorkers(args: string[], db: number) {
+  const port = await freePort();
+  const child = spawnCli(port, ['--workers', '2', ...args], {
+    REDIS_URL: `${redis.url}/${db}`,
+    TICKWIRE_LOG_LEVEL: 'warn',
+    TICKWIRE_PER_IP_LIMITS: 'off',
+    TICKWIRE_OPERATOR_TOKEN: OPERATOR_TOKEN,
+  });
+  const base = `http://127.0.0.1:${port}`;
+  /** The registry as the front's /cluster shows it (the operator token opens it on the game port). */
+  const cluster = () =>
+    fetch(`${base}/cluster`, { headers: { authorization: `Bearer ${OPERATOR_TOKEN}` } }).then(
+      (r) => r.json() as Promise<{ nodes: { players: number }[] }>,
+    );
+  try {
+    await until(cluster, (v) => v.nodes.length === 2);
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err;
+  }
+  return { port, base, child, cluster };
+}
+
 describe('npm start -- --workers 2 (one port, two processes, a routing front)', () => {
   it('matchmade players reach the worker holding their seat, and so do their resumes; the workers share the cluster', async () => {
-    const port = await freePort();
-    const child = spawnCli(port, ['--workers', '2', '--max-players', '2'], {
-      REDIS_URL: `${redis.url}/2`,
-      TICKWIRE_LOG_LEVEL: 'warn',
-      TICKWIRE_PER_IP_LIMITS: 'off',
-      TICKWIRE_OPERATOR_TOKEN: OPERATOR_TOKEN,
-    });
+    const { base, child, cluster } = await startWorkers(['--max-players', '2'], 2);
     const clients: TickwireClient<ArenaState, ArenaInput, Mover>[] = [];
     try {
-      const base = `http://127.0.0.1:${port}`;
-      await until(
-        () =>
-          fetch(`${base}/cluster`, { headers: { authorization: `Bearer ${OPERATOR_TOKEN}` } }).then(
-            (r) => r.json() as Promise<{ nodes: unknown[] }>,
-          ),
-        (v) => v.nodes.length === 2,
-      );
       const tickets: MatchmakeTicket[] = [];
       for (let i = 0; i < 4; i++) {
         const ticket = await matchmake(base, 'arena');
@@ -534,13 +547,7 @@ describe('npm start -- --workers 2 (one port, two processes, a routing front)', 
         expect(w.roomId).toBe(ticket.roomId);
         expect(w.node).toBe(ticket.nodeId);
         // Let the registry catch up (a heartbeat, 1 s) so the next choice sees this seat taken.
-        await until(
-          () =>
-            fetch(`${base}/cluster`, { headers: { authorization: `Bearer ${OPERATOR_TOKEN}` } }).then(
-              (r) => r.json() as Promise<{ nodes: { players: number }[] }>,
-            ),
-          (v) => v.nodes.reduce((n, node) => n + node.players, 0) === i + 1,
-        );
+        await until(cluster, (v) => v.nodes.reduce((n, node) => n + node.players, 0) === i + 1);
       }
       // Two-seat rooms: four players fill two rooms, and both workers took part.
       expect(new Set(tickets.map((t) => t.roomId)).size).toBe(2);
@@ -561,24 +568,10 @@ describe('npm start -- --workers 2 (one port, two processes, a routing front)', 
   }, 30_000);
 
   it('--webrtc on: WebRTC players join through the front, each client’s signalling requests all reaching one worker (round robin would split them)', async () => {
-    const port = await freePort();
     const udp = await freePort();
-    const child = spawnCli(port, ['--workers', '2', '--webrtc', 'on', '--webrtc-ports', `${udp}-${udp + 1}`], {
-      REDIS_URL: `${redis.url}/3`,
-      TICKWIRE_LOG_LEVEL: 'warn',
-      TICKWIRE_PER_IP_LIMITS: 'off',
-      TICKWIRE_OPERATOR_TOKEN: OPERATOR_TOKEN,
-    });
+    const { port, child } = await startWorkers(['--webrtc', 'on', '--webrtc-ports', `${udp}-${udp + 1}`], 3);
     const clients: TickwireClient<ArenaState, ArenaInput, Mover>[] = [];
     try {
-      const base = `http://127.0.0.1:${port}`;
-      await until(
-        () =>
-          fetch(`${base}/cluster`, { headers: { authorization: `Bearer ${OPERATOR_TOKEN}` } }).then(
-            (r) => r.json() as Promise<{ nodes: unknown[] }>,
-          ),
-        (v) => v.nodes.length === 2,
-      );
       // Each signalling takes several requests, some on new TCP connections, which round robin
       // would spread over both workers (the second worker knows no such connection: 404).
       for (let i = 0; i < 4; i++) {
