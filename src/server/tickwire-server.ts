@@ -567,7 +567,7 @@ export class TickwireServer implements SessionHost {
           bodyBytesRead: w.bodyBytesRead,
         }
       : null;
-    report.cluster = this.cluster ? { ...this.cluster.stats } : null;
+    report.cluster = this.cluster ? { ...this.cluster.stats, roomMoves: this.mover && { ...this.mover.stats } } : null;
     report.chat = this.chat?.report ?? null;
     report.notifications = { ...this.notifications.stats };
     report.data = this.data?.stats ?? null;
@@ -614,8 +614,10 @@ export class TickwireServer implements SessionHost {
     const tell = drainMs > 0;
     if (tell) for (const session of this.sessions) if (!session.room || !moving.has(session.room)) session.send(notice);
     if (moving.size > 0) {
+      const started = performance.now();
       const moved = await this.mover!.moveAll(moving);
-      this.log.info({ rooms: moving.size, moved: moved.size }, 'draining: live rooms offered to other nodes');
+      const ms = Math.round(performance.now() - started);
+      this.log.info({ rooms: moving.size, moved: moved.size, ms }, 'draining: live rooms offered to other nodes');
       if (tell)
         for (const session of this.sessions) if (session.room && moving.has(session.room) && !moved.has(session.room)) session.send(notice);
     }
