@@ -1149,6 +1149,36 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
     };
     this.movedFrom = { node: this.welcome.node ?? this.seatNode, roomId: this.welcome.roomId };
     this.emit('moving', { cause: 'room-moved', reason: n.message, from: this.movedFrom });
+    // The old node has let go of the seat already (the notice comes only once the room runs
+    // elsewhere): resume now rather than after its 4016's close handshake. The old link's
+    // close, when it comes, is that of a replaced link and is ignored.
+    const old = this.socket;
+    if (this.state === ClientState.Open && old) {
+      this.socket = undefined;
+      if (old.readyState < 2) old.close(1000, 'room moved');
+      this.resumeMovedRoom(CloseCode.RoomMoved, n.message);
+    }
+  }
+
+  /** The room moved: resume on its new node at once, through the path of a resume after a drop. */
+  private resumeMovedRoom(code: number, reason: string): void {
+    const move = this.roomMove!;
+    if (this.options.reconnect === false || (this.welcome?.resumeWindowMs ?? 0) <= 0) {
+      this.finish(code, reason);
+      return;
+    }
+    this.url = move.url;
+    this.state = ClientState.Reconnecting;
+    this.sync?.stop();
+    this.droppedAt = this.clock.now();
+    this.unopenedAttempts = 0;
+    this.anyAttemptOpened = false;
+    this.stats.drops++;
+    this.emit('drop', { code, reason });
+    this.attempts = 1;
+    this.emit('reconnecting', { attempt: 1, delayMs: 0 });
+    this.stats.reconnectAttempts++;
+    this.openLink();
   }
 
   /** Tell the server these stored notifications (NOTICE.id) were shown: they are not sent again. */
@@ -1545,23 +1575,7 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
     this.socket = undefined;
     if (this.state === ClientState.Closed) this.finish(code, reason);
     else if (this.state === ClientState.Open && this.roomMove && (code === CloseCode.RoomMoved || this.mayResume(code))) {
-      // The room moved: resume on its new node at once, through the path of a resume after a drop.
-      if (this.options.reconnect === false || (this.welcome?.resumeWindowMs ?? 0) <= 0) {
-        this.finish(code, reason);
-        return;
-      }
-      this.url = this.roomMove.url;
-      this.state = ClientState.Reconnecting;
-      this.sync?.stop();
-      this.droppedAt = this.clock.now();
-      this.unopenedAttempts = 0;
-      this.anyAttemptOpened = false;
-      this.stats.drops++;
-      this.emit('drop', { code, reason });
-      this.attempts = 1;
-      this.emit('reconnecting', { attempt: 1, delayMs: 0 });
-      this.stats.reconnectAttempts++;
-      this.openLink();
+      this.resumeMovedRoom(code, reason);
     } else if (this.state === ClientState.Reconnecting && this.roomMove && !RETRYABLE_CLOSE_CODES.has(code) && this.follower) {
       // The new node would not give the seat back: find one through matchmaking instead.
       this.roomMove = undefined;

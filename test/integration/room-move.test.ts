@@ -66,7 +66,8 @@ async function twoNodes(setup: { a?: NodeSetup; b?: NodeSetup } = {}) {
         nodeTtlMs: 600,
         roomMoves: s.roomMoves,
       },
-      drainMs: DRAIN_MS,
+      // A drains (and its players follow when the room stays); B's own close ends the test.
+      drainMs: nodeId === 'node-a' ? DRAIN_MS : 0,
     });
     h.server.cluster!.publicUrl = h.url;
     open.push(h);
@@ -154,6 +155,7 @@ describe('live rooms move on a drain', () => {
       expect(m).toMatchObject({ cause: 'room-moved', from: { roomId: roomA.id }, to: { node: 'node-b', roomId: roomA.id } });
 
     // The notice named the new node and its URL; the old links closed 4016.
+    await a.logged((l) => l.msg === 'connection closed' && l.code === CloseCode.RoomMoved, 3);
     expect(notices.filter((n) => n.kind === 'move')).toHaveLength(3);
     expect(notices.find((n) => n.kind === 'move')).toMatchObject({ node: 'node-b', url: b.url });
     expect(notices.some((n) => n.kind === 'shutdown')).toBe(false);
