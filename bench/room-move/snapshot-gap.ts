@@ -2,7 +2,8 @@
  * The snapshot gap across a room move, on loopback (issue 22, part 3). Two servers in this
  * process share a Redis (REDIS_URL, default 127.0.0.1:6379, a fresh key prefix); `--players`
  * SDK clients play arena on node A in rooms of `--per-room`, each sending its input every tick
- * on the SDK's input clock. After `--warmup-s`, A drains: its rooms move to B and every client
+ * on the SDK's input clock. After `--warmup-s` and a window of `--after-s` without a move (its
+ * longest gaps are the box's own, for comparison), A drains: its rooms move to B and every client
  * resumes there. Printed: each player's longest gap between snapshots (the move's), max and p99;
  * the ms from the drain to each `moved`; inputs lost (sent but not the one applied at its tick),
  * before the drain, across it, and after.
@@ -108,6 +109,10 @@ const pacer = setInterval(() => {
 }, 4);
 
 await sleep(Number(values['warmup-s']) * 1000);
+// The same window without a move first: the longest gap this box gives anyway.
+for (const bot of bots) bot.longestGapMs = 0;
+await sleep(Number(values['after-s']) * 1000);
+const baseline = bots.map((bot) => bot.longestGapMs).sort((x, y) => x - y);
 for (const bot of bots) bot.longestGapMs = 0; // the move's gap, not the warm-up's
 const drainAt = performance.now();
 const closing = a.close();
@@ -145,6 +150,8 @@ console.log(
       moved: moveMs.length,
       roomMovesOut: a.mover?.stats.movedOut,
       snapshotGapMs: { max: r(gaps[gaps.length - 1]), p99: r(pct(gaps, 99)), p50: r(pct(gaps, 50)) },
+      // The same per-player figure over as long a window just before the drain, with no move.
+      snapshotGapWithoutMoveMs: { max: r(baseline[baseline.length - 1]), p99: r(pct(baseline, 99)), p50: r(pct(baseline, 50)) },
       drainToMovedMs: moveMs.length ? { max: r(moveMs[moveMs.length - 1]), p99: r(pct(moveMs, 99)), p50: r(pct(moveMs, 50)) } : null,
       inputsLost: lost,
       rematchmakes: bots.reduce((n, bot) => n + bot.client.stats.moves, 0),
