@@ -142,6 +142,12 @@ describe('live rooms move on a drain', () => {
     // Scores the state carries: set here, so the move has something to keep.
     roomA.state.players.forEach((p, i) => (p.score = 10 + i));
     const ids = clients.map((c) => c.playerId);
+    // Room chat before the move: its history travels with the room.
+    const heard = nextEvent(clients[2], 'chat', (e) => e.lines.some((l) => l.text === 'before the move'));
+    clients[0].say('room', 'before the move');
+    await flush(clients[0]);
+    a.tick();
+    await heard;
     const notices: NoticeMessage[] = [];
     for (const c of clients) c.on('notice', (n) => notices.push(n));
     const moving = all(clients, 'moving');
@@ -184,6 +190,14 @@ describe('live rooms move on a drain', () => {
       const lost = seqs.filter((s) => got.get(s) !== aimFor(s));
       expect(lost).toEqual([]);
     }
+    // Room chat on B: the old lines are its history, and the moved players read it (membership followed the seats).
+    expect(b.server.chat!.roomLines(roomB.id).map((l) => l.text)).toEqual(['before the move']);
+    const chatOnB = all([clients[0], clients[2]], 'chat', (e) => e.ch === 'room' && e.lines.some((l) => l.text === 'after the move'));
+    clients[1].say('room', 'after the move');
+    await flush(clients[1]);
+    b.tick();
+    await chatOnB;
+    expect(clients[2].chat.get('room').map((l) => l.text)).toEqual(['before the move', 'after the move']);
     // The registry maps the room to B.
     const listed = await b.server.cluster!.registry.rooms('arena');
     expect(listed.map((r) => [r.roomId, r.nodeId])).toEqual([[roomA.id, 'node-b']]);
