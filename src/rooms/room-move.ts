@@ -177,6 +177,9 @@ export function restoreMovedRoom(m: MovedRoom, type: ResolvedRoomType, options: 
     slot.detachedAt = now - seat.detachedForMs;
     slot.dropCode = seat.connected ? CloseCode.RoomMoved : seat.dropCode;
     slot.lastProcessedSeq = seat.lastProcessedSeq;
+    // The player holds the old node's snapshots up to the move's tick: its acks of them name
+    // ticks this node's history has too (with other bytes), so only later ones count here.
+    slot.acksFrom = m.tick + 1;
     slot.starvedStreak = seat.starvedStreak;
     slot.rewind16 = seat.rewind16;
     readInput(seat.current, slot.current);

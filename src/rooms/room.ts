@@ -125,6 +125,11 @@ export class PlayerSlot<I> {
   rewind16 = 0;
   /** Newest snapshot tick the client acknowledged that was sent to it (0: none yet). */
   ackTick = 0;
+  /**
+   * Acks of ticks before this are not this room's (0: all are): a seat that moved here holds the
+   * old node's snapshots up to the move's tick, which this node's history also names.
+   */
+  acksFrom = 0;
   /** What the server knows of the client's copy of the world: sent snapshots, acks, budget. */
   replica!: ClientReplica;
   /** Roster entries still to page to this client after its WELCOME (see ROSTER_PAGE). */
@@ -498,6 +503,7 @@ export class Room<S = unknown, I = unknown, P = unknown> {
    * delta against it, if we really sent it that tick.
    */
   acknowledge(slot: PlayerSlot<I>, tick: number): void {
+    if (tick < slot.acksFrom) return;
     if (this.replicator.ack(slot.replica, tick)) slot.ackTick = tick;
   }
 

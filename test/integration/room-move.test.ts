@@ -10,6 +10,8 @@ import { ClientState } from '../../src/sdk/client-state';
 import type { ClientEvents, TickwireClient } from '../../src/sdk/tickwire-client';
 import { closeOf, flush, nextEvent, rawSocket, startServer } from '../support/server-harness';
 import { PrivateRedis } from '../support/redis-server';
+import { TEST_SECRET, mintHs256 } from '../support/jwt-fixtures';
+import type { TickwireServerOptions } from '../../src/server/tickwire-server';
 
 /**
  * Live rooms move (issue 22, part 3): two real servers on one Redis. Players in a room on node A;
@@ -41,6 +43,7 @@ type Applied = Map<number, Map<number, number>>;
 interface NodeSetup {
   type?: Partial<RoomTypeDefinition<ArenaState, ArenaInput, unknown>>;
   roomMoves?: RoomMoveOptions | false;
+  auth?: TickwireServerOptions['auth'];
 }
 
 /** Nodes a and b on one Redis (a fresh key prefix), each recording the inputs its rooms apply. */
@@ -68,6 +71,7 @@ async function twoNodes(setup: { a?: NodeSetup; b?: NodeSetup } = {}) {
       },
       // A drains (and its players follow when the room stays); B's own close ends the test.
       drainMs: nodeId === 'node-a' ? DRAIN_MS : 0,
+      auth: s.auth,
     });
     h.server.cluster!.publicUrl = h.url;
     open.push(h);
@@ -293,6 +297,42 @@ describe('live rooms move on a drain', () => {
     const roomB = roomOf(b)!;
     expect(roomB.players.map((p) => p.connected)).toEqual([true, true]);
     expect(b.lines.filter((l) => l.code === CloseCode.ResumeRejected).length).toBeGreaterThanOrEqual(3);
+    await drained(a, closing);
+  });
+
+  it('signed-in players move with their identity; a moved seat’s token presented by another identity is refused 4009', async () => {
+    const auth = { secret: TEST_SECRET, audience: false, issuer: false } as const;
+    const { a, b } = await twoNodes({ a: { auth }, b: { auth } });
+    const ada = a.client('ada', { token: await mintHs256(TEST_SECRET, { subject: 'user-ada' }) }) as unknown as Client;
+    const bo = a.client('bo', { token: await mintHs256(TEST_SECRET, { subject: 'user-bo' }) }) as unknown as Client;
+    await ada.connect();
+    await bo.connect();
+    const moved = all([ada, bo], 'moved');
+    const closing = a.server.close();
+    await moved;
+    const roomB = roomOf(b)!;
+    expect(roomB.getPlayer(ada.playerId)!.userId).toBe('user-ada');
+    expect(ada.welcome!.userId).toBe('user-ada');
+    // Bo's own valid token with Ada's live resume token: refused, and Ada's seat stays hers.
+    const ws = await rawSocket(b.url);
+    const closed = closeOf(ws);
+    ws.send(
+      encodeControl(MessageType.Join, {
+        v: PROTOCOL_VERSION,
+        roomType: 'arena',
+        name: 'bo',
+        resume: ada.welcome!.resumeToken,
+        token: await mintHs256(TEST_SECRET, { subject: 'user-bo' }),
+      } satisfies JoinMessage),
+    );
+    const sent = new Map<Client, number[]>();
+    await play(b, [ada, bo], sent, 1);
+    const c = await closed;
+    expect(c.code).toBe(CloseCode.ResumeRejected);
+    expect(c.reason).toMatch(/another identity/);
+    await play(b, [ada, bo], sent, 3);
+    expect([ada.state, bo.state]).toEqual([ClientState.Open, ClientState.Open]);
+    expect(roomB.getPlayer(ada.playerId)!.connected).toBe(true);
     await drained(a, closing);
   });
 });

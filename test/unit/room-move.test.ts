@@ -137,6 +137,10 @@ describe('a moved room', () => {
     expect(a2.inputs.take(52, out)).toBe(true);
     expect(out).toEqual({ buttons: 2, aim: 20 });
     expect(a2.inputs.take(50, out)).toBe(false);
+    // Its snapshots up to tick 50 came from the old node: an ack of one is not taken as this node's.
+    there.reattach(a2, new MemoryClient());
+    there.acknowledge(a2, 50);
+    expect(a2.ackTick).toBe(0);
     // New players get fresh ids, not one of the moved seats'.
     const c = there.join(new MemoryClient(), 'cat');
     expect(c.id).toBe(3);
