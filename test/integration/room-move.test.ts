@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { arenaGame, type ArenaInput, type ArenaState } from '../../shared/games/arena';
+import { CursorField, cursorsGame, type CursorInput } from '../../shared/games/cursors';
 import { CloseCode } from '../../shared/protocol/close-codes';
 import { encodeControl, type JoinMessage, type NoticeMessage } from '../../shared/protocol/control-messages';
 import { MessageType, PROTOCOL_VERSION } from '../../shared/protocol/message-types';
@@ -42,6 +43,8 @@ type Applied = Map<number, Map<number, number>>;
 
 interface NodeSetup {
   type?: Partial<RoomTypeDefinition<ArenaState, ArenaInput, unknown>>;
+  /** Every room type of the node, in place of the recording arena. */
+  roomTypes?: TickwireServerOptions['roomTypes'];
   roomMoves?: RoomMoveOptions | false;
   auth?: TickwireServerOptions['auth'];
 }
@@ -59,7 +62,7 @@ async function twoNodes(setup: { a?: NodeSetup; b?: NodeSetup } = {}) {
   };
   const make = async (nodeId: string, s: NodeSetup = {}) => {
     const h = await startServer({
-      roomTypes: [defineRoomType({ game: arenaGame, onTick: record, ...s.type })],
+      roomTypes: s.roomTypes ?? [defineRoomType({ game: arenaGame, onTick: record, ...s.type })],
       cluster: {
         redisUrl: redis.url,
         keyPrefix,
@@ -333,6 +336,38 @@ describe('live rooms move on a drain', () => {
     await play(b, [ada, bo], sent, 3);
     expect([ada.state, bo.state]).toEqual([ClientState.Open, ClientState.Open]);
     expect(roomB.getPlayer(ada.playerId)!.connected).toBe(true);
+    await drained(a, closing);
+  });
+
+  it('a cursors room moves too (the default state codec): each pointer is where it was, on the new node', async () => {
+    const cursors = { roomTypes: [defineRoomType({ game: cursorsGame, tickRate: 60, sendRate: 60 })] };
+    const { a, b } = await twoNodes({ a: cursors, b: cursors });
+    const pointer = (name: string) =>
+      a.client(name, { game: cursorsGame, roomType: 'cursors' } as never) as unknown as TickwireClient<unknown, CursorInput>;
+    const [ann, bob] = [pointer('ann'), pointer('bob')];
+    await ann.connect();
+    await bob.connect();
+    for (let t = 0; t < 5; t++) {
+      ann.sendInput({ x: 100, y: 200, present: 1 });
+      bob.sendInput({ x: 300, y: 400, present: 1 });
+      await Promise.all([flush(ann as never), flush(bob as never)]);
+      a.tick();
+    }
+    a.tick(10);
+    const moved = all([ann, bob] as never, 'moved');
+    const closing = a.server.close();
+    await moved;
+    expect(roomOf(b)!.type.name).toBe('cursors');
+    const snap = nextEvent(ann as never, 'snapshot');
+    b.tick();
+    await snap;
+    const at = (c: TickwireClient<unknown, CursorInput>, id: number) => {
+      const row = c.latest.indexOf(id);
+      return [c.latest.get(row, CursorField.X), c.latest.get(row, CursorField.Y)];
+    };
+    expect(at(ann, ann.playerId)).toEqual([100, 200]);
+    expect(at(ann, bob.playerId)).toEqual([300, 400]);
+    expect([ann.stats.roomMoves, bob.stats.roomMoves]).toEqual([1, 1]);
     await drained(a, closing);
   });
 });
