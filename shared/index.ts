@@ -3,7 +3,8 @@
  * and its bots. A game is a {@link GameDefinition}: a pure, deterministic step over its own
  * state, an input codec, and an entity schema saying what is replicated.
  */
-export type { GameDefinition, GameSetup, InputCodec, Predictor, TickInputs } from './game/game-definition';
+export type { GameDefinition, GameSetup, InputCodec, Predictor, StateCodec, TickInputs } from './game/game-definition';
+export { plainStateCodec } from './game/state-codec';
 export type { EntityKindSchema, EntitySchema, FieldLerp, FieldSchema } from './replication/entity-schema';
 export { EntityTable } from './replication/entity-table';
 export { ByteReader } from './binary/byte-reader';

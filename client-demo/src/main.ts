@@ -220,15 +220,21 @@ client.on('notice', (n) => {
 
 // The server is going away: the SDK looks for a game elsewhere; a line in the chat box says so
 // and how it went. A move is a new player in a new room, so the per-room views start afresh.
+// When the room itself moves ('room-moved'), the game goes on: same room, player and score.
 client.on('moving', ({ cause }) => {
-  chatBox.note(`⇄ ${cause === 'drain' ? 'the server is restarting' : 'the server stopped answering'}, finding a new game…`);
+  if (cause === 'room-moved') chatBox.note('⇄ the server is restarting: this game moves to another server…');
+  else chatBox.note(`⇄ ${cause === 'drain' ? 'the server is restarting' : 'the server stopped answering'}, finding a new game…`);
 });
-client.on('moved', ({ to, ms }) => {
-  chatBox.note(`⇄ moved to a new game: room ${to.roomId}${to.node ? ` on ${to.node}` : ''} (${Math.round(ms)} ms)`);
+client.on('moved', ({ cause, to, ms }) => {
   clearInterval(noticeTimer);
   noticeTimer = undefined;
   banner.hidden = true;
   banner.textContent = '';
+  if (cause === 'room-moved') {
+    chatBox.note(`⇄ this game moved${to.node ? ` to ${to.node}` : ''} (${Math.round(ms)} ms)`);
+    return;
+  }
+  chatBox.note(`⇄ moved to a new game: room ${to.roomId}${to.node ? ` on ${to.node}` : ''} (${Math.round(ms)} ms)`);
   const w = client.welcome!;
   hudInput.roomId = w.roomId;
   shots = new ArenaShotPredictor(w.tickRate);

@@ -70,6 +70,17 @@ export interface Predictor<P, I> {
 }
 
 /**
+ * Turns a game's whole state into bytes and back, for a room that moves to another node (a
+ * deploy drains a node: its rooms go on elsewhere). `decode(encode(s))` must be a state the step
+ * carries on from exactly as from `s` (same `hash`, same next steps). Runs once per move, off
+ * the tick path, so it may allocate.
+ */
+export interface StateCodec<S> {
+  encode(state: S): Uint8Array;
+  decode(bytes: Uint8Array): S;
+}
+
+/**
  * A game, written once in `shared/` and run unchanged by the server, the browser and the bots.
  *
  * The contract: `step` is pure and deterministic. Given the same state and inputs it produces a
@@ -100,4 +111,15 @@ export interface GameDefinition<S, I, P = unknown> {
   hash(state: S): number;
   /** Local-player prediction; omit for games that do not predict. */
   readonly predictor?: Predictor<P, I>;
+  /**
+   * How the state travels when its room moves to another node. Default: msgpackr, which keeps
+   * plain data (objects, arrays, numbers, strings, booleans, typed arrays); a state holding
+   * class instances, Maps, functions or scratch structures needs its own codec.
+   */
+  readonly stateCodec?: StateCodec<S>;
+  /**
+   * False: rooms of this game never move; a drain ends them as before (players matchmake
+   * again). Default true. A room type can say the same (`RoomTypeDefinition.movable`).
+   */
+  readonly movable?: boolean;
 }

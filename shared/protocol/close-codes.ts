@@ -76,6 +76,12 @@ export const CloseCode = {
    * and the SDK retries it with its backoff inside the resume window.
    */
   AuthUnavailable: 4015,
+  /**
+   * The node is draining and this player's room has moved to another node, which a NOTICE
+   * ('move') just named: the seat is held there under the same resume token. The SDK resumes
+   * on that node (same player id, entity and score) rather than matchmaking again.
+   */
+  RoomMoved: 4016,
 } as const;
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
 

@@ -87,9 +87,12 @@ export interface NoticeMessage {
    * 'shutdown': the server is draining and closes with 1001 in `secondsLeft`; 'info': a notice
    * to everyone (an operator's, on every node); 'direct': to this player's identity alone;
    * 'token-expiring': this session's token expires in `secondsLeft`, and the session is closed
-   * 4014 (after the clock tolerance) unless a TOKEN_REFRESH brings a fresh one first.
+   * 4014 (after the clock tolerance) unless a TOKEN_REFRESH brings a fresh one first; 'move':
+   * the node drains and this player's room now runs on node `node` (reach it at `url`, or
+   * through the same front with `?node=` when `url` is ''), where its seat waits under the same
+   * resume token; the link closes 4016 right after.
    */
-  kind: 'shutdown' | 'info' | 'direct' | 'token-expiring';
+  kind: 'shutdown' | 'info' | 'direct' | 'token-expiring' | 'move';
   message: string;
   /**
    * A stored notification's id ('direct' only): it stays unread until the client sends
@@ -101,6 +104,10 @@ export interface NoticeMessage {
   at?: number;
   /** Seconds until the server acts on it (shutdown), when known. */
   secondsLeft?: number;
+  /** 'move': the id of the node the room moved to. */
+  node?: string;
+  /** 'move': that node's public URL ('' when it has none: same front, routed on `?node=`). */
+  url?: string;
 }
 
 /**

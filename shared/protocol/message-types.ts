@@ -60,9 +60,11 @@ export type MessageType = (typeof MessageType)[keyof typeof MessageType];
  * WELCOME's codec, historyTicks and paged roster. 4: input ticks and leads. 5: chat (CHAT_SEND,
  * CHAT, CHAT_HISTORY, MUTE, MUTES, CHAT_REJECTED), NOTICE.id and NOTICE_READ. 6: tokens for the
  * whole session: the second control range (0x20-0x2f), TOKEN_REFRESH and TOKEN_REFRESHED, the
- * NOTICE kind 'token-expiring', and close codes 4014 TokenExpired and 4015 AuthUnavailable.
+ * NOTICE kind 'token-expiring', and close codes 4014 TokenExpired and 4015 AuthUnavailable. 7:
+ * rooms move between nodes: the NOTICE kind 'move' (with `node` and `url`) and close code 4016
+ * RoomMoved, which an older SDK would take as the end of its game.
  */
-export const PROTOCOL_VERSION = 6;
+export const PROTOCOL_VERSION = 7;
 
 /** First and last code of each control range (msgpackr bodies). */
 export const CONTROL_RANGES = [

@@ -219,6 +219,23 @@ export class ChatService {
     if (budget && --budget.members === 0) this.budgets.delete(member.key);
   }
 
+  /** The room chat's newest lines, oldest first: what travels when the room moves to another node. */
+  roomLines(roomId: string): StoredChatMessage[] {
+    return this.rooms.get(roomId)?.recent.slice() ?? [];
+  }
+
+  /**
+   * A room moved here: its chat channel (the same name, `room:<roomId>`) starts with the lines it
+   * had, so the players who resume here see its history. Its members join as they resume.
+   */
+  restoreRoom(roomId: string, lines: readonly StoredChatMessage[]): void {
+    if (this.rooms.has(roomId) || lines.length === 0) return;
+    const channel = new ChatChannel(`room:${roomId}`, 'room', this.o.keepInMemory);
+    channel.recent.push(...lines.slice(-this.o.keepInMemory));
+    channel.mayHaveOlder = lines.length >= this.o.keepInMemory;
+    this.rooms.set(roomId, channel);
+  }
+
   /** The room is gone: so is its channel (its history stays in the database). */
   roomDisposed(roomId: string): void {
     this.rooms.delete(roomId);

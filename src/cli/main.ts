@@ -113,6 +113,7 @@ async function main(): Promise<void> {
       nodeId: worker && opts.nodeId ? `${opts.nodeId}-w${process.env.TICKWIRE_WORKER_INDEX}` : opts.nodeId,
       stickyRoute: worker,
       reservationTtlMs: opts.reservationS * 1000,
+      roomMoves: opts.roomMoves ? undefined : false,
     },
     webrtc: {
       enabled: opts.webrtc,

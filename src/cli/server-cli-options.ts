@@ -81,6 +81,8 @@ export interface ServerCliOptions {
   dataDir: string;
   /** Keep profiles, chat history and notifications (false: chat in memory, no profiles, notices to who is online). */
   persistence: boolean;
+  /** On a drain, move live rooms to another node (with Redis), and take rooms from draining nodes. */
+  roomMoves: boolean;
   /** Chat lines a second per user, and the burst above it. */
   chatRate: number;
   chatBurst: number;
@@ -216,6 +218,12 @@ const SETTINGS: Record<Exclude<keyof ServerCliOptions, 'help'>, Setting> = {
     help: 'address to announce to WebRTC clients behind 1:1 NAT (a cloud VM)',
   },
   metrics: { flag: 'metrics', env: 'TICKWIRE_METRICS', default: 'on', help: 'Prometheus metrics at /metrics: on or off' },
+  roomMoves: {
+    flag: 'room-moves',
+    env: 'TICKWIRE_ROOM_MOVES',
+    default: 'on',
+    help: 'on SIGTERM, hand live rooms to another node (with REDIS_URL), and take theirs: on or off',
+  },
   operatorToken: {
     flag: 'operator-token',
     env: 'TICKWIRE_OPERATOR_TOKEN',
@@ -400,6 +408,7 @@ export function parseServerCliOptions(argv: string[], env: Record<string, string
     iceServers: list(get('iceServers').raw),
     publicIp: ipAddress(get('publicIp')),
     metrics: onOff(get('metrics')),
+    roomMoves: onOff(get('roomMoves')),
     operatorToken: optional('operatorToken'),
     ...adminListener(get('adminPort'), get('adminHost'), num('port', 0, 65535), optional('operatorToken')),
     maxReservationsPerIp: num('maxReservationsPerIp', 0, 1_000_000),

@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { RoomManager } from '../rooms/room-manager';
+import type { RoomMoveOptions } from './room-mover';
 import { DEFAULT_HEARTBEAT_MS, type ClusterRegistry, type NodeReport, type RoomListing } from './cluster-registry';
 
 /** Settings for the cluster presence (the server's `cluster` option). */
@@ -25,6 +26,12 @@ export interface ClusterOptions {
   heartbeatMs?: number;
   /** A node not heard from for this long is dead and its rooms are removed, ms (default 3000). */
   nodeTtlMs?: number;
+  /**
+   * Live rooms move to another node when this one drains, and this node takes rooms from
+   * draining ones (with Redis; default on). `false` (or `enabled: false`) turns both off: a
+   * drain then ends every room as before.
+   */
+  roomMoves?: RoomMoveOptions | false;
 }
 
 /** Counters for /health: how the node's link to the registry is doing. */

@@ -19,13 +19,33 @@ export type ReserveReply =
 /** Answers a request on the owning node. */
 export type ReserveHandler = (req: ReserveRequest) => ReserveReply;
 
+/**
+ * A draining node asks another to take one of its rooms over (see room-mover.ts): the room's
+ * bytes wait in Redis under `key`, which the taker deletes to claim them.
+ */
+export interface ImportRoomRequest {
+  op: 'import-room';
+  key: string;
+  roomId: string;
+  roomType: string;
+}
+
+/** The taker's answer: the room runs there now, or why not. */
+export type ImportRoomReply = { ok: true } | { ok: false; message: string };
+
+/** Takes a moved room over on this node. */
+export type ImportRoomHandler = (req: ImportRoomRequest) => Promise<ImportRoomReply>;
+
+type Request = ReserveRequest | ImportRoomRequest;
+type Reply = ReserveReply | ImportRoomReply;
+
 interface Envelope {
   /** Request id; the reply carries it back. */
   id: string;
   /** Requests: the caller's node id, whose channel gets the reply. */
   from?: string;
-  req?: ReserveRequest;
-  reply?: ReserveReply;
+  req?: Request;
+  reply?: Reply;
 }
 
 /**
@@ -35,7 +55,9 @@ interface Envelope {
  * moves on to another room or node; nothing is retried behind its back.
  */
 export class NodeRpc {
-  private readonly pending = new Map<string, { resolve: (r: ReserveReply) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
+  private readonly pending = new Map<string, { resolve: (r: Reply) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
+  /** Takes moved rooms (set by the server; without it every import is refused). */
+  importHandler: ImportRoomHandler | undefined;
   private readonly sub: Redis;
 
   private constructor(
@@ -64,9 +86,11 @@ export class NodeRpc {
   }
 
   /** Ask `nodeId`; rejects when it is not listening, does not answer in time, or Redis is down. */
-  async request(nodeId: string, req: ReserveRequest, timeoutMs = 1000): Promise<ReserveReply> {
+  request(nodeId: string, req: ReserveRequest, timeoutMs?: number): Promise<ReserveReply>;
+  request(nodeId: string, req: ImportRoomRequest, timeoutMs?: number): Promise<ImportRoomReply>;
+  async request(nodeId: string, req: Request, timeoutMs = 1000): Promise<Reply> {
     const id = randomBytes(8).toString('hex');
-    const answer = new Promise<ReserveReply>((resolve, reject) => {
+    const answer = new Promise<Reply>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
         reject(new Error(`node ${nodeId} did not answer within ${timeoutMs} ms`));
@@ -104,13 +128,31 @@ export class NodeRpc {
       return;
     }
     if (!env.req || !env.from) return;
+    if (env.req.op === 'import-room') {
+      void this.answerImport(env.id, env.from, env.req);
+      return;
+    }
     let reply: ReserveReply;
     try {
       reply = this.handler(env.req);
     } catch (err) {
       reply = { ok: false, reason: 'refused', message: (err as Error).message };
     }
-    this.pub.publish(this.channel(env.from), JSON.stringify({ id: env.id, reply } satisfies Envelope)).catch(() => {
+    this.reply(env.from, env.id, reply);
+  }
+
+  private async answerImport(id: string, from: string, req: ImportRoomRequest): Promise<void> {
+    let reply: ImportRoomReply;
+    try {
+      reply = this.importHandler ? await this.importHandler(req) : { ok: false, message: 'this node takes no moved rooms' };
+    } catch (err) {
+      reply = { ok: false, message: (err as Error).message };
+    }
+    this.reply(from, id, reply);
+  }
+
+  private reply(to: string, id: string, reply: Reply): void {
+    this.pub.publish(this.channel(to), JSON.stringify({ id, reply } satisfies Envelope)).catch(() => {
       // Redis went away between request and reply: the caller times out and moves on. The
       // seat held for it lapses on its own.
     });

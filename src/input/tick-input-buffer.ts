@@ -92,6 +92,31 @@ export class TickInputBuffer<I> {
   }
 
   /**
+   * The inputs held for ticks after `current`, oldest first: what travels with a moved room.
+   * Allocates; not for the tick path.
+   */
+  pending(current: number): { tick: number; input: I; viewLag16: number }[] {
+    const out: { tick: number; input: I; viewLag16: number }[] = [];
+    for (let slot = 0; slot <= this.mask; slot++) {
+      const tick = this.ticks[slot];
+      if (tick <= current) continue;
+      const input = this.codec.create();
+      this.codec.copy(this.slots[slot], input);
+      out.push({ tick, input, viewLag16: this.viewLags[slot] });
+    }
+    return out.sort((a, b) => a.tick - b.tick);
+  }
+
+  /** Hold `input` for `tick` (a moved room's buffered input; the caller checks the tick is ahead). */
+  put(tick: number, input: I, viewLag16: number): void {
+    const slot = tick & this.mask;
+    this.codec.copy(input, this.slots[slot]);
+    this.ticks[slot] = tick;
+    this.viewLags[slot] = viewLag16;
+    if (tick > this.newestTick) this.newestTick = tick;
+  }
+
+  /**
    * Copy the input stamped for `tick` into `out` (and its view lag into {@link takenViewLag16});
    * false when none came (in time).
    */

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { CloseCode } from '../../shared/protocol/close-codes';
-import { Room, type PlayerIdentity, type PlayerSlot, type RoomClient } from './room';
+import { Room, type PlayerIdentity, type PlayerSlot, type RoomClient, type RoomOptions } from './room';
 import type { ResolvedRoomType } from './room-type';
 
 /** A seat found by resume token or identity, and the link it had (undefined when detached). */
@@ -98,6 +98,11 @@ export class RoomManager extends EventEmitter<RoomManagerEvents> {
     }
     this.maxRooms = options.maxRooms ?? 1000;
     this.maxReservations = options.maxReservations ?? 256;
+  }
+
+  /** What every room here is made with (a room moved in too). */
+  get roomOptions(): RoomOptions {
+    return { maxBufferedBytes: this.options.maxBufferedBytes, nodeRoute: () => this.nodeRoute };
   }
 
   get typeNames(): string[] {
@@ -338,7 +343,9 @@ export class RoomManager extends EventEmitter<RoomManagerEvents> {
    */
   pump(now: number): void {
     for (const room of this.rooms.values()) {
-      if (room.players.length === 0) {
+      // Frozen: being handed to another node. Held: moved here, waiting for its players.
+      if (room.frozen) continue;
+      if (room.players.length === 0 || room.isHeld(now)) {
         room.loop.start(now);
         continue;
       }
@@ -355,6 +362,57 @@ export class RoomManager extends EventEmitter<RoomManagerEvents> {
     let min = Infinity;
     for (const room of this.rooms.values()) min = Math.min(min, room.loop.msUntilNextStep());
     return min;
+  }
+
+  /**
+   * Stop a room ticking while it is handed to another node (its state at this tick is what
+   * travels). {@link thaw} undoes it when the hand-over fails; {@link forgetMoved} ends it here
+   * when it succeeds.
+   */
+  freeze(room: Room): void {
+    room.frozen = true;
+  }
+
+  /** The hand-over failed: tick on from `now` (no burst of catch-up ticks for the time frozen). */
+  thaw(room: Room, now: number): void {
+    if (!room.frozen) return;
+    room.frozen = false;
+    room.loop.start(now);
+  }
+
+  /**
+   * A room moved here from another node (room-move.ts): register it and its seats, so its
+   * players' resume tokens and identities find them. Refused when a room of that id is here or
+   * the node is at its room limit.
+   */
+  adopt(room: Room): void {
+    if (this.rooms.has(room.id)) throw new JoinRejectedError(CloseCode.JoinRejected, `a room ${room.id} already runs here`);
+    if (this.rooms.size >= this.maxRooms)
+      throw new JoinRejectedError(CloseCode.JoinRejected, `this node is at its room limit (${this.maxRooms})`);
+    this.rooms.set(room.id, room);
+    for (const slot of room.players) this.index(room, slot);
+    try {
+      this.emit('room-created', room);
+      room.type.onMovedIn?.(room);
+    } catch (err) {
+      this.crash(room, err);
+      throw new JoinRejectedError(CloseCode.RoomCrashed, `the moved room failed to start here: ${(err as Error).message}`);
+    }
+    this.options.log.info({ room: room.id, type: room.type.name, tick: room.tick, players: room.players.length }, 'room moved in');
+  }
+
+  /**
+   * The room now runs on another node: forget it here without ending it (no onDispose, no
+   * leave hooks; onMovedOut instead). Its sessions must have let go of it first.
+   */
+  forgetMoved(room: Room): void {
+    room.disposed = true;
+    try {
+      room.type.onMovedOut?.(room);
+    } catch (err) {
+      this.options.log.error({ room: room.id, err }, 'room onMovedOut threw');
+    }
+    this.forget(room, 'moved');
   }
 
   /** Dispose every room, closing its clients with `code`. */
@@ -379,7 +437,7 @@ export class RoomManager extends EventEmitter<RoomManagerEvents> {
       if (tries >= 100) throw new Error(`room id generator keeps returning ids in use (last "${id}")`);
       id = makeId(type.name);
     }
-    const room = new Room(id, type, { maxBufferedBytes: this.options.maxBufferedBytes, nodeRoute: () => this.nodeRoute });
+    const room = new Room(id, type, this.roomOptions);
     this.rooms.set(id, room);
     try {
       this.emit('room-created', room);

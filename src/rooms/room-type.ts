@@ -74,6 +74,23 @@ export interface RoomTypeDefinition<S, I, P = unknown> {
    * server's `resumeWindowMs`, 20000). 0 turns resume off: a drop leaves at once.
    */
   resumeWindowMs?: number;
+  /**
+   * False: rooms of this type never move to another node when this one drains; they end as
+   * before and their players matchmake again. Default: the game's `movable`, else true. A moved
+   * room needs the game's state to travel (GameDefinition.stateCodec).
+   */
+  movable?: boolean;
+  /**
+   * A room that moved here from a draining node, before its players come back: instead of
+   * onCreate (which made the room on the first node). The state, seats and scores are already
+   * in place; re-take what onDispose would release (e.g. bus subscriptions).
+   */
+  onMovedIn?: (room: Room<S, I, P>) => void;
+  /**
+   * The room has been handed to another node and is forgotten here; onDispose does not run
+   * (the room has not ended: it ends, and runs onDispose, on the node where it finally closes).
+   */
+  onMovedOut?: (room: Room<S, I, P>) => void;
   /** PRNG seed for a new room (default: random). */
   seed?: () => number;
   /**

@@ -125,6 +125,11 @@ export class PlayerSlot<I> {
   rewind16 = 0;
   /** Newest snapshot tick the client acknowledged that was sent to it (0: none yet). */
   ackTick = 0;
+  /**
+   * Acks of ticks before this are not this room's (0: all are): a seat that moved here holds the
+   * old node's snapshots up to the move's tick, which this node's history also names.
+   */
+  acksFrom = 0;
   /** What the server knows of the client's copy of the world: sent snapshots, acks, budget. */
   replica!: ClientReplica;
   /** Roster entries still to page to this client after its WELCOME (see ROSTER_PAGE). */
@@ -160,6 +165,11 @@ export interface RoomOptions {
   maxBufferedBytes?: number;
   /** The node id WELCOME names for routing resumes (`--workers`, or a front that routes on `?node=`). */
   nodeRoute?: () => string | undefined;
+  /**
+   * A room moved here from another node (see room-move.ts): its seed and its decoded state, in
+   * place of a new state; onCreate does not run (the room was created on the first node).
+   */
+  restore?: { seed: number; state: unknown };
 }
 
 /**
@@ -194,7 +204,20 @@ export class Room<S = unknown, I = unknown, P = unknown> {
   private readonly center = { x: 0, y: 0 };
   private readonly inputHeader: InputHeader = { ackTick: 0, firstSeq: 0, count: 0, viewLag16: 0 };
   private readonly maxBufferedBytes: number;
-  private nextPlayerId = 1;
+  /** The next player id to try (see allocatePlayerId); travels with a moved room. */
+  nextPlayerId = 1;
+  /**
+   * True while the room is being handed to another node: it does not tick (its state at this
+   * tick is what travels), and is forgotten here once the other node has it.
+   */
+  frozen = false;
+  /**
+   * A room that moved here waits for the players who were connected on the old node, until they
+   * have all resumed or until `holdUntil` (ms on the server clock): it does not tick meanwhile,
+   * so the inputs they re-send for the ticks after the move are not late. Null: not held.
+   */
+  holdFor: Set<number> | null = null;
+  holdUntil = Number.NaN;
   private sendAccumulator = 0;
   private recorder: ReplayRecorder<S, I> | undefined;
   // Roster changes since the last tick, announced together at the start of the next one.
@@ -217,8 +240,9 @@ export class Room<S = unknown, I = unknown, P = unknown> {
     readonly type: ResolvedRoomType<S, I, P>,
     options: RoomOptions = {},
   ) {
-    this.seed = type.seed ? type.seed() | 0 : (Math.random() * 0x7fffffff) | 0;
-    this.state = type.game.createState({ seed: this.seed, tickRate: type.tickRate });
+    const restore = options.restore;
+    this.seed = restore ? restore.seed : type.seed ? type.seed() | 0 : (Math.random() * 0x7fffffff) | 0;
+    this.state = restore ? (restore.state as S) : type.game.createState({ seed: this.seed, tickRate: type.tickRate });
     this.replicator = new Replicator(type.game.entitySchema, type.tickRate, type.sendRate, type.replication, this.stats);
     this.globals = GlobalsReplicator.for(type.game.entitySchema);
     // Counted in seals: every tick when sends are staggered, every send otherwise.
@@ -235,8 +259,32 @@ export class Room<S = unknown, I = unknown, P = unknown> {
       rewindTicks: (playerId) => (byId.get(playerId)?.rewind16 ?? 0) / 16,
     };
     this.maxRewind16 = Math.floor(((type.maxRewindMs ?? 200) * type.tickRate * 16) / 1000);
+    if (restore) return;
     if (type.recordReplays) this.startRecording();
     type.onCreate?.(this);
+  }
+
+  /** True while the room waits for its moved players (see {@link holdFor}). */
+  isHeld(now: number): boolean {
+    if (this.holdFor === null) return false;
+    if (this.holdFor.size > 0 && now < this.holdUntil) return true;
+    this.holdFor = null;
+    return false;
+  }
+
+  /**
+   * Seat a player that came with a moved room (room-move.ts), already in the game state: no
+   * WELCOME (it resumes with its token), no roster news (the others resume too and get the
+   * whole roster in their WELCOME).
+   */
+  restoreSeat(slot: PlayerSlot<I>): void {
+    if (this.byId.has(slot.id)) throw new Error(`room ${this.id}: player ${slot.id} is seated twice`);
+    slot.replica = this.replicator.createReplica();
+    this.players.push(slot);
+    this.byId.set(slot.id, slot);
+    this.nameKeys.add(nameKey(slot.name));
+    if (!slot.connected) this.detachedCount++;
+    this.rebuildDetachedIds();
   }
 
   get tick(): number {
@@ -343,6 +391,7 @@ export class Room<S = unknown, I = unknown, P = unknown> {
       this.rebuildDetachedIds();
     }
     this.stats.resumes++;
+    this.holdFor?.delete(slot.id);
     client.send(this.welcomeFor(slot, true));
     if (this.globals) client.send(this.globals.full());
     // Sealed afresh: the detached list has just changed.
@@ -454,6 +503,7 @@ export class Room<S = unknown, I = unknown, P = unknown> {
    * delta against it, if we really sent it that tick.
    */
   acknowledge(slot: PlayerSlot<I>, tick: number): void {
+    if (tick < slot.acksFrom) return;
     if (this.replicator.ack(slot.replica, tick)) slot.ackTick = tick;
   }
 

@@ -47,8 +47,12 @@ export interface FollowOptions {
   drainSpreadMs?: number;
 }
 
-/** Why the client looked for a new seat. */
-export type MoveCause = 'drain' | 'node-gone';
+/**
+ * Why the client changed node: 'drain' and 'node-gone' through matchmaking (a new seat), or
+ * 'room-moved': the draining node handed the room itself to another node, and the client
+ * resumed its own seat there (same player, entity and score; no matchmaking).
+ */
+export type MoveCause = 'drain' | 'node-gone' | 'room-moved';
 
 /** A seat: its node (when the server names it) and its room. */
 export interface SeatPlace {

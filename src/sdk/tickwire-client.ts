@@ -212,9 +212,11 @@ export interface ClientEvents {
    */
   moving: [{ cause: MoveCause; reason: string; from: SeatPlace }];
   /**
-   * Seated elsewhere: a new player (new `playerId`, score from zero) in `to`, `ms` after `moving`.
-   * Per-room state (entities, roster, room chat, prediction, input clock) started afresh; a
-   * `welcome` for the new seat came just before.
+   * Seated elsewhere, `ms` after `moving`. Cause 'drain' or 'node-gone': a new player (new
+   * `playerId`, score from zero) in `to`; per-room state (entities, roster, room chat,
+   * prediction, input clock) started afresh, and a `welcome` for the new seat came just before.
+   * Cause 'room-moved': the room itself moved to node `to.node` and the client resumed its seat
+   * there (same `playerId`, entity and score, same room id; `resumed` came just before).
    */
   moved: [{ cause: MoveCause; from: SeatPlace; to: SeatPlace; ms: number }];
   /** No new seat could be had (`reason` says why); a `close` follows. */
@@ -316,6 +318,8 @@ export interface ClientStats {
   reconnectAttempts: number;
   /** Seats found on another node after a drain or a dead node (option `matchmake`). */
   moves: number;
+  /** Rooms that moved to another node with this player in them, resumed there (cause 'room-moved'). */
+  roomMoves: number;
 }
 
 /**
@@ -384,6 +388,7 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
     resumes: 0,
     reconnectAttempts: 0,
     moves: 0,
+    roomMoves: 0,
   };
   /** Present players: id → name. */
   readonly players = new Map<number, string>();
@@ -500,6 +505,11 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
   private linkOpened = false;
   /** A drain's move failed while the old link played on: its close ends the client. */
   private moveAbandoned = false;
+  /**
+   * The room moved to another node (NOTICE 'move'): where to resume, and since when; cleared by
+   * the resumed WELCOME there. `node` goes in `?node=` when set.
+   */
+  private roomMove: { to: SeatPlace; url: string; node: string | undefined; startedAt: number } | undefined;
 
   constructor(options: TickwireClientOptions<S, I, P>) {
     super();
@@ -660,7 +670,7 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
     // A resume goes to the node that holds the seat when the server says which (behind a front
     // that routes on ?node=, such as `--workers`).
     let url = this.url;
-    const node = this.state === ClientState.Reconnecting ? this.welcome?.node : undefined;
+    const node = this.state === ClientState.Reconnecting ? (this.roomMove ? this.roomMove.node : this.welcome?.node) : undefined;
     if (node !== undefined) url = withQueryParam(url, 'node', node);
     return this.options.network ? this.options.network.wrap(base)(url) : base(url);
   }
@@ -1116,9 +1126,59 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
       this.noticesSeen.add(n.id);
     }
     this.emit('notice', n);
+    if (n.kind === 'move' && this.state === ClientState.Open) this.onRoomMoving(n);
     if (n.kind === 'shutdown' && this.state === ClientState.Open) this.follower?.onShutdownNotice(n.message, n.secondsLeft ?? 0);
     if (n.id !== undefined && this.options.autoReadNotices !== false) this.markNoticesRead([n.id]);
     if (n.kind === 'token-expiring') void this.refreshSessionToken(n.secondsLeft ?? 0);
+  }
+
+  /**
+   * NOTICE 'move': the node drains and our room now runs on `n.node`; the link closes 4016 next,
+   * and the client resumes there (not matchmaking: the seat, player and score moved with the room).
+   */
+  private onRoomMoving(n: NoticeMessage): void {
+    if (typeof n.node !== 'string' || !this.welcome) return;
+    const url = typeof n.url === 'string' && n.url ? n.url : this.url;
+    // Through the same front (no URL of its own), or behind a front that routes on ?node=: name it.
+    const routed = !n.url || this.welcome.node !== undefined;
+    this.roomMove = {
+      to: { node: n.node, roomId: this.welcome.roomId },
+      url,
+      node: routed ? n.node : undefined,
+      startedAt: this.clock.now(),
+    };
+    this.movedFrom = { node: this.welcome.node ?? this.seatNode, roomId: this.welcome.roomId };
+    this.emit('moving', { cause: 'room-moved', reason: n.message, from: this.movedFrom });
+    // The old node has let go of the seat already (the notice comes only once the room runs
+    // elsewhere): resume now rather than after its 4016's close handshake. The old link's
+    // close, when it comes, is that of a replaced link and is ignored.
+    const old = this.socket;
+    if (this.state === ClientState.Open && old) {
+      this.socket = undefined;
+      if (old.readyState < 2) old.close(1000, 'room moved');
+      this.resumeMovedRoom(CloseCode.RoomMoved, n.message);
+    }
+  }
+
+  /** The room moved: resume on its new node at once, through the path of a resume after a drop. */
+  private resumeMovedRoom(code: number, reason: string): void {
+    const move = this.roomMove!;
+    if (this.options.reconnect === false || (this.welcome?.resumeWindowMs ?? 0) <= 0) {
+      this.finish(code, reason);
+      return;
+    }
+    this.url = move.url;
+    this.state = ClientState.Reconnecting;
+    this.sync?.stop();
+    this.droppedAt = this.clock.now();
+    this.unopenedAttempts = 0;
+    this.anyAttemptOpened = false;
+    this.stats.drops++;
+    this.emit('drop', { code, reason });
+    this.attempts = 1;
+    this.emit('reconnecting', { attempt: 1, delayMs: 0 });
+    this.stats.reconnectAttempts++;
+    this.openLink();
   }
 
   /** Tell the server these stored notifications (NOTICE.id) were shown: they are not sent again. */
@@ -1301,6 +1361,20 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
     if (this.pingIntervalMs > 0) this.ping();
     this.emit('welcome', w);
     this.emit('resumed', { attempts, downtimeMs });
+    const move = this.roomMove;
+    if (move) {
+      this.roomMove = undefined;
+      this.seatNode = move.to.node;
+      this.stats.roomMoves++;
+      const from = this.movedFrom ?? { node: undefined, roomId: w.roomId };
+      this.movedFrom = undefined;
+      this.emit('moved', {
+        cause: 'room-moved',
+        from,
+        to: { node: w.node ?? move.to.node, roomId: w.roomId },
+        ms: this.clock.now() - move.startedAt,
+      });
+    }
   }
 
   /**
@@ -1500,7 +1574,15 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
   private onLinkClosed(code: number, reason: string): void {
     this.socket = undefined;
     if (this.state === ClientState.Closed) this.finish(code, reason);
-    else if (
+    else if (this.state === ClientState.Open && this.roomMove && (code === CloseCode.RoomMoved || this.mayResume(code))) {
+      this.resumeMovedRoom(code, reason);
+    } else if (this.state === ClientState.Reconnecting && this.roomMove && !RETRYABLE_CLOSE_CODES.has(code) && this.follower) {
+      // The new node would not give the seat back: find one through matchmaking instead.
+      this.roomMove = undefined;
+      this.state = ClientState.Connecting;
+      this.stopPulse();
+      this.follower.onShutdownNotice(`the moved room could not be resumed: ${code} ${reason}`, 0);
+    } else if (
       this.state === ClientState.Open &&
       this.follower &&
       !this.moveAbandoned &&

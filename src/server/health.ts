@@ -2,6 +2,7 @@ import { PROTOCOL_VERSION } from '../../shared/protocol/message-types';
 import { newRoomStats, type Room, type RoomStats } from '../rooms/room';
 import type { RoomManager } from '../rooms/room-manager';
 import type { PresenceStats } from '../cluster/node-presence';
+import type { RoomMoveStats } from '../cluster/room-mover';
 import type { ChatService } from '../chat/chat-service';
 import type { NotificationService } from '../notifications/notification-service';
 import type { TickwireData } from '../persistence/tickwire-data';
@@ -59,7 +60,7 @@ export interface HealthReport {
     bodyBytesRead: number;
   } | null;
   /** This node in the cluster registry: which store, its id, and whether the store answers. */
-  cluster?: PresenceStats | null;
+  cluster?: (PresenceStats & { roomMoves?: RoomMoveStats }) | null;
   /** Chat: lines taken and refused, sends, pages, members. Null with chat off. */
   chat?: ChatService['report'] | null;
   /** Notifications sent, delivered live and on connect, acknowledged. */

@@ -32,6 +32,7 @@ import type { WebRtcHost } from '../transport/webrtc/webrtc-gateway';
 import type { WebRtcGatewayLike, WebRtcOptions } from '../transport/webrtc/webrtc-options';
 import type { WebRtcTransport } from '../transport/webrtc/webrtc-transport';
 import type { TickwireServerOptions } from './server-options';
+import type { RoomMoveOptions } from '../cluster/room-mover';
 import { NodePresence } from '../cluster/node-presence';
 import { MemoryRegistry } from '../cluster/memory-registry';
 import { RedisRegistry } from '../cluster/redis-registry';
@@ -45,6 +46,9 @@ import { NotificationService } from '../notifications/notification-service';
 import type { TickwireData } from '../persistence/tickwire-data';
 import { handleProfileRequest, type ProfileRoutesHost } from './profile-routes';
 import { NodeRpc } from '../cluster/node-rpc';
+import { RoomMover } from '../cluster/room-mover';
+import type { NodeListing } from '../cluster/cluster-registry';
+import type { Room } from '../rooms/room';
 
 export type { TickwireServerOptions };
 
@@ -150,6 +154,8 @@ export class TickwireServer implements SessionHost {
   /** Join-or-create across the cluster (`POST /matchmake`); set by listen(). */
   matchmaker: Matchmaker | undefined;
   private rpc: NodeRpc | undefined;
+  /** Hands live rooms to other nodes on a drain, and takes theirs (Redis only; see RoomMover). */
+  mover: RoomMover | undefined;
   /**
    * Messages across nodes (set by listen()): notices to every player or to one identity, and
    * topics for game code. In memory without Redis: this node alone.
@@ -454,12 +460,49 @@ export class TickwireServer implements SessionHost {
       log: this.log,
     });
     if (o.stickyRoute) this.rooms.nodeRoute = this.cluster.nodeId;
-    if (registry instanceof RedisRegistry)
+    if (registry instanceof RedisRegistry) {
       this.rpc = await NodeRpc.start(registry.redis, o.keyPrefix ?? 'tickwire:', this.cluster.nodeId, this.matchmaking.reserveHere);
+      if (o.roomMoves !== false && o.roomMoves?.enabled !== false) {
+        this.mover = this.makeMover(registry, o.keyPrefix ?? 'tickwire:', o.roomMoves);
+        this.rpc.importHandler = this.mover.importRoom;
+      }
+    }
     this.matchmaker = new Matchmaker(this.cluster, this.matchmaking.reserveHere, this.rpc, this.log, o.stickyRoute);
     this.bus = new ClusterBus(this.cluster.nodeId, this.deliverBusMessage, this.log);
     if (registry instanceof RedisRegistry) await this.bus.connectRedis(registry.redis, o.keyPrefix ?? 'tickwire:');
     await this.cluster.start();
+  }
+
+  private makeMover(registry: RedisRegistry, keyPrefix: string, options: RoomMoveOptions | undefined): RoomMover {
+    const chat = this.chat;
+    return new RoomMover(
+      {
+        rooms: this.rooms,
+        clock: this.clock,
+        log: this.log,
+        nodeId: this.cluster!.nodeId,
+        registry,
+        redis: registry.redis,
+        keyPrefix,
+        rpc: this.rpc!,
+        draining: () => this.draining,
+        chatLines: (roomId) => chat?.roomLines(roomId) ?? [],
+        restoreChat: (roomId, lines) => chat?.restoreRoom(roomId, lines),
+        movedOut: (room, target) => this.tellMoved(room, target),
+      },
+      options,
+    );
+  }
+
+  /** `room` runs on `target` now: each of its players is told where (NOTICE 'move') and closed 4016, its seat let go here. */
+  private tellMoved(room: Room, target: NodeListing): void {
+    const notice = encodeControl(MessageType.Notice, {
+      kind: 'move',
+      message: 'this server is shutting down: your game goes on on another server',
+      node: target.id,
+      url: target.publicUrl,
+    } satisfies NoticeMessage);
+    for (const session of this.sessions) if (session.room === room) session.moveOut(notice, `room moved to node ${target.id}`);
   }
 
   /** A notice from the bus to this node's players: everyone joined, or one identity's links. */
@@ -524,7 +567,7 @@ export class TickwireServer implements SessionHost {
           bodyBytesRead: w.bodyBytesRead,
         }
       : null;
-    report.cluster = this.cluster ? { ...this.cluster.stats } : null;
+    report.cluster = this.cluster ? { ...this.cluster.stats, roomMoves: this.mover && { ...this.mover.stats } } : null;
     report.chat = this.chat?.report ?? null;
     report.notifications = { ...this.notifications.stats };
     report.data = this.data?.stats ?? null;
@@ -560,14 +603,26 @@ export class TickwireServer implements SessionHost {
     // Tell the cluster at once: a draining node takes no new rooms.
     void this.cluster?.heartbeat();
     const drainMs = this.options.drainMs;
+    // Rooms that may move are offered to other nodes first; their players hear of the drain
+    // only if theirs stays (a shutdown notice would send them matchmaking).
+    const moving = this.mover?.candidates() ?? new Set<Room>();
+    const notice = encodeControl(MessageType.Notice, {
+      kind: 'shutdown',
+      message: 'the server is shutting down',
+      secondsLeft: drainMs / 1000,
+    } satisfies NoticeMessage);
+    const tell = drainMs > 0;
+    if (tell) for (const session of this.sessions) if (!session.room || !moving.has(session.room)) session.send(notice);
+    if (moving.size > 0) {
+      const started = performance.now();
+      const moved = await this.mover!.moveAll(moving);
+      const ms = Math.round(performance.now() - started);
+      this.log.info({ rooms: moving.size, moved: moved.size, ms }, 'draining: live rooms offered to other nodes');
+      if (tell)
+        for (const session of this.sessions) if (session.room && moving.has(session.room) && !moved.has(session.room)) session.send(notice);
+    }
     if (drainMs > 0 && this.sessions.size > 0) {
       this.log.info({ connections: this.sessions.size, drainMs }, 'draining: clients told, closing in drainMs');
-      const notice = encodeControl(MessageType.Notice, {
-        kind: 'shutdown',
-        message: 'the server is shutting down',
-        secondsLeft: drainMs / 1000,
-      } satisfies NoticeMessage);
-      for (const session of this.sessions) session.send(notice);
       this.drainDeadline = this.clock.now() + drainMs;
       await new Promise<void>((resolve) => {
         // pump() ends the drain on the server's clock; this real-time backstop ends it even if

@@ -223,6 +223,17 @@ export class Session implements RoomClient, TransportSink {
     this.host.logSampler.write(this.log, 'warn', this.address, this.host.clock.now(), fields, msg);
   }
 
+  /**
+   * This session's room has moved to another node: let go of the seat (it lives there now,
+   * under the same resume token), send `notice` (NOTICE 'move', naming the node) and close 4016.
+   */
+  moveOut(notice: Uint8Array, reason: string): void {
+    this.room = undefined;
+    this.slot = undefined;
+    this.send(notice);
+    this.close(CloseCode.RoomMoved, reason);
+  }
+
   supersede(reason: string): void {
     this.room = undefined;
     this.slot = undefined;

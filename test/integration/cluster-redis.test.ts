@@ -38,9 +38,9 @@ afterEach(async () => {
 /** The operator token of the CLI nodes here: the game port serves /cluster to it alone. */
 const OPERATOR_TOKEN = 'cluster-test-operator-token-0123456789';
 
-async function node(nodeId: string, keyPrefix: string, extra: Parameters<typeof startServer>[0] = {}): Promise<Harness> {
+async function node(nodeId: string, keyPrefix: string, extra: Parameters<typeof startServer>[0] = {}, roomMoves?: false): Promise<Harness> {
   const h = await startServer({
-    cluster: { redisUrl: redis.url, keyPrefix, nodeId, publicUrl: `ws://${nodeId}.test/ws`, heartbeatMs: 100, nodeTtlMs: 600 },
+    cluster: { redisUrl: redis.url, keyPrefix, nodeId, publicUrl: `ws://${nodeId}.test/ws`, heartbeatMs: 100, nodeTtlMs: 600, roomMoves },
     admin: { port: 0 },
     ...extra,
   });
@@ -103,7 +103,8 @@ describe('cluster registry in Redis', () => {
 
   it('a cleanly closed node leaves at once; a draining node says so first', async () => {
     const p = prefix();
-    const a = await node('node-a', p, { drainMs: 60_000 });
+    // Its player's room stays (no room moves), so the drain lasts until the player leaves.
+    const a = await node('node-a', p, { drainMs: 60_000 }, false);
     const b = await node('node-b', p);
     const c = a.client('one');
     await c.connect();
@@ -297,7 +298,8 @@ describe('matchmaking across nodes (POST /matchmake, seat reservations)', () => 
 
   it('an unclaimed reservation lapses and its empty room goes; a draining node is not matched', async () => {
     const p = prefix();
-    const a = await node('node-a', p, { drainMs: 60_000 });
+    // Its player's room stays (no room moves), so the drain lasts until the player leaves.
+    const a = await node('node-a', p, { drainMs: 60_000 }, false);
     const b = await node('node-b', p);
     a.server.cluster!.publicUrl = a.url;
     b.server.cluster!.publicUrl = b.url;

@@ -37,7 +37,17 @@ async function twoNodes(): Promise<[Harness, Harness]> {
   const nodes: Harness[] = [];
   for (const nodeId of ['node-a', 'node-b']) {
     const h = await startServer({
-      cluster: { redisUrl: redis.url, keyPrefix, nodeId, publicUrl: 'ws://unset.test/ws', heartbeatMs: 100, nodeTtlMs: 600 },
+      // Rooms stay where they are (no room moves): these are the players that follow a drain by
+      // matchmaking, as for a room type that does not move (room-move.test.ts has the moves).
+      cluster: {
+        redisUrl: redis.url,
+        keyPrefix,
+        nodeId,
+        publicUrl: 'ws://unset.test/ws',
+        heartbeatMs: 100,
+        nodeTtlMs: 600,
+        roomMoves: false,
+      },
       admin: { port: 0 },
       drainMs: DRAIN_MS,
     });

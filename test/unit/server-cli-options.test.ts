@@ -36,6 +36,7 @@ describe('server CLI options', () => {
       iceServers: [],
       publicIp: undefined,
       metrics: true,
+      roomMoves: true,
       operatorToken: undefined,
       adminPort: 8081,
       adminHost: '127.0.0.1',
@@ -56,6 +57,12 @@ describe('server CLI options', () => {
       chatPageBurst: 5,
       help: false,
     });
+  });
+
+  it('--room-moves off (or TICKWIRE_ROOM_MOVES=off) keeps rooms on a draining node', () => {
+    expect(parseServerCliOptions(['--room-moves', 'off'], {})).toMatchObject({ roomMoves: false });
+    expect(parseServerCliOptions([], { TICKWIRE_ROOM_MOVES: 'off' })).toMatchObject({ roomMoves: false });
+    expect(() => parseServerCliOptions(['--room-moves', 'maybe'], {})).toThrow(/room-moves/);
   });
 
   it('puts the operator routes on an admin port on loopback: the game port + 1, a free one with --port 0, or off', () => {

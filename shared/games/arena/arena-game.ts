@@ -4,6 +4,7 @@ import { arenaInputCodec, type ArenaInput } from './arena-input';
 import { movePlayer, type Mover } from './arena-movement';
 import { arenaEntitySchema, PlayerField, PlayerFlag, writeArenaEntities } from './arena-replication';
 import { tickRules } from './arena-rules';
+import { arenaStateCodec } from './arena-state-codec';
 import { addArenaPlayer, createArenaState, removeArenaPlayer, type ArenaState } from './arena-state';
 import { stepArena } from './arena-step';
 
@@ -70,4 +71,5 @@ export const arenaGame: GameDefinition<ArenaState, ArenaInput, Mover> = {
   writeEntities: writeArenaEntities,
   hash: hashArena,
   predictor: arenaPredictor,
+  stateCodec: arenaStateCodec,
 };

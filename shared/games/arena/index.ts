@@ -1,4 +1,5 @@
 export { arenaGame, arenaPredictor, hashArena } from './arena-game';
+export { arenaStateCodec } from './arena-state-codec';
 export { Button, arenaInputCodec, type ArenaInput } from './arena-input';
 export type { Mover } from './arena-movement';
 export { ArenaGlobalField, ArenaKind, PlayerField, PlayerFlag, ProjectileField, arenaEntitySchema } from './arena-replication';
