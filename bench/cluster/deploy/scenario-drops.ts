@@ -1,0 +1,59 @@
+import { msSpread, pct, spread, type ScenarioResult } from './aim-report';
+import type { ClusterRig } from './cluster-rig';
+import { drive } from './rig-player';
+import { bringPlayers, sleep, waitFor, type ScenarioOptions } from './scenario-kit';
+
+/**
+ * a. Drops: players matchmade through the proxy onto three nodes, each link killed at random
+ * (`dropRate` a minute, no close frame); the SDK resumes through the proxy with `?node=`. Aim:
+ * every kill resumes onto the node and seat that hold it, p99 ≤ 1 s (kill → first snapshot).
+ */
+export async function runDrops(rig: ClusterRig, o: ScenarioOptions): Promise<ScenarioResult> {
+  const clients = o.clients ?? 200;
+  const players = await bringPlayers(rig, clients, { decode: false, fire: false, dropRate: o.dropRate }, o.log);
+  const stop = drive(() => players);
+  const times: number[] = [];
+  let rightSeat = 0;
+  const lost: string[] = [];
+  const sink = {
+    resumed(ms: number, right: boolean) {
+      times.push(ms);
+      if (right) rightSeat++;
+      else lost.push('resumed, but not on its seat');
+    },
+    lost(why: string) {
+      lost.push(why);
+    },
+  };
+  await sleep(2000);
+  const t0 = performance.now();
+  for (const p of players) p.startKills(sink, t0);
+  o.log(`killing each link ${o.dropRate} times a minute for ${o.seconds} s…`);
+  const progress = setInterval(() => o.log(`  ${times.length} resumed, ${lost.length} not`), 10_000);
+  await sleep(o.seconds * 1000);
+  clearInterval(progress);
+  for (const p of players) p.stopKills();
+  // The last kills resume (or give up: the resume window is 20 s).
+  await waitFor(() => players.every((p) => !p.recovering), 25_000);
+  const stillDown = players.filter((p) => p.recovering).length;
+  stop();
+  for (const p of players) p.close();
+  const kills = times.length + lost.length + stillDown;
+  const s = spread(times);
+  const unplanned = players.reduce((n, p) => n + p.unplannedDrops, 0);
+  return {
+    scenario: `drops: ${players.length} players, ${o.dropRate} kills a minute each, ${o.seconds} s`,
+    rows: [
+      {
+        what: 'kills resumed on the node and seat holding them',
+        value: pct(rightSeat, kills),
+        aim: '100 %',
+        pass: kills > 0 && rightSeat === kills,
+      },
+      { what: 'resume time p50 / p99 / max (kill → snapshot)', value: msSpread(s), aim: 'p99 ≤ 1000 ms', pass: s.n > 0 && s.p99 <= 1000 },
+      { what: 'drops nobody caused (liveness, server)', value: String(unplanned), aim: '', pass: null },
+    ],
+    figures: { players: players.length, kills, resumed: times.length, rightSeat, lost: lost.length, stillDown, resumeMs: s, unplanned },
+    notes: lost.length ? [`not resumed: ${[...new Set(lost)].slice(0, 3).join('; ')}`] : [],
+  };
+}
