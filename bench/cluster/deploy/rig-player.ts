@@ -40,8 +40,11 @@ export interface RigPlayerOptions {
 
 /** Every player's resume times and outcomes, shared (no arrays per player). */
 export interface DropSink {
-  /** A kill came back onto the same seat: ms from the kill to the first snapshot after the resumed WELCOME. */
-  resumed(ms: number, rightSeat: boolean): void;
+  /**
+   * A kill came back: ms from the kill to the first snapshot after the resumed WELCOME, whether
+   * onto the seat it held, and the SDK's reconnect attempts it took.
+   */
+  resumed(ms: number, rightSeat: boolean, attempts: number): void;
   /** A kill did not come back onto its seat (a new seat, or closed). */
   lost(why: string): void;
 }
@@ -74,6 +77,11 @@ export class RigPlayer {
   readonly moves: string[] = [];
   /** The node the SDK last moved this player to (its `moved` event). */
   movedTo: string | undefined;
+  /** When the SDK last said `moving` (performance.now), and how long its last move took, ms. */
+  movingAt = Number.NaN;
+  movedMs = Number.NaN;
+  /** Reconnect attempts of the newest resume (the SDK's `resumed` event). */
+  private resumeAttempts = 0;
   private readonly input: ArenaInput = { buttons: 0, aim: 0 };
   private readonly rng: RngState;
   private dir = 0;
@@ -190,9 +198,14 @@ export class RigPlayer {
     c.on('drop', () => {
       if (Number.isNaN(this.killedAt)) this.unplannedDrops++;
     });
-    c.on('moving', (e) => this.moves.push(`moving ${e.cause}`));
+    c.on('moving', (e) => {
+      this.movingAt = performance.now();
+      this.moves.push(`moving ${e.cause}`);
+    });
+    c.on('resumed', (e) => (this.resumeAttempts = e.attempts));
     c.on('moved', (e) => {
       this.movedTo = e.to.node;
+      this.movedMs = e.ms;
       this.moves.push(`moved ${e.cause} ${e.from.node}→${e.to.node} ${Math.round(e.ms)} ms`);
     });
     c.on('moveFailed', (e) => this.moves.push(`moveFailed ${e.reason}`));
@@ -226,6 +239,7 @@ export class RigPlayer {
       this.sink?.resumed(
         ms,
         w!.roomId === this.killedSeat && (this.ticket === undefined || w!.node === undefined || w!.node === this.ticket.nodeId),
+        this.resumeAttempts,
       );
       if (this.o.dropRate > 0 && this.sink) this.nextKillAt = now + nextKillGapMs(this.rng, this.o.dropRate);
     }

@@ -15,9 +15,15 @@ export async function runDrops(rig: ClusterRig, o: ScenarioOptions): Promise<Sce
   const times: number[] = [];
   let rightSeat = 0;
   const lost: string[] = [];
+  /** Resumes by the SDK's reconnect attempts they took (1, 2, 3…). */
+  const attempts = new Map<number, number>();
+  /** Resume times of those that took one attempt. */
+  const firstTry: number[] = [];
   const sink = {
-    resumed(ms: number, right: boolean) {
+    resumed(ms: number, right: boolean, tries: number) {
       times.push(ms);
+      attempts.set(tries, (attempts.get(tries) ?? 0) + 1);
+      if (tries === 1) firstTry.push(ms);
       if (right) rightSeat++;
       else lost.push('resumed, but not on its seat');
     },
@@ -51,9 +57,30 @@ export async function runDrops(rig: ClusterRig, o: ScenarioOptions): Promise<Sce
         pass: kills > 0 && rightSeat === kills,
       },
       { what: 'resume time p50 / p99 / max (kill → snapshot)', value: msSpread(s), aim: 'p99 ≤ 1000 ms', pass: s.n > 0 && s.p99 <= 1000 },
+      {
+        what: 'resumes by reconnect attempts',
+        value: [...attempts]
+          .sort((a, b) => a[0] - b[0])
+          .map(([k, n]) => `${k}: ${n}`)
+          .join(', '),
+        aim: '',
+        pass: null,
+      },
+      { what: 'resume time of first-attempt resumes', value: msSpread(spread(firstTry)), aim: '', pass: null },
       { what: 'drops nobody caused (liveness, server)', value: String(unplanned), aim: '', pass: null },
     ],
-    figures: { players: players.length, kills, resumed: times.length, rightSeat, lost: lost.length, stillDown, resumeMs: s, unplanned },
+    figures: {
+      players: players.length,
+      kills,
+      resumed: times.length,
+      rightSeat,
+      lost: lost.length,
+      stillDown,
+      resumeMs: s,
+      firstTryMs: spread(firstTry),
+      attempts: Object.fromEntries(attempts),
+      unplanned,
+    },
     notes: lost.length ? [`not resumed: ${[...new Set(lost)].slice(0, 3).join('; ')}`] : [],
   };
 }

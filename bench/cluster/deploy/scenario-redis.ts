@@ -14,12 +14,20 @@ async function window(players: RigPlayer[], ms: number, during?: () => Promise<v
   return { rates: players.map((p, i) => (p.snapshots - counts[i]!) / s), gaps: players.map((p) => p.maxGapMs) };
 }
 
+/** Lobby lines said in a window and how they were answered; matchmaking answers by kind. */
+interface Activity {
+  said: number;
+  refused: number;
+  delivered: number;
+  answers: Map<string, number>;
+}
+
 const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / Math.max(1, v.length);
 
 /**
  * d. Redis stopped (SIGKILL) for `outageSeconds` during play, then started again, empty, on its
  * port. Compares each player's snapshot rate and longest gap during the outage with the same
- * window before it; says lobby chat lines every second (refused, or delivered?) and asks POST
+ * window before it, with the same load in both: it says lobby chat lines every second (refused, or delivered?) and asks POST
  * /matchmake twice a second through the proxy, each from a new address (answered how?); after
  * the restart, times how long until every node reads the whole registry again and lobby chat
  * gets through, with no node restarted.
@@ -30,11 +38,9 @@ export async function runRedis(rig: ClusterRig, o: ScenarioOptions): Promise<Sce
   const stop = drive(() => players);
   await sleep(3000);
   const outageMs = o.outageSeconds * 1000;
-  o.log(`measuring ${o.outageSeconds} s with Redis up…`);
-  const before = await window(players, outageMs);
 
   // Lobby chat: a line a second from a rotating speaker, each answered by its echo or a refusal.
-  const chat = { said: 0, refused: 0, delivered: 0, reasons: new Set<string>() };
+  const reasons = new Set<string>();
   const sayLobby = async (p: RigPlayer, text: string): Promise<'delivered' | 'refused' | 'no answer'> => {
     const c = p.client;
     return new Promise((resolve) => {
@@ -46,7 +52,7 @@ export async function runRedis(rig: ClusterRig, o: ScenarioOptions): Promise<Sce
       };
       const offChat = c.on('chat', (e) => e.ch === 'lobby' && e.lines.some((l) => l.text === text) && done('delivered'));
       const offRejected = c.on('chatRejected', (e) => {
-        chat.reasons.add(`${e.reason}: ${e.message}`);
+        reasons.add(`${e.reason}: ${e.message}`);
         done('refused');
       });
       const timer = setTimeout(() => done('no answer'), 3000);
@@ -64,28 +70,34 @@ export async function runRedis(rig: ClusterRig, o: ScenarioOptions): Promise<Sce
       return `error ${(err as Error).message}`;
     }
   };
-  const answers = new Map<string, number>();
-  const note = (a: string) => answers.set(a, (answers.get(a) ?? 0) + 1);
+  let k = 0;
+  /**
+   * The same load in both windows (so only Redis differs): from 1.5 s in (a heartbeat to
+   * notice) to 1 s before the end, a lobby line a second and two matchmaking asks.
+   */
+  const activity = (into: Activity) => async (): Promise<void> => {
+    const start = performance.now();
+    await sleep(1500);
+    while (performance.now() - start < outageMs - 1000) {
+      const speaker = players[k++ % players.length]!;
+      const [said, a1, a2] = await Promise.all([sayLobby(speaker, `line ${k}`), ask(), sleep(500).then(ask)]);
+      into.said++;
+      if (said === 'refused') into.refused++;
+      if (said === 'delivered') into.delivered++;
+      for (const a of [a1, a2]) into.answers.set(a, (into.answers.get(a) ?? 0) + 1);
+      await sleep(500);
+    }
+  };
+  const quiet: Activity = { said: 0, refused: 0, delivered: 0, answers: new Map() };
+  const chat: Activity = { said: 0, refused: 0, delivered: 0, answers: new Map() };
+  o.log(`measuring ${o.outageSeconds} s with Redis up…`);
+  const before = await window(players, outageMs, activity(quiet));
 
   o.log(`stopping Redis for ${o.outageSeconds} s`);
   await rig.redis.kill();
   const downAt = performance.now();
-  let k = 0;
-  const during = await window(players, outageMs, async () => {
-    // Give the nodes a heartbeat to notice, then chat and matchmake through the outage.
-    await sleep(1500);
-    while (performance.now() - downAt < outageMs - 1000) {
-      const speaker = players[k++ % players.length]!;
-      const [said, answered] = await Promise.all([sayLobby(speaker, `outage line ${k}`), ask(), sleep(500).then(ask)]).then(
-        ([s, a1, a2]) => [s, [a1, a2]] as const,
-      );
-      chat.said++;
-      if (said === 'refused') chat.refused++;
-      if (said === 'delivered') chat.delivered++;
-      answered.forEach(note);
-      await sleep(500);
-    }
-  });
+  const during = await window(players, outageMs, activity(chat));
+  const answers = chat.answers;
   o.log(`starting Redis again after ${((performance.now() - downAt) / 1000).toFixed(1)} s down`);
   await rig.redis.restart();
   const upAt = performance.now();
@@ -128,6 +140,12 @@ export async function runRedis(rig: ClusterRig, o: ScenarioOptions): Promise<Sce
       },
       { what: 'players dropped', value: String(dropped), aim: '0', pass: dropped === 0 },
       {
+        what: 'with Redis up: lobby lines delivered; matchmaking',
+        value: `${pct(quiet.delivered, quiet.said)}; ${[...quiet.answers].map(([a, n]) => `${n} × ${a}`).join(', ')}`,
+        aim: '',
+        pass: null,
+      },
+      {
         what: 'lobby lines refused during the outage',
         value: pct(chat.refused, chat.said),
         aim: '100 %, with a reason',
@@ -156,12 +174,14 @@ export async function runRedis(rig: ClusterRig, o: ScenarioOptions): Promise<Sce
       gapBefore,
       gapDuring,
       dropped,
-      chat: { said: chat.said, refused: chat.refused, delivered: chat.delivered, reasons: [...chat.reasons] },
+      chatBefore: { said: quiet.said, delivered: quiet.delivered },
+      matchmakeBefore: Object.fromEntries(quiet.answers),
+      chat: { said: chat.said, refused: chat.refused, delivered: chat.delivered, reasons: [...reasons] },
       matchmakeDuring: Object.fromEntries(answers),
       registryMs,
       firstMatchmakeMs,
       chatBackMs,
     },
-    notes: [...chat.reasons].slice(0, 2).map((r) => `lobby refusal: ${r}`),
+    notes: [...reasons].slice(0, 2).map((r) => `lobby refusal: ${r}`),
   };
 }

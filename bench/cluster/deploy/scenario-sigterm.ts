@@ -14,6 +14,9 @@ interface Outcome {
   lost: number;
   backwards: boolean;
   to: string;
+  /** SIGTERM → the SDK's `moving`, and its `moved` ms (NaN: no such event). */
+  movingMs: number;
+  movedMs: number;
 }
 
 /**
@@ -69,6 +72,8 @@ export async function runSigterm(rig: ClusterRig, o: ScenarioOptions): Promise<S
       lost,
       backwards: p.ticksBackwards > 0,
       to: switched ? (w.node ?? p.movedTo ?? '?') : '–',
+      movingMs: p.movingAt - t0,
+      movedMs: p.movedMs,
     };
   });
   for (const p of players) p.close();
@@ -122,6 +127,12 @@ export async function runSigterm(rig: ClusterRig, o: ScenarioOptions): Promise<S
         value: String(count((x) => x.backwards)),
         aim: '0',
         pass: count((x) => x.backwards) === 0,
+      },
+      {
+        what: "SDK: SIGTERM → 'moving', and 'moving' → 'moved' (p50 / p99 / max)",
+        value: `${msSpread(spread(outcomes.map((x) => x.movingMs).filter(Number.isFinite)))}; ${msSpread(spread(outcomes.map((x) => x.movedMs).filter(Number.isFinite)))}`,
+        aim: '',
+        pass: null,
       },
       { what: `${victim.id} exited`, value: `${exit.how} after ${exit.s.toFixed(1)} s`, aim: '', pass: null },
     ],
