@@ -22,6 +22,13 @@ export interface WelcomeSeen {
   firstSnapshotAt: number;
 }
 
+/** Where a resume's time went, ms: the SDK's backoff wait, then the reconnect (TLS, proxy, JOIN) to WELCOME, then the first snapshot. */
+export interface ResumeParts {
+  backoffMs: number;
+  welcomeMs: number;
+  snapshotMs: number;
+}
+
 /** Where the rig reaches the cluster. */
 export interface RigFront {
   base: string;
@@ -44,7 +51,7 @@ export interface DropSink {
    * A kill came back: ms from the kill to the first snapshot after the resumed WELCOME, whether
    * onto the seat it held, and the SDK's reconnect attempts it took.
    */
-  resumed(ms: number, rightSeat: boolean, attempts: number): void;
+  resumed(ms: number, rightSeat: boolean, attempts: number, parts: ResumeParts): void;
   /** A kill did not come back onto its seat (a new seat, or closed). */
   lost(why: string): void;
 }
@@ -80,8 +87,10 @@ export class RigPlayer {
   /** When the SDK last said `moving` (performance.now), and how long its last move took, ms. */
   movingAt = Number.NaN;
   movedMs = Number.NaN;
-  /** Reconnect attempts of the newest resume (the SDK's `resumed` event). */
+  /** Reconnect attempts of the newest resume (the SDK's `resumed` event), its backoff waits and drop → WELCOME. */
   private resumeAttempts = 0;
+  private backoffMs = 0;
+  private downtimeMs = 0;
   private readonly input: ArenaInput = { buttons: 0, aim: 0 };
   private readonly rng: RngState;
   private dir = 0;
@@ -202,7 +211,11 @@ export class RigPlayer {
       this.movingAt = performance.now();
       this.moves.push(`moving ${e.cause}`);
     });
-    c.on('resumed', (e) => (this.resumeAttempts = e.attempts));
+    c.on('reconnecting', (e) => (this.backoffMs += e.delayMs));
+    c.on('resumed', (e) => {
+      this.resumeAttempts = e.attempts;
+      this.downtimeMs = e.downtimeMs;
+    });
     c.on('moved', (e) => {
       this.movedTo = e.to.node;
       this.movedMs = e.ms;
@@ -240,7 +253,9 @@ export class RigPlayer {
         ms,
         w!.roomId === this.killedSeat && (this.ticket === undefined || w!.node === undefined || w!.node === this.ticket.nodeId),
         this.resumeAttempts,
+        { backoffMs: this.backoffMs, welcomeMs: this.downtimeMs - this.backoffMs, snapshotMs: now - (w?.at ?? now) },
       );
+      this.backoffMs = 0;
       if (this.o.dropRate > 0 && this.sink) this.nextKillAt = now + nextKillGapMs(this.rng, this.o.dropRate);
     }
   }

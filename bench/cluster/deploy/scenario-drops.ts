@@ -1,6 +1,6 @@
 import { msSpread, pct, spread, type ScenarioResult } from './aim-report';
 import type { ClusterRig } from './cluster-rig';
-import { drive } from './rig-player';
+import { drive, type ResumeParts } from './rig-player';
 import { bringPlayers, sleep, waitFor, type ScenarioOptions } from './scenario-kit';
 
 /**
@@ -17,13 +17,17 @@ export async function runDrops(rig: ClusterRig, o: ScenarioOptions): Promise<Sce
   const lost: string[] = [];
   /** Resumes by the SDK's reconnect attempts they took (1, 2, 3…). */
   const attempts = new Map<number, number>();
-  /** Resume times of those that took one attempt. */
-  const firstTry: number[] = [];
+  /** Where the time went: backoff, reconnect to WELCOME, WELCOME to snapshot. */
+  const backoff: number[] = [];
+  const toWelcome: number[] = [];
+  const toSnapshot: number[] = [];
   const sink = {
-    resumed(ms: number, right: boolean, tries: number) {
+    resumed(ms: number, right: boolean, tries: number, parts: ResumeParts) {
       times.push(ms);
       attempts.set(tries, (attempts.get(tries) ?? 0) + 1);
-      if (tries === 1) firstTry.push(ms);
+      backoff.push(parts.backoffMs);
+      toWelcome.push(parts.welcomeMs);
+      toSnapshot.push(parts.snapshotMs);
       if (right) rightSeat++;
       else lost.push('resumed, but not on its seat');
     },
@@ -66,7 +70,9 @@ export async function runDrops(rig: ClusterRig, o: ScenarioOptions): Promise<Sce
         aim: '',
         pass: null,
       },
-      { what: 'resume time of first-attempt resumes', value: msSpread(spread(firstTry)), aim: '', pass: null },
+      { what: '  of which the SDK backoff wait', value: msSpread(spread(backoff)), aim: '', pass: null },
+      { what: '  of which reconnect → WELCOME (TLS, proxy, JOIN)', value: msSpread(spread(toWelcome)), aim: '', pass: null },
+      { what: '  of which WELCOME → first snapshot', value: msSpread(spread(toSnapshot)), aim: '', pass: null },
       { what: 'drops nobody caused (liveness, server)', value: String(unplanned), aim: '', pass: null },
     ],
     figures: {
@@ -77,7 +83,9 @@ export async function runDrops(rig: ClusterRig, o: ScenarioOptions): Promise<Sce
       lost: lost.length,
       stillDown,
       resumeMs: s,
-      firstTryMs: spread(firstTry),
+      backoffMs: spread(backoff),
+      welcomeMs: spread(toWelcome),
+      snapshotMs: spread(toSnapshot),
       attempts: Object.fromEntries(attempts),
       unplanned,
     },
