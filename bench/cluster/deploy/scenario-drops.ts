@@ -1,7 +1,7 @@
 import { msSpread, pct, spread, type ScenarioResult } from './aim-report';
 import type { ClusterRig } from './cluster-rig';
 import { drive, type ResumeParts } from './rig-player';
-import { bringPlayers, sleep, waitFor, type ScenarioOptions } from './scenario-kit';
+import { bringPlayers, cpuMeter, sleep, waitFor, type ScenarioOptions } from './scenario-kit';
 
 /**
  * a. Drops: players matchmade through the proxy onto three nodes, each link killed at random
@@ -36,12 +36,14 @@ export async function runDrops(rig: ClusterRig, o: ScenarioOptions): Promise<Sce
     },
   };
   await sleep(2000);
+  const cpu = await cpuMeter(rig);
   const t0 = performance.now();
   for (const p of players) p.startKills(sink, t0);
   o.log(`killing each link ${o.dropRate} times a minute for ${o.seconds} s…`);
   const progress = setInterval(() => o.log(`  ${times.length} resumed, ${lost.length} not`), 10_000);
   await sleep(o.seconds * 1000);
   clearInterval(progress);
+  const cpuUse = await cpu();
   for (const p of players) p.stopKills();
   // The last kills resume (or give up: the resume window is 20 s).
   await waitFor(() => players.every((p) => !p.recovering), 25_000);
@@ -74,6 +76,7 @@ export async function runDrops(rig: ClusterRig, o: ScenarioOptions): Promise<Sce
       { what: '  of which reconnect → WELCOME (TLS, proxy, JOIN)', value: msSpread(spread(toWelcome)), aim: '', pass: null },
       { what: '  of which WELCOME → first snapshot', value: msSpread(spread(toSnapshot)), aim: '', pass: null },
       { what: 'drops nobody caused (liveness, server)', value: String(unplanned), aim: '', pass: null },
+      { what: 'CPU while killing, % of a core', value: cpuUse, aim: '', pass: null },
     ],
     figures: {
       players: players.length,

@@ -60,3 +60,23 @@ export function seatNode(p: RigPlayer, fallback: string): string {
   const w = p.welcomes[p.welcomes.length - 1];
   return w?.node ?? p.ticket?.nodeId ?? fallback;
 }
+
+/**
+ * CPU use over a window, % of one core: this process (the players: TLS, the SDK) and each node
+ * (from its /health). On a shared box the players' process is often the bottleneck; the figure
+ * says so.
+ */
+export async function cpuMeter(rig: ClusterRig): Promise<() => Promise<string>> {
+  const nodeCpu = async () =>
+    Promise.all(rig.nodes.map(async (n) => ((p) => (p ? p.cpuUserMicros + p.cpuSystemMicros : Number.NaN))((await n.health())?.process)));
+  const t0 = performance.now();
+  const self0 = process.cpuUsage();
+  const nodes0 = await nodeCpu();
+  return async () => {
+    const ms = performance.now() - t0;
+    const self = process.cpuUsage(self0);
+    const nodes1 = await nodeCpu();
+    const pc = (micros: number) => (Number.isFinite(micros) ? `${Math.round(micros / 10 / ms)} %` : '–');
+    return `players' process ${pc(self.user + self.system)}; ${rig.nodes.map((n, i) => `${n.id} ${pc(nodes1[i]! - nodes0[i]!)}`).join(', ')}`;
+  };
+}

@@ -2,7 +2,7 @@ import { trustingFetch } from '../../../test/support/haproxy';
 import { msSpread, pct, spread, type ScenarioResult } from './aim-report';
 import type { ClusterRig } from './cluster-rig';
 import { drive, playerAddress, type RigPlayer } from './rig-player';
-import { bringPlayers, sleep, waitFor, type ScenarioOptions } from './scenario-kit';
+import { bringPlayers, cpuMeter, sleep, waitFor, type ScenarioOptions } from './scenario-kit';
 
 /** Per player over a window: snapshots a second and the longest gap. */
 async function window(players: RigPlayer[], ms: number, during?: () => Promise<void>): Promise<{ rates: number[]; gaps: number[] }> {
@@ -96,7 +96,9 @@ export async function runRedis(rig: ClusterRig, o: ScenarioOptions): Promise<Sce
   o.log(`stopping Redis for ${o.outageSeconds} s`);
   await rig.redis.kill();
   const downAt = performance.now();
+  const cpu = await cpuMeter(rig);
   const during = await window(players, outageMs, activity(chat));
+  const cpuUse = await cpu();
   const answers = chat.answers;
   o.log(`starting Redis again after ${((performance.now() - downAt) / 1000).toFixed(1)} s down`);
   await rig.redis.restart();
@@ -139,6 +141,7 @@ export async function runRedis(rig: ClusterRig, o: ScenarioOptions): Promise<Sce
         pass: gapDuring.p99 <= gapBefore.p99 + 50,
       },
       { what: 'players dropped', value: String(dropped), aim: '0', pass: dropped === 0 },
+      { what: 'CPU during the outage, % of a core', value: cpuUse, aim: '', pass: null },
       {
         what: 'with Redis up: lobby lines delivered; matchmaking',
         value: `${pct(quiet.delivered, quiet.said)}; ${[...quiet.answers].map(([a, n]) => `${n} × ${a}`).join(', ')}`,
@@ -181,6 +184,7 @@ export async function runRedis(rig: ClusterRig, o: ScenarioOptions): Promise<Sce
       registryMs,
       firstMatchmakeMs,
       chatBackMs,
+      cpu: cpuUse,
     },
     notes: [...reasons].slice(0, 2).map((r) => `lobby refusal: ${r}`),
   };

@@ -1,7 +1,7 @@
 import { msSpread, pct, spread, type ScenarioResult } from './aim-report';
 import type { ClusterRig } from './cluster-rig';
 import { drive, type RigPlayer } from './rig-player';
-import { bringPlayers, sleep, waitFor, type ScenarioOptions } from './scenario-kit';
+import { bringPlayers, cpuMeter, sleep, waitFor, type ScenarioOptions } from './scenario-kit';
 
 /** How each player came out of the drain. */
 interface Outcome {
@@ -35,7 +35,9 @@ export async function runSigterm(rig: ClusterRig, o: ScenarioOptions): Promise<S
   const stop = drive(() => players);
   const rooms = (await victim.health())?.rooms ?? [];
   o.log(`on ${victim.id}: ${rooms.length} rooms (${rooms.map((r) => r.players).join(', ')} players); playing 10 s so scores move…`);
+  const cpu = await cpuMeter(rig);
   await sleep(10_000);
+  const cpuUse = await cpu();
   const before = players.map((p) => ({
     playerId: p.client.playerId,
     roomId: p.client.welcome!.roomId,
@@ -134,6 +136,7 @@ export async function runSigterm(rig: ClusterRig, o: ScenarioOptions): Promise<S
         aim: '',
         pass: null,
       },
+      { what: 'CPU while playing before the SIGTERM, % of a core', value: cpuUse, aim: '', pass: null },
       { what: `${victim.id} exited`, value: `${exit.how} after ${exit.s.toFixed(1)} s`, aim: '', pass: null },
     ],
     figures: {
@@ -149,6 +152,7 @@ export async function runSigterm(rig: ClusterRig, o: ScenarioOptions): Promise<S
       landedOn: Object.fromEntries(to),
       sdkEvents: Object.fromEntries(moves),
       exit,
+      cpu: cpuUse,
     },
     notes: [
       `landed on: ${[...to].map(([k, v]) => `${k} ${v}`).join(', ')}; SDK events: ${[...moves].map(([k, v]) => `${k} ×${v}`).join(', ') || 'none'}`,
