@@ -33,11 +33,13 @@ export async function runSigterm(rig: ClusterRig, o: ScenarioOptions): Promise<S
   const victim = rig.nodes[0]!;
   const players = await bringPlayers(rig, clients, { decode: true, fire: true, dropRate: 0 }, o.log, victim.id);
   const stop = drive(() => players);
-  const rooms = (await victim.health())?.rooms ?? [];
-  o.log(`on ${victim.id}: ${rooms.length} rooms (${rooms.map((r) => r.players).join(', ')} players); playing 10 s so scores move…`);
+  o.log(`playing 10 s on ${victim.id} so scores move…`);
   const cpu = await cpuMeter(rig);
   await sleep(10_000);
   const cpuUse = await cpu();
+  // /health is cached for a moment: read after the joins have long settled.
+  const rooms = (await victim.health())?.rooms ?? [];
+  o.log(`on ${victim.id}: ${rooms.length} rooms (${rooms.map((r) => r.players).join(', ')} players)`);
   const before = players.map((p) => ({
     playerId: p.client.playerId,
     roomId: p.client.welcome!.roomId,
