@@ -43,7 +43,7 @@ export async function runDrops(rig: ClusterRig, o: ScenarioOptions): Promise<Sce
   const progress = setInterval(() => o.log(`  ${times.length} resumed, ${lost.length} not`), 10_000);
   await sleep(o.seconds * 1000);
   clearInterval(progress);
-  const cpuUse = await cpu();
+  const cpuUse = (await cpu()).text;
   for (const p of players) p.stopKills();
   // The last kills resume (or give up: the resume window is 20 s).
   await waitFor(() => players.every((p) => !p.recovering), 25_000);
@@ -76,7 +76,7 @@ export async function runDrops(rig: ClusterRig, o: ScenarioOptions): Promise<Sce
       { what: '  of which reconnect → WELCOME (TLS, proxy, JOIN)', value: msSpread(spread(toWelcome)), aim: '', pass: null },
       { what: '  of which WELCOME → first snapshot', value: msSpread(spread(toSnapshot)), aim: '', pass: null },
       { what: 'drops nobody caused (liveness, server)', value: String(unplanned), aim: '', pass: null },
-      { what: 'CPU while killing, % of a core', value: cpuUse, aim: '', pass: null },
+      { what: 'CPU (% of a core), stalls, late ticks', value: cpuUse, aim: '', pass: null },
     ],
     figures: {
       players: players.length,

@@ -1,3 +1,4 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { ClusterRig } from './cluster-rig';
 import { joinCrowd, playerAddress, RigPlayer, type RigPlayerOptions } from './rig-player';
 
@@ -61,22 +62,51 @@ export function seatNode(p: RigPlayer, fallback: string): string {
   return w?.node ?? p.ticket?.nodeId ?? fallback;
 }
 
+/** See {@link cpuMeter}. */
+export interface MachineUse {
+  text: string;
+  /** The nodes' loop overruns and dropped steps over the window, summed. */
+  lateTicks: number;
+  /** This process's longest event-loop stall, ms. */
+  stallMs: number;
+}
+
 /**
- * CPU use over a window, % of one core: this process (the players: TLS, the SDK) and each node
- * (from its /health). On a shared box the players' process is often the bottleneck; the figure
- * says so.
+ * What the machine did over a window: CPU, % of one core, of this process (the players: TLS,
+ * the SDK) and of each node (from its /health); this process's longest event-loop stall (a
+ * stall here delays every player's snapshots at once, whatever the nodes do); and the nodes'
+ * late ticks (loop overruns and dropped steps, summed over their rooms). On a shared box the
+ * players' process is often the bottleneck; these say so.
  */
-export async function cpuMeter(rig: ClusterRig): Promise<() => Promise<string>> {
-  const nodeCpu = async () =>
-    Promise.all(rig.nodes.map(async (n) => ((p) => (p ? p.cpuUserMicros + p.cpuSystemMicros : Number.NaN))((await n.health())?.process)));
+export async function cpuMeter(rig: ClusterRig): Promise<() => Promise<MachineUse>> {
+  const read = async () =>
+    Promise.all(
+      rig.nodes.map(async (n) => {
+        const h = await n.health();
+        return h
+          ? { cpu: h.process.cpuUserMicros + h.process.cpuSystemMicros, late: h.totals.overruns + h.totals.droppedSteps }
+          : undefined;
+      }),
+    );
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  loop.enable();
   const t0 = performance.now();
   const self0 = process.cpuUsage();
-  const nodes0 = await nodeCpu();
+  const nodes0 = await read();
   return async () => {
     const ms = performance.now() - t0;
     const self = process.cpuUsage(self0);
-    const nodes1 = await nodeCpu();
+    loop.disable();
+    const nodes1 = await read();
     const pc = (micros: number) => (Number.isFinite(micros) ? `${Math.round(micros / 10 / ms)} %` : '–');
-    return `players' process ${pc(self.user + self.system)}; ${rig.nodes.map((n, i) => `${n.id} ${pc(nodes1[i]! - nodes0[i]!)}`).join(', ')}`;
+    const each = rig.nodes.map((n, i) => {
+      const a = nodes0[i];
+      const b = nodes1[i];
+      return a && b ? `${n.id} ${pc(b.cpu - a.cpu)} (${b.late - a.late} late ticks)` : `${n.id} –`;
+    });
+    let lateTicks = 0;
+    rig.nodes.forEach((_, i) => (lateTicks += nodes1[i] && nodes0[i] ? nodes1[i].late - nodes0[i].late : 0));
+    const stallMs = Math.round(loop.max / 1e6);
+    return { text: `players' process ${pc(self.user + self.system)}, longest stall ${stallMs} ms; ${each.join(', ')}`, lateTicks, stallMs };
   };
 }

@@ -36,7 +36,7 @@ export async function runSigterm(rig: ClusterRig, o: ScenarioOptions): Promise<S
   o.log(`playing 10 s on ${victim.id} so scores move…`);
   const cpu = await cpuMeter(rig);
   await sleep(10_000);
-  const cpuUse = await cpu();
+  const cpuUse = (await cpu()).text;
   // /health is cached for a moment: read after the joins have long settled.
   const rooms = (await victim.health())?.rooms ?? [];
   o.log(`on ${victim.id}: ${rooms.length} rooms (${rooms.map((r) => r.players).join(', ')} players)`);
@@ -138,7 +138,7 @@ export async function runSigterm(rig: ClusterRig, o: ScenarioOptions): Promise<S
         aim: '',
         pass: null,
       },
-      { what: 'CPU while playing before the SIGTERM, % of a core', value: cpuUse, aim: '', pass: null },
+      { what: 'before the SIGTERM: CPU (% of a core), stalls, late ticks', value: cpuUse, aim: '', pass: null },
       { what: `${victim.id} exited`, value: `${exit.how} after ${exit.s.toFixed(1)} s`, aim: '', pass: null },
     ],
     figures: {
