@@ -30,7 +30,7 @@ async function until<T>(read: () => T | Promise<T>, ok: (v: T) => boolean): Prom
 }
 
 describe('Redis stopped during play, then started again', () => {
-  it('rooms play on at the full snapshot rate, lobby chat is refused, matchmaking stays on this node and recovers by itself', async () => {
+  it('rooms play on at the full snapshot rate and resumes work, lobby chat is refused, matchmaking stays on this node and recovers by itself', async () => {
     const twoSeats = { roomTypes: [defineRoomType({ game: arenaGame, maxPlayers: 2 })] };
     const cluster = (nodeId: string) => ({ redisUrl: redis.url, keyPrefix: 'outage:', nodeId, heartbeatMs: 100, nodeTtlMs: 600 });
     const a = await startServer({ ...twoSeats, cluster: cluster('node-a') });
@@ -94,6 +94,12 @@ describe('Redis stopped during play, then started again', () => {
       const [rejection] = await refused;
       expect(rejection.reason).toBe('unavailable');
       expect(rejection.message).toMatch(/^the lobby is unreachable: not delivered: Redis is unreachable/);
+
+      // A dropped link resumes its seat on its node: seats and resume tokens never touch Redis.
+      const resumed = nextEvent(watcher, 'resumed');
+      watcher.killLink();
+      await resumed;
+      expect(watcher.welcome!).toMatchObject({ resumed: true, roomId: player.welcome!.roomId });
 
       // Matchmaking answers from this node alone (the registry cannot be read): a seat in one of
       // its own rooms, else a new room here; two asks share one new room.
