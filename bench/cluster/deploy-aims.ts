@@ -36,6 +36,7 @@ function usage(): string {
     '  --max-players N   players per room (default 25: sigterm puts 100 players in 4 rooms)',
     '  --db D            postgres (a scratch database on the local server), sqlite (per node) or off (default postgres)',
     '  --node-args "…"   more flags for every node, e.g. "--drain-ms 5000"',
+    "  --keep-logs       keep each node's log (and SQLite folder) in /tmp/tickwire-deploy-aims-*",
     '  --json            also print every result as one JSON object, the last line of stdout',
   ].join('\n');
 }
@@ -52,6 +53,7 @@ async function main(): Promise<void> {
     db: { type: 'string' },
     'node-args': { type: 'string' },
     json: { type: 'boolean' },
+    'keep-logs': { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
   if (v.help) {
@@ -78,7 +80,7 @@ async function main(): Promise<void> {
   const results: ScenarioResult[] = [];
   for (const name of names) {
     log(`— ${name} —`);
-    const rig = await startCluster({ maxPlayers, drainSeconds: o.drainSeconds, db, nodeArgs, log });
+    const rig = await startCluster({ maxPlayers, drainSeconds: o.drainSeconds, db, nodeArgs, log, keepLogs: v['keep-logs'] === true });
     try {
       const r = await SCENARIOS[name](rig, o);
       results.push(r);

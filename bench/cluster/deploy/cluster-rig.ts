@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdtempSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,6 +28,8 @@ export interface ClusterRigOptions {
   nodeArgs: string[];
   /** Print progress here. */
   log: (line: string) => void;
+  /** Keep the nodes' logs (and SQLite folders) after the run; by default they are removed. */
+  keepLogs: boolean;
 }
 
 /** One `node dist/cli.js` process: node id nK on its own port, as on its own machine. */
@@ -165,6 +167,7 @@ export async function startCluster(o: ClusterRigOptions): Promise<ClusterRig> {
     await proxy.stop();
     await redis.kill();
     await pg?.drop().catch(() => undefined);
+    if (!o.keepLogs) rmSync(logDir, { recursive: true, force: true });
   };
   try {
     await Promise.all(nodes.map((n) => n.start()));
@@ -179,7 +182,9 @@ export async function startCluster(o: ClusterRigOptions): Promise<ClusterRig> {
         }
     };
     await proxyReady();
-    o.log(`cluster up: proxy ${base}, nodes ${nodes.map((n) => `${n.id}@${n.port}`).join(' ')}, db ${o.db}, logs in ${logDir}`);
+    o.log(
+      `cluster up: proxy ${base}, nodes ${nodes.map((n) => `${n.id}@${n.port}`).join(' ')}, db ${o.db}, logs in ${logDir}${o.keepLogs ? '' : ' (removed at the end; --keep-logs keeps them)'}`,
+    );
     return { base, wsUrl, ca: proxy.ca, nodes, redis, logDir, proxyReady, stop };
   } catch (err) {
     await stop();

@@ -92,6 +92,9 @@ export async function runDrops(rig: ClusterRig, o: ScenarioOptions): Promise<Sce
       attempts: Object.fromEntries(attempts),
       unplanned,
     },
-    notes: lost.length ? [`not resumed: ${[...new Set(lost)].slice(0, 3).join('; ')}`] : [],
+    notes: [
+      ...(kills === 0 ? ['no kill fell inside the run: raise --seconds or --drop-rate'] : []),
+      ...(lost.length ? [`not resumed: ${[...new Set(lost)].slice(0, 3).join('; ')}`] : []),
+    ],
   };
 }
