@@ -44,6 +44,16 @@ class BotSocket extends WebSocket {
     super(url, { perMessageDeflate: false, handshakeTimeout: HANDSHAKE_TIMEOUT_MS });
   }
 }
+/**
+ * Always `nodebuffer`: the SDK asks for `arraybuffer`, which makes ws copy every message that
+ * is a slice of a larger read into a fresh ArrayBuffer. A Buffer is a Uint8Array, which the SDK
+ * reads as it is, so a bot takes each message without the copy. (An accessor on the subclass's
+ * prototype: ws reads `this.binaryType` when it sets up the receiver.)
+ */
+Object.defineProperty(BotSocket.prototype, 'binaryType', {
+  get: () => 'nodebuffer',
+  set: () => {},
+});
 const BotSocketCtor = BotSocket as unknown as WebSocketConstructor;
 
 /** Where a bot is in its life. */
@@ -190,6 +200,9 @@ export class Bot {
             })
           : undefined,
         decodeEntities: behavior === 'fight' || fps > 0,
+        // The light path: a bot that does not draw (no --fps) runs no playback clock, whose
+        // per-snapshot sort of arrival times was the largest cost of a walking bot.
+        playback: fps > 0,
         // A ping every 2 s gives the network round trip beside the input→ack one, which also
         // holds the wait for the server's next tick (0-1 tick) and any queued input.
         pingIntervalMs: PING_INTERVAL_MS,
