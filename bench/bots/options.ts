@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { numberArg, parseStrictArgs, UsageError } from '../../src/cli/cli-args';
 
 /** What a bot does each tick. */
@@ -55,6 +56,11 @@ export interface BotsOptions {
    * it gets every line (see ChatLoad). Keep it under bots × the server's --chat-rate.
    */
   chatRate: number;
+  /**
+   * Bots processes (default 1; `auto`: one per core): each runs its share of `clients` with
+   * its own seeds, and the parent merges their measurements into one summary.
+   */
+  processes: number;
   help: boolean;
 }
 
@@ -77,6 +83,7 @@ const DEFAULTS = {
   fps: '0',
   transport: 'ws',
   'chat-rate': '0',
+  processes: '1',
 } as const;
 
 export function botsUsage(): string {
@@ -109,6 +116,8 @@ export function botsUsage(): string {
     '  --matchmake          join through POST /matchmake (seat reservations, any node of a cluster); report players per node',
     `  --chat-rate N        lobby chat lines a second over all bots while measuring, each bot in turn; every`,
     `                       bot checks it gets every line (default ${DEFAULTS['chat-rate']}); keep it under bots × the server's --chat-rate`,
+    `  --processes N|auto   spread the bots over N processes (auto: one per core), each with its share of the`,
+    `                       clients; one merged summary (default ${DEFAULTS.processes}). Not with --chat-rate`,
     '  --json               also print the summary as one JSON object, the last line of stdout',
     '  --help, -h           print this and exit',
     '',
@@ -142,6 +151,7 @@ export function parseBotsArgs(argv: string[]): BotsOptions {
     transport: { type: 'string' },
     matchmake: { type: 'boolean' },
     'chat-rate': { type: 'string' },
+    processes: { type: 'string' },
     json: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
@@ -158,9 +168,17 @@ export function parseBotsArgs(argv: string[]): BotsOptions {
     throw new UsageError(`--behavior must be one of ${BEHAVIORS.join(', ')}, got "${behavior}"`);
   const roomType = v['room-type'] ?? DEFAULTS['room-type'];
   if (roomType.length === 0 || roomType.length > 32) throw new UsageError(`--room-type must be 1-32 characters, got "${roomType}"`);
+  const clients = number('clients', v.clients ?? DEFAULTS.clients, 1, 10_000, true);
+  const chatRate = number('chat-rate', v['chat-rate'] ?? DEFAULTS['chat-rate'], 0, 100_000, false);
+  const processesRaw = v.processes ?? DEFAULTS.processes;
+  // Never more processes than bots: an empty process would only add a fork.
+  const processes = Math.min(clients, processesRaw === 'auto' ? availableParallelism() : number('processes', processesRaw, 1, 64, true));
+  // The lobby chat check counts the lines its own process sent; lines from another process
+  // would read as unexpected, so the chat load stays in one process.
+  if (processes > 1 && chatRate > 0) throw new UsageError('--chat-rate needs --processes 1: each bot checks the lines of its own process');
   return {
     url,
-    clients: number('clients', v.clients ?? DEFAULTS.clients, 1, 10_000, true),
+    clients,
     durationS: number('duration', v.duration ?? DEFAULTS.duration, 1, 86_400, false),
     behavior: behavior as Behavior,
     json: v.json === true,
@@ -176,7 +194,8 @@ export function parseBotsArgs(argv: string[]): BotsOptions {
     fps: number('fps', v.fps ?? DEFAULTS.fps, 0, 240, false),
     transport: transportArg(v.transport ?? DEFAULTS.transport),
     matchmake: v.matchmake === true,
-    chatRate: number('chat-rate', v['chat-rate'] ?? DEFAULTS['chat-rate'], 0, 100_000, false),
+    chatRate,
+    processes,
     help: v.help === true,
   };
 }
