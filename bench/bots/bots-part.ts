@@ -99,6 +99,8 @@ export interface BotsProcessFigures {
   eventLoopDelayP99Ms: number | null;
   /** Inputs the shared driver skipped because a bot fell more than 3 ticks behind. */
   driverSkippedInputs: number;
+  /** Wake-ups of the shared input timer a second over the window (each walks every bot). */
+  driverWakesPerS: number | null;
   /** Set by the merge: this process fell behind (see `FELL_BEHIND_*`). */
   fellBehind?: boolean;
 }

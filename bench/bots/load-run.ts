@@ -240,6 +240,7 @@ export async function runBots(
   const cpuStart = process.cpuUsage();
   let cpuMicros = 0;
   const driverStart = driver.counters;
+  let driverWindowEnd = driverStart;
   let chat: ChatLoad | undefined;
   if (measured.length > 0 && windowOpens && !stop.aborted) {
     const s0 = plan.probeServer ? await tryProbeHealth(healthUrl, serverErrors) : undefined;
@@ -262,6 +263,7 @@ export async function runBots(
     const cpu = process.cpuUsage(cpuStart);
     cpuMicros = cpu.user + cpu.system;
     windowS = (wall1 - wall0) / 1000;
+    driverWindowEnd = driver.counters;
     const s1 = plan.probeServer ? await tryProbeHealth(healthUrl, serverErrors) : undefined;
     if (s0 && s1) server = serverFigures(before, s0, s1, joined.length);
     await chatSettled;
@@ -379,6 +381,7 @@ export async function runBots(
       rssBytes: process.memoryUsage.rss(),
       eventLoopDelayP99Ms: windowS > 0 ? round(Math.max(0, eld.percentile(99) / 1e6 - ELD_RESOLUTION_MS), 1) : null,
       driverSkippedInputs: driverEnd.skippedInputs - driverStart.skippedInputs,
+      driverWakesPerS: windowS > 0 ? round((driverWindowEnd.wakes - driverStart.wakes) / windowS, 0) : null,
     },
     server,
     serverErrors,

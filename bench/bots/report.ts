@@ -314,7 +314,7 @@ function botsLines(b: BotsFigures): string[] {
   const several = b.processes.length > 1;
   for (const p of b.processes) {
     lines.push(
-      `  ${several ? `bots process ${p.processIndex}`.padEnd(16) : 'bots process    '} ${several ? `${p.clients} bots, ` : ''}CPU ${fmt(p.cpuPercent)} % of one core, rss ${mb(p.rssBytes)} MB, event-loop delay p99 ${fmt(p.eventLoopDelayP99Ms)} ms, ${p.driverSkippedInputs} inputs skipped (a bot more than 3 ticks behind)`,
+      `  ${several ? `bots process ${p.processIndex}`.padEnd(16) : 'bots process    '} ${several ? `${p.clients} bots, ` : ''}CPU ${fmt(p.cpuPercent)} % of one core, rss ${mb(p.rssBytes)} MB, event-loop delay p99 ${fmt(p.eventLoopDelayP99Ms)} ms, ${p.driverSkippedInputs} inputs skipped (a bot more than 3 ticks behind), input timer ${fmt(p.driverWakesPerS, 0)} wake-ups/s`,
     );
   }
   for (const p of b.processes) {

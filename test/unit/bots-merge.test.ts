@@ -62,7 +62,15 @@ function part(processIndex: number, clients: number, over: Partial<BotsPart> = {
       targetLeadsMs: new Float64Array(clients).fill(8),
     },
     chat: null,
-    process: { processIndex, clients, cpuPercent: 40, rssBytes: 100e6, eventLoopDelayP99Ms: 5, driverSkippedInputs: 0 },
+    process: {
+      processIndex,
+      clients,
+      cpuPercent: 40,
+      rssBytes: 100e6,
+      eventLoopDelayP99Ms: 5,
+      driverSkippedInputs: 0,
+      driverWakesPerS: 200,
+    },
     server: null,
     serverErrors: [],
     ...over,
@@ -133,6 +141,7 @@ describe('mergeParts (one summary from several bots processes)', () => {
         rssBytes: 1,
         eventLoopDelayP99Ms: FELL_BEHIND_LAG_P99_MS + 1,
         driverSkippedInputs: 0,
+        driverWakesPerS: 200,
       },
     });
     const busy = part(2, 2, {
@@ -143,6 +152,7 @@ describe('mergeParts (one summary from several bots processes)', () => {
         rssBytes: 1,
         eventLoopDelayP99Ms: 3,
         driverSkippedInputs: 0,
+        driverWakesPerS: 200,
       },
     });
     expect(mergeParts([calm, part(1, 2)], null, []).bots.fellBehind).toBe(false);
