@@ -61,13 +61,14 @@ export function mergeProgress(samples: readonly ProgressSample[]): ProgressSampl
 /** The progress line (stderr, once a second). `processes` > 1 adds how many are reporting. */
 export function formatProgress(s: ProgressSample, processes = 1, reporting = processes): string {
   const per = s.clientSeconds > 0 ? 1 / s.clientSeconds : Number.NaN;
+  const rate = (v: number, scale: number) => (Number.isNaN(per) ? '-' : ((v * per) / scale).toFixed(1));
   const p50 = percentile(s.rttMs.sort(), 50);
   return (
     `[${s.atS.toFixed(1).padStart(6)} s] connected ${s.connected}/${s.clients} failed ${s.failed}` +
     (s.failed > 0 ? ` (joins refused: ${s.failureKinds.join('; ')})` : '') +
     (s.showDrops ? ` reconnecting ${s.reconnecting} resumed ${s.resumed}` : '') +
     (s.resumesRefused > 0 ? ` RESUMES REFUSED ${s.resumesRefused} (${s.resumeRefusedKinds.join('; ')})` : '') +
-    ` | ${(s.snapshots * per).toFixed(1)} snapshots/s/client | ${((s.bytes * per) / 1000).toFixed(1)} KB/s/client` +
+    ` | ${rate(s.snapshots, 1)} snapshots/s/client | ${rate(s.bytes, 1000)} KB/s/client` +
     ` | rtt p50 ${Number.isNaN(p50) ? '-' : p50.toFixed(1)} ms${s.measuring ? ' | measuring' : ''}` +
     (processes > 1 ? ` | ${reporting}/${processes} bots processes` : '')
   );

@@ -321,7 +321,11 @@ function botsLines(b: BotsFigures): string[] {
     if (!p.fellBehind) continue;
     lines.push(
       `  bots behind      bots process ${p.processIndex} fell behind (loop lag p99 ${fmt(p.eventLoopDelayP99Ms)} ms, CPU ${fmt(p.cpuPercent)} %): the figures measure the bots, not the server` +
-        ` (limits: lag p99 ${b.fellBehindLagP99Ms} ms, CPU ${b.fellBehindCpuPercent} %${b.processes.length === 1 ? '; try --processes auto' : ''})`,
+        ` (limits: lag p99 ${b.fellBehindLagP99Ms} ms, CPU ${b.fellBehindCpuPercent} %; ` +
+        // Lagging without using its core: it was waiting for a CPU, which more processes do not fix.
+        (p.cpuPercent !== null && p.cpuPercent < b.fellBehindCpuPercent
+          ? 'it lagged with CPU to spare on its core: the machine is short of cores)'
+          : `its core was full${b.processes.length === 1 ? ': try --processes auto' : ''})`),
     );
   }
   return lines;
