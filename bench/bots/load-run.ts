@@ -19,6 +19,11 @@ const PROGRESS_MS = 1000;
  * samples, so this is subtracted to get the lag (an idle loop reads ≈ 10.1 ms).
  */
 const ELD_RESOLUTION_MS = 10;
+/**
+ * Shortest measuring window worth opening, ms: rates and CPU over a few ms left of --duration
+ * after slow joins would be noise (a 40 ms window once read as 1,438 % CPU).
+ */
+export const MIN_WINDOW_MS = 1000;
 /** How long to wait for sockets to close at the end before giving up on them, ms. */
 const CLOSE_WAIT_MS = 2000;
 /**
@@ -231,7 +236,7 @@ export async function runBots(
   // Warm-up, then the measuring window (both set by the parent when there is one).
   const warmupMs = plan.gate || joined.length === 0 ? 0 : Math.min(opts.warmupS * 1000, Math.max(0, endAt - joinsDoneAt));
   await sleep(warmupMs, stop);
-  const windowOpens = plan.gate ? await plan.gate.open(joined.length) : performance.now() < endAt;
+  const windowOpens = plan.gate ? await plan.gate.open(joined.length) : endAt - performance.now() >= MIN_WINDOW_MS;
   const warmedAt = performance.now();
   const measured = bots.filter((b) => b.phase === BotPhase.Joined);
   let windowS = 0;

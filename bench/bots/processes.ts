@@ -1,7 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { BotsPart } from './bots-part';
-import { serverFigures } from './load-run';
+import { MIN_WINDOW_MS, serverFigures } from './load-run';
 import { mergeParts } from './merge';
 import { healthUrlFor, type BotsOptions } from './options';
 import { formatProgress, mergeProgress, type ProgressSample } from './progress';
@@ -132,7 +132,7 @@ export async function runProcesses(opts: BotsOptions, progress: (line: string) =
     const joined = (await Promise.all(children.map((c) => c.joined))).reduce((s, n) => s + n, 0);
     let server: ServerFigures | null = null;
     await sleep(joined === 0 ? 0 : Math.min(opts.warmupS * 1000, endAt - performance.now()), stop);
-    if (joined > 0 && performance.now() < endAt && !stop.aborted) {
+    if (joined > 0 && endAt - performance.now() >= MIN_WINDOW_MS && !stop.aborted) {
       const s0 = await tryProbeHealth(healthUrl, serverErrors);
       children.forEach((c) => c.send({ type: 'open' }));
       await sleep(endAt - performance.now(), stop);
