@@ -54,6 +54,34 @@ Object.defineProperty(BotSocket.prototype, 'binaryType', {
   get: () => 'nodebuffer',
   set: () => {},
 });
+/** The handler set as `onmessage`, and the listener that calls it. */
+const ON_MESSAGE = Symbol('onmessage');
+const MESSAGE_LISTENER = Symbol('message listener');
+type MessageHandler = (ev: { data: unknown }) => void;
+/**
+ * `onmessage` without a MessageEvent per message: ws's own setter wraps every message in a new
+ * event object; this listener hands the handler one reused `{ data }` instead (the SDK reads
+ * `ev.data` at once and keeps nothing). Text frames still arrive as strings.
+ */
+Object.defineProperty(BotSocket.prototype, 'onmessage', {
+  get(this: Record<symbol, unknown>) {
+    return this[ON_MESSAGE] ?? null;
+  },
+  set(this: BotSocket & Record<symbol, unknown>, handler: MessageHandler | null) {
+    const old = this[MESSAGE_LISTENER] as ((data: Buffer, isBinary: boolean) => void) | undefined;
+    if (old) this.off('message', old);
+    this[ON_MESSAGE] = handler;
+    this[MESSAGE_LISTENER] = undefined;
+    if (!handler) return;
+    const ev = { data: null as unknown };
+    const listener = (data: Buffer, isBinary: boolean) => {
+      ev.data = isBinary ? data : data.toString();
+      handler.call(this, ev);
+    };
+    this[MESSAGE_LISTENER] = listener;
+    this.on('message', listener);
+  },
+});
 const BotSocketCtor = BotSocket as unknown as WebSocketConstructor;
 
 /** Where a bot is in its life. */
