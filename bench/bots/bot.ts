@@ -1,5 +1,4 @@
 import * as wrtc from 'node-datachannel/polyfill';
-import WebSocket from 'ws';
 import type { WelcomeMessage } from '../../shared/protocol/control-messages';
 import { describeClose } from '../../shared/protocol/close-codes';
 import {
@@ -16,7 +15,8 @@ import {
 import { radiansToAngle16 } from '../../shared/math/fixed-trig';
 import { nextInt, type RngState } from '../../shared/math/prng';
 import { DIR_AIM, DIR_BUTTONS } from '../lib/directions';
-import { TickwireClient, type ClientStats, type WebSocketConstructor } from '../../src/sdk/tickwire-client';
+import { TickwireClient, type ClientStats } from '../../src/sdk/tickwire-client';
+import { BotSocketCtor } from './bot-socket';
 import { matchmake } from '../../src/sdk/matchmake';
 import { NetworkSimulator, type LinkConditions } from '../../src/sdk/network-simulator';
 import type { InterpolatedView } from '../../src/sdk/snapshot-buffer';
@@ -30,59 +30,6 @@ const WRTC = {
   RTCSessionDescription: wrtc.RTCSessionDescription,
   RTCIceCandidate: wrtc.RTCIceCandidate,
 };
-
-/** Longest a WebSocket opening handshake may take before ws gives up, ms. */
-const HANDSHAKE_TIMEOUT_MS = 10_000;
-
-/**
- * `ws`'s WebSocket with the options a load client wants: no permessage-deflate (the server turns
- * it off anyway; offering it only costs a header) and a bounded handshake. The SDK constructs
- * sockets with the URL only, so the options ride on a subclass.
- */
-class BotSocket extends WebSocket {
-  constructor(url: string) {
-    super(url, { perMessageDeflate: false, handshakeTimeout: HANDSHAKE_TIMEOUT_MS });
-  }
-}
-/**
- * Always `nodebuffer`: the SDK asks for `arraybuffer`, which makes ws copy every message that
- * is a slice of a larger read into a fresh ArrayBuffer. A Buffer is a Uint8Array, which the SDK
- * reads as it is, so a bot takes each message without the copy. (An accessor on the subclass's
- * prototype: ws reads `this.binaryType` when it sets up the receiver.)
- */
-Object.defineProperty(BotSocket.prototype, 'binaryType', {
-  get: () => 'nodebuffer',
-  set: () => {},
-});
-/** The handler set as `onmessage`, and the listener that calls it. */
-const ON_MESSAGE = Symbol('onmessage');
-const MESSAGE_LISTENER = Symbol('message listener');
-type MessageHandler = (ev: { data: unknown }) => void;
-/**
- * `onmessage` without a MessageEvent per message: ws's own setter wraps every message in a new
- * event object; this listener hands the handler one reused `{ data }` instead (the SDK reads
- * `ev.data` at once and keeps nothing). Text frames still arrive as strings.
- */
-Object.defineProperty(BotSocket.prototype, 'onmessage', {
-  get(this: Record<symbol, unknown>) {
-    return this[ON_MESSAGE] ?? null;
-  },
-  set(this: BotSocket & Record<symbol, unknown>, handler: MessageHandler | null) {
-    const old = this[MESSAGE_LISTENER] as ((data: Buffer, isBinary: boolean) => void) | undefined;
-    if (old) this.off('message', old);
-    this[ON_MESSAGE] = handler;
-    this[MESSAGE_LISTENER] = undefined;
-    if (!handler) return;
-    const ev = { data: null as unknown };
-    const listener = (data: Buffer, isBinary: boolean) => {
-      ev.data = isBinary ? data : data.toString();
-      handler.call(this, ev);
-    };
-    this[MESSAGE_LISTENER] = listener;
-    this.on('message', listener);
-  },
-});
-const BotSocketCtor = BotSocket as unknown as WebSocketConstructor;
 
 /** Where a bot is in its life. */
 export const BotPhase = { Idle: 0, Joining: 1, Joined: 2, Failed: 3, Closed: 4 } as const;
