@@ -258,7 +258,8 @@ export async function runBots(
       chat.start();
     }
     if (plan.gate) await plan.gate.close();
-    else await sleep(endAt - performance.now(), stop);
+    // At least MIN_WINDOW_MS even if the /health probe above ate the rest of --duration.
+    else await sleep(Math.max(MIN_WINDOW_MS, endAt - performance.now()), stop);
     // The lines still on their way arrive while the window's figures are taken.
     const chatSettled = chat?.stop();
     measuring = false;

@@ -135,7 +135,8 @@ export async function runProcesses(opts: BotsOptions, progress: (line: string) =
     if (joined > 0 && endAt - performance.now() >= MIN_WINDOW_MS && !stop.aborted) {
       const s0 = await tryProbeHealth(healthUrl, serverErrors);
       children.forEach((c) => c.send({ type: 'open' }));
-      await sleep(endAt - performance.now(), stop);
+      // At least MIN_WINDOW_MS even if the /health probe above ate the rest of --duration.
+      await sleep(Math.max(MIN_WINDOW_MS, endAt - performance.now()), stop);
       children.forEach((c) => c.send({ type: 'close' }));
       const s1 = await tryProbeHealth(healthUrl, serverErrors);
       if (s0 && s1) server = serverFigures(before, s0, s1, joined);
