@@ -4,6 +4,7 @@ import { ClientState } from '../../src/sdk/client-state';
 import { Bot, BotPhase, type BotSink } from './bot';
 import { botDriver } from './driver';
 import { ChatLoad } from './chat-load';
+import { JoinSlots } from './join-slots';
 import { botNetwork, healthUrlFor, type BotsOptions } from './options';
 import type { BotsPart, NetcodeRaw } from './bots-part';
 import { KEPT_UP_TOLERANCE } from './merge';
@@ -207,18 +208,25 @@ export async function runBots(
   const joinTimeoutMs = opts.joinTimeoutS * 1000;
   // --matchmake: tickets from POST /matchmake at the --url's host (http for ws, https for wss).
   const matchmakeAt = opts.matchmake ? { httpBase: new URL(healthUrlFor(opts.url)).origin, roomType: opts.roomType } : undefined;
+  // --joins-in-flight is over every bots process: each takes its share.
+  const slots = new JoinSlots(Math.max(1, Math.floor(opts.joinsInFlight / opts.processes)));
   const joins = bots.map(async (bot) => {
     // Ramped by the global index, so a bot connects when it would in a single process.
     if (opts.rampMs > 0 && opts.clients > 1) await sleep((opts.rampMs * bot.index) / (opts.clients - 1), stop);
-    if (stop.aborted) {
-      bot.phase = BotPhase.Failed;
-      bot.failure = 'stopped before connecting';
-      return;
-    }
-    if (await bot.join(joinTimeoutMs, matchmakeAt)) {
-      tickRate ||= bot.welcome!.tickRate;
-      joined.push(bot);
-      driver.start();
+    await slots.acquire();
+    try {
+      if (stop.aborted) {
+        bot.phase = BotPhase.Failed;
+        bot.failure = 'stopped before connecting';
+        return;
+      }
+      if (await bot.join(joinTimeoutMs, matchmakeAt)) {
+        tickRate ||= bot.welcome!.tickRate;
+        joined.push(bot);
+        driver.start();
+      }
+    } finally {
+      slots.release();
     }
   });
   await Promise.all(joins);

@@ -61,6 +61,11 @@ export interface BotsOptions {
    * its own seeds, and the parent merges their measurements into one summary.
    */
   processes: number;
+  /**
+   * Joins under way at once over all bots processes (default 256; each process takes its
+   * share): more would overflow the server's accept queue (511) and time out in SYN retries.
+   */
+  joinsInFlight: number;
   help: boolean;
 }
 
@@ -84,6 +89,7 @@ const DEFAULTS = {
   transport: 'ws',
   'chat-rate': '0',
   processes: '1',
+  'joins-in-flight': '256',
 } as const;
 
 export function botsUsage(): string {
@@ -102,6 +108,8 @@ export function botsUsage(): string {
     `  --ramp-ms MS         spread connects evenly over MS milliseconds (default ${DEFAULTS['ramp-ms']}: all at once)`,
     `  --warmup S           wait S seconds after the last join before measuring (default ${DEFAULTS.warmup})`,
     `  --join-timeout S     a bot not in a room S seconds after connecting counts as failed (default ${DEFAULTS['join-timeout']})`,
+    `  --joins-in-flight N  joins under way at once, over all processes; the others wait their turn, and their`,
+    `                       join timeout starts then (default ${DEFAULTS['joins-in-flight']}: half the server's accept queue)`,
     `  --room-type NAME     room type to join (default ${DEFAULTS['room-type']})`,
     `  --seed N             seed for the random walks and kills (default ${DEFAULTS.seed})`,
     `  --drop-rate N        kill each bot's link abruptly N times a minute at random (Poisson; default ${DEFAULTS['drop-rate']});`,
@@ -152,6 +160,7 @@ export function parseBotsArgs(argv: string[]): BotsOptions {
     matchmake: { type: 'boolean' },
     'chat-rate': { type: 'string' },
     processes: { type: 'string' },
+    'joins-in-flight': { type: 'string' },
     json: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
@@ -196,6 +205,7 @@ export function parseBotsArgs(argv: string[]): BotsOptions {
     matchmake: v.matchmake === true,
     chatRate,
     processes,
+    joinsInFlight: number('joins-in-flight', v['joins-in-flight'] ?? DEFAULTS['joins-in-flight'], 1, 100_000, true),
     help: v.help === true,
   };
 }
