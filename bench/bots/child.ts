@@ -10,15 +10,23 @@ function send(m: FromChild): Promise<void> {
   return new Promise((resolve) => (process.send ? process.send(m, undefined, {}, () => resolve()) : resolve()));
 }
 
-/** Resolves with the first of `types` the parent sends, or on stop. */
+/** Every kind of message the parent has sent so far: each phase comes once, maybe before it is awaited. */
+const received = new Set<ToChild['type']>();
+const waiters: (() => void)[] = [];
+process.on('message', (m: ToChild) => {
+  received.add(m.type);
+  for (const w of waiters.splice(0)) w();
+});
+
+/** Resolves with the first of `types` the parent has sent (now or earlier), or 'stop'. */
 function next(types: ToChild['type'][]): Promise<ToChild['type']> {
   return new Promise((resolve) => {
-    const on = (m: ToChild) => {
-      if (!types.includes(m.type) && m.type !== 'stop') return;
-      process.off('message', on);
-      resolve(m.type);
+    const check = () => {
+      const got = [...types, 'stop' as const].find((t) => received.has(t));
+      if (got) resolve(got);
+      else waiters.push(check);
     };
-    process.on('message', on);
+    check();
   });
 }
 
@@ -44,13 +52,14 @@ async function main(): Promise<void> {
   const { opts, processIndex, firstBot, bots } = await start;
   const gate: RunGate = {
     async open(joined) {
-      if (stop.signal.aborted) return false;
-      const answer = next(['open', 'noWindow']);
       await send({ type: 'joined', joined });
-      return (await answer) === 'open';
+      return (await next(['open', 'noWindow'])) === 'open';
     },
     async close() {
-      if (!stop.signal.aborted) await next(['close']);
+      await next(['close']);
+    },
+    async leave() {
+      await next(['leave']);
     },
   };
   const part = await runBots(opts, () => {}, stop.signal, {

@@ -84,6 +84,8 @@ export interface RunGate {
   open(joined: number): Promise<boolean>;
   /** Resolves when the open window should close. */
   close(): Promise<void>;
+  /** Resolves when the bots may leave (after the parent read the server's figures with them still in). */
+  leave(): Promise<void>;
 }
 
 /** The plan of a run in one process: every bot, its own clock. */
@@ -285,6 +287,7 @@ export async function runBots(
     serverErrors.push('no measuring window: the joins and warm-up used up --duration (raise --duration)');
   }
 
+  if (plan.gate) await plan.gate.leave();
   // Stop: no more kills; let the resumes under way land (bounded), so they are counted and no
   // seat is left detached; then no more inputs, close every socket and wait (bounded).
   stopping = true;

@@ -17,6 +17,7 @@ export type ToChild =
   | { type: 'open' }
   | { type: 'noWindow' }
   | { type: 'close' }
+  | { type: 'leave' }
   | { type: 'stop' };
 
 /** Child → parent. */
@@ -106,8 +107,8 @@ class Child {
  * merge what they measured into one summary.
  *
  * ```
- * parent: /health ─ fork N ─ all ready: start ─ all joined ─ warm-up ─ /health, open ─ … ─ close, /health ─ merge
- * child k:             load ─ ready ─ connect its bots ─ joined ─────── mark window ─ … ─ mark end ─ stop ─ part
+ * parent: /health ─ fork N ─ all ready: start ─ all joined ─ warm-up ─ /health, open ─ … ─ close, /health, leave ─ merge
+ * child k:             load ─ ready ─ connect its bots ─ joined ─────── mark window ─ … ─ mark end ───────── stop ─ part
  * ```
  * The parent opens and closes every child's window at once and probes the server itself, so
  * the server's CPU and the bots' rates cover the same seconds. Progress lines are merged.
@@ -138,6 +139,7 @@ export async function runProcesses(opts: BotsOptions, progress: (line: string) =
       // At least MIN_WINDOW_MS even if the /health probe above ate the rest of --duration.
       await sleep(Math.max(MIN_WINDOW_MS, endAt - performance.now()), stop);
       children.forEach((c) => c.send({ type: 'close' }));
+      // Read the server while every bot is still in; then they may leave.
       const s1 = await tryProbeHealth(healthUrl, serverErrors);
       if (s0 && s1) server = serverFigures(before, s0, s1, joined);
     } else {
@@ -145,6 +147,7 @@ export async function runProcesses(opts: BotsOptions, progress: (line: string) =
       if (joined > 0 && !stop.aborted)
         serverErrors.push('no measuring window: the joins and warm-up used up --duration (raise --duration)');
     }
+    children.forEach((c) => c.send({ type: 'leave' }));
     const parts = await Promise.all(children.map((c) => c.part));
     clearInterval(progressTimer);
     return mergeParts(parts, server, serverErrors);
