@@ -252,13 +252,16 @@ export async function runBots(
   let windowS = 0;
   let server: ServerFigures | null = null;
   const eld = monitorEventLoopDelay({ resolution: ELD_RESOLUTION_MS });
-  const cpuStart = process.cpuUsage();
+  let cpuStart = process.cpuUsage();
   let cpuMicros = 0;
-  const driverStart = driver.counters;
+  let driverStart = driver.counters;
   let driverWindowEnd = driverStart;
   let chat: ChatLoad | undefined;
   if (measured.length > 0 && windowOpens && !stop.aborted) {
     const s0 = plan.probeServer ? await tryProbeHealth(healthUrl, serverErrors) : undefined;
+    // CPU and the timer's counters from here, not from before the probe (which may take 3 s).
+    cpuStart = process.cpuUsage();
+    driverStart = driver.counters;
     const wall0 = performance.now();
     for (const b of measured) b.markWindowStart();
     measuring = true;
