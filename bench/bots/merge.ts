@@ -74,7 +74,10 @@ export function mergeParts(parts: readonly BotsPart[], server: ServerFigures | n
   const entityFrames = n.reduce((s, x) => s + x.remoteEntityFrames, 0);
   const jumps = n.reduce((s, x) => s + x.remoteJumps, 0);
   const inputs = n.reduce((s, x) => s + x.inputsSent, 0);
-  const correctionMax = n.reduce((m, x) => (Number.isNaN(x.correctionMaxUnits) ? m : Math.max(m, x.correctionMaxUnits)), Number.NaN);
+  // The largest over the processes that measured any (NaN: none did).
+  let correctionMax = Number.NaN;
+  for (const x of n)
+    if (!Number.isNaN(x.correctionMaxUnits) && !(x.correctionMaxUnits <= correctionMax)) correctionMax = x.correctionMaxUnits;
   const windowMs = frames > 0 && nc.fps > 0 ? (frames / nc.fps) * 1000 : 0;
   const windowS = max((p) => p.windowS);
 

@@ -189,6 +189,18 @@ describe('mergeParts (one summary from several bots processes)', () => {
   });
 });
 
+describe('mergeParts: netcode', () => {
+  it('takes the largest correction over the processes that measured one, and sums the counters', () => {
+    const withNetcode = (k: number, corrections: number, max: number) => {
+      const p = part(k, 2);
+      return { ...p, netcode: { ...p.netcode, fps: 30, corrections, correctionMaxUnits: max, frames: 600 } };
+    };
+    const merged = mergeParts([withNetcode(0, 0, Number.NaN), withNetcode(1, 3, 2.5), withNetcode(2, 1, 0.7)], null, []);
+    expect(merged.netcode).toMatchObject({ corrections: 4, correctionMaxUnits: 2.5, frames: 1800, interpolationDelayMs: 100 });
+    expect(mergeParts([withNetcode(0, 0, Number.NaN)], null, []).netcode.correctionMaxUnits).toBeNull();
+  });
+});
+
 describe('shares (each bots process’s slice of the clients)', () => {
   it('covers every bot once, contiguous, as evenly as it can', () => {
     expect(shares(2000, 2)).toEqual([
