@@ -1,5 +1,4 @@
 import * as wrtc from 'node-datachannel/polyfill';
-import WebSocket from 'ws';
 import type { WelcomeMessage } from '../../shared/protocol/control-messages';
 import { describeClose } from '../../shared/protocol/close-codes';
 import {
@@ -16,7 +15,8 @@ import {
 import { radiansToAngle16 } from '../../shared/math/fixed-trig';
 import { nextInt, type RngState } from '../../shared/math/prng';
 import { DIR_AIM, DIR_BUTTONS } from '../lib/directions';
-import { TickwireClient, type ClientStats, type WebSocketConstructor } from '../../src/sdk/tickwire-client';
+import { TickwireClient, type ClientStats } from '../../src/sdk/tickwire-client';
+import { BotSocketCtor } from './bot-socket';
 import { matchmake } from '../../src/sdk/matchmake';
 import { NetworkSimulator, type LinkConditions } from '../../src/sdk/network-simulator';
 import type { InterpolatedView } from '../../src/sdk/snapshot-buffer';
@@ -30,21 +30,6 @@ const WRTC = {
   RTCSessionDescription: wrtc.RTCSessionDescription,
   RTCIceCandidate: wrtc.RTCIceCandidate,
 };
-
-/** Longest a WebSocket opening handshake may take before ws gives up, ms. */
-const HANDSHAKE_TIMEOUT_MS = 10_000;
-
-/**
- * `ws`'s WebSocket with the options a load client wants: no permessage-deflate (the server turns
- * it off anyway; offering it only costs a header) and a bounded handshake. The SDK constructs
- * sockets with the URL only, so the options ride on a subclass.
- */
-class BotSocket extends WebSocket {
-  constructor(url: string) {
-    super(url, { perMessageDeflate: false, handshakeTimeout: HANDSHAKE_TIMEOUT_MS });
-  }
-}
-const BotSocketCtor = BotSocket as unknown as WebSocketConstructor;
 
 /** Where a bot is in its life. */
 export const BotPhase = { Idle: 0, Joining: 1, Joined: 2, Failed: 3, Closed: 4 } as const;
@@ -190,6 +175,9 @@ export class Bot {
             })
           : undefined,
         decodeEntities: behavior === 'fight' || fps > 0,
+        // The light path: a bot that does not draw (no --fps) runs no playback clock, whose
+        // per-snapshot sort of arrival times was the largest cost of a walking bot.
+        playback: fps > 0,
         // A ping every 2 s gives the network round trip beside the input→ack one, which also
         // holds the wait for the server's next tick (0-1 tick) and any queued input.
         pingIntervalMs: PING_INTERVAL_MS,

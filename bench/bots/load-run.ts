@@ -4,13 +4,15 @@ import { ClientState } from '../../src/sdk/client-state';
 import { Bot, BotPhase, type BotSink } from './bot';
 import { botDriver } from './driver';
 import { ChatLoad } from './chat-load';
+import { JoinSlots } from './join-slots';
 import { botNetwork, healthUrlFor, type BotsOptions } from './options';
-import type { BotsSummary, LatencySummary, NetcodeFigures, PerClient, ServerFigures } from './report';
+import type { BotsPart, NetcodeRaw } from './bots-part';
+import { KEPT_UP_TOLERANCE } from './merge';
+import { formatProgress, type ProgressSample } from './progress';
+import type { ServerFigures } from './report';
 import { tryProbeHealth, type HealthSample } from './server-probe';
-import { cpuPercent, percentile, round, SampleBuffer, summarize, withinTolerance } from './stats';
+import { cpuPercent, round, SampleBuffer, withinTolerance } from './stats';
 
-/** Snapshot rate counts as kept up within this fraction of the send rate. */
-const KEPT_UP_TOLERANCE = 0.05;
 /** Live progress period, ms. */
 const PROGRESS_MS = 1000;
 /**
@@ -18,6 +20,11 @@ const PROGRESS_MS = 1000;
  * samples, so this is subtracted to get the lag (an idle loop reads ≈ 10.1 ms).
  */
 const ELD_RESOLUTION_MS = 10;
+/**
+ * Shortest measuring window worth opening, ms: rates and CPU over a few ms left of --duration
+ * after slow joins would be noise (a 40 ms window once read as 1,438 % CPU).
+ */
+export const MIN_WINDOW_MS = 1000;
 /** How long to wait for sockets to close at the end before giving up on them, ms. */
 const CLOSE_WAIT_MS = 2000;
 /**
@@ -52,14 +59,44 @@ function bump(map: Record<string, number>, key: string): void {
   map[key] = (map[key] ?? 0) + 1;
 }
 
-function perClient(values: number[], digits: number): PerClient {
-  const s = summarize(values);
-  return { mean: round(s.mean, digits), min: round(s.min, digits), max: round(s.max, digits) };
+/**
+ * Which bots this process runs, and who sets its phases. A single process runs every bot and
+ * keeps its own clock; a child of `--processes N` runs a slice and opens and closes its window
+ * when the parent says, so every process measures the same window.
+ */
+export interface RunPlan {
+  /** Which bots process this is, 0-based. */
+  processIndex: number;
+  /** Global index of this process's first bot (seeds and names follow it) and its count. */
+  firstBot: number;
+  bots: number;
+  /** Probe the server's /health around the window (a parent of several probes it itself). */
+  probeServer: boolean;
+  /** The parent's phases; undefined: this process's warm-up and --duration. */
+  gate?: RunGate;
+  /** Progress as data (a child sends it to its parent) instead of a line to `progress`. */
+  onProgress?: (sample: ProgressSample) => void;
+}
+
+/** Phases set by a parent process. */
+export interface RunGate {
+  /** Every join settled (`joined` in a room); resolves true to open the window now, false for none. */
+  open(joined: number): Promise<boolean>;
+  /** Resolves when the open window should close. */
+  close(): Promise<void>;
+  /** Resolves when the bots may leave (after the parent read the server's figures with them still in). */
+  leave(): Promise<void>;
+}
+
+/** The plan of a run in one process: every bot, its own clock. */
+export function singleProcessPlan(opts: BotsOptions): RunPlan {
+  return { processIndex: 0, firstBot: 0, bots: opts.clients, probeServer: true };
 }
 
 /**
  * Run the bots once: connect them all (optionally ramped), drive them from one timer, measure a
- * steady window, stop, and return the summary. Progress lines go to `progress` once a second.
+ * steady window, stop, and return what was measured, raw (`mergeParts` makes the summary).
+ * Progress lines go to `progress` once a second (or, with `plan.onProgress`, the data).
  *
  * ```
  * t0 ──connect all──► all joins settled ──warm-up──► [ measuring window ] ──► t0 + duration: close
@@ -67,21 +104,27 @@ function perClient(values: number[], digits: number): PerClient {
  * ```
  * `stop` (e.g. on SIGINT) ends the run early; the window then closes at that moment.
  */
-export async function runBots(opts: BotsOptions, progress: (line: string) => void, stop: AbortSignal): Promise<BotsSummary> {
+export async function runBots(
+  opts: BotsOptions,
+  progress: (line: string) => void,
+  stop: AbortSignal,
+  plan: RunPlan = singleProcessPlan(opts),
+): Promise<BotsPart> {
   const t0 = performance.now();
   const endAt = t0 + opts.durationS * 1000;
   const healthUrl = healthUrlFor(opts.url);
   const serverErrors: string[] = [];
+  const count = plan.bots;
 
   // Before any bot connects: the heap baseline for "heap per client".
-  const before = await tryProbeHealth(healthUrl, serverErrors);
+  const before = plan.probeServer ? await tryProbeHealth(healthUrl, serverErrors) : undefined;
 
   // Sized for one sample per bot per tick at 30 Hz, capped at 1 Mi samples (8 MB); it grows if needed.
-  const rttWindow = new SampleBuffer(Math.min(1 << 20, opts.clients * 30 * opts.durationS));
-  const rttSecond = new SampleBuffer(opts.clients * 32);
-  const pingWindow = new SampleBuffer(Math.min(1 << 20, opts.clients * opts.durationS));
+  const rttWindow = new SampleBuffer(Math.min(1 << 20, count * 30 * opts.durationS));
+  const rttSecond = new SampleBuffer(count * 32);
+  const pingWindow = new SampleBuffer(Math.min(1 << 20, count * opts.durationS));
   // Resume times over the whole run (kills are rare: a few per bot per minute).
-  const resumeTimes = new SampleBuffer(Math.max(64, Math.ceil(opts.clients * opts.dropRate * (opts.durationS / 60) * 2)));
+  const resumeTimes = new SampleBuffer(Math.max(64, Math.ceil(count * opts.dropRate * (opts.durationS / 60) * 2)));
   const resumeFailureReasons: Record<string, number> = {};
   let resumeFailureCount = 0;
   let measuring = false;
@@ -113,7 +156,7 @@ export async function runBots(opts: BotsOptions, progress: (line: string) => voi
 
   const bots: Bot[] = [];
   const network = botNetwork(opts);
-  for (let i = 0; i < opts.clients; i++)
+  for (let i = plan.firstBot; i < plan.firstBot + count; i++)
     bots.push(new Bot(i, opts.url, opts.roomType, opts.behavior, opts.seed, sink, opts.dropRate, network, opts.fps, opts.transport));
   const joined: Bot[] = [];
   let tickRate = 0;
@@ -138,20 +181,26 @@ export async function runBots(opts: BotsOptions, progress: (line: string) => voi
         if (b.client.state === ClientState.Reconnecting) reconnecting++;
       } else if (b.phase === BotPhase.Failed) failed++;
     }
-    const dt = (now - lastAt) / 1000;
-    const per = connected > 0 && dt > 0 ? 1 / (connected * dt) : Number.NaN;
-    const p50 = percentile(rttSecond.sorted(), 50);
+    const sample: ProgressSample = {
+      atS: (now - t0) / 1000,
+      clients: count,
+      connected,
+      failed,
+      failureKinds: failed > 0 ? Object.keys(failureCounts(bots)) : [],
+      reconnecting,
+      resumed: resumeTimes.count,
+      resumesRefused: resumeFailureCount,
+      resumeRefusedKinds: Object.keys(resumeFailureReasons),
+      showDrops: opts.dropRate > 0 || reconnecting > 0 || resumeTimes.count > 0,
+      snapshots: snaps - lastSnaps,
+      bytes: bytes - lastBytes,
+      clientSeconds: (connected * (now - lastAt)) / 1000,
+      rttMs: rttSecond.sorted().slice(),
+      measuring,
+    };
     rttSecond.clear();
-    progress(
-      `[${((now - t0) / 1000).toFixed(1).padStart(6)} s] connected ${connected}/${opts.clients} failed ${failed}` +
-        (failed > 0 ? ` (joins refused: ${Object.keys(failureCounts(bots)).join('; ')})` : '') +
-        (opts.dropRate > 0 || reconnecting > 0 || resumeTimes.count > 0
-          ? ` reconnecting ${reconnecting} resumed ${resumeTimes.count}`
-          : '') +
-        (resumeFailureCount > 0 ? ` RESUMES REFUSED ${resumeFailureCount} (${Object.keys(resumeFailureReasons).join('; ')})` : '') +
-        ` | ${((snaps - lastSnaps) * per).toFixed(1)} snapshots/s/client | ${(((bytes - lastBytes) * per) / 1000).toFixed(1)} KB/s/client` +
-        ` | rtt p50 ${Number.isNaN(p50) ? '-' : p50.toFixed(1)} ms${measuring ? ' | measuring' : ''}`,
-    );
+    if (plan.onProgress) plan.onProgress(sample);
+    else progress(formatProgress(sample));
     lastSnaps = snaps;
     lastBytes = bytes;
     lastAt = now;
@@ -161,17 +210,25 @@ export async function runBots(opts: BotsOptions, progress: (line: string) => voi
   const joinTimeoutMs = opts.joinTimeoutS * 1000;
   // --matchmake: tickets from POST /matchmake at the --url's host (http for ws, https for wss).
   const matchmakeAt = opts.matchmake ? { httpBase: new URL(healthUrlFor(opts.url)).origin, roomType: opts.roomType } : undefined;
-  const joins = bots.map(async (bot, i) => {
-    if (opts.rampMs > 0 && opts.clients > 1) await sleep((opts.rampMs * i) / (opts.clients - 1), stop);
-    if (stop.aborted) {
-      bot.phase = BotPhase.Failed;
-      bot.failure = 'stopped before connecting';
-      return;
-    }
-    if (await bot.join(joinTimeoutMs, matchmakeAt)) {
-      tickRate ||= bot.welcome!.tickRate;
-      joined.push(bot);
-      driver.start();
+  // --joins-in-flight is over every bots process: each takes its share.
+  const slots = new JoinSlots(Math.max(1, Math.floor(opts.joinsInFlight / opts.processes)));
+  const joins = bots.map(async (bot) => {
+    // Ramped by the global index, so a bot connects when it would in a single process.
+    if (opts.rampMs > 0 && opts.clients > 1) await sleep((opts.rampMs * bot.index) / (opts.clients - 1), stop);
+    await slots.acquire();
+    try {
+      if (stop.aborted) {
+        bot.phase = BotPhase.Failed;
+        bot.failure = 'stopped before connecting';
+        return;
+      }
+      if (await bot.join(joinTimeoutMs, matchmakeAt)) {
+        tickRate ||= bot.welcome!.tickRate;
+        joined.push(bot);
+        driver.start();
+      }
+    } finally {
+      slots.release();
     }
   });
   await Promise.all(joins);
@@ -186,19 +243,25 @@ export async function runBots(opts: BotsOptions, progress: (line: string) => voi
       : undefined;
   const failureReasons = failureCounts(bots);
 
-  // Warm-up, then the measuring window.
-  const warmupMs = joined.length === 0 ? 0 : Math.min(opts.warmupS * 1000, Math.max(0, endAt - joinsDoneAt));
+  // Warm-up, then the measuring window (both set by the parent when there is one).
+  const warmupMs = plan.gate || joined.length === 0 ? 0 : Math.min(opts.warmupS * 1000, Math.max(0, endAt - joinsDoneAt));
   await sleep(warmupMs, stop);
+  const windowOpens = plan.gate ? await plan.gate.open(joined.length) : endAt - performance.now() >= MIN_WINDOW_MS;
+  const warmedAt = performance.now();
   const measured = bots.filter((b) => b.phase === BotPhase.Joined);
   let windowS = 0;
   let server: ServerFigures | null = null;
   const eld = monitorEventLoopDelay({ resolution: ELD_RESOLUTION_MS });
-  const cpuStart = process.cpuUsage();
+  let cpuStart = process.cpuUsage();
   let cpuMicros = 0;
-  const driverStart = driver.counters;
+  let driverStart = driver.counters;
+  let driverWindowEnd = driverStart;
   let chat: ChatLoad | undefined;
-  if (measured.length > 0 && performance.now() < endAt && !stop.aborted) {
-    const s0 = await tryProbeHealth(healthUrl, serverErrors);
+  if (measured.length > 0 && windowOpens && !stop.aborted) {
+    const s0 = plan.probeServer ? await tryProbeHealth(healthUrl, serverErrors) : undefined;
+    // CPU and the timer's counters from here, not from before the probe (which may take 3 s).
+    cpuStart = process.cpuUsage();
+    driverStart = driver.counters;
     const wall0 = performance.now();
     for (const b of measured) b.markWindowStart();
     measuring = true;
@@ -207,7 +270,9 @@ export async function runBots(opts: BotsOptions, progress: (line: string) => voi
       chat = new ChatLoad(measured, opts.chatRate, (endAt - wall0) / 1000 + 1);
       chat.start();
     }
-    await sleep(endAt - performance.now(), stop);
+    if (plan.gate) await plan.gate.close();
+    // At least MIN_WINDOW_MS even if the /health probe above ate the rest of --duration.
+    else await sleep(Math.max(MIN_WINDOW_MS, endAt - performance.now()), stop);
     // The lines still on their way arrive while the window's figures are taken.
     const chatSettled = chat?.stop();
     measuring = false;
@@ -217,13 +282,15 @@ export async function runBots(opts: BotsOptions, progress: (line: string) => voi
     const cpu = process.cpuUsage(cpuStart);
     cpuMicros = cpu.user + cpu.system;
     windowS = (wall1 - wall0) / 1000;
-    const s1 = await tryProbeHealth(healthUrl, serverErrors);
+    driverWindowEnd = driver.counters;
+    const s1 = plan.probeServer ? await tryProbeHealth(healthUrl, serverErrors) : undefined;
     if (s0 && s1) server = serverFigures(before, s0, s1, joined.length);
     await chatSettled;
-  } else if (measured.length > 0) {
+  } else if (measured.length > 0 && !plan.gate) {
     serverErrors.push('no measuring window: the joins and warm-up used up --duration (raise --duration)');
   }
 
+  if (plan.gate) await plan.gate.leave();
   // Stop: no more kills; let the resumes under way land (bounded), so they are counted and no
   // seat is left detached; then no more inputs, close every socket and wait (bounded).
   stopping = true;
@@ -250,22 +317,23 @@ export async function runBots(opts: BotsOptions, progress: (line: string) => voi
   await Promise.race([Promise.all(closes), sleep(CLOSE_WAIT_MS)]);
 
   // Per-client rates over the window.
-  const snapRates: number[] = [];
-  const byteRates: number[] = [];
-  const inputRates: number[] = [];
+  const snapRates = new Float64Array(windowS > 0 ? measured.length : 0);
+  const byteRates = new Float64Array(snapRates.length);
+  const inputRates = new Float64Array(snapRates.length);
   let snapTotal = 0;
   let byteTotal = 0;
   const sendRate = measured[0]?.welcome?.sendRate ?? joined[0]?.welcome?.sendRate ?? null;
   let behind = 0;
   if (windowS > 0) {
-    for (const b of measured) {
+    for (let i = 0; i < measured.length; i++) {
+      const b = measured[i];
       const snaps = b.windowSnapshots;
       const bytes = b.windowBytes;
       snapTotal += snaps;
       byteTotal += bytes;
-      snapRates.push(snaps / windowS);
-      byteRates.push(bytes / windowS);
-      inputRates.push(b.windowInputs / windowS);
+      snapRates[i] = snaps / windowS;
+      byteRates[i] = bytes / windowS;
+      inputRates[i] = b.windowInputs / windowS;
       // Time a dropped link spent down (a --drop-rate kill until the first snapshot after the
       // resume) is excused: the rate is judged over the time the link was up. A bot no longer
       // in its room when the window closed is behind whatever its rate.
@@ -273,74 +341,75 @@ export async function runBots(opts: BotsOptions, progress: (line: string) => voi
       if (b.lostInWindow || sendRate === null || !withinTolerance(snaps / upS, sendRate, KEPT_UP_TOLERANCE)) behind++;
     }
   }
-  const rtt = rttWindow.sorted();
   let kills = 0;
   let unplannedDrops = 0;
   let resumes = 0;
   let resumeFailures = 0;
+  let fireTicks = 0;
+  let inputsSentTotal = 0;
   for (const b of bots) {
     kills += b.kills;
     unplannedDrops += b.unplannedDrops;
     resumes += b.resumes;
     resumeFailures += b.resumeFailures;
+    fireTicks += b.fireTicks;
+    inputsSentTotal += b.client.stats.inputsSent;
   }
-  const pings = pingWindow.sorted();
   const driverEnd = driver.counters;
   return {
+    processIndex: plan.processIndex,
     url: opts.url,
     transport: opts.transport,
     behavior: opts.behavior,
-    clientsRequested: opts.clients,
+    clientsRequested: count,
     clientsConnected: joined.length,
-    failedJoins: opts.clients - joined.length,
     failureReasons,
     disconnectedDuringRun: disconnected,
     disconnectReasons,
-    rooms: new Set(joined.map((b) => b.welcome!.roomId)).size,
+    roomIds: joined.map((b) => b.welcome!.roomId),
     playersPerNode: opts.matchmake ? countBy(joined.map((b) => b.nodeId ?? '?')) : null,
     tickRateHz: tickRate || null,
     sendRateHz: sendRate,
     durationS: round((performance.now() - t0) / 1000, 1) ?? 0,
     joinPhaseS: round((joinsDoneAt - t0) / 1000, 2) ?? 0,
-    warmupS: round(warmupMs / 1000, 2) ?? 0,
+    warmupS: round((warmedAt - joinsDoneAt) / 1000, 2) ?? 0,
     windowS: round(windowS, 2) ?? 0,
     clientsMeasured: windowS > 0 ? measured.length : 0,
-    snapshotsPerSecPerClient: perClient(snapRates, 2),
-    inputsPerSecPerClient: perClient(inputRates, 2),
-    downstreamBytesPerSecPerClient: perClient(byteRates, 0),
-    bytesPerSnapshot: snapTotal > 0 ? round(byteTotal / snapTotal, 1) : null,
-    fireTicksPct: fireTicksPct(bots),
-    inputAckRttMs: latencySummary(rtt),
-    pingRttMs: latencySummary(pings),
-    drops: {
-      ratePerBotPerMinute: opts.dropRate,
-      kills,
-      unplannedDrops,
-      resumes,
-      failedResumes: resumeFailures,
-      failureReasons: resumeFailureReasons,
-      // Drops still resuming RESUME_SETTLE_MS after the stop are neither.
-      inFlight: kills + unplannedDrops - resumes - resumeFailures,
-      resumeMs: latencySummary(resumeTimes.sorted()),
-      allResumed: resumeFailures === 0,
-    },
-    keptUp: windowS > 0 && measured.length > 0 && behind === 0,
+    snapRates,
+    byteRates,
+    inputRates,
+    snapTotal,
+    byteTotal,
     clientsBehind: behind,
-    keptUpTolerancePct: KEPT_UP_TOLERANCE * 100,
-    server,
-    serverErrors,
-    netcode: netcodeFigures(opts, windowS > 0 ? measured : [], server),
+    fireTicks,
+    inputsSentTotal,
+    rttMs: rttWindow.sorted().slice(),
+    pingMs: pingWindow.sorted().slice(),
+    resumeMs: resumeTimes.sorted().slice(),
+    dropRatePerBotPerMinute: opts.dropRate,
+    kills,
+    unplannedDrops,
+    resumes,
+    failedResumes: resumeFailures,
+    resumeFailureReasons,
+    netcode: netcodeRaw(opts, windowS > 0 ? measured : []),
     chat: chat?.figures() ?? null,
-    bots: {
+    process: {
+      processIndex: plan.processIndex,
+      clients: count,
       cpuPercent: round(cpuPercent(cpuMicros, windowS * 1000), 1),
       rssBytes: process.memoryUsage.rss(),
       eventLoopDelayP99Ms: windowS > 0 ? round(Math.max(0, eld.percentile(99) / 1e6 - ELD_RESOLUTION_MS), 1) : null,
       driverSkippedInputs: driverEnd.skippedInputs - driverStart.skippedInputs,
+      driverWakesPerS: windowS > 0 ? round((driverWindowEnd.wakes - driverStart.wakes) / windowS, 0) : null,
     },
+    server,
+    serverErrors,
   };
 }
 
-function serverFigures(before: HealthSample | undefined, s0: HealthSample, s1: HealthSample, connected: number): ServerFigures {
+/** The server over the window from the /health readings around it (and the one before any bot). */
+export function serverFigures(before: HealthSample | undefined, s0: HealthSample, s1: HealthSample, connected: number): ServerFigures {
   const t0 = s0.report.totals;
   const t1 = s1.report.totals;
   return {
@@ -365,34 +434,44 @@ function serverFigures(before: HealthSample | undefined, s0: HealthSample, s1: H
   };
 }
 
-/** The bots' smoothness over the window, added up (the network simulator's settings beside it). */
-function netcodeFigures(opts: BotsOptions, measured: readonly Bot[], server: ServerFigures | null): NetcodeFigures {
-  let corrections = 0;
-  let visible = 0;
-  let largest = 0;
-  let frames = 0;
-  let withoutNewer = 0;
-  let extrapolatedMs = 0;
-  let jumps = 0;
-  let entityFrames = 0;
-  let skipped = 0;
-  let inputs = 0;
+/** The bots' smoothness counters over the window, added up (the network simulator's settings beside them). */
+function netcodeRaw(opts: BotsOptions, measured: readonly Bot[]): NetcodeRaw {
+  const raw: NetcodeRaw = {
+    latencyMs: opts.latencyMs,
+    jitterMs: opts.jitterMs,
+    loss: opts.loss,
+    fps: opts.fps,
+    corrections: 0,
+    correctionsOverHalfUnit: 0,
+    correctionMaxUnits: Number.NaN,
+    frames: 0,
+    framesWithoutNewer: 0,
+    extrapolatedMs: 0,
+    remoteJumps: 0,
+    remoteEntityFrames: 0,
+    inputsSkipped: 0,
+    inputsSent: 0,
+    interpolationDelaysMs: new Float64Array(0),
+    inputLeadsMs: new Float64Array(0),
+    targetLeadsMs: new Float64Array(0),
+  };
   const delays: number[] = [];
   const leads: number[] = [];
   const targets: number[] = [];
   for (const b of measured) {
     const w = b.windowStats;
     if (!w) continue;
-    corrections += w.mispredictions;
-    visible += w.correctionsOverHalfUnit;
-    largest = Math.max(largest, b.client.stats.correctionMax);
-    frames += w.frames;
-    withoutNewer += w.framesWithoutNewer;
-    extrapolatedMs += w.extrapolatedMs;
-    jumps += w.remoteJumps;
-    entityFrames += w.remoteEntityFrames;
-    skipped += w.inputsSkipped;
-    inputs += w.inputsSent;
+    raw.corrections += w.mispredictions;
+    raw.correctionsOverHalfUnit += w.correctionsOverHalfUnit;
+    const largest = b.client.stats.correctionMax;
+    if (Number.isNaN(raw.correctionMaxUnits) || largest > raw.correctionMaxUnits) raw.correctionMaxUnits = largest;
+    raw.frames += w.frames;
+    raw.framesWithoutNewer += w.framesWithoutNewer;
+    raw.extrapolatedMs += w.extrapolatedMs;
+    raw.remoteJumps += w.remoteJumps;
+    raw.remoteEntityFrames += w.remoteEntityFrames;
+    raw.inputsSkipped += w.inputsSkipped;
+    raw.inputsSent += w.inputsSent;
     delays.push(b.client.interpolationDelayMs);
     const sync = b.client.tickSync;
     if (sync && !Number.isNaN(sync.leadMs)) {
@@ -400,47 +479,10 @@ function netcodeFigures(opts: BotsOptions, measured: readonly Bot[], server: Ser
       targets.push(sync.targetLeadMs);
     }
   }
-  const median = (v: number[]) => round(percentile(Float64Array.from(v).sort(), 50), 1);
-  const windowMs = frames > 0 && opts.fps > 0 ? (frames / opts.fps) * 1000 : 0;
-  return {
-    latencyMs: opts.latencyMs,
-    jitterMs: opts.jitterMs,
-    loss: opts.loss,
-    fps: opts.fps,
-    corrections,
-    correctionsOverHalfUnit: visible,
-    correctionMaxUnits: measured.length > 0 ? round(largest, 1) : null,
-    frames,
-    framesWithoutNewerPct: frames > 0 ? round((withoutNewer / frames) * 100, 3) : null,
-    extrapolatingPct: windowMs > 0 ? round((extrapolatedMs / windowMs) * 100, 3) : null,
-    remoteJumpsPct: entityFrames > 0 ? round((jumps / entityFrames) * 100, 3) : null,
-    interpolationDelayMs: median(delays),
-    inputLeadMs: median(leads),
-    targetLeadMs: median(targets),
-    inputsLatePct: server && inputs > 0 ? round((server.inputsLate / inputs) * 100, 3) : null,
-    inputsSkipped: skipped,
-  };
-}
-
-/** Share of all ticks the bots ran on which they held Fire, %. */
-function fireTicksPct(bots: readonly Bot[]): number | null {
-  let fire = 0;
-  let inputs = 0;
-  for (const b of bots) {
-    fire += b.fireTicks;
-    inputs += b.client.stats.inputsSent;
-  }
-  return inputs > 0 ? round((fire / inputs) * 100, 1) : null;
-}
-
-/** p50, p99, max and count of sorted latencies, ms. */
-function latencySummary(sorted: Float64Array): LatencySummary {
-  return {
-    p50: round(percentile(sorted, 50), 1),
-    p99: round(percentile(sorted, 99), 1),
-    max: round(sorted[sorted.length - 1] ?? Number.NaN, 1),
-    samples: sorted.length,
-  };
+  raw.interpolationDelaysMs = Float64Array.from(delays);
+  raw.inputLeadsMs = Float64Array.from(leads);
+  raw.targetLeadsMs = Float64Array.from(targets);
+  return raw;
 }
 
 /** How many times each value occurs. */

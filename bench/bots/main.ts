@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `npm run bots -- --url ws://127.0.0.1:8080/ws --clients 200 --duration 30 [--behavior walk|fight] [--json]`
+ * `npm run bots -- --url ws://127.0.0.1:8080/ws --clients 200 --duration 30 [--behavior walk|fight] [--processes N] [--json]`
  *
  * Load-test a running tickwire server with headless players built on the real client SDK, and
  * print what a player and an operator would want to know: did everyone get in, did every client
@@ -8,8 +8,10 @@
  * be acknowledged, and what it cost the server (and this process) in CPU and heap.
  */
 import { runBots } from './load-run';
+import { mergeParts } from './merge';
 import { botsUsage, parseBotsArgs, UsageError, type BotsOptions } from './options';
-import { formatSummary } from './report';
+import { runProcesses } from './processes';
+import { formatSummary, type BotsSummary } from './report';
 
 async function main(): Promise<void> {
   let opts: BotsOptions;
@@ -33,8 +35,17 @@ async function main(): Promise<void> {
     stop.abort();
   });
 
-  process.stderr.write(`tickwire bots: ${opts.clients} ${opts.behavior} bots → ${opts.url} for ${opts.durationS} s\n`);
-  const summary = await runBots(opts, (line) => process.stderr.write(`${line}\n`), stop.signal);
+  process.stderr.write(
+    `tickwire bots: ${opts.clients} ${opts.behavior} bots → ${opts.url} for ${opts.durationS} s` +
+      (opts.processes > 1 ? ` in ${opts.processes} processes\n` : '\n'),
+  );
+  const progress = (line: string) => process.stderr.write(`${line}\n`);
+  let summary: BotsSummary;
+  if (opts.processes > 1) summary = await runProcesses(opts, progress, stop.signal);
+  else {
+    const part = await runBots(opts, progress, stop.signal);
+    summary = mergeParts([part], part.server, part.serverErrors);
+  }
   process.stdout.write(`${formatSummary(summary)}\n`);
   if (opts.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
   const code = summary.clientsConnected === 0 ? 1 : 0;

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { numberArg, parseStrictArgs, UsageError } from '../../src/cli/cli-args';
 
 /** What a bot does each tick. */
@@ -55,6 +56,16 @@ export interface BotsOptions {
    * it gets every line (see ChatLoad). Keep it under bots × the server's --chat-rate.
    */
   chatRate: number;
+  /**
+   * Bots processes (default 1; `auto`: one per core): each runs its share of `clients` with
+   * its own seeds, and the parent merges their measurements into one summary.
+   */
+  processes: number;
+  /**
+   * Joins under way at once over all bots processes (default 256; each process takes its
+   * share): more would overflow the server's accept queue (511) and time out in SYN retries.
+   */
+  joinsInFlight: number;
   help: boolean;
 }
 
@@ -77,6 +88,8 @@ const DEFAULTS = {
   fps: '0',
   transport: 'ws',
   'chat-rate': '0',
+  processes: '1',
+  'joins-in-flight': '256',
 } as const;
 
 export function botsUsage(): string {
@@ -95,6 +108,8 @@ export function botsUsage(): string {
     `  --ramp-ms MS         spread connects evenly over MS milliseconds (default ${DEFAULTS['ramp-ms']}: all at once)`,
     `  --warmup S           wait S seconds after the last join before measuring (default ${DEFAULTS.warmup})`,
     `  --join-timeout S     a bot not in a room S seconds after connecting counts as failed (default ${DEFAULTS['join-timeout']})`,
+    `  --joins-in-flight N  joins under way at once, over all processes; the others wait their turn, and their`,
+    `                       join timeout starts then (default ${DEFAULTS['joins-in-flight']}: half the server's accept queue)`,
     `  --room-type NAME     room type to join (default ${DEFAULTS['room-type']})`,
     `  --seed N             seed for the random walks and kills (default ${DEFAULTS.seed})`,
     `  --drop-rate N        kill each bot's link abruptly N times a minute at random (Poisson; default ${DEFAULTS['drop-rate']});`,
@@ -109,6 +124,8 @@ export function botsUsage(): string {
     '  --matchmake          join through POST /matchmake (seat reservations, any node of a cluster); report players per node',
     `  --chat-rate N        lobby chat lines a second over all bots while measuring, each bot in turn; every`,
     `                       bot checks it gets every line (default ${DEFAULTS['chat-rate']}); keep it under bots × the server's --chat-rate`,
+    `  --processes N|auto   spread the bots over N processes (auto: one per core), each with its share of the`,
+    `                       clients; one merged summary (default ${DEFAULTS.processes}). Not with --chat-rate`,
     '  --json               also print the summary as one JSON object, the last line of stdout',
     '  --help, -h           print this and exit',
     '',
@@ -142,6 +159,8 @@ export function parseBotsArgs(argv: string[]): BotsOptions {
     transport: { type: 'string' },
     matchmake: { type: 'boolean' },
     'chat-rate': { type: 'string' },
+    processes: { type: 'string' },
+    'joins-in-flight': { type: 'string' },
     json: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
@@ -158,9 +177,17 @@ export function parseBotsArgs(argv: string[]): BotsOptions {
     throw new UsageError(`--behavior must be one of ${BEHAVIORS.join(', ')}, got "${behavior}"`);
   const roomType = v['room-type'] ?? DEFAULTS['room-type'];
   if (roomType.length === 0 || roomType.length > 32) throw new UsageError(`--room-type must be 1-32 characters, got "${roomType}"`);
+  const clients = number('clients', v.clients ?? DEFAULTS.clients, 1, 10_000, true);
+  const chatRate = number('chat-rate', v['chat-rate'] ?? DEFAULTS['chat-rate'], 0, 100_000, false);
+  const processesRaw = v.processes ?? DEFAULTS.processes;
+  // Never more processes than bots: an empty process would only add a fork.
+  const processes = Math.min(clients, processesRaw === 'auto' ? availableParallelism() : number('processes', processesRaw, 1, 64, true));
+  // The lobby chat check counts the lines its own process sent; lines from another process
+  // would read as unexpected, so the chat load stays in one process.
+  if (processes > 1 && chatRate > 0) throw new UsageError('--chat-rate needs --processes 1: each bot checks the lines of its own process');
   return {
     url,
-    clients: number('clients', v.clients ?? DEFAULTS.clients, 1, 10_000, true),
+    clients,
     durationS: number('duration', v.duration ?? DEFAULTS.duration, 1, 86_400, false),
     behavior: behavior as Behavior,
     json: v.json === true,
@@ -176,7 +203,9 @@ export function parseBotsArgs(argv: string[]): BotsOptions {
     fps: number('fps', v.fps ?? DEFAULTS.fps, 0, 240, false),
     transport: transportArg(v.transport ?? DEFAULTS.transport),
     matchmake: v.matchmake === true,
-    chatRate: number('chat-rate', v['chat-rate'] ?? DEFAULTS['chat-rate'], 0, 100_000, false),
+    chatRate,
+    processes,
+    joinsInFlight: number('joins-in-flight', v['joins-in-flight'] ?? DEFAULTS['joins-in-flight'], 1, 100_000, true),
     help: v.help === true,
   };
 }

@@ -1,9 +1,11 @@
+import type { BotsProcessFigures } from './bots-part';
 import type { ChatLoadFigures } from './chat-load';
 import type { Behavior } from './options';
 
 /** Mean / min / max of a per-client figure. */
 export interface PerClient {
   mean: number | null;
+  median: number | null;
   min: number | null;
   max: number | null;
 }
@@ -23,6 +25,8 @@ export interface LatencySummary {
 export interface BotsSummary {
   url: string;
   behavior: Behavior;
+  /** Bots processes the bots ran in (`--processes`), each with its share of the clients. */
+  processes: number;
   clientsRequested: number;
   clientsConnected: number;
   failedJoins: number;
@@ -76,7 +80,26 @@ export interface BotsSummary {
   netcode: NetcodeFigures;
   /** Lobby chat under load (`--chat-rate`), or null. */
   chat: ChatLoadFigures | null;
-  bots: { cpuPercent: number | null; rssBytes: number; eventLoopDelayP99Ms: number | null; driverSkippedInputs: number };
+  bots: BotsFigures;
+}
+
+/** The bots' own cost over the window, over every bots process and per process. */
+export interface BotsFigures {
+  /** Summed over the processes, % of one core (two busy processes read up to 200). */
+  cpuPercent: number | null;
+  rssBytes: number;
+  /** The worst process's event-loop delay p99, ms. */
+  eventLoopDelayP99Ms: number | null;
+  driverSkippedInputs: number;
+  processes: BotsProcessFigures[];
+  /**
+   * Some bots process fell behind (event-loop delay p99 over `fellBehindLagP99Ms` or CPU at
+   * `fellBehindCpuPercent` of a core or more): the rates and latencies then measure the bots,
+   * not the server.
+   */
+  fellBehind: boolean;
+  fellBehindLagP99Ms: number;
+  fellBehindCpuPercent: number;
 }
 
 /** Smoothness over the measuring window, added up over the bots (see `--fps`). */
@@ -122,7 +145,7 @@ export interface DropFigures {
   inFlight: number;
   /** From the kill (or unplanned drop) to the first snapshot after the resumed WELCOME, ms. */
   resumeMs: LatencySummary;
-  /** No resume failed (drops still in flight at the stop are not failures). */
+  /** Every drop resumed: none failed and none was still resuming when the bots left. */
   allResumed: boolean;
 }
 
@@ -168,7 +191,8 @@ const reasons = (r: Record<string, number>): string =>
 export function formatSummary(s: BotsSummary): string {
   const lines: string[] = [];
   lines.push(
-    `tickwire bots: ${s.clientsRequested} ${s.behavior} bots → ${s.url} over ${s.transport === 'webrtc' ? 'WebRTC' : 'WebSocket'}`,
+    `tickwire bots: ${s.clientsRequested} ${s.behavior} bots → ${s.url} over ${s.transport === 'webrtc' ? 'WebRTC' : 'WebSocket'}` +
+      (s.processes > 1 ? ` from ${s.processes} bots processes` : ''),
   );
   lines.push(
     `  clients          ${s.clientsConnected} connected, ${s.failedJoins} failed joins, ${s.rooms} room(s), ${s.disconnectedDuringRun} disconnected during the run`,
@@ -187,7 +211,7 @@ export function formatSummary(s: BotsSummary): string {
   );
   const snap = s.snapshotsPerSecPerClient;
   lines.push(
-    `  snapshots/s      ${fmt(snap.mean, 2)} per client (min ${fmt(snap.min, 2)}, max ${fmt(snap.max, 2)}) vs send rate ${s.sendRateHz ?? 'n/a'} Hz: ` +
+    `  snapshots/s      ${fmt(snap.mean, 2)} per client (min ${fmt(snap.min, 2)}, median ${fmt(snap.median, 2)}, max ${fmt(snap.max, 2)}) vs send rate ${s.sendRateHz ?? 'n/a'} Hz: ` +
       (s.keptUp
         ? `every bot kept up (within ${s.keptUpTolerancePct}%)`
         : `${s.clientsBehind} bot(s) outside ${s.keptUpTolerancePct}% or disconnected`),
@@ -216,7 +240,7 @@ export function formatSummary(s: BotsSummary): string {
       `  drops            ${d.kills} links killed (${d.ratePerBotPerMinute}/bot/min)` +
         (d.unplannedDrops > 0 ? ` + ${d.unplannedDrops} dropped unasked` : '') +
         `: ${d.resumes} resumed, ${d.failedResumes} failed, ${d.inFlight} still resuming 3 s after the stop — ` +
-        (d.allResumed ? 'every drop resumed' : `NOT every drop resumed: ${reasons(d.failureReasons)}`),
+        (d.allResumed ? 'every drop resumed' : `NOT every drop resumed: ${notResumed(d)}`),
     );
     lines.push(
       `  resume time      p50 ${fmt(d.resumeMs.p50)} ms, p99 ${fmt(d.resumeMs.p99)} ms, max ${fmt(d.resumeMs.max)} ms (kill → first snapshot after the resumed WELCOME, ${d.resumeMs.samples} resumes)`,
@@ -272,9 +296,37 @@ export function formatSummary(s: BotsSummary): string {
       `                   send → arrival p50 ${fmt(c.latencyMs.p50)} ms, p99 ${fmt(c.latencyMs.p99)} ms, max ${fmt(c.latencyMs.max)} ms (${c.latencyMs.samples.toLocaleString('en-US')} deliveries)`,
     );
   }
-  const b = s.bots;
-  lines.push(
-    `  bots process     CPU ${fmt(b.cpuPercent)} % of one core, rss ${mb(b.rssBytes)} MB, event-loop delay p99 ${fmt(b.eventLoopDelayP99Ms)} ms, ${b.driverSkippedInputs} inputs skipped (a bot more than 3 ticks behind)`,
-  );
+  lines.push(...botsLines(s.bots));
   return lines.join('\n');
+}
+
+/** Why not every drop resumed: refusals by reason, and those still resuming when the bots left. */
+function notResumed(d: DropFigures): string {
+  const parts: string[] = [];
+  if (d.failedResumes > 0) parts.push(reasons(d.failureReasons));
+  if (d.inFlight > 0) parts.push(`${d.inFlight} still resuming when the bots left`);
+  return parts.join('; ');
+}
+
+/** The bots' own cost: one line per bots process, and the verdict when one fell behind. */
+function botsLines(b: BotsFigures): string[] {
+  const lines: string[] = [];
+  const several = b.processes.length > 1;
+  for (const p of b.processes) {
+    lines.push(
+      `  ${several ? `bots process ${p.processIndex}`.padEnd(16) : 'bots process    '} ${several ? `${p.clients} bots, ` : ''}CPU ${fmt(p.cpuPercent)} % of one core, rss ${mb(p.rssBytes)} MB, event-loop delay p99 ${fmt(p.eventLoopDelayP99Ms)} ms, ${p.driverSkippedInputs} inputs skipped (a bot more than 3 ticks behind), input timer ${fmt(p.driverWakesPerS, 0)} wake-ups/s`,
+    );
+  }
+  for (const p of b.processes) {
+    if (!p.fellBehind) continue;
+    lines.push(
+      `  bots behind      bots process ${p.processIndex} fell behind (loop lag p99 ${fmt(p.eventLoopDelayP99Ms)} ms, CPU ${fmt(p.cpuPercent)} %): the figures measure the bots, not the server` +
+        ` (limits: lag p99 ${b.fellBehindLagP99Ms} ms, CPU ${b.fellBehindCpuPercent} %; ` +
+        // Lagging without using its core: it was waiting for a CPU, which more processes do not fix.
+        (p.cpuPercent !== null && p.cpuPercent < b.fellBehindCpuPercent
+          ? 'it lagged with CPU to spare on its core: the machine is short of cores)'
+          : `its core was full${b.processes.length === 1 ? ': try --processes auto' : ''})`),
+    );
+  }
+  return lines;
 }

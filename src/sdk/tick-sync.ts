@@ -62,7 +62,8 @@ export class TickSync {
   /** Spread of the reported lead, ms: its mean less its 2nd percentile over the last 128 reports. */
   leadJitterMs = 0;
   private readonly leads = new Float64Array(LEAD_WINDOW);
-  private readonly leadsSorted = new Float64Array(LEAD_WINDOW);
+  /** Scratch for {@link kthLargest}: the largest few leads, descending. */
+  private readonly top = new Float64Array(Math.floor(LEAD_WINDOW * LEAD_PERCENTILE) + 1);
   private leadCount = 0;
   /** Current rate of the input clock against real time (1 = in step). */
   rate = 1;
@@ -162,12 +163,7 @@ export class TickSync {
     // every lead, and measured against an old mean it would look like spread and feed itself.
     this.leads[this.leadCount++ % LEAD_WINDOW] = this.leadMs - leadMs;
     const n = Math.min(this.leadCount, LEAD_WINDOW);
-    if (n >= 8) {
-      this.leadsSorted.set(this.leads);
-      if (n < LEAD_WINDOW) this.leadsSorted.fill(-Infinity, n);
-      this.leadsSorted.sort();
-      this.leadJitterMs = Math.max(0, this.leadsSorted[LEAD_WINDOW - 1 - Math.floor(n * LEAD_PERCENTILE)]);
-    }
+    if (n >= 8) this.leadJitterMs = Math.max(0, kthLargest(this.leads, n, Math.floor(n * LEAD_PERCENTILE) + 1, this.top));
     // Jump only when the running mean is far off: one late report is as likely a transient (a
     // TCP retransmission holding up the stream, a spike) that the stream recovers from, and
     // jumping for it would skip inputs and then have to slow down again. (A stall of this
@@ -237,4 +233,26 @@ export class TickSync {
     if (Math.abs(d) * this.tickMs > 1000) this.offset = this.targetOffset;
     else this.offset += Math.max(-maxStep, Math.min(maxStep, d));
   }
+}
+
+/**
+ * The `k`-th largest of `values[0..n)` (k = 1: the largest), by keeping the largest `k` seen in
+ * `top` (length ≥ k), descending: O(n·k) with no allocation. The lead's 2nd percentile is the
+ * 3rd largest of 128 at most, so this is a few comparisons a value where sorting every
+ * snapshot's window cost a load bot more than reading the snapshot.
+ */
+export function kthLargest(values: ArrayLike<number>, n: number, k: number, top: Float64Array): number {
+  let held = 0;
+  for (let i = 0; i < n; i++) {
+    const v = values[i];
+    if (held === k && v <= top[k - 1]) continue;
+    // Insert v in order, dropping the smallest when full.
+    let j = held < k ? held++ : k - 1;
+    while (j > 0 && top[j - 1] < v) {
+      top[j] = top[j - 1];
+      j--;
+    }
+    top[j] = v;
+  }
+  return top[k - 1];
 }

@@ -156,6 +156,13 @@ export interface TickwireClientOptions<S, I, P> {
    */
   decodeEntities?: boolean;
   /**
+   * Run the playback clock that remote entities are drawn by (default true). Headless clients
+   * that never call {@link TickwireClient.sampleRemote} (load bots) turn it off: it sorts the
+   * last 256 arrival times on every snapshot, the largest cost of a bot that does not draw.
+   * Off, `sampleRemote` draws nothing and {@link TickwireClient.playbackClock} stays undefined.
+   */
+  playback?: boolean;
+  /**
    * Most inputs one INPUT message carries, newest last (default 8): every message repeats the
    * unacknowledged inputs up to this many, so a lost or late message costs nothing. 1-8.
    */
@@ -1248,7 +1255,10 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
     this.welcome = w;
     this.state = ClientState.Open;
     this.setup = { seed: 0, tickRate: w.tickRate };
-    this.playback = new PlaybackClock(w.tickRate, w.sendRate, { delayMs: this.options.interpolationDelayMs });
+    this.playback =
+      this.options.playback === false
+        ? undefined
+        : new PlaybackClock(w.tickRate, w.sendRate, { delayMs: this.options.interpolationDelayMs });
     const capacity = Math.ceil(PENDING_SECONDS * w.tickRate);
     this.pendingInputs = Array.from({ length: capacity }, () => this.game.input.create());
     this.pendingSentAt = new Float64Array(capacity);

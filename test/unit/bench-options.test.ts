@@ -89,3 +89,17 @@ describe('bots: the simulated network and frames', () => {
     expect(() => parseBotsArgs(['--jitter', '-1'])).toThrow(/--jitter/);
   });
 });
+
+describe('bots: --processes', () => {
+  it('defaults to 1, takes a count or auto (the cores), never more than the bots, and refuses bad values and --chat-rate', async () => {
+    const { availableParallelism } = await import('node:os');
+    expect(parseBotsArgs([]).processes).toBe(1);
+    expect(parseBotsArgs(['--clients', '2000', '--processes', '2']).processes).toBe(2);
+    expect(parseBotsArgs(['--clients', '2000', '--processes', 'auto']).processes).toBe(availableParallelism());
+    expect(parseBotsArgs(['--clients', '3', '--processes', '8']).processes).toBe(3);
+    expect(() => parseBotsArgs(['--processes', '0'])).toThrow(/--processes must be an integer from 1 to 64, got "0"/);
+    expect(() => parseBotsArgs(['--processes', 'many'])).toThrow(UsageError);
+    expect(() => parseBotsArgs(['--clients', '10', '--processes', '2', '--chat-rate', '5'])).toThrow(/--chat-rate needs --processes 1/);
+    expect(parseBotsArgs(['--processes', '1', '--chat-rate', '5']).chatRate).toBe(5);
+  });
+});
