@@ -9,8 +9,9 @@ import type { TablePool } from './table-pool';
  *
  * A sent record is *shared* when the client then holds exactly the room's table for that tick
  * (no interest filter, nothing deferred): it points into the {@link SnapshotHistory} and costs
- * nothing. Otherwise it is *private*: a table of its own from the room's pool, returned when the
- * record is acknowledged past or falls out of the window.
+ * nothing. Otherwise it is a table from the room's pool: the client's own, or one shared with
+ * the clients that got the same budget-trimmed body (reference-counted by the pool), let go when
+ * the record is acknowledged past or falls out of the window.
  *
  * ```
  *  sent:   [t=40 shared] [t=41 private] [t=42 shared] [t=43 shared]
@@ -41,12 +42,18 @@ export class ClientReplica {
   trimmed = false;
   /** Acks naming a tick this client was never sent (or that aged out): ignored. */
   invalidAcks = 0;
+  /** The id of the client's own entity once {@link seat} named it, or −1. */
+  ownId = -1;
 
-  /** @param capacity sent records kept: the history window in sends */
+  /**
+   * @param capacity sent records kept: the history window in sends
+   * @param seats the room's set of seated players' ids, which {@link seat} and {@link clear} keep
+   */
   constructor(
     capacity: number,
     initialTokens: number,
     private readonly pool: TablePool,
+    private readonly seats: Set<number> | null = null,
   ) {
     this.ticks = new Float64Array(capacity);
     this.tables = new Array<EntityTable | null>(capacity).fill(null);
@@ -57,7 +64,10 @@ export class ClientReplica {
     return this.ticks.length;
   }
 
-  /** Note that `tick` was sent: the client will hold `table` (private, owned from now) or the room's table (null). */
+  /**
+   * Note that `tick` was sent: the client will hold `table` (from the pool; this record holds one
+   * reference from now) or the room's table (null).
+   */
   sent(tick: number, table: EntityTable | null): void {
     if (this.size === this.capacity) this.dropOldest();
     const slot = (this.head + this.size) % this.capacity;
@@ -106,11 +116,21 @@ export class ClientReplica {
     return this.tables[(this.head + i) % this.capacity] ?? history.get(tick);
   }
 
+  /** Name the client's own entity: the room counts it among the seated players' entities. */
+  seat(id: number): void {
+    if (this.ownId === id) return;
+    if (this.ownId >= 0) this.seats?.delete(this.ownId);
+    this.ownId = id;
+    this.seats?.add(id);
+  }
+
   /** Forget every record, e.g. when the client left; private tables go back to the pool. */
   clear(): void {
     while (this.size > 0) this.dropOldest();
     this.ackedTick = -1;
     this.waitingSince.clear();
+    if (this.ownId >= 0) this.seats?.delete(this.ownId);
+    this.ownId = -1;
   }
 
   private indexOf(tick: number): number {
