@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 /**
  * `npm run bench:trim-sharing -- [--clients 200] [--players 1000] [--ticks 100] [--warmup 690]
- * [--ack-loss 0]`: how well budget-trimmed bodies are shared in a room without interest. The
+ * [--ack-loss 0] [--in-order]`: how well budget-trimmed bodies are shared in a room without interest. The
  * room-broadcast tick (every client a walker that acknowledges each snapshot in its next INPUT,
  * the other players walking and firing server-side), except that each client's ack is left out
- * of its INPUT with probability `--ack-loss` (a seeded draw): a lost or late ack. Prints the
+ * of its INPUT with probability `--ack-loss` (a seeded draw): a lost or late ack. With
+ * `--in-order` the clients claim a WebSocket's delivery (RoomClient.inOrder). Prints the
  * median tick (wall clock), the process's CPU time per tick, bytes per snapshot, and bodies
  * encoded and trimmed bodies shared per tick.
  */
@@ -26,6 +27,7 @@ const { values } = parseArgs({
     ticks: { type: 'string', default: '100' },
     warmup: { type: 'string', default: '690' },
     'ack-loss': { type: 'string', default: '0' },
+    'in-order': { type: 'boolean', default: false },
   },
 });
 const clientCount = Number(values.clients);
@@ -48,6 +50,8 @@ const type = resolveRoomType(
 );
 const room = new Room<ArenaState, ArenaInput, Mover>('bench', type);
 const { clients, slots } = joinCountingClients(room as unknown as Room<unknown, ArenaInput>, clientCount);
+// Links that deliver every snapshot in order (WebSockets): lost acks then only delay news.
+for (const c of clients) (c as { inOrder?: boolean }).inOrder = values['in-order'];
 
 // A linear congruential draw: the same losses on every run and every commit.
 let seed = 12345;
@@ -88,6 +92,7 @@ console.log(
     clients: clientCount,
     players,
     ackLoss,
+    inOrder: values['in-order'],
     medianUsPerTick: Math.round(us[us.length >> 1]),
     // Process CPU time (user + system, every thread) per tick: less swayed by a busy machine.
     cpuUsPerTick: Math.round((cpu.user + cpu.system) / ticks),

@@ -44,6 +44,13 @@ export class ClientReplica {
   invalidAcks = 0;
   /** The id of the client's own entity once {@link seat} named it, or −1. */
   ownId = -1;
+  /** The room says this client's link delivers every snapshot, in order (RoomClient.inOrder). */
+  inOrder = false;
+  /** Tick of the table {@link inOrderBaseline} last returned. */
+  inOrderTick = -1;
+  /** The first tick sent on the current link: older records may never have arrived. */
+  private linkStart = Infinity;
+  private linkPending = true;
 
   /**
    * @param capacity sent records kept: the history window in sends
@@ -70,6 +77,10 @@ export class ClientReplica {
    */
   sent(tick: number, table: EntityTable | null): void {
     if (this.size === this.capacity) this.dropOldest();
+    if (this.linkPending) {
+      this.linkStart = tick;
+      this.linkPending = false;
+    }
     const slot = (this.head + this.size) % this.capacity;
     this.ticks[slot] = tick;
     this.tables[slot] = table;
@@ -107,6 +118,41 @@ export class ClientReplica {
     if (own !== null) return own;
     this.baselineShared = true;
     return history.get(this.ackedTick);
+  }
+
+  /**
+   * On a link that delivers every snapshot in order ({@link inOrder}), the client holds the
+   * newest one sent before its ack comes back: that table (its tick in {@link inOrderTick}), if
+   * it went out on the current link, is newer than the acknowledged one, and is at most
+   * `maxLagTicks` ahead of it (or of the link's first snapshot, before any ack). Otherwise null
+   * (use {@link baseline}). Sets {@link baselineShared} as {@link baseline} does. The lag bound heals a broken promise: a client that could not
+   * decode stops acknowledging, and after `maxLagTicks` its snapshots are against the
+   * acknowledged baseline (or full) again.
+   */
+  inOrderBaseline(history: SnapshotHistory, maxLagTicks: number): EntityTable | null {
+    if (!this.inOrder || this.size === 0) return null;
+    const slot = (this.head + this.size - 1) % this.capacity;
+    const tick = this.ticks[slot];
+    // Ahead of the newest sign of life: the ack, or the link's first snapshot before any ack.
+    if (tick <= this.ackedTick || tick < this.linkStart || tick - Math.max(this.ackedTick, this.linkStart) > maxLagTicks) return null;
+    const own = this.tables[slot];
+    const table = own ?? history.get(tick);
+    if (table !== null) {
+      this.inOrderTick = tick;
+      this.baselineShared = own === null;
+    }
+    return table;
+  }
+
+  /** Whether the newest record is a pooled table (a trimmed or filtered snapshot), not the room's. */
+  newestIsOwnTable(): boolean {
+    return this.size > 0 && this.tables[(this.head + this.size - 1) % this.capacity] !== null;
+  }
+
+  /** The client is on a new link (a resume): records sent before may never have arrived. */
+  newLink(): void {
+    this.linkStart = Infinity;
+    this.linkPending = true;
   }
 
   /** The table the client holds after snapshot `tick`, or null when there is no such record. */

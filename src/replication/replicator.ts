@@ -107,6 +107,12 @@ export class Replicator {
   private readonly seats = new Set<number>();
   private readonly sends: number;
   private readonly bytesPerSend: number;
+  /**
+   * How far an in-order client's newest snapshot may run ahead of its acknowledged one and
+   * still be a baseline, ticks: half the history (500 ms by default), past any round trip the
+   * history serves well.
+   */
+  private readonly inOrderLagTicks: number;
   private readonly body = new ByteWriter(4096, 1 << 20, 'the snapshot size limit (1 MiB): fewer entities per room, or interest management');
   /** The sealed table of the newest send (null before the first). */
   current: EntityTable | null = null;
@@ -135,6 +141,7 @@ export class Replicator {
     if (!(budget >= 1024)) throw new RangeError(`bandwidthBytesPerSecond must be at least 1024, got ${budget}`);
     this.sends = Math.max(2, Math.ceil((historyMs * sendRate) / 1000) + 1);
     this.historyTicks = Math.ceil((historyMs * tickRate) / 1000);
+    this.inOrderLagTicks = Math.max(2, this.historyTicks >> 1);
     const interval = tickRate / sendRate;
     this.staggerInterval = options.staggerSends !== false && Number.isInteger(interval) ? interval : 1;
     // Staggered, a table is stored every tick (some client is sent each one).
@@ -205,15 +212,24 @@ export class Replicator {
     const current = this.current!;
     replica.tokens = Math.min(replica.tokens + this.bytesPerSend, this.bytesPerSend * BURST_SNAPSHOTS);
     replica.seat(ownId);
-    const baseline = replica.baseline(this.history);
-    const baseTick = baseline === null ? 0 : replica.ackedTick;
+    let baseline = replica.baseline(this.history);
+    let baseTick = baseline === null ? 0 : replica.ackedTick;
+    if (this.interest === null && (replica.newestIsOwnTable() || (baseline !== null && !replica.baselineShared))) {
+      // Coming off a trimmed record: on a link that delivers every snapshot in order, against
+      // the newest one sent, so a lost or late ack does not split it from its group (SharedTrim).
+      const sent = replica.inOrderBaseline(this.history, this.inOrderLagTicks);
+      if (sent !== null) {
+        baseline = sent;
+        baseTick = replica.inOrderTick;
+      }
+    }
     const ownRow = current.indexOf(ownId);
-    if (baseline === null) this.stats.fullSnapshots++;
 
     if (this.interest === null && (baseline === null || replica.baselineShared)) {
       const body = this.sharedBody(baseTick, baseline);
       const frameLength = snapshotHeaderLength(tick, baseTick, ackSeq, lead) + body.length;
       if (frameLength <= replica.tokens) {
+        if (baseline === null) this.stats.fullSnapshots++;
         replica.tokens -= frameLength;
         replica.sent(tick, null);
         out.length = frameLength;
@@ -227,8 +243,18 @@ export class Replicator {
         return out;
       }
     }
-    // Trimmed by the budget, or holding a trimmed record: a body shared by baseline and tier.
-    if (this.interest === null) return this.trim.frameFor(replica, ownId, baseline, baseTick, this.detached, ackSeq, lead, out);
+    // Trimmed by the budget, or holding a trimmed record: a body shared by baseline and tier
+    // (against the newest snapshot sent, on a link that delivers them all in order).
+    if (this.interest === null) {
+      const sent = replica.inOrderBaseline(this.history, this.inOrderLagTicks);
+      if (sent !== null) {
+        baseline = sent;
+        baseTick = replica.inOrderTick;
+      }
+      if (baseline === null) this.stats.fullSnapshots++;
+      return this.trim.frameFor(replica, ownId, baseline, baseTick, this.detached, ackSeq, lead, out);
+    }
+    if (baseline === null) this.stats.fullSnapshots++;
 
     // The client's own body: interest, a private baseline, or a budget to fit.
     let rows: Int32Array | null = null;
