@@ -12,6 +12,8 @@ import { walkerInput } from '../scenarios/workload';
  */
 export class CountingClient implements RoomClient {
   readonly bufferedAmount = 0;
+  /** Claims every snapshot arrives, in order (a WebSocket): see RoomClient.inOrder. */
+  inOrder = false;
   /** Snapshots sent. */
   messages = 0;
   /** Their bytes, whole messages. */

@@ -28,13 +28,13 @@ const GRID: readonly [clients: number, players: number][] = (() => {
 })();
 
 /** Ids of the players without a client (server-driven walkers), above every client's id. */
-const NPC_ID_BASE = 0x8000;
+export const NPC_ID_BASE = 0x8000;
 
 /**
  * The arena, with the players that have no client walking and firing on the workload's inputs
  * (a real room would have a client per player; what matters here is how many entities move).
  */
-function arenaWithNpcs(): GameDefinition<ArenaState, ArenaInput, Mover> {
+export function arenaWithNpcs(): GameDefinition<ArenaState, ArenaInput, Mover> {
   const npc = new WalkerInputs(true);
   let clientInputs: TickInputs<ArenaInput> = { get: () => undefined };
   const mixed: TickInputs<ArenaInput> = { get: (id) => clientInputs.get(id) ?? npc.get(id) };

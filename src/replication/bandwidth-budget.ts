@@ -1,11 +1,26 @@
 import { REMOVED, type DeltaPlan } from '../../shared/replication/delta-codec';
 import type { CompiledSchema } from '../../shared/replication/entity-schema';
-import type { ClientReplica } from './client-replica';
+
+/** Whose view a cut is for: a client's, or a group's (no centre, the room's waiting list). */
+export interface PriorityView {
+  /** Entity id → tick its creation was first held back (see {@link BandwidthBudget}). */
+  readonly waitingSince: Map<number, number>;
+  /** Centre of the view, world units (valid when hasCenter). */
+  centerX: number;
+  centerY: number;
+  hasCenter: boolean;
+}
 
 /** Priority buckets: 2^(1/8) apart, the top one for the own entity. */
 const BUCKETS = 256;
 /** Distance at which an entity's priority halves, world units. */
 const HALF_PRIORITY_DISTANCE = 2048;
+/**
+ * Weight of a seated player's entity in a shared cut (×256, 64 buckets up): it goes before
+ * anything fresher than 256 ticks (8.5 s at 30 Hz), so each client's own entity is nearly always
+ * in the body its group shares, and still nothing starves.
+ */
+export const SEATED_BOOST = 256;
 
 /**
  * Chooses what fits when a client's snapshot would exceed its byte allowance.
@@ -21,6 +36,9 @@ const HALF_PRIORITY_DISTANCE = 2048;
  *
  * The cut is by exact bit costs (the plan prices every entry), highest priority first, with
  * priorities ranked in log-scale buckets 9 % apart rather than sorted.
+ *
+ * A cut shared by a group of clients (see SharedTrim) has no view centre and no own entity;
+ * instead every seated player's entity is weighted by {@link SEATED_BOOST}.
  */
 export class BandwidthBudget {
   /** Per entry: a changed baseline row i, or a creation as −(c + 1). */
@@ -39,9 +57,18 @@ export class BandwidthBudget {
    * Defer the lowest-priority entries of `plan` until the body fits in `allowanceBits`.
    * `totalBits` is what the whole plan costs, or −1 when it was not written yet: then the bits
    * that go whatever is chosen are counted here. Returns how many entries were deferred
-   * (0 when everything fits).
+   * (0 when everything fits). `seated`, when given, flags the current table's rows that are
+   * seated players' entities (weighted by {@link SEATED_BOOST}); `ownId` −1 is no own entity.
    */
-  fit(plan: DeltaPlan, totalBits: number, allowanceBits: number, tick: number, ownId: number, replica: ClientReplica): number {
+  fit(
+    plan: DeltaPlan,
+    totalBits: number,
+    allowanceBits: number,
+    tick: number,
+    ownId: number,
+    replica: PriorityView,
+    seated: Uint8Array | null = null,
+  ): number {
     const baseline = plan.baseline!;
     const current = plan.current!;
     const n = plan.changed + plan.createdCount;
@@ -64,7 +91,7 @@ export class BandwidthBudget {
       const bits = plan.changeBits(i);
       this.order[k] = i;
       this.cost[k] = bits;
-      this.priority[k] = id === ownId ? Infinity : this.score(current, plan.match[i], tick - baseline.ticks[i], replica);
+      this.priority[k] = id === ownId ? Infinity : this.score(current, plan.match[i], tick - baseline.ticks[i], replica, seated);
       candidateBits += bits;
       k++;
     }
@@ -76,7 +103,7 @@ export class BandwidthBudget {
       const bits = plan.createBits(c);
       this.order[k] = -(c + 1);
       this.cost[k] = bits;
-      this.priority[k] = id === ownId ? Infinity : this.score(current, row, tick - since + 1, replica);
+      this.priority[k] = id === ownId ? Infinity : this.score(current, row, tick - since + 1, replica, seated);
       candidateBits += bits;
       k++;
     }
@@ -128,11 +155,13 @@ export class BandwidthBudget {
     table: { kinds: Uint8Array; values: Int32Array; stride: number },
     row: number,
     staleTicks: number,
-    replica: ClientReplica,
+    replica: PriorityView,
+    seated: Uint8Array | null,
   ): number {
     const kindIndex = table.kinds[row];
     const kind = this.schema.kinds[kindIndex];
     let p = this.kindWeights[kindIndex] * (Math.max(0, staleTicks) + 1);
+    if (seated !== null && seated[row] !== 0) p *= SEATED_BOOST;
     if (replica.hasCenter && kind.xField >= 0) {
       const base = row * table.stride;
       const d = Math.abs(table.values[base + kind.xField] - replica.centerX) + Math.abs(table.values[base + kind.yField] - replica.centerY);

@@ -9,8 +9,9 @@ import type { TablePool } from './table-pool';
  *
  * A sent record is *shared* when the client then holds exactly the room's table for that tick
  * (no interest filter, nothing deferred): it points into the {@link SnapshotHistory} and costs
- * nothing. Otherwise it is *private*: a table of its own from the room's pool, returned when the
- * record is acknowledged past or falls out of the window.
+ * nothing. Otherwise it is a table from the room's pool: the client's own, or one shared with
+ * the clients that got the same budget-trimmed body (reference-counted by the pool), let go when
+ * the record is acknowledged past or falls out of the window.
  *
  * ```
  *  sent:   [t=40 shared] [t=41 private] [t=42 shared] [t=43 shared]
@@ -41,12 +42,25 @@ export class ClientReplica {
   trimmed = false;
   /** Acks naming a tick this client was never sent (or that aged out): ignored. */
   invalidAcks = 0;
+  /** The id of the client's own entity once {@link seat} named it, or −1. */
+  ownId = -1;
+  /** The room says this client's link delivers every snapshot, in order (RoomClient.inOrder). */
+  inOrder = false;
+  /** Tick of the table {@link inOrderBaseline} last returned. */
+  inOrderTick = -1;
+  /** The first tick sent on the current link: older records may never have arrived. */
+  private linkStart = Infinity;
+  private linkPending = true;
 
-  /** @param capacity sent records kept: the history window in sends */
+  /**
+   * @param capacity sent records kept: the history window in sends
+   * @param seats the room's set of seated players' ids, which {@link seat} and {@link clear} keep
+   */
   constructor(
     capacity: number,
     initialTokens: number,
     private readonly pool: TablePool,
+    private readonly seats: Set<number> | null = null,
   ) {
     this.ticks = new Float64Array(capacity);
     this.tables = new Array<EntityTable | null>(capacity).fill(null);
@@ -57,9 +71,16 @@ export class ClientReplica {
     return this.ticks.length;
   }
 
-  /** Note that `tick` was sent: the client will hold `table` (private, owned from now) or the room's table (null). */
+  /**
+   * Note that `tick` was sent: the client will hold `table` (from the pool; this record holds one
+   * reference from now) or the room's table (null).
+   */
   sent(tick: number, table: EntityTable | null): void {
     if (this.size === this.capacity) this.dropOldest();
+    if (this.linkPending) {
+      this.linkStart = tick;
+      this.linkPending = false;
+    }
     const slot = (this.head + this.size) % this.capacity;
     this.ticks[slot] = tick;
     this.tables[slot] = table;
@@ -99,6 +120,41 @@ export class ClientReplica {
     return history.get(this.ackedTick);
   }
 
+  /**
+   * On a link that delivers every snapshot in order ({@link inOrder}), the client holds the
+   * newest one sent before its ack comes back: that table (its tick in {@link inOrderTick}), if
+   * it went out on the current link, is newer than the acknowledged one, and is at most
+   * `maxLagTicks` ahead of it (or of the link's first snapshot, before any ack). Otherwise null
+   * (use {@link baseline}). Sets {@link baselineShared} as {@link baseline} does. The lag bound heals a broken promise: a client that could not
+   * decode stops acknowledging, and after `maxLagTicks` its snapshots are against the
+   * acknowledged baseline (or full) again.
+   */
+  inOrderBaseline(history: SnapshotHistory, maxLagTicks: number): EntityTable | null {
+    if (!this.inOrder || this.size === 0) return null;
+    const slot = (this.head + this.size - 1) % this.capacity;
+    const tick = this.ticks[slot];
+    // Ahead of the newest sign of life: the ack, or the link's first snapshot before any ack.
+    if (tick <= this.ackedTick || tick < this.linkStart || tick - Math.max(this.ackedTick, this.linkStart) > maxLagTicks) return null;
+    const own = this.tables[slot];
+    const table = own ?? history.get(tick);
+    if (table !== null) {
+      this.inOrderTick = tick;
+      this.baselineShared = own === null;
+    }
+    return table;
+  }
+
+  /** Whether the newest record is a pooled table (a trimmed or filtered snapshot), not the room's. */
+  newestIsOwnTable(): boolean {
+    return this.size > 0 && this.tables[(this.head + this.size - 1) % this.capacity] !== null;
+  }
+
+  /** The client is on a new link (a resume): records sent before may never have arrived. */
+  newLink(): void {
+    this.linkStart = Infinity;
+    this.linkPending = true;
+  }
+
   /** The table the client holds after snapshot `tick`, or null when there is no such record. */
   recordAt(tick: number, history: SnapshotHistory): EntityTable | null {
     const i = this.indexOf(tick);
@@ -106,11 +162,21 @@ export class ClientReplica {
     return this.tables[(this.head + i) % this.capacity] ?? history.get(tick);
   }
 
+  /** Name the client's own entity: the room counts it among the seated players' entities. */
+  seat(id: number): void {
+    if (this.ownId === id) return;
+    if (this.ownId >= 0) this.seats?.delete(this.ownId);
+    this.ownId = id;
+    this.seats?.add(id);
+  }
+
   /** Forget every record, e.g. when the client left; private tables go back to the pool. */
   clear(): void {
     while (this.size > 0) this.dropOldest();
     this.ackedTick = -1;
     this.waitingSince.clear();
+    if (this.ownId >= 0) this.seats?.delete(this.ownId);
+    this.ownId = -1;
   }
 
   private indexOf(tick: number): number {

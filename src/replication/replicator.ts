@@ -7,6 +7,7 @@ import { quantizeTable } from '../../shared/replication/quantize';
 import { BandwidthBudget } from './bandwidth-budget';
 import { ClientReplica } from './client-replica';
 import { InterestGrid, type InterestOptions } from './interest';
+import { SharedTrim } from './shared-trim';
 import { SnapshotHistory } from './snapshot-history';
 import { TablePool } from './table-pool';
 
@@ -41,6 +42,11 @@ export interface ReplicationStats {
   bodiesEncoded: number;
   /** Snapshots the bandwidth budget trimmed. */
   budgetBites: number;
+  /**
+   * Budget-trimmed snapshots (no interest) whose body was encoded for another client with the
+   * same baseline and allowance tier, and reused.
+   */
+  trimmedBodiesShared: number;
   /** Entity changes and creations the budget held back (summed over snapshots). */
   entitiesDeferred: number;
   /** Acknowledgements of ticks never sent to that client (or aged out): ignored. */
@@ -48,7 +54,7 @@ export interface ReplicationStats {
 }
 
 export function newReplicationStats(): ReplicationStats {
-  return { fullSnapshots: 0, bodiesEncoded: 0, budgetBites: 0, entitiesDeferred: 0, invalidAcks: 0 };
+  return { fullSnapshots: 0, bodiesEncoded: 0, budgetBites: 0, trimmedBodiesShared: 0, entitiesDeferred: 0, invalidAcks: 0 };
 }
 
 /**
@@ -80,8 +86,9 @@ const BURST_SNAPSHOTS = 2;
  *
  * Without interest management, clients whose baseline is the room's table for the same tick get
  * the same body, encoded once per tick (in steady state a handful of bodies, one per distinct
- * acknowledged tick, whatever the client count). With interest, or when the budget trims a
- * client's snapshot, the body is the client's own, and so is its record of what it holds.
+ * acknowledged tick, whatever the client count). When the budget trims them, clients with the
+ * same baseline and allowance tier share a trimmed body and record ({@link SharedTrim}). With
+ * interest, the body is the client's own, and so is its record of what it holds.
  */
 export class Replicator {
   readonly codec: DeltaCodec;
@@ -94,8 +101,18 @@ export class Replicator {
   private readonly pool: TablePool;
   private readonly interest: InterestGrid | null;
   private readonly budget: BandwidthBudget;
+  /** Budget-trimmed bodies without interest, shared by baseline and allowance tier. */
+  private readonly trim: SharedTrim;
+  /** Ids of the seated players' entities (each client's own), kept by their replicas. */
+  private readonly seats = new Set<number>();
   private readonly sends: number;
   private readonly bytesPerSend: number;
+  /**
+   * How far an in-order client's newest snapshot may run ahead of its acknowledged one and
+   * still be a baseline, ticks: half the history (500 ms by default), past any round trip the
+   * history serves well.
+   */
+  private readonly inOrderLagTicks: number;
   private readonly body = new ByteWriter(4096, 1 << 20, 'the snapshot size limit (1 MiB): fewer entities per room, or interest management');
   /** The sealed table of the newest send (null before the first). */
   current: EntityTable | null = null;
@@ -124,6 +141,7 @@ export class Replicator {
     if (!(budget >= 1024)) throw new RangeError(`bandwidthBytesPerSecond must be at least 1024, got ${budget}`);
     this.sends = Math.max(2, Math.ceil((historyMs * sendRate) / 1000) + 1);
     this.historyTicks = Math.ceil((historyMs * tickRate) / 1000);
+    this.inOrderLagTicks = Math.max(2, this.historyTicks >> 1);
     const interval = tickRate / sendRate;
     this.staggerInterval = options.staggerSends !== false && Number.isInteger(interval) ? interval : 1;
     // Staggered, a table is stored every tick (some client is sent each one).
@@ -135,11 +153,12 @@ export class Replicator {
       this.codec.schema,
       Float64Array.from(schema.kinds, (k) => k.priority ?? 1),
     );
+    this.trim = new SharedTrim(this.codec, this.pool, this.budget, this.seats, this.bytesPerSend, this.stats);
   }
 
   /** A client's replication record, for a player that joined. */
   createReplica(): ClientReplica {
-    return new ClientReplica(this.sends, this.bytesPerSend * BURST_SNAPSHOTS, this.pool);
+    return new ClientReplica(this.sends, this.bytesPerSend * BURST_SNAPSHOTS, this.pool, this.seats);
   }
 
   /** The table for `tick`'s entities: the room fills it (game.writeEntities), then calls {@link seal}. */
@@ -149,6 +168,7 @@ export class Replicator {
     this.groupTicks.length = 0;
     this.groupBodies.length = 0;
     this.chunkCachesUsed = 0;
+    this.trim.begin(tick, this.current);
     return this.current;
   }
 
@@ -191,15 +211,25 @@ export class Replicator {
     const tick = this.tick;
     const current = this.current!;
     replica.tokens = Math.min(replica.tokens + this.bytesPerSend, this.bytesPerSend * BURST_SNAPSHOTS);
-    const baseline = replica.baseline(this.history);
-    const baseTick = baseline === null ? 0 : replica.ackedTick;
+    replica.seat(ownId);
+    let baseline = replica.baseline(this.history);
+    let baseTick = baseline === null ? 0 : replica.ackedTick;
+    if (this.interest === null && (replica.newestIsOwnTable() || (baseline !== null && !replica.baselineShared))) {
+      // Coming off a trimmed record: on a link that delivers every snapshot in order, against
+      // the newest one sent, so a lost or late ack does not split it from its group (SharedTrim).
+      const sent = replica.inOrderBaseline(this.history, this.inOrderLagTicks);
+      if (sent !== null) {
+        baseline = sent;
+        baseTick = replica.inOrderTick;
+      }
+    }
     const ownRow = current.indexOf(ownId);
-    if (baseline === null) this.stats.fullSnapshots++;
 
     if (this.interest === null && (baseline === null || replica.baselineShared)) {
       const body = this.sharedBody(baseTick, baseline);
       const frameLength = snapshotHeaderLength(tick, baseTick, ackSeq, lead) + body.length;
       if (frameLength <= replica.tokens) {
+        if (baseline === null) this.stats.fullSnapshots++;
         replica.tokens -= frameLength;
         replica.sent(tick, null);
         out.length = frameLength;
@@ -213,6 +243,18 @@ export class Replicator {
         return out;
       }
     }
+    // Trimmed by the budget, or holding a trimmed record: a body shared by baseline and tier
+    // (against the newest snapshot sent, on a link that delivers them all in order).
+    if (this.interest === null) {
+      const sent = replica.inOrderBaseline(this.history, this.inOrderLagTicks);
+      if (sent !== null) {
+        baseline = sent;
+        baseTick = replica.inOrderTick;
+      }
+      if (baseline === null) this.stats.fullSnapshots++;
+      return this.trim.frameFor(replica, ownId, baseline, baseTick, this.detached, ackSeq, lead, out);
+    }
+    if (baseline === null) this.stats.fullSnapshots++;
 
     // The client's own body: interest, a private baseline, or a budget to fit.
     let rows: Int32Array | null = null;

@@ -41,6 +41,12 @@ export interface RoomClient {
   sendParts?(head: Uint8Array, body: Uint8Array, delivery: Delivery): void;
   /** Bytes accepted by `send` but not yet written to the network. */
   readonly bufferedAmount: number;
+  /**
+   * Every message sent while this link lives arrives, in order (a WebSocket; not WebRTC's
+   * datagrams). Then a budget-trimmed snapshot may be encoded against the one sent before it,
+   * acknowledged or not (see SharedTrim). Optional: absent is false.
+   */
+  readonly inOrder?: boolean;
   close(code: number, reason: string): void;
 }
 
@@ -392,6 +398,8 @@ export class Room<S = unknown, I = unknown, P = unknown> {
     }
     this.stats.resumes++;
     this.holdFor?.delete(slot.id);
+    // What went out on the old link may never have arrived.
+    slot.replica.newLink();
     client.send(this.welcomeFor(slot, true));
     if (this.globals) client.send(this.globals.full());
     // Sealed afresh: the detached list has just changed.
@@ -619,6 +627,7 @@ export class Room<S = unknown, I = unknown, P = unknown> {
       replica.centerY = this.center.y;
       replica.hasCenter = true;
     }
+    replica.inOrder = slot.client.inOrder === true;
     const frame = this.replicator.frameFor(replica, slot.id, slot.lastProcessedSeq, leadCode(slot.inputLeadMs), this.frame);
     if (!Number.isNaN(slot.inputLeadMs)) slot.lastInputLeadMs = slot.inputLeadMs;
     slot.inputLeadMs = Number.NaN;

@@ -147,6 +147,11 @@ export class Session implements RoomClient, TransportSink {
     return this.transport.kind;
   }
 
+  /** A WebSocket delivers every message in order while it lives (see RoomClient.inOrder). */
+  get inOrder(): boolean {
+    return this.transport.kind === 'ws';
+  }
+
   send(bytes: Uint8Array, delivery: Delivery = Delivery.Reliable): void {
     if (!this.mayQueue()) return;
     this.transport.send(bytes, delivery);

@@ -84,7 +84,7 @@ interface Scenario {
  * accepts, its decoded table must equal the server's record of what that client holds at that
  * tick: the entities in its view, at the quantized precision.
  */
-function run(s: Scenario): { accepted: number; checked: number; bites: number; fulls: number } {
+function run(s: Scenario): { accepted: number; checked: number; bites: number; fulls: number; shared: number } {
   const type = resolveRoomType(defineRoomType({ game: arenaGame, seed: () => s.seed, maxPlayers: 64, replication: s.replication }), {
     tickRate: 30,
     sendRate: 30,
@@ -194,7 +194,7 @@ function run(s: Scenario): { accepted: number; checked: number; bites: number; f
     for (const bytes of socket.sent.splice(0)) up.push(now, bytes);
     up.pump(now);
   }
-  return { accepted: client.stats.snapshots, checked, bites: room.stats.budgetBites, fulls };
+  return { accepted: client.stats.snapshots, checked, bites: room.stats.budgetBites, fulls, shared: room.stats.trimmedBodiesShared };
 }
 
 function rowsOf(t: EntityTable): number[][] {
@@ -240,6 +240,22 @@ describe('replication under loss, duplication and reordering', () => {
     );
     // Honest about what was exercised: the budget did hold things back.
     expect(bites).toBeGreaterThan(0);
+  });
+
+  it('the same without interest and a budget that bites: trimmed bodies shared by baseline and tier', () => {
+    let bites = 0;
+    let shared = 0;
+    fc.assert(
+      fc.property(scenarioArb({ bandwidthBytesPerSecond: 1024 }), (s) => {
+        const r = run(s);
+        expect(r.checked).toBe(r.accepted);
+        bites += r.bites;
+        shared += r.shared;
+      }),
+      { numRuns: 40 },
+    );
+    expect(bites).toBeGreaterThan(0);
+    expect(shared).toBeGreaterThan(0);
   });
 
   it('a lossless link settles into deltas: full snapshots only until the first ack lands', () => {
