@@ -61,8 +61,10 @@ export type MessageType = (typeof MessageType)[keyof typeof MessageType];
  * CHAT, CHAT_HISTORY, MUTE, MUTES, CHAT_REJECTED), NOTICE.id and NOTICE_READ. 6: tokens for the
  * whole session: the second control range (0x20-0x2f), TOKEN_REFRESH and TOKEN_REFRESHED, the
  * NOTICE kind 'token-expiring', and close codes 4014 TokenExpired and 4015 AuthUnavailable.
+ * 7: with interest management, snapshot bodies of per-cell chunks (shared/replication/cell-codec.ts)
+ * and WELCOME.interest, the grid they need.
  */
-export const PROTOCOL_VERSION = 6;
+export const PROTOCOL_VERSION = 7;
 
 /** First and last code of each control range (msgpackr bodies). */
 export const CONTROL_RANGES = [

@@ -1,4 +1,5 @@
 import type { EntityTable } from '../../shared/replication/entity-table';
+import type { HeldCells } from './cell-interest';
 import type { SnapshotHistory } from './snapshot-history';
 import type { TablePool } from './table-pool';
 
@@ -41,6 +42,8 @@ export class ClientReplica {
   trimmed = false;
   /** Acks naming a tick this client was never sent (or that aged out): ignored. */
   invalidAcks = 0;
+  /** With interest management, the cells each snapshot left the client holding. */
+  heldCells: HeldCells | null = null;
 
   /** @param capacity sent records kept: the history window in sends */
   constructor(

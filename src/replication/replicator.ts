@@ -1,12 +1,14 @@
 import { ByteWriter } from '../../shared/binary/byte-writer';
 import { snapshotHeaderLength, writeSnapshotHeaderAt } from '../../shared/protocol/snapshot-message';
 import { DeltaChunkCache, DeltaCodec } from '../../shared/replication/delta-codec';
+import type { CellGeometry } from '../../shared/replication/cell-geometry';
 import type { EntitySchema } from '../../shared/replication/entity-schema';
 import type { EntityTable } from '../../shared/replication/entity-table';
 import { quantizeTable } from '../../shared/replication/quantize';
 import { BandwidthBudget } from './bandwidth-budget';
 import { ClientReplica } from './client-replica';
-import { InterestGrid, type InterestOptions } from './interest';
+import { CellInterest } from './cell-interest';
+import type { InterestOptions } from './interest';
 import { SnapshotHistory } from './snapshot-history';
 import { TablePool } from './table-pool';
 
@@ -92,7 +94,7 @@ export class Replicator {
   readonly stats: ReplicationStats;
   private readonly history: SnapshotHistory;
   private readonly pool: TablePool;
-  private readonly interest: InterestGrid | null;
+  private readonly interest: CellInterest | null;
   private readonly budget: BandwidthBudget;
   private readonly sends: number;
   private readonly bytesPerSend: number;
@@ -130,11 +132,16 @@ export class Replicator {
     this.history = new SnapshotHistory(schema, this.staggerInterval > 1 ? this.historyTicks + 1 : this.sends);
     this.pool = new TablePool(schema);
     this.bytesPerSend = budget / sendRate;
-    this.interest = options.interest ? new InterestGrid(this.codec.schema, options.interest) : null;
+    this.interest = options.interest ? new CellInterest(this.codec.schema, options.interest, this.history.capacity) : null;
     this.budget = new BandwidthBudget(
       this.codec.schema,
       Float64Array.from(schema.kinds, (k) => k.priority ?? 1),
     );
+  }
+
+  /** With interest management, the grid's cells as the client computes them (WELCOME carries it). */
+  get interestGeometry(): CellGeometry | null {
+    return this.interest === null ? null : this.interest.geometry;
   }
 
   /** A client's replication record, for a player that joined. */
@@ -162,7 +169,7 @@ export class Replicator {
     if (!table.isSortedById()) table.sortById();
     quantizeTable(this.codec.schema, table);
     table.ticks.fill(this.tick, 0, table.count);
-    this.interest?.build(table);
+    this.interest?.seal(this.tick, table);
     this.detached = detached;
   }
 
@@ -171,6 +178,7 @@ export class Replicator {
    * kept (null after): for tests and diagnostics.
    */
   heldBy(replica: ClientReplica, tick: number): EntityTable | null {
+    if (this.interest !== null) return this.interest.heldTable(replica, tick, this.history);
     return replica.recordAt(tick, this.history);
   }
 
@@ -214,13 +222,12 @@ export class Replicator {
       }
     }
 
-    // The client's own body: interest, a private baseline, or a budget to fit.
-    let rows: Int32Array | null = null;
-    let rowCount = current.count;
-    if (this.interest !== null) {
-      rowCount = this.interest.gather(current, ownRow, replica, baseline);
-      rows = this.interest.rows;
-    } else if (ownRow >= 0 && !replica.centerFromHook) {
+    if (this.interest !== null) return this.cellFrame(replica, ownRow, baseline, baseTick, ackSeq, lead, out);
+
+    // The client's own body: a private baseline, or a budget to fit.
+    const rows: Int32Array | null = null;
+    const rowCount = current.count;
+    if (ownRow >= 0 && !replica.centerFromHook) {
       const kind = this.codec.schema.kinds[current.kinds[ownRow]];
       if (kind.xField >= 0) {
         replica.centerX = current.values[ownRow * current.stride + kind.xField];
@@ -260,6 +267,40 @@ export class Replicator {
       this.pool.give(next);
       replica.sent(tick, null);
     } else replica.sent(tick, next);
+    out.head = frame;
+    out.body = null;
+    out.length = frame.length;
+    return out;
+  }
+
+  /**
+   * With interest: the client's cell changes and arrivals, then the shared chunks of its cells
+   * (cell-interest.ts); its record is its list of cells, not a table.
+   */
+  private cellFrame(
+    replica: ClientReplica,
+    ownRow: number,
+    baseline: EntityTable | null,
+    baseTick: number,
+    ackSeq: number,
+    lead: number,
+    out: SnapshotFrame,
+  ): SnapshotFrame {
+    const body = this.body.reset();
+    body.raw(this.detached);
+    const allowanceBits = Math.floor(replica.tokens - snapshotHeaderLength(this.tick, baseTick, ackSeq, lead) - body.offset) * 8;
+    const interest = this.interest!;
+    const sentBase = interest.write(body, replica, ownRow, baseTick, baseline, this.tick, allowanceBits);
+    if (sentBase !== baseTick && baseline !== null) this.stats.fullSnapshots++;
+    replica.trimmed = interest.deferredCells > 0;
+    if (replica.trimmed) {
+      this.stats.budgetBites++;
+      this.stats.entitiesDeferred += interest.deferredCells;
+    }
+    this.stats.bodiesEncoded++;
+    const frame = this.frame(sentBase, ackSeq, lead, body.bytes());
+    replica.tokens -= frame.length;
+    replica.sent(this.tick, null);
     out.head = frame;
     out.body = null;
     out.length = frame.length;
