@@ -46,34 +46,75 @@ export class CellLayout {
 }
 
 /**
- * Every cell's chunk against one baseline tick (0: none, the full chunks of entering cells),
- * for the current tick: built on first use, then shared by every client with that baseline.
- * A chunk is stored byte-aligned with its exact bit length, and copied bit by bit behind the
- * client's own part (see cell-codec.ts for the layout).
+ * This tick's full chunks (`count creation*`: every entity in the cell), for cells entering a
+ * client's view: built on first use, then shared. Stored byte-aligned with their exact bit
+ * length, and copied bit by bit into each body (see cell-codec.ts for the layout).
  */
-export class ChunkSet {
-  baseTick = -1;
-  baseline: EntityTable | null = null;
-  layout: CellLayout | null = null;
+export class FullChunks {
   private generation = 0;
   private readonly stamp: Int32Array;
   readonly byteStart: Int32Array;
   readonly bitLength: Int32Array;
-  /** Per cell: its arrivals, arrivalRows/arrivalFrom[arrivalStart .. + arrivalCount). */
-  readonly arrivalStart: Int32Array;
-  readonly arrivalCount: Int32Array;
-  arrivalRows: Int32Array = new Int32Array(64);
-  /** The cell each arrival was in at the baseline. */
-  arrivalFrom: Int32Array = new Int32Array(64);
-  private arrivalsUsed = 0;
   readonly bytes = new ByteWriter(4096, 1 << 26, 'the interest chunk arena (64 MiB)');
 
   constructor(cells: number) {
     this.stamp = new Int32Array(cells + 1);
     this.byteStart = new Int32Array(cells + 1);
     this.bitLength = new Int32Array(cells + 1);
-    this.arrivalStart = new Int32Array(cells + 1);
-    this.arrivalCount = new Int32Array(cells + 1);
+  }
+
+  reset(): void {
+    this.generation++;
+    this.bytes.reset();
+  }
+
+  has(cell: number): boolean {
+    return this.stamp[cell] === this.generation;
+  }
+
+  done(cell: number, byteStart: number, bits: number): void {
+    this.stamp[cell] = this.generation;
+    this.byteStart[cell] = byteStart;
+    this.bitLength[cell] = bits;
+  }
+}
+
+/**
+ * This tick's change bits against one baseline tick, a grid row at a time: the changes of every
+ * cell of the row, back to back, so a client's kept cells in that row are one bit range
+ * (`bitStart[first cell] .. bitStart[last cell + 1]`) copied at once. Also, per row, the
+ * *arrivals*: entities now in one of its cells that were elsewhere at the baseline (or did not
+ * exist), with their column and where they were.
+ */
+export class RowSet {
+  baseTick = -1;
+  baseline: EntityTable | null = null;
+  layout: CellLayout | null = null;
+  private generation = 0;
+  private readonly rowStamp: Int32Array;
+  /** Per cell (and U, last): the absolute bit position in {@link bytes} its changes start at. */
+  readonly bitStart: Int32Array;
+  /** Per row (and U, last): the bit position its changes end at. */
+  readonly rowEnd: Int32Array;
+  readonly arrivalStart: Int32Array;
+  readonly arrivalEnd: Int32Array;
+  /** Arrivals: the current row, its column, and its cell at the baseline (−1: none). */
+  arrivalRows: Int32Array = new Int32Array(64);
+  arrivalCols: Int32Array = new Int32Array(64);
+  arrivalFrom: Int32Array = new Int32Array(64);
+  arrivalsUsed = 0;
+  /** Per baseline row: the current row of the same entity (same kind), or −1. */
+  curOfBase: Int32Array = new Int32Array(64);
+  /** Per current row: the baseline row of the same entity (same kind), or −1. */
+  baseOfCur: Int32Array = new Int32Array(64);
+  readonly bytes = new ByteWriter(4096, 1 << 26, 'the interest chunk arena (64 MiB)');
+
+  constructor(cells: number, rows: number) {
+    this.bitStart = new Int32Array(cells + 1);
+    this.rowStamp = new Int32Array(rows + 1);
+    this.rowEnd = new Int32Array(rows + 1);
+    this.arrivalStart = new Int32Array(rows + 1);
+    this.arrivalEnd = new Int32Array(rows + 1);
   }
 
   reset(baseTick: number, baseline: EntityTable | null, layout: CellLayout | null): void {
@@ -85,41 +126,58 @@ export class ChunkSet {
     this.bytes.reset();
   }
 
-  has(cell: number): boolean {
-    return this.stamp[cell] === this.generation;
+  /** Match `current`'s rows with the baseline's: one merge walk, both in ascending id order. */
+  match(current: EntityTable): void {
+    const base = this.baseline!;
+    if (this.curOfBase.length < base.count) this.curOfBase = new Int32Array(Math.max(base.count, this.curOfBase.length * 2));
+    if (this.baseOfCur.length < current.count) this.baseOfCur = new Int32Array(Math.max(current.count, this.baseOfCur.length * 2));
+    const cob = this.curOfBase;
+    const boc = this.baseOfCur;
+    cob.fill(-1, 0, base.count);
+    boc.fill(-1, 0, current.count);
+    let i = 0;
+    let j = 0;
+    while (i < base.count && j < current.count) {
+      const a = base.ids[i];
+      const b = current.ids[j];
+      if (a < b) i++;
+      else if (b < a) j++;
+      else {
+        if (base.kinds[i] === current.kinds[j]) {
+          cob[i] = j;
+          boc[j] = i;
+        }
+        i++;
+        j++;
+      }
+    }
   }
 
-  /** Note an arrival of the cell being built. */
-  addArrival(row: number, from: number): void {
+  has(row: number): boolean {
+    return this.rowStamp[row] === this.generation;
+  }
+
+  markBuilt(row: number): void {
+    this.rowStamp[row] = this.generation;
+  }
+
+  addArrival(row: number, col: number, from: number): void {
     if (this.arrivalsUsed === this.arrivalRows.length) {
-      const rows = new Int32Array(this.arrivalRows.length * 2);
-      rows.set(this.arrivalRows);
-      const from2 = new Int32Array(rows.length);
-      from2.set(this.arrivalFrom);
-      this.arrivalRows = rows;
-      this.arrivalFrom = from2;
+      const n = this.arrivalsUsed * 2;
+      this.arrivalRows = grow(this.arrivalRows, n);
+      this.arrivalCols = grow(this.arrivalCols, n);
+      this.arrivalFrom = grow(this.arrivalFrom, n);
     }
     this.arrivalRows[this.arrivalsUsed] = row;
+    this.arrivalCols[this.arrivalsUsed] = col;
     this.arrivalFrom[this.arrivalsUsed++] = from;
-  }
-
-  get arrivalsEnd(): number {
-    return this.arrivalsUsed;
-  }
-
-  done(cell: number, byteStart: number, bits: number, arrivalStart: number): void {
-    this.stamp[cell] = this.generation;
-    this.byteStart[cell] = byteStart;
-    this.bitLength[cell] = bits;
-    this.arrivalStart[cell] = arrivalStart;
-    this.arrivalCount[cell] = this.arrivalsUsed - arrivalStart;
   }
 }
 
 /**
- * The room's cell layouts for the ticks in its history, and this tick's chunks, one
- * {@link ChunkSet} per baseline tick in use. The cost of a send is cells × baselines in use
- * (each chunk built once), however many clients hold each cell.
+ * The room's cell layouts for the ticks in its history, and this tick's chunks: the full ones
+ * and one {@link RowSet} per baseline tick in use. A send costs cells × baselines in use (each
+ * row of changes built once), however many clients keep each cell.
  */
 export class CellChunks {
   readonly cellCount: number;
@@ -129,10 +187,10 @@ export class CellChunks {
   /** The current tick's table and layout (after seal). */
   current: EntityTable | null = null;
   layout: CellLayout | null = null;
-  private readonly sets: ChunkSet[] = [];
+  readonly full: FullChunks;
+  private readonly sets: RowSet[] = [];
   private setsUsed = 0;
   private readonly bw = new BitWriter();
-  private spawns: Int32Array = new Int32Array(64);
 
   /** @param capacity layouts kept: the history's capacity, so every baseline has one */
   constructor(
@@ -143,6 +201,7 @@ export class CellChunks {
     this.cellCount = geometry.cols * geometry.rows;
     this.layouts = Array.from({ length: capacity }, () => new CellLayout(this.cellCount));
     this.layoutTicks = new Float64Array(capacity).fill(-1);
+    this.full = new FullChunks(this.cellCount);
   }
 
   /** Lay out the sealed table of `tick` (the same tick again overwrites, as the history does). */
@@ -161,6 +220,7 @@ export class CellChunks {
     this.current = table;
     this.layout = layout;
     this.setsUsed = 0;
+    this.full.reset();
   }
 
   layoutAt(tick: number): CellLayout | null {
@@ -168,76 +228,88 @@ export class CellChunks {
     return null;
   }
 
-  /** This tick's chunks against `baseline`, the room's table at `baseTick` (0 and null: none). */
-  setFor(baseTick: number, baseline: EntityTable | null): ChunkSet {
+  /** This tick's changes against `baseline`, the room's table at `baseTick`. */
+  setFor(baseTick: number, baseline: EntityTable): RowSet {
     for (let i = 0; i < this.setsUsed; i++) if (this.sets[i].baseTick === baseTick) return this.sets[i];
-    if (this.setsUsed === this.sets.length) this.sets.push(new ChunkSet(this.cellCount));
+    if (this.setsUsed === this.sets.length) this.sets.push(new RowSet(this.cellCount, this.geometry.rows));
     const set = this.sets[this.setsUsed++];
-    set.reset(baseTick, baseline, baseTick === 0 ? null : this.layoutAt(baseTick));
+    set.reset(baseTick, baseline, this.layoutAt(baseTick));
+    set.match(this.current!);
     return set;
   }
 
-  /** Cell `c`'s chunk in `set`, built if this is its first use this tick. */
-  ensure(set: ChunkSet, c: number): void {
-    if (set.has(c)) return;
+  /** Cell `c`'s full chunk, built if this is its first use this tick. */
+  ensureFull(c: number): void {
+    const full = this.full;
+    if (full.has(c)) return;
     const cur = this.current!;
     const layout = this.layout!;
-    const base = set.baseline;
-    const baseLayout = set.layout;
-    const arrivalStart = set.arrivalsEnd;
-    // The entities now in c: members (in c at the baseline too), arrivals, or spawns.
-    let spawnCount = 0;
-    for (let k = layout.start[c]; k < layout.start[c + 1]; k++) {
-      const r = layout.order[k];
-      if (base !== null) {
-        const rb = base.indexOf(cur.ids[r]);
-        if (rb >= 0 && base.kinds[rb] === cur.kinds[r]) {
-          const from = baseLayout!.cellOfRow[rb];
-          if (from !== c) set.addArrival(r, from);
-          continue;
-        }
-      }
-      if (spawnCount === this.spawns.length) {
-        const s = new Int32Array(spawnCount * 2);
-        s.set(this.spawns);
-        this.spawns = s;
-      }
-      this.spawns[spawnCount++] = r;
-    }
-    const out = set.bytes;
+    const out = full.bytes;
     const byteStart = out.offset;
     const bw = this.bw.begin(out);
-    bw.expGolomb(spawnCount, CELL_COUNT_K);
+    const from = layout.start[c];
+    const to = layout.start[c + 1];
+    bw.expGolomb(to - from, CELL_COUNT_K);
     let prevId = 0;
-    for (let s = 0; s < spawnCount; s++) {
-      writeCreation(bw, this.schema, cur, this.spawns[s], prevId);
-      prevId = cur.ids[this.spawns[s]];
+    for (let k = from; k < to; k++) {
+      const r = layout.order[k];
+      writeCreation(bw, this.schema, cur, r, prevId);
+      prevId = cur.ids[r];
     }
-    if (base !== null) {
-      const kinds = this.schema.kinds;
-      for (let k = baseLayout!.start[c]; k < baseLayout!.start[c + 1]; k++) {
-        const rb = baseLayout!.order[k];
-        let rc = cur.indexOf(base.ids[rb]);
-        if (rc >= 0 && cur.kinds[rc] !== base.kinds[rb]) rc = -1;
-        writeMemberChange(bw, kinds[base.kinds[rb]], base, rb, cur, rc);
+    full.done(c, byteStart, bw.finish());
+    out.ensure(4); // slack for copyBits
+  }
+
+  /**
+   * Grid row `row`'s changes in `set` (row = the grid's row count: U), built if this is their
+   * first use this tick.
+   */
+  ensureRow(set: RowSet, row: number): void {
+    if (set.has(row)) return;
+    const cols = this.geometry.cols;
+    const isU = row === this.geometry.rows;
+    const first = isU ? this.cellCount : row * cols;
+    const last = isU ? this.cellCount : first + cols - 1;
+    const cur = this.current!;
+    const layout = this.layout!;
+    const base = set.baseline!;
+    const baseLayout = set.layout!;
+    const kinds = this.schema.kinds;
+    const out = set.bytes;
+    const startBit = out.offset * 8;
+    const bw = this.bw.begin(out);
+    set.arrivalStart[row] = set.arrivalsUsed;
+    for (let c = first; c <= last; c++) {
+      set.bitStart[c] = startBit + bw.bitLength;
+      // Changes of the entities in c at the baseline.
+      for (let k = baseLayout.start[c]; k < baseLayout.start[c + 1]; k++) {
+        const rb = baseLayout.order[k];
+        writeMemberChange(bw, kinds[base.kinds[rb]], base, rb, cur, set.curOfBase[rb]);
+      }
+      // Arrivals: entities now in c that were not in c at the baseline.
+      for (let k = layout.start[c]; k < layout.start[c + 1]; k++) {
+        const r = layout.order[k];
+        const rb = set.baseOfCur[r];
+        const from = rb >= 0 ? baseLayout.cellOfRow[rb] : -1;
+        if (from !== c) set.addArrival(r, c - first, from);
       }
     }
-    const bits = bw.finish();
-    set.done(c, byteStart, bits, arrivalStart);
+    set.rowEnd[row] = startBit + bw.bitLength;
+    set.arrivalEnd[row] = set.arrivalsUsed;
+    bw.finish();
+    // Slack for the 32-bit reads of copyBits past the last byte.
+    out.ensure(4);
+    set.markBuilt(row);
   }
 }
 
-/** Append `bits` bits stored from byte `start` of `bytes` (MSB first) to `bw`. */
-export function appendBits(bw: BitWriter, bytes: Uint8Array, start: number, bits: number): void {
-  let i = start;
-  while (bits >= 24) {
-    bw.bits((bytes[i] << 16) | (bytes[i + 1] << 8) | bytes[i + 2], 24);
-    i += 3;
-    bits -= 24;
-  }
-  while (bits >= 8) {
-    bw.bits(bytes[i++], 8);
-    bits -= 8;
-  }
-  if (bits > 0) bw.bits(bytes[i] >>> (8 - bits), bits);
+function grow(a: Int32Array, n: number): Int32Array {
+  const b = new Int32Array(n);
+  b.set(a);
+  return b;
+}
+
+/** Append `bits` bits of `bytes` from bit `from` to `bw` (the arenas keep a few bytes of slack). */
+export function copyBits(bw: BitWriter, bytes: Uint8Array, from: number, bits: number): void {
+  bw.copy(bytes, from, bits);
 }
