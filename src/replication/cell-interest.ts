@@ -36,8 +36,13 @@ export class HeldCells {
   private readonly views: Int32Array[];
   private readonly lengths: Int32Array;
   private next = 0;
-  /** Cell → tick it was first held back by the budget (its priority grows with the wait). */
-  readonly waitingSince = new Map<number, number>();
+  /**
+   * Per cell: the tick it was first held back by the budget (its priority grows with the
+   * wait), or −1; made on the first trim, so a client the budget never bites costs nothing.
+   */
+  waitingSince: Float64Array | null = null;
+  /** Cells in {@link waitingSince} that are waiting. */
+  waiting = 0;
 
   constructor(capacity: number) {
     this.ticks = new Float64Array(capacity).fill(-1);
@@ -96,6 +101,7 @@ export class CellInterest {
   private enteringCount = 0;
   private picked: Int32Array = new Int32Array(64);
   private scores = new Float64Array(64);
+  private dropped: Int32Array = new Int32Array(64);
   private readonly bw = new BitWriter();
   /** Cells the budget held back in the last write. */
   deferredCells = 0;
@@ -220,7 +226,10 @@ export class CellInterest {
       view = this.view; // grown if many cells were held back
       anyMissing = this.markMissing(view, length, 2) || anyMissing;
       this.findEntering(base, anyMissing);
-    } else if (rec.waitingSince.size > 0) rec.waitingSince.clear();
+    } else if (rec.waiting > 0) {
+      rec.waitingSince!.fill(-1);
+      rec.waiting = 0;
+    }
 
     const bw = this.bw.begin(body);
     writeViewChange(bw, base, baseLength, view, length);
@@ -368,7 +377,7 @@ export class CellInterest {
     const view = this.view;
     const g = this.geometry;
     const cols = g.cols;
-    if (rec.waitingSince.size > 4096) rec.waitingSince.clear();
+    const waiting = (rec.waitingSince ??= new Float64Array(this.chunks.cellCount).fill(-1));
     // Candidates: every cell of the rectangle held now (kept or entering), but the own one.
     const kc0 = Math.max(view[VIEW_C0], base[VIEW_C0]);
     const kc1 = Math.min(view[VIEW_C1], base[VIEW_C1]);
@@ -388,43 +397,52 @@ export class CellInterest {
         const x = g.minX + (col + 0.5) * g.cellSize;
         const y = g.minY + (r + 0.5) * g.cellSize;
         const d = Math.abs(x - replica.centerX) + Math.abs(y - replica.centerY);
-        const since = rec.waitingSince.get(c);
-        const weight = kept ? KEPT_WEIGHT : 1 + (since === undefined ? 0 : tick - since);
+        const since = waiting[c];
+        const weight = kept ? KEPT_WEIGHT : 1 + (since < 0 ? 0 : tick - since);
         cells[n] = c;
         scores[n++] = weight / (1 + d / HALF_PRIORITY_DISTANCE);
       }
     }
-    // Lowest priority first (an index sort: rare, only when the budget bites).
-    const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => scores[a] - scores[b]);
-    const dropped: number[] = [];
+    // Lowest priority first: sort keys of (priority in 1/1024 steps, index), no comparator.
+    const scale = 2 ** Math.ceil(Math.log2(n + 1));
+    const keys = scores.subarray(0, n);
+    for (let i = 0; i < n; i++) keys[i] = Math.floor(Math.min(scores[i], 1e6) * 1024) * scale + i;
+    keys.sort();
+    if (this.dropped.length < n) this.dropped = new Int32Array(Math.max(n, this.dropped.length * 2));
+    const dropped = this.dropped;
+    let count = 0;
     let saved = 0;
     for (let k = 0; k < n && saved < excess; k++) {
-      const c = cells[order[k]];
+      const c = cells[keys[k] % scale];
       const r = Math.floor(c / cols);
       const col = c - r * cols;
       const kept = set !== null && r >= kr0 && r <= kr1 && col >= kc0 && col <= kc1 && (this.marks[c] & 1) === 0;
-      if (kept) saved += bitAt(set!, r, col + 1, cols) - set!.bitStart[c];
+      if (kept) saved += bitAt(set, r, col + 1, cols) - set.bitStart[c];
       else {
         this.chunks.ensureFull(c);
         saved += this.chunks.full.bitLength[c];
       }
-      dropped.push(c);
-      if (!rec.waitingSince.has(c)) rec.waitingSince.set(c, tick);
+      dropped[count++] = c;
     }
-    this.deferredCells = dropped.length;
-    dropped.sort((a, b) => a - b);
-    if (this.view.length < VIEW_MISSING + dropped.length) {
-      const grown = new Int32Array((VIEW_MISSING + dropped.length) * 2);
+    this.deferredCells = count;
+    dropped.subarray(0, count).sort();
+    if (this.view.length < VIEW_MISSING + count) {
+      const grown = new Int32Array((VIEW_MISSING + count) * 2);
       grown.set(this.view.subarray(0, VIEW_MISSING));
       this.view = grown;
     }
-    for (let k = 0; k < dropped.length; k++) this.view[VIEW_MISSING + k] = dropped[k];
-    // Whatever goes out now stops waiting.
+    for (let k = 0; k < count; k++) this.view[VIEW_MISSING + k] = dropped[k];
+    // Whatever goes out now stops waiting; what is held back starts (or goes on) waiting.
+    for (let k = 0; k < count; k++) scores[k] = waiting[dropped[k]] < 0 ? tick : waiting[dropped[k]];
     for (let k = 0; k < n; k++) {
-      const c = cells[k];
-      if (rec.waitingSince.has(c) && dropped.indexOf(c) < 0) rec.waitingSince.delete(c);
+      if (waiting[cells[k]] >= 0) rec.waiting--;
+      waiting[cells[k]] = -1;
     }
-    return VIEW_MISSING + dropped.length;
+    for (let k = 0; k < count; k++) {
+      waiting[dropped[k]] = scores[k];
+      rec.waiting++;
+    }
+    return VIEW_MISSING + count;
   }
 
   /** The table a client holds after snapshot `tick` (its cells' entities from the history), or null. */
