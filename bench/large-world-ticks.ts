@@ -18,7 +18,10 @@ import { BENCH_TICK_RATE, walkerInput, WARMUP_TICKS } from './scenarios/workload
 const clientCount = Number(process.env.CLIENTS ?? 1000);
 const sendRate = Number(process.env.RATE ?? 30);
 const ticks = Number(process.env.TICKS ?? 300);
-const cellSize = process.env.CELL ? { cellSize: Number(process.env.CELL) } : {};
+const cellSize = {
+  ...(process.env.CELL ? { cellSize: Number(process.env.CELL) } : {}),
+  ...(process.env.MARGIN ? { margin: Number(process.env.MARGIN) } : {}),
+};
 const PLAYERS = 1000;
 
 const game = createFieldGame(2000);

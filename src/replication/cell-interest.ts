@@ -125,7 +125,9 @@ export class CellInterest {
     };
     this.halfW = options.viewWidth / 2;
     this.halfH = options.viewHeight / 2;
-    this.margin = options.margin ?? small / 8;
+    // The cells already overhang the view by up to a cell: the margin only has to absorb
+    // back-and-forth movement across a cell border, so a quarter of a cell is enough.
+    this.margin = options.margin ?? cellSize / 4;
     this.chunks = new CellChunks(schema, this.geometry, historyCapacity);
     this.marks = new Uint8Array(this.chunks.cellCount + 1);
   }

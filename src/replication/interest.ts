@@ -24,11 +24,14 @@ export interface InterestOptions {
    */
   viewWidth: number;
   viewHeight: number;
-  /** How far outside the view a cell must be to leave it, units (default 1/8 of the view's smaller side). */
+  /**
+   * How far outside the view a cell must be to leave it, units (default a quarter of a cell:
+   * the cells already overhang the view, so this only absorbs back-and-forth at a cell border).
+   */
   margin?: number;
   /**
-   * Grid cell edge, units (default a quarter of the view's smaller side). Smaller cells fit the
-   * view tighter (fewer bytes) but cost more per client (a walk over more cells).
+   * Grid cell edge, units (default 1/8 of the view's smaller side). Smaller cells fit the view
+   * tighter (fewer bytes) but cost more per client (more grid rows to walk) and per tick.
    */
   cellSize?: number;
 }
