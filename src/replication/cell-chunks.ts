@@ -228,13 +228,13 @@ export class CellChunks {
     return null;
   }
 
-  /** This tick's changes against `baseline`, the room's table at `baseTick`. */
+  /** This tick's changes against `baseline`, the room's table at `baseTick` (its `layout` is null when that tick's is gone). */
   setFor(baseTick: number, baseline: EntityTable): RowSet {
     for (let i = 0; i < this.setsUsed; i++) if (this.sets[i].baseTick === baseTick) return this.sets[i];
     if (this.setsUsed === this.sets.length) this.sets.push(new RowSet(this.cellCount, this.geometry.rows));
     const set = this.sets[this.setsUsed++];
     set.reset(baseTick, baseline, this.layoutAt(baseTick));
-    set.match(this.current!);
+    if (set.layout !== null) set.match(this.current!);
     return set;
   }
 

@@ -157,9 +157,11 @@ export class CellInterest {
     const cols = g.cols;
     const rec = (replica.heldCells ??= new HeldCells(replica.capacity));
     const slot = baseTick > 0 ? rec.find(baseTick) : -1;
-    if (slot < 0 || baseline === null || chunks.layoutAt(baseTick) === null) {
+    let set = slot < 0 || baseline === null ? null : chunks.setFor(baseTick, baseline);
+    if (set === null || set.layout === null) {
       baseTick = 0;
       baseline = null;
+      set = null;
     }
     const base = baseline === null ? EMPTY_VIEW : rec.view(slot);
     const baseLength = baseline === null ? VIEW_MISSING : rec.length(slot);
@@ -201,7 +203,6 @@ export class CellInterest {
     if (ownCell >= 0 && ownCell < chunks.cellCount && !inRect(view, ownCell, cols)) view[VIEW_EXTRA] = ownCell;
     let length = VIEW_MISSING;
 
-    const set = baseline === null ? null : chunks.setFor(baseTick, baseline);
     // What it costs; over the allowance, hold cells back.
     let bits = 32;
     if (set !== null) {
