@@ -181,14 +181,17 @@ export class CellDecoder {
     const br = this.br.begin(input);
     const marks = this.marks;
     const cells = this.cellCount;
-    const { cols, rows: gridRows } = this.geometry;
+    const cols = this.geometry.cols;
     const base = baseline !== null && baseline.viewCellCount >= VIEW_MISSING ? baseline.viewCells : EMPTY_VIEW;
     const baseLength = base === EMPTY_VIEW ? VIEW_MISSING : baseline!.viewCellCount;
     const viewLength = this.readView(br, base, baseLength);
     const view = this.view;
 
     // Mark the cells held now (ENTERING), then promote those kept (KEPT).
-    const [c0, c1, r0, r1] = view;
+    const c0 = view[VIEW_C0];
+    const c1 = view[VIEW_C1];
+    const r0 = view[VIEW_R0];
+    const r1 = view[VIEW_R1];
     for (let r = r0; r <= r1; r++) for (let c = c0; c <= c1; c++) marks[r * cols + c] = ENTERING;
     for (let k = VIEW_MISSING; k < viewLength; k++) marks[view[k]] = 0;
     if (view[VIEW_EXTRA] >= 0) marks[view[VIEW_EXTRA]] = ENTERING;
@@ -199,7 +202,6 @@ export class CellDecoder {
     const kr1 = Math.min(r1, base[VIEW_R1]);
     for (let r = kr0; r <= kr1; r++) for (let c = kc0; c <= kc1; c++) if (marks[r * cols + c] === ENTERING) marks[r * cols + c] = KEPT;
     for (let k = VIEW_MISSING; k < baseLength; k++) marks[base[k]] &= ~WAS_MISSING;
-    if (gridRows * cols !== cells) throw new RangeError('cell geometry');
 
     const rows = this.rows;
     rows.clear();

@@ -1,6 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { BitWriter } from '../../shared/binary/bit-writer';
 import { ByteReader } from '../../shared/binary/byte-reader';
+import { ByteWriter } from '../../shared/binary/byte-writer';
+import { WireError } from '../../shared/binary/wire-error';
 import { readDetachedIds, readSnapshotHeader, newSnapshotHeader } from '../../shared/protocol/snapshot-message';
 import { CellDecoder } from '../../shared/replication/cell-codec';
 import { cellOf } from '../../shared/replication/cell-geometry';
@@ -167,6 +170,36 @@ describe('interest by grid cells', () => {
     expect(after.baselineTick).toBe(1);
     expect(rowsOf(after.table!)).toEqual(rowsOf(rig.rep.heldBy(rig.replica, rig.tick)!));
     expect(ids(after.table)).toEqual([1, 2, 3]);
+  });
+
+  it('the decoder is strict: a truncated body, a trailing byte or a view off the grid is a WireError', () => {
+    const rig = new Rig(GRID);
+    rig.seal([
+      [1, DOT, 5500, 5500, 0],
+      [2, DOT, 5000, 5000, 1],
+      [9, FLAG, 3],
+    ]);
+    const f = rig.rep.frameFor(rig.replica, 1, 0, 0, { head: new Uint8Array(0), body: null, length: 0 });
+    const bytes = f.body ? Buffer.concat([f.head, f.body]) : Buffer.from(f.head);
+    const r = new ByteReader(bytes);
+    r.u8();
+    readSnapshotHeader(r, newSnapshotHeader());
+    readDetachedIds(r, []);
+    const body = bytes.subarray(r.offset);
+    const decode = (b: Uint8Array) => rig.decoder.decode(new ByteReader(b), null, new EntityTable(schema), 1);
+    expect(() => decode(body)).not.toThrow();
+    expect(() => decode(body.subarray(0, body.length - 1))).toThrow(WireError);
+    expect(() => decode(Buffer.concat([body, Buffer.from([0])]))).toThrow(WireError);
+    // A view whose right edge is column 200 of a 10-column grid: 0 (changed), Δc0 = 0, Δc1 = +201.
+    const w = new ByteWriter();
+    const bw = new BitWriter().begin(w);
+    bw.bits(0, 1);
+    bw.signedExpGolomb(0, 0);
+    bw.signedExpGolomb(201, 0);
+    bw.signedExpGolomb(0, 0);
+    bw.signedExpGolomb(1, 0);
+    bw.finish();
+    expect(() => decode(w.bytes())).toThrow(/leaves the grid/);
   });
 
   it('a view-centre hook looks elsewhere: the own entity’s cell is held besides the view', () => {
