@@ -316,5 +316,5 @@ describe('interest by grid cells', () => {
       }),
       { numRuns: 60 },
     );
-  });
+  }, 30_000); // a property test: 60 runs of up to 60 ticks; a loaded machine needs more than the default 5 s
 });
