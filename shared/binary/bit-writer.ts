@@ -108,6 +108,50 @@ export class BitWriter {
     this.expGolomb(zigzag(d), k);
   }
 
+  /**
+   * Append `n` bits of `src` starting at bit `from` (MSB first), a whole output byte at a time:
+   * the interest path copies shared chunks into each client's body this way. May read one byte
+   * past the range, so `src` must have that slack.
+   */
+  copy(src: Uint8Array, from: number, n: number): void {
+    if (n <= 0) return;
+    const out = this.out!;
+    out.ensure((n >>> 3) + 2);
+    const buf = out.buffer;
+    let o = out.offset;
+    this.bitLength += n;
+    if (this.accBits > 0) {
+      // Complete the pending byte first; after it the output is byte-aligned.
+      const need = 8 - this.accBits;
+      const take = n < need ? n : need;
+      const i = from >>> 3;
+      const bits = ((((src[i] << 8) | src[i + 1]) >>> (16 - (from & 7) - take)) & ((1 << take) - 1)) | 0;
+      this.acc = (this.acc << take) | bits;
+      this.accBits += take;
+      from += take;
+      n -= take;
+      if (this.accBits < 8) {
+        out.offset = o;
+        return;
+      }
+      buf[o++] = this.acc & 0xff;
+      this.acc = 0;
+      this.accBits = 0;
+    }
+    const shift = from & 7;
+    let i = from >>> 3;
+    if (shift === 0) {
+      for (; n >= 8; n -= 8) buf[o++] = src[i++];
+    } else {
+      for (; n >= 8; n -= 8, i++) buf[o++] = ((src[i] << shift) | (src[i + 1] >>> (8 - shift))) & 0xff;
+    }
+    if (n > 0) {
+      this.acc = ((((src[i] << 8) | src[i + 1]) >>> (16 - shift - n)) & ((1 << n) - 1)) | 0;
+      this.accBits = n;
+    }
+    out.offset = o;
+  }
+
   /** Pad the last byte with zero bits and flush it. Returns the bits written before padding. */
   finish(): number {
     if (this.accBits > 0) {

@@ -1,5 +1,6 @@
 import { Packr } from 'msgpackr';
 import { WireError, WireErrorCode } from '../binary/wire-error';
+import type { CellGeometry } from '../replication/cell-geometry';
 import { MessageType } from './message-types';
 import { MAX_NAME_GRAPHEMES, normalizePlayerName } from './player-name';
 
@@ -79,6 +80,11 @@ export interface WelcomeMessage {
    * the resume reaches this process.
    */
   node?: string;
+  /**
+   * The interest grid, when the room type has interest management on: snapshot bodies are then
+   * per-cell chunks (shared/replication/cell-codec.ts), and the client needs the grid to decode them.
+   */
+  interest?: CellGeometry;
 }
 
 /** Server → client: something the player should be told, e.g. that the server is shutting down. */

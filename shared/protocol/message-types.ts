@@ -62,7 +62,9 @@ export type MessageType = (typeof MessageType)[keyof typeof MessageType];
  * whole session: the second control range (0x20-0x2f), TOKEN_REFRESH and TOKEN_REFRESHED, the
  * NOTICE kind 'token-expiring', and close codes 4014 TokenExpired and 4015 AuthUnavailable. 7:
  * rooms move between nodes: the NOTICE kind 'move' (with `node` and `url`) and close code 4016
- * RoomMoved, which an older SDK would take as the end of its game.
+ * RoomMoved, which an older SDK would take as the end of its game; and with interest
+ * management, snapshot bodies of per-cell chunks (shared/replication/cell-codec.ts) and
+ * WELCOME.interest, the grid they need.
  */
 export const PROTOCOL_VERSION = 7;
 

@@ -22,7 +22,7 @@ const POW2 = Float64Array.from({ length: 64 }, (_, i) => 2 ** i);
 
 // Exp-Golomb orders of the counters, tuned for their usual sizes.
 const CREATED_COUNT_K = 2;
-const ID_GAP_K = 3;
+export const ID_GAP_K = 3;
 const WIDE_VALUE_K = 4;
 
 /**
@@ -514,7 +514,7 @@ export class DeltaPlan {
  * difference; the rest go through {@link quantizedDelta} (measured: calling that for every
  * field cost a quarter of the encode).
  */
-function wireDelta(kind: CompiledKind, f: number, oldValue: number, newValue: number): number {
+export function wireDelta(kind: CompiledKind, f: number, oldValue: number, newValue: number): number {
   return kind.plainDelta[f] !== 0 ? newValue - oldValue : quantizedDelta(kind, f, oldValue, newValue);
 }
 
@@ -527,7 +527,7 @@ function quantizedDelta(kind: CompiledKind, f: number, oldValue: number, newValu
 }
 
 /** The value after adding wire delta `d`; throws when it leaves the field's range. */
-function applyWireDelta(kind: CompiledKind, f: number, oldValue: number, d: number): number {
+export function applyWireDelta(kind: CompiledKind, f: number, oldValue: number, d: number): number {
   let q = toWire(kind, f, oldValue) + d;
   if (kind.wraps[f] !== 0) {
     const turn = kind.qmax[f] + 1;
@@ -539,7 +539,7 @@ function applyWireDelta(kind: CompiledKind, f: number, oldValue: number, d: numb
   return fromWire(kind, f, q);
 }
 
-function writeAbsolute(bw: BitWriter, kind: CompiledKind, values: Int32Array, base: number): void {
+export function writeAbsolute(bw: BitWriter, kind: CompiledKind, values: Int32Array, base: number): void {
   for (let f = 0; f < kind.fieldCount; f++) {
     const q = toWire(kind, f, values[base + f]);
     if (kind.absBits[f] !== 0) bw.bits(q, kind.absBits[f]);
@@ -547,7 +547,7 @@ function writeAbsolute(bw: BitWriter, kind: CompiledKind, values: Int32Array, ba
   }
 }
 
-function readAbsolute(br: BitReader, kind: CompiledKind, values: Int32Array, base: number): void {
+export function readAbsolute(br: BitReader, kind: CompiledKind, values: Int32Array, base: number): void {
   for (let f = 0; f < kind.fieldCount; f++) {
     const q = kind.absBits[f] !== 0 ? br.bits(kind.absBits[f]) : br.expGolomb(WIDE_VALUE_K);
     if (q > kind.qmax[f]) throw new WireError(WireErrorCode.OutOfRange, `snapshot field ${kind.name}.${f} is over its range`);

@@ -19,6 +19,13 @@ export class EntityTable {
   ticks: Uint32Array;
   /** Fields per row: the widest kind's field count. */
   readonly stride: number;
+  /**
+   * With interest management, the grid cells whose entities this table holds, ascending
+   * (`viewCells[0..viewCellCount)`): the client's record of its view, which the next snapshot's
+   * cell changes are against (shared/replication/cell-codec.ts). Empty otherwise.
+   */
+  viewCells: Int32Array = new Int32Array(0);
+  viewCellCount = 0;
 
   constructor(
     readonly schema: EntitySchema,
@@ -33,6 +40,7 @@ export class EntityTable {
 
   clear(): void {
     this.count = 0;
+    this.viewCellCount = 0;
   }
 
   /** Append a row and return its index; its fields start at zero. */
@@ -134,6 +142,9 @@ export class EntityTable {
     this.kinds.set(other.kinds.subarray(0, other.count));
     this.ticks.set(other.ticks.subarray(0, other.count));
     this.values.set(other.values.subarray(0, other.count * this.stride));
+    if (this.viewCells.length < other.viewCellCount) this.viewCells = new Int32Array(other.viewCells.length);
+    this.viewCells.set(other.viewCells.subarray(0, other.viewCellCount));
+    this.viewCellCount = other.viewCellCount;
   }
 
   private grow(rows: number): void {

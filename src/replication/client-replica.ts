@@ -1,4 +1,5 @@
 import type { EntityTable } from '../../shared/replication/entity-table';
+import type { HeldCells } from './cell-interest';
 import type { SnapshotHistory } from './snapshot-history';
 import type { TablePool } from './table-pool';
 
@@ -51,6 +52,8 @@ export class ClientReplica {
   /** The first tick sent on the current link: older records may never have arrived. */
   private linkStart = Infinity;
   private linkPending = true;
+  /** With interest management, the cells each snapshot left the client holding. */
+  heldCells: HeldCells | null = null;
 
   /**
    * @param capacity sent records kept: the history window in sends

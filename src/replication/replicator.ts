@@ -1,12 +1,14 @@
 import { ByteWriter } from '../../shared/binary/byte-writer';
 import { snapshotHeaderLength, writeSnapshotHeaderAt } from '../../shared/protocol/snapshot-message';
-import { DeltaChunkCache, DeltaCodec } from '../../shared/replication/delta-codec';
+import { DeltaCodec } from '../../shared/replication/delta-codec';
+import type { CellGeometry } from '../../shared/replication/cell-geometry';
 import type { EntitySchema } from '../../shared/replication/entity-schema';
 import type { EntityTable } from '../../shared/replication/entity-table';
 import { quantizeTable } from '../../shared/replication/quantize';
 import { BandwidthBudget } from './bandwidth-budget';
 import { ClientReplica } from './client-replica';
-import { InterestGrid, type InterestOptions } from './interest';
+import { CellInterest } from './cell-interest';
+import type { InterestOptions } from './interest';
 import { SharedTrim } from './shared-trim';
 import { SnapshotHistory } from './snapshot-history';
 import { TablePool } from './table-pool';
@@ -99,7 +101,7 @@ export class Replicator {
   readonly stats: ReplicationStats;
   private readonly history: SnapshotHistory;
   private readonly pool: TablePool;
-  private readonly interest: InterestGrid | null;
+  private readonly interest: CellInterest | null;
   private readonly budget: BandwidthBudget;
   /** Budget-trimmed bodies without interest, shared by baseline and allowance tier. */
   private readonly trim: SharedTrim;
@@ -121,9 +123,6 @@ export class Replicator {
   // This send's shared bodies, by baseline tick (0 = full). A few per send: a linear search.
   private groupTicks: number[] = [];
   private groupBodies: Uint8Array[] = [];
-  /** This send's shared change bits, one cache per baseline tick in use (a few). */
-  private readonly chunkCaches = Array.from({ length: 4 }, () => new DeltaChunkCache());
-  private chunkCachesUsed = 0;
 
   /** @param stats where to count (the room passes its RoomStats, so /health sees them live) */
   constructor(
@@ -148,12 +147,17 @@ export class Replicator {
     this.history = new SnapshotHistory(schema, this.staggerInterval > 1 ? this.historyTicks + 1 : this.sends);
     this.pool = new TablePool(schema);
     this.bytesPerSend = budget / sendRate;
-    this.interest = options.interest ? new InterestGrid(this.codec.schema, options.interest) : null;
+    this.interest = options.interest ? new CellInterest(this.codec.schema, options.interest, this.history.capacity) : null;
     this.budget = new BandwidthBudget(
       this.codec.schema,
       Float64Array.from(schema.kinds, (k) => k.priority ?? 1),
     );
     this.trim = new SharedTrim(this.codec, this.pool, this.budget, this.seats, this.bytesPerSend, this.stats);
+  }
+
+  /** With interest management, the grid's cells as the client computes them (WELCOME carries it). */
+  get interestGeometry(): CellGeometry | null {
+    return this.interest === null ? null : this.interest.geometry;
   }
 
   /** A client's replication record, for a player that joined. */
@@ -167,7 +171,6 @@ export class Replicator {
     this.current = this.history.begin(tick);
     this.groupTicks.length = 0;
     this.groupBodies.length = 0;
-    this.chunkCachesUsed = 0;
     this.trim.begin(tick, this.current);
     return this.current;
   }
@@ -182,7 +185,7 @@ export class Replicator {
     if (!table.isSortedById()) table.sortById();
     quantizeTable(this.codec.schema, table);
     table.ticks.fill(this.tick, 0, table.count);
-    this.interest?.build(table);
+    this.interest?.seal(this.tick, table);
     this.detached = detached;
   }
 
@@ -191,6 +194,7 @@ export class Replicator {
    * kept (null after): for tests and diagnostics.
    */
   heldBy(replica: ClientReplica, tick: number): EntityTable | null {
+    if (this.interest !== null) return this.interest.heldTable(replica, tick, this.history);
     return replica.recordAt(tick, this.history);
   }
 
@@ -255,66 +259,41 @@ export class Replicator {
       return this.trim.frameFor(replica, ownId, baseline, baseTick, this.detached, ackSeq, lead, out);
     }
     if (baseline === null) this.stats.fullSnapshots++;
+    return this.cellFrame(replica, ownRow, baseline, baseTick, ackSeq, lead, out);
+  }
 
-    // The client's own body: interest, a private baseline, or a budget to fit.
-    let rows: Int32Array | null = null;
-    let rowCount = current.count;
-    if (this.interest !== null) {
-      rowCount = this.interest.gather(current, ownRow, replica, baseline);
-      rows = this.interest.rows;
-    } else if (ownRow >= 0 && !replica.centerFromHook) {
-      const kind = this.codec.schema.kinds[current.kinds[ownRow]];
-      if (kind.xField >= 0) {
-        replica.centerX = current.values[ownRow * current.stride + kind.xField];
-        replica.centerY = current.values[ownRow * current.stride + kind.yField];
-        replica.hasCenter = true;
-      }
-    }
-    const next = this.pool.take();
+  /**
+   * With interest: the client's cell changes and arrivals, then the shared chunks of its cells
+   * (cell-interest.ts); its record is its list of cells, not a table.
+   */
+  private cellFrame(
+    replica: ClientReplica,
+    ownRow: number,
+    baseline: EntityTable | null,
+    baseTick: number,
+    ackSeq: number,
+    lead: number,
+    out: SnapshotFrame,
+  ): SnapshotFrame {
     const body = this.body.reset();
     body.raw(this.detached);
-    const start = body.offset;
-    const plan = this.codec.diff(current, rows, rowCount, baseline ?? this.codec.empty);
-    const cache = baseline === null ? null : this.chunkCacheFor(baseTick);
-    const allowanceBits = Math.floor(replica.tokens - snapshotHeaderLength(tick, baseTick, ackSeq, lead) - start) * 8;
-    // A client the budget trimmed last time is priced and trimmed before writing (one write);
-    // otherwise write, and trim and write again only if it did not fit.
-    let deferred = 0;
-    if (replica.trimmed) deferred = this.budget.fit(plan, -1, allowanceBits, tick, ownId, replica);
-    const bits = this.codec.write(body, tick, next, cache) * 8;
-    if (!replica.trimmed && bits > allowanceBits) {
-      deferred = this.budget.fit(plan, bits, allowanceBits, tick, ownId, replica);
-      if (deferred > 0) {
-        body.offset = start;
-        this.codec.write(body, tick, next, cache);
-      }
-    }
-    replica.trimmed = deferred > 0;
-    if (deferred > 0) {
+    const allowanceBits = Math.floor(replica.tokens - snapshotHeaderLength(this.tick, baseTick, ackSeq, lead) - body.offset) * 8;
+    const interest = this.interest!;
+    const sentBase = interest.write(body, replica, ownRow, baseTick, baseline, this.tick, allowanceBits);
+    if (sentBase !== baseTick && baseline !== null) this.stats.fullSnapshots++;
+    replica.trimmed = interest.deferredCells > 0;
+    if (replica.trimmed) {
       this.stats.budgetBites++;
-      this.stats.entitiesDeferred += deferred;
+      this.stats.entitiesDeferred += interest.deferredCells;
     }
     this.stats.bodiesEncoded++;
-    const frame = this.frame(baseTick, ackSeq, lead, body.bytes());
+    const frame = this.frame(sentBase, ackSeq, lead, body.bytes());
     replica.tokens -= frame.length;
-    if (this.interest === null && plan.deferredCount === 0) {
-      // It holds exactly the room's table again: no private copy needed.
-      this.pool.give(next);
-      replica.sent(tick, null);
-    } else replica.sent(tick, next);
+    replica.sent(this.tick, null);
     out.head = frame;
     out.body = null;
     out.length = frame.length;
     return out;
-  }
-
-  /** The cache of changes against `baseTick` for this send (the least used one is recycled). */
-  private chunkCacheFor(baseTick: number): DeltaChunkCache {
-    const caches = this.chunkCaches;
-    for (let i = 0; i < this.chunkCachesUsed; i++) if (caches[i].baseTick === baseTick) return caches[i];
-    const cache = caches[this.chunkCachesUsed < caches.length ? this.chunkCachesUsed++ : caches.length - 1];
-    cache.reset(baseTick, this.current!.count);
-    return cache;
   }
 
   /** The body for every client whose baseline is the room's table at `baseTick` (0: none). */

@@ -436,6 +436,8 @@ export class Room<S = unknown, I = unknown, P = unknown> {
     };
     const node = this.nodeRoute?.();
     if (node !== undefined) welcome.node = node;
+    const grid = this.replicator.interestGeometry;
+    if (grid !== null) welcome.interest = grid;
     return encodeControl(MessageType.Welcome, welcome);
   }
 

@@ -22,6 +22,8 @@ import { clampCloseReason, CloseCode } from '../../shared/protocol/close-codes';
 import { readDetachedIds, readSnapshotHeader, type SnapshotHeader, newSnapshotHeader } from '../../shared/protocol/snapshot-message';
 import { writeAck } from '../../shared/protocol/ack-message';
 import { readGlobalsHeader, type GlobalsHeader } from '../../shared/protocol/globals-message';
+import { CellDecoder } from '../../shared/replication/cell-codec';
+import { isValidCellGeometry } from '../../shared/replication/cell-geometry';
 import { DeltaCodec } from '../../shared/replication/delta-codec';
 import { EntityTable } from '../../shared/replication/entity-table';
 import { everyoneSchema } from '../../shared/replication/everyone-schema';
@@ -427,6 +429,8 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
   private readonly clock: Clock;
   /** The snapshot codec; its name goes in JOIN and must match WELCOME's. */
   readonly codec: DeltaCodec;
+  /** The decoder of cell bodies, when the room has interest management on (WELCOME.interest). */
+  private cells: CellDecoder | null = null;
   private readonly globalsCodec: DeltaCodec | null;
   private globalsScratch: EntityTable | null;
   private readonly globalsHeader: GlobalsHeader = { tick: 0, full: false };
@@ -1243,6 +1247,11 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
       this.close(CloseCode.ProtocolMismatch, clampCloseReason(`codec mismatch: server ${w.codec}, client ${this.codec.name}`));
       return;
     }
+    if (w.interest !== undefined && !isValidCellGeometry(w.interest)) {
+      this.close(CloseCode.ProtocolMismatch, 'malformed WELCOME: interest grid');
+      return;
+    }
+    this.cells = w.interest === undefined ? null : new CellDecoder(this.game.entitySchema, w.interest);
     // Keep every snapshot a baseline may come from (historyTicks back), plus the newest.
     const keep = Math.ceil((w.historyTicks * w.sendRate) / w.tickRate) + 2;
     if (keep > this.buffer.capacity) this.buffer = new SnapshotBuffer(this.game.entitySchema, keep);
@@ -1438,7 +1447,7 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
         this.stats.snapshotsUndecodable++;
         return;
       }
-      this.codec.decode(reader, baseline, this.latest, tick);
+      this.decodeEntities(reader, baseline, this.latest, tick);
       this.buffer.push(tick, this.latest);
     }
     this.stats.snapshots++;
@@ -1479,10 +1488,16 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
     if (baselineTick !== 0 && baseline === null) return;
     readDetachedIds(reader, this.scratchDetached);
     const table = (this.olderScratch ??= new EntityTable(this.game.entitySchema));
-    this.codec.decode(reader, baseline, table, tick);
+    this.decodeEntities(reader, baseline, table, tick);
     if (!this.buffer.insert(tick, table)) return;
     this.stats.snapshotsReordered++;
     this.playback?.observe(tick, now);
+  }
+
+  /** A snapshot's entity body: per-cell chunks with interest management on, else a DeltaCodec body. */
+  private decodeEntities(reader: ByteReader, baseline: EntityTable | null, out: EntityTable, tick: number): void {
+    if (this.cells !== null) this.cells.decode(reader, baseline, out, tick);
+    else this.codec.decode(reader, baseline, out, tick);
   }
 
   private sendAck(tick: number): void {

@@ -6,6 +6,7 @@ import type { ArenaState } from '../../shared/games/arena';
 import type { PlayerJoinedMessage, WelcomeMessage } from '../../shared/protocol/control-messages';
 import { readGlobalsHeader } from '../../shared/protocol/globals-message';
 import { MessageType } from '../../shared/protocol/message-types';
+import { CellDecoder } from '../../shared/replication/cell-codec';
 import { DeltaCodec } from '../../shared/replication/delta-codec';
 import { EntityTable } from '../../shared/replication/entity-table';
 import { everyoneSchema } from '../../shared/replication/everyone-schema';
@@ -47,11 +48,10 @@ describe('replication in a room', () => {
     pb.score = 7;
     for (let i = 0; i < 20; i++) room.step();
     // a's snapshots hold only a.
-    const codec = room.replicator.codec;
     const last = a.snapshots().at(-1)!;
     expect(last.baselineTick).toBe(0); // a never acknowledged: full snapshots
     const seen = new EntityTable(arenaGame.entitySchema);
-    codec.decode(new ByteReader(last.body), null, seen);
+    new CellDecoder(arenaGame.entitySchema, room.replicator.interestGeometry!).decode(new ByteReader(last.body), null, seen, last.tick);
     expect(Array.from(seen.ids.subarray(0, seen.count))).toEqual([sa.id]);
     // …but GLOBALS, applied in order, give a both scores.
     const globalsCodec = new DeltaCodec(everyoneSchema(arenaGame.entitySchema)!);
@@ -89,7 +89,8 @@ describe('replication in a room', () => {
     room.step();
     const decode = (c: MemoryClient) => {
       const t = new EntityTable(arenaGame.entitySchema);
-      room.replicator.codec.decode(new ByteReader(c.snapshots().at(-1)!.body), null, t);
+      const last = c.snapshots().at(-1)!;
+      new CellDecoder(arenaGame.entitySchema, room.replicator.interestGeometry!).decode(new ByteReader(last.body), null, t, last.tick);
       return Array.from(t.ids.subarray(0, t.count));
     };
     // The camera's view holds the far corner's player and, as always, its own entity.

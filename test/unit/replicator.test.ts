@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ByteReader } from '../../shared/binary/byte-reader';
 import { readDetachedIds, readSnapshotHeader, newSnapshotHeader } from '../../shared/protocol/snapshot-message';
+import { CellDecoder } from '../../shared/replication/cell-codec';
 import type { EntitySchema } from '../../shared/replication/entity-schema';
 import { EntityTable } from '../../shared/replication/entity-table';
 import type { ClientReplica } from '../../src/replication/client-replica';
@@ -55,7 +56,9 @@ class Rig {
     const baseline = h.baselineTick === 0 ? null : client.held.get(h.baselineTick)!;
     if (h.baselineTick !== 0) expect(baseline, `client holds baseline ${h.baselineTick}`).toBeDefined();
     const table = new EntityTable(schema);
-    this.rep.codec.decode(r, baseline, table, h.tick);
+    const grid = this.rep.interestGeometry;
+    if (grid !== null) new CellDecoder(schema, grid).decode(r, baseline, table, h.tick);
+    else this.rep.codec.decode(r, baseline, table, h.tick);
     client.held.set(h.tick, table);
     return { table, baselineTick: h.baselineTick, bytes: bytes.length };
   }
@@ -127,30 +130,29 @@ describe('Replicator', () => {
     expect(() => rig.seal([[1, 10_001, 0, 0]])).toThrow(/entity 1 \(dot\): x = 10001 is outside its declared range 0\.\.10000/);
   });
 
-  it('with interest: entities enter and leave the view explicitly, the own entity always in it', () => {
-    const rig = new Rig({ interest: { width: 10_000, height: 10_000, viewWidth: 2000, viewHeight: 2000, margin: 200 } });
+  it('with interest: whole cells enter the view and leave past the margin, the own entity always in it', () => {
+    // 1000-unit cells; the view (2000 square) holds the cells it overlaps and keeps them while
+    // they overlap the view grown by the 200-unit margin.
+    const rig = new Rig({ interest: { width: 10_000, height: 10_000, viewWidth: 2000, viewHeight: 2000, margin: 200, cellSize: 1000 } });
     const c = new TestClient(rig.rep.createReplica(), 1);
-    const world = (other: number): Dot[] => [
-      [1, 5000, 5000, 0],
-      [2, other, 5000, 0],
+    const world = (ownX: number): Dot[] => [
+      [1, ownX, 5500, 0],
+      [2, 6500, 5000, 0], // in column 6
       [3, 9000, 9000, 0],
     ];
-    rig.seal(world(5500)); // 2 inside, 3 far away
-    expect(ids(rig.send(c).table)).toEqual([1, 2]);
-    rig.rep.ack(c.replica, rig.tick);
-    rig.seal(world(6100)); // 2 is 1100 out: past the view's edge (1000), within the margin: stays
-    expect(ids(rig.send(c).table)).toEqual([1, 2]);
-    rig.rep.ack(c.replica, rig.tick);
-    rig.seal(world(6300)); // past the margin: leaves
-    const gone = rig.send(c);
+    const step = (ownX: number) => {
+      rig.seal(world(ownX));
+      const sent = rig.send(c);
+      rig.rep.ack(c.replica, rig.tick);
+      return sent;
+    };
+    expect(ids(step(5100).table)).toEqual([1, 2]); // the view reaches 6100: column 6 is in
+    expect(ids(step(4900).table)).toEqual([1, 2]); // the view stops at 5900, the margin reaches 6100: kept
+    const gone = step(4700); // the margin stops at 5900: column 6 leaves
     expect(gone.baselineTick).toBe(rig.tick - 1);
     expect(ids(gone.table)).toEqual([1]);
-    rig.rep.ack(c.replica, rig.tick);
-    rig.seal(world(6100)); // back within the margin but not the view: does not re-enter yet
-    expect(ids(rig.send(c).table)).toEqual([1]);
-    rig.rep.ack(c.replica, rig.tick);
-    rig.seal(world(5900)); // inside the view: enters
-    expect(ids(rig.send(c).table)).toEqual([1, 2]);
+    expect(ids(step(4900).table)).toEqual([1]); // within the margin again, but not the view: stays out
+    expect(ids(step(5100).table)).toEqual([1, 2]); // in the view: enters
     // A client whose own entity is far from everyone still sees itself.
     const far = new TestClient(rig.rep.createReplica(), 3);
     expect(ids(rig.send(far).table)).toEqual([3]);
