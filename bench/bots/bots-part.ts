@@ -87,6 +87,29 @@ export interface NetcodeRaw {
   targetLeadsMs: Float64Array;
 }
 
+/** NetcodeRaw before any bot is counted in: the network simulator's settings, every count 0, no samples. */
+export function emptyNetcodeRaw(sim: Pick<NetcodeRaw, 'latencyMs' | 'jitterMs' | 'loss' | 'fps'>): NetcodeRaw {
+  return {
+    latencyMs: sim.latencyMs,
+    jitterMs: sim.jitterMs,
+    loss: sim.loss,
+    fps: sim.fps,
+    corrections: 0,
+    correctionsOverHalfUnit: 0,
+    correctionMaxUnits: Number.NaN,
+    frames: 0,
+    framesWithoutNewer: 0,
+    extrapolatedMs: 0,
+    remoteJumps: 0,
+    remoteEntityFrames: 0,
+    inputsSkipped: 0,
+    inputsSent: 0,
+    interpolationDelaysMs: new Float64Array(0),
+    inputLeadsMs: new Float64Array(0),
+    targetLeadsMs: new Float64Array(0),
+  };
+}
+
 /** One bots process's own cost over the measuring window. */
 export interface BotsProcessFigures {
   processIndex: number;

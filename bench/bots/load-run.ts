@@ -6,7 +6,7 @@ import { botDriver } from './driver';
 import { ChatLoad } from './chat-load';
 import { JoinSlots } from './join-slots';
 import { botNetwork, healthUrlFor, type BotsOptions } from './options';
-import type { BotsPart, NetcodeRaw } from './bots-part';
+import { emptyNetcodeRaw, type BotsPart, type NetcodeRaw } from './bots-part';
 import { KEPT_UP_TOLERANCE } from './merge';
 import { formatProgress, type ProgressSample } from './progress';
 import type { ServerFigures } from './report';
@@ -436,25 +436,7 @@ export function serverFigures(before: HealthSample | undefined, s0: HealthSample
 
 /** The bots' smoothness counters over the window, added up (the network simulator's settings beside them). */
 function netcodeRaw(opts: BotsOptions, measured: readonly Bot[]): NetcodeRaw {
-  const raw: NetcodeRaw = {
-    latencyMs: opts.latencyMs,
-    jitterMs: opts.jitterMs,
-    loss: opts.loss,
-    fps: opts.fps,
-    corrections: 0,
-    correctionsOverHalfUnit: 0,
-    correctionMaxUnits: Number.NaN,
-    frames: 0,
-    framesWithoutNewer: 0,
-    extrapolatedMs: 0,
-    remoteJumps: 0,
-    remoteEntityFrames: 0,
-    inputsSkipped: 0,
-    inputsSent: 0,
-    interpolationDelaysMs: new Float64Array(0),
-    inputLeadsMs: new Float64Array(0),
-    targetLeadsMs: new Float64Array(0),
-  };
+  const raw = emptyNetcodeRaw(opts);
   const delays: number[] = [];
   const leads: number[] = [];
   const targets: number[] = [];

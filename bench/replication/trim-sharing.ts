@@ -12,13 +12,12 @@
 import { parseArgs } from 'node:util';
 import { ByteReader } from '../../shared/binary/byte-reader';
 import { ByteWriter } from '../../shared/binary/byte-writer';
-import { arenaGame, arenaInputCodec, type ArenaInput, type ArenaState, type Mover } from '../../shared/games/arena';
+import { arenaInputCodec, type ArenaInput } from '../../shared/games/arena';
 import { writeInputHeader } from '../../shared/protocol/input-message';
 import { Room } from '../../src/rooms/room';
-import { defineRoomType, resolveRoomType } from '../../src/rooms/room-type';
 import { joinCountingClients } from '../lib/bench-room';
-import { arenaWithNpcs, NPC_ID_BASE } from '../scenarios/room-broadcast';
-import { BENCH_TICK_RATE, walkerInput } from '../scenarios/workload';
+import { createBroadcastRoom } from '../scenarios/room-broadcast';
+import { walkerInput } from '../scenarios/workload';
 
 const { values } = parseArgs({
   options: {
@@ -35,20 +34,7 @@ const players = Math.max(clientCount, Number(values.players));
 const ticks = Number(values.ticks);
 const ackLoss = Number(values['ack-loss']);
 
-const type = resolveRoomType(
-  defineRoomType({
-    game: arenaWithNpcs(),
-    maxPlayers: 65535,
-    tickRate: BENCH_TICK_RATE,
-    sendRate: BENCH_TICK_RATE,
-    seed: () => 1,
-    onCreate: (room) => {
-      for (let i = 0; i < players - clientCount; i++) arenaGame.addPlayer(room.state, NPC_ID_BASE + i, `npc${i}`);
-    },
-  }),
-  { maxPlayers: 65535, tickRate: BENCH_TICK_RATE, sendRate: BENCH_TICK_RATE, resumeWindowMs: 0 },
-);
-const room = new Room<ArenaState, ArenaInput, Mover>('bench', type);
+const room = createBroadcastRoom(clientCount, players);
 const { clients, slots } = joinCountingClients(room as unknown as Room<unknown, ArenaInput>, clientCount);
 // Links that deliver every snapshot in order (WebSockets): lost acks then only delay news.
 for (const c of clients) (c as { inOrder?: boolean }).inOrder = values['in-order'];
@@ -83,7 +69,8 @@ for (let i = 0; i < ticks; i++) {
 }
 const cpu = process.cpuUsage(cpu0);
 us.sort((a, b) => a - b);
-// `?? 0`: a commit before trimmedBodiesShared existed runs this script too (copied in).
+// `?? 0`: a commit before trimmedBodiesShared existed runs this script too (copied in, with
+// bench/scenarios/room-broadcast.ts, which builds the room).
 const perTick = (k: 'bodiesEncoded' | 'trimmedBodiesShared' | 'budgetBites') => ((room.stats[k] ?? 0) - (before[k] ?? 0)) / ticks;
 const messages = clients.reduce((a, c) => a + c.messages, 0);
 const bytes = clients.reduce((a, c) => a + c.bytes, 0);

@@ -3,6 +3,7 @@ import { arenaInputCodec, Button, type ArenaInput } from '../../shared/games/are
 import { nextInt, type RngState } from '../../shared/math/prng';
 import { FNV_OFFSET, hashInt } from '../../shared/math/state-hash';
 import type { EntitySchema } from '../../shared/replication/entity-schema';
+import type { InterestOptions } from '../../src/replication/interest';
 import { Room, type PlayerSlot } from '../../src/rooms/room';
 import { defineRoomType, resolveRoomType } from '../../src/rooms/room-type';
 import { joinCountingClients, walkerTick } from '../lib/bench-room';
@@ -141,14 +142,54 @@ export function createFieldGame(drones: number): GameDefinition<FieldState, Aren
   };
 }
 
+/** Players in the room, with a client or not. */
 const PLAYERS = 1000;
+/** Drones besides the players. */
+const DRONES = 2000;
+
+/** Interest grid tuning for the large-world room, units (defaults: InterestOptions'). */
+export type LargeWorldGrid = Pick<InterestOptions, 'cellSize' | 'margin'>;
+
+/**
+ * The large-world room: PLAYERS players and DRONES drones on the field, interest on (a
+ * VIEW_W × VIEW_H view), `clientCount` places left for clients (joinCountingClients) and the
+ * other players walking server-side on the workload's inputs. The scenario and
+ * bench/replication/large-world-ticks.ts both tick this room.
+ */
+export function createLargeWorldRoom(clientCount: number, sendRate: number, grid: LargeWorldGrid = {}): Room<FieldState, ArenaInput> {
+  const game = createFieldGame(DRONES);
+  let clientInputs: TickInputs<ArenaInput> = { get: () => undefined };
+  const npc: ArenaInput = { buttons: 0, aim: 0 };
+  let stateTick = 0;
+  const mixed: TickInputs<ArenaInput> = { get: (id) => clientInputs.get(id) ?? walkerInput(id, stateTick, false, npc) };
+  const type = resolveRoomType(
+    defineRoomType({
+      game: {
+        ...game,
+        step(state, inputs) {
+          clientInputs = inputs;
+          stateTick = state.tick;
+          game.step(state, mixed);
+        },
+      },
+      maxPlayers: 65535,
+      seed: () => 1,
+      replication: { interest: { width: FIELD_SIZE, height: FIELD_SIZE, viewWidth: VIEW_W, viewHeight: VIEW_H, ...grid } },
+      onCreate: (room) => {
+        for (let i = 0; i < PLAYERS - clientCount; i++) game.addPlayer(room.state, NPC_ID_BASE + i, `npc${i}`);
+      },
+    }),
+    { maxPlayers: 65535, tickRate: BENCH_TICK_RATE, sendRate, resumeWindowMs: 0 },
+  );
+  return new Room<FieldState, ArenaInput>('field', type);
+}
+
 /** (clients, send rate Hz): every client every tick, and the big room's 10 Hz staggered over 3 ticks. */
 const CASES: readonly [number, number][] = [
   [200, 30],
   [1000, 30],
   [1000, 10],
 ];
-const DRONES = 2000;
 
 /**
  * The large world: 1,000 players and 2,000 drones moving over 8,000 × 8,000 units, interest on
@@ -163,31 +204,7 @@ export const largeWorldScenario: Scenario = {
   run(ctx) {
     const rows: BenchRow[] = [];
     for (const [clientCount, sendRate] of CASES) {
-      const game = createFieldGame(DRONES);
-      let clientInputs: TickInputs<ArenaInput> = { get: () => undefined };
-      const npc: ArenaInput = { buttons: 0, aim: 0 };
-      let stateTick = 0;
-      const mixed: TickInputs<ArenaInput> = { get: (id) => clientInputs.get(id) ?? walkerInput(id, stateTick, false, npc) };
-      const type = resolveRoomType(
-        defineRoomType({
-          game: {
-            ...game,
-            step(state, inputs) {
-              clientInputs = inputs;
-              stateTick = state.tick;
-              game.step(state, mixed);
-            },
-          },
-          maxPlayers: 65535,
-          seed: () => 1,
-          replication: { interest: { width: FIELD_SIZE, height: FIELD_SIZE, viewWidth: VIEW_W, viewHeight: VIEW_H } },
-          onCreate: (room) => {
-            for (let i = 0; i < PLAYERS - clientCount; i++) game.addPlayer(room.state, NPC_ID_BASE + i, `npc${i}`);
-          },
-        }),
-        { maxPlayers: 65535, tickRate: BENCH_TICK_RATE, sendRate, resumeWindowMs: 0 },
-      );
-      const room = new Room<FieldState, ArenaInput>('field', type);
+      const room = createLargeWorldRoom(clientCount, sendRate);
       const { clients, slots } = joinCountingClients(room as unknown as Room<unknown, ArenaInput>, clientCount);
       const tick = walkerTick(room as unknown as Room<unknown, ArenaInput>, slots, false);
       for (let i = 0; i < WARMUP_TICKS; i++) tick();

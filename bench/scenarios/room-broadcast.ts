@@ -28,13 +28,13 @@ const GRID: readonly [clients: number, players: number][] = (() => {
 })();
 
 /** Ids of the players without a client (server-driven walkers), above every client's id. */
-export const NPC_ID_BASE = 0x8000;
+const NPC_ID_BASE = 0x8000;
 
 /**
  * The arena, with the players that have no client walking and firing on the workload's inputs
  * (a real room would have a client per player; what matters here is how many entities move).
  */
-export function arenaWithNpcs(): GameDefinition<ArenaState, ArenaInput, Mover> {
+function arenaWithNpcs(): GameDefinition<ArenaState, ArenaInput, Mover> {
   const npc = new WalkerInputs(true);
   let clientInputs: TickInputs<ArenaInput> = { get: () => undefined };
   const mixed: TickInputs<ArenaInput> = { get: (id) => clientInputs.get(id) ?? npc.get(id) };
@@ -46,6 +46,29 @@ export function arenaWithNpcs(): GameDefinition<ArenaState, ArenaInput, Mover> {
       arenaGame.step(state, mixed);
     },
   };
+}
+
+/**
+ * The room-broadcast room: the arena at the bench tick rate, a snapshot every tick (send rate =
+ * tick rate), `players` players of which `clientCount` places are left for clients to join
+ * (joinCountingClients), the others walking and firing server-side from NPC_ID_BASE. The scenario
+ * and bench/replication/trim-sharing.ts both tick this room.
+ */
+export function createBroadcastRoom(clientCount: number, players: number): Room<ArenaState, ArenaInput, Mover> {
+  const type = resolveRoomType(
+    defineRoomType({
+      game: arenaWithNpcs(),
+      maxPlayers: 65535,
+      tickRate: BENCH_TICK_RATE,
+      sendRate: BENCH_TICK_RATE,
+      seed: () => 1,
+      onCreate: (room) => {
+        for (let i = 0; i < players - clientCount; i++) arenaGame.addPlayer(room.state, NPC_ID_BASE + i, `npc${i}`);
+      },
+    }),
+    { maxPlayers: 65535, tickRate: BENCH_TICK_RATE, sendRate: BENCH_TICK_RATE, resumeWindowMs: 0 },
+  );
+  return new Room<ArenaState, ArenaInput, Mover>('bench', type);
 }
 
 /**
@@ -62,20 +85,7 @@ export const roomBroadcastScenario: Scenario = {
   run(ctx) {
     const rows: BenchRow[] = [];
     for (const [clientCount, players] of GRID) {
-      const type = resolveRoomType(
-        defineRoomType({
-          game: arenaWithNpcs(),
-          maxPlayers: 65535,
-          tickRate: BENCH_TICK_RATE,
-          sendRate: BENCH_TICK_RATE,
-          seed: () => 1,
-          onCreate: (room) => {
-            for (let i = 0; i < players - clientCount; i++) arenaGame.addPlayer(room.state, NPC_ID_BASE + i, `npc${i}`);
-          },
-        }),
-        { maxPlayers: 65535, tickRate: BENCH_TICK_RATE, sendRate: BENCH_TICK_RATE, resumeWindowMs: 0 },
-      );
-      const room = new Room<ArenaState, ArenaInput, Mover>('bench', type);
+      const room = createBroadcastRoom(clientCount, players);
       const { clients, slots } = joinCountingClients(room as unknown as Room<unknown, ArenaInput>, clientCount);
       // Each client sends one INPUT per tick, encoded as the SDK does; the room decodes it.
       const tick = walkerTick(room as unknown as Room<unknown, ArenaInput>, slots, true);

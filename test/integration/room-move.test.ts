@@ -9,7 +9,8 @@ import type { Room } from '../../src/rooms/room';
 import { defineRoomType, type RoomTypeDefinition } from '../../src/rooms/room-type';
 import { ClientState } from '../../src/sdk/client-state';
 import type { ClientEvents, TickwireClient } from '../../src/sdk/tickwire-client';
-import { closeOf, flush, nextEvent, rawSocket, startServer } from '../support/server-harness';
+import { startClusterNode, type Harness } from '../support/cluster-node';
+import { closeOf, flush, nextEvent, rawSocket } from '../support/server-harness';
 import { PrivateRedis } from '../support/redis-server';
 import { TEST_SECRET, mintHs256 } from '../support/jwt-fixtures';
 import type { TickwireServerOptions } from '../../src/server/tickwire-server';
@@ -25,7 +26,6 @@ beforeAll(async () => {
 });
 afterAll(() => redis?.kill());
 
-type Harness = Awaited<ReturnType<typeof startServer>>;
 type Client = TickwireClient<ArenaState, ArenaInput, unknown>;
 const open: Harness[] = [];
 afterEach(async () => {
@@ -61,22 +61,15 @@ async function twoNodes(setup: { a?: NodeSetup; b?: NodeSetup } = {}) {
     }
   };
   const make = async (nodeId: string, s: NodeSetup = {}) => {
-    const h = await startServer({
-      roomTypes: s.roomTypes ?? [defineRoomType({ game: arenaGame, onTick: record, ...s.type })],
-      cluster: {
-        redisUrl: redis.url,
-        keyPrefix,
-        nodeId,
-        publicUrl: 'ws://unset.test/ws',
-        heartbeatMs: 100,
-        nodeTtlMs: 600,
-        roomMoves: s.roomMoves,
+    const h = await startClusterNode(
+      { redisUrl: redis.url, keyPrefix, nodeId, roomMoves: s.roomMoves },
+      {
+        roomTypes: s.roomTypes ?? [defineRoomType({ game: arenaGame, onTick: record, ...s.type })],
+        // A drains (and its players follow when the room stays); B's own close ends the test.
+        drainMs: nodeId === 'node-a' ? DRAIN_MS : 0,
+        auth: s.auth,
       },
-      // A drains (and its players follow when the room stays); B's own close ends the test.
-      drainMs: nodeId === 'node-a' ? DRAIN_MS : 0,
-      auth: s.auth,
-    });
-    h.server.cluster!.publicUrl = h.url;
+    );
     open.push(h);
     return h;
   };
@@ -99,6 +92,16 @@ async function players(home: Harness, n: number, matchmakes: { count: number }) 
     clients.push(c);
   }
   return clients;
+}
+
+/** One player in a room on `a`, then `a` closes (drains): the player's first move, the old room and the close. */
+async function drainWithOne(a: Harness, matchmakes = { count: 0 }) {
+  const [c] = await players(a, 1, matchmakes);
+  const oldRoom = c.welcome!.roomId;
+  const moved = nextEvent(c, 'moved');
+  const closing = a.server.close();
+  const [m] = await moved;
+  return { c, oldRoom, m, closing };
 }
 
 /** Each open client sends its input for its next tick; returns what each sent. */
@@ -216,11 +219,7 @@ describe('live rooms move on a drain', () => {
   it('a room type that opts out (movable: false) drains as before: its players matchmake to a new room', async () => {
     const { a, b } = await twoNodes({ a: { type: { movable: false } }, b: { type: { movable: false } } });
     const matchmakes = { count: 0 };
-    const [c] = await players(a, 1, matchmakes);
-    const oldRoom = c.welcome!.roomId;
-    const moved = nextEvent(c, 'moved');
-    const closing = a.server.close();
-    const [m] = await moved;
+    const { c, oldRoom, m, closing } = await drainWithOne(a, matchmakes);
     expect(m).toMatchObject({ cause: 'drain', from: { roomId: oldRoom } });
     expect(m.to.roomId).not.toBe(oldRoom);
     expect(matchmakes.count).toBeGreaterThan(0);
@@ -233,11 +232,7 @@ describe('live rooms move on a drain', () => {
 
   it('a room over the size limit drains as before, with the reason logged', async () => {
     const { a, b } = await twoNodes({ a: { roomMoves: { maxBytes: 200 } } });
-    const [c] = await players(a, 1, { count: 0 });
-    const oldRoom = c.welcome!.roomId;
-    const moved = nextEvent(c, 'moved');
-    const closing = a.server.close();
-    const [m] = await moved;
+    const { c, oldRoom, m, closing } = await drainWithOne(a);
     expect(m.cause).toBe('drain');
     expect(m.to.roomId).not.toBe(oldRoom);
     expect(a.lines.some((l) => l.msg.includes('over the size limit') && l.maxBytes === 200)).toBe(true);
@@ -255,11 +250,7 @@ describe('live rooms move on a drain', () => {
     const late = new Promise<void>((r) => (release = r));
     let lateAnswer: Promise<unknown> | undefined;
     rpc.importHandler = (req) => (lateAnswer = late.then(() => realImport(req)));
-    const [c] = await players(a, 1, { count: 0 });
-    const oldRoom = c.welcome!.roomId;
-    const moved = nextEvent(c, 'moved');
-    const closing = a.server.close();
-    const [m] = await moved;
+    const { c, oldRoom, m, closing } = await drainWithOne(a);
     expect(m.cause).toBe('drain');
     expect(a.server.mover!.stats).toMatchObject({ movedOut: 0, failed: 1 });
     // B answers now: the blob is gone (A took it back when it gave up), so B refuses it.

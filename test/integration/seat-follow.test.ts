@@ -7,6 +7,7 @@ import { matchmake } from '../../src/sdk/matchmake';
 import { ClientState } from '../../src/sdk/client-state';
 import type { ClientEvents, TickwireClient } from '../../src/sdk/tickwire-client';
 import { CloseCode } from '../../shared/protocol/close-codes';
+import { startClusterNode, type Harness } from '../support/cluster-node';
 import { nextEvent, startServer } from '../support/server-harness';
 import { PrivateRedis, freePort } from '../support/redis-server';
 import { matchmakeBaseOf } from '../../src/sdk/seat-follower';
@@ -21,7 +22,6 @@ beforeAll(async () => {
 });
 afterAll(() => redis?.kill());
 
-type Harness = Awaited<ReturnType<typeof startServer>>;
 const open: Harness[] = [];
 afterEach(async () => {
   await Promise.all(open.splice(0).map((h) => h.close().catch(() => undefined)));
@@ -36,23 +36,12 @@ async function twoNodes(): Promise<[Harness, Harness]> {
   const keyPrefix = `follow${process.pid}-${++prefixes}:`;
   const nodes: Harness[] = [];
   for (const nodeId of ['node-a', 'node-b']) {
-    const h = await startServer({
-      // Rooms stay where they are (no room moves): these are the players that follow a drain by
-      // matchmaking, as for a room type that does not move (room-move.test.ts has the moves).
-      cluster: {
-        redisUrl: redis.url,
-        keyPrefix,
-        nodeId,
-        publicUrl: 'ws://unset.test/ws',
-        heartbeatMs: 100,
-        nodeTtlMs: 600,
-        roomMoves: false,
-      },
-      admin: { port: 0 },
-      drainMs: DRAIN_MS,
-    });
-    // Port 0: the public URL is known once listening.
-    h.server.cluster!.publicUrl = h.url;
+    // Rooms stay where they are (no room moves): these are the players that follow a drain by
+    // matchmaking, as for a room type that does not move (room-move.test.ts has the moves).
+    const h = await startClusterNode(
+      { redisUrl: redis.url, keyPrefix, nodeId, roomMoves: false },
+      { admin: { port: 0 }, drainMs: DRAIN_MS },
+    );
     open.push(h);
     nodes.push(h);
   }

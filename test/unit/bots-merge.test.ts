@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { BotsPart } from '../../bench/bots/bots-part';
+import { emptyNetcodeRaw, type BotsPart } from '../../bench/bots/bots-part';
 import { FELL_BEHIND_CPU_PERCENT, FELL_BEHIND_LAG_P99_MS, mergeParts } from '../../bench/bots/merge';
 import { shares } from '../../bench/bots/processes';
 import { formatSummary } from '../../bench/bots/report';
@@ -43,19 +43,7 @@ function part(processIndex: number, clients: number, over: Partial<BotsPart> = {
     failedResumes: 0,
     resumeFailureReasons: {},
     netcode: {
-      latencyMs: 0,
-      jitterMs: 0,
-      loss: 0,
-      fps: 0,
-      corrections: 0,
-      correctionsOverHalfUnit: 0,
-      correctionMaxUnits: Number.NaN,
-      frames: 0,
-      framesWithoutNewer: 0,
-      extrapolatedMs: 0,
-      remoteJumps: 0,
-      remoteEntityFrames: 0,
-      inputsSkipped: 0,
+      ...emptyNetcodeRaw({ latencyMs: 0, jitterMs: 0, loss: 0, fps: 0 }),
       inputsSent: clients * 240,
       interpolationDelaysMs: new Float64Array(clients).fill(100),
       inputLeadsMs: new Float64Array(clients).fill(10),

@@ -11,21 +11,10 @@ import type { EntitySchema } from '../../shared/replication/entity-schema';
 import { EntityTable } from '../../shared/replication/entity-table';
 import type { ClientReplica } from '../../src/replication/client-replica';
 import { Replicator, type ReplicationOptions, type SnapshotFrame } from '../../src/replication/replicator';
+import { dotKind } from '../support/dots';
 
 /** Dots on a 10,000-unit square, and flags (no position: every client sees them). */
-const schema: EntitySchema = {
-  kinds: [
-    {
-      name: 'dot',
-      fields: [
-        { name: 'x', min: 0, max: 10_000, lerp: 'linear', role: 'x' },
-        { name: 'y', min: 0, max: 10_000, lerp: 'linear', role: 'y' },
-        { name: 'n', min: 0, max: 1000 },
-      ],
-    },
-    { name: 'flag', fields: [{ name: 'n', min: 0, max: 1000 }] },
-  ],
-};
+const schema: EntitySchema = { kinds: [dotKind(1000), { name: 'flag', fields: [{ name: 'n', min: 0, max: 1000 }] }] };
 const DOT = 0;
 const FLAG = 1;
 
@@ -77,6 +66,13 @@ class Rig {
     return { table, baselineTick: h.baselineTick, bytes: bytes.length };
   }
 
+  /** This tick's snapshot, which must be a delta against the tick before (acknowledged): its rows. */
+  sendDelta(): number[][] {
+    const s = this.send();
+    expect(s.baselineTick).toBe(this.tick - 1);
+    return rowsOf(s.table!);
+  }
+
   ack(tick: number): void {
     this.rep.ack(this.replica, tick);
   }
@@ -121,9 +117,7 @@ describe('interest by grid cells', () => {
     world[2][2] = 3950;
     world[5][2] = 8;
     rig.seal(world);
-    const second = rig.send();
-    expect(second.baselineTick).toBe(rig.tick - 1);
-    expect(rowsOf(second.table!)).toEqual([
+    expect(rig.sendDelta()).toEqual([
       [1, DOT, 5500, 5500, 0],
       [2, DOT, 4100, 6900, 11],
       [4, DOT, 6999, 4000, 3],
@@ -143,14 +137,13 @@ describe('interest by grid cells', () => {
     expect(ids(rig.send().table)).toEqual([1, 2, 3]);
     rig.ack(rig.tick);
     rig.seal(world(5200, 7100, 6900)); // 2: column 4 → 5 (stays); 3: 6 → 7 (leaves); 4: 8 → 6 (arrives)
-    const moved = rig.send();
-    expect(moved.baselineTick).toBe(rig.tick - 1);
-    expect(rowsOf(moved.table!)).toEqual([
+    const moved = rig.sendDelta();
+    expect(moved).toEqual([
       [1, DOT, 5500, 5500, 0],
       [2, DOT, 5200, 5500, 0],
       [4, DOT, 6900, 5500, 0],
     ]);
-    expect(rowsOf(moved.table!)).toEqual(rowsOf(rig.rep.heldBy(rig.replica, rig.tick)!));
+    expect(moved).toEqual(rowsOf(rig.rep.heldBy(rig.replica, rig.tick)!));
   });
 
   it('a lost snapshot: the next is against the older acknowledged tick and decodes to the same world', () => {

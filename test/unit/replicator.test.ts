@@ -2,26 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { ByteReader } from '../../shared/binary/byte-reader';
 import { readDetachedIds, readSnapshotHeader, newSnapshotHeader } from '../../shared/protocol/snapshot-message';
 import { CellDecoder } from '../../shared/replication/cell-codec';
-import type { EntitySchema } from '../../shared/replication/entity-schema';
 import { EntityTable } from '../../shared/replication/entity-table';
-import type { ClientReplica } from '../../src/replication/client-replica';
 import { Replicator, type ReplicationOptions, type SnapshotFrame } from '../../src/replication/replicator';
-
-/** Dots on a 10,000-unit square: an id, a position, and a counter that changes when asked. */
-const schema: EntitySchema = {
-  kinds: [
-    {
-      name: 'dot',
-      fields: [
-        { name: 'x', min: 0, max: 10_000, lerp: 'linear', role: 'x' },
-        { name: 'y', min: 0, max: 10_000, lerp: 'linear', role: 'y' },
-        { name: 'n', min: 0, max: 1_000_000 },
-      ],
-    },
-  ],
-};
-
-type Dot = [id: number, x: number, y: number, n: number];
+import { DotClient, dotSchema as schema, sealDots, type Dot } from '../support/dots';
 
 /** A test driver: one replicator, clients that decode what it sends and acknowledge it. */
 class Rig {
@@ -35,18 +18,11 @@ class Rig {
 
   /** Seal a snapshot of `dots` (in any order) as the next tick. */
   seal(dots: readonly Dot[]): void {
-    const t = this.rep.begin(++this.tick);
-    for (const [id, x, y, n] of dots) {
-      const r = t.push(id, 0);
-      t.set(r, 0, x);
-      t.set(r, 1, y);
-      t.set(r, 2, n);
-    }
-    this.rep.seal(new Uint8Array([0]));
+    sealDots(this.rep, ++this.tick, dots);
   }
 
   /** One client's snapshot, decoded with its held tables; returns the decoded table and header. */
-  send(client: TestClient): { table: EntityTable; baselineTick: number; bytes: number } {
+  send(client: DotClient): { table: EntityTable; baselineTick: number; bytes: number } {
     const f = this.rep.frameFor(client.replica, client.ownId, 0, 0, this.frame);
     const bytes = f.body ? Buffer.concat([f.head, f.body]) : f.head;
     const r = new ByteReader(bytes);
@@ -64,20 +40,12 @@ class Rig {
   }
 }
 
-class TestClient {
-  readonly held = new Map<number, EntityTable>();
-  constructor(
-    readonly replica: ClientReplica,
-    readonly ownId: number,
-  ) {}
-}
-
 const ids = (t: EntityTable) => Array.from(t.ids.subarray(0, t.count));
 
 describe('Replicator', () => {
   it('sends a full snapshot first, deltas against acknowledged ticks after, and a full one when the baseline has aged out', () => {
     const rig = new Rig({ historyMs: 200 }); // 7 sends at 30 Hz
-    const c = new TestClient(rig.rep.createReplica(), 1);
+    const c = new DotClient(rig.rep.createReplica(), 1);
     const dots: Dot[] = [
       [1, 10, 10, 0],
       [2, 20, 20, 0],
@@ -101,7 +69,7 @@ describe('Replicator', () => {
 
   it('re-sealing the same tick (resumes between steps) does not push older baselines out', () => {
     const rig = new Rig({ historyMs: 200 }); // 7 tables
-    const c = new TestClient(rig.rep.createReplica(), 1);
+    const c = new DotClient(rig.rep.createReplica(), 1);
     rig.seal([[1, 10, 10, 0]]);
     rig.send(c);
     rig.rep.ack(c.replica, 1);
@@ -116,7 +84,7 @@ describe('Replicator', () => {
 
   it('puts ids that wrapped around back in order before encoding', () => {
     const rig = new Rig();
-    const c = new TestClient(rig.rep.createReplica(), 0);
+    const c = new DotClient(rig.rep.createReplica(), 0);
     rig.seal([
       [0x7fffffff, 1, 1, 0],
       [0x10000, 2, 2, 0],
@@ -134,7 +102,7 @@ describe('Replicator', () => {
     // 1000-unit cells; the view (2000 square) holds the cells it overlaps and keeps them while
     // they overlap the view grown by the 200-unit margin.
     const rig = new Rig({ interest: { width: 10_000, height: 10_000, viewWidth: 2000, viewHeight: 2000, margin: 200, cellSize: 1000 } });
-    const c = new TestClient(rig.rep.createReplica(), 1);
+    const c = new DotClient(rig.rep.createReplica(), 1);
     const world = (ownX: number): Dot[] => [
       [1, ownX, 5500, 0],
       [2, 6500, 5000, 0], // in column 6
@@ -154,13 +122,13 @@ describe('Replicator', () => {
     expect(ids(step(4900).table)).toEqual([1]); // within the margin again, but not the view: stays out
     expect(ids(step(5100).table)).toEqual([1, 2]); // in the view: enters
     // A client whose own entity is far from everyone still sees itself.
-    const far = new TestClient(rig.rep.createReplica(), 3);
+    const far = new DotClient(rig.rep.createReplica(), 3);
     expect(ids(rig.send(far).table)).toEqual([3]);
   });
 
   it('under a tight budget every changed entity still gets through: nothing starves', () => {
     const rig = new Rig({ bandwidthBytesPerSecond: 1024 }); // 34 B per snapshot
-    const c = new TestClient(rig.rep.createReplica(), 1);
+    const c = new DotClient(rig.rep.createReplica(), 1);
     const dots = (n: number): Dot[] =>
       Array.from({ length: 60 }, (_, i): Dot => [i + 1, 100 + i * 100, 100 + ((i * 37) % 60) * 100, n * 1000 + i]);
     const lastSeen = new Map<number, number>();
@@ -185,7 +153,7 @@ describe('Replicator', () => {
 
   it('clients sharing a baseline share one body; the body is not copied per client when big', () => {
     const rig = new Rig({ bandwidthBytesPerSecond: 1 << 20 });
-    const clients = Array.from({ length: 4 }, (_, i) => new TestClient(rig.rep.createReplica(), i + 1));
+    const clients = Array.from({ length: 4 }, (_, i) => new DotClient(rig.rep.createReplica(), i + 1));
     const dots = Array.from({ length: 2000 }, (_, i): Dot => [i + 1, i * 5, i * 3, i]);
     rig.seal(dots);
     const frames = clients.map((c) => rig.rep.frameFor(c.replica, c.ownId, 0, 0, { head: new Uint8Array(0), body: null, length: 0 }));

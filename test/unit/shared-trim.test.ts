@@ -2,26 +2,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ByteReader } from '../../shared/binary/byte-reader';
 import { readDetachedIds, readSnapshotHeader, newSnapshotHeader } from '../../shared/protocol/snapshot-message';
-import type { EntitySchema } from '../../shared/replication/entity-schema';
 import { EntityTable } from '../../shared/replication/entity-table';
-import type { ClientReplica } from '../../src/replication/client-replica';
 import { Replicator, type SnapshotFrame } from '../../src/replication/replicator';
-
-/** Dots on a 10,000-unit square with a counter: every field changes when the test says. */
-const schema: EntitySchema = {
-  kinds: [
-    {
-      name: 'dot',
-      fields: [
-        { name: 'x', min: 0, max: 10_000, lerp: 'linear', role: 'x' },
-        { name: 'y', min: 0, max: 10_000, lerp: 'linear', role: 'y' },
-        { name: 'n', min: 0, max: 1_000_000 },
-      ],
-    },
-  ],
-};
-
-type Dot = [id: number, x: number, y: number, n: number];
+import { DotClient as Client, dotSchema as schema, sealDots, type Dot } from '../support/dots';
 
 /** `count` dots (ids 1…count), all moved and counted on in round `n`. */
 const movingDots = (count: number, n: number): Dot[] =>
@@ -41,14 +24,6 @@ interface Sent {
   table: EntityTable;
 }
 
-class Client {
-  readonly held = new Map<number, EntityTable>();
-  constructor(
-    readonly replica: ClientReplica,
-    readonly ownId: number,
-  ) {}
-}
-
 /** One replicator without interest, and clients that decode every snapshot they are handed. */
 class Rig {
   readonly rep: Replicator;
@@ -64,14 +39,7 @@ class Rig {
   }
 
   seal(dots: readonly Dot[]): void {
-    const t = this.rep.begin(++this.tick);
-    for (const [id, x, y, n] of dots) {
-      const r = t.push(id, 0);
-      t.set(r, 0, x);
-      t.set(r, 1, y);
-      t.set(r, 2, n);
-    }
-    this.rep.seal(new Uint8Array([0]));
+    sealDots(this.rep, ++this.tick, dots);
   }
 
   /**
