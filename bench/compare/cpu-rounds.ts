@@ -1,0 +1,72 @@
+import { cpuWindow } from '../lib/proc-cpu';
+import { sleep, waitUntil, type ServerProcess } from '../lib/load-server';
+
+/** A server under test and the load that drives it, for {@link runCpuRounds}. */
+export interface Contender {
+  name: string;
+  /** Start the server on `port`; resolves once it answers. */
+  start(port: number): Promise<ServerProcess>;
+  /** Run `clients` walking clients against it for `durationS` seconds; resolves when they are done. */
+  drive(port: number, clients: number, durationS: number): Promise<void>;
+  /** True once all `clients` are in (polled before the warm-up starts). */
+  allIn(port: number, clients: number): Promise<boolean>;
+}
+
+/** What one contender cost, one figure per round: server CPU over the window, % of one core. */
+export interface CpuRoundsResult {
+  name: string;
+  cpuPct: number[];
+  median: number;
+}
+
+export interface CpuRoundsOptions {
+  clients: number;
+  rounds: number;
+  /** Seconds after every client joined before the window opens. */
+  warmupS: number;
+  /** Length of the window, s. */
+  measureS: number;
+  port: number;
+  /** Told of each round's figure as it comes. */
+  progress?: (line: string) => void;
+}
+
+/**
+ * Each round runs every contender once, one at a time and in turn (A, B, A, B...), so both
+ * see the same drift in the machine's load. Each is measured the same way from outside: its
+ * process's user + system CPU from /proc over the window.
+ */
+export async function runCpuRounds(contenders: Contender[], opts: CpuRoundsOptions): Promise<CpuRoundsResult[]> {
+  const results = contenders.map((c) => ({ name: c.name, cpuPct: [] as number[], median: Number.NaN }));
+  for (let round = 0; round < opts.rounds; round++) {
+    for (let i = 0; i < contenders.length; i++) {
+      const c = contenders[i]!;
+      const server = await c.start(opts.port);
+      try {
+        // Join time varies: give the clients long enough to join, warm up and fill the window.
+        const durationS = opts.warmupS + opts.measureS + 20;
+        const driving = c.drive(opts.port, opts.clients, durationS);
+        await waitUntil(() => c.allIn(opts.port, opts.clients), 60_000, `${opts.clients} ${c.name} clients`);
+        await sleep(opts.warmupS * 1000);
+        const window = cpuWindow(server.pid);
+        await sleep(opts.measureS * 1000);
+        const pct = window.stop();
+        results[i]!.cpuPct.push(pct);
+        opts.progress?.(`round ${round + 1}: ${c.name} ${pct.toFixed(1)} % of a core`);
+        await driving;
+      } finally {
+        await server.stop();
+      }
+    }
+  }
+  for (const r of results) r.median = median(r.cpuPct);
+  return results;
+}
+
+/** The middle value (the mean of the two middle ones for an even count); NaN for none. */
+export function median(values: number[]): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}

@@ -1,0 +1,46 @@
+/**
+ * `npm run bench:ab -- --base DIR [--head DIR] [--clients 100] [--rounds 3] [--max-players 32] [--processes N]`
+ *
+ * Server CPU of two builds of tickwire under the same walking bots, measured side by side in
+ * one run: base, head, base, head... (see `runCpuRounds`). DIR is a checkout with `dist/` built
+ * (`git worktree add /tmp/old <commit> && cd /tmp/old && cp -a …/node_modules . && npx tsup`).
+ */
+import { runCpuRounds } from './cpu-rounds';
+import { tickwireContender } from './tickwire-contender';
+
+function arg(name: string, fallback: string): string {
+  const at = process.argv.indexOf(name);
+  return at >= 0 && process.argv[at + 1] !== undefined ? process.argv[at + 1]! : fallback;
+}
+
+async function main(): Promise<void> {
+  const base = arg('--base', '');
+  if (!base) throw new Error('--base DIR is required: a checkout of the old commit with dist/ built');
+  const head = arg('--head', process.cwd());
+  const clients = Number(arg('--clients', '100'));
+  const maxPlayers = Number(arg('--max-players', '32'));
+  const processes = Number(arg('--processes', String(Math.ceil(clients / 350))));
+  const results = await runCpuRounds(
+    [tickwireContender('base', base, maxPlayers, processes), tickwireContender('head', head, maxPlayers, processes)],
+    {
+      clients,
+      rounds: Number(arg('--rounds', '3')),
+      warmupS: Number(arg('--warmup', '3')),
+      measureS: Number(arg('--measure', '12')),
+      port: Number(arg('--port', '8410')),
+      progress: (line) => process.stderr.write(`${line}\n`),
+    },
+  );
+  const [b, h] = results as [(typeof results)[0], (typeof results)[0]];
+  process.stdout.write(
+    `${clients} walking bots, ${maxPlayers}-player rooms, server CPU % of one core:\n` +
+      `  base ${b.cpuPct.map((v) => v.toFixed(1)).join(', ')} (median ${b.median.toFixed(1)}; ${(b.median / clients).toFixed(4)} % per client)\n` +
+      `  head ${h.cpuPct.map((v) => v.toFixed(1)).join(', ')} (median ${h.median.toFixed(1)}; ${(h.median / clients).toFixed(4)} % per client)\n` +
+      `  head / base ${(h.median / b.median).toFixed(2)}\n`,
+  );
+}
+
+main().catch((err) => {
+  process.stderr.write(`bench:ab: ${(err as Error).stack ?? err}\n`);
+  process.exit(1);
+});

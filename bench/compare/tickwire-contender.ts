@@ -1,0 +1,46 @@
+import { resolve } from 'node:path';
+import { runBotsProcesses, startServer, tickwirePlayers } from '../lib/load-server';
+import type { Contender } from './cpu-rounds';
+
+/**
+ * The compiled tickwire server of checkout `dir` (`node dist/cli.js`: build it first), driven
+ * by this checkout's `npm run bots` walkers in `processes` bots processes.
+ */
+export function tickwireContender(name: string, dir: string, maxPlayers: number, processes: number): Contender {
+  const serverDir = resolve(dir);
+  return {
+    name,
+    start: (port) =>
+      startServer(
+        'node',
+        [
+          'dist/cli.js',
+          '--port',
+          String(port),
+          '--max-players',
+          String(maxPlayers),
+          '--per-ip-limits',
+          'off',
+          '--log-level',
+          'warn',
+          '--persistence',
+          'off',
+          '--admin-port',
+          'off',
+          '--drain-seconds',
+          '0',
+        ],
+        serverDir,
+        `http://127.0.0.1:${port}/health`,
+      ),
+    async drive(port, clients, durationS) {
+      await runBotsProcesses(process.cwd(), `ws://127.0.0.1:${port}/ws`, clients, processes, [
+        '--duration',
+        String(durationS),
+        '--warmup',
+        '1',
+      ]);
+    },
+    allIn: async (port, clients) => (await tickwirePlayers(`http://127.0.0.1:${port}/health`)) >= clients,
+  };
+}
