@@ -67,7 +67,9 @@ export class WsTransport implements ServerTransport {
   }
 
   get bufferedAmount(): number {
-    return this.socket.bufferedAmount;
+    // ws's getter adds what its sender holds back while compressing: nothing here, where
+    // permessage-deflate is off. The socket's queue holds ws's frames and ours alike.
+    return this.raw === undefined ? this.socket.bufferedAmount : this.raw.writableLength;
   }
 
   send(bytes: Uint8Array): void {
