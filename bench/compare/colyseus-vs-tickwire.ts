@@ -1,5 +1,5 @@
 /**
- * `npm run bench:colyseus -- [--clients 100] [--rounds 3] [--max-players 100] [--rig DIR] [--tickwire DIR]`
+ * `npm run bench:colyseus -- [--clients 100] [--rounds 3] [--max-players 100] [--rig DIR] [--tickwire DIR] [--base DIR]`
  *
  * Server CPU of tickwire against Colyseus 0.18 with the same walking players, in one run:
  * Colyseus, tickwire, Colyseus, tickwire... (see `runCpuRounds`), each measured from /proc
@@ -8,6 +8,7 @@
  * `colyseus/walk-server.mjs`: each player's x and y, schema-synced, stepped at 30 Hz, patched
  * at 30 Hz, with each client sending its direction every tick. tickwire is `--tickwire`'s
  * compiled server (default this checkout: `npm run build` first) with `npm run bots` walkers.
+ * `--base DIR` adds a second tickwire build (an older commit's checkout) to each round.
  */
 import { resolve } from 'node:path';
 import { colyseusContender, installedVersions, prepareColyseusRig } from './colyseus-contender';
@@ -26,8 +27,11 @@ async function main(): Promise<void> {
   const maxPlayers = Number(arg('--max-players', '100'));
   prepareColyseusRig(rig, log);
   const colyseus = colyseusContender(rig, maxPlayers);
-  const tickwire = tickwireContender('tickwire', arg('--tickwire', process.cwd()), maxPlayers, Math.ceil(clients / 350));
-  const [c, t] = await runCpuRounds([colyseus, tickwire], {
+  const processes = Math.ceil(clients / 350);
+  const tickwire = tickwireContender('tickwire', arg('--tickwire', process.cwd()), maxPlayers, processes);
+  const base = arg('--base', '');
+  const contenders = [colyseus, tickwire, ...(base ? [tickwireContender('tickwire base', base, maxPlayers, processes)] : [])];
+  const results = await runCpuRounds(contenders, {
     clients,
     rounds: Number(arg('--rounds', '3')),
     warmupS: Number(arg('--warmup', '3')),
@@ -38,13 +42,19 @@ async function main(): Promise<void> {
   const versions = Object.entries(installedVersions(rig))
     .map(([n, v]) => `${n} ${v}`)
     .join(', ');
-  const ratios = t!.cpuPct.map((v, i) => v / c!.cpuPct[i]!);
-  process.stdout.write(
-    `${clients} walking clients, rooms of ${maxPlayers}, server CPU % of one core (${versions}):\n` +
-      `  colyseus ${c!.cpuPct.map((v) => v.toFixed(1)).join(', ')} (median ${c!.median.toFixed(1)}; patches/s per client ${colyseus.patchesPerSec.map((v) => v.toFixed(1)).join(', ')})\n` +
-      `  tickwire ${t!.cpuPct.map((v) => v.toFixed(1)).join(', ')} (median ${t!.median.toFixed(1)})\n` +
-      `  tickwire / colyseus: ratio of medians ${(t!.median / c!.median).toFixed(2)}; per round ${ratios.map((r) => r.toFixed(2)).join(', ')}\n`,
+  const c = results[0]!;
+  const lines = [`${clients} walking clients, rooms of ${maxPlayers}, server CPU % of one core (${versions}):`];
+  lines.push(
+    `  colyseus ${c.cpuPct.map((v) => v.toFixed(1)).join(', ')} (median ${c.median.toFixed(1)}; patches/s per client ${colyseus.patchesPerSec.map((v) => v.toFixed(1)).join(', ')})`,
   );
+  for (const t of results.slice(1)) {
+    const ratios = t.cpuPct.map((v, i) => v / c.cpuPct[i]!);
+    lines.push(
+      `  ${t.name} ${t.cpuPct.map((v) => v.toFixed(1)).join(', ')} (median ${t.median.toFixed(1)}); ` +
+        `${t.name} / colyseus: ratio of medians ${(t.median / c.median).toFixed(2)}, per round ${ratios.map((r) => r.toFixed(2)).join(', ')}`,
+    );
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
 }
 
 main().catch((err) => {

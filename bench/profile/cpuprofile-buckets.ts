@@ -33,6 +33,7 @@ export const BUCKETS = [
   'encode',
   'metrics, logs',
   'GC',
+  'event loop, wakeups',
   'other',
 ] as const;
 export type Bucket = (typeof BUCKETS)[number];
