@@ -40,12 +40,14 @@ export function prepareColyseusRig(rigDir: string, log: (line: string) => void):
  * Colyseus 0.18 running `walk-server.mjs` (rooms of `maxClients`), driven by `walk-clients.mjs`
  * in one process, installed in `rigDir` by {@link prepareColyseusRig}.
  */
-export function colyseusContender(rigDir: string, maxClients: number): Contender & { patchesPerSec: number[] } {
+export function colyseusContender(rigDir: string, maxClients: number): Contender & { patchesPerSec: number[]; inputsPerSec: number[] } {
   let joined = 0;
   const patchesPerSec: number[] = [];
+  const inputsPerSec: number[] = [];
   return {
     name: 'colyseus',
     patchesPerSec,
+    inputsPerSec,
     start: (port) =>
       startServer('node', ['walk-server.mjs', String(port), String(maxClients)], rigDir, () => portOpen(port), 20_000, {
         ...process.env,
@@ -64,8 +66,11 @@ export function colyseusContender(rigDir: string, maxClients: number): Contender
         for (const line of chunk.split('\n')) {
           const joinedLine = /^joined (\d+)/.exec(line);
           if (joinedLine) joined = Number(joinedLine[1]);
-          const rate = /^patches\/s per client ([\d.]+)/.exec(line);
-          if (rate) patchesPerSec.push(Number(rate[1]));
+          const rate = /^patches\/s per client ([\d.]+), inputs\/s per client ([\d.]+)/.exec(line);
+          if (rate) {
+            patchesPerSec.push(Number(rate[1]));
+            inputsPerSec.push(Number(rate[2]));
+          }
         }
       });
       const [code] = (await once(child, 'exit')) as [number | null];

@@ -30,7 +30,8 @@ async function main(): Promise<void> {
   const processes = Math.ceil(clients / 350);
   const tickwire = tickwireContender('tickwire', arg('--tickwire', process.cwd()), maxPlayers, processes);
   const base = arg('--base', '');
-  const contenders = [colyseus, tickwire, ...(base ? [tickwireContender('tickwire base', base, maxPlayers, processes)] : [])];
+  const tickwires = [tickwire, ...(base ? [tickwireContender('tickwire base', base, maxPlayers, processes)] : [])];
+  const contenders = [colyseus, ...tickwires];
   const results = await runCpuRounds(contenders, {
     clients,
     rounds: Number(arg('--rounds', '3')),
@@ -45,16 +46,22 @@ async function main(): Promise<void> {
   const c = results[0]!;
   const lines = [`${clients} walking clients, rooms of ${maxPlayers}, server CPU % of one core (${versions}):`];
   lines.push(
-    `  colyseus ${c.cpuPct.map((v) => v.toFixed(1)).join(', ')} (median ${c.median.toFixed(1)}; patches/s per client ${colyseus.patchesPerSec.map((v) => v.toFixed(1)).join(', ')})`,
+    `  colyseus ${c.cpuPct.map((v) => v.toFixed(1)).join(', ')} (median ${c.median.toFixed(1)}; per client per second: patches ${fmtList(colyseus.patchesPerSec)}, inputs ${fmtList(colyseus.inputsPerSec)})`,
   );
-  for (const t of results.slice(1)) {
+  for (const [i, t] of results.slice(1).entries()) {
+    const rates = tickwires[i]!;
     const ratios = t.cpuPct.map((v, i) => v / c.cpuPct[i]!);
     lines.push(
       `  ${t.name} ${t.cpuPct.map((v) => v.toFixed(1)).join(', ')} (median ${t.median.toFixed(1)}); ` +
+        `per client per second: snapshots ${fmtList(rates.snapshotsPerSec)}, inputs ${fmtList(rates.inputsPerSec)}; ` +
         `${t.name} / colyseus: ratio of medians ${(t.median / c.median).toFixed(2)}, per round ${ratios.map((r) => r.toFixed(2)).join(', ')}`,
     );
   }
   process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+function fmtList(values: number[]): string {
+  return values.map((v) => v.toFixed(1)).join(', ');
 }
 
 main().catch((err) => {

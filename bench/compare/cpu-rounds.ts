@@ -32,14 +32,16 @@ export interface CpuRoundsOptions {
 }
 
 /**
- * Each round runs every contender once, one at a time and in turn (A, B, A, B...), so both
+ * Each round runs every contender once, one at a time and in turn (A B, B A, A B...), so all
  * see the same drift in the machine's load. Each is measured the same way from outside: its
  * process's user + system CPU from /proc over the window.
  */
 export async function runCpuRounds(contenders: Contender[], opts: CpuRoundsOptions): Promise<CpuRoundsResult[]> {
   const results = contenders.map((c) => ({ name: c.name, cpuPct: [] as number[], median: Number.NaN }));
   for (let round = 0; round < opts.rounds; round++) {
-    for (let i = 0; i < contenders.length; i++) {
+    for (let k = 0; k < contenders.length; k++) {
+      // Each round starts one contender later, so none always runs first (or after the same one).
+      const i = (k + round) % contenders.length;
       const c = contenders[i]!;
       const server = await c.start(opts.port);
       try {

@@ -6,10 +6,19 @@ import type { Contender } from './cpu-rounds';
  * The compiled tickwire server of checkout `dir` (`node dist/cli.js`: build it first), driven
  * by this checkout's `npm run bots` walkers in `processes` bots processes.
  */
-export function tickwireContender(name: string, dir: string, maxPlayers: number, processes: number): Contender {
+export function tickwireContender(
+  name: string,
+  dir: string,
+  maxPlayers: number,
+  processes: number,
+): Contender & { snapshotsPerSec: number[]; inputsPerSec: number[] } {
   const serverDir = resolve(dir);
+  const snapshotsPerSec: number[] = [];
+  const inputsPerSec: number[] = [];
   return {
     name,
+    snapshotsPerSec,
+    inputsPerSec,
     start: (port) =>
       startServer(
         'node',

@@ -1,7 +1,7 @@
 // N walking Colyseus clients (@colyseus/sdk 0.18) for `npm run bench:colyseus`: each joins
 // "walk", decodes the state patches, and sends its direction every 1/30 s, holding one for
 // 0.5-3 s as tickwire's walk bots do. `node walk-clients.mjs URL N SECONDS`; prints "joined N"
-// once all are in, then a summary line of patches received per client per second.
+// once all are in, then patches received and inputs sent per client per second.
 import { Client } from '@colyseus/sdk';
 
 const url = process.argv[2] ?? 'ws://127.0.0.1:2567';
@@ -21,8 +21,10 @@ for (let i = 0; i < count; i++) {
 process.stdout.write(`joined ${bots.length}\n`);
 
 const started = performance.now();
+let inputs = 0;
 const timer = setInterval(() => {
   const now = performance.now();
+  inputs += bots.length;
   for (const bot of bots) {
     if (now >= bot.until) {
       bot.dir = Math.floor(Math.random() * 9);
@@ -36,7 +38,7 @@ setTimeout(async () => {
   clearInterval(timer);
   const elapsed = (performance.now() - started) / 1000;
   const rate = bots.reduce((s, b) => s + b.patches, 0) / bots.length / elapsed;
-  process.stdout.write(`patches/s per client ${rate.toFixed(2)}\n`);
+  process.stdout.write(`patches/s per client ${rate.toFixed(2)}, inputs/s per client ${(inputs / bots.length / elapsed).toFixed(2)}\n`);
   await Promise.allSettled(bots.map((b) => b.room.leave()));
   process.exit(0);
 }, seconds * 1000);
