@@ -56,7 +56,11 @@ export function classifyFrame(functionName: string, url: string, source: string 
   if (file === '') return 'inherit';
   if (/node_modules\/ws\//.test(file)) return 'ws framing';
   if (/node_modules\/(pino|prom-client|sonic-boom|thread-stream)\//.test(file)) return 'metrics, logs';
+  // Control messages (PONG, roster, errors) are msgpack: the session's replies.
+  if (/node_modules\/msgpackr\//.test(file)) return 'session';
   if (/^node:(net|internal\/stream_base_commons|internal\/net|internal\/tcp_wrap)/.test(file)) return 'socket I/O';
+  // Timers, nextTick and microtask queues: the event loop's own bookkeeping.
+  if (/^node:internal\/(timers|process\/task_queues)/.test(file)) return 'event loop, wakeups';
   if (file.startsWith('node:')) return 'inherit';
   if (/src\/replication\//.test(file)) return 'replication';
   if (/shared\/(replication|binary\/byte-writer|binary\/bit-writer|protocol\/snapshot-message)/.test(file)) return 'encode';

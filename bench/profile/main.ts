@@ -13,6 +13,7 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { cpuWindow } from '../lib/proc-cpu';
+import type { BotsSummary } from '../bots/report';
 import { runBotsProcesses, sleep, startServer, tickwirePlayers, waitUntil } from '../lib/load-server';
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -127,31 +128,41 @@ async function profileRun(opts: ProfileOptions, clients: number, tool: 'cpu-prof
     health,
   );
   const processes = opts.processes ?? Math.ceil(clients / 350);
-  const bots = runBotsProcesses(process.cwd(), `ws://127.0.0.1:${opts.port}/ws`, clients, processes, [
-    '--duration',
-    String(opts.durationS),
-    '--warmup',
-    String(opts.warmupS),
-  ]);
-  await waitUntil(async () => (await tickwirePlayers(health)) >= clients, 60_000, `${clients} players`);
-  await sleep(opts.warmupS * 1000);
-  const fromUs = (performance.now() - spawnedAt) * 1000;
-  const cpu = cpuWindow(server.pid);
+  let bots: Promise<BotsSummary[]> | undefined;
   const perfData = join(dir, 'perf.data');
-  const perf =
-    tool === 'perf'
-      ? spawn(
-          'perf',
-          ['record', '-F', String(PERF_HZ), '-g', '-p', String(server.pid), '-o', perfData, '--', 'sleep', String(opts.measureS)],
-          {
-            stdio: 'ignore',
-          },
-        )
-      : undefined;
-  await sleep(opts.measureS * 1000);
-  const cpuPct = cpu.stop();
-  if (perf && perf.exitCode === null) await once(perf, 'exit');
-  const toUs = (performance.now() - spawnedAt) * 1000;
+  let fromUs = 0;
+  let toUs = 0;
+  let cpuPct = 0;
+  try {
+    bots = runBotsProcesses(process.cwd(), `ws://127.0.0.1:${opts.port}/ws`, clients, processes, [
+      '--duration',
+      String(opts.durationS),
+      '--warmup',
+      String(opts.warmupS),
+    ]);
+    await waitUntil(async () => (await tickwirePlayers(health)) >= clients, 120_000, `${clients} players`);
+    await sleep(opts.warmupS * 1000);
+    fromUs = (performance.now() - spawnedAt) * 1000;
+    const cpu = cpuWindow(server.pid);
+    const perf =
+      tool === 'perf'
+        ? spawn(
+            'perf',
+            ['record', '-F', String(PERF_HZ), '-g', '-p', String(server.pid), '-o', perfData, '--', 'sleep', String(opts.measureS)],
+            {
+              stdio: 'ignore',
+            },
+          )
+        : undefined;
+    await sleep(opts.measureS * 1000);
+    cpuPct = cpu.stop();
+    if (perf && perf.exitCode === null) await once(perf, 'exit');
+    toUs = (performance.now() - spawnedAt) * 1000;
+  } catch (err) {
+    await server.stop();
+    await bots?.catch(() => undefined);
+    throw err;
+  }
   const summaries = await bots;
   await server.stop();
   const resolver = sourceMapResolver();
