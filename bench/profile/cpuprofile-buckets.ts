@@ -64,7 +64,9 @@ export function classifyFrame(functionName: string, url: string, source: string 
   if (file.startsWith('node:')) return 'inherit';
   if (/src\/replication\//.test(file)) return 'replication';
   if (/shared\/(replication|binary\/byte-writer|binary\/bit-writer|protocol\/snapshot-message)/.test(file)) return 'encode';
-  if (/(shared\/protocol\/(input|ack)-message|src\/input\/|shared\/binary\/byte-reader)/.test(file)) return 'input decode';
+  // The protocol's INPUT and ACK, the input buffer, and a game's input codec (`*-input.ts`).
+  if (/(shared\/protocol\/(input|ack)-message|src\/input\/|shared\/binary\/byte-reader|shared\/games\/.*-input\.ts)/.test(file))
+    return 'input decode';
   if (/src\/rooms\/room\.ts/.test(file)) return roomBucket(functionName);
   if (/src\/(session|transport|server)\//.test(file)) return 'session';
   if (/src\/(metrics|logging)\//.test(file)) return 'metrics, logs';

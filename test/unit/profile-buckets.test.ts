@@ -12,6 +12,7 @@ describe('profile buckets', () => {
     expect(classifyFrame('writev', '', undefined)).toBe('inherit');
     expect(classifyFrame('message', 'file:///x/dist/chunk.js', '../src/session/session.ts')).toBe('session');
     expect(classifyFrame('acceptInputs', 'file:///x/dist/chunk.js', '../src/rooms/room.ts')).toBe('input decode');
+    expect(classifyFrame('read', 'file:///x/dist/chunk.js', '../shared/games/arena/arena-input.ts')).toBe('input decode');
     expect(classifyFrame('runTick', 'file:///x/dist/chunk.js', '../src/rooms/room.ts')).toBe('step');
     expect(classifyFrame('encode', 'file:///x/dist/chunk.js', '../shared/replication/delta-codec.ts')).toBe('encode');
     expect(classifyFrame('(garbage collector)', '', undefined)).toBe('GC');
