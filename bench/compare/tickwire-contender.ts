@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import type { BotsSummary } from '../bots/report';
 import { runBotsProcesses, startServer, tickwirePlayers } from '../lib/load-server';
 import type { Contender } from './cpu-rounds';
 
@@ -43,12 +44,18 @@ export function tickwireContender(
         `http://127.0.0.1:${port}/health`,
       ),
     async drive(port, clients, durationS) {
-      await runBotsProcesses(process.cwd(), `ws://127.0.0.1:${port}/ws`, clients, processes, [
+      const summaries = await runBotsProcesses(process.cwd(), `ws://127.0.0.1:${port}/ws`, clients, processes, [
         '--duration',
         String(durationS),
         '--warmup',
         '1',
       ]);
+      // Means over the bots processes, each weighted by the clients it measured.
+      const measured = summaries.reduce((n, s) => n + s.clientsMeasured, 0);
+      const weighted = (pick: (s: BotsSummary) => number | null): number =>
+        summaries.reduce((sum, s) => sum + (pick(s) ?? Number.NaN) * s.clientsMeasured, 0) / measured;
+      snapshotsPerSec.push(weighted((s) => s.snapshotsPerSecPerClient.mean));
+      inputsPerSec.push(weighted((s) => s.inputsPerSecPerClient.mean));
     },
     allIn: async (port, clients) => (await tickwirePlayers(`http://127.0.0.1:${port}/health`)) >= clients,
   };
