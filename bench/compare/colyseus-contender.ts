@@ -56,7 +56,7 @@ export function colyseusContender(rigDir: string, maxClients: number): Contender
         joined = 0;
         return server;
       }),
-    async drive(port, clients, durationS) {
+    async drive(port, clients, durationS, stop) {
       const child = spawn('node', ['walk-clients.mjs', `ws://127.0.0.1:${port}`, String(clients), String(durationS)], {
         cwd: rigDir,
         stdio: ['ignore', 'pipe', 'inherit'],
@@ -73,6 +73,7 @@ export function colyseusContender(rigDir: string, maxClients: number): Contender
           }
         }
       });
+      stop.addEventListener('abort', () => child.kill('SIGINT'), { once: true });
       const [code] = (await once(child, 'exit')) as [number | null];
       if (code !== 0) throw new Error(`walk-clients.mjs exited with ${code}`);
     },

@@ -6,8 +6,11 @@ export interface Contender {
   name: string;
   /** Start the server on `port`; resolves once it answers. */
   start(port: number): Promise<ServerProcess>;
-  /** Run `clients` walking clients against it for `durationS` seconds; resolves when they are done. */
-  drive(port: number, clients: number, durationS: number): Promise<void>;
+  /**
+   * Run `clients` walking clients against it for `durationS` seconds, or until `stop`;
+   * resolves when they are done.
+   */
+  drive(port: number, clients: number, durationS: number, stop: AbortSignal): Promise<void>;
   /** True once all `clients` are in (polled before the warm-up starts). */
   allIn(port: number, clients: number): Promise<boolean>;
 }
@@ -45,16 +48,19 @@ export async function runCpuRounds(contenders: Contender[], opts: CpuRoundsOptio
       const c = contenders[i]!;
       const server = await c.start(opts.port);
       try {
-        // Join time varies: give the clients long enough to join, warm up and fill the window.
-        const durationS = opts.warmupS + opts.measureS + 20;
-        const driving = c.drive(opts.port, opts.clients, durationS);
-        await waitUntil(() => c.allIn(opts.port, opts.clients), 60_000, `${opts.clients} ${c.name} clients`);
+        // Join time varies: the clients run long enough for any join time, and are stopped
+        // once the window closes.
+        const durationS = opts.warmupS + opts.measureS + 150;
+        const stop = new AbortController();
+        const driving = c.drive(opts.port, opts.clients, durationS, stop.signal);
+        await waitUntil(() => c.allIn(opts.port, opts.clients), 120_000, `${opts.clients} ${c.name} clients`);
         await sleep(opts.warmupS * 1000);
         const window = cpuWindow(server.pid);
         await sleep(opts.measureS * 1000);
         const pct = window.stop();
         results[i]!.cpuPct.push(pct);
         opts.progress?.(`round ${round + 1}: ${c.name} ${pct.toFixed(1)} % of a core`);
+        stop.abort();
         await driving;
       } finally {
         await server.stop();

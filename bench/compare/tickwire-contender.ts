@@ -43,13 +43,26 @@ export function tickwireContender(
         serverDir,
         `http://127.0.0.1:${port}/health`,
       ),
-    async drive(port, clients, durationS) {
-      const summaries = await runBotsProcesses(process.cwd(), `ws://127.0.0.1:${port}/ws`, clients, processes, [
-        '--duration',
-        String(durationS),
-        '--warmup',
-        '1',
-      ]);
+    async drive(port, clients, durationS, stop) {
+      const summaries = await runBotsProcesses(
+        process.cwd(),
+        `ws://127.0.0.1:${port}/ws`,
+        clients,
+        processes,
+        [
+          '--duration',
+          String(durationS),
+          '--warmup',
+          '1',
+          // Spread the joins and give each longer: on a loaded box a join storm of hundreds
+          // times out in the bots' event loop, not in the server.
+          '--ramp-ms',
+          String(clients * 5),
+          '--join-timeout',
+          '30',
+        ],
+        stop,
+      );
       // Means over the bots processes, each weighted by the clients it measured.
       const measured = summaries.reduce((n, s) => n + s.clientsMeasured, 0);
       const weighted = (pick: (s: BotsSummary) => number | null): number =>

@@ -91,22 +91,27 @@ export async function runBotsProcesses(
   clients: number,
   processes: number,
   extraArgs: string[],
+  stop?: AbortSignal,
 ): Promise<BotsSummary[]> {
   const runs: Promise<BotsSummary>[] = [];
   for (let i = 0; i < processes; i++) {
     const share = Math.floor(clients / processes) + (i < clients % processes ? 1 : 0);
-    runs.push(runBots(cwd, url, share, extraArgs));
+    runs.push(runBots(cwd, url, share, extraArgs, stop));
   }
   return Promise.all(runs);
 }
 
-async function runBots(cwd: string, url: string, clients: number, extraArgs: string[]): Promise<BotsSummary> {
-  const child = spawn('npx', ['tsx', 'bench/bots/main.ts', '--url', url, '--clients', String(clients), '--json', ...extraArgs], {
+/** One bots process; `stop` ends it early (SIGINT: the bots close their sockets and report). */
+async function runBots(cwd: string, url: string, clients: number, extraArgs: string[], stop?: AbortSignal): Promise<BotsSummary> {
+  const args = ['--import', 'tsx', 'bench/bots/main.ts', '--url', url, '--clients', String(clients), '--json', ...extraArgs];
+  const child = spawn(process.execPath, args, {
     cwd,
     stdio: ['ignore', 'pipe', 'ignore'],
   });
   let out = '';
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+  // The child is the bots process itself (node --import tsx, no npx or tsx wrapper between).
+  stop?.addEventListener('abort', () => child.kill('SIGINT'), { once: true });
   const [code] = (await once(child, 'exit')) as [number | null];
   const last = out.trim().split('\n').pop() ?? '';
   if (!last.startsWith('{')) throw new Error(`bots exited with ${code} and no JSON summary:\n${out.slice(-2000)}`);

@@ -129,17 +129,32 @@ async function profileRun(opts: ProfileOptions, clients: number, tool: 'cpu-prof
   );
   const processes = opts.processes ?? Math.ceil(clients / 350);
   let bots: Promise<BotsSummary[]> | undefined;
+  // The bots run until the window closes (their --duration only bounds a run gone wrong).
+  const stopBots = new AbortController();
   const perfData = join(dir, 'perf.data');
   let fromUs = 0;
   let toUs = 0;
   let cpuPct = 0;
   try {
-    bots = runBotsProcesses(process.cwd(), `ws://127.0.0.1:${opts.port}/ws`, clients, processes, [
-      '--duration',
-      String(opts.durationS),
-      '--warmup',
-      String(opts.warmupS),
-    ]);
+    bots = runBotsProcesses(
+      process.cwd(),
+      `ws://127.0.0.1:${opts.port}/ws`,
+      clients,
+      processes,
+      [
+        '--duration',
+        String(opts.durationS + 150),
+        '--warmup',
+        String(opts.warmupS),
+        // Spread the joins and give each longer: on a loaded box a join storm of hundreds times
+        // out in the bots' event loop, not in the server.
+        '--ramp-ms',
+        String(clients * 5),
+        '--join-timeout',
+        '30',
+      ],
+      stopBots.signal,
+    );
     await waitUntil(async () => (await tickwirePlayers(health)) >= clients, 120_000, `${clients} players`);
     await sleep(opts.warmupS * 1000);
     fromUs = (performance.now() - spawnedAt) * 1000;
@@ -158,7 +173,9 @@ async function profileRun(opts: ProfileOptions, clients: number, tool: 'cpu-prof
     cpuPct = cpu.stop();
     if (perf && perf.exitCode === null) await once(perf, 'exit');
     toUs = (performance.now() - spawnedAt) * 1000;
+    stopBots.abort();
   } catch (err) {
+    stopBots.abort();
     await server.stop();
     await bots?.catch(() => undefined);
     throw err;

@@ -34,11 +34,17 @@ const timer = setInterval(() => {
   }
 }, TICK_MS);
 
-setTimeout(async () => {
+// SIGINT (the bench's window closed) ends the run early, with the same summary.
+const finish = async () => {
   clearInterval(timer);
   const elapsed = (performance.now() - started) / 1000;
   const rate = bots.reduce((s, b) => s + b.patches, 0) / bots.length / elapsed;
   process.stdout.write(`patches/s per client ${rate.toFixed(2)}, inputs/s per client ${(inputs / bots.length / elapsed).toFixed(2)}\n`);
   await Promise.allSettled(bots.map((b) => b.room.leave()));
   process.exit(0);
-}, seconds * 1000);
+};
+const timeout = setTimeout(finish, seconds * 1000);
+process.once('SIGINT', () => {
+  clearTimeout(timeout);
+  void finish();
+});
