@@ -77,6 +77,6 @@ export function colyseusContender(rigDir: string, maxClients: number): Contender
       const [code] = (await once(child, 'exit')) as [number | null];
       if (code !== 0) throw new Error(`walk-clients.mjs exited with ${code}`);
     },
-    allIn: async (_port, clients) => joined >= clients,
+    players: async () => joined,
   };
 }

@@ -1,5 +1,5 @@
 import { cpuWindow } from '../lib/proc-cpu';
-import { sleep, waitUntil, type ServerProcess } from '../lib/load-server';
+import { sleep, type ServerProcess } from '../lib/load-server';
 
 /** A server under test and the load that drives it, for {@link runCpuRounds}. */
 export interface Contender {
@@ -11,15 +11,20 @@ export interface Contender {
    * resolves when they are done.
    */
   drive(port: number, clients: number, durationS: number, stop: AbortSignal): Promise<void>;
-  /** True once all `clients` are in (polled before the warm-up starts). */
-  allIn(port: number, clients: number): Promise<boolean>;
+  /** Clients in a room now (polled before the warm-up starts and at the window's ends). */
+  players(port: number): Promise<number>;
 }
 
 /** What one contender cost, one figure per round: server CPU over the window, % of one core. */
 export interface CpuRoundsResult {
   name: string;
   cpuPct: number[];
+  /** Clients in a room over each round's window (the mean of its two ends). */
+  players: number[];
+  /** Each round's CPU per client in a room, % of one core. */
+  perClientPct: number[];
   median: number;
+  medianPerClient: number;
 }
 
 export interface CpuRoundsOptions {
@@ -40,7 +45,14 @@ export interface CpuRoundsOptions {
  * process's user + system CPU from /proc over the window.
  */
 export async function runCpuRounds(contenders: Contender[], opts: CpuRoundsOptions): Promise<CpuRoundsResult[]> {
-  const results = contenders.map((c) => ({ name: c.name, cpuPct: [] as number[], median: Number.NaN }));
+  const results: CpuRoundsResult[] = contenders.map((c) => ({
+    name: c.name,
+    cpuPct: [],
+    players: [],
+    perClientPct: [],
+    median: Number.NaN,
+    medianPerClient: Number.NaN,
+  }));
   for (let round = 0; round < opts.rounds; round++) {
     for (let k = 0; k < contenders.length; k++) {
       // Each round starts one contender later, so none always runs first (or after the same one).
@@ -53,13 +65,17 @@ export async function runCpuRounds(contenders: Contender[], opts: CpuRoundsOptio
         const durationS = opts.warmupS + opts.measureS + 150;
         const stop = new AbortController();
         const driving = c.drive(opts.port, opts.clients, durationS, stop.signal);
-        await waitUntil(() => c.allIn(opts.port, opts.clients), 120_000, `${opts.clients} ${c.name} clients`);
+        await waitForJoins(() => c.players(opts.port), opts.clients, `${c.name} clients`);
         await sleep(opts.warmupS * 1000);
+        const before = await c.players(opts.port);
         const window = cpuWindow(server.pid);
         await sleep(opts.measureS * 1000);
         const pct = window.stop();
+        const players = (before + (await c.players(opts.port))) / 2;
         results[i]!.cpuPct.push(pct);
-        opts.progress?.(`round ${round + 1}: ${c.name} ${pct.toFixed(1)} % of a core`);
+        results[i]!.players.push(players);
+        results[i]!.perClientPct.push(pct / players);
+        opts.progress?.(`round ${round + 1}: ${c.name} ${pct.toFixed(1)} % of a core, ${players} clients in`);
         stop.abort();
         await driving;
       } finally {
@@ -67,8 +83,31 @@ export async function runCpuRounds(contenders: Contender[], opts: CpuRoundsOptio
       }
     }
   }
-  for (const r of results) r.median = median(r.cpuPct);
+  for (const r of results) {
+    r.median = median(r.cpuPct);
+    r.medianPerClient = median(r.perClientPct);
+  }
   return results;
+}
+
+/**
+ * Wait until all `clients` are in, or (on a machine too loaded for every bot to join within its
+ * timeout) at least 95 % of them and no more joining for 5 s; throws below that after 120 s.
+ */
+async function waitForJoins(players: () => Promise<number>, clients: number, what: string): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  let last = -1;
+  let steadySince = Date.now();
+  for (;;) {
+    const now = await players().catch(() => -1);
+    if (now >= clients) return;
+    if (now !== last) {
+      last = now;
+      steadySince = Date.now();
+    } else if (now >= 0.95 * clients && Date.now() - steadySince >= 5000) return;
+    if (Date.now() > deadline) throw new Error(`only ${now} of ${clients} ${what} joined within 120 s`);
+    await sleep(250);
+  }
 }
 
 /** The middle value (the mean of the two middle ones for an even count); NaN for none. */

@@ -5,7 +5,7 @@
  * one run: base, head, base, head... (see `runCpuRounds`). DIR is a checkout with `dist/` built
  * (`git worktree add /tmp/old <commit> && cd /tmp/old && cp -a …/node_modules . && npx tsup`).
  */
-import { runCpuRounds } from './cpu-rounds';
+import { runCpuRounds, type CpuRoundsResult } from './cpu-rounds';
 import { tickwireContender } from './tickwire-contender';
 
 function arg(name: string, fallback: string): string {
@@ -31,12 +31,15 @@ async function main(): Promise<void> {
       progress: (line) => process.stderr.write(`${line}\n`),
     },
   );
-  const [b, h] = results as [(typeof results)[0], (typeof results)[0]];
+  const [b, h] = results as [CpuRoundsResult, CpuRoundsResult];
+  const line = (r: CpuRoundsResult): string =>
+    `  ${r.name} ${r.cpuPct.map((v) => v.toFixed(1)).join(', ')} (median ${r.median.toFixed(1)}); clients in ${r.players.join(', ')}; ` +
+    `per client ${r.perClientPct.map((v) => v.toFixed(4)).join(', ')} (median ${r.medianPerClient.toFixed(4)} %)\n`;
   process.stdout.write(
     `${clients} walking bots, ${maxPlayers}-player rooms, server CPU % of one core:\n` +
-      `  base ${b.cpuPct.map((v) => v.toFixed(1)).join(', ')} (median ${b.median.toFixed(1)}; ${(b.median / clients).toFixed(4)} % per client)\n` +
-      `  head ${h.cpuPct.map((v) => v.toFixed(1)).join(', ')} (median ${h.median.toFixed(1)}; ${(h.median / clients).toFixed(4)} % per client)\n` +
-      `  head / base ${(h.median / b.median).toFixed(2)}\n`,
+      line(b) +
+      line(h) +
+      `  head / base ${(h.median / b.median).toFixed(2)} (per client ${(h.medianPerClient / b.medianPerClient).toFixed(2)})\n`,
   );
 }
 
