@@ -20,25 +20,27 @@ async function main(): Promise<void> {
   const clients = Number(arg('--clients', '100'));
   const maxPlayers = Number(arg('--max-players', '32'));
   const processes = Number(arg('--processes', String(Math.ceil(clients / 350))));
-  const results = await runCpuRounds(
-    [tickwireContender('base', base, maxPlayers, processes), tickwireContender('head', head, maxPlayers, processes)],
-    {
-      clients,
-      rounds: Number(arg('--rounds', '3')),
-      warmupS: Number(arg('--warmup', '3')),
-      measureS: Number(arg('--measure', '12')),
-      port: Number(arg('--port', '8410')),
-      progress: (line) => process.stderr.write(`${line}\n`),
-    },
-  );
+  const baseContender = tickwireContender('base', base, maxPlayers, processes);
+  const headContender = tickwireContender('head', head, maxPlayers, processes);
+  const results = await runCpuRounds([baseContender, headContender], {
+    clients,
+    rounds: Number(arg('--rounds', '3')),
+    warmupS: Number(arg('--warmup', '3')),
+    measureS: Number(arg('--measure', '12')),
+    port: Number(arg('--port', '8410')),
+    progress: (line) => process.stderr.write(`${line}\n`),
+  });
   const [b, h] = results as [CpuRoundsResult, CpuRoundsResult];
-  const line = (r: CpuRoundsResult): string =>
+  const rates = [baseContender, headContender];
+  const line = (r: CpuRoundsResult, i: number): string =>
     `  ${r.name} ${r.cpuPct.map((v) => v.toFixed(1)).join(', ')} (median ${r.median.toFixed(1)}); clients in ${r.players.join(', ')}; ` +
-    `per client ${r.perClientPct.map((v) => v.toFixed(4)).join(', ')} (median ${r.medianPerClient.toFixed(4)} %)\n`;
+    `per client ${r.perClientPct.map((v) => v.toFixed(4)).join(', ')} (median ${r.medianPerClient.toFixed(4)} %); ` +
+    `per client per second: snapshots ${rates[i]!.snapshotsPerSec.map((v) => v.toFixed(1)).join(', ')}, ` +
+    `inputs ${rates[i]!.inputsPerSec.map((v) => v.toFixed(1)).join(', ')}\n`;
   process.stdout.write(
     `${clients} walking bots, ${maxPlayers}-player rooms, server CPU % of one core:\n` +
-      line(b) +
-      line(h) +
+      line(b, 0) +
+      line(h, 1) +
       `  head / base ${(h.median / b.median).toFixed(2)} (per client ${(h.medianPerClient / b.medianPerClient).toFixed(2)})\n`,
   );
 }
