@@ -94,7 +94,7 @@ export async function runCpuRounds(contenders: Contender[], opts: CpuRoundsOptio
  * Wait until all `clients` are in, or (on a machine too loaded for every bot to join within its
  * timeout) at least 90 % of them and no more joining for 5 s; throws below that after 120 s.
  */
-async function waitForJoins(players: () => Promise<number>, clients: number, what: string): Promise<void> {
+export async function waitForJoins(players: () => Promise<number>, clients: number, what: string): Promise<void> {
   const deadline = Date.now() + 120_000;
   let last = -1;
   let steadySince = Date.now();

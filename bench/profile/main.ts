@@ -14,7 +14,8 @@ import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { cpuWindow } from '../lib/proc-cpu';
 import type { BotsSummary } from '../bots/report';
-import { runBotsProcesses, sleep, startServer, tickwirePlayers, waitUntil } from '../lib/load-server';
+import { waitForJoins } from '../compare/cpu-rounds';
+import { runBotsProcesses, sleep, startServer, tickwirePlayers } from '../lib/load-server';
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { bucketProfile, type CpuProfile } from './cpuprofile-buckets';
@@ -155,7 +156,7 @@ async function profileRun(opts: ProfileOptions, clients: number, tool: 'cpu-prof
       ],
       stopBots.signal,
     );
-    await waitUntil(async () => (await tickwirePlayers(health)) >= clients, 120_000, `${clients} players`);
+    await waitForJoins(() => tickwirePlayers(health), clients, 'players');
     await sleep(opts.warmupS * 1000);
     fromUs = (performance.now() - spawnedAt) * 1000;
     const cpu = cpuWindow(server.pid);
