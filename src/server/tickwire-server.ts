@@ -936,7 +936,7 @@ export class TickwireServer implements SessionHost {
     const ticket: DoorTicket = { ip, joined: false };
     socket.once('close', () => this.frontDoor.closed(ip, ticket.joined, this.clock.now()));
     this.wss.handleUpgrade(req, socket, head, (ws) => {
-      const session = this.acceptTransport(new WsTransport(ws), { remoteAddress: ip, token: tokenFromUrl(req.url) });
+      const session = this.acceptTransport(new WsTransport(ws, socket), { remoteAddress: ip, token: tokenFromUrl(req.url) });
       if (!session) return;
       this.tickets.set(session, ticket);
       session.addressBudget = this.frontDoor.messageBudget(ip, this.clock.now());

@@ -370,7 +370,8 @@ export class Session implements RoomClient, TransportSink {
       this.reject(CloseCode.UnexpectedMessage, 'INPUT before JOIN');
       return;
     }
-    this.lastInputAt = this.host.clock.now();
+    // Set by message() from the clock on this message's arrival: no second clock read.
+    this.lastInputAt = this.lastHeardAt;
     this.room.acceptInputs(this.slot, reader, this.lastInputAt);
   }
 

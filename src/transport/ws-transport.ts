@@ -1,6 +1,8 @@
+import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import { CloseCode } from '../../shared/protocol/close-codes';
 import type { ServerTransport, TransportSink } from './transport';
+import { frameHeaderLength, writeFrameHeader } from './ws-frame';
 
 // Listeners are module-level functions that find their transport through this symbol, so no
 // closures are made per connection (the pattern ws itself uses).
@@ -11,6 +13,19 @@ type TaggedSocket = WebSocket & { [kTransport]: WsTransport };
 const OPEN = 1;
 
 /**
+ * Messages up to this size (frame header included), bytes, are copied behind their header into
+ * one buffer and written with one `write`; larger ones are written as header + the caller's
+ * buffer in one corked (gather) write, so a big shared body is never copied. Below 4 KiB Node
+ * takes the buffer from its shared pool (`Buffer.poolSize` / 2), so the copy costs less than
+ * the cork, the second write and the chunk list it saves.
+ */
+const COPY_BELOW_BYTES = 4096;
+
+/** The options ws needs for a whole binary message, and for a first fragment, made once. */
+const BINARY_MESSAGE = { binary: true, fin: true } as const;
+const HEAD_FRAGMENT = { binary: true, fin: false } as const;
+
+/**
  * A `ws` WebSocket as a {@link ServerTransport}. It moves bytes and reports events; it holds no
  * protocol logic. Both delivery classes go the same way: TCP is reliable and ordered.
  */
@@ -18,7 +33,18 @@ export class WsTransport implements ServerTransport {
   readonly kind = 'ws';
   private sink: TransportSink | undefined;
 
-  constructor(private readonly socket: WebSocket) {
+  /**
+   * @param socket the ws WebSocket: it parses what arrives, answers pings, closes
+   * @param raw the TCP (or TLS) socket under it, as the upgrade handed it over. With it, data
+   *   messages are framed here and written straight to it (see {@link send}); without it they
+   *   go through `socket.send`. ws writes only whole frames, each in one synchronous call, so
+   *   its pings, pongs and close frame and ours never interleave within a frame; what we write
+   *   is counted in `socket.bufferedAmount` like what ws writes.
+   */
+  constructor(
+    private readonly socket: WebSocket,
+    private readonly raw?: Duplex,
+  ) {
     (socket as TaggedSocket)[kTransport] = this;
     socket.binaryType = 'nodebuffer';
     socket.on('message', onSocketMessage);
@@ -41,19 +67,54 @@ export class WsTransport implements ServerTransport {
   }
 
   get bufferedAmount(): number {
-    return this.socket.bufferedAmount;
+    // ws's getter adds what its sender holds back while compressing: nothing here, where
+    // permessage-deflate is off. The socket's queue holds ws's frames and ours alike.
+    return this.raw === undefined ? this.socket.bufferedAmount : this.raw.writableLength;
   }
 
   send(bytes: Uint8Array): void {
-    if (this.socket.readyState === OPEN) this.socket.send(bytes);
+    // Past OPEN a close frame may be out: nothing may follow it.
+    if (this.socket.readyState !== OPEN) return;
+    const raw = this.raw;
+    if (raw === undefined) {
+      this.socket.send(bytes, BINARY_MESSAGE);
+      return;
+    }
+    const length = bytes.length;
+    const headerLength = frameHeaderLength(length);
+    if (headerLength + length < COPY_BELOW_BYTES) {
+      const frame = Buffer.allocUnsafe(headerLength + length);
+      frame.set(bytes, writeFrameHeader(frame, length));
+      raw.write(frame);
+      return;
+    }
+    const header = Buffer.allocUnsafe(headerLength);
+    writeFrameHeader(header, length);
+    raw.cork();
+    raw.write(header);
+    raw.write(bytes);
+    raw.uncork();
   }
 
   sendParts(head: Uint8Array, body: Uint8Array): void {
     if (this.socket.readyState !== OPEN) return;
-    // Two frames of one message: ws writes each caller's buffer as it is (a server does not
-    // mask), so the shared body goes to every socket without a copy per client.
-    this.socket.send(head, { binary: true, fin: false });
-    this.socket.send(body, { binary: true, fin: true });
+    const raw = this.raw;
+    if (raw === undefined) {
+      // Two frames of one message: ws writes each caller's buffer as it is (a server does not
+      // mask), so the shared body goes to every socket without a copy per client.
+      this.socket.send(head, HEAD_FRAGMENT);
+      this.socket.send(body, BINARY_MESSAGE);
+      return;
+    }
+    // One frame: its header and `head` in one small buffer, then the shared body as it is.
+    const length = head.length + body.length;
+    const headerLength = frameHeaderLength(length);
+    const start = Buffer.allocUnsafe(headerLength + head.length);
+    start.set(head, writeFrameHeader(start, length));
+    raw.cork();
+    raw.write(start);
+    raw.write(body);
+    raw.uncork();
   }
 
   close(code: number, reason: string): void {
