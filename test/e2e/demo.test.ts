@@ -424,9 +424,9 @@ describe('browser demo', () => {
 });
 
 describe('browser demo on two nodes (one Redis): a drain moves the player', () => {
-  it('the page on a draining node is matchmade onto the other one, says so in the chat box, and plays there (screenshot)', async () => {
+  /** Two nodes on one private Redis, serving the demo; `roomMoves` as the cluster option has it. */
+  async function twoNodes(roomMoves: boolean): Promise<{ a: TickwireServer; b: TickwireServer; done: () => Promise<void> }> {
     const redis = await PrivateRedis.start();
-    const errors: string[] = [];
     const nodes = ['node-a', 'node-b'].map(
       (nodeId) =>
         new TickwireServer({
@@ -441,21 +441,77 @@ describe('browser demo on two nodes (one Redis): a drain moves the player', () =
           frontDoor: { allowedOrigins: ['*'] },
           cluster: {
             redisUrl: redis.url,
-            keyPrefix: `e2e-move-${process.pid}:`,
+            keyPrefix: `e2e-move-${process.pid}-${roomMoves}:`,
             nodeId,
             publicUrl: 'ws://unset.test/ws',
             heartbeatMs: 100,
             nodeTtlMs: 600,
+            ...(roomMoves ? {} : { roomMoves: false as const }),
           },
         }),
     );
+    for (const n of nodes) {
+      const { port } = await n.listen();
+      n.cluster!.publicUrl = `ws://127.0.0.1:${port}/ws`;
+      await n.cluster!.heartbeat();
+    }
     const [a, b] = nodes as [TickwireServer, TickwireServer];
+    return {
+      a,
+      b,
+      done: async () => {
+        await Promise.all(nodes.map((n) => n.close()));
+        await redis.kill();
+      },
+    };
+  }
+
+  it("with room moves, the page's game moves to the other node: same room, player and score, and the chat box says so (screenshot)", async () => {
+    const { a, b, done } = await twoNodes(true);
+    const errors: string[] = [];
     try {
-      for (const n of nodes) {
-        const { port } = await n.listen();
-        n.cluster!.publicUrl = `ws://127.0.0.1:${port}/ws`;
-        await n.cluster!.heartbeat();
-      }
+      const context = await browser.newContext({ viewport: { width: 1280, height: 820 } });
+      const page = await context.newPage();
+      page.on('pageerror', (err) => errors.push(err.message));
+      await page.goto(`http://127.0.0.1:${a.port}/?name=carried&transport=ws`);
+      await page.waitForFunction(() => window.__tickwire!.status === 'playing' && window.__tickwire!.client.latestTick > 0);
+      const before = await page.evaluate(() => ({
+        room: window.__tickwire!.client.welcome!.roomId,
+        player: window.__tickwire!.client.welcome!.playerId,
+      }));
+      expect(a.rooms.rooms.has(before.room)).toBe(true);
+      type Players = { players: { id: number; score: number }[] };
+      (a.rooms.rooms.get(before.room)!.state as Players).players.find((p) => p.id === before.player)!.score = 7;
+      const tickBefore = await page.evaluate(() => window.__tickwire!.client.latestTick);
+      const closing = a.close();
+      await page.waitForFunction(() => /⇄ this game moved to node-b/.test(document.getElementById('chat')!.textContent ?? ''));
+      await page.waitForFunction((t) => window.__tickwire!.client.latestTick > t && window.__tickwire!.status === 'playing', tickBefore);
+      const after = await page.evaluate(() => ({
+        room: window.__tickwire!.client.welcome!.roomId,
+        player: window.__tickwire!.client.welcome!.playerId,
+        banner: document.getElementById('banner')!.hidden,
+      }));
+      expect(after.room).toBe(before.room);
+      expect(after.player).toBe(before.player);
+      expect(b.rooms.rooms.has(before.room)).toBe(true);
+      expect((b.rooms.rooms.get(before.room)!.state as Players).players.find((p) => p.id === before.player)!.score).toBe(7);
+      expect(after.banner).toBe(true);
+      const chat = (await page.locator('#chat').textContent()) ?? '';
+      expect(chat).toContain('⇄ the server is restarting: this game moves to another server…');
+      expect(chat).not.toContain('finding a new game');
+      await page.screenshot({ path: `${SCREENS}/room-moved.png` });
+      await closing;
+      await context.close();
+      expect(errors).toEqual([]);
+    } finally {
+      await done();
+    }
+  });
+
+  it('with room moves off, the page on a draining node is matchmade onto the other one, says so in the chat box, and plays there (screenshot)', async () => {
+    const { a, b, done } = await twoNodes(false);
+    const errors: string[] = [];
+    try {
       const context = await browser.newContext({ viewport: { width: 1280, height: 820 } });
       const page = await context.newPage();
       page.on('pageerror', (err) => errors.push(err.message));
@@ -481,8 +537,7 @@ describe('browser demo on two nodes (one Redis): a drain moves the player', () =
       await context.close();
       expect(errors).toEqual([]);
     } finally {
-      await Promise.all(nodes.map((n) => n.close()));
-      await redis.kill();
+      await done();
     }
   });
 });
