@@ -101,6 +101,12 @@ async function measure(rig: ClusterRig, o: ScenarioOptions, pool: PlayerPool): P
         pass: null,
       },
       {
+        what: "  the move's own gap (last snapshot there → first here)",
+        value: msSpread(spread(outcomes.map((x) => x.moveGapMs).filter(Number.isFinite))),
+        aim: '',
+        pass: null,
+      },
+      {
         what: '  the gap: last snapshot → NOTICE move',
         value: msSpread(spread(outcomes.map((x) => x.toNoticeMs).filter(Number.isFinite))),
         aim: '',
@@ -130,6 +136,7 @@ async function measure(rig: ClusterRig, o: ScenarioOptions, pool: PlayerPool): P
       scored: count((x) => x.scoreBefore > 0),
       gapMs: gaps,
       gapParts: {
+        move: spread(outcomes.map((x) => x.moveGapMs).filter(Number.isFinite)),
         toNotice: spread(outcomes.map((x) => x.toNoticeMs).filter(Number.isFinite)),
         toWelcome: spread(outcomes.map((x) => x.toWelcomeMs).filter(Number.isFinite)),
         toSnapshot: spread(outcomes.map((x) => x.toSnapshotMs).filter(Number.isFinite)),

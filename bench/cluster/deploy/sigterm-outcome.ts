@@ -25,6 +25,8 @@ export interface Outcome {
   toNoticeMs: number;
   toWelcomeMs: number;
   toSnapshotMs: number;
+  /** The move's own gap: last snapshot on the old node → first on the new one, ms (the longest gap may be elsewhere: a stall of the players' process). */
+  moveGapMs: number;
   /** The SDK's move events, e.g. "moved room-moved n1→n2". */
   moves: string[];
 }
@@ -68,6 +70,7 @@ export function outcomeOf(p: RigPlayer, b: SeatBefore, t0: number): Outcome {
     toNoticeMs: p.movingAt - p.lastSnapBeforeMove,
     toWelcomeMs: switched ? w.at - p.movingAt : Number.NaN,
     toSnapshotMs: switched ? w.firstSnapshotAt - w.at : Number.NaN,
+    moveGapMs: switched ? w.firstSnapshotAt - p.lastSnapBeforeMove : Number.NaN,
     moves: p.moves.map((m) => m.replace(/ \d+ ms$/, '')),
   };
 }
