@@ -4,6 +4,14 @@ import { epochNow, type PlayerPool } from './player-pool';
 import { bringPool, cpuMeter, sleep, waitFor, type ScenarioOptions } from './scenario-kit';
 import type { Outcome } from './sigterm-outcome';
 
+/** Where each player's gap went, one row each. */
+const GAP_PARTS: [string, (x: Outcome) => number][] = [
+  ["  the move's own gap (last snapshot there → first here)", (x) => x.moveGapMs],
+  ['  the gap: last snapshot → NOTICE move', (x) => x.toNoticeMs],
+  ['  NOTICE → WELCOME on the new node (TLS, proxy, JOIN)', (x) => x.toWelcomeMs],
+  ["  WELCOME → first snapshot (the room's hold, a tick)", (x) => x.toSnapshotMs],
+];
+
 /**
  * b. A rolling restart's step: `clients` players (100) straight onto node n1, rooms of 25 (so
  * 4 rooms), fighting so scores move; the other two nodes run. SIGTERM n1. Per player: did it
@@ -43,6 +51,8 @@ async function measure(rig: ClusterRig, o: ScenarioOptions, pool: PlayerPool): P
   await waitFor(async () => (await pool.all('settled', { settleMs: 2000 })).every(Boolean), (o.drainSeconds + 30) * 1000);
   const exit = await Promise.race([exited, sleep(10_000).then(() => ({ how: 'still running', s: Number.NaN }))]);
   const outcomes = await pool.outcomes(t0);
+  /** The spread of one figure over the players that have it. */
+  const over = (pick: (x: Outcome) => number) => spread(outcomes.map(pick).filter(Number.isFinite));
   const n = outcomes.length;
   const count = (f: (x: Outcome) => boolean) => outcomes.filter(f).length;
   const gaps = spread(outcomes.map((x) => x.gapMs));
@@ -96,34 +106,11 @@ async function measure(rig: ClusterRig, o: ScenarioOptions, pool: PlayerPool): P
       },
       {
         what: "SDK: SIGTERM → 'moving', and 'moving' → 'moved' (p50 / p99 / max)",
-        value: `${msSpread(spread(outcomes.map((x) => x.movingMs).filter(Number.isFinite)))}; ${msSpread(spread(outcomes.map((x) => x.movedMs).filter(Number.isFinite)))}`,
+        value: `${msSpread(over((x) => x.movingMs))}; ${msSpread(over((x) => x.movedMs))}`,
         aim: '',
         pass: null,
       },
-      {
-        what: "  the move's own gap (last snapshot there → first here)",
-        value: msSpread(spread(outcomes.map((x) => x.moveGapMs).filter(Number.isFinite))),
-        aim: '',
-        pass: null,
-      },
-      {
-        what: '  the gap: last snapshot → NOTICE move',
-        value: msSpread(spread(outcomes.map((x) => x.toNoticeMs).filter(Number.isFinite))),
-        aim: '',
-        pass: null,
-      },
-      {
-        what: '  NOTICE → WELCOME on the new node (TLS, proxy, JOIN)',
-        value: msSpread(spread(outcomes.map((x) => x.toWelcomeMs).filter(Number.isFinite))),
-        aim: '',
-        pass: null,
-      },
-      {
-        what: "  WELCOME → first snapshot (the room's hold, a tick)",
-        value: msSpread(spread(outcomes.map((x) => x.toSnapshotMs).filter(Number.isFinite))),
-        aim: '',
-        pass: null,
-      },
+      ...GAP_PARTS.map(([what, pick]) => ({ what, value: msSpread(over(pick)), aim: '', pass: null })),
       { what: 'before the SIGTERM: CPU (% of a core), stalls, late ticks', value: cpuUse, aim: '', pass: null },
       { what: `${victim.id} exited`, value: `${exit.how} after ${exit.s.toFixed(1)} s`, aim: '', pass: null },
     ],
@@ -135,12 +122,7 @@ async function measure(rig: ClusterRig, o: ScenarioOptions, pool: PlayerPool): P
       keptScore: count((x) => x.keptScore),
       scored: count((x) => x.scoreBefore > 0),
       gapMs: gaps,
-      gapParts: {
-        move: spread(outcomes.map((x) => x.moveGapMs).filter(Number.isFinite)),
-        toNotice: spread(outcomes.map((x) => x.toNoticeMs).filter(Number.isFinite)),
-        toWelcome: spread(outcomes.map((x) => x.toWelcomeMs).filter(Number.isFinite)),
-        toSnapshot: spread(outcomes.map((x) => x.toSnapshotMs).filter(Number.isFinite)),
-      },
+      gapParts: Object.fromEntries(GAP_PARTS.map(([what, pick]) => [what.trim(), over(pick)])),
       inputsLost: lost,
       backwards: count((x) => x.backwards),
       landedOn: Object.fromEntries(to),
