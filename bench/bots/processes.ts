@@ -36,6 +36,17 @@ export function shares(clients: number, processes: number): { firstBot: number; 
   return out;
 }
 
+/**
+ * Fork a TypeScript module as a child process with an IPC channel (stdout and stderr shared).
+ * The child needs tsx's loader, which `npm run …` already put in this process's execArgv (and
+ * --cpu-prof, if given, profiles every child too). Messages use the advanced serialization:
+ * typed arrays of samples cross as bytes, not JSON numbers.
+ */
+export function forkTypeScript(module: URL): ChildProcess {
+  const execArgv = process.execArgv.some((a) => a.includes('tsx')) ? process.execArgv : [...process.execArgv, '--import', 'tsx'];
+  return fork(fileURLToPath(module), [], { execArgv, serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+}
+
 /** Resolves after `ms`, or at once when `signal` aborts. */
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -60,14 +71,7 @@ class Child {
   pending: ProgressSample[] = [];
 
   constructor(readonly index: number) {
-    // The bots are TypeScript: the child needs tsx's loader, which `npm run bots` already put
-    // in this process's execArgv (and --cpu-prof, if given, profiles every child too).
-    const execArgv = process.execArgv.some((a) => a.includes('tsx')) ? process.execArgv : [...process.execArgv, '--import', 'tsx'];
-    this.proc = fork(fileURLToPath(new URL('./child.ts', import.meta.url)), [], {
-      execArgv,
-      serialization: 'advanced', // typed arrays of samples cross as bytes, not JSON numbers
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
+    this.proc = forkTypeScript(new URL('./child.ts', import.meta.url));
     const exited = new Promise<never>((_, reject) =>
       this.proc.once('exit', (code, signal) =>
         reject(new Error(`bots process ${index} exited (${signal ?? `code ${code}`}) before it reported its measurements`)),

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { numberArg, parseStrictArgs, UsageError } from '../../src/cli/cli-args';
 import { formatTable, type ScenarioResult } from './deploy/aim-report';
 import { startCluster, type RigDatabase } from './deploy/cluster-rig';
@@ -32,6 +33,8 @@ function usage(): string {
     '  --seconds S       drops: how long links are killed (default 60)',
     '  --drop-rate N     drops: kills per player per minute (default 2)',
     '  --outage S        redis: seconds Redis stays down (default 10)',
+    '  --tls-resume on|off  players resume TLS sessions with the proxy, as browsers do (default on)',
+    "  --processes N     players' processes for drops and sigterm (default: the cores, at least 2)",
     "  --drain-seconds S the nodes' --drain-seconds, for sigterm (default 5)",
     '  --max-players N   players per room (default 25: sigterm puts 100 players in 4 rooms)',
     '  --db D            postgres (a scratch database on the local server), sqlite (per node) or off (default postgres)',
@@ -39,6 +42,11 @@ function usage(): string {
     "  --keep-logs       keep each node's log (and SQLite folder) in /tmp/tickwire-deploy-aims-*",
     '  --json            also print every result as one JSON object, the last line of stdout',
   ].join('\n');
+}
+
+function onOff(flag: string, value: string): boolean {
+  if (value !== 'on' && value !== 'off') throw new UsageError(`${flag} must be on or off, got "${value}"`);
+  return value === 'on';
 }
 
 async function main(): Promise<void> {
@@ -49,6 +57,8 @@ async function main(): Promise<void> {
     'drop-rate': { type: 'string' },
     outage: { type: 'string' },
     'drain-seconds': { type: 'string' },
+    processes: { type: 'string' },
+    'tls-resume': { type: 'string' },
     'max-players': { type: 'string' },
     db: { type: 'string' },
     'node-args': { type: 'string' },
@@ -73,6 +83,8 @@ async function main(): Promise<void> {
     dropRate: numberArg('--drop-rate', v['drop-rate'] ?? '2', 0, 60, false),
     outageSeconds: numberArg('--outage', v.outage ?? '10', 2, 300),
     drainSeconds: numberArg('--drain-seconds', v['drain-seconds'] ?? '5', 0, 600),
+    processes: numberArg('--processes', v.processes ?? String(Math.max(2, availableParallelism())), 1, 64),
+    tlsResume: onOff('--tls-resume', v['tls-resume'] ?? 'on'),
     log,
   };
   const maxPlayers = numberArg('--max-players', v['max-players'] ?? '25', 2, 1000);

@@ -26,7 +26,8 @@ export interface RoomMoveOptions {
   timeoutMs?: number;
   /**
    * How long a moved room waits, without ticking, for the players who were connected on the old
-   * node to resume, ms (default 500): their inputs for the ticks after the move are then not late.
+   * node to resume, ms (default {@link DEFAULT_MOVE_HOLD_MS}): their inputs for the ticks after
+   * the move are then not late. It ends as soon as they are all back.
    */
   holdMs?: number;
 }
@@ -62,6 +63,15 @@ export interface RoomMoveStats {
   refused: number;
 }
 
+/**
+ * Default hold of a moved room, ms. Everyone who is back waits for the last of the room's
+ * players, so the hold sets the room's median gap in snapshots (the slowest player's own
+ * reconnect sets the p99 either way). A player back after it has the inputs it re-sends for
+ * the ticks run meanwhile refused as late. 250 ms was tried: on the deploy rig the gaps did not
+ * move beyond the runs' spread (docs/deploy.md), while more players came back after it.
+ */
+export const DEFAULT_MOVE_HOLD_MS = 500;
+
 /** How many nodes one room is offered to before it drains as before. */
 const MAX_TRIES = 2;
 /** The blob outlives the answer's timeout by this much, ms: a node that is slow still finds it, and it goes by itself otherwise. */
@@ -90,7 +100,7 @@ export class RoomMover {
   ) {
     this.maxBytes = options.maxBytes ?? DEFAULT_MAX_MOVED_ROOM_BYTES;
     this.timeoutMs = options.timeoutMs ?? 2000;
-    this.holdMs = options.holdMs ?? 500;
+    this.holdMs = options.holdMs ?? DEFAULT_MOVE_HOLD_MS;
     if (!(this.maxBytes > 0)) throw new RangeError(`roomMoves.maxBytes must be a positive number of bytes, got ${this.maxBytes}`);
     if (!(this.timeoutMs > 0)) throw new RangeError(`roomMoves.timeoutMs must be > 0 ms, got ${this.timeoutMs}`);
     if (!(this.holdMs >= 0)) throw new RangeError(`roomMoves.holdMs must be ≥ 0 ms, got ${this.holdMs}`);
@@ -145,6 +155,7 @@ export class RoomMover {
   private async moveOne(room: Room, targets: NodeListing[]): Promise<boolean> {
     const { rooms, clock, log, redis } = this.host;
     rooms.freeze(room);
+    const frozenAt = performance.now();
     const fields = { room: room.id, type: room.type.name, tick: room.tick, players: room.players.length };
     let bytes: Uint8Array;
     try {
@@ -165,14 +176,25 @@ export class RoomMover {
       const at = { ...fields, to: target.id, bytes: bytes.length };
       let taken: boolean;
       try {
-        await redis.set(key, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), 'PX', this.timeoutMs + BLOB_TTL_EXTRA_MS);
-        const reply = await this.host.rpc
+        // The request goes out without waiting for the SET's answer: both travel on the same
+        // connection (NodeRpc publishes on the registry's), and Redis runs one connection's
+        // commands in order, so the blob is stored before the target hears of it. One round
+        // trip less while the room is frozen and its players see no snapshots.
+        const stored = redis.set(
+          key,
+          Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+          'PX',
+          this.timeoutMs + BLOB_TTL_EXTRA_MS,
+        );
+        const answer = this.host.rpc
           .request(target.id, { op: 'import-room', key, roomId: room.id, roomType: room.type.name }, this.timeoutMs)
           .catch(async (err: Error): Promise<ImportRoomReply> => {
             // No answer: whoever deletes the key first decides. Gone already: the target has it.
             const deleted = await redis.del(key).catch(() => -1);
             return deleted === 0 ? { ok: true } : { ok: false, message: err.message };
           });
+        await stored;
+        const reply = await answer;
         taken = reply.ok;
         if (!reply.ok) log.warn({ ...at, reason: reply.message }, 'room move: refused or no answer');
       } catch (err) {
@@ -182,7 +204,8 @@ export class RoomMover {
       }
       if (taken) {
         this.stats.movedOut++;
-        log.info(at, 'room moved out');
+        // frozenMs: freeze → taken there, the part of its players' gap in snapshots that is this hand-over's.
+        log.info({ ...at, frozenMs: Math.round(performance.now() - frozenAt) }, 'room moved out');
         this.host.movedOut(room, target);
         rooms.forgetMoved(room);
         return true;

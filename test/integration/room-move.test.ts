@@ -4,7 +4,7 @@ import { CursorField, cursorsGame, type CursorInput } from '../../shared/games/c
 import { CloseCode } from '../../shared/protocol/close-codes';
 import { encodeControl, type JoinMessage, type NoticeMessage } from '../../shared/protocol/control-messages';
 import { MessageType, PROTOCOL_VERSION } from '../../shared/protocol/message-types';
-import type { RoomMoveOptions } from '../../src/cluster/room-mover';
+import { DEFAULT_MOVE_HOLD_MS, type RoomMoveOptions } from '../../src/cluster/room-mover';
 import type { Room } from '../../src/rooms/room';
 import { defineRoomType, type RoomTypeDefinition } from '../../src/rooms/room-type';
 import { ClientState } from '../../src/sdk/client-state';
@@ -214,6 +214,35 @@ describe('live rooms move on a drain', () => {
     expect(b.server.mover!.stats.movedIn).toBe(1);
     await drained(a, closing);
     expect(a.server.mover!.stats.movedOut).toBe(1);
+  });
+
+  it('a moved room waits for its players only as long as the hold (500 ms by default): one who never comes back does not keep the others frozen', async () => {
+    const { a, b } = await twoNodes();
+    const [ann] = await players(a, 1, { count: 0 });
+    // Gone for good: without reconnects, the move's notice closes it instead of resuming.
+    const gone = a.client('gone', { reconnect: false }) as unknown as Client;
+    await gone.connect();
+    expect(gone.welcome!.roomId).toBe(ann.welcome!.roomId);
+    await play(a, [ann, gone], new Map(), 5);
+    const moved = nextEvent(ann, 'moved');
+    const goneClosed = nextEvent(gone, 'close');
+    const closing = a.server.close();
+    await moved;
+    await goneClosed;
+    const roomB = roomOf(b)!;
+    const frozenAt = roomB.tick;
+    // Ann is back; the room waits for the other seat, from when B took it, until the hold ends.
+    expect([...roomB.holdFor!]).toEqual([gone.playerId]);
+    expect(roomB.holdUntil - b.clock.now()).toBe(500);
+    expect(DEFAULT_MOVE_HOLD_MS).toBe(500);
+    // 14 ticks of 33.3 ms: 467 ms, still held; by the 16th (533 ms) it runs.
+    b.tick(14);
+    expect(roomB.tick).toBe(frozenAt);
+    b.tick(2);
+    expect(roomB.tick).toBeGreaterThan(frozenAt);
+    // Ann plays on while the other seat waits out its resume window.
+    expect(ann.state).toBe(ClientState.Open);
+    await drained(a, closing);
   });
 
   it('a room type that opts out (movable: false) drains as before: its players matchmake to a new room', async () => {

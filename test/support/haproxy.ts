@@ -1,7 +1,8 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
-import { connect } from 'node:net';
+import { connect, isIP } from 'node:net';
+import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -90,12 +91,32 @@ export async function startHaproxy(nodes: [string, string, string]): Promise<{
 }
 
 /** A `ws` WebSocket that trusts `ca` (the SDK's WebSocket option takes the class). */
-export function trustingWebSocket(ca: string, localAddress?: string): unknown {
+export function trustingWebSocket(ca: string, localAddress?: string, tlsSessions?: TlsSessionCache): unknown {
+  // With a cache: each handshake offers the last session ticket the proxy gave (a resumption, as
+  // a browser does for a host it has just talked to), and keeps the new one.
+  const createConnection = tlsSessions
+    ? (o: ConnectionOptions) => {
+        const host = o.host ?? '';
+        const socket = tlsConnect({ ...o, servername: o.servername ?? (isIP(host) ? '' : host), session: tlsSessions.session });
+        socket.on('session', (ticket: Buffer) => (tlsSessions.session = ticket));
+        return socket;
+      }
+    : undefined;
   return class extends WebSocket {
     constructor(url: string) {
-      super(url, { ca, localAddress, perMessageDeflate: false });
+      super(url, {
+        ca,
+        localAddress,
+        perMessageDeflate: false,
+        ...(createConnection ? { createConnection } : {}),
+      } as WebSocket.ClientOptions);
     }
   };
+}
+
+/** One client's TLS session ticket, kept between its connections (see {@link trustingWebSocket}). */
+export interface TlsSessionCache {
+  session?: Buffer;
 }
 
 /** A fetch for the SDK's `matchmake` that trusts `ca` (POST, JSON, small bodies). */

@@ -4,7 +4,7 @@ import { nextInt, type RngState } from '../../../shared/math/prng';
 import { matchmake, type MatchmakeTicket } from '../../../src/sdk/matchmake';
 import { ClientState } from '../../../src/sdk/client-state';
 import { TickwireClient, type WebSocketConstructor } from '../../../src/sdk/tickwire-client';
-import { trustingFetch, trustingWebSocket } from '../../../test/support/haproxy';
+import { trustingFetch, trustingWebSocket, type TlsSessionCache } from '../../../test/support/haproxy';
 import { DIR_AIM, DIR_BUTTONS } from '../../lib/directions';
 import { nextKillGapMs } from '../../bots/kill-schedule';
 
@@ -43,6 +43,11 @@ export interface RigPlayerOptions {
   fire: boolean;
   /** Link kills per minute (Poisson), started by {@link RigPlayer.startKills}. */
   dropRate: number;
+  /**
+   * Resume TLS sessions: each new wss:// connection offers the ticket the proxy gave the last
+   * one, as a browser does (default false: a full handshake every time, as ws does by itself).
+   */
+  tlsResume?: boolean;
 }
 
 /** Every player's resume times and outcomes, shared (no arrays per player). */
@@ -87,6 +92,8 @@ export class RigPlayer {
   /** When the SDK last said `moving` (performance.now), and how long its last move took, ms. */
   movingAt = Number.NaN;
   movedMs = Number.NaN;
+  /** The last snapshot before the newest `moving` (performance.now): where a move's gap starts. */
+  lastSnapBeforeMove = Number.NaN;
   /** Reconnect attempts of the newest resume (the SDK's `resumed` event), its backoff waits and drop → WELCOME. */
   private resumeAttempts = 0;
   private backoffMs = 0;
@@ -100,6 +107,7 @@ export class RigPlayer {
   private killedSeat = '';
   private awaitingSnapshot = false;
   private sink: DropSink | undefined;
+  private readonly tlsSessions: TlsSessionCache = {};
 
   constructor(
     readonly index: number,
@@ -124,7 +132,7 @@ export class RigPlayer {
       reservation: this.ticket?.reservation,
       game: arenaGame,
       name: `rig-${this.index + 1}`,
-      WebSocket: trustingWebSocket(this.front.ca, this.address) as WebSocketConstructor,
+      WebSocket: trustingWebSocket(this.front.ca, this.address, this.o.tlsResume ? this.tlsSessions : undefined) as WebSocketConstructor,
       decodeEntities: this.o.decode,
       // Follow a drain or a dead node through the proxy, whether joined by ticket or directly.
       matchmake: { base: this.front.base, fetch: fetchImpl },
@@ -212,6 +220,7 @@ export class RigPlayer {
     });
     c.on('moving', (e) => {
       this.movingAt = performance.now();
+      this.lastSnapBeforeMove = this.lastSnapAt;
       this.moves.push(`moving ${e.cause}`);
     });
     c.on('reconnecting', (e) => (this.backoffMs += e.delayMs));

@@ -1,7 +1,8 @@
 import { msSpread, pct, spread, type ScenarioResult } from './aim-report';
 import type { ClusterRig } from './cluster-rig';
-import { drive, type ResumeParts } from './rig-player';
-import { bringPlayers, cpuMeter, sleep, waitFor, type ScenarioOptions } from './scenario-kit';
+import { mergeDropParts } from './drop-tally';
+import { epochNow, type PlayerPool } from './player-pool';
+import { bringPool, cpuMeter, sleep, waitFor, type ScenarioOptions } from './scenario-kit';
 
 /**
  * a. Drops: players matchmade through the proxy onto three nodes, each link killed at random
@@ -10,51 +11,44 @@ import { bringPlayers, cpuMeter, sleep, waitFor, type ScenarioOptions } from './
  */
 export async function runDrops(rig: ClusterRig, o: ScenarioOptions): Promise<ScenarioResult> {
   const clients = o.clients ?? 200;
-  const players = await bringPlayers(rig, clients, { decode: false, fire: false, dropRate: o.dropRate }, o.log);
-  const stop = drive(() => players);
-  const times: number[] = [];
-  let rightSeat = 0;
-  const lost: string[] = [];
-  /** Resumes by the SDK's reconnect attempts they took (1, 2, 3…). */
-  const attempts = new Map<number, number>();
-  /** Where the time went: backoff, reconnect to WELCOME, WELCOME to snapshot. */
-  const backoff: number[] = [];
-  const toWelcome: number[] = [];
-  const toSnapshot: number[] = [];
-  const sink = {
-    resumed(ms: number, right: boolean, tries: number, parts: ResumeParts) {
-      times.push(ms);
-      attempts.set(tries, (attempts.get(tries) ?? 0) + 1);
-      backoff.push(parts.backoffMs);
-      toWelcome.push(parts.welcomeMs);
-      toSnapshot.push(parts.snapshotMs);
-      if (right) rightSeat++;
-      else lost.push('resumed, but not on its seat');
-    },
-    lost(why: string) {
-      lost.push(why);
-    },
-  };
+  const { pool, joined } = await bringPool(rig, clients, { decode: false, fire: false, dropRate: o.dropRate, tlsResume: o.tlsResume }, o);
+  try {
+    return await measure(rig, o, pool, joined);
+  } finally {
+    await pool.stop();
+  }
+}
+
+async function measure(rig: ClusterRig, o: ScenarioOptions, pool: PlayerPool, joined: number): Promise<ScenarioResult> {
   await sleep(2000);
-  const cpu = await cpuMeter(rig);
-  const t0 = performance.now();
-  for (const p of players) p.startKills(sink, t0);
+  const cpu = await cpuMeter(rig, pool);
+  await pool.all('kills-start', { t0: epochNow() });
   o.log(`killing each link ${o.dropRate} times a minute for ${o.seconds} s…`);
-  const progress = setInterval(() => o.log(`  ${times.length} resumed, ${lost.length} not`), 10_000);
+  const resumedSoFar = async () => mergeDropParts(await pool.drops());
+  const progress = setInterval(
+    () =>
+      void resumedSoFar().then(
+        (d) => o.log(`  ${d.times.length} resumed, ${d.lost.length} not`),
+        () => undefined,
+      ),
+    10_000,
+  );
   await sleep(o.seconds * 1000);
   clearInterval(progress);
   const cpuUse = (await cpu()).text;
-  for (const p of players) p.stopKills();
+  await pool.all('kills-stop', {});
   // The last kills resume (or give up: the resume window is 20 s).
-  await waitFor(() => players.every((p) => !p.recovering), 25_000);
-  const stillDown = players.filter((p) => p.recovering).length;
-  stop();
-  for (const p of players) p.close();
+  const recovering = async () => ((await pool.all('recovering', {})) as number[]).reduce((a, b) => a + b, 0);
+  await waitFor(async () => (await recovering()) === 0, 25_000);
+  const stillDown = await recovering();
+  const parts = await pool.drops();
+  const d = mergeDropParts(parts);
+  const { times, rightSeat, lost, attempts, backoff, toWelcome, toSnapshot } = d;
   const kills = times.length + lost.length + stillDown;
   const s = spread(times);
-  const unplanned = players.reduce((n, p) => n + p.unplannedDrops, 0);
+  const unplanned = parts.reduce((n, p) => n + p.unplanned, 0);
   return {
-    scenario: `drops: ${players.length} players, ${o.dropRate} kills a minute each, ${o.seconds} s`,
+    scenario: `drops: ${joined} players, ${o.dropRate} kills a minute each, ${o.seconds} s`,
     rows: [
       {
         what: 'kills resumed on the node and seat holding them',
@@ -65,7 +59,8 @@ export async function runDrops(rig: ClusterRig, o: ScenarioOptions): Promise<Sce
       { what: 'resume time p50 / p99 / max (kill → snapshot)', value: msSpread(s), aim: 'p99 ≤ 1000 ms', pass: s.n > 0 && s.p99 <= 1000 },
       {
         what: 'resumes by reconnect attempts',
-        value: [...attempts]
+        value: Object.entries(attempts)
+          .map(([k, n]): [number, number] => [Number(k), n])
           .sort((a, b) => a[0] - b[0])
           .map(([k, n]) => `${k}: ${n}`)
           .join(', '),
@@ -79,7 +74,7 @@ export async function runDrops(rig: ClusterRig, o: ScenarioOptions): Promise<Sce
       { what: 'CPU (% of a core), stalls, late ticks', value: cpuUse, aim: '', pass: null },
     ],
     figures: {
-      players: players.length,
+      players: joined,
       kills,
       resumed: times.length,
       rightSeat,
@@ -89,7 +84,7 @@ export async function runDrops(rig: ClusterRig, o: ScenarioOptions): Promise<Sce
       backoffMs: spread(backoff),
       welcomeMs: spread(toWelcome),
       snapshotMs: spread(toSnapshot),
-      attempts: Object.fromEntries(attempts),
+      attempts,
       unplanned,
     },
     notes: [

@@ -1,5 +1,6 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { ClusterRig } from './cluster-rig';
+import { PlayerPool } from './player-pool';
 import { joinCrowd, playerAddress, RigPlayer, type RigPlayerOptions } from './rig-player';
 
 /** What every scenario is given. */
@@ -14,6 +15,10 @@ export interface ScenarioOptions {
   outageSeconds: number;
   /** The nodes' --drain-seconds (sigterm). */
   drainSeconds: number;
+  /** Players' processes for the drops and sigterm scenarios (player-pool.ts). */
+  processes: number;
+  /** Players resume TLS sessions (RigPlayerOptions.tlsResume). */
+  tlsResume: boolean;
   log: (line: string) => void;
 }
 
@@ -56,6 +61,30 @@ export async function bringPlayers(
   return players;
 }
 
+/** {@link bringPlayers} over `o.processes` players' processes (player-pool.ts); the caller stops the pool. */
+export async function bringPool(
+  rig: ClusterRig,
+  count: number,
+  options: RigPlayerOptions,
+  o: ScenarioOptions,
+  node?: string,
+): Promise<{ pool: PlayerPool; joined: number }> {
+  const t0 = performance.now();
+  const pool = new PlayerPool(Math.min(o.processes, count));
+  try {
+    const { joined, perNode, failures } = await pool.join(count, options, { base: rig.base, wsUrl: rig.wsUrl, ca: rig.ca }, node);
+    o.log(
+      `${joined} of ${count} players in over ${pool.processes} processes (${[...perNode].map(([n, c]) => `${n}: ${c}`).join(', ')}) in ${((performance.now() - t0) / 1000).toFixed(1)} s` +
+        (failures.length ? `; ${failures.length} failed, e.g. ${failures[0]}` : ''),
+    );
+    if (joined === 0) throw new Error(`no player could join: ${failures[0]}`);
+    return { pool, joined };
+  } catch (err) {
+    await pool.stop();
+    throw err;
+  }
+}
+
 /** The node a player's seat is on now: its ticket's, or the one it moved to. */
 export function seatNode(p: RigPlayer, fallback: string): string {
   const w = p.welcomes[p.welcomes.length - 1];
@@ -78,7 +107,7 @@ export interface MachineUse {
  * late ticks (loop overruns and dropped steps, summed over their rooms). On a shared box the
  * players' process is often the bottleneck; these say so.
  */
-export async function cpuMeter(rig: ClusterRig): Promise<() => Promise<MachineUse>> {
+export async function cpuMeter(rig: ClusterRig, pool?: PlayerPool): Promise<() => Promise<MachineUse>> {
   const read = async () =>
     Promise.all(
       rig.nodes.map(async (n) => {
@@ -93,7 +122,9 @@ export async function cpuMeter(rig: ClusterRig): Promise<() => Promise<MachineUs
   const t0 = performance.now();
   const self0 = process.cpuUsage();
   const nodes0 = await read();
+  await pool?.all('meter-start', {});
   return async () => {
+    const players = await pool?.use();
     const ms = performance.now() - t0;
     const self = process.cpuUsage(self0);
     loop.disable();
@@ -106,7 +137,8 @@ export async function cpuMeter(rig: ClusterRig): Promise<() => Promise<MachineUs
     });
     let lateTicks = 0;
     rig.nodes.forEach((_, i) => (lateTicks += nodes1[i] && nodes0[i] ? nodes1[i].late - nodes0[i].late : 0));
-    const stallMs = Math.round(loop.max / 1e6);
-    return { text: `players' process ${pc(self.user + self.system)}, longest stall ${stallMs} ms; ${each.join(', ')}`, lateTicks, stallMs };
+    const stallMs = players?.stallMs ?? Math.round(loop.max / 1e6);
+    const who = players?.text ?? `players' process ${pc(self.user + self.system)}, longest stall ${stallMs} ms`;
+    return { text: `${who}; ${each.join(', ')}`, lateTicks, stallMs };
   };
 }

@@ -34,7 +34,7 @@ const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / Math.max(1, v.lengt
  */
 export async function runRedis(rig: ClusterRig, o: ScenarioOptions): Promise<ScenarioResult> {
   const clients = o.clients ?? 100;
-  const players = await bringPlayers(rig, clients, { decode: false, fire: false, dropRate: 0 }, o.log);
+  const players = await bringPlayers(rig, clients, { decode: false, fire: false, dropRate: 0, tlsResume: o.tlsResume }, o.log);
   const stop = drive(() => players);
   await sleep(3000);
   const outageMs = o.outageSeconds * 1000;

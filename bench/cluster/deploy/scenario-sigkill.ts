@@ -12,7 +12,7 @@ import { bringPlayers, seatNode, sleep, waitFor, type ScenarioOptions } from './
  */
 export async function runSigkill(rig: ClusterRig, o: ScenarioOptions): Promise<ScenarioResult> {
   const clients = o.clients ?? 150;
-  const players = await bringPlayers(rig, clients, { decode: false, fire: false, dropRate: 0 }, o.log);
+  const players = await bringPlayers(rig, clients, { decode: false, fire: false, dropRate: 0, tlsResume: o.tlsResume }, o.log);
   const stop = drive(() => players);
   await sleep(3000);
   const on = (id: string) => players.filter((p) => seatNode(p, '?') === id);

@@ -1,23 +1,16 @@
 import { msSpread, pct, spread, type ScenarioResult } from './aim-report';
 import type { ClusterRig } from './cluster-rig';
-import { drive, type RigPlayer } from './rig-player';
-import { bringPlayers, cpuMeter, sleep, waitFor, type ScenarioOptions } from './scenario-kit';
+import { epochNow, type PlayerPool } from './player-pool';
+import { bringPool, cpuMeter, sleep, waitFor, type ScenarioOptions } from './scenario-kit';
+import type { Outcome } from './sigterm-outcome';
 
-/** How each player came out of the drain. */
-interface Outcome {
-  switched: boolean;
-  playing: boolean;
-  keptId: boolean;
-  keptScore: boolean;
-  scoreBefore: number;
-  gapMs: number;
-  lost: number;
-  backwards: boolean;
-  to: string;
-  /** SIGTERM → the SDK's `moving`, and its `moved` ms (NaN: no such event). */
-  movingMs: number;
-  movedMs: number;
-}
+/** Where each player's gap went, one row each. */
+const GAP_PARTS: [string, (x: Outcome) => number][] = [
+  ["  the move's own gap (last snapshot there → first here)", (x) => x.moveGapMs],
+  ['  the gap: last snapshot → NOTICE move', (x) => x.toNoticeMs],
+  ['  NOTICE → WELCOME on the new node (TLS, proxy, JOIN)', (x) => x.toWelcomeMs],
+  ["  WELCOME → first snapshot (the room's hold, a tick)", (x) => x.toSnapshotMs],
+];
 
 /**
  * b. A rolling restart's step: `clients` players (100) straight onto node n1, rooms of 25 (so
@@ -25,62 +18,41 @@ interface Outcome {
  * keep its entity id (a resumed WELCOME with the same player id) and its score (its scoreboard
  * field after ≥ before), the longest snapshot gap from the last snapshot before the signal, the
  * inputs it sent before the switch that no seat ever acknowledged, and whether the tick it saw
- * went backwards (a new room starts at 0). Measures whatever the server does: today players
- * matchmake again into new rooms; with live room moves they resume their moved seat.
+ * went backwards (a new room starts at 0), and where the gap went (sigterm-outcome.ts). With
+ * --room-moves on (the default with Redis) players resume their moved seat; off, they matchmake
+ * again into new rooms. The players run in `o.processes` processes (player-pool.ts).
  */
 export async function runSigterm(rig: ClusterRig, o: ScenarioOptions): Promise<ScenarioResult> {
   const clients = o.clients ?? 100;
   const victim = rig.nodes[0]!;
-  const players = await bringPlayers(rig, clients, { decode: true, fire: true, dropRate: 0 }, o.log, victim.id);
-  const stop = drive(() => players);
+  const { pool } = await bringPool(rig, clients, { decode: true, fire: true, dropRate: 0, tlsResume: o.tlsResume }, o, victim.id);
+  try {
+    return await measure(rig, o, pool);
+  } finally {
+    await pool.stop();
+  }
+}
+
+async function measure(rig: ClusterRig, o: ScenarioOptions, pool: PlayerPool): Promise<ScenarioResult> {
+  const victim = rig.nodes[0]!;
   o.log(`playing 10 s on ${victim.id} so scores move…`);
-  const cpu = await cpuMeter(rig);
+  const cpu = await cpuMeter(rig, pool);
   await sleep(10_000);
   const cpuUse = (await cpu()).text;
   // /health is cached for a moment: read after the joins have long settled.
   const rooms = (await victim.health())?.rooms ?? [];
   o.log(`on ${victim.id}: ${rooms.length} rooms (${rooms.map((r) => r.players).join(', ')} players)`);
-  const before = players.map((p) => ({
-    playerId: p.client.playerId,
-    roomId: p.client.welcome!.roomId,
-    score: p.score,
-    welcomes: p.welcomes.length,
-  }));
-  for (const p of players) p.markWatch();
-  const t0 = performance.now();
+  await pool.all('mark', {});
+  const t0 = epochNow();
+  const t0Here = performance.now();
   o.log(`SIGTERM ${victim.id}`);
-  const exited = victim.signal('SIGTERM').then((how) => ({ how, s: (performance.now() - t0) / 1000 }));
+  const exited = victim.signal('SIGTERM').then((how) => ({ how, s: (performance.now() - t0Here) / 1000 }));
   // Each player has switched seats (or closed) and played 2 s on the new one.
-  const settled = (p: RigPlayer, i: number) => {
-    const w = p.welcomes[before[i]!.welcomes];
-    return p.closed !== undefined || (w !== undefined && performance.now() - w.firstSnapshotAt > 2000);
-  };
-  await waitFor(() => players.every(settled), (o.drainSeconds + 30) * 1000);
+  await waitFor(async () => (await pool.all('settled', { settleMs: 2000 })).every(Boolean), (o.drainSeconds + 30) * 1000);
   const exit = await Promise.race([exited, sleep(10_000).then(() => ({ how: 'still running', s: Number.NaN }))]);
-  stop();
-  const outcomes: Outcome[] = players.map((p, i) => {
-    const b = before[i]!;
-    const w = p.welcomes[b.welcomes];
-    const switched = w !== undefined;
-    const keptId = switched && w.resumed && w.playerId === b.playerId;
-    // Inputs sent on the old seat before the switch: a moved seat acknowledges them on the new
-    // node (same seqs: ticks go on); a new seat never applies what the old one had not.
-    const lost = !switched ? 0 : keptId ? Math.max(0, w.sentBefore - p.ackedSeq) : Math.max(0, w.sentBefore - w.ackedBefore);
-    return {
-      switched,
-      playing: switched && p.closed === undefined && !Number.isNaN(w.firstSnapshotAt),
-      keptId,
-      keptScore: keptId && p.score >= b.score,
-      scoreBefore: b.score,
-      gapMs: p.maxGapMs,
-      lost,
-      backwards: p.ticksBackwards > 0,
-      to: switched ? (w.node ?? p.movedTo ?? '?') : '–',
-      movingMs: p.movingAt - t0,
-      movedMs: p.movedMs,
-    };
-  });
-  for (const p of players) p.close();
+  const outcomes = await pool.outcomes(t0);
+  /** The spread of one figure over the players that have it. */
+  const over = (pick: (x: Outcome) => number) => spread(outcomes.map(pick).filter(Number.isFinite));
   const n = outcomes.length;
   const count = (f: (x: Outcome) => boolean) => outcomes.filter(f).length;
   const gaps = spread(outcomes.map((x) => x.gapMs));
@@ -88,7 +60,7 @@ export async function runSigterm(rig: ClusterRig, o: ScenarioOptions): Promise<S
   const to = new Map<string, number>();
   for (const x of outcomes) to.set(x.to, (to.get(x.to) ?? 0) + 1);
   const moves = new Map<string, number>();
-  for (const p of players) for (const m of p.moves) moves.set(m.replace(/ \d+ ms$/, ''), (moves.get(m.replace(/ \d+ ms$/, '')) ?? 0) + 1);
+  for (const x of outcomes) for (const m of x.moves) moves.set(m, (moves.get(m) ?? 0) + 1);
   return {
     scenario: `sigterm: ${n} players in ${rooms.length} rooms on ${victim.id}, --drain-seconds ${o.drainSeconds}`,
     rows: [
@@ -134,10 +106,11 @@ export async function runSigterm(rig: ClusterRig, o: ScenarioOptions): Promise<S
       },
       {
         what: "SDK: SIGTERM → 'moving', and 'moving' → 'moved' (p50 / p99 / max)",
-        value: `${msSpread(spread(outcomes.map((x) => x.movingMs).filter(Number.isFinite)))}; ${msSpread(spread(outcomes.map((x) => x.movedMs).filter(Number.isFinite)))}`,
+        value: `${msSpread(over((x) => x.movingMs))}; ${msSpread(over((x) => x.movedMs))}`,
         aim: '',
         pass: null,
       },
+      ...GAP_PARTS.map(([what, pick]) => ({ what, value: msSpread(over(pick)), aim: '', pass: null })),
       { what: 'before the SIGTERM: CPU (% of a core), stalls, late ticks', value: cpuUse, aim: '', pass: null },
       { what: `${victim.id} exited`, value: `${exit.how} after ${exit.s.toFixed(1)} s`, aim: '', pass: null },
     ],
@@ -149,6 +122,7 @@ export async function runSigterm(rig: ClusterRig, o: ScenarioOptions): Promise<S
       keptScore: count((x) => x.keptScore),
       scored: count((x) => x.scoreBefore > 0),
       gapMs: gaps,
+      gapParts: Object.fromEntries(GAP_PARTS.map(([what, pick]) => [what.trim(), over(pick)])),
       inputsLost: lost,
       backwards: count((x) => x.backwards),
       landedOn: Object.fromEntries(to),
