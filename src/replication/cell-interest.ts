@@ -114,7 +114,7 @@ export class CellInterest {
     const small = Math.min(options.viewWidth, options.viewHeight);
     if (!(small > 0) || !(options.width > 0) || !(options.height > 0))
       throw new RangeError('interest: width, height, viewWidth and viewHeight must be positive');
-    const cellSize = options.cellSize ?? small / 8;
+    const cellSize = options.cellSize ?? small / 12;
     if (!(cellSize > 0)) throw new RangeError('interest: cellSize must be positive');
     this.geometry = {
       minX: options.minX ?? 0,

@@ -30,7 +30,7 @@ export interface InterestOptions {
    */
   margin?: number;
   /**
-   * Grid cell edge, units (default 1/8 of the view's smaller side). Smaller cells fit the view
+   * Grid cell edge, units (default 1/12 of the view's smaller side). Smaller cells fit the view
    * tighter (fewer bytes) but cost more per client (more grid rows to walk) and per tick.
    */
   cellSize?: number;
