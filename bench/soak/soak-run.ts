@@ -65,7 +65,7 @@ export interface SoakSummary {
   /** What /health showed once every bot had left. */
   leftover: { connections: number; players: number; detachedPlayers: number; rooms: number } | null;
   /** The checks, and whether the run passed them all. */
-  checks: { name: string; ok: boolean; detail: string }[];
+  checks: SoakCheck[];
   passed: boolean;
 }
 
@@ -280,18 +280,7 @@ export async function runSoak(opts: SoakOptions, url: string, progress: (line: s
       detail:
         `${resumeTimes.count} resumed, ${failedResumes} failed` + (failedResumes > 0 ? `: ${JSON.stringify(resumeFailureReasons)}` : ''),
     },
-    // Under 2 minutes the warm-up is too short for the heap to settle: reported, not judged.
-    opts.minutes >= 2
-      ? {
-          name: 'heap at the end within 10 % of heap after warm-up',
-          ok: heapRatio !== null && heapRatio <= 1.1,
-          detail: heapRatio === null ? 'not enough heap samples' : `ratio ${heapRatio.toFixed(3)}`,
-        }
-      : {
-          name: 'heap (not judged: runs under 2 min are too short)',
-          ok: true,
-          detail: heapRatio === null ? 'no samples' : `ratio ${heapRatio.toFixed(3)}`,
-        },
+    heapCheck(opts.minutes, heapRatio),
     { name: 'no bot lost for good', ok: lostBots === 0, detail: JSON.stringify(lostReasons) },
   ];
   if (errors.length > 0) progress(`health probe errors: ${[...new Set(errors)].slice(0, 3).join('; ')}`);
@@ -328,6 +317,38 @@ export async function runSoak(opts: SoakOptions, url: string, progress: (line: s
 }
 
 /** The human summary. */
+/** One check of the soak: passed or failed, or, when the run cannot judge it, reported only. */
+export interface SoakCheck {
+  name: string;
+  /** Whether it passed (true when not judged: it cannot fail the run). */
+  ok: boolean;
+  detail: string;
+  /** False when the run is too short to judge it: printed NOT JUDGED, neither PASS nor FAIL. */
+  judged?: boolean;
+}
+
+/** Shortest run whose heap is judged, minutes: under it the warm-up is too short for the heap to settle. */
+export const HEAP_JUDGED_FROM_MINUTES = 2;
+
+/** The heap check: end within 10 % of after warm-up, judged only on runs of 2 minutes or more. */
+export function heapCheck(minutes: number, heapRatio: number | null): SoakCheck {
+  const name = 'heap at the end within 10 % of heap after warm-up';
+  if (minutes < HEAP_JUDGED_FROM_MINUTES) {
+    const seen = heapRatio === null ? 'no samples' : `ratio ${heapRatio.toFixed(3)}`;
+    return { name, ok: true, judged: false, detail: `${seen}; runs under ${HEAP_JUDGED_FROM_MINUTES} min are too short to judge` };
+  }
+  return {
+    name,
+    ok: heapRatio !== null && heapRatio <= 1.1,
+    detail: heapRatio === null ? 'not enough heap samples' : `ratio ${heapRatio.toFixed(3)}`,
+  };
+}
+
+/** A check's line in the summary: PASS, FAIL or NOT JUDGED. */
+export function checkLine(c: SoakCheck): string {
+  return `  ${c.judged === false ? 'NOT JUDGED' : c.ok ? 'PASS' : 'FAIL'}  ${c.name} (${c.detail})`;
+}
+
 export function formatSoak(s: SoakSummary): string {
   const mb = (b: number | null) => (b === null ? 'n/a' : `${(b / 1e6).toFixed(1)} MB`);
   const reasons = (r: Record<string, number>) =>
@@ -349,7 +370,7 @@ export function formatSoak(s: SoakSummary): string {
       `the lowest of ${s.heapSamples.afterWarmup} and ${s.heapSamples.atEnd} readings in the last 20 s of each; ` +
       `medians ${mb(s.heapAfterWarmupMedianBytes)} → ${mb(s.heapAtEndMedianBytes)}`,
     `  after leaving    ${s.leftover ? `${s.leftover.connections} connections, ${s.leftover.players} players, ${s.leftover.detachedPlayers} detached, ${s.leftover.rooms} rooms` : 'n/a'}`,
-    ...s.checks.map((c) => `  ${c.ok ? 'PASS' : 'FAIL'}  ${c.name} (${c.detail})`),
+    ...s.checks.map(checkLine),
     s.passed ? 'soak passed' : 'soak FAILED',
   ].join('\n');
 }

@@ -3,6 +3,7 @@ import { nextKillGapMs } from '../../bench/bots/kill-schedule';
 import { parseBotsArgs } from '../../bench/bots/options';
 import { GapTracker } from '../../bench/soak/gap-tracker';
 import { parseSoakArgs } from '../../bench/soak/options';
+import { checkLine, heapCheck } from '../../bench/soak/soak-run';
 
 describe('bots --drop-rate and the soak', () => {
   it('draws kill gaps from a seeded exponential with the asked mean', () => {
@@ -42,5 +43,16 @@ describe('bots --drop-rate and the soak', () => {
     });
     expect(() => parseSoakArgs(['--lifetime', '10-5'])).toThrow(/--lifetime \(max\) must be a number from 10/);
     expect(() => parseSoakArgs(['--url', 'http://x'])).toThrow(/--url must start with ws/);
+  });
+
+  it('says NOT JUDGED for the heap of a run under 2 minutes, and judges it from 2 minutes', () => {
+    const short = heapCheck(0.5, 1.5);
+    expect(checkLine(short)).toBe(
+      '  NOT JUDGED  heap at the end within 10 % of heap after warm-up (ratio 1.500; runs under 2 min are too short to judge)',
+    );
+    expect(short.ok).toBe(true); // it cannot fail the run
+    expect(checkLine(heapCheck(2, 1.05))).toMatch(/^ {2}PASS {2}heap at the end/);
+    expect(checkLine(heapCheck(10, 1.2))).toMatch(/^ {2}FAIL {2}heap at the end .*\(ratio 1\.200\)$/);
+    expect(heapCheck(10, null).ok).toBe(false);
   });
 });
