@@ -5,7 +5,7 @@
  * maxPlayers, default 4). Run the server with a reservation time longer than the run, or
  * lapsed holds free their seats and are rightly handed out again, e.g.:
  *   REDIS_URL=redis://127.0.0.1:6379 npm start -- --workers 2 --persistence off --max-players 4 --max-rooms 5000 \
- *     --per-ip-limits off --reservation-seconds 600
+ *     --max-reservations 10000 --per-ip-limits off --reservation-seconds 600
  */
 export {};
 
