@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import type { BotsSummary } from '../bots/report';
-import { runBotsProcesses, startServer, tickwirePlayers } from '../lib/load-server';
+import { benchServerArgs, runBotsProcesses, startServer, tickwirePlayers } from '../lib/load-server';
 import type { Contender } from './cpu-rounds';
 
 /**
@@ -20,29 +20,7 @@ export function tickwireContender(
     name,
     snapshotsPerSec,
     inputsPerSec,
-    start: (port) =>
-      startServer(
-        'node',
-        [
-          'dist/cli.js',
-          '--port',
-          String(port),
-          '--max-players',
-          String(maxPlayers),
-          '--per-ip-limits',
-          'off',
-          '--log-level',
-          'warn',
-          '--persistence',
-          'off',
-          '--admin-port',
-          'off',
-          '--drain-seconds',
-          '0',
-        ],
-        serverDir,
-        `http://127.0.0.1:${port}/health`,
-      ),
+    start: (port) => startServer('node', benchServerArgs(port, maxPlayers), serverDir, `http://127.0.0.1:${port}/health`),
     async drive(port, clients, durationS, stop) {
       const summaries = await runBotsProcesses(
         process.cwd(),

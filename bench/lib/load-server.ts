@@ -12,6 +12,31 @@ export interface ServerProcess {
 }
 
 /**
+ * The compiled server's arguments for a CPU bench (`node [nodeFlags] dist/cli.js …`): rooms of
+ * `maxPlayers`, every client on 127.0.0.1 (per-address limits off), no persistence, no admin
+ * listener, and no drain, so the rounds start and stop quickly.
+ */
+export function benchServerArgs(port: number, maxPlayers: number): string[] {
+  return [
+    'dist/cli.js',
+    '--port',
+    String(port),
+    '--max-players',
+    String(maxPlayers),
+    '--per-ip-limits',
+    'off',
+    '--log-level',
+    'warn',
+    '--persistence',
+    'off',
+    '--admin-port',
+    'off',
+    '--drain-seconds',
+    '0',
+  ];
+}
+
+/**
  * Start `command args` in `cwd` and wait until it is ready (at most `timeoutMs`): `ready` is a
  * URL that must answer 200, or a check of its own. Its stderr is passed through so that a
  * crash says why.

@@ -15,7 +15,7 @@ import { join, resolve } from 'node:path';
 import { cpuWindow } from '../lib/proc-cpu';
 import type { BotsSummary } from '../bots/report';
 import { waitForJoins } from '../compare/cpu-rounds';
-import { runBotsProcesses, sleep, startServer, tickwirePlayers } from '../lib/load-server';
+import { benchServerArgs, runBotsProcesses, sleep, startServer, tickwirePlayers } from '../lib/load-server';
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { bucketProfile, type CpuProfile } from './cpuprofile-buckets';
@@ -109,21 +109,7 @@ async function profileRun(opts: ProfileOptions, clients: number, tool: 'cpu-prof
     'node',
     [
       ...(tool === 'cpu-prof' ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : ['--perf-basic-prof']),
-      'dist/cli.js',
-      '--port',
-      String(opts.port),
-      '--max-players',
-      String(opts.maxPlayers),
-      '--per-ip-limits',
-      'off',
-      '--log-level',
-      'warn',
-      '--persistence',
-      'off',
-      '--admin-port',
-      'off',
-      '--drain-seconds',
-      '0',
+      ...benchServerArgs(opts.port, opts.maxPlayers),
     ],
     opts.serverDir,
     health,
