@@ -5,15 +5,21 @@ import { describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 import { WsTransport } from '../../src/transport/ws-transport';
 
+/** A ws server on port 0 and one client connected to it: both ends open, with the upgrade request. */
+async function openPair(): Promise<{ wss: WebSocketServer; client: WebSocket; socket: WebSocket; req: IncomingMessage }> {
+  const wss = new WebSocketServer({ port: 0 });
+  await once(wss, 'listening');
+  const port = (wss.address() as AddressInfo).port;
+  const accepted = once(wss, 'connection');
+  const client = new WebSocket(`ws://127.0.0.1:${port}`);
+  const [socket, req] = (await accepted) as [WebSocket, IncomingMessage];
+  await once(client, 'open');
+  return { wss, client, socket, req };
+}
+
 describe('WsTransport.sendParts', () => {
   it('delivers a header and a shared body as one message, the body never copied', async () => {
-    const wss = new WebSocketServer({ port: 0 });
-    await once(wss, 'listening');
-    const port = (wss.address() as AddressInfo).port;
-    const accepted = once(wss, 'connection');
-    const client = new WebSocket(`ws://127.0.0.1:${port}`);
-    const [socket] = (await accepted) as [WebSocket];
-    await once(client, 'open');
+    const { wss, client, socket } = await openPair();
     // Watch what the socket is asked to write: the body must go out as the very buffer given.
     type Write = (chunk: unknown, ...rest: unknown[]) => boolean;
     const raw = (socket as unknown as { _socket: { write: Write } })._socket;
@@ -39,13 +45,7 @@ describe('WsTransport.sendParts', () => {
   });
 
   it('with the TCP socket, frames messages itself: every size arrives whole and in order, pings between', async () => {
-    const wss = new WebSocketServer({ port: 0 });
-    await once(wss, 'listening');
-    const port = (wss.address() as AddressInfo).port;
-    const accepted = once(wss, 'connection');
-    const client = new WebSocket(`ws://127.0.0.1:${port}`);
-    const [socket, req] = (await accepted) as [WebSocket, IncomingMessage];
-    await once(client, 'open');
+    const { wss, client, socket, req } = await openPair();
     type Write = (chunk: unknown, ...rest: unknown[]) => boolean;
     const raw = req.socket as unknown as { write: Write };
     const written: unknown[] = [];
@@ -89,13 +89,7 @@ describe('WsTransport.sendParts', () => {
   });
 
   it('with the TCP socket, sends nothing once the close has begun', async () => {
-    const wss = new WebSocketServer({ port: 0 });
-    await once(wss, 'listening');
-    const port = (wss.address() as AddressInfo).port;
-    const accepted = once(wss, 'connection');
-    const client = new WebSocket(`ws://127.0.0.1:${port}`);
-    const [socket, req] = (await accepted) as [WebSocket, IncomingMessage];
-    await once(client, 'open');
+    const { wss, client, socket, req } = await openPair();
     const transport = new WsTransport(socket, req.socket);
     const messages: Buffer[] = [];
     client.on('message', (data: Buffer) => messages.push(data));
