@@ -233,16 +233,20 @@ export class Session implements RoomClient, TransportSink {
    * under the same resume token), send `notice` (NOTICE 'move', naming the node) and close 4016.
    */
   moveOut(notice: Uint8Array, reason: string): void {
-    this.room = undefined;
-    this.slot = undefined;
+    this.letGoOfSeat();
     this.send(notice);
     this.close(CloseCode.RoomMoved, reason);
   }
 
   supersede(reason: string): void {
+    this.letGoOfSeat();
+    this.reject(CloseCode.Superseded, reason);
+  }
+
+  /** The seat lives on without this session (another link took it, or another node): forget it, so closing does not detach it. */
+  private letGoOfSeat(): void {
     this.room = undefined;
     this.slot = undefined;
-    this.reject(CloseCode.Superseded, reason);
   }
 
   // ── TransportSink ────────────────────────────────────────────────────────────────────────
