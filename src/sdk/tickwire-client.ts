@@ -562,7 +562,7 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
             else this.finish(code, reason);
           },
           onMoving: ({ cause, reason }) => {
-            this.movedFrom = { node: this.welcome?.node ?? this.seatNode, roomId: this.welcome?.roomId ?? '' };
+            this.movedFrom = this.seatPlace();
             this.emit('moving', { cause, reason, from: this.movedFrom });
           },
           onMoveFailed: (e) => this.emit('moveFailed', e),
@@ -1143,6 +1143,11 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
     if (n.kind === 'token-expiring') void this.refreshSessionToken(n.secondsLeft ?? 0);
   }
 
+  /** Where the player sits now: WELCOME's node (else the URL's `?node=`) and room. */
+  private seatPlace(): SeatPlace {
+    return { node: this.welcome?.node ?? this.seatNode, roomId: this.welcome?.roomId ?? '' };
+  }
+
   /**
    * NOTICE 'move': the node drains and our room now runs on `n.node`; the link closes 4016 next,
    * and the client resumes there (not matchmaking: the seat, player and score moved with the room).
@@ -1158,7 +1163,7 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
       node: routed ? n.node : undefined,
       startedAt: this.clock.now(),
     };
-    this.movedFrom = { node: this.welcome.node ?? this.seatNode, roomId: this.welcome.roomId };
+    this.movedFrom = this.seatPlace();
     this.emit('moving', { cause: 'room-moved', reason: n.message, from: this.movedFrom });
     // The old node has let go of the seat already (the notice comes only once the room runs
     // elsewhere): resume now rather than after its 4016's close handshake. The old link's
