@@ -129,9 +129,8 @@ export class DeltaCodec {
    * Write the planned body to `out` (at its offset) and, when `next` is given, fill it with the
    * table the client holds after decoding: every row's `ticks` is `tick`, except rows the
    * budget deferred, which keep the baseline's. Returns the body's length in bytes.
-   * `cache` shares changed rows' bits between clients with the same baseline tick.
    */
-  write(out: ByteWriter, tick: number, next: EntityTable | null, cache: DeltaChunkCache | null = null): number {
+  write(out: ByteWriter, tick: number, next: EntityTable | null): number {
     const plan = this.plan;
     const current = plan.current!;
     const baseline = plan.baseline!;
@@ -188,17 +187,9 @@ export class DeltaCodec {
       }
       if (mask !== 0 && deferred[i] === 0) {
         const crow = match[i];
-        // The change's bits depend only on the entity's values at the baseline's tick and now,
-        // so clients that hold the same baseline row share them (see DeltaChunkCache).
-        if (cache !== null && baseline.ticks[i] === cache.baseTick && cache.stamp[crow] === cache.generation) {
-          bw.wide(cache.chunk[crow], cache.length[crow]);
-        } else {
-          const len = this.chunkOf(baseline, i, current, crow, mask);
-          if (len > 0) {
-            bw.wide(this.chunkValue, len);
-            if (cache !== null && baseline.ticks[i] === cache.baseTick) cache.put(crow, this.chunkValue, len);
-          } else this.writeChange(baseline, i, current, crow, mask);
-        }
+        const len = this.chunkOf(baseline, i, current, crow, mask);
+        if (len > 0) bw.wide(this.chunkValue, len);
+        else this.writeChange(baseline, i, current, crow, mask);
         if (next !== null) {
           const r = next.pushRow(current, crow);
           next.ticks[r] = tick;
@@ -352,39 +343,6 @@ export class DeltaCodec {
     }
     while (c < createdCount) out.pushRow(created, c++);
     br.end('snapshot');
-  }
-}
-
-/**
- * The encoded change of each entity against one baseline tick, shared by every client whose
- * record holds that entity as of that tick: with interest management each client's body is its
- * own, but most of its entities' changes are the same bits as its neighbours'. Indexed by the
- * current table's row; valid for one (current tick, baseline tick) pair, reset with a new
- * generation rather than cleared.
- */
-export class DeltaChunkCache {
-  baseTick = -1;
-  generation = 0;
-  stamp: Int32Array = new Int32Array(64);
-  chunk: Float64Array = new Float64Array(64);
-  length: Uint8Array = new Uint8Array(64);
-
-  /** Start caching changes against `baseTick` for a table of `rows` rows. */
-  reset(baseTick: number, rows: number): void {
-    this.baseTick = baseTick;
-    this.generation++;
-    if (this.stamp.length < rows) {
-      const n = Math.max(rows, this.stamp.length * 2);
-      this.stamp = new Int32Array(n);
-      this.chunk = new Float64Array(n);
-      this.length = new Uint8Array(n);
-    }
-  }
-
-  put(row: number, chunk: number, length: number): void {
-    this.stamp[row] = this.generation;
-    this.chunk[row] = chunk;
-    this.length[row] = length;
   }
 }
 
