@@ -218,7 +218,9 @@ export class Replicator {
     replica.seat(ownId);
     let baseline = replica.baseline(this.history);
     let baseTick = baseline === null ? 0 : replica.ackedTick;
-    if (this.interest === null && (replica.newestIsOwnTable() || (baseline !== null && !replica.baselineShared))) {
+    // Asked here, inOrderBaseline is not asked again below: nothing it reads changes in between.
+    const offTrimmed = this.interest === null && (replica.newestIsOwnTable() || (baseline !== null && !replica.baselineShared));
+    if (offTrimmed) {
       // Coming off a trimmed record: on a link that delivers every snapshot in order, against
       // the newest one sent, so a lost or late ack does not split it from its group (SharedTrim).
       const sent = replica.inOrderBaseline(this.history, this.inOrderLagTicks);
@@ -250,10 +252,12 @@ export class Replicator {
     // Trimmed by the budget, or holding a trimmed record: a body shared by baseline and tier
     // (against the newest snapshot sent, on a link that delivers them all in order).
     if (this.interest === null) {
-      const sent = replica.inOrderBaseline(this.history, this.inOrderLagTicks);
-      if (sent !== null) {
-        baseline = sent;
-        baseTick = replica.inOrderTick;
+      if (!offTrimmed) {
+        const sent = replica.inOrderBaseline(this.history, this.inOrderLagTicks);
+        if (sent !== null) {
+          baseline = sent;
+          baseTick = replica.inOrderTick;
+        }
       }
       if (baseline === null) this.stats.fullSnapshots++;
       return this.trim.frameFor(replica, ownId, baseline, baseTick, this.detached, ackSeq, lead, out);
