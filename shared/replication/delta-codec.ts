@@ -296,22 +296,7 @@ export class DeltaCodec {
     const created = this.createdRows;
     created.clear();
     const createdCount = br.expGolomb(CREATED_COUNT_K);
-    // A created row takes at least 2 bits: refuse a count the body cannot hold before growing.
-    if (createdCount * 2 > br.remainingBits)
-      throw new WireError(WireErrorCode.OutOfRange, `snapshot claims ${createdCount} new entities in ${br.remainingBits} bits`);
-    let id = 0;
-    for (let c = 0; c < createdCount; c++) {
-      const gap = br.expGolomb(ID_GAP_K);
-      if (c > 0 && gap === 0) throw new WireError(WireErrorCode.OutOfRange, 'snapshot creates the same entity id twice');
-      id += gap;
-      if (id > 0xffffffff) throw new WireError(WireErrorCode.OutOfRange, `snapshot entity id ${id} is over 2^32 − 1`);
-      const kindIndex = br.bits(this.schema.kindBits);
-      const kind = kinds[kindIndex];
-      if (kind === undefined) throw new WireError(WireErrorCode.OutOfRange, `snapshot entity kind ${kindIndex} is not in the schema`);
-      const row = created.push(id, kindIndex);
-      readAbsolute(br, kind, created.values, row * created.stride);
-      created.ticks[row] = tick;
-    }
+    readCreations(br, this.schema, createdCount, created, tick);
 
     out.clear();
     out.reserve(base.count + createdCount);
@@ -497,6 +482,31 @@ export function applyWireDelta(kind: CompiledKind, f: number, oldValue: number, 
   return fromWire(kind, f, q);
 }
 
+/**
+ * Read `count` creations (ascending ids, each a gap from the previous, from 0) and append them
+ * to `rows`, stamped with `tick`. Strict: a count the body cannot hold, a repeated id, an id
+ * over 2^32 − 1, an unknown kind or a value over its range throws a {@link WireError}.
+ * Shared by this codec and the cell codec.
+ */
+export function readCreations(br: BitReader, schema: CompiledSchema, count: number, rows: EntityTable, tick: number): void {
+  // A created row takes at least 2 bits: refuse a count the body cannot hold before growing.
+  if (count * 2 > br.remainingBits)
+    throw new WireError(WireErrorCode.OutOfRange, `snapshot claims ${count} new entities in ${br.remainingBits} bits`);
+  let id = 0;
+  for (let k = 0; k < count; k++) {
+    const gap = br.expGolomb(ID_GAP_K);
+    if (k > 0 && gap === 0) throw new WireError(WireErrorCode.OutOfRange, 'snapshot creates the same entity id twice');
+    id += gap;
+    if (id > 0xffffffff) throw new WireError(WireErrorCode.OutOfRange, `snapshot entity id ${id} is over 2^32 − 1`);
+    const kindIndex = br.bits(schema.kindBits);
+    const kind = schema.kinds[kindIndex];
+    if (kind === undefined) throw new WireError(WireErrorCode.OutOfRange, `snapshot entity kind ${kindIndex} is not in the schema`);
+    const r = rows.push(id, kindIndex);
+    readAbsolute(br, kind, rows.values, r * rows.stride);
+    rows.ticks[r] = tick;
+  }
+}
+
 export function writeAbsolute(bw: BitWriter, kind: CompiledKind, values: Int32Array, base: number): void {
   for (let f = 0; f < kind.fieldCount; f++) {
     const q = toWire(kind, f, values[base + f]);
@@ -505,7 +515,7 @@ export function writeAbsolute(bw: BitWriter, kind: CompiledKind, values: Int32Ar
   }
 }
 
-export function readAbsolute(br: BitReader, kind: CompiledKind, values: Int32Array, base: number): void {
+function readAbsolute(br: BitReader, kind: CompiledKind, values: Int32Array, base: number): void {
   for (let f = 0; f < kind.fieldCount; f++) {
     const q = kind.absBits[f] !== 0 ? br.bits(kind.absBits[f]) : br.expGolomb(WIDE_VALUE_K);
     if (q > kind.qmax[f]) throw new WireError(WireErrorCode.OutOfRange, `snapshot field ${kind.name}.${f} is over its range`);
