@@ -35,12 +35,8 @@ export class ClientReplica {
   hasCenter = false;
   /** The room type's viewCenter hook placed the view for this send (the own entity does not move it). */
   centerFromHook = false;
-  /** Entity id → tick its creation was first held back by the budget (see BandwidthBudget). */
-  readonly waitingSince = new Map<number, number>();
   /** Whether the table {@link baseline} last returned is the room's own (a shared record). */
   baselineShared = false;
-  /** The budget trimmed this client's last snapshot (the next is priced before it is written). */
-  trimmed = false;
   /** Acks naming a tick this client was never sent (or that aged out): ignored. */
   invalidAcks = 0;
   /** The id of the client's own entity once {@link seat} named it, or −1. */
@@ -177,7 +173,6 @@ export class ClientReplica {
   clear(): void {
     while (this.size > 0) this.dropOldest();
     this.ackedTick = -1;
-    this.waitingSince.clear();
     if (this.ownId >= 0) this.seats?.delete(this.ownId);
     this.ownId = -1;
   }

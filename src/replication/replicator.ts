@@ -285,8 +285,7 @@ export class Replicator {
     const interest = this.interest!;
     const sentBase = interest.write(body, replica, ownRow, baseTick, baseline, this.tick, allowanceBits);
     if (sentBase !== baseTick && baseline !== null) this.stats.fullSnapshots++;
-    replica.trimmed = interest.deferredCells > 0;
-    if (replica.trimmed) {
+    if (interest.deferredCells > 0) {
       this.stats.budgetBites++;
       this.stats.entitiesDeferred += interest.deferredCells;
     }
