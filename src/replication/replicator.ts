@@ -148,10 +148,7 @@ export class Replicator {
     this.pool = new TablePool(schema);
     this.bytesPerSend = budget / sendRate;
     this.interest = options.interest ? new CellInterest(this.codec.schema, options.interest, this.history.capacity) : null;
-    this.budget = new BandwidthBudget(
-      this.codec.schema,
-      Float64Array.from(schema.kinds, (k) => k.priority ?? 1),
-    );
+    this.budget = new BandwidthBudget(Float64Array.from(schema.kinds, (k) => k.priority ?? 1));
     this.trim = new SharedTrim(this.codec, this.pool, this.budget, this.seats, this.bytesPerSend, this.stats);
   }
 
