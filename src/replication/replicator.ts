@@ -210,7 +210,6 @@ export class Replicator {
    */
   frameFor(replica: ClientReplica, ownId: number, ackSeq: number, lead: number, out: SnapshotFrame): SnapshotFrame {
     const tick = this.tick;
-    const current = this.current!;
     replica.tokens = Math.min(replica.tokens + this.bytesPerSend, this.bytesPerSend * BURST_SNAPSHOTS);
     replica.seat(ownId);
     let baseline = replica.baseline(this.history);
@@ -226,7 +225,6 @@ export class Replicator {
         baseTick = replica.inOrderTick;
       }
     }
-    const ownRow = current.indexOf(ownId);
 
     if (this.interest === null && (baseline === null || replica.baselineShared)) {
       const body = this.sharedBody(baseTick, baseline);
@@ -260,7 +258,7 @@ export class Replicator {
       return this.trim.frameFor(replica, ownId, baseline, baseTick, this.detached, ackSeq, lead, out);
     }
     if (baseline === null) this.stats.fullSnapshots++;
-    return this.cellFrame(replica, ownRow, baseline, baseTick, ackSeq, lead, out);
+    return this.cellFrame(replica, this.current!.indexOf(ownId), baseline, baseTick, ackSeq, lead, out);
   }
 
   /**
