@@ -3,7 +3,7 @@ import type { BitWriter } from '../binary/bit-writer';
 import type { ByteReader } from '../binary/byte-reader';
 import { WireError, WireErrorCode } from '../binary/wire-error';
 import { cellOf, type CellGeometry } from './cell-geometry';
-import { applyWireDelta, ID_GAP_K, readCreations, wireDelta, writeAbsolute } from './delta-codec';
+import { applyWireDelta, readCreations, wireDelta } from './delta-codec';
 import { compileSchema, type CompiledKind, type CompiledSchema, type EntitySchema } from './entity-schema';
 import { EntityTable } from './entity-table';
 
@@ -80,13 +80,8 @@ export function writeViewChange(bw: BitWriter, base: Int32Array, baseLength: num
   }
 }
 
-/** Write one creation: the id's gap from `prevId`, the kind, every field's absolute value. */
-export function writeCreation(bw: BitWriter, schema: CompiledSchema, table: EntityTable, row: number, prevId: number): void {
-  bw.expGolomb(table.ids[row] - prevId, ID_GAP_K);
-  const kind = table.kinds[row];
-  bw.bits(kind, schema.kindBits);
-  writeAbsolute(bw, schema.kinds[kind], table.values, row * table.stride);
-}
+/** One creation's bits, as the delta codec writes them (the cell bodies use the same). */
+export { writeCreation } from './delta-codec';
 
 /**
  * Write the change of baseline row `bi` of `base` into row `ci` of `current` (−1: gone, or now

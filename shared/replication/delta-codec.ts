@@ -22,7 +22,7 @@ const POW2 = Float64Array.from({ length: 64 }, (_, i) => 2 ** i);
 
 // Exp-Golomb orders of the counters, tuned for their usual sizes.
 const CREATED_COUNT_K = 2;
-export const ID_GAP_K = 3;
+const ID_GAP_K = 3;
 const WIDE_VALUE_K = 4;
 
 /**
@@ -135,7 +135,6 @@ export class DeltaCodec {
     const current = plan.current!;
     const baseline = plan.baseline!;
     const kinds = this.schema.kinds;
-    const stride = current.stride;
     const bw = this.bw.begin(out);
     const start = out.offset;
     const partial = plan.deferredCount > 0;
@@ -150,12 +149,8 @@ export class DeltaCodec {
     for (let c = 0; c < createdCount; c++) {
       if (deferredCreated[c] !== 0) continue;
       const row = created[c];
-      const id = current.ids[row];
-      bw.expGolomb(id - prevId, ID_GAP_K);
-      prevId = id;
-      const kind = current.kinds[row];
-      bw.bits(kind, this.schema.kindBits);
-      writeAbsolute(bw, kinds[kind], current.values, row * stride);
+      writeCreation(bw, this.schema, current, row, prevId);
+      prevId = current.ids[row];
     }
 
     // Baseline rows: changed, removed, unchanged or deferred.
@@ -482,6 +477,14 @@ export function applyWireDelta(kind: CompiledKind, f: number, oldValue: number, 
   return fromWire(kind, f, q);
 }
 
+/** Write one creation: the id's gap from `prevId`, the kind, every field's absolute value. */
+export function writeCreation(bw: BitWriter, schema: CompiledSchema, table: EntityTable, row: number, prevId: number): void {
+  bw.expGolomb(table.ids[row] - prevId, ID_GAP_K);
+  const kind = table.kinds[row];
+  bw.bits(kind, schema.kindBits);
+  writeAbsolute(bw, schema.kinds[kind], table.values, row * table.stride);
+}
+
 /**
  * Read `count` creations (ascending ids, each a gap from the previous, from 0) and append them
  * to `rows`, stamped with `tick`. Strict: a count the body cannot hold, a repeated id, an id
@@ -507,7 +510,7 @@ export function readCreations(br: BitReader, schema: CompiledSchema, count: numb
   }
 }
 
-export function writeAbsolute(bw: BitWriter, kind: CompiledKind, values: Int32Array, base: number): void {
+function writeAbsolute(bw: BitWriter, kind: CompiledKind, values: Int32Array, base: number): void {
   for (let f = 0; f < kind.fieldCount; f++) {
     const q = toWire(kind, f, values[base + f]);
     if (kind.absBits[f] !== 0) bw.bits(q, kind.absBits[f]);
