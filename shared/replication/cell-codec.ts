@@ -3,7 +3,7 @@ import type { BitWriter } from '../binary/bit-writer';
 import type { ByteReader } from '../binary/byte-reader';
 import { WireError, WireErrorCode } from '../binary/wire-error';
 import { cellOf, type CellGeometry } from './cell-geometry';
-import { applyWireDelta, ID_GAP_K, readAbsolute, wireDelta, writeAbsolute } from './delta-codec';
+import { applyWireDelta, readCreations, wireDelta } from './delta-codec';
 import { compileSchema, type CompiledKind, type CompiledSchema, type EntitySchema } from './entity-schema';
 import { EntityTable } from './entity-table';
 
@@ -80,13 +80,8 @@ export function writeViewChange(bw: BitWriter, base: Int32Array, baseLength: num
   }
 }
 
-/** Write one creation: the id's gap from `prevId`, the kind, every field's absolute value. */
-export function writeCreation(bw: BitWriter, schema: CompiledSchema, table: EntityTable, row: number, prevId: number): void {
-  bw.expGolomb(table.ids[row] - prevId, ID_GAP_K);
-  const kind = table.kinds[row];
-  bw.bits(kind, schema.kindBits);
-  writeAbsolute(bw, schema.kinds[kind], table.values, row * table.stride);
-}
+/** One creation's bits, as the delta codec writes them (the cell bodies use the same). */
+export { writeCreation } from './delta-codec';
 
 /**
  * Write the change of baseline row `bi` of `base` into row `ci` of `current` (−1: gone, or now
@@ -205,7 +200,7 @@ export class CellDecoder {
 
     const rows = this.rows;
     rows.clear();
-    this.readCreations(br, br.expGolomb(CELL_COUNT_K), tick);
+    readCreations(br, this.schema, br.expGolomb(CELL_COUNT_K), this.rows, tick);
 
     // The baseline's rows in kept cells and U, grouped by cell, ascending ids within each.
     let n = 0;
@@ -231,13 +226,13 @@ export class CellDecoder {
     for (let r = r0; r <= r1; r++) {
       for (let c = r * cols + c0; c <= r * cols + c1; c++) {
         if (!extraDone && view[VIEW_EXTRA] < c) {
-          this.readCreations(br, br.expGolomb(CELL_COUNT_K), tick);
+          readCreations(br, this.schema, br.expGolomb(CELL_COUNT_K), this.rows, tick);
           extraDone = true;
         }
-        if (marks[c] === ENTERING) this.readCreations(br, br.expGolomb(CELL_COUNT_K), tick);
+        if (marks[c] === ENTERING) readCreations(br, this.schema, br.expGolomb(CELL_COUNT_K), this.rows, tick);
       }
     }
-    if (!extraDone) this.readCreations(br, br.expGolomb(CELL_COUNT_K), tick);
+    if (!extraDone) readCreations(br, this.schema, br.expGolomb(CELL_COUNT_K), this.rows, tick);
     br.end('snapshot');
 
     this.sortInto(out);
@@ -288,26 +283,6 @@ export class CellDecoder {
       this.view[VIEW_EXTRA] = extra;
     }
     return VIEW_MISSING + missing;
-  }
-
-  /** `count` creations (ascending ids, gaps from 0) into the decoded rows. */
-  private readCreations(br: BitReader, count: number, tick: number): void {
-    if (count * 2 > br.remainingBits)
-      throw new WireError(WireErrorCode.OutOfRange, `snapshot claims ${count} new entities in ${br.remainingBits} bits`);
-    const rows = this.rows;
-    let id = 0;
-    for (let k = 0; k < count; k++) {
-      const gap = br.expGolomb(ID_GAP_K);
-      if (k > 0 && gap === 0) throw new WireError(WireErrorCode.OutOfRange, 'snapshot creates the same entity id twice');
-      id += gap;
-      if (id > 0xffffffff) throw new WireError(WireErrorCode.OutOfRange, `snapshot entity id ${id} is over 2^32 − 1`);
-      const kindIndex = br.bits(this.schema.kindBits);
-      const kind = this.schema.kinds[kindIndex];
-      if (kind === undefined) throw new WireError(WireErrorCode.OutOfRange, `snapshot entity kind ${kindIndex} is not in the schema`);
-      const r = rows.push(id, kindIndex);
-      readAbsolute(br, kind, rows.values, r * rows.stride);
-      rows.ticks[r] = tick;
-    }
   }
 
   /** The change of baseline row `r`; the row is kept unless gone or now in a cell not kept. */

@@ -22,7 +22,7 @@ const POW2 = Float64Array.from({ length: 64 }, (_, i) => 2 ** i);
 
 // Exp-Golomb orders of the counters, tuned for their usual sizes.
 const CREATED_COUNT_K = 2;
-export const ID_GAP_K = 3;
+const ID_GAP_K = 3;
 const WIDE_VALUE_K = 4;
 
 /**
@@ -129,14 +129,12 @@ export class DeltaCodec {
    * Write the planned body to `out` (at its offset) and, when `next` is given, fill it with the
    * table the client holds after decoding: every row's `ticks` is `tick`, except rows the
    * budget deferred, which keep the baseline's. Returns the body's length in bytes.
-   * `cache` shares changed rows' bits between clients with the same baseline tick.
    */
-  write(out: ByteWriter, tick: number, next: EntityTable | null, cache: DeltaChunkCache | null = null): number {
+  write(out: ByteWriter, tick: number, next: EntityTable | null): number {
     const plan = this.plan;
     const current = plan.current!;
     const baseline = plan.baseline!;
     const kinds = this.schema.kinds;
-    const stride = current.stride;
     const bw = this.bw.begin(out);
     const start = out.offset;
     const partial = plan.deferredCount > 0;
@@ -151,12 +149,8 @@ export class DeltaCodec {
     for (let c = 0; c < createdCount; c++) {
       if (deferredCreated[c] !== 0) continue;
       const row = created[c];
-      const id = current.ids[row];
-      bw.expGolomb(id - prevId, ID_GAP_K);
-      prevId = id;
-      const kind = current.kinds[row];
-      bw.bits(kind, this.schema.kindBits);
-      writeAbsolute(bw, kinds[kind], current.values, row * stride);
+      writeCreation(bw, this.schema, current, row, prevId);
+      prevId = current.ids[row];
     }
 
     // Baseline rows: changed, removed, unchanged or deferred.
@@ -188,17 +182,9 @@ export class DeltaCodec {
       }
       if (mask !== 0 && deferred[i] === 0) {
         const crow = match[i];
-        // The change's bits depend only on the entity's values at the baseline's tick and now,
-        // so clients that hold the same baseline row share them (see DeltaChunkCache).
-        if (cache !== null && baseline.ticks[i] === cache.baseTick && cache.stamp[crow] === cache.generation) {
-          bw.wide(cache.chunk[crow], cache.length[crow]);
-        } else {
-          const len = this.chunkOf(baseline, i, current, crow, mask);
-          if (len > 0) {
-            bw.wide(this.chunkValue, len);
-            if (cache !== null && baseline.ticks[i] === cache.baseTick) cache.put(crow, this.chunkValue, len);
-          } else this.writeChange(baseline, i, current, crow, mask);
-        }
+        const len = this.chunkOf(baseline, i, current, crow, mask);
+        if (len > 0) bw.wide(this.chunkValue, len);
+        else this.writeChange(baseline, i, current, crow, mask);
         if (next !== null) {
           const r = next.pushRow(current, crow);
           next.ticks[r] = tick;
@@ -305,22 +291,7 @@ export class DeltaCodec {
     const created = this.createdRows;
     created.clear();
     const createdCount = br.expGolomb(CREATED_COUNT_K);
-    // A created row takes at least 2 bits: refuse a count the body cannot hold before growing.
-    if (createdCount * 2 > br.remainingBits)
-      throw new WireError(WireErrorCode.OutOfRange, `snapshot claims ${createdCount} new entities in ${br.remainingBits} bits`);
-    let id = 0;
-    for (let c = 0; c < createdCount; c++) {
-      const gap = br.expGolomb(ID_GAP_K);
-      if (c > 0 && gap === 0) throw new WireError(WireErrorCode.OutOfRange, 'snapshot creates the same entity id twice');
-      id += gap;
-      if (id > 0xffffffff) throw new WireError(WireErrorCode.OutOfRange, `snapshot entity id ${id} is over 2^32 − 1`);
-      const kindIndex = br.bits(this.schema.kindBits);
-      const kind = kinds[kindIndex];
-      if (kind === undefined) throw new WireError(WireErrorCode.OutOfRange, `snapshot entity kind ${kindIndex} is not in the schema`);
-      const row = created.push(id, kindIndex);
-      readAbsolute(br, kind, created.values, row * created.stride);
-      created.ticks[row] = tick;
-    }
+    readCreations(br, this.schema, createdCount, created, tick);
 
     out.clear();
     out.reserve(base.count + createdCount);
@@ -352,39 +323,6 @@ export class DeltaCodec {
     }
     while (c < createdCount) out.pushRow(created, c++);
     br.end('snapshot');
-  }
-}
-
-/**
- * The encoded change of each entity against one baseline tick, shared by every client whose
- * record holds that entity as of that tick: with interest management each client's body is its
- * own, but most of its entities' changes are the same bits as its neighbours'. Indexed by the
- * current table's row; valid for one (current tick, baseline tick) pair, reset with a new
- * generation rather than cleared.
- */
-export class DeltaChunkCache {
-  baseTick = -1;
-  generation = 0;
-  stamp: Int32Array = new Int32Array(64);
-  chunk: Float64Array = new Float64Array(64);
-  length: Uint8Array = new Uint8Array(64);
-
-  /** Start caching changes against `baseTick` for a table of `rows` rows. */
-  reset(baseTick: number, rows: number): void {
-    this.baseTick = baseTick;
-    this.generation++;
-    if (this.stamp.length < rows) {
-      const n = Math.max(rows, this.stamp.length * 2);
-      this.stamp = new Int32Array(n);
-      this.chunk = new Float64Array(n);
-      this.length = new Uint8Array(n);
-    }
-  }
-
-  put(row: number, chunk: number, length: number): void {
-    this.stamp[row] = this.generation;
-    this.chunk[row] = chunk;
-    this.length[row] = length;
   }
 }
 
@@ -539,7 +477,40 @@ export function applyWireDelta(kind: CompiledKind, f: number, oldValue: number, 
   return fromWire(kind, f, q);
 }
 
-export function writeAbsolute(bw: BitWriter, kind: CompiledKind, values: Int32Array, base: number): void {
+/** Write one creation: the id's gap from `prevId`, the kind, every field's absolute value. */
+export function writeCreation(bw: BitWriter, schema: CompiledSchema, table: EntityTable, row: number, prevId: number): void {
+  bw.expGolomb(table.ids[row] - prevId, ID_GAP_K);
+  const kind = table.kinds[row];
+  bw.bits(kind, schema.kindBits);
+  writeAbsolute(bw, schema.kinds[kind], table.values, row * table.stride);
+}
+
+/**
+ * Read `count` creations (ascending ids, each a gap from the previous, from 0) and append them
+ * to `rows`, stamped with `tick`. Strict: a count the body cannot hold, a repeated id, an id
+ * over 2^32 − 1, an unknown kind or a value over its range throws a {@link WireError}.
+ * Shared by this codec and the cell codec.
+ */
+export function readCreations(br: BitReader, schema: CompiledSchema, count: number, rows: EntityTable, tick: number): void {
+  // A created row takes at least 2 bits: refuse a count the body cannot hold before growing.
+  if (count * 2 > br.remainingBits)
+    throw new WireError(WireErrorCode.OutOfRange, `snapshot claims ${count} new entities in ${br.remainingBits} bits`);
+  let id = 0;
+  for (let k = 0; k < count; k++) {
+    const gap = br.expGolomb(ID_GAP_K);
+    if (k > 0 && gap === 0) throw new WireError(WireErrorCode.OutOfRange, 'snapshot creates the same entity id twice');
+    id += gap;
+    if (id > 0xffffffff) throw new WireError(WireErrorCode.OutOfRange, `snapshot entity id ${id} is over 2^32 − 1`);
+    const kindIndex = br.bits(schema.kindBits);
+    const kind = schema.kinds[kindIndex];
+    if (kind === undefined) throw new WireError(WireErrorCode.OutOfRange, `snapshot entity kind ${kindIndex} is not in the schema`);
+    const r = rows.push(id, kindIndex);
+    readAbsolute(br, kind, rows.values, r * rows.stride);
+    rows.ticks[r] = tick;
+  }
+}
+
+function writeAbsolute(bw: BitWriter, kind: CompiledKind, values: Int32Array, base: number): void {
   for (let f = 0; f < kind.fieldCount; f++) {
     const q = toWire(kind, f, values[base + f]);
     if (kind.absBits[f] !== 0) bw.bits(q, kind.absBits[f]);
@@ -547,7 +518,7 @@ export function writeAbsolute(bw: BitWriter, kind: CompiledKind, values: Int32Ar
   }
 }
 
-export function readAbsolute(br: BitReader, kind: CompiledKind, values: Int32Array, base: number): void {
+function readAbsolute(br: BitReader, kind: CompiledKind, values: Int32Array, base: number): void {
   for (let f = 0; f < kind.fieldCount; f++) {
     const q = kind.absBits[f] !== 0 ? br.bits(kind.absBits[f]) : br.expGolomb(WIDE_VALUE_K);
     if (q > kind.qmax[f]) throw new WireError(WireErrorCode.OutOfRange, `snapshot field ${kind.name}.${f} is over its range`);

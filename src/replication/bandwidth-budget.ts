@@ -1,20 +1,13 @@
 import { REMOVED, type DeltaPlan } from '../../shared/replication/delta-codec';
-import type { CompiledSchema } from '../../shared/replication/entity-schema';
 
-/** Whose view a cut is for: a client's, or a group's (no centre, the room's waiting list). */
+/** Whose cut it is: the held-back creations it remembers (SharedTrim keeps one for the room). */
 export interface PriorityView {
   /** Entity id → tick its creation was first held back (see {@link BandwidthBudget}). */
   readonly waitingSince: Map<number, number>;
-  /** Centre of the view, world units (valid when hasCenter). */
-  centerX: number;
-  centerY: number;
-  hasCenter: boolean;
 }
 
 /** Priority buckets: 2^(1/8) apart, the top one for the own entity. */
 const BUCKETS = 256;
-/** Distance at which an entity's priority halves, world units. */
-const HALF_PRIORITY_DISTANCE = 2048;
 /**
  * Weight of a seated player's entity in a shared cut (×256, 64 buckets up): it goes before
  * anything fresher than 256 ticks (8.5 s at 30 Hz), so each client's own entity is nearly always
@@ -26,19 +19,19 @@ export const SEATED_BOOST = 256;
  * Chooses what fits when a client's snapshot would exceed its byte allowance.
  *
  * Every change and every creation gets a priority: the kind's weight (`EntityKindSchema`
- * priority, default 1) × the ticks the client has gone without this entity's news + 1, divided
- * by (1 + distance from the view centre / 2048 units). The ticks-without-news term is the
- * accumulator: a row the budget held back keeps its old tick in the client's record, so its
- * priority grows every snapshot until it wins; a held-back creation counts from when it was
- * first held back. So nothing starves, near and fast-changing things go first, and the
- * client's own entity always goes. Removals always go: they are a few bits and stale ghosts
- * are worse than stale positions.
+ * priority, default 1) × the ticks the client has gone without this entity's news + 1. The
+ * ticks-without-news term is the accumulator: a row the budget held back keeps its old tick in
+ * the client's record, so its priority grows every snapshot until it wins; a held-back creation
+ * counts from when it was first held back. So nothing starves, fast-changing things go first,
+ * and the client's own entity always goes. Removals always go: they are a few bits and stale
+ * ghosts are worse than stale positions.
  *
  * The cut is by exact bit costs (the plan prices every entry), highest priority first, with
  * priorities ranked in log-scale buckets 9 % apart rather than sorted.
  *
- * A cut shared by a group of clients (see SharedTrim) has no view centre and no own entity;
- * instead every seated player's entity is weighted by {@link SEATED_BOOST}.
+ * Its one user is SharedTrim (a room without interest management; with interest, CellInterest
+ * holds back whole cells by its own priority). A cut shared by a group of clients has no own
+ * entity; instead every seated player's entity is weighted by {@link SEATED_BOOST}.
  */
 export class BandwidthBudget {
   /** Per entry: a changed baseline row i, or a creation as −(c + 1). */
@@ -48,21 +41,16 @@ export class BandwidthBudget {
   private priority = new Float64Array(64);
   private cost = new Float64Array(64);
 
-  constructor(
-    private readonly schema: CompiledSchema,
-    private readonly kindWeights: Float64Array,
-  ) {}
+  /** @param kindWeights per schema kind, its priority (`EntityKindSchema.priority`, default 1) */
+  constructor(private readonly kindWeights: Float64Array) {}
 
   /**
-   * Defer the lowest-priority entries of `plan` until the body fits in `allowanceBits`.
-   * `totalBits` is what the whole plan costs, or −1 when it was not written yet: then the bits
-   * that go whatever is chosen are counted here. Returns how many entries were deferred
-   * (0 when everything fits). `seated`, when given, flags the current table's rows that are
+   * Defer the lowest-priority entries of `plan` (not written yet) until the body fits in
+   * `allowanceBits`. Returns how many entries were deferred (0 when everything fits). `seated`, when given, flags the current table's rows that are
    * seated players' entities (weighted by {@link SEATED_BOOST}); `ownId` −1 is no own entity.
    */
   fit(
     plan: DeltaPlan,
-    totalBits: number,
     allowanceBits: number,
     tick: number,
     ownId: number,
@@ -91,7 +79,7 @@ export class BandwidthBudget {
       const bits = plan.changeBits(i);
       this.order[k] = i;
       this.cost[k] = bits;
-      this.priority[k] = id === ownId ? Infinity : this.score(current, plan.match[i], tick - baseline.ticks[i], replica, seated);
+      this.priority[k] = id === ownId ? Infinity : this.score(current, plan.match[i], tick - baseline.ticks[i], seated);
       candidateBits += bits;
       k++;
     }
@@ -103,14 +91,14 @@ export class BandwidthBudget {
       const bits = plan.createBits(c);
       this.order[k] = -(c + 1);
       this.cost[k] = bits;
-      this.priority[k] = id === ownId ? Infinity : this.score(current, row, tick - since + 1, replica, seated);
+      this.priority[k] = id === ownId ? Infinity : this.score(current, row, tick - since + 1, seated);
       candidateBits += bits;
       k++;
     }
     // Bits that go whatever is chosen: flags, counts, one bit per baseline row (two once
     // something is deferred), removals.
-    const fixedBits = totalBits >= 0 ? totalBits - candidateBits : plan.fixedBits();
-    if (totalBits < 0 && fixedBits + candidateBits <= allowanceBits) return 0;
+    const fixedBits = plan.fixedBits();
+    if (fixedBits + candidateBits <= allowanceBits) return 0;
     let budget = allowanceBits - fixedBits - baseline.count;
     // Rank by priority without sorting: log-scale buckets (9 % wide), filled from the top.
     // O(entries), where a sort was the whole cost of a trimmed snapshot in a 1,000-entity room.
@@ -151,22 +139,8 @@ export class BandwidthBudget {
     return deferred;
   }
 
-  private score(
-    table: { kinds: Uint8Array; values: Int32Array; stride: number },
-    row: number,
-    staleTicks: number,
-    replica: PriorityView,
-    seated: Uint8Array | null,
-  ): number {
-    const kindIndex = table.kinds[row];
-    const kind = this.schema.kinds[kindIndex];
-    let p = this.kindWeights[kindIndex] * (Math.max(0, staleTicks) + 1);
-    if (seated !== null && seated[row] !== 0) p *= SEATED_BOOST;
-    if (replica.hasCenter && kind.xField >= 0) {
-      const base = row * table.stride;
-      const d = Math.abs(table.values[base + kind.xField] - replica.centerX) + Math.abs(table.values[base + kind.yField] - replica.centerY);
-      p /= 1 + d / HALF_PRIORITY_DISTANCE;
-    }
-    return p;
+  private score(table: { kinds: Uint8Array }, row: number, staleTicks: number, seated: Uint8Array | null): number {
+    const p = this.kindWeights[table.kinds[row]] * (Math.max(0, staleTicks) + 1);
+    return seated !== null && seated[row] !== 0 ? p * SEATED_BOOST : p;
   }
 }

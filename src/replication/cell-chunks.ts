@@ -257,7 +257,7 @@ export class CellChunks {
       prevId = cur.ids[r];
     }
     full.done(c, byteStart, bw.finish());
-    out.ensure(4); // slack for copyBits
+    out.ensure(4); // slack: BitWriter.copy may read a byte past a range
   }
 
   /**
@@ -297,7 +297,7 @@ export class CellChunks {
     set.rowEnd[row] = startBit + bw.bitLength;
     set.arrivalEnd[row] = set.arrivalsUsed;
     bw.finish();
-    // Slack for the 32-bit reads of copyBits past the last byte.
+    // Slack: BitWriter.copy may read a byte past the last one.
     out.ensure(4);
     set.markBuilt(row);
   }
@@ -307,9 +307,4 @@ function grow(a: Int32Array, n: number): Int32Array {
   const b = new Int32Array(n);
   b.set(a);
   return b;
-}
-
-/** Append `bits` bits of `bytes` from bit `from` to `bw` (the arenas keep a few bytes of slack). */
-export function copyBits(bw: BitWriter, bytes: Uint8Array, from: number, bits: number): void {
-  bw.copy(bytes, from, bits);
 }

@@ -15,7 +15,7 @@ import {
 import { cellColumn, cellRow, type CellGeometry } from '../../shared/replication/cell-geometry';
 import type { CompiledSchema } from '../../shared/replication/entity-schema';
 import { EntityTable } from '../../shared/replication/entity-table';
-import { CellChunks, copyBits, type RowSet } from './cell-chunks';
+import { CellChunks, type RowSet } from './cell-chunks';
 import type { ClientReplica } from './client-replica';
 import type { InterestOptions } from './interest';
 import type { SnapshotHistory } from './snapshot-history';
@@ -289,24 +289,24 @@ export class CellInterest {
     // around missing cells), then the entering cells' full chunks.
     if (set !== null) {
       const u = chunks.cellCount;
-      copyBits(bw, set.bytes.buffer, set.bitStart[u], set.rowEnd[g.rows] - set.bitStart[u]);
+      bw.copy(set.bytes.buffer, set.bitStart[u], set.rowEnd[g.rows] - set.bitStart[u]);
       for (let r = kr0; r <= kr1; r++) {
         if (!anyMissing) {
           const from = set.bitStart[r * cols + kc0];
-          copyBits(bw, set.bytes.buffer, from, bitAt(set, r, kc1 + 1, cols) - from);
+          bw.copy(set.bytes.buffer, from, bitAt(set, r, kc1 + 1, cols) - from);
           continue;
         }
         for (let col = kc0; col <= kc1; col++) {
           if (this.marks[r * cols + col] !== 0) continue;
           const from = set.bitStart[r * cols + col];
-          copyBits(bw, set.bytes.buffer, from, bitAt(set, r, col + 1, cols) - from);
+          bw.copy(set.bytes.buffer, from, bitAt(set, r, col + 1, cols) - from);
         }
       }
     }
     const full = chunks.full;
     for (let i = 0; i < this.enteringCount; i++) {
       const c = this.entering[i];
-      copyBits(bw, full.bytes.buffer, full.byteStart[c] * 8, full.bitLength[c]);
+      bw.copy(full.bytes.buffer, full.byteStart[c] * 8, full.bitLength[c]);
     }
     bw.finish();
 

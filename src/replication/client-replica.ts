@@ -9,13 +9,15 @@ import type { TablePool } from './table-pool';
  * bandwidth tokens and its view.
  *
  * A sent record is *shared* when the client then holds exactly the room's table for that tick
- * (no interest filter, nothing deferred): it points into the {@link SnapshotHistory} and costs
- * nothing. Otherwise it is a table from the room's pool: the client's own, or one shared with
- * the clients that got the same budget-trimmed body (reference-counted by the pool), let go when
- * the record is acknowledged past or falls out of the window.
+ * (nothing deferred): it points into the {@link SnapshotHistory} and costs nothing. With
+ * interest management every record is: what the client holds is that table cut to the cells in
+ * {@link heldCells}. Otherwise (a budget-trimmed snapshot without interest) it is a table from
+ * the room's pool, the client's own or shared with the clients that got the same trimmed body
+ * (reference-counted by the pool), let go when the record is acknowledged past or falls out of
+ * the window.
  *
  * ```
- *  sent:   [t=40 shared] [t=41 private] [t=42 shared] [t=43 shared]
+ *  sent:   [t=40 shared] [t=41 pooled] [t=42 shared] [t=43 shared]
  *  acked:                       ▲ 41: the next snapshot is encoded against what 41 left it with
  *  an ack for 41 drops 40; an ack for a tick never sent (39, 44) is ignored
  * ```
@@ -35,12 +37,8 @@ export class ClientReplica {
   hasCenter = false;
   /** The room type's viewCenter hook placed the view for this send (the own entity does not move it). */
   centerFromHook = false;
-  /** Entity id → tick its creation was first held back by the budget (see BandwidthBudget). */
-  readonly waitingSince = new Map<number, number>();
   /** Whether the table {@link baseline} last returned is the room's own (a shared record). */
   baselineShared = false;
-  /** The budget trimmed this client's last snapshot (the next is priced before it is written). */
-  trimmed = false;
   /** Acks naming a tick this client was never sent (or that aged out): ignored. */
   invalidAcks = 0;
   /** The id of the client's own entity once {@link seat} named it, or −1. */
@@ -108,7 +106,7 @@ export class ClientReplica {
   }
 
   /**
-   * The table the client holds for its acknowledged tick: its private record, or the room's
+   * The table the client holds for its acknowledged tick: its pooled record, or the room's
    * table from `history`. Null when there is none (nothing acknowledged yet, or it aged out):
    * then the next snapshot is a full one.
    */
@@ -173,11 +171,10 @@ export class ClientReplica {
     this.seats?.add(id);
   }
 
-  /** Forget every record, e.g. when the client left; private tables go back to the pool. */
+  /** Forget every record, e.g. when the client left; pooled tables go back to the pool. */
   clear(): void {
     while (this.size > 0) this.dropOldest();
     this.ackedTick = -1;
-    this.waitingSince.clear();
     if (this.ownId >= 0) this.seats?.delete(this.ownId);
     this.ownId = -1;
   }

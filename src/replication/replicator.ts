@@ -148,10 +148,7 @@ export class Replicator {
     this.pool = new TablePool(schema);
     this.bytesPerSend = budget / sendRate;
     this.interest = options.interest ? new CellInterest(this.codec.schema, options.interest, this.history.capacity) : null;
-    this.budget = new BandwidthBudget(
-      this.codec.schema,
-      Float64Array.from(schema.kinds, (k) => k.priority ?? 1),
-    );
+    this.budget = new BandwidthBudget(Float64Array.from(schema.kinds, (k) => k.priority ?? 1));
     this.trim = new SharedTrim(this.codec, this.pool, this.budget, this.seats, this.bytesPerSend, this.stats);
   }
 
@@ -213,12 +210,13 @@ export class Replicator {
    */
   frameFor(replica: ClientReplica, ownId: number, ackSeq: number, lead: number, out: SnapshotFrame): SnapshotFrame {
     const tick = this.tick;
-    const current = this.current!;
     replica.tokens = Math.min(replica.tokens + this.bytesPerSend, this.bytesPerSend * BURST_SNAPSHOTS);
     replica.seat(ownId);
     let baseline = replica.baseline(this.history);
     let baseTick = baseline === null ? 0 : replica.ackedTick;
-    if (this.interest === null && (replica.newestIsOwnTable() || (baseline !== null && !replica.baselineShared))) {
+    // Asked here, inOrderBaseline is not asked again below: nothing it reads changes in between.
+    const offTrimmed = this.interest === null && (replica.newestIsOwnTable() || (baseline !== null && !replica.baselineShared));
+    if (offTrimmed) {
       // Coming off a trimmed record: on a link that delivers every snapshot in order, against
       // the newest one sent, so a lost or late ack does not split it from its group (SharedTrim).
       const sent = replica.inOrderBaseline(this.history, this.inOrderLagTicks);
@@ -227,7 +225,6 @@ export class Replicator {
         baseTick = replica.inOrderTick;
       }
     }
-    const ownRow = current.indexOf(ownId);
 
     if (this.interest === null && (baseline === null || replica.baselineShared)) {
       const body = this.sharedBody(baseTick, baseline);
@@ -250,16 +247,18 @@ export class Replicator {
     // Trimmed by the budget, or holding a trimmed record: a body shared by baseline and tier
     // (against the newest snapshot sent, on a link that delivers them all in order).
     if (this.interest === null) {
-      const sent = replica.inOrderBaseline(this.history, this.inOrderLagTicks);
-      if (sent !== null) {
-        baseline = sent;
-        baseTick = replica.inOrderTick;
+      if (!offTrimmed) {
+        const sent = replica.inOrderBaseline(this.history, this.inOrderLagTicks);
+        if (sent !== null) {
+          baseline = sent;
+          baseTick = replica.inOrderTick;
+        }
       }
       if (baseline === null) this.stats.fullSnapshots++;
       return this.trim.frameFor(replica, ownId, baseline, baseTick, this.detached, ackSeq, lead, out);
     }
     if (baseline === null) this.stats.fullSnapshots++;
-    return this.cellFrame(replica, ownRow, baseline, baseTick, ackSeq, lead, out);
+    return this.cellFrame(replica, this.current!.indexOf(ownId), baseline, baseTick, ackSeq, lead, out);
   }
 
   /**
@@ -281,8 +280,7 @@ export class Replicator {
     const interest = this.interest!;
     const sentBase = interest.write(body, replica, ownRow, baseTick, baseline, this.tick, allowanceBits);
     if (sentBase !== baseTick && baseline !== null) this.stats.fullSnapshots++;
-    replica.trimmed = interest.deferredCells > 0;
-    if (replica.trimmed) {
+    if (interest.deferredCells > 0) {
       this.stats.budgetBites++;
       this.stats.entitiesDeferred += interest.deferredCells;
     }

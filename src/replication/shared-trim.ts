@@ -62,7 +62,7 @@ export interface SharedTrimStats {
  */
 export class SharedTrim {
   /** The room's list of held-back creations (a group has no client of its own). */
-  private readonly view: PriorityView = { waitingSince: new Map(), centerX: 0, centerY: 0, hasCenter: false };
+  private readonly view: PriorityView = { waitingSince: new Map() };
   private readonly writer = new ByteWriter(
     4096,
     1 << 20,
@@ -227,7 +227,7 @@ export class SharedTrim {
     const plan = this.codec.diff(current, null, current.count, baseline ?? this.codec.empty);
     const headerBound = snapshotHeaderLength(this.tick, baseTick, this.tick, TYPICAL_LEAD);
     const allowanceBits = Math.floor(allowance - headerBound - body.offset) * 8;
-    const deferred = this.budget.fit(plan, -1, allowanceBits, this.tick, ownId, this.view, this.seatedRows());
+    const deferred = this.budget.fit(plan, allowanceBits, this.tick, ownId, this.view, this.seatedRows());
     this.codec.write(body, this.tick, next);
     this.stats.bodiesEncoded++;
     return deferred;
