@@ -59,6 +59,8 @@ export default defineConfig({
   // Pages are served as /page.html from the static build; cleanUrls would need server rewrites.
   cleanUrls: false,
   lastUpdated: false,
+  // Browsers ask for an icon on every page; without one each page logs a 404 (the Chromium test fails on it).
+  head: [['link', { rel: 'icon', type: 'image/svg+xml', href: '/favicon.svg' }]],
   // The check stays on for every page and anchor-less path; only links to a server you run yourself
   // (http://localhost:8080, the quick start's address) are not expected to resolve at build time.
   ignoreDeadLinks: 'localhostLinks',
