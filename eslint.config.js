@@ -5,7 +5,18 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'client-demo/dist/', 'bench/results/', 'test/e2e/screens/'] },
+  {
+    ignores: [
+      'node_modules/',
+      'dist/',
+      'client-demo/dist/',
+      'bench/results/',
+      'test/e2e/screens/',
+      'docs/api/',
+      'docs/.vitepress/dist/',
+      'docs/.vitepress/cache/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   prettier,

@@ -1,6 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
-// Four projects: `npm test` runs unit, integration and hostile; `npm run test:e2e` runs the real-Chromium test.
+// Five projects: `npm test` runs unit, integration and hostile; `npm run test:e2e` runs the real-Chromium
+// test of the demo, and `npm run test:docs` opens every page of the built docs site (`npm run docs` first).
 export default defineConfig({
   test: {
     projects: [
@@ -9,6 +10,7 @@ export default defineConfig({
       // Attackers against a real server with a bystander, and fuzzed decoders: in `npm test`.
       { extends: true, test: { name: 'hostile', include: ['test/hostile/**/*.test.ts'], testTimeout: 30_000 } },
       { extends: true, test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], testTimeout: 90_000, hookTimeout: 90_000 } },
+      { extends: true, test: { name: 'docs', include: ['test/docs/**/*.test.ts'], testTimeout: 600_000, hookTimeout: 60_000 } },
     ],
   },
 });

@@ -2,6 +2,8 @@
  * `tickwire/game`: what a game is written against, shared by its server, its browser client
  * and its bots. A game is a {@link GameDefinition}: a pure, deterministic step over its own
  * state, an input codec, and an entity schema saying what is replicated.
+ *
+ * @module tickwire/game
  */
 export type { GameDefinition, GameSetup, InputCodec, Predictor, StateCodec, TickInputs } from './game/game-definition';
 export { plainStateCodec } from './game/state-codec';

@@ -8,6 +8,8 @@
  * const client = new TickwireClient({ url: 'wss://game.example/ws', game: myGame, name: 'ada', transport: 'auto' });
  * await client.connect();
  * ```
+ *
+ * @module tickwire/client
  */
 export {
   TickwireClient,

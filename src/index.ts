@@ -7,6 +7,8 @@
  * const server = new TickwireServer({ roomTypes: [defineRoomType({ game: myGame, maxPlayers: 16 })], port: 8080 });
  * await server.listen();
  * ```
+ *
+ * @module tickwire
  */
 export { TickwireServer, type ConnectionInfo, type TickwireServerOptions } from './server/tickwire-server';
 export { defineRoomType, type JoinRequest, type RoomTypeDefinition } from './rooms/room-type';

@@ -1,7 +1,7 @@
 import { CursorField, cursorsGame } from '../../shared/games/cursors';
 import { existsSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OWN_PLAYER_RGB } from '../../client-demo/src/palette';
 import { replay } from '../../shared/game/replay';
@@ -13,6 +13,7 @@ import { TickwireClient, type WebSocketConstructor } from '../../src/sdk/tickwir
 import WebSocket from 'ws';
 import { recordArenaSession } from './arena-replay-log';
 import { PrivateRedis } from '../support/redis-server';
+import { launchChromium } from '../support/chromium';
 
 /**
  * The whole stack in a real Chromium: the built demo served by a real server on a real socket,
@@ -22,15 +23,6 @@ import { PrivateRedis } from '../support/redis-server';
 
 const DIST = fileURLToPath(new URL('../../client-demo/dist', import.meta.url));
 const SCREENS = fileURLToPath(new URL('./screens', import.meta.url));
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 /** How far the test walks the player, world units (80 px, about a third of a second of walking). */
 const WALK_UNITS = 80 * 8;
 
@@ -55,7 +47,7 @@ beforeAll(async () => {
   });
   const { port } = await server.listen();
   baseUrl = `http://127.0.0.1:${port}`;
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {

@@ -16,8 +16,11 @@ npm init -y >/dev/null
 npm pkg set type=module
 npm install --no-audit --no-fund --silent "$work/$tarball" ws@8 typescript@5 @types/ws@8 @types/node@20 >/dev/null
 cp "$root/test/package/counter-game.ts" "$root/test/package/play.ts" .
+# The README's first game, compiled against the package as a reader would (NodeNext, strict).
+mkdir first-game
+cp "$root"/examples/first-game/*.ts first-game/
 cat > tsconfig.json <<'JSON'
-{ "compilerOptions": { "target": "ES2022", "module": "NodeNext", "moduleResolution": "NodeNext", "strict": true, "skipLibCheck": false, "types": ["node"], "outDir": "out", "lib": ["ES2022", "DOM"] }, "include": ["*.ts"] }
+{ "compilerOptions": { "target": "ES2022", "module": "NodeNext", "moduleResolution": "NodeNext", "strict": true, "skipLibCheck": false, "types": ["node"], "outDir": "out", "lib": ["ES2022", "DOM"] }, "include": ["*.ts", "first-game/*.ts"] }
 JSON
 npx tsc
 node out/play.js

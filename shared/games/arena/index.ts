@@ -1,3 +1,9 @@
+/**
+ * `tickwire/arena`: the demo's arena game (state, inputs, step, replication, shot prediction), as an
+ * example of a complete game written against `tickwire/game`.
+ *
+ * @module tickwire/arena
+ */
 export { arenaGame, arenaPredictor, hashArena } from './arena-game';
 export { arenaStateCodec } from './arena-state-codec';
 export { Button, arenaInputCodec, type ArenaInput } from './arena-input';
