@@ -21,7 +21,7 @@ export type { ClusterOptions, NodeListing, RoomListing, MatchmakeResult, Presenc
 export type { ReplicationOptions } from './replication/replicator';
 export { createLogger, type Logger, type LogLevel } from './logging/logger';
 export { ManualClock, monotonicClock, type Clock } from './loop/clock';
-export { ManualScheduler, realTimers, type Timers } from './loop/timers';
+export { ManualScheduler, realLoopTimers, realTimers, type LoopTimers, type Timers } from './loop/timers';
 export { MemoryLink } from './transport/memory-transport';
 export { TickwireData, type TickwireDataOptions, type StoreWriteOptions } from './persistence/tickwire-data';
 export type { DatabaseOptions } from './persistence/database';

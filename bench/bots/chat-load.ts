@@ -1,6 +1,7 @@
 import { ClientState } from '../../src/sdk/client-state';
 import type { Bot } from './bot';
-import { percentile, round } from './stats';
+import { percentile } from '../lib/stats';
+import { round } from './stats';
 
 /** What the lobby chat load did, for the summary. */
 export interface ChatLoadFigures {

@@ -1,4 +1,4 @@
-import { percentile } from './stats';
+import { percentile } from '../lib/stats';
 
 /**
  * One bots process's last second, for the live progress line. Counts are summable, so the

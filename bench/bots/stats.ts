@@ -1,6 +1,6 @@
 /**
- * Small, allocation-free statistics for the load bots: a growable sample buffer, percentiles and
- * mean/min/max summaries. Pure functions, unit-tested in test/unit/bench-stats.test.ts.
+ * Small, allocation-free statistics for the load bots: a growable sample buffer and mean/min/max
+ * summaries (medians and percentiles: bench/lib/stats.ts, shared by every bench). Pure functions, unit-tested in test/unit/bench-stats.test.ts.
  */
 
 /**
@@ -39,19 +39,6 @@ export class SampleBuffer {
     view.sort();
     return view;
   }
-}
-
-/**
- * The `p`-th percentile (0-100) of ascending `sorted` values by the nearest-rank method: the
- * smallest value such that at least p% of the samples are ≤ it. Returns NaN for no samples.
- * Nearest rank never invents a value that was not measured, which suits latency reports.
- */
-export function percentile(sorted: ArrayLike<number>, p: number): number {
-  const n = sorted.length;
-  if (n === 0) return Number.NaN;
-  if (!(p >= 0 && p <= 100)) throw new RangeError(`percentile must be 0-100, got ${p}`);
-  const rank = Math.max(1, Math.ceil((p / 100) * n));
-  return sorted[rank - 1];
 }
 
 /** Mean, min and max of some values; NaN for all three when there are none. */

@@ -1,4 +1,5 @@
 import { cpuWindow } from '../lib/proc-cpu';
+import { median } from '../lib/stats';
 import { sleep, type ServerProcess } from '../lib/load-server';
 
 /** A server under test and the load that drives it, for {@link runCpuRounds}. */
@@ -108,12 +109,4 @@ export async function waitForJoins(players: () => Promise<number>, clients: numb
     if (Date.now() > deadline) throw new Error(`only ${now} of ${clients} ${what} joined within 120 s`);
     await sleep(250);
   }
-}
-
-/** The middle value (the mean of the two middle ones for an even count); NaN for none. */
-export function median(values: number[]): number {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }

@@ -1,6 +1,7 @@
 import { Button, WORLD_H, WORLD_W, type ArenaInput } from '../../shared/games/arena';
 import { nextInt, type RngState } from '../../shared/math/prng';
 import type { LinkConditions, NetworkSimulatorOptions } from '../../src/sdk/network-simulator';
+import { median } from '../lib/stats';
 import { netcodeRig, type RigPlayer } from './netcode-rig';
 
 /**
@@ -112,7 +113,6 @@ async function run(s: Scenario) {
     leads.push(p.client.tickSync!.leadMs);
   });
   const late = rig.room.stats.inputsLate - room0.inputsLate;
-  const median = (v: number[]) => v.sort((x, y) => x - y)[Math.floor(v.length / 2)];
   const pct = (n: number, d: number, digits = 2) => (d > 0 ? ((n / d) * 100).toFixed(digits) : 'n/a');
   return {
     scenario: s.name,

@@ -7,6 +7,7 @@ import { defineRoomType, type RoomTypeDefinition } from '../../src/rooms/room-ty
 import { NetworkSimulator, type NetworkSimulatorOptions } from '../../src/sdk/network-simulator';
 import { ClientState, TickwireClient, type TickwireClientOptions } from '../../src/sdk/tickwire-client';
 import { TickwireServer } from '../../src/server/tickwire-server';
+import { SimulatedProcess } from './simulated-process';
 import type { InterpolatedView } from '../../src/sdk/snapshot-buffer';
 
 type ArenaClient = TickwireClient<ArenaState, ArenaInput, Mover>;
@@ -36,12 +37,14 @@ export interface NetcodeRigOptions {
 
 /**
  * The real server and real SDK clients over in-memory links, each behind its own
- * {@link NetworkSimulator}, all on one ManualScheduler: every timer (the server's ticks, each
+ * {@link NetworkSimulator}, all on one ManualScheduler: every timer (the server's own tick
+ * driver, on a {@link SimulatedProcess}; each
  * client's input clock, frames, pings, every delayed message) runs in time order inside
  * `run(ms)`, with no sleeping and the same result every time. Minutes of play take a second.
  */
 export async function netcodeRig(options: NetcodeRigOptions = {}) {
   const time = new ManualScheduler(0);
+  const serverProcess = new SimulatedProcess(time);
   const tickRate = options.tickRate ?? 30;
   const server = new TickwireServer({
     // A fixed room seed: spawn points, and so every run, repeat exactly.
@@ -55,26 +58,14 @@ export async function netcodeRig(options: NetcodeRigOptions = {}) {
       }),
     ],
     clock: time,
-    autoTick: false,
+    // The server's own tick driver, on a simulated process: see stallServer.
+    driveTimers: serverProcess.timers,
     staticDir: null,
     frontDoor: { perIpLimits: false },
     logger: pino({ level: 'silent' }),
   });
   const players: RigPlayer[] = [];
-  /** The server does nothing until this time (a stall: a GC pause, an overloaded host). */
-  let serverStalledUntil = -Infinity;
-  const pump = () => {
-    if (time.now() < serverStalledUntil) {
-      // Just after the stall: the server reads what its sockets hold before catching up
-      // (TickwireServer defers a late wake-up behind the I/O phase).
-      time.setTimeout(pump, serverStalledUntil - time.now() + 0.01);
-      return;
-    }
-    server.pump();
-    const wait = server.rooms.msUntilNextStep();
-    time.setTimeout(pump, Number.isFinite(wait) ? wait : 1000 / tickRate);
-  };
-  time.setTimeout(pump, 0);
+  server.startTicking();
 
   const frameMs = 1000 / (options.fps ?? 60);
   const drive = (p: RigPlayer) => {
@@ -97,7 +88,7 @@ export async function netcodeRig(options: NetcodeRigOptions = {}) {
         url: 'memory:',
         game: arenaGame,
         name,
-        connect: sim.wrap(() => server.openMemoryLink({ timers: time, latencyMs: 0.001 }).client),
+        connect: sim.wrap(() => server.openMemoryLink({ timers: serverProcess.io, latencyMs: 0.001 }).client),
         clock: time,
         timers: time,
         random: () => 0,
@@ -126,10 +117,12 @@ export async function netcodeRig(options: NetcodeRigOptions = {}) {
     run(ms: number): void {
       time.advance(ms);
     },
-    /** The server does nothing for `ms`: no ticks, and every message to it waits. */
+    /**
+     * The server's process does nothing for `ms`: no ticks, and every message to it waits.
+     * After it, the server's own tick driver decides what runs first (see SimulatedProcess).
+     */
     stallServer(ms: number): void {
-      serverStalledUntil = time.now() + ms;
-      for (const p of players) p.net.stall(ms, 'up');
+      serverProcess.stall(ms);
     },
     /** The only room. */
     get room(): Room<ArenaState, ArenaInput, Mover> {

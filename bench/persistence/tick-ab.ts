@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { median } from '../lib/stats';
 import { freePort } from '../soak/server-process';
 
 const { values } = parseArgs({
@@ -116,11 +117,6 @@ async function round(side: 'old' | 'new', n: number): Promise<Sample> {
     await new Promise((r) => server.once('exit', r));
   }
 }
-
-const median = (v: number[]) => {
-  const s = [...v].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 
 try {
   const samples: Sample[] = [];

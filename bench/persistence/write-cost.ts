@@ -15,6 +15,7 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { TickwireData } from '../../src/persistence/tickwire-data';
 import { scratchPostgres } from '../../test/support/test-database';
+import { median, percentile } from '../lib/stats';
 
 const { values } = parseArgs({ options: { 'database-url': { type: 'string' }, batches: { type: 'string', default: '50' } } });
 const batches = Number(values.batches);
@@ -35,8 +36,8 @@ async function measure(data: TickwireData, label: string): Promise<void> {
       busy.push(performance.eventLoopUtilization(elu0).active);
       times.push(performance.now() - t0);
     }
-    const med = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1]!.toFixed(2);
-    const p90 = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length * 0.9)]!.toFixed(2);
+    const med = (v: number[]) => median(v).toFixed(2);
+    const p90 = (v: number[]) => percentile(Float64Array.from(v).sort(), 90).toFixed(2);
     console.log(
       `${label.padEnd(9)} ${what.padEnd(30)} written in ${med(times)} ms (p90 ${p90(times)}), server thread busy ${med(busy)} ms (p90 ${p90(busy)})`,
     );

@@ -14,7 +14,7 @@ import type { AddressInfo } from 'node:net';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { WebSocket, WebSocketServer } from 'ws';
 import { WsTransport } from '../../src/transport/ws-transport';
-import { median } from '../compare/cpu-rounds';
+import { median } from '../lib/stats';
 
 function arg(name: string, fallback: number): number {
   const at = process.argv.indexOf(name);

@@ -16,6 +16,7 @@ import { arenaInputCodec, type ArenaInput } from '../../shared/games/arena';
 import { writeInputHeader } from '../../shared/protocol/input-message';
 import { Room } from '../../src/rooms/room';
 import { joinCountingClients } from '../lib/bench-room';
+import { medianOfSorted } from '../lib/stats';
 import { createBroadcastRoom } from '../scenarios/room-broadcast';
 import { walkerInput } from '../scenarios/workload';
 
@@ -70,7 +71,7 @@ for (let i = 0; i < ticks; i++) {
 const cpu = process.cpuUsage(cpu0);
 us.sort((a, b) => a - b);
 // `?? 0`: a commit before trimmedBodiesShared existed runs this script too (copied in, with
-// bench/scenarios/room-broadcast.ts, which builds the room).
+// bench/scenarios/room-broadcast.ts, which builds the room, and bench/lib/stats.ts).
 const perTick = (k: 'bodiesEncoded' | 'trimmedBodiesShared' | 'budgetBites') => ((room.stats[k] ?? 0) - (before[k] ?? 0)) / ticks;
 const messages = clients.reduce((a, c) => a + c.messages, 0);
 const bytes = clients.reduce((a, c) => a + c.bytes, 0);
@@ -80,7 +81,7 @@ console.log(
     players,
     ackLoss,
     inOrder: values['in-order'],
-    medianUsPerTick: Math.round(us[us.length >> 1]),
+    medianUsPerTick: Math.round(medianOfSorted(us)),
     // Process CPU time (user + system, every thread) per tick: less swayed by a busy machine.
     cpuUsPerTick: Math.round((cpu.user + cpu.system) / ticks),
     bytesPerSnapshot: Math.round(bytes / messages),

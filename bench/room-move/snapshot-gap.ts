@@ -24,6 +24,7 @@ import type { Room } from '../../src/rooms/room';
 import { defineRoomType } from '../../src/rooms/room-type';
 import { TickwireClient, type TickwireClientOptions, type WebSocketConstructor } from '../../src/sdk/tickwire-client';
 import { TickwireServer } from '../../src/server/tickwire-server';
+import { percentile } from '../lib/stats';
 import { freePort } from '../soak/server-process';
 
 const { values } = parseArgs({
@@ -192,7 +193,6 @@ const moveMs = bots
   .filter((bot) => !Number.isNaN(bot.movedAt))
   .map((bot) => bot.movedAt - drainAt)
   .sort((x, y) => x - y);
-const pct = (xs: number[], p: number) => xs[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)];
 const lost = { before: 0, across: 0, after: 0, checked: 0 };
 const newest = b ? Math.min(...[...b.rooms.rooms.values()].map((r) => r.tick)) - 2 : -1;
 for (const bot of bots) {
@@ -214,10 +214,16 @@ console.log(
       perRoom,
       moved: moveMs.length,
       roomMovesOut: a?.mover?.stats.movedOut,
-      snapshotGapMs: { max: r(gaps[gaps.length - 1]), p99: r(pct(gaps, 99)), p50: r(pct(gaps, 50)) },
+      snapshotGapMs: { max: r(gaps[gaps.length - 1]), p99: r(percentile(gaps, 99)), p50: r(percentile(gaps, 50)) },
       // The same per-player figure over as long a window just before the drain, with no move.
-      snapshotGapWithoutMoveMs: { max: r(baseline[baseline.length - 1]), p99: r(pct(baseline, 99)), p50: r(pct(baseline, 50)) },
-      drainToMovedMs: moveMs.length ? { max: r(moveMs[moveMs.length - 1]), p99: r(pct(moveMs, 99)), p50: r(pct(moveMs, 50)) } : null,
+      snapshotGapWithoutMoveMs: {
+        max: r(baseline[baseline.length - 1]),
+        p99: r(percentile(baseline, 99)),
+        p50: r(percentile(baseline, 50)),
+      },
+      drainToMovedMs: moveMs.length
+        ? { max: r(moveMs[moveMs.length - 1]), p99: r(percentile(moveMs, 99)), p50: r(percentile(moveMs, 50)) }
+        : null,
       inputsLost: b ? lost : null,
       rematchmakes: bots.reduce((n, bot) => n + bot.client.stats.moves, 0),
       // One per player when every resume got through at the first try.

@@ -6,7 +6,8 @@ import { botDriver } from '../bots/driver';
 import { healthUrlFor } from '../bots/options';
 import type { LatencySummary } from '../bots/report';
 import { probeHealth, type HealthSample } from '../bots/server-probe';
-import { percentile, round, SampleBuffer } from '../bots/stats';
+import { medianOfSorted, percentile } from '../lib/stats';
+import { round, SampleBuffer } from '../bots/stats';
 import { GapTracker } from './gap-tracker';
 import type { SoakOptions } from './options';
 
@@ -84,7 +85,7 @@ export function heapWindow(
   const h = samples.filter((s) => s.atMs >= from && s.atMs <= to).map((s) => s.heapUsedBytes);
   if (h.length === 0) return { floor: null, median: null, count: 0 };
   h.sort((a, b) => a - b);
-  return { floor: h[0], median: percentile(h, 50), count: h.length };
+  return { floor: h[0], median: medianOfSorted(h), count: h.length };
 }
 
 /**

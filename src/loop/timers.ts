@@ -18,6 +18,20 @@ export const realTimers: Timers = {
   clearTimeout: (handle) => globalThis.clearTimeout(handle as ReturnType<typeof setTimeout>),
 };
 
+/**
+ * {@link Timers} plus a callback that runs after the I/O already waiting (Node's `setImmediate`):
+ * what the server's tick driver needs to read its sockets before catching up after a stall.
+ */
+export interface LoopTimers extends Timers {
+  setImmediate(fn: () => void): void;
+}
+
+/** The host's timers and `setImmediate` (Node only: the server's tick driver). */
+export const realLoopTimers: LoopTimers = {
+  ...realTimers,
+  setImmediate: (fn) => void globalThis.setImmediate(fn),
+};
+
 interface Pending {
   at: number;
   order: number;

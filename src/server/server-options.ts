@@ -1,3 +1,4 @@
+import type { LoopTimers } from '../loop/timers';
 import type { ChatOptions } from '../chat/chat-service';
 import type { TickwireData } from '../persistence/tickwire-data';
 import type { WebRtcOptions } from '../transport/webrtc/webrtc-options';
@@ -146,6 +147,12 @@ export interface TickwireServerOptions {
    * `server.pump()`, which is how tests drive time exactly.
    */
   autoTick?: boolean;
+  /**
+   * The tick driver's timers (default: the process's `setTimeout` and `setImmediate`). The
+   * netcode bench passes a simulated process here, so its stall row runs the driver's real
+   * late-wake-up deferral on manual time.
+   */
+  driveTimers?: LoopTimers;
 }
 
 /**

@@ -14,6 +14,7 @@ import type { TokenPolicy } from '../session/token-lifetime';
 import { escapeForLog, LogSampler } from '../logging/log-sampler';
 import { createLogger, type Logger } from '../logging/logger';
 import { monotonicClock, type Clock } from '../loop/clock';
+import { realLoopTimers, type LoopTimers, type TimerHandle } from '../loop/timers';
 import { RoomManager } from '../rooms/room-manager';
 import { resolveRoomType } from '../rooms/room-type';
 import { Session, SessionState, type SessionHost, type TrafficCounters } from '../session/session';
@@ -172,7 +173,8 @@ export class TickwireServer implements SessionHost {
   private readonly clusterOptions: TickwireServerOptions['cluster'];
   private readonly startedAt = Date.now();
   private nextConnectionId = 1;
-  private timer: ReturnType<typeof setTimeout> | undefined;
+  private timer: TimerHandle | undefined;
+  private readonly driveTimers: LoopTimers;
   private lastHousekeeping = -Infinity;
   private closePromise: Promise<void> | undefined;
   private drained: (() => void) | undefined;
@@ -189,6 +191,7 @@ export class TickwireServer implements SessionHost {
   constructor(options: TickwireServerOptions) {
     if (!options.roomTypes?.length) throw new Error('TickwireServer needs at least one room type in options.roomTypes');
     this.clock = options.clock ?? monotonicClock;
+    this.driveTimers = options.driveTimers ?? realLoopTimers;
     this.log = options.logger ?? createLogger();
     const tickRate = options.tickRate ?? 30;
     const resumeWindowMs = options.resumeWindowMs ?? 20_000;
@@ -434,8 +437,16 @@ export class TickwireServer implements SessionHost {
       },
       'listening',
     );
-    if (this.options.autoTick) this.scheduleDrive();
+    if (this.options.autoTick) this.startTicking();
     return address;
+  }
+
+  /**
+   * Start the tick driver (listen() does this with `autoTick` on): for a server reached only
+   * through {@link openMemoryLink}, such as the netcode bench's. Calling it again does nothing.
+   */
+  startTicking(): void {
+    if (this.timer === undefined) this.scheduleDrive();
   }
 
   /** The admin listener's port once listening (0 when there is none). */
@@ -640,7 +651,7 @@ export class TickwireServer implements SessionHost {
 
   private async shutDown(): Promise<void> {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
+    if (this.timer !== undefined) this.driveTimers.clearTimeout(this.timer);
     this.log.info({ connections: this.sessions.size, rooms: this.rooms.rooms.size }, 'shutting down');
     const drained = this.sessions.size === 0 ? Promise.resolve() : new Promise<void>((resolve) => (this.drained = resolve));
     for (const session of this.sessions) session.close(CloseCode.GoingAway, 'server shutting down');
@@ -760,7 +771,7 @@ export class TickwireServer implements SessionHost {
     if (this.stopped) return;
     const wait = Math.max(1, Math.floor(Math.min(IDLE_WAKE_MS, this.rooms.msUntilNextStep())));
     this.wakeAt = this.clock.now() + wait;
-    this.timer = setTimeout(this.drive, wait);
+    this.timer = this.driveTimers.setTimeout(this.drive, wait);
   }
 
   // Made once, so each wake-up schedules the next without allocating a closure.
@@ -770,7 +781,7 @@ export class TickwireServer implements SessionHost {
     // the missed ticks without the inputs that arrived for them during the stall.
     if (!this.deferredDrive && this.clock.now() - this.wakeAt > STALL_MS) {
       this.deferredDrive = true;
-      setImmediate(this.drive);
+      this.driveTimers.setImmediate(this.drive);
       return;
     }
     this.deferredDrive = false;

@@ -56,6 +56,23 @@ describe.each(dialects)('idempotent batches on %s', (engine, dialectFor) => {
     await db.destroy();
   });
 
+  it('a profile read between a lost commit answer and the retry counts that batch twice; the database and later reads count it once', async () => {
+    const { db, faults } = await faultyDatabase(engine, await dialectFor());
+    const profiles = new ProfileStore(db, undefined, { intervalMs: 60_000 });
+    profiles.recordMatch('u1', 'ann', { kills: 5, deaths: 1, score: 7 });
+    faults.loseCommitAnswers = 1;
+    await profiles.flush();
+    // The row holds the batch, and the store, not knowing, still holds it as unwritten.
+    expect(await profiles.get('u1')).toMatchObject({ kills: 10, deaths: 2, matches: 2 });
+    await profiles.flush(); // the retry finds its id in applied_batches and adds nothing
+    expect(profiles.stats).toMatchObject({ failures: 1, written: 1, pending: 0 });
+    expect(await profiles.get('u1')).toMatchObject({ kills: 5, deaths: 1, matches: 1 });
+    const row = await db.selectFrom('profiles').selectAll().where('user_id', '=', 'u1').executeTakeFirstOrThrow();
+    expect(row).toMatchObject({ kills: 5, deaths: 1, matches: 1 });
+    await profiles.close();
+    await db.destroy();
+  });
+
   it('a chat batch retried after a lost answer keeps each line once', async () => {
     const { db, faults } = await faultyDatabase(engine, await dialectFor());
     const chat = new ChatStore(db, undefined, { intervalMs: 60_000 });

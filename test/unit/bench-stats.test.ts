@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { cpuPercent, percentile, round, SampleBuffer, summarize, withinTolerance } from '../../bench/bots/stats';
+import { cpuPercent, round, SampleBuffer, summarize, withinTolerance } from '../../bench/bots/stats';
+import { percentile } from '../../bench/lib/stats';
 
 describe('percentile (nearest rank)', () => {
   const sorted = Float64Array.of(1, 2, 3, 4, 5, 6, 7, 8, 9, 10);

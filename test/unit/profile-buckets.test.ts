@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { median } from '../../bench/compare/cpu-rounds';
+import { median } from '../../bench/lib/stats';
 import { cpuSecondsFromStat } from '../../bench/lib/proc-cpu';
 import { bucketProfile, classifyFrame, type CpuProfile } from '../../bench/profile/cpuprofile-buckets';
 import { bucketPerfScript, classifyPerfFrame } from '../../bench/profile/perf-buckets';

@@ -1,4 +1,4 @@
-import { percentile } from '../../bots/stats';
+import { percentile } from '../../lib/stats';
 
 /** One measured figure against its aim. `pass` null: reported only (no aim). */
 export interface AimRow {
