@@ -11,7 +11,6 @@ import {
   type PlayerJoinedMessage,
   type PlayerLeftMessage,
   type PongMessage,
-  type RosterEntry,
   type TokenRefreshedMessage,
   type TokenRefreshMessage,
   type WelcomeMessage,
@@ -29,16 +28,15 @@ import { EntityTable } from '../../shared/replication/entity-table';
 import { everyoneSchema } from '../../shared/replication/everyone-schema';
 import { monotonicClock, type Clock } from '../loop/clock';
 import { realTimers, type TimerHandle, type Timers } from '../loop/timers';
-import { backoffDelayMs, type BackoffOptions } from './backoff';
+import { backoffDelayMs } from './backoff';
 import { ClientState, RETRYABLE_CLOSE_CODES } from './client-state';
 import { Emitter } from './emitter';
 import type { SocketFactory, WebSocketConstructor, WebSocketLike } from './socket-like';
 import { PlaybackClock } from './playback-clock';
 import { FallbackSocket, type TransportChoice } from './fallback-socket';
-import type { NetworkSimulator } from './network-simulator';
-import { WebRtcSocket, type WebRtcClientOptions } from './webrtc-socket';
+import { WebRtcSocket } from './webrtc-socket';
 import { compileSchema } from '../../shared/replication/entity-schema';
-import { TickSync, type TickSyncOptions } from './tick-sync';
+import { TickSync } from './tick-sync';
 import { InterpolatedView, SampleMode, SnapshotBuffer } from './snapshot-buffer';
 import {
   checkChatText,
@@ -51,7 +49,7 @@ import {
   type MutesMessage,
   type NoticeReadMessage,
 } from '../../shared/protocol/chat-messages';
-import { ChatLog, type ChatEntry } from './chat-log';
+import { ChatLog } from './chat-log';
 import { SeatFollower, type FollowOptions, type MoveCause, type SeatPlace } from './seat-follower';
 import type { MatchmakeTicket } from './matchmake';
 
@@ -59,277 +57,11 @@ export { ClientState };
 export type { FollowOptions, MoveCause, SeatPlace };
 export type { SocketFactory, WebSocketConstructor, WebSocketLike };
 
-/** Auto-reconnect settings; `false` turns it off (a drop then closes the client). */
-export type ReconnectOptions = BackoffOptions;
+import type { ClientEvents } from './client/client-events';
+import type { ReconnectOptions, TickwireClientOptions } from './client/client-options';
+import { newClientStats, type ClientStats } from './client/client-stats';
 
-export interface TickwireClientOptions<S, I, P> {
-  /** WebSocket URL, e.g. `ws://localhost:8080/ws`. */
-  url: string;
-  /** The same game definition the server runs. */
-  game: GameDefinition<S, I, P>;
-  /** Display name (1-24 characters). */
-  name: string;
-  /** Room type to join (default `game.name`). */
-  roomType?: string;
-  /**
-   * WebSocket implementation (default `globalThis.WebSocket`; pass the `ws` package's in Node
-   * < 22). Any class with the browser WebSocket's interface ({@link WebSocketLike}) works; the
-   * type is loose because `ws` declares its event handlers with its own event types.
-   */
-  WebSocket?: WebSocketConstructor | (new (url: string) => object);
-  /**
-   * Opens the link instead of `new WebSocket(url)`: for an in-memory link
-   * (`server.openMemoryLink().client`) or any transport with the WebSocket's shape.
-   */
-  connect?: SocketFactory;
-  /**
-   * How to reach the server (default 'ws'). 'webrtc': a geckos.io data channel (unordered, no
-   * retransmits: a lost snapshot holds nothing up). 'auto': WebRTC, falling back to WebSocket
-   * if it has not connected within `webrtc.timeoutMs` (3000) or fails; the `transport` event
-   * and {@link TickwireClient.transport} say which won and why. Every (re)connect chooses
-   * afresh, and a resume works across a switch.
-   */
-  transport?: 'ws' | 'webrtc' | 'auto';
-  /** WebRTC settings: ICE servers, an RTCPeerConnection for Node, the fallback timeout. */
-  webrtc?: WebRtcClientOptions;
-  /** Cross a simulated network (latency, jitter, loss…) on whatever transport is used. */
-  network?: NetworkSimulator;
-  /**
-   * A bearer token (JWT) for servers with authentication on, sent in JOIN; or a function that
-   * returns one, called for every (re)connect so an expiring token can be refreshed.
-   */
-  token?: string | (() => string | Promise<string>);
-  /**
-   * Asks the game for a fresh token while the session plays, so a token that expires mid-game
-   * does not end it. Called when the server says the session's token is about to expire (its
-   * 'token-expiring' NOTICE, by default 60 s ahead), and before a resume once the token is known
-   * to have expired. Return the new token, or undefined when there is none (the player must
-   * sign in again: the server then closes with 4014 TokenExpired at the expiry). Default: the
-   * `token` option when it is a function, else none.
-   *
-   * ```ts
-   * refreshToken: async () => (await fetch('/api/game-token', { method: 'POST' })).text(),
-   * ```
-   */
-  refreshToken?: () => Promise<string | undefined> | string | undefined;
-  /**
-   * A resume token kept from an earlier client (e.g. across a page reload, in
-   * sessionStorage): the first JOIN presents it to take that seat back. If the server refuses
-   * it (4009: used, expired or foreign) the client joins afresh, once, without it.
-   */
-  resumeToken?: string;
-  /**
-   * A seat reservation from matchmaking ({@link matchmake}'s `reservation`, with `url` its
-   * node): the first JOIN claims the seat held for it. Single use: later reconnects resume the
-   * seat instead. A refused one (4013: used, expired) ends the client; matchmake again.
-   */
-  reservation?: string;
-  /**
-   * Find a new seat when the node goes away (see {@link FollowOptions}): on a shutdown NOTICE
-   * (the server is draining) and when the node is taken for dead (resume attempts that never
-   * open a socket: 3 in a row, or 3 s from the drop), matchmake again for the same room type and
-   * JOIN the seat it gives: a new player in a new room, announced by `moving` then `moved` (or
-   * `moveFailed` and a `close`). Default: on, at the origin of `url`, when the client was given a
-   * `reservation` (it came from matchmaking); otherwise off unless an object is passed.
-   * `false`: off (a drain ends the client with 1001 as before).
-   */
-  matchmake?: FollowOptions | false;
-  /**
-   * Resume after a dropped link (default on): backoff with full jitter, first retry within
-   * `baseDelayMs` (250), waits capped at `maxDelayMs` (5000), giving up when the server's
-   * resume window runs out. A deliberate close or a refusal is never retried. `false`: off.
-   */
-  reconnect?: ReconnectOptions | false;
-  /**
-   * Declare the link dead when nothing (no snapshot, no pong) has come for this long, ms
-   * (default 4000; 0 = off, wait for the transport to notice). Catches links TCP would take
-   * minutes to give up on.
-   */
-  livenessTimeoutMs?: number;
-  /** Time source (default performance.now). */
-  clock?: Clock;
-  /** Timers for pings, liveness and backoff (default the host's); tests pass a ManualScheduler. */
-  timers?: Timers;
-  /** Uniform random numbers in [0, 1) for backoff jitter (default Math.random). */
-  random?: () => number;
-  /**
-   * Decode snapshot bodies (default true). Headless load bots that never look at entities turn
-   * this off and only read the header (tick, acked input): far less CPU per bot.
-   */
-  decodeEntities?: boolean;
-  /**
-   * Run the playback clock that remote entities are drawn by (default true). Headless clients
-   * that never call {@link TickwireClient.sampleRemote} (load bots) turn it off: it sorts the
-   * last 256 arrival times on every snapshot, the largest cost of a bot that does not draw.
-   * Off, `sampleRemote` draws nothing and {@link TickwireClient.playbackClock} stays undefined.
-   */
-  playback?: boolean;
-  /**
-   * Most inputs one INPUT message carries, newest last (default 8): every message repeats the
-   * unacknowledged inputs up to this many, so a lost or late message costs nothing. 1-8.
-   */
-  inputRedundancy?: number;
-  /**
-   * On a link that may lose messages (WebRTC, or the network simulator's unordered link), an
-   * input that differs from the one before it goes out once more this many ms later (default
-   * 8; 0: never). The server repeats the previous input for a tick whose input has not come,
-   * which is only wrong when the input changed: a key change lost in its own message and
-   * then late in the next one (a tick later, past the input clock's cushion) is a correction.
-   * A second copy a few ms later arrives before the tick whenever either copy gets through,
-   * yet far enough behind the first to travel in another packet. Unchanged inputs, and every
-   * input over WebSocket (TCP loses nothing), go once.
-   */
-  changedInputResendMs?: number;
-  /** The input clock's lead target (see {@link TickSync}). */
-  tickSync?: TickSyncOptions;
-  /**
-   * How far behind the newest snapshot remote entities are drawn, ms. Default: adaptive, one
-   * send interval plus the measured arrival jitter (see {@link PlaybackClock}).
-   */
-  interpolationDelayMs?: number;
-  /**
-   * Most time remote entities are extrapolated past the newest snapshot when it is late, ms
-   * (default 100; 0 = hold instead). Beyond it they stand still until a snapshot comes.
-   */
-  maxExtrapolationMs?: number;
-  /**
-   * A link with no snapshot for this long is reported as stalled (`stalled` event, and
-   * `stats.snapshotStalls`), ms (default 1000; 0 = off). Nothing is dropped: the liveness
-   * timeout decides when a silent link is dead.
-   */
-  snapshotStallMs?: number;
-  /** Send a PING this often to measure round-trip time, ms (default 1000; 0 = never). */
-  pingIntervalMs?: number;
-  /** Mark stored notifications read once the `notice` event has run (default true). */
-  autoReadNotices?: boolean;
-}
-
-export interface ClientEvents {
-  /** Every WELCOME: the first join, and each resume (then `resumed` is true). */
-  welcome: [WelcomeMessage];
-  /** The link dropped; the client is reconnecting to take its seat back. */
-  drop: [{ code: number; reason: string }];
-  /** A reconnect attempt starts after `delayMs` of backoff (attempt counts from 1). */
-  reconnecting: [{ attempt: number; delayMs: number }];
-  /** The seat is back: same player, entity and score. `downtimeMs` is from the drop to the WELCOME. */
-  resumed: [{ attempts: number; downtimeMs: number }];
-  /** The seat could not be taken back; a `close` follows. */
-  resumeFailed: [{ code: number; reason: string }];
-  /**
-   * The node is going away ('drain': it said so; 'node-gone': it stopped answering): the client
-   * is matchmaking for a seat elsewhere (option `matchmake`). The game may say "finding a new game…".
-   */
-  moving: [{ cause: MoveCause; reason: string; from: SeatPlace }];
-  /**
-   * Seated elsewhere, `ms` after `moving`. Cause 'drain' or 'node-gone': a new player (new
-   * `playerId`, score from zero) in `to`; per-room state (entities, roster, room chat,
-   * prediction, input clock) started afresh, and a `welcome` for the new seat came just before.
-   * Cause 'room-moved': the room itself moved to node `to.node` and the client resumed its seat
-   * there (same `playerId`, entity and score, same room id; `resumed` came just before).
-   */
-  moved: [{ cause: MoveCause; from: SeatPlace; to: SeatPlace; ms: number }];
-  /** No new seat could be had (`reason` says why); a `close` follows. */
-  moveFailed: [{ cause: MoveCause; reason: string }];
-  /**
-   * The server said something: that it is shutting down (kind 'shutdown', secondsLeft), an
-   * operator's notice to everyone ('info'), or a notification for this user ('direct'; a stored
-   * one has an `id`, comes once per client, and is marked read after this event unless
-   * `autoReadNotices` is false: then call `markNoticesRead`).
-   */
-  notice: [NoticeMessage];
-  /**
-   * New chat lines on `ch` (ones the client had not seen), oldest first: 'live' as they are
-   * said, 'history' after each WELCOME, 'page' answering `loadOlderChat`. `client.chat` holds them all.
-   */
-  chat: [{ ch: ChatChannelName; kind: ChatMessage['kind']; lines: ChatEntry[] }];
-  /** A line was not sent: over the rate (`retryInMs`), against the text rules, or the lobby was unreachable. */
-  chatRejected: [ChatRejectedMessage];
-  /** Everyone this player has muted (after each WELCOME and each `mute`). */
-  mutes: [string[]];
-  /** A snapshot was applied: (tick, ackSeq). */
-  snapshot: [number, number];
-  playerJoined: [RosterEntry];
-  playerLeft: [RosterEntry];
-  /** Round-trip time from a PING, ms. */
-  pong: [number];
-  /** A link opened over `kind` (with `transport: 'auto'`, after trying WebRTC): why it is that one. */
-  transport: [TransportChoice];
-  /** No snapshot for `snapshotStallMs`: the server or the link has stalled (`ms` since the last). */
-  stalled: [{ ms: number }];
-  /** Snapshots flow again after a stall (`ms`: how long none came). */
-  unstalled: [{ ms: number }];
-  /**
-   * The session's token expires in `secondsLeft` (the server's 'token-expiring' notice, which
-   * also comes as a `notice`). `refreshing`: the SDK is getting a fresh one through
-   * `refreshToken`; false: there is none to get, and the server closes with 4014 at the expiry.
-   */
-  tokenExpiring: [{ secondsLeft: number; refreshing: boolean }];
-  /** The server took the fresh token: the session goes on (`secondsLeft` of the new token; undefined: no expiry). */
-  tokenRefreshed: [{ secondsLeft: number | undefined }];
-  /**
-   * No fresh token reached the server: `refreshToken` gave none or threw, or the server could
-   * not check it now (its key source was unreachable). `willRetry`: the SDK tries again shortly.
-   */
-  tokenRefreshFailed: [{ reason: string; willRetry: boolean }];
-  /** The server sent ERROR (it closes right after). */
-  serverError: [ErrorMessage];
-  /** The client is done for good (state Closed): left, refused, or could not resume. */
-  close: [{ code: number; reason: string }];
-}
-
-/** Running counters; the caller turns them into rates. */
-export interface ClientStats {
-  snapshots: number;
-  /** Payload bytes received (all messages). */
-  bytesReceived: number;
-  inputsSent: number;
-  /** Newest input→acknowledgement time, ms (-1 before the first). */
-  lastInputRttMs: number;
-  /** Newest PING round trip, ms (-1 before the first). */
-  lastPingMs: number;
-  /** Snapshots that arrived but could not be used: a delta whose baseline this client no longer holds. */
-  snapshotsUndecodable: number;
-  /** Snapshots that arrived after a newer one and still went into the interpolation buffer. */
-  snapshotsReordered: number;
-  /** Standalone ACKs sent (snapshots acknowledged while no input went out). */
-  acksSent: number;
-  /** Times prediction disagreed with the server by any amount. */
-  mispredictions: number;
-  /** Of those, the ones over half a world unit (Predictor.distance): visible corrections. */
-  correctionsOverHalfUnit: number;
-  /** Largest correction so far, world units. */
-  correctionMax: number;
-  /** All corrections added up, world units. */
-  correctionTotal: number;
-  /** Frames drawn with {@link TickwireClient.sampleRemote}. */
-  frames: number;
-  /** Of those, frames with no newer snapshot to move towards (extrapolated or held). */
-  framesWithoutNewer: number;
-  /** Time remote entities were drawn extrapolated past the newest snapshot, ms. */
-  extrapolatedMs: number;
-  /** Entity-frames where a remote entity moved over twice as far as its motion says (+1 unit): a visible jump. */
-  remoteJumps: number;
-  /** Entity-frames looked at for jumps (remote entities with a position, per frame). */
-  remoteEntityFrames: number;
-  /** Times snapshots stopped for `snapshotStallMs`. */
-  snapshotStalls: number;
-  /** Input ticks the input clock jumped over (a stalled tab, a resume): the server repeated the last input for them. */
-  inputsSkipped: number;
-  /** sendInput calls refused because 4 s of inputs were already unacknowledged. */
-  inputsWithheld: number;
-  /** INPUT messages sent a second time because their newest input changed (see `changedInputResendMs`). */
-  inputsResent: number;
-  /** Links that dropped while in a room. */
-  drops: number;
-  /** Seats taken back after a drop. */
-  resumes: number;
-  /** Reconnect attempts made (successful or not). */
-  reconnectAttempts: number;
-  /** Seats found on another node after a drain or a dead node (option `matchmake`). */
-  moves: number;
-  /** Rooms that moved to another node with this player in them, resumed there (cause 'room-moved'). */
-  roomMoves: number;
-}
+export type { ClientEvents, ClientStats, ReconnectOptions, TickwireClientOptions };
 
 /**
  * A token refresh the server could not check (its key source unreachable) is sent again at most
@@ -371,34 +103,7 @@ const DEFAULT_CHANGED_INPUT_RESEND_MS = 8;
  */
 export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
   readonly game: GameDefinition<S, I, P>;
-  readonly stats: ClientStats = {
-    snapshots: 0,
-    snapshotsUndecodable: 0,
-    snapshotsReordered: 0,
-    acksSent: 0,
-    bytesReceived: 0,
-    inputsSent: 0,
-    lastInputRttMs: -1,
-    lastPingMs: -1,
-    mispredictions: 0,
-    correctionsOverHalfUnit: 0,
-    correctionMax: 0,
-    correctionTotal: 0,
-    frames: 0,
-    framesWithoutNewer: 0,
-    extrapolatedMs: 0,
-    remoteJumps: 0,
-    remoteEntityFrames: 0,
-    snapshotStalls: 0,
-    inputsSkipped: 0,
-    inputsWithheld: 0,
-    inputsResent: 0,
-    drops: 0,
-    resumes: 0,
-    reconnectAttempts: 0,
-    moves: 0,
-    roomMoves: 0,
-  };
+  readonly stats: ClientStats = newClientStats();
   /** Present players: id → name. */
   readonly players = new Map<number, string>();
   /** Chat lines seen on both channels, oldest first, each once (see `say`, `loadOlderChat`). */
