@@ -128,6 +128,7 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
     return this.core.transport;
   }
 
+  /** This player's id in the room (0 before the first WELCOME). */
   get playerId(): number {
     return this.core.playerId;
   }

@@ -43,6 +43,7 @@ export class ChatAndNotices<S, I, P> {
     this.core.emit('mutes', [...this.mutes]);
   }
 
+  /** NOTICE: emitted once per stored id, marked read, and acted on (room move, shutdown, expiring token). */
   onNotice(n: NoticeMessage): void {
     const core = this.core;
     if (n.id !== undefined) {

@@ -84,6 +84,7 @@ export class ClientCore<S, I, P> {
     this.emit = emit;
   }
 
+  /** This player's id in the room (0 before the first WELCOME). */
   get playerId(): number {
     return this.welcome?.playerId ?? 0;
   }

@@ -24,6 +24,7 @@ export class MessageRouter<S, I, P> {
 
   constructor(private readonly core: ClientCore<S, I, P>) {}
 
+  /** One message from the current link (an ArrayBuffer, or bytes from an in-memory link). */
   onMessage(data: unknown): void {
     const core = this.core;
     const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : (data as Uint8Array);

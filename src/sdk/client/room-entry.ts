@@ -12,6 +12,7 @@ import type { ClientCore } from './client-core';
 export class RoomEntry<S, I, P> {
   constructor(private readonly core: ClientCore<S, I, P>) {}
 
+  /** WELCOME: a first join (or a move's new seat) sets the room up; a resume takes the seat back. */
   onWelcome(w: WelcomeMessage): void {
     const core = this.core;
     if (!core.receiver.accept(w)) return;

@@ -25,6 +25,7 @@ export class Roster<S, I, P> {
     this.rosterSeen = null;
   }
 
+  /** PLAYER_JOINED: new players (a resumed roster's pages too, the last with `rosterEnd`). */
   onPlayerJoined(message: PlayerJoinedMessage): void {
     for (const [playerId, name] of message.players) {
       this.rosterSeen?.add(playerId);
@@ -35,6 +36,7 @@ export class Roster<S, I, P> {
     if (message.rosterEnd) this.endRosterCheck();
   }
 
+  /** PLAYER_LEFT: players gone from the room. */
   onPlayerLeft(message: PlayerLeftMessage): void {
     for (const playerId of message.playerIds) {
       const name = this.players.get(playerId);
