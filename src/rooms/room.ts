@@ -19,7 +19,7 @@ import { FixedStepLoop } from '../loop/fixed-step-loop';
 import type { ClientReplica } from '../replication/client-replica';
 import { GlobalsReplicator } from '../replication/globals-replicator';
 import { newReplicationStats, Replicator, type ReplicationStats, type SnapshotFrame } from '../replication/replicator';
-import { Delivery, joinParts } from '../transport/transport';
+import { Delivery, joinParts } from '../wire/delivery';
 import { newResumeToken } from './resume-token';
 import type { ResolvedRoomType } from './room-type';
 

@@ -26,7 +26,8 @@ import type { PlayerIdentity, PlayerSlot, Room, RoomClient } from '../rooms/room
 import { JoinRejectedError, type RoomManager } from '../rooms/room-manager';
 import type { ResolvedRoomType } from '../rooms/room-type';
 import { TokenBucket } from '../transport/token-bucket';
-import { Delivery, type ServerTransport, type TransportSink } from '../transport/transport';
+import type { ServerTransport, TransportSink } from '../transport/transport';
+import { Delivery } from '../wire/delivery';
 import { isDrop } from './drop-policy';
 import { SessionState } from './session-state';
 import { TokenDue, TokenLifetime, type TokenPolicy } from './token-lifetime';
