@@ -25,6 +25,12 @@ export interface RoomClient {
    */
   readonly inOrder?: boolean;
   close(code: number, reason: string): void;
+  /**
+   * Another link took this client's seat: a resume while this link was half-open, or the same
+   * identity joining again. Let go of the seat first, so that closing this link does not detach
+   * it, then close with CloseCode.Superseded and `reason` (the new link's session calls this).
+   */
+  supersede(reason: string): void;
 }
 
 /** Who the player is, when the server authenticates players (see the auth options). */
@@ -40,4 +46,5 @@ export const DETACHED_CLIENT: RoomClient = {
   send() {},
   bufferedAmount: 0,
   close() {},
+  supersede() {},
 };

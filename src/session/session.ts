@@ -486,8 +486,7 @@ export class Session implements RoomClient, TransportSink {
       const fields = { room: seat.room.id, player: seat.slot.id, playerName: seat.slot.name, userId: identity?.userId };
       if (seat.previous) {
         const why = join.resume !== undefined ? 'resumed on a new connection' : 'the same identity joined from another connection';
-        if (seat.previous instanceof Session) seat.previous.supersede(`superseded: ${why}`);
-        else seat.previous.close(CloseCode.Superseded, `superseded: ${why}`);
+        seat.previous.supersede(`superseded: ${why}`);
         this.log.info(fields, join.resume !== undefined ? 'player resumed; old link closed' : 'identity took its seat over');
       } else if (join.resume !== undefined) {
         this.log.info({ ...fields, droppedMs: Math.round(this.host.clock.now() - seat.detachedAt) }, 'player resumed');
