@@ -1,7 +1,7 @@
 import type { ByteReader } from '../../shared/binary/byte-reader';
 import type { TickInputs } from '../../shared/game/game-definition';
 import { ReplayRecorder, type ReplayLog } from '../../shared/game/replay';
-import { encodeControl, type WelcomeMessage } from '../../shared/protocol/control-messages';
+import { encodeControl } from '../../shared/protocol/control-messages';
 import { MessageType } from '../../shared/protocol/message-types';
 import { TickInputBuffer } from '../input/tick-input-buffer';
 import { FixedStepLoop } from '../loop/fixed-step-loop';
@@ -12,6 +12,7 @@ import { DETACHED_CLIENT, type PlayerIdentity, type RoomClient } from './room-cl
 import { RoomInputs } from './room-inputs';
 import { RoomRoster } from './room-roster';
 import { RoomSnapshots } from './room-snapshots';
+import { encodeWelcome } from './room-welcome';
 import { newRoomStats, type RoomStats } from './room-stats';
 import type { ResolvedRoomType } from './room-type';
 
@@ -254,28 +255,7 @@ export class Room<S = unknown, I = unknown, P = unknown> {
   }
 
   private welcomeFor(slot: PlayerSlot<I>, resumed: boolean): Uint8Array {
-    const welcome: WelcomeMessage = {
-      playerId: slot.id,
-      roomId: this.id,
-      roomType: this.type.name,
-      tickRate: this.type.tickRate,
-      sendRate: this.type.sendRate,
-      tick: this.tick,
-      players: this.roster.welcomePage(slot),
-      rosterSize: this.players.length,
-      codec: this.replicator.codec.name,
-      historyTicks: this.replicator.historyTicks,
-      resumeToken: slot.resumeToken,
-      resumeWindowMs: this.type.resumeWindowMs,
-      resumed,
-      lastSeq: slot.lastProcessedSeq,
-      userId: slot.userId ?? null,
-    };
-    const node = this.nodeRoute?.();
-    if (node !== undefined) welcome.node = node;
-    const grid = this.replicator.interestGeometry;
-    if (grid !== null) welcome.interest = grid;
-    return encodeControl(MessageType.Welcome, welcome);
+    return encodeWelcome(this, slot, resumed, this.roster.welcomePage(slot), this.nodeRoute?.());
   }
 
   /** Remove a player (its client is not closed here: the caller owns the connection). */
