@@ -30,6 +30,24 @@ export default tseslint.config(
     },
   },
   {
+    // Layers: a room runs over any link through its RoomClient interface, so it must not depend
+    // on how links are made. What rooms and transports share lives in src/wire/.
+    files: ['src/rooms/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '(^|/)transport(/|$)',
+              message: 'src/rooms/ imports nothing from src/transport/: use src/wire/ for what both share, or RoomClient.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // Tests reach into internals with casts; that is what tests are for.
     files: ['test/**/*.ts', 'bench/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },

@@ -9,7 +9,11 @@ export default defineConfig({
       { extends: true, test: { name: 'integration', include: ['test/integration/**/*.test.ts'], testTimeout: 30_000 } },
       // Attackers against a real server with a bystander, and fuzzed decoders: in `npm test`.
       { extends: true, test: { name: 'hostile', include: ['test/hostile/**/*.test.ts'], testTimeout: 30_000 } },
-      { extends: true, test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], testTimeout: 90_000, hookTimeout: 90_000 } },
+      // One e2e file at a time, as when they were one file: each drives a real Chromium and servers.
+      {
+        extends: true,
+        test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], testTimeout: 90_000, hookTimeout: 90_000, fileParallelism: false },
+      },
       { extends: true, test: { name: 'docs', include: ['test/docs/**/*.test.ts'], testTimeout: 600_000, hookTimeout: 60_000 } },
     ],
   },

@@ -41,6 +41,8 @@ export class CountingClient implements RoomClient {
   }
 
   close(): void {}
+
+  supersede(): void {}
 }
 
 /** Join `count` counting clients to `room` (named c1, c2…). */

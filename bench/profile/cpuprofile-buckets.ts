@@ -68,13 +68,17 @@ export function classifyFrame(functionName: string, url: string, source: string 
   if (/(shared\/protocol\/(input|ack)-message|src\/input\/|shared\/binary\/byte-reader|shared\/games\/.*-input\.ts)/.test(file))
     return 'input decode';
   if (/src\/rooms\/room\.ts/.test(file)) return roomBucket(functionName);
-  if (/src\/(session|transport|server)\//.test(file)) return 'session';
+  // The room's INPUT intake and its snapshot sends, in files of their own beside room.ts.
+  if (/src\/rooms\/room-inputs\.ts/.test(file)) return 'input decode';
+  if (/src\/rooms\/room-snapshots\.ts/.test(file)) return 'replication';
+  // src/wire/ holds what the transports share with rooms (joinParts): the link's side.
+  if (/src\/(session|transport|server|wire)\//.test(file)) return 'session';
   if (/src\/(metrics|logging)\//.test(file)) return 'metrics, logs';
   if (/src\/(rooms|loop)\/|src\/game|src\/arena|shared\/game|games?\//.test(file)) return 'step';
   return 'other';
 }
 
-/** room.ts holds the input, ack and send paths beside the tick: split it by method. */
+/** room.ts holds the input and ack entry points and the control broadcast beside the tick: split it by method. */
 function roomBucket(functionName: string): Bucket {
   if (/acceptInputs|acknowledge/.test(functionName)) return 'input decode';
   if (/send|broadcast|snapshot|replicat/i.test(functionName)) return 'replication';

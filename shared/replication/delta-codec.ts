@@ -1,10 +1,17 @@
 import { BitReader } from '../binary/bit-reader';
-import { BitWriter, expGolombLength, zigzag } from '../binary/bit-writer';
+import { BitWriter } from '../binary/bit-writer';
 import type { ByteReader } from '../binary/byte-reader';
 import type { ByteWriter } from '../binary/byte-writer';
 import { WireError, WireErrorCode } from '../binary/wire-error';
-import { compileSchema, fromWire, toWire, type CompiledKind, type CompiledSchema, type EntitySchema } from './entity-schema';
+import { compileSchema, type CompiledSchema, type EntitySchema } from './entity-schema';
 import { EntityTable } from './entity-table';
+import { DeltaPlan, REMOVED } from './delta-plan';
+import { applyWireDelta, CREATED_COUNT_K, readCreations, wireDelta, writeCreation } from './delta-fields';
+
+// The codec's parts: the plan the budget trims, and the per-field wire arithmetic shared with
+// the cell codec. Re-exported for the importers of this file.
+export { DeltaPlan, REMOVED } from './delta-plan';
+export { applyWireDelta, readCreations, wireDelta, writeCreation } from './delta-fields';
 
 /** Version of the entity body layout below; part of the codec name that WELCOME carries. */
 export const DELTA_CODEC_VERSION = 1;
@@ -14,16 +21,8 @@ export function deltaCodecName(schema: EntitySchema): string {
   return `tw-delta/${DELTA_CODEC_VERSION}+${compileSchema(schema).fingerprint}`;
 }
 
-/** Marks a baseline row as removed in {@link DeltaPlan.masks} (masks use at most 24 bits). */
-export const REMOVED = 0x80000000;
-
 /** 2^0 … 2^63: `2 ** n` with a variable n is a Math.pow call (measured: half of chunkOf's time). */
 const POW2 = Float64Array.from({ length: 64 }, (_, i) => 2 ** i);
-
-// Exp-Golomb orders of the counters, tuned for their usual sizes.
-const CREATED_COUNT_K = 2;
-const ID_GAP_K = 3;
-const WIDE_VALUE_K = 4;
 
 /**
  * The entity body of a snapshot: bit-packed, against a baseline the client holds (an empty
@@ -72,13 +71,12 @@ export class DeltaCodec {
   }
 
   /**
-   * Work out what changed between `baseline` (what the client holds) and `current` (the rows it
-   * should hold now: `rows[0..rowCount)` of `current`, or all of it when `rows` is null; ascending
-   * ids either way). Fills and returns {@link plan}; nothing is written yet.
+   * Work out what changed between `baseline` (what the client holds) and `current` (every row
+   * it should hold now, ascending ids). Fills and returns {@link plan}; nothing is written yet.
    */
-  diff(current: EntityTable, rows: Int32Array | null, rowCount: number, baseline: EntityTable): DeltaPlan {
+  diff(current: EntityTable, baseline: EntityTable): DeltaPlan {
     const plan = this.plan;
-    plan.reset(current, rows, baseline);
+    plan.reset(current, baseline);
     const kinds = this.schema.kinds;
     const stride = current.stride;
     const bIds = baseline.ids;
@@ -88,11 +86,12 @@ export class DeltaCodec {
     const bv = baseline.values;
     const masks = plan.masks;
     const match = plan.match;
+    const rowCount = current.count;
     let i = 0;
     let j = 0;
     while (i < bCount || j < rowCount) {
       const bid = i < bCount ? bIds[i] : Infinity;
-      const crow = j < rowCount ? (rows === null ? j : rows[j]) : -1;
+      const crow = j < rowCount ? j : -1;
       const cid = crow >= 0 ? cIds[crow] : Infinity;
       if (bid < cid) {
         masks[i] = REMOVED;
@@ -272,7 +271,7 @@ export class DeltaCodec {
 
   /** {@link diff} then {@link write}: the whole body with nothing deferred. */
   encode(current: EntityTable, baseline: EntityTable | null, out: ByteWriter, tick = 0, next: EntityTable | null = null): number {
-    this.diff(current, null, current.count, baseline ?? this.empty);
+    this.diff(current, baseline ?? this.empty);
     return this.write(out, tick, next);
   }
 
@@ -323,205 +322,5 @@ export class DeltaCodec {
     }
     while (c < createdCount) out.pushRow(created, c++);
     br.end('snapshot');
-  }
-}
-
-/**
- * What {@link DeltaCodec.diff} found, for the bandwidth budget to trim before
- * {@link DeltaCodec.write}: per baseline row a changed-fields mask (or {@link REMOVED}) and the
- * matching current row, and the current rows to create. Arrays grow and are reused.
- */
-export class DeltaPlan {
-  current: EntityTable | null = null;
-  baseline: EntityTable | null = null;
-  /** Per baseline row: changed-fields mask, 0 (unchanged) or REMOVED. */
-  masks = new Uint32Array(64);
-  /** Per baseline row: the current row it matches, or -1. */
-  match = new Int32Array(64);
-  /** Per baseline row: 1 when the budget holds its change back for a later snapshot. */
-  deferred = new Uint8Array(64);
-  /** Current rows that the baseline lacks, ascending ids. */
-  created = new Int32Array(64);
-  createdCount = 0;
-  /** Per created entry: 1 when the budget holds the creation back. */
-  createdDeferred = new Uint8Array(64);
-  /** Baseline rows with a changed field. */
-  changed = 0;
-  /** Baseline rows removed. */
-  removed = 0;
-  /** Changes and creations deferred. */
-  deferredCount = 0;
-  createdDeferredCount = 0;
-
-  constructor(readonly schema: CompiledSchema) {}
-
-  /** Whether the client's table would change at all. */
-  get isEmpty(): boolean {
-    return this.changed === 0 && this.removed === 0 && this.createdCount === 0;
-  }
-
-  reset(current: EntityTable, _rows: Int32Array | null, baseline: EntityTable): void {
-    this.current = current;
-    this.baseline = baseline;
-    this.createdCount = 0;
-    this.changed = 0;
-    this.removed = 0;
-    this.deferredCount = 0;
-    this.createdDeferredCount = 0;
-    const n = baseline.count;
-    if (this.masks.length < n) {
-      const size = Math.max(n, this.masks.length * 2);
-      this.masks = new Uint32Array(size);
-      this.match = new Int32Array(size);
-      this.deferred = new Uint8Array(size);
-    } else this.deferred.fill(0, 0, n);
-  }
-
-  addCreated(row: number): void {
-    if (this.createdCount === this.created.length) {
-      const created = new Int32Array(this.created.length * 2);
-      created.set(this.created);
-      this.created = created;
-      this.createdDeferred = new Uint8Array(created.length);
-    }
-    this.createdDeferred[this.createdCount] = 0;
-    this.created[this.createdCount++] = row;
-  }
-
-  /**
-   * Bits the body costs besides changes and creations: the flag, the creation count (taken as
-   * a byte), one bit per baseline row, and the masks of removed rows.
-   */
-  fixedBits(): number {
-    const baseline = this.baseline!;
-    let bits = 1 + 8 + baseline.count;
-    if (this.removed > 0) {
-      for (let i = 0; i < baseline.count; i++) if (this.masks[i] === REMOVED) bits += this.schema.kinds[baseline.kinds[i]].fieldCount;
-    }
-    return bits;
-  }
-
-  /** Bits the change of baseline row `i` costs (0 when unchanged). */
-  changeBits(i: number): number {
-    const mask = this.masks[i];
-    if (mask === 0 || mask === REMOVED) return 0;
-    const baseline = this.baseline!;
-    const current = this.current!;
-    const kind = this.schema.kinds[baseline.kinds[i]];
-    const bb = i * baseline.stride;
-    const cb = this.match[i] * current.stride;
-    let bits = kind.fieldCount;
-    for (let f = 0; f < kind.fieldCount; f++) {
-      if ((mask & (1 << f)) !== 0)
-        bits += expGolombLength(zigzag(wireDelta(kind, f, baseline.values[bb + f], current.values[cb + f])), kind.deltaK[f]);
-    }
-    return bits;
-  }
-
-  /** Bits creating entry `c` costs (its id gap taken from the previous entry). */
-  createBits(c: number): number {
-    const current = this.current!;
-    const row = this.created[c];
-    const prev = c === 0 ? 0 : current.ids[this.created[c - 1]];
-    const kind = this.schema.kinds[current.kinds[row]];
-    let bits = expGolombLength(current.ids[row] - prev, ID_GAP_K) + this.schema.kindBits;
-    const base = row * current.stride;
-    for (let f = 0; f < kind.fieldCount; f++) {
-      bits += kind.absBits[f] !== 0 ? kind.absBits[f] : expGolombLength(toWire(kind, f, current.values[base + f]), WIDE_VALUE_K);
-    }
-    return bits;
-  }
-
-  deferChange(i: number): void {
-    if (this.deferred[i] !== 0) return;
-    this.deferred[i] = 1;
-    this.deferredCount++;
-  }
-
-  deferCreation(c: number): void {
-    if (this.createdDeferred[c] !== 0) return;
-    this.createdDeferred[c] = 1;
-    this.createdDeferredCount++;
-    this.deferredCount++;
-  }
-}
-
-/**
- * New minus old wire value of field `f`; for angles, the short way round. Small enough for V8
- * to inline in the hot loops: exact, non-wrapping fields (positions, counters) are the plain
- * difference; the rest go through {@link quantizedDelta} (measured: calling that for every
- * field cost a quarter of the encode).
- */
-export function wireDelta(kind: CompiledKind, f: number, oldValue: number, newValue: number): number {
-  return kind.plainDelta[f] !== 0 ? newValue - oldValue : quantizedDelta(kind, f, oldValue, newValue);
-}
-
-function quantizedDelta(kind: CompiledKind, f: number, oldValue: number, newValue: number): number {
-  const d = toWire(kind, f, newValue) - toWire(kind, f, oldValue);
-  if (kind.wraps[f] === 0) return d;
-  const turn = kind.qmax[f] + 1;
-  const half = turn / 2;
-  return ((((d + half) % turn) + turn) % turn) - half;
-}
-
-/** The value after adding wire delta `d`; throws when it leaves the field's range. */
-export function applyWireDelta(kind: CompiledKind, f: number, oldValue: number, d: number): number {
-  let q = toWire(kind, f, oldValue) + d;
-  if (kind.wraps[f] !== 0) {
-    const turn = kind.qmax[f] + 1;
-    if (d <= -turn || d >= turn) throw new WireError(WireErrorCode.OutOfRange, `snapshot angle delta ${d} is over a whole turn`);
-    q = (q + turn) % turn;
-  } else if (q < 0 || q > kind.qmax[f]) {
-    throw new WireError(WireErrorCode.OutOfRange, `snapshot field ${kind.name}.${f} leaves its range`);
-  }
-  return fromWire(kind, f, q);
-}
-
-/** Write one creation: the id's gap from `prevId`, the kind, every field's absolute value. */
-export function writeCreation(bw: BitWriter, schema: CompiledSchema, table: EntityTable, row: number, prevId: number): void {
-  bw.expGolomb(table.ids[row] - prevId, ID_GAP_K);
-  const kind = table.kinds[row];
-  bw.bits(kind, schema.kindBits);
-  writeAbsolute(bw, schema.kinds[kind], table.values, row * table.stride);
-}
-
-/**
- * Read `count` creations (ascending ids, each a gap from the previous, from 0) and append them
- * to `rows`, stamped with `tick`. Strict: a count the body cannot hold, a repeated id, an id
- * over 2^32 − 1, an unknown kind or a value over its range throws a {@link WireError}.
- * Shared by this codec and the cell codec.
- */
-export function readCreations(br: BitReader, schema: CompiledSchema, count: number, rows: EntityTable, tick: number): void {
-  // A created row takes at least 2 bits: refuse a count the body cannot hold before growing.
-  if (count * 2 > br.remainingBits)
-    throw new WireError(WireErrorCode.OutOfRange, `snapshot claims ${count} new entities in ${br.remainingBits} bits`);
-  let id = 0;
-  for (let k = 0; k < count; k++) {
-    const gap = br.expGolomb(ID_GAP_K);
-    if (k > 0 && gap === 0) throw new WireError(WireErrorCode.OutOfRange, 'snapshot creates the same entity id twice');
-    id += gap;
-    if (id > 0xffffffff) throw new WireError(WireErrorCode.OutOfRange, `snapshot entity id ${id} is over 2^32 − 1`);
-    const kindIndex = br.bits(schema.kindBits);
-    const kind = schema.kinds[kindIndex];
-    if (kind === undefined) throw new WireError(WireErrorCode.OutOfRange, `snapshot entity kind ${kindIndex} is not in the schema`);
-    const r = rows.push(id, kindIndex);
-    readAbsolute(br, kind, rows.values, r * rows.stride);
-    rows.ticks[r] = tick;
-  }
-}
-
-function writeAbsolute(bw: BitWriter, kind: CompiledKind, values: Int32Array, base: number): void {
-  for (let f = 0; f < kind.fieldCount; f++) {
-    const q = toWire(kind, f, values[base + f]);
-    if (kind.absBits[f] !== 0) bw.bits(q, kind.absBits[f]);
-    else bw.expGolomb(q, WIDE_VALUE_K);
-  }
-}
-
-function readAbsolute(br: BitReader, kind: CompiledKind, values: Int32Array, base: number): void {
-  for (let f = 0; f < kind.fieldCount; f++) {
-    const q = kind.absBits[f] !== 0 ? br.bits(kind.absBits[f]) : br.expGolomb(WIDE_VALUE_K);
-    if (q > kind.qmax[f]) throw new WireError(WireErrorCode.OutOfRange, `snapshot field ${kind.name}.${f} is over its range`);
-    values[base + f] = fromWire(kind, f, q);
   }
 }

@@ -47,7 +47,7 @@ export class GlobalsReplicator {
       const row = next.push(table.ids[r], table.kinds[r]);
       for (let f = 0; f < fields.length; f++) next.values[row * next.stride + f] = table.values[r * table.stride + fields[f]];
     }
-    const plan = this.codec.diff(next, null, next.count, this.last);
+    const plan = this.codec.diff(next, this.last);
     if (plan.isEmpty) return null;
     const out = this.out.reset();
     writeGlobalsHeader(out, tick, false);

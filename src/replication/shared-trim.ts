@@ -224,7 +224,7 @@ export class SharedTrim {
     const current = this.current!;
     const body = this.writer.reset();
     body.raw(detached);
-    const plan = this.codec.diff(current, null, current.count, baseline ?? this.codec.empty);
+    const plan = this.codec.diff(current, baseline ?? this.codec.empty);
     const headerBound = snapshotHeaderLength(this.tick, baseTick, this.tick, TYPICAL_LEAD);
     const allowanceBits = Math.floor(allowance - headerBound - body.offset) * 8;
     const deferred = this.budget.fit(plan, allowanceBits, this.tick, ownId, this.view, this.seatedRows());

@@ -7,6 +7,7 @@ import { CloseCode } from '../../shared/protocol/close-codes';
 import { TickInputBuffer } from '../input/tick-input-buffer';
 import type { StoredChatMessage } from '../persistence/chat-store';
 import { PlayerSlot, Room, type PlayerIdentity, type RoomOptions } from './room';
+import { DETACHED_CLIENT } from './room-client';
 import type { ResolvedRoomType } from './room-type';
 
 /**
@@ -166,7 +167,8 @@ export function restoreMovedRoom(m: MovedRoom, type: ResolvedRoomType, options: 
     const slot = new PlayerSlot(
       seat.id,
       seat.name,
-      DETACHED_MOVED,
+      // A moved seat's client until its player resumes: sends go nowhere.
+      DETACHED_CLIENT,
       new TickInputBuffer(input, type.inputBufferTicks),
       input.create(),
       input.create(),
@@ -200,10 +202,3 @@ export function restoreMovedRoom(m: MovedRoom, type: ResolvedRoomType, options: 
   }
   return room;
 }
-
-/** A moved seat's client until its player resumes: sends go nowhere. */
-const DETACHED_MOVED = {
-  send() {},
-  bufferedAmount: 0,
-  close() {},
-};

@@ -1,170 +1,25 @@
-import { ByteReader } from '../../shared/binary/byte-reader';
-import { ByteWriter } from '../../shared/binary/byte-writer';
+import type { ByteReader } from '../../shared/binary/byte-reader';
 import type { TickInputs } from '../../shared/game/game-definition';
 import { ReplayRecorder, type ReplayLog } from '../../shared/game/replay';
-import {
-  encodeControl,
-  ROSTER_PAGE,
-  type PlayerJoinedMessage,
-  type PlayerLeftMessage,
-  type WelcomeMessage,
-} from '../../shared/protocol/control-messages';
-import { readInputHeader, type InputHeader } from '../../shared/protocol/input-message';
-import { leadCode } from '../../shared/protocol/snapshot-message';
+import { encodeControl } from '../../shared/protocol/control-messages';
 import { MessageType } from '../../shared/protocol/message-types';
-import { nameKey, uniqueName } from '../../shared/protocol/player-name';
-import { writeDetachedIds } from '../../shared/protocol/snapshot-message';
-import { OfferResult, TickInputBuffer } from '../input/tick-input-buffer';
+import { TickInputBuffer } from '../input/tick-input-buffer';
 import { FixedStepLoop } from '../loop/fixed-step-loop';
-import type { ClientReplica } from '../replication/client-replica';
-import { GlobalsReplicator } from '../replication/globals-replicator';
-import { newReplicationStats, Replicator, type ReplicationStats, type SnapshotFrame } from '../replication/replicator';
-import { Delivery, joinParts } from '../transport/transport';
+import { Replicator } from '../replication/replicator';
+import { PlayerSlot } from './player-slot';
 import { newResumeToken } from './resume-token';
+import { DETACHED_CLIENT, type PlayerIdentity, type RoomClient } from './room-client';
+import { RoomInputs } from './room-inputs';
+import { RoomRoster } from './room-roster';
+import { RoomSnapshots } from './room-snapshots';
+import { encodeWelcome } from './room-welcome';
+import { newRoomStats, type RoomStats } from './room-stats';
 import type { ResolvedRoomType } from './room-type';
 
-/**
- * What a room needs from a connected client. Transport-agnostic: the session layer implements
- * it over any transport, and so does an in-memory client in tests.
- */
-export interface RoomClient {
-  /**
-   * Send one whole message. The room hands over bytes it never touches again, because socket
-   * libraries (ws included) queue the caller's buffer rather than copying it. Snapshots go
-   * {@link Delivery.Unreliable}; everything else reliable and in order (the default).
-   */
-  send(bytes: Uint8Array, delivery?: Delivery): void;
-  /**
-   * Send one message as `head` then a `body` shared with other clients, never copied or
-   * changed (see ServerTransport.sendParts). Optional: without it the room joins the two.
-   */
-  sendParts?(head: Uint8Array, body: Uint8Array, delivery: Delivery): void;
-  /** Bytes accepted by `send` but not yet written to the network. */
-  readonly bufferedAmount: number;
-  /**
-   * Every message sent while this link lives arrives, in order (a WebSocket; not WebRTC's
-   * datagrams). Then a budget-trimmed snapshot may be encoded against the one sent before it,
-   * acknowledged or not (see SharedTrim). Optional: absent is false.
-   */
-  readonly inOrder?: boolean;
-  close(code: number, reason: string): void;
-}
-
-/** Who the player is, when the server authenticates players (see the auth options). */
-export interface PlayerIdentity {
-  /** The token's `sub`: a stable user id. */
-  userId: string;
-  /** Every verified claim of the token. */
-  claims: Readonly<Record<string, unknown>>;
-}
-
-/** A room's running counters; /health adds them up over live and disposed rooms. */
-export interface RoomStats extends ReplicationStats {
-  /** Snapshot messages sent. */
-  snapshotsSent: number;
-  /** Snapshots not sent because the client's link was backed up. */
-  snapshotsSkipped: number;
-  /** Snapshot bytes sent. */
-  bytesSent: number;
-  /** Player-ticks with no input for them: clients sending late or not at all. */
-  inputsStarved: number;
-  /** Inputs that arrived after their tick was simulated (a repeat stood in for each). */
-  inputsLate: number;
-  /** Inputs stamped for a tick beyond the input buffer's reach, dropped. */
-  inputsTooEarly: number;
-  /** Players whose link dropped with the seat held. */
-  drops: number;
-  /** Seats taken back on a new link (resumes and identity takeovers). */
-  resumes: number;
-}
-
-export function newRoomStats(): RoomStats {
-  return {
-    snapshotsSent: 0,
-    snapshotsSkipped: 0,
-    bytesSent: 0,
-    inputsStarved: 0,
-    inputsLate: 0,
-    inputsTooEarly: 0,
-    drops: 0,
-    resumes: 0,
-    ...newReplicationStats(),
-  };
-}
-
-/** The client of a seat whose link has dropped: sends go nowhere until the player resumes. */
-const DETACHED: RoomClient = {
-  send() {},
-  bufferedAmount: 0,
-  close() {},
-};
-
-/** A player in a room: its client, its input buffer and its replication bookkeeping. */
-export class PlayerSlot<I> {
-  /** The player's link; a no-op client while detached. Swapped on resume. */
-  client: RoomClient;
-  /** False while the link is down and the seat is held for a resume. */
-  connected = true;
-  /** When the link dropped, ms on the server clock (NaN while connected). */
-  detachedAt = Number.NaN;
-  /** The close code of the drop (0 while connected). */
-  dropCode = 0;
-  /** Presented once in JOIN.resume to take this seat back; rotated on every (re)attach. */
-  resumeToken: string = newResumeToken();
-  /** The authenticated identity, or undefined for a guest. */
-  identity: PlayerIdentity | undefined;
-  /** The input applied in the latest step (repeated when its tick's input is missing). */
-  readonly current: I;
-  /** Inputs by the tick they are stamped for. */
-  readonly inputs: TickInputBuffer<I>;
-  /**
-   * Newest tick whose input slot was used for this player: its own input, or a repeat when it
-   * came late (a late input is then never applied). The client reconciles from it. 0 until
-   * the player's first input.
-   */
-  lastProcessedSeq = 0;
-  /** Least lead of the inputs received since this player's last snapshot, ms (NaN: none). */
-  inputLeadMs = Number.NaN;
-  /** The last lead reported to this player, ms (NaN before the first): its input cushion. */
-  lastInputLeadMs = Number.NaN;
-  /** The applied input's rewind for lag compensation, 1/16 ticks, capped (see TickInputs.rewindTicks). */
-  rewind16 = 0;
-  /** Newest snapshot tick the client acknowledged that was sent to it (0: none yet). */
-  ackTick = 0;
-  /**
-   * Acks of ticks before this are not this room's (0: all are): a seat that moved here holds the
-   * old node's snapshots up to the move's tick, which this node's history also names.
-   */
-  acksFrom = 0;
-  /** What the server knows of the client's copy of the world: sent snapshots, acks, budget. */
-  replica!: ClientReplica;
-  /** Roster entries still to page to this client after its WELCOME (see ROSTER_PAGE). */
-  rosterQueue: PlayerSlot<I>[] | null = null;
-  /** Ticks that had no new input from this player. */
-  starvedTicks = 0;
-  /** Consecutive ticks without a new input. */
-  starvedStreak = 0;
-  /** Snapshots not sent because the client's socket was backed up. */
-  snapshotsSkipped = 0;
-
-  /** The authenticated user id (the token's `sub`), or undefined for a guest. */
-  get userId(): string | undefined {
-    return this.identity?.userId;
-  }
-
-  constructor(
-    readonly id: number,
-    readonly name: string,
-    client: RoomClient,
-    inputs: TickInputBuffer<I>,
-    current: I,
-    readonly neutral: I,
-  ) {
-    this.client = client;
-    this.inputs = inputs;
-    this.current = current;
-  }
-}
+// The room's parts, one job per file; importers of './room' keep finding them here.
+export { PlayerSlot } from './player-slot';
+export type { PlayerIdentity, RoomClient } from './room-client';
+export { newRoomStats, type RoomStats } from './room-stats';
 
 export interface RoomOptions {
   /** Skip a client's snapshot while more than this many bytes are queued on its socket (default 64 KiB). */
@@ -188,30 +43,25 @@ export interface RoomOptions {
 export class Room<S = unknown, I = unknown, P = unknown> {
   readonly state: S;
   /** Players in join order. */
-  readonly players: PlayerSlot<I>[] = [];
+  readonly players: PlayerSlot<I>[];
   readonly seed: number;
   readonly loop: FixedStepLoop;
   disposed = false;
   readonly stats: RoomStats = newRoomStats();
   /** Players whose link is down and whose seat is held. */
   detachedCount = 0;
-  private readonly byId = new Map<number, PlayerSlot<I>>();
+  /** Who is here: players by id, names, ids, the detached list and roster news. */
+  private readonly roster: RoomRoster<I>;
+  /** What the game's step reads: each player's applied input and rewind. */
   private readonly inputs: TickInputs<I>;
   /** Snapshot history, per-client baselines, interest and budget. */
   readonly replicator: Replicator;
-  private readonly globals: GlobalsReplicator | null;
-  /** Sends between GLOBALS updates, and the countdown to the next. */
-  private readonly globalsEvery: number;
-  private globalsCountdown = 0;
-  private readonly frame: SnapshotFrame = { head: new Uint8Array(0), body: null, length: 0 };
+  /** Seals each tick and sends the snapshots and GLOBALS. */
+  private readonly snapshots: RoomSnapshots<S, I, P>;
+  /** Takes INPUT messages into the players' input buffers. */
+  private readonly intake: RoomInputs<S, I, P>;
   /** The room type's rewind cap, 1/16 ticks. */
   private readonly maxRewind16: number;
-  /** Scratch for the room type's viewCenter hook. */
-  private readonly center = { x: 0, y: 0 };
-  private readonly inputHeader: InputHeader = { ackTick: 0, firstSeq: 0, count: 0, viewLag16: 0 };
-  private readonly maxBufferedBytes: number;
-  /** The next player id to try (see allocatePlayerId); travels with a moved room. */
-  nextPlayerId = 1;
   /**
    * True while the room is being handed to another node: it does not tick (its state at this
    * tick is what travels), and is forgotten here once the other node has it.
@@ -226,18 +76,6 @@ export class Room<S = unknown, I = unknown, P = unknown> {
   holdUntil = Number.NaN;
   private sendAccumulator = 0;
   private recorder: ReplayRecorder<S, I> | undefined;
-  // Roster changes since the last tick, announced together at the start of the next one.
-  private joinedSinceTick: [number, string][] = [];
-  private leftSinceTick: number[] = [];
-  /** Names in use, by {@link nameKey}. */
-  private readonly nameKeys = new Set<string>();
-  /** Detached player ids, ascending; rebuilt when a player drops or comes back. */
-  private detachedIds: number[] = [];
-  /**
-   * The detached list as it opens every snapshot body, encoded when the list changes (a drop,
-   * a resume, a leave), not at every send.
-   */
-  private detachedBytes: Uint8Array = Uint8Array.of(0);
 
   private readonly nodeRoute: (() => string | undefined) | undefined;
 
@@ -249,20 +87,19 @@ export class Room<S = unknown, I = unknown, P = unknown> {
     const restore = options.restore;
     this.seed = restore ? restore.seed : type.seed ? type.seed() | 0 : (Math.random() * 0x7fffffff) | 0;
     this.state = restore ? (restore.state as S) : type.game.createState({ seed: this.seed, tickRate: type.tickRate });
+    this.roster = new RoomRoster(this);
+    this.players = this.roster.players;
     this.replicator = new Replicator(type.game.entitySchema, type.tickRate, type.sendRate, type.replication, this.stats);
-    this.globals = GlobalsReplicator.for(type.game.entitySchema);
-    // Counted in seals: every tick when sends are staggered, every send otherwise.
-    const seals = this.replicator.staggerInterval > 1 ? type.tickRate : type.sendRate;
-    this.globalsEvery = Math.max(1, Math.round(seals / (type.globalsRate ?? 2)));
-    this.maxBufferedBytes = options.maxBufferedBytes ?? 64 * 1024;
+    this.snapshots = new RoomSnapshots(this, this.replicator, this.roster, options.maxBufferedBytes ?? 64 * 1024);
+    this.intake = new RoomInputs(this);
     this.nodeRoute = options.nodeRoute;
     // After a stall the room catches up every tick it owes, up to a second's worth, five a
     // call: its players' inputs are stamped for those ticks and wait in their buffers.
     this.loop = new FixedStepLoop({ stepMs: 1000 / type.tickRate, maxCatchUpSteps: 5, maxBacklogSteps: type.tickRate }, () => this.step());
-    const byId = this.byId;
+    const roster = this.roster;
     this.inputs = {
-      get: (playerId) => byId.get(playerId)?.current,
-      rewindTicks: (playerId) => (byId.get(playerId)?.rewind16 ?? 0) / 16,
+      get: (playerId) => roster.get(playerId)?.current,
+      rewindTicks: (playerId) => (roster.get(playerId)?.rewind16 ?? 0) / 16,
     };
     this.maxRewind16 = Math.floor(((type.maxRewindMs ?? 200) * type.tickRate * 16) / 1000);
     if (restore) return;
@@ -284,13 +121,11 @@ export class Room<S = unknown, I = unknown, P = unknown> {
    * whole roster in their WELCOME).
    */
   restoreSeat(slot: PlayerSlot<I>): void {
-    if (this.byId.has(slot.id)) throw new Error(`room ${this.id}: player ${slot.id} is seated twice`);
+    if (this.roster.get(slot.id) !== undefined) throw new Error(`room ${this.id}: player ${slot.id} is seated twice`);
     slot.replica = this.replicator.createReplica();
-    this.players.push(slot);
-    this.byId.set(slot.id, slot);
-    this.nameKeys.add(nameKey(slot.name));
+    this.roster.restore(slot);
     if (!slot.connected) this.detachedCount++;
-    this.rebuildDetachedIds();
+    this.roster.rebuildDetachedIds();
   }
 
   get tick(): number {
@@ -302,7 +137,16 @@ export class Room<S = unknown, I = unknown, P = unknown> {
   }
 
   getPlayer(playerId: number): PlayerSlot<I> | undefined {
-    return this.byId.get(playerId);
+    return this.roster.get(playerId);
+  }
+
+  /** The next player id to try; travels with a moved room (see room-move.ts). */
+  get nextPlayerId(): number {
+    return this.roster.nextPlayerId;
+  }
+
+  set nextPlayerId(id: number) {
+    this.roster.nextPlayerId = id;
   }
 
   /**
@@ -336,10 +180,9 @@ export class Room<S = unknown, I = unknown, P = unknown> {
   join(client: RoomClient, requestedName: string, identity?: PlayerIdentity): PlayerSlot<I> {
     if (this.isFull) throw new Error(`room ${this.id} is full`);
     const { game } = this.type;
-    const id = this.allocatePlayerId();
+    const id = this.roster.allocatePlayerId();
     // Two players never share a name in a room: a taken one becomes "name 2", "name 3"...
-    const name = uniqueName(requestedName, (key) => this.nameKeys.has(key));
-    this.nameKeys.add(nameKey(name));
+    const name = this.roster.takeName(requestedName);
     const slot = new PlayerSlot(
       id,
       name,
@@ -351,12 +194,10 @@ export class Room<S = unknown, I = unknown, P = unknown> {
     slot.identity = identity;
     slot.replica = this.replicator.createReplica();
     game.addPlayer(this.state, id, name);
-    this.players.push(slot);
-    this.byId.set(id, slot);
+    this.roster.add(slot);
     this.recorder?.join(this.tick, id, name);
     client.send(this.welcomeFor(slot, false));
-    if (this.globals) client.send(this.globals.full());
-    this.joinedSinceTick.push([id, name]);
+    this.snapshots.sendGlobals(client);
     this.type.onJoin?.(this, slot);
     return slot;
   }
@@ -367,15 +208,15 @@ export class Room<S = unknown, I = unknown, P = unknown> {
    * type's `onDetachedInput` writes). Everyone sees the player as detached in snapshots.
    */
   detach(slot: PlayerSlot<I>, code: number, now: number): void {
-    if (!slot.connected || this.byId.get(slot.id) !== slot) return;
+    if (!slot.connected || !this.roster.seats(slot)) return;
     slot.connected = false;
-    slot.client = DETACHED;
+    slot.client = DETACHED_CLIENT;
     slot.detachedAt = now;
     slot.dropCode = code;
     slot.starvedStreak = 0;
     this.detachedCount++;
     this.stats.drops++;
-    this.rebuildDetachedIds();
+    this.roster.rebuildDetachedIds();
     this.type.onDrop?.(this, slot, code);
   }
 
@@ -394,81 +235,43 @@ export class Room<S = unknown, I = unknown, P = unknown> {
       slot.dropCode = 0;
       slot.starvedStreak = 0;
       this.detachedCount--;
-      this.rebuildDetachedIds();
+      this.roster.rebuildDetachedIds();
     }
     this.stats.resumes++;
     this.holdFor?.delete(slot.id);
     // What went out on the old link may never have arrived.
     slot.replica.newLink();
     client.send(this.welcomeFor(slot, true));
-    if (this.globals) client.send(this.globals.full());
+    this.snapshots.sendGlobals(client);
     // Sealed afresh: the detached list has just changed.
-    this.sealSnapshot();
-    this.sendSnapshot(slot);
+    this.snapshots.seal();
+    this.snapshots.sendTo(slot);
     this.type.onResume?.(this, slot);
   }
 
   /** True when the player is in the room and its link is up. */
   isConnected(playerId: number): boolean {
-    return this.byId.get(playerId)?.connected === true;
+    return this.roster.get(playerId)?.connected === true;
   }
 
   private welcomeFor(slot: PlayerSlot<I>, resumed: boolean): Uint8Array {
-    // A big room's roster goes out in pages after the WELCOME (one per tick), not all at once.
-    const firstPage = this.players.length <= ROSTER_PAGE ? this.players : this.players.slice(0, ROSTER_PAGE);
-    slot.rosterQueue = this.players.length > ROSTER_PAGE ? this.players.slice(ROSTER_PAGE) : null;
-    const welcome: WelcomeMessage = {
-      playerId: slot.id,
-      roomId: this.id,
-      roomType: this.type.name,
-      tickRate: this.type.tickRate,
-      sendRate: this.type.sendRate,
-      tick: this.tick,
-      players: firstPage.map((p) => [p.id, p.name]),
-      rosterSize: this.players.length,
-      codec: this.replicator.codec.name,
-      historyTicks: this.replicator.historyTicks,
-      resumeToken: slot.resumeToken,
-      resumeWindowMs: this.type.resumeWindowMs,
-      resumed,
-      lastSeq: slot.lastProcessedSeq,
-      userId: slot.userId ?? null,
-    };
-    const node = this.nodeRoute?.();
-    if (node !== undefined) welcome.node = node;
-    const grid = this.replicator.interestGeometry;
-    if (grid !== null) welcome.interest = grid;
-    return encodeControl(MessageType.Welcome, welcome);
-  }
-
-  private rebuildDetachedIds(): void {
-    const ids: number[] = [];
-    for (const p of this.players) if (!p.connected) ids.push(p.id);
-    this.detachedIds = ids.sort((a, b) => a - b);
-    const w = new ByteWriter(16);
-    writeDetachedIds(w, this.detachedIds);
-    this.detachedBytes = w.bytes();
+    return encodeWelcome(this, slot, resumed, this.roster.welcomePage(slot), this.nodeRoute?.());
   }
 
   /** Remove a player (its client is not closed here: the caller owns the connection). */
   leave(slot: PlayerSlot<I>): void {
-    if (this.byId.get(slot.id) !== slot) return;
-    this.byId.delete(slot.id);
-    this.players.splice(this.players.indexOf(slot), 1);
+    if (!this.roster.seats(slot)) return;
+    this.roster.remove(slot);
     slot.replica.clear();
-    slot.rosterQueue = null;
-    this.nameKeys.delete(nameKey(slot.name));
     if (!slot.connected) {
       this.detachedCount--;
-      this.rebuildDetachedIds();
+      this.roster.rebuildDetachedIds();
     }
     if (this.disposed) return;
     this.type.onLeaving?.(this, slot);
     this.type.game.removePlayer(this.state, slot.id);
     this.recorder?.leave(this.tick, slot.id);
-    const pending = this.joinedSinceTick.findIndex((j) => j[0] === slot.id);
-    if (pending >= 0) this.joinedSinceTick.splice(pending, 1);
-    this.leftSinceTick.push(slot.id);
+    this.roster.announceLeft(slot.id);
     this.type.onLeave?.(this, slot);
   }
 
@@ -479,27 +282,7 @@ export class Room<S = unknown, I = unknown, P = unknown> {
    * caller closes that client.
    */
   acceptInputs(slot: PlayerSlot<I>, reader: ByteReader, now = Number.NaN): void {
-    const h = readInputHeader(reader, this.type.game.input.byteLength, this.inputHeader);
-    if (h.ackTick > slot.ackTick) this.acknowledge(slot, h.ackTick);
-    const current = this.tick;
-    // Each input's lead, on its first arrival (resent copies are redundancy, not news): the
-    // time left before its tick is simulated. A room running behind (after a stall) runs its
-    // next tick at once, not at its scheduled time.
-    const at = Number.isNaN(now) ? this.loop.nextStepAt - this.loop.msUntilNextStep() : now;
-    const untilNext = Math.max(0, this.loop.nextStepAt - at);
-    for (let i = 0; i < h.count; i++) {
-      const tick = h.firstSeq + i;
-      // The message's view lag holds for each of its inputs: an older one was made when both
-      // the input clock and the drawing were that many ticks earlier.
-      const result = slot.inputs.offer(tick, reader, current, h.viewLag16);
-      if (result === OfferResult.Duplicate) continue;
-      if (result === OfferResult.TooEarly) this.stats.inputsTooEarly++;
-      else {
-        if (result === OfferResult.Late) this.stats.inputsLate++;
-        const lead = untilNext + (tick - current - 1) * this.loop.stepMs;
-        if (!(lead >= slot.inputLeadMs)) slot.inputLeadMs = lead;
-      }
-    }
+    this.intake.accept(slot, reader, now);
   }
 
   /** The room's tick at `now` on its clock, fractional: for PONG, so clients can sync to it. */
@@ -544,8 +327,7 @@ export class Room<S = unknown, I = unknown, P = unknown> {
   private runTick(): void {
     const { game, tickRate, sendRate } = this.type;
     const tick = this.tick;
-    if (this.joinedSinceTick.length > 0 || this.leftSinceTick.length > 0) this.announceRoster();
-    this.pageRosters();
+    this.roster.tellNews();
     const target = tick + 1;
     for (let i = 0; i < this.players.length; i++) {
       const slot = this.players[i];
@@ -573,13 +355,13 @@ export class Room<S = unknown, I = unknown, P = unknown> {
     const stagger = this.replicator.staggerInterval;
     if (stagger > 1) {
       // Staggered sends: every tick, the players whose turn it is (id ≡ tick mod interval).
-      this.broadcastSnapshot(stagger, this.tick % stagger);
+      this.snapshots.broadcast(stagger, this.tick % stagger);
       return;
     }
     this.sendAccumulator += sendRate;
     if (this.sendAccumulator >= tickRate) {
       this.sendAccumulator -= tickRate;
-      this.broadcastSnapshot(1, 0);
+      this.snapshots.broadcast(1, 0);
     }
   }
 
@@ -587,88 +369,6 @@ export class Room<S = unknown, I = unknown, P = unknown> {
     const input = this.type.game.input;
     if (input.neutralize) input.neutralize(slot.current);
     else input.copy(slot.neutral, slot.current);
-  }
-
-  /** Write this tick's entities into the replication history, checked and quantized. */
-  private sealSnapshot(): void {
-    const table = this.replicator.begin(this.tick);
-    this.type.game.writeEntities(this.state, table);
-    this.replicator.seal(this.detachedBytes);
-  }
-
-  /**
-   * Store the tick's entities once; give each player whose id ≡ `phase` (mod `every`) its
-   * snapshot against its own baseline.
-   */
-  private broadcastSnapshot(every: number, phase: number): void {
-    this.sealSnapshot();
-    if (this.globals && --this.globalsCountdown <= 0) {
-      this.globalsCountdown = this.globalsEvery;
-      const bytes = this.globals.update(this.replicator.current!, this.tick);
-      if (bytes) for (const p of this.players) if (p.connected) p.client.send(bytes);
-    }
-    for (let i = 0; i < this.players.length; i++) {
-      const slot = this.players[i];
-      if (!slot.connected || slot.id % every !== phase) continue;
-      // A backed-up socket gets no stale state piled on; the next snapshot supersedes this one.
-      if (slot.client.bufferedAmount > this.maxBufferedBytes) {
-        slot.snapshotsSkipped++;
-        this.stats.snapshotsSkipped++;
-        continue;
-      }
-      this.sendSnapshot(slot);
-    }
-  }
-
-  private sendSnapshot(slot: PlayerSlot<I>): void {
-    const hook = this.type.viewCenter;
-    const replica = slot.replica;
-    replica.centerFromHook = hook !== undefined && hook(this, slot, this.center);
-    if (replica.centerFromHook) {
-      replica.centerX = this.center.x;
-      replica.centerY = this.center.y;
-      replica.hasCenter = true;
-    }
-    replica.inOrder = slot.client.inOrder === true;
-    const frame = this.replicator.frameFor(replica, slot.id, slot.lastProcessedSeq, leadCode(slot.inputLeadMs), this.frame);
-    if (!Number.isNaN(slot.inputLeadMs)) slot.lastInputLeadMs = slot.inputLeadMs;
-    slot.inputLeadMs = Number.NaN;
-    const client = slot.client;
-    if (frame.body === null) client.send(frame.head, Delivery.Unreliable);
-    else if (client.sendParts) client.sendParts(frame.head, frame.body, Delivery.Unreliable);
-    else client.send(joinParts(frame.head, frame.body), Delivery.Unreliable);
-    this.stats.snapshotsSent++;
-    this.stats.bytesSent += frame.length;
-  }
-
-  /** Send each client that joined a big room its next roster page (players still present). */
-  private pageRosters(): void {
-    for (let i = 0; i < this.players.length; i++) {
-      const slot = this.players[i];
-      const queue = slot.rosterQueue;
-      if (queue === null) continue;
-      const page: [number, string][] = [];
-      while (page.length < ROSTER_PAGE && queue.length > 0) {
-        const p = queue.pop()!;
-        if (this.byId.get(p.id) === p) page.push([p.id, p.name]);
-      }
-      const message: PlayerJoinedMessage = { players: page };
-      if (queue.length === 0) {
-        slot.rosterQueue = null;
-        message.rosterEnd = true;
-      }
-      if (slot.connected) slot.client.send(encodeControl(MessageType.PlayerJoined, message));
-    }
-  }
-
-  /** Tell everyone who joined and left since the last tick: one message each, same bytes for all. */
-  private announceRoster(): void {
-    if (this.joinedSinceTick.length > 0)
-      this.broadcastControl(MessageType.PlayerJoined, { players: this.joinedSinceTick } satisfies PlayerJoinedMessage);
-    if (this.leftSinceTick.length > 0)
-      this.broadcastControl(MessageType.PlayerLeft, { playerIds: this.leftSinceTick } satisfies PlayerLeftMessage);
-    this.joinedSinceTick = [];
-    this.leftSinceTick = [];
   }
 
   /** Send one control message to every player: encoded once, the same bytes for all. */
@@ -684,19 +384,5 @@ export class Room<S = unknown, I = unknown, P = unknown> {
     this.disposed = true;
     for (const p of this.players.slice()) p.client.close(code, reason);
     this.type.onDispose?.(this);
-  }
-
-  private allocatePlayerId(): number {
-    // Ids are u16 and unique among present players; they wrap after 65535 joins. An id whose
-    // leave is not yet announced stays taken until the next tick: reused at once, the tick's
-    // PLAYER_JOINED would name it before the PLAYER_LEFT that removes it, and clients would drop
-    // the newcomer. Only a room of 65535 players with churn in one tick runs out of such ids;
-    // then an unannounced id is reused and its stale PLAYER_LEFT is withdrawn instead.
-    for (let tries = 0; tries < 0xffff; tries++) {
-      const id = this.nextPlayerId;
-      this.nextPlayerId = id >= 0xffff ? 1 : id + 1;
-      if (!this.byId.has(id) && !this.leftSinceTick.includes(id)) return id;
-    }
-    return this.leftSinceTick.shift()!;
   }
 }

@@ -1,6 +1,7 @@
 import { realTimers, type Timers } from '../loop/timers';
 import { SocketHandlers, type WebSocketLike } from '../sdk/socket-like';
-import { joinParts, type Delivery, type ServerTransport, type TransportSink } from './transport';
+import { joinParts, type Delivery } from '../wire/delivery';
+import type { ServerTransport, TransportSink } from './transport';
 
 /** The close code a link reports when it ended without a close handshake. */
 const CONNECTION_LOST = 1006;

@@ -1,3 +1,5 @@
+import type { Delivery } from '../wire/delivery';
+
 /**
  * The seam between a session and the wire. A transport moves whole messages and reports what
  * happened to the link; it knows nothing of the protocol. The session layer
@@ -14,15 +16,6 @@
  *  close / terminate / probe ◄──────  rejects, drain, heartbeat
  * ```
  */
-
-/** How a message must travel. WebSocket delivers both reliably and in order. */
-export const Delivery = {
-  /** Control messages: joins, roster, errors, notices. Must arrive, in order. */
-  Reliable: 0,
-  /** Snapshots: disposable, superseded by the next one; may be dropped or reordered. */
-  Unreliable: 1,
-} as const;
-export type Delivery = (typeof Delivery)[keyof typeof Delivery];
 
 /** What a transport reports to the session bound to it. */
 export interface TransportSink {
@@ -67,15 +60,4 @@ export interface ServerTransport {
   probe(): void;
   /** True once a close handshake has begun (or the link is gone). */
   readonly isClosing: boolean;
-}
-
-/**
- * `head` then `body` in one new buffer: for a transport that cannot send a message in parts
- * (a datagram is one buffer). Costs a copy of the body per client, which the `ws` adapter avoids.
- */
-export function joinParts(head: Uint8Array, body: Uint8Array): Uint8Array {
-  const whole = new Uint8Array(head.length + body.length);
-  whole.set(head);
-  whole.set(body, head.length);
-  return whole;
 }

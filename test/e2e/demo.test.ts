@@ -1,6 +1,5 @@
 import { CursorField, cursorsGame } from '../../shared/games/cursors';
-import { existsSync, mkdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { mkdirSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OWN_PLAYER_RGB } from '../../client-demo/src/palette';
@@ -12,17 +11,15 @@ import { TickwireServer } from '../../src/server/tickwire-server';
 import { TickwireClient, type WebSocketConstructor } from '../../src/sdk/tickwire-client';
 import WebSocket from 'ws';
 import { recordArenaSession } from './arena-replay-log';
-import { PrivateRedis } from '../support/redis-server';
-import { launchChromium } from '../support/chromium';
+import { assertDemoBuilt, DEMO_DIST, launchChromium, playerContext, SCREENS } from '../support/browser-demo';
 
 /**
  * The whole stack in a real Chromium: the built demo served by a real server on a real socket,
  * real keyboard input, real frames. Everything waits on a condition (page.waitForFunction);
- * nothing sleeps.
+ * nothing sleeps. The tests of one page run in order (they share alice and bob); the drain
+ * across two nodes and the default WebRTC-off demo are in demo-nodes.test.ts.
  */
 
-const DIST = fileURLToPath(new URL('../../client-demo/dist', import.meta.url));
-const SCREENS = fileURLToPath(new URL('./screens', import.meta.url));
 /** How far the test walks the player, world units (80 px, about a third of a second of walking). */
 const WALK_UNITS = 80 * 8;
 
@@ -32,12 +29,12 @@ let baseUrl: string;
 const pageErrors: string[] = [];
 
 beforeAll(async () => {
-  if (!existsSync(`${DIST}/index.html`)) throw new Error(`the demo is not built (${DIST} has no index.html): run npm run build:demo`);
+  assertDemoBuilt();
   server = new TickwireServer({
     roomTypes: [defineRoomType({ game: arenaGame }), defineRoomType({ game: cursorsGame, tickRate: 60, sendRate: 60 })],
     port: 0,
     host: '127.0.0.1',
-    staticDir: DIST,
+    staticDir: DEMO_DIST,
     logger: createLogger('warn'),
     drainMs: 1500,
     // The demo tries WebRTC first ('auto'): every test here plays over a real data channel.
@@ -57,7 +54,7 @@ afterAll(async () => {
 
 /** A new player: its own browser context (as a second person would be), the demo loaded. */
 async function openPlayer(name: string, query = ''): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 820 } });
+  const context = await playerContext(browser);
   const page = await context.newPage();
   page.on('pageerror', (err) => pageErrors.push(`${name}: ${err.message}`));
   page.on('console', (msg) => {
@@ -412,158 +409,5 @@ describe('browser demo', () => {
 
   it('raised no page errors', () => {
     expect(pageErrors).toEqual([]);
-  });
-});
-
-describe('browser demo on two nodes (one Redis): a drain moves the player', () => {
-  /** Two nodes on one private Redis, serving the demo; `roomMoves` as the cluster option has it. */
-  async function twoNodes(roomMoves: boolean): Promise<{ a: TickwireServer; b: TickwireServer; done: () => Promise<void> }> {
-    const redis = await PrivateRedis.start();
-    const nodes = ['node-a', 'node-b'].map(
-      (nodeId) =>
-        new TickwireServer({
-          roomTypes: [defineRoomType({ game: arenaGame })],
-          port: 0,
-          host: '127.0.0.1',
-          staticDir: DIST,
-          logger: createLogger('warn'),
-          drainMs: 5000,
-          // Two ports of one host stand in for nodes behind one front, where the page and every
-          // node share the front's origin: here the page from node A's port opens node B's.
-          frontDoor: { allowedOrigins: ['*'] },
-          cluster: {
-            redisUrl: redis.url,
-            keyPrefix: `e2e-move-${process.pid}-${roomMoves}:`,
-            nodeId,
-            publicUrl: 'ws://unset.test/ws',
-            heartbeatMs: 100,
-            nodeTtlMs: 600,
-            ...(roomMoves ? {} : { roomMoves: false as const }),
-          },
-        }),
-    );
-    for (const n of nodes) {
-      const { port } = await n.listen();
-      n.cluster!.publicUrl = `ws://127.0.0.1:${port}/ws`;
-      await n.cluster!.heartbeat();
-    }
-    const [a, b] = nodes as [TickwireServer, TickwireServer];
-    return {
-      a,
-      b,
-      done: async () => {
-        await Promise.all(nodes.map((n) => n.close()));
-        await redis.kill();
-      },
-    };
-  }
-
-  it("with room moves, the page's game moves to the other node: same room, player and score, and the chat box says so (screenshot)", async () => {
-    const { a, b, done } = await twoNodes(true);
-    const errors: string[] = [];
-    try {
-      const context = await browser.newContext({ viewport: { width: 1280, height: 820 } });
-      const page = await context.newPage();
-      page.on('pageerror', (err) => errors.push(err.message));
-      await page.goto(`http://127.0.0.1:${a.port}/?name=carried&transport=ws`);
-      await page.waitForFunction(() => window.__tickwire!.status === 'playing' && window.__tickwire!.client.latestTick > 0);
-      const before = await page.evaluate(() => ({
-        room: window.__tickwire!.client.welcome!.roomId,
-        player: window.__tickwire!.client.welcome!.playerId,
-      }));
-      expect(a.rooms.rooms.has(before.room)).toBe(true);
-      type Players = { players: { id: number; score: number }[] };
-      (a.rooms.rooms.get(before.room)!.state as Players).players.find((p) => p.id === before.player)!.score = 7;
-      const tickBefore = await page.evaluate(() => window.__tickwire!.client.latestTick);
-      const closing = a.close();
-      await page.waitForFunction(() => /⇄ this game moved to node-b/.test(document.getElementById('chat')!.textContent ?? ''));
-      await page.waitForFunction((t) => window.__tickwire!.client.latestTick > t && window.__tickwire!.status === 'playing', tickBefore);
-      const after = await page.evaluate(() => ({
-        room: window.__tickwire!.client.welcome!.roomId,
-        player: window.__tickwire!.client.welcome!.playerId,
-        banner: document.getElementById('banner')!.hidden,
-      }));
-      expect(after.room).toBe(before.room);
-      expect(after.player).toBe(before.player);
-      expect(b.rooms.rooms.has(before.room)).toBe(true);
-      expect((b.rooms.rooms.get(before.room)!.state as Players).players.find((p) => p.id === before.player)!.score).toBe(7);
-      expect(after.banner).toBe(true);
-      const chat = (await page.locator('#chat').textContent()) ?? '';
-      expect(chat).toContain('⇄ the server is restarting: this game moves to another server…');
-      expect(chat).not.toContain('finding a new game');
-      await page.screenshot({ path: `${SCREENS}/room-moved.png` });
-      await closing;
-      await context.close();
-      expect(errors).toEqual([]);
-    } finally {
-      await done();
-    }
-  });
-
-  it('with room moves off, the page on a draining node is matchmade onto the other one, says so in the chat box, and plays there (screenshot)', async () => {
-    const { a, b, done } = await twoNodes(false);
-    const errors: string[] = [];
-    try {
-      const context = await browser.newContext({ viewport: { width: 1280, height: 820 } });
-      const page = await context.newPage();
-      page.on('pageerror', (err) => errors.push(err.message));
-      await page.goto(`http://127.0.0.1:${a.port}/?name=mover&transport=ws`);
-      await page.waitForFunction(() => window.__tickwire!.status === 'playing' && window.__tickwire!.client.latestTick > 0);
-      const oldRoom = await page.evaluate(() => window.__tickwire!.client.welcome!.roomId);
-      expect(a.rooms.rooms.has(oldRoom)).toBe(true);
-      const closing = a.close();
-      await page.waitForFunction(() => (document.getElementById('chat')!.textContent ?? '').includes('⇄ moved to a new game'));
-      await page.waitForFunction(() => window.__tickwire!.client.latestTick > 0 && window.__tickwire!.status === 'playing');
-      const now = await page.evaluate(() => ({
-        room: window.__tickwire!.client.welcome!.roomId,
-        banner: document.getElementById('banner')!.hidden,
-      }));
-      expect(now.room).not.toBe(oldRoom);
-      expect(b.rooms.rooms.has(now.room)).toBe(true);
-      expect(now.banner).toBe(true);
-      const chat = (await page.locator('#chat').textContent()) ?? '';
-      expect(chat).toContain('⇄ the server is restarting, finding a new game…');
-      expect(chat).toContain(`⇄ moved to a new game: room ${now.room}`);
-      await page.screenshot({ path: `${SCREENS}/moved.png` });
-      await closing; // the page left node A: its drain ends early
-      await context.close();
-      expect(errors).toEqual([]);
-    } finally {
-      await done();
-    }
-  });
-});
-
-describe('the default demo (npm start: WebRTC off)', () => {
-  it("loads with no console error or warning, over WebSocket, and the HUD's link line says why without 'failed'", async () => {
-    // As `npm start` has it: WebRTC off. The demo's 'auto' asks the server first and is told.
-    const quiet = new TickwireServer({
-      roomTypes: [defineRoomType({ game: arenaGame })],
-      port: 0,
-      host: '127.0.0.1',
-      staticDir: DIST,
-      logger: createLogger('warn'),
-      drainMs: 500,
-    });
-    const { port } = await quiet.listen();
-    const context = await browser.newContext({ viewport: { width: 1280, height: 820 } });
-    const page = await context.newPage();
-    const messages: string[] = [];
-    page.on('pageerror', (err) => messages.push(`pageerror: ${err.message}`));
-    page.on('console', (msg) => {
-      if (msg.type() === 'error' || msg.type() === 'warning') messages.push(`${msg.type()}: ${msg.text()} @ ${msg.location().url}`);
-    });
-    try {
-      await page.goto(`http://127.0.0.1:${port}/?name=carol`);
-      await page.waitForFunction(() => window.__tickwire?.status === 'playing' && window.__tickwire.client.transport === 'ws');
-      await page.waitForFunction(() => /link\s+WebSocket/.test(document.getElementById('hud')?.innerText ?? ''));
-      const link = (await page.locator('#hud').innerText()).split('\n').find((l) => l.startsWith('link'));
-      expect(link).toMatch(/^link\s+WebSocket \(WebRTC is off on this server\)$/);
-      expect(link).not.toMatch(/fail/i);
-      expect(messages).toEqual([]);
-    } finally {
-      await context.close();
-      await quiet.close();
-    }
   });
 });

@@ -1,4 +1,5 @@
 import { ByteReader } from '../../shared/binary/byte-reader';
+import { CloseCode } from '../../shared/protocol/close-codes';
 import { decodeControlBody } from '../../shared/protocol/control-messages';
 import { MessageType } from '../../shared/protocol/message-types';
 import { readDetachedIds, readSnapshotHeader, newSnapshotHeader } from '../../shared/protocol/snapshot-message';
@@ -16,6 +17,11 @@ export class MemoryClient implements RoomClient {
 
   close(code: number, reason: string): void {
     this.closed ??= { code, reason };
+  }
+
+  /** Another link took the seat: recorded as a close with the Superseded code. */
+  supersede(reason: string): void {
+    this.close(CloseCode.Superseded, reason);
   }
 
   ofType(type: number): Uint8Array[] {

@@ -204,7 +204,7 @@ describe('DeltaCodec', () => {
     const before = tableOf([1, 2, 3].map((id) => ({ id, kind: 0, values: [0, 0, 0, 0] })));
     before.ticks.fill(4);
     const after = tableOf([1, 2, 3, 4].map((id) => ({ id, kind: 0, values: [100, 0, 0, 0] })));
-    const plan = codec.diff(after, null, after.count, before);
+    const plan = codec.diff(after, before);
     plan.deferChange(1);
     plan.deferCreation(0);
     const out = new ByteWriter();

@@ -14,6 +14,12 @@ describe('profile buckets', () => {
     expect(classifyFrame('acceptInputs', 'file:///x/dist/chunk.js', '../src/rooms/room.ts')).toBe('input decode');
     expect(classifyFrame('read', 'file:///x/dist/chunk.js', '../shared/games/arena/arena-input.ts')).toBe('input decode');
     expect(classifyFrame('runTick', 'file:///x/dist/chunk.js', '../src/rooms/room.ts')).toBe('step');
+    // The parts split out of room.ts keep their buckets.
+    expect(classifyFrame('accept', 'file:///x/dist/chunk.js', '../src/rooms/room-inputs.ts')).toBe('input decode');
+    expect(classifyFrame('sendTo', 'file:///x/dist/chunk.js', '../src/rooms/room-snapshots.ts')).toBe('replication');
+    expect(classifyFrame('tellNews', 'file:///x/dist/chunk.js', '../src/rooms/room-roster.ts')).toBe('step');
+    expect(classifyFrame('joinParts', 'file:///x/dist/chunk.js', '../src/wire/delivery.ts')).toBe('session');
+    expect(classifyFrame('stall', 'file:///x/dist/chunk.js', '../src/session/session-liveness.ts')).toBe('session');
     expect(classifyFrame('encode', 'file:///x/dist/chunk.js', '../shared/replication/delta-codec.ts')).toBe('encode');
     expect(classifyFrame('(garbage collector)', '', undefined)).toBe('GC');
     expect(classifyFrame('(idle)', '', undefined)).toBe('idle');

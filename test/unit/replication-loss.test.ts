@@ -120,6 +120,7 @@ function run(s: Scenario): { accepted: number; checked: number; bites: number; f
   const roomSide = {
     bufferedAmount: 0,
     close() {},
+    supersede() {},
     // Control messages are reliable (a WebSocket): straight through. Snapshots take the lossy pipe.
     send(bytes: Uint8Array) {
       if (bytes[0] === MessageType.Snapshot) {

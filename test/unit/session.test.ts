@@ -4,7 +4,12 @@ import { CloseCode } from '../../shared/protocol/close-codes';
 import { escapeForLog, LogSampler } from '../../src/logging/log-sampler';
 import { ManualClock } from '../../src/loop/clock';
 import { wsErrorCloseCode } from '../../src/transport/ws-transport';
-import type { RoomManager } from '../../src/rooms/room-manager';
+import { arenaGame } from '../../shared/games/arena';
+import { encodeControl } from '../../shared/protocol/control-messages';
+import { MessageType, PROTOCOL_VERSION } from '../../shared/protocol/message-types';
+import type { RoomClient } from '../../src/rooms/room-client';
+import { RoomManager } from '../../src/rooms/room-manager';
+import { defineRoomType, resolveRoomType } from '../../src/rooms/room-type';
 import { isDrop } from '../../src/session/drop-policy';
 import { Session, SessionState, type SessionHost } from '../../src/session/session';
 import type { ServerTransport, TransportSink } from '../../src/transport/transport';
@@ -41,13 +46,13 @@ class FakeTransport implements ServerTransport {
   }
 }
 
-function session(maxQueuedBytes = 1000) {
+function session(maxQueuedBytes = 1000, rooms = {} as RoomManager) {
   const transport = new FakeTransport();
   const lines: { msg: string; code?: number }[] = [];
   const clock = new ManualClock();
   const host: SessionHost = {
     clock,
-    rooms: {} as RoomManager,
+    rooms,
     messageRate: { perSecond: 100, burst: 100 },
     maxQueuedBytes,
     auth: undefined,
@@ -60,6 +65,32 @@ function session(maxQueuedBytes = 1000) {
 }
 
 describe('Session', () => {
+  it('closes the link it takes a seat from through RoomClient.supersede, whatever kind of client that is', () => {
+    const log = pino({ level: 'silent' });
+    const type = resolveRoomType(defineRoomType({ game: arenaGame }), {
+      tickRate: 30,
+      sendRate: 30,
+      maxPlayers: 2,
+      resumeWindowMs: 20_000,
+    });
+    const rooms = new RoomManager([type], { log });
+    // Not a Session: the takeover must go through the interface, not a type check.
+    const calls: string[] = [];
+    const previous: RoomClient = {
+      bufferedAmount: 0,
+      send() {},
+      close: (code, reason) => void calls.push(`close ${code} ${reason}`),
+      supersede: (reason) => void calls.push(`supersede ${reason}`),
+    };
+    const seat = rooms.join(previous, 'arena', 'ann');
+    const { transport, session: s } = session(1000, rooms);
+    const join = { v: PROTOCOL_VERSION, roomType: 'arena', name: 'ann', resume: seat.slot.resumeToken };
+    transport.sink!.message(encodeControl(MessageType.Join, join), true);
+    expect(s.state).toBe(SessionState.Joined);
+    expect(s.slot).toBe(seat.slot);
+    expect(calls).toEqual(['supersede superseded: resumed on a new connection']);
+  });
+
   it('binds itself to its transport, so the transport needs no protocol knowledge', () => {
     const { transport, session: s } = session();
     expect(transport.sink).toBe(s);

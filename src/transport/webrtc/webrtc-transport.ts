@@ -2,7 +2,8 @@ import type { ServerChannel } from '@geckos.io/server';
 import { WireError } from '../../../shared/binary/wire-error';
 import { DatagramLink, type DatagramTimers } from '../../../shared/datagram/datagram-link';
 import { CloseCode } from '../../../shared/protocol/close-codes';
-import { Delivery, joinParts, type ServerTransport, type TransportSink } from '../transport';
+import { Delivery, joinParts } from '../../wire/delivery';
+import type { ServerTransport, TransportSink } from '../transport';
 import type { WebRtcCounters } from './webrtc-options';
 
 /** A close's last reliable message gets this long to be acknowledged before the channel goes, ms. */
