@@ -12,7 +12,7 @@ export const CLOSE_GRACE_MS = 1000;
 export interface SessionTimeouts {
   /** A link that has not joined within this is closed 4005 (timeout). Default 5,000. */
   joinTimeoutMs: number;
-  /** A joined link heard from for this long is dropped; heartbeats go every third of it. Default 15,000. */
+  /** A joined link not heard from for this long is dropped; heartbeats go every third of it. Default 15,000. */
   idleTimeoutMs: number;
   /** How long a closing link may wait for the close handshake (plus {@link CLOSE_GRACE_MS}). Default 2,000. */
   closeTimeoutMs: number;

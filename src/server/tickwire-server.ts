@@ -24,7 +24,7 @@ import type { ServerTransport } from '../transport/transport';
 import type { WebRtcGatewayLike, WebRtcOptions } from '../transport/webrtc/webrtc-options';
 import { joinCluster, leaveCluster } from './cluster-bootstrap';
 import { FrontDoor } from './front-door';
-import { addRoomTotals, buildHealth, newRoomTotals, type HealthReport } from './health';
+import { addRoomTotals, newRoomTotals, serverHealth, type HealthReport } from './health';
 import { HttpListeners } from './http-listeners';
 import { HttpRoutes } from './http-routes';
 import { MatchmakeRoute } from './matchmake-route';
@@ -267,28 +267,9 @@ export class TickwireServer implements SessionHost {
     this.shutdown.checkDrain(now);
   }
 
+  /** The body of `GET /health` (see {@link HealthReport}). */
   health(): HealthReport {
-    const report = buildHealth(this.rooms, this.retired, this.sessions.size, this.closeCodes, this.startedAt, this.draining);
-    const w = this.webrtc;
-    report.webrtc = w
-      ? {
-          channelsOpened: w.opened,
-          refused: w.refused,
-          datagramsDropped: w.counters.datagramsDropped,
-          retransmits: w.counters.retransmits,
-          attemptsPending: w.attemptsPending,
-          attemptsAbandoned: w.attemptsAbandoned,
-          bodiesRefused: w.bodiesRefused,
-          bodyBytesRead: w.bodyBytesRead,
-        }
-      : null;
-    report.cluster = this.cluster ? { ...this.cluster.stats, roomMoves: this.mover && { ...this.mover.stats } } : null;
-    report.chat = this.chat?.report ?? null;
-    report.notifications = { ...this.notifications.stats };
-    report.data = this.data?.stats ?? null;
-    const reads = this.frontDoor.dataReads;
-    report.dataReads = { inFlight: reads.active, refused: reads.refused, max: reads.max };
-    return report;
+    return serverHealth(this, this.retired, this.closeCodes, this.startedAt);
   }
 
   /** True from the start of {@link close}: new connections and joins are refused. */
