@@ -6,6 +6,10 @@ import type { RoomMoveStats } from '../cluster/room-mover';
 import type { ChatService } from '../chat/chat-service';
 import type { NotificationService } from '../notifications/notification-service';
 import type { TickwireData } from '../persistence/tickwire-data';
+import type { NodePresence } from '../cluster/node-presence';
+import type { RoomMover } from '../cluster/room-mover';
+import type { WebRtcGatewayLike } from '../transport/webrtc/webrtc-options';
+import type { FrontDoor } from './front-door';
 
 /** Room counters plus the loop's: what /health totals over every room there has been. */
 export interface RoomTotals extends RoomStats {
@@ -105,4 +109,49 @@ export function buildHealth(
     totals,
     process: { cpuUserMicros: cpu.user, cpuSystemMicros: cpu.system, rssBytes: mem.rss, heapUsedBytes: mem.heapUsed },
   };
+}
+
+/** The server's parts whose numbers /health reports besides the rooms'. */
+export interface HealthSources {
+  readonly rooms: RoomManager;
+  /** Every open session: their count is `connections`. */
+  readonly sessions: ReadonlySet<unknown>;
+  readonly draining: boolean;
+  readonly webrtc: WebRtcGatewayLike | undefined;
+  readonly cluster: NodePresence | undefined;
+  readonly mover: RoomMover | undefined;
+  readonly chat: ChatService | undefined;
+  readonly notifications: NotificationService;
+  readonly data: TickwireData | undefined;
+  /** Its cap on database reads in flight. */
+  readonly frontDoor: FrontDoor;
+}
+
+/**
+ * The whole `GET /health` body: {@link buildHealth}'s rooms and totals (`retired`: the rooms
+ * already gone; `closeCodes`: closes by code; `startedAt`: ms since the epoch), then each part
+ * that is on, null for those that are off.
+ */
+export function serverHealth(server: HealthSources, retired: RoomTotals, closeCodes: Map<number, number>, startedAt: number): HealthReport {
+  const report = buildHealth(server.rooms, retired, server.sessions.size, closeCodes, startedAt, server.draining);
+  const w = server.webrtc;
+  report.webrtc = w
+    ? {
+        channelsOpened: w.opened,
+        refused: w.refused,
+        datagramsDropped: w.counters.datagramsDropped,
+        retransmits: w.counters.retransmits,
+        attemptsPending: w.attemptsPending,
+        attemptsAbandoned: w.attemptsAbandoned,
+        bodiesRefused: w.bodiesRefused,
+        bodyBytesRead: w.bodyBytesRead,
+      }
+    : null;
+  report.cluster = server.cluster ? { ...server.cluster.stats, roomMoves: server.mover && { ...server.mover.stats } } : null;
+  report.chat = server.chat?.report ?? null;
+  report.notifications = { ...server.notifications.stats };
+  report.data = server.data?.stats ?? null;
+  const reads = server.frontDoor.dataReads;
+  report.dataReads = { inFlight: reads.active, refused: reads.refused, max: reads.max };
+  return report;
 }

@@ -1,6 +1,5 @@
-import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isLoopbackAddress } from './address-key';
+import type { Listener, OperatorAccess } from './operator-access';
 import { readBoundedBody, sendJson, sendText } from './http-reply';
 import { escapeForLog } from '../logging/log-sampler';
 import type { Logger } from '../logging/logger';
@@ -22,9 +21,6 @@ export const OPERATOR_PATHS: ReadonlySet<string> = new Set([
   '/notice',
 ]);
 
-/** Which listener a request came in on: the public game port, or the admin port. */
-export type Listener = 'public' | 'admin';
-
 /** What the operator routes read and act on. */
 export interface OperatorHost {
   readonly log: Logger;
@@ -34,49 +30,6 @@ export interface OperatorHost {
   readonly notifications: NotificationService;
   /** The monitor's data (`/monitor/data`). */
   monitorData(): unknown;
-}
-
-/**
- * Who may use the operator routes (`/metrics`, `/monitor`, `/cluster`, `POST /notice`):
- *
- * - on the admin listener (`--admin-port`, bound to 127.0.0.1 by default), any peer whose socket
- *   is on this host. That is the socket's own address, never `X-Forwarded-For`: a reverse
- *   proxy forwards to the game port, not here, so nothing from the internet reaches it by default;
- * - on either listener, whoever presents the operator token (`Authorization: Bearer …`, or
- *   `?token=` for a browser). With no token set, the game port serves no operator route at all.
- *
- * The game port used to trust "this host" too. Behind a reverse proxy on the same machine
- * every request arrives from 127.0.0.1, so that rule let the whole internet read the metrics and
- * send notices to every player: the proxy's address says nothing about who is asking.
- */
-export class OperatorAccess {
-  constructor(
-    private readonly token: string | undefined,
-    /** Whether the admin listener trusts peers on this host (true when it is bound to loopback). */
-    private readonly adminTrustsLoopback: boolean,
-    /** Where the admin listener is, for the refusal's sentence (undefined: there is none). */
-    private readonly adminAddress: () => string | undefined,
-  ) {}
-
-  /** Whether `req`, which came in on `via`, may use an operator route. */
-  allowed(req: IncomingMessage, via: Listener): boolean {
-    if (via === 'admin' && this.adminTrustsLoopback && isLoopbackAddress(req.socket.remoteAddress ?? '')) return true;
-    const token = this.token;
-    if (!token) return false;
-    const auth = req.headers.authorization ?? '';
-    const query = new URL(req.url ?? '/', 'http://x').searchParams.get('token') ?? '';
-    return safeEqual(auth, `Bearer ${token}`) || safeEqual(query, token);
-  }
-
-  /** The 403's sentence: what the operator should do instead. */
-  refusal(what: string, via: Listener): string {
-    const admin = this.adminAddress();
-    if (via === 'public' && !this.token)
-      return admin
-        ? `${what} is for operators: use the admin port (${admin}), or set --operator-token`
-        : `${what} is for operators: set --admin-port or --operator-token`;
-    return `${what} is for operators: send the operator token (Authorization: Bearer …, or ?token= in a browser)`;
-  }
 }
 
 /**
@@ -172,11 +125,4 @@ function handleNotice(host: OperatorHost, req: IncomingMessage, res: ServerRespo
       (err: Error) => text(502, err.message),
     );
   });
-}
-
-/** Compare two secrets in constant time. */
-function safeEqual(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
 }

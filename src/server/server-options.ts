@@ -177,3 +177,11 @@ export interface MatchmakingOptions {
    */
   requireAuth?: boolean;
 }
+
+/** Where a connection came from, for logs and (later) per-address limits. */
+export interface ConnectionInfo {
+  /** The peer's address. */
+  remoteAddress: string | undefined;
+  /** A bearer token that came with the connection (the `token` query parameter). */
+  token?: string;
+}
