@@ -34,3 +34,13 @@ export type { WebRtcClientOptions } from './sdk/webrtc-socket';
 export { ManualScheduler, realTimers, type Timers } from './loop/timers';
 export { ManualClock, monotonicClock, type Clock } from './loop/clock';
 export * from '../shared/index';
+// Types the SDK's options, events and members name, exported so a caller can name them too.
+export type { BackoffOptions } from './sdk/backoff';
+export type { FollowOptions, MoveCause, SeatPlace } from './sdk/seat-follower';
+export type { TickSyncOptions } from './sdk/tick-sync';
+export type { PlaybackOptions } from './sdk/playback-clock';
+export type { LinkCounters } from './sdk/network-simulator';
+export type { NoticeMessage, RosterEntry, ErrorMessage, WelcomeMessage } from '../shared/protocol/control-messages';
+export type { ChatLine } from '../shared/protocol/chat-messages';
+export type { DisplayTextCheck } from '../shared/protocol/player-name';
+export type { CellGeometry } from '../shared/replication/cell-geometry';

@@ -41,3 +41,20 @@ export { withArenaStats } from './profiles/arena-stats';
 export type { ChatOptions } from './chat/chat-service';
 export type { NotificationSent } from './notifications/notification-service';
 export * from '../shared/index';
+// Types the server's options, reports and hooks name, exported so a caller can name them too.
+// (The server's internal parts, reachable as its public fields, are not: they are not an API.)
+export { LOG_LEVELS } from './logging/logger';
+export { MessageType } from '../shared/protocol/message-types';
+export type { TrafficCounters } from './session/session-host';
+export type { TokenPolicy } from './session/token-lifetime';
+export type { WriteBatcherOptions } from './persistence/write-batcher';
+export type { MemoryClientEnd, MemoryServerEnd, MemoryLinkOptions } from './transport/memory-transport';
+export type { RoomClient } from './rooms/room-client';
+export type { RoomOptions } from './rooms/room';
+export type { ResolvedRoomType } from './rooms/room-type';
+export type { InterestOptions } from './replication/interest';
+export type { Engine } from './persistence/migrations';
+export type { RoomMoveOptions, RoomMoveStats } from './cluster/room-mover';
+export type { RoomTotals } from './server/health';
+export type { MatchmakingOptions } from './server/server-options';
+export type { Delivery } from './wire/delivery';

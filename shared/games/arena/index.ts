@@ -12,3 +12,4 @@ export { ArenaGlobalField, ArenaKind, PlayerField, PlayerFlag, ProjectileField, 
 export * from './arena-rules';
 export type { ArenaMatchLine, ArenaPlayer, ArenaProjectile, ArenaState } from './arena-state';
 export { ArenaShotPredictor, type PredictedShot } from './arena-shot-prediction';
+export type { UniformGrid } from '../../spatial/uniform-grid';
