@@ -6,7 +6,7 @@ import { ChatStore } from '../../src/persistence/chat-store';
 import type { TickwireTables } from '../../src/persistence/schema';
 import { TickwireData } from '../../src/persistence/tickwire-data';
 import { cursorOf, ProfileStore, type LeaderboardCursor, type LeaderboardEntry } from '../../src/profiles/profile-store';
-import { scratchPostgres, sqliteOptions, type ScratchPostgres } from '../support/test-database';
+import { scratchPostgres, sqliteOptions, type ScratchPostgres, dropScratch, DROP_SCRATCH_TIMEOUT_MS } from '../support/test-database';
 
 /**
  * The read side of the stores, on both databases: reads never write (not even while writes
@@ -15,8 +15,8 @@ import { scratchPostgres, sqliteOptions, type ScratchPostgres } from '../support
  */
 const scratch: ScratchPostgres[] = [];
 afterAll(async () => {
-  for (const s of scratch) await s.drop();
-});
+  await dropScratch(scratch);
+}, DROP_SCRATCH_TIMEOUT_MS);
 
 const backends: [string, () => Promise<DatabaseOptions>][] = [
   ['sqlite', sqliteOptions],

@@ -9,12 +9,12 @@ import { sqliteThreadDialect } from '../../src/persistence/sqlite-thread';
 import type { DropReason } from '../../src/persistence/write-batcher';
 import { ProfileStore, type PendingProfile } from '../../src/profiles/profile-store';
 import { faultyKysely, type Faults } from '../support/faulty-database';
-import { scratchPostgres, type ScratchPostgres } from '../support/test-database';
+import { scratchPostgres, type ScratchPostgres, dropScratch, DROP_SCRATCH_TIMEOUT_MS } from '../support/test-database';
 
 const scratch: ScratchPostgres[] = [];
 afterAll(async () => {
-  for (const s of scratch) await s.drop();
-});
+  await dropScratch(scratch);
+}, DROP_SCRATCH_TIMEOUT_MS);
 
 const dialects: [Engine, () => Promise<Dialect>][] = [
   ['sqlite', () => Promise.resolve(sqliteThreadDialect(':memory:'))],

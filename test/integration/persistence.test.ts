@@ -5,15 +5,15 @@ import { join } from 'node:path';
 import { openDatabase, type DatabaseOptions } from '../../src/persistence/database';
 import { MIGRATION_NAMES } from '../../src/persistence/migrations';
 import { TickwireData } from '../../src/persistence/tickwire-data';
-import { sqliteOptions, scratchPostgres, type ScratchPostgres } from '../support/test-database';
+import { sqliteOptions, scratchPostgres, type ScratchPostgres, dropScratch, DROP_SCRATCH_TIMEOUT_MS } from '../support/test-database';
 
 // The same tests on both databases: the embedded SQLite and the local PostgreSQL.
 const scratch: ScratchPostgres[] = [];
 const dirs: string[] = [];
 afterAll(async () => {
-  for (const s of scratch) await s.drop();
+  await dropScratch(scratch);
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+}, DROP_SCRATCH_TIMEOUT_MS);
 
 const backends: [string, () => Promise<DatabaseOptions>][] = [
   [

@@ -82,9 +82,14 @@ export async function startServer(options: Partial<TickwireServerOptions> & { cl
     /**
      * An SDK client over `ws` (not yet connected). No pings and no liveness timer, and reconnects
      * start at once (no jitter), so nothing runs on real time unless a test asks for it.
+     *
+     * It reads the server's ManualClock unless a test passes its own `clock`: the input clock is
+     * placed from the join's round trip, so on the wall clock a join slowed by a loaded machine
+     * (170 ms at load 13, five ticks at 30 Hz) would stamp the first inputs ticks later than the
+     * tests count on. On this clock every round trip takes exactly the ticks the test runs.
      */
     client(name: string, extra: Partial<TickwireClientOptions<ArenaState, ArenaInput, Mover>> & { clock?: Clock } = {}) {
-      const c = arenaClient(url, name, { random: () => 0, ...extra });
+      const c = arenaClient(url, name, { random: () => 0, clock, ...extra });
       clients.push(c as never);
       return c;
     },

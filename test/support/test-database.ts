@@ -45,3 +45,15 @@ export async function scratchPostgres(): Promise<ScratchPostgres> {
     },
   };
 }
+
+/**
+ * How long a test file's afterAll may take to drop its scratch databases, ms: each DROP DATABASE
+ * waits for a checkpoint on the shared PostgreSQL, so one file's drops took more than vitest's
+ * 10 s default hook timeout at load 9-12 on this 2-core box (data-reads, in a full `npm test`).
+ */
+export const DROP_SCRATCH_TIMEOUT_MS = 60_000;
+
+/** Drop every database in `scratch` at once (their checkpoints overlap instead of queueing one by one). */
+export async function dropScratch(scratch: readonly ScratchPostgres[]): Promise<void> {
+  await Promise.all(scratch.map((s) => s.drop()));
+}

@@ -17,6 +17,7 @@ import { TickwireClient } from '../../src/sdk/tickwire-client';
 import { ManualScheduler } from '../../src/loop/timers';
 import { randomInputs } from '../support/arena-fixtures';
 import { MemoryClient } from '../support/memory-client';
+import { freshRowsUnlikeWorld } from '../support/replication-checks';
 
 /** What happens to one message on the way: delivered now, lost, duplicated, or held back. */
 type Fate = { kind: 'deliver' } | { kind: 'drop' } | { kind: 'duplicate' } | { kind: 'delay'; by: number };
@@ -175,15 +176,7 @@ function run(s: Scenario): { accepted: number; checked: number; bites: number; f
     if (held) {
       // The record is what the world was: every row stamped with this tick has the room's
       // (quantized) values now, and the client's own player is always there.
-      const world = room.replicator.current!;
-      for (let r = 0; r < held.count; r++) {
-        if (held.ticks[r] !== room.tick) continue;
-        const w = world.indexOf(held.ids[r]);
-        expect(w).toBeGreaterThanOrEqual(0);
-        expect(Array.from(held.values.subarray(r * held.stride, (r + 1) * held.stride))).toEqual(
-          Array.from(world.values.subarray(w * world.stride, (w + 1) * world.stride)),
-        );
-      }
+      expect(freshRowsUnlikeWorld(held, room.replicator.current!, room.tick)).toEqual([]);
       expect(held.indexOf(mySlot.id)).toBeGreaterThanOrEqual(0);
       const copy = new EntityTable(arenaGame.entitySchema);
       copy.copyFrom(held);
@@ -214,6 +207,13 @@ const scenarioArb = (replication: ReplicationOptions) =>
     replication: fc.constant(replication),
   });
 
+/*
+ * The three property tests below get 30 s (their last argument), as the integration tests do:
+ * each plays 40 random rooms of up to 25 players for up to 90 ticks, most of it the room's own
+ * step (interest and budget). That took 1-4 s at load 8-12 on this 2-core box, and 4-9 s for
+ * the interest one, past vitest's 5 s default for a single case; 30 s leaves room at load
+ * 18 and still catches a run that has slowed down tenfold.
+ */
 describe('replication under loss, duplication and reordering', () => {
   it('every accepted snapshot equals what the server recorded: everyone in view, ample budget', () => {
     fc.assert(
@@ -223,7 +223,7 @@ describe('replication under loss, duplication and reordering', () => {
       }),
       { numRuns: 40 },
     );
-  });
+  }, 30_000); // the 30 s explained above the describe
 
   it('the same with interest management and a budget so tight that it bites', () => {
     const replication: ReplicationOptions = {
@@ -241,7 +241,7 @@ describe('replication under loss, duplication and reordering', () => {
     );
     // Honest about what was exercised: the budget did hold things back.
     expect(bites).toBeGreaterThan(0);
-  });
+  }, 30_000); // the 30 s explained above the describe
 
   it('the same without interest and a budget that bites: trimmed bodies shared by baseline and tier', () => {
     let bites = 0;
@@ -257,7 +257,7 @@ describe('replication under loss, duplication and reordering', () => {
     );
     expect(bites).toBeGreaterThan(0);
     expect(shared).toBeGreaterThan(0);
-  });
+  }, 30_000); // the 30 s explained above the describe
 
   it('a lossless link settles into deltas: full snapshots only until the first ack lands', () => {
     const r = run({ seed: 7, others: 10, ticks: 60, down: [{ kind: 'deliver' }], up: [{ kind: 'deliver' }], replication: {} });
