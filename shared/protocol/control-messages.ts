@@ -33,6 +33,14 @@ export interface JoinMessage {
    * room it names on this node. Single use, short-lived; a bad one closes 4013.
    */
   reservation?: string;
+  /**
+   * The client's link delivers every message in order, both ways (a WebSocket or an in-memory
+   * link, with no unordered network simulator on it). Default: true on a WebSocket, false on
+   * anything else; WebRTC is never in order whatever this says. In order, the server sends
+   * deltas against the newest snapshot sent rather than the acknowledged one, and lets the
+   * client skip unchanged inputs (WELCOME.inputKeepaliveTicks).
+   */
+  inOrder?: boolean;
 }
 
 /** Server → client: you are in. Everything the client needs to predict and interpolate. */
@@ -74,6 +82,13 @@ export interface WelcomeMessage {
   lastSeq: number;
   /** The authenticated user (the token's `sub`), or null for a guest. */
   userId: string | null;
+  /**
+   * Most ticks this client may go without sending an INPUT while its input is unchanged: the
+   * server repeats the last input for a tick without one, and counts a tick as starved only
+   * after this many silent ticks. 1: send every tick (a link that is not in order). Below the
+   * room type's repeatInputTicks, so a held key never stops (see src/rooms/input-keepalive.ts).
+   */
+  inputKeepaliveTicks: number;
   /**
    * The node holding this seat, when the server sits behind a front that routes on `?node=`
    * (`npm start -- --workers N`): the SDK adds `node=<this>` to its URL when it resumes, so
@@ -219,7 +234,7 @@ export const MAX_TOKEN_LENGTH = 8192;
 /** Longest accepted resume token, in characters (the server issues 24). */
 export const MAX_RESUME_TOKEN_LENGTH = 64;
 
-const JOIN_KEYS = new Set(['v', 'roomType', 'name', 'token', 'resume', 'codec', 'reservation']);
+const JOIN_KEYS = new Set(['v', 'roomType', 'name', 'token', 'resume', 'codec', 'reservation', 'inOrder']);
 
 /** Roster entries in WELCOME, and in each PLAYER_JOINED page after it. */
 export const ROSTER_PAGE = 64;
@@ -230,7 +245,8 @@ export function parseJoin(body: unknown): JoinMessage {
   for (const key of Object.keys(body)) {
     if (!JOIN_KEYS.has(key)) bad(`JOIN has unknown field "${key}"`);
   }
-  const { v, roomType, name, token, resume, codec, reservation } = body;
+  const { v, roomType, name, token, resume, codec, reservation, inOrder } = body;
+  if (inOrder !== undefined && typeof inOrder !== 'boolean') bad('JOIN.inOrder must be a boolean');
   if (
     reservation !== undefined &&
     (typeof reservation !== 'string' || reservation.length === 0 || reservation.length > MAX_RESUME_TOKEN_LENGTH)
@@ -256,6 +272,7 @@ export function parseJoin(body: unknown): JoinMessage {
   if (resume !== undefined) join.resume = resume as string;
   if (codec !== undefined) join.codec = codec as string;
   if (reservation !== undefined) join.reservation = reservation as string;
+  if (inOrder !== undefined) join.inOrder = inOrder as boolean;
   return join;
 }
 

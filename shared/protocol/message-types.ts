@@ -64,9 +64,12 @@ export type MessageType = (typeof MessageType)[keyof typeof MessageType];
  * rooms move between nodes: the NOTICE kind 'move' (with `node` and `url`) and close code 4016
  * RoomMoved, which an older SDK would take as the end of its game; and with interest
  * management, snapshot bodies of per-cell chunks (shared/replication/cell-codec.ts) and
- * WELCOME.interest, the grid they need.
+ * WELCOME.interest, the grid they need. 8: sparse inputs on in-order links: JOIN.inOrder says
+ * whether the client's link delivers in order, WELCOME.inputKeepaliveTicks how long such a client
+ * may hold back an unchanged input; an older SDK would be counted as starved between its inputs
+ * were it to skip them, and a newer one would send a JOIN key an older server refuses.
  */
-export const PROTOCOL_VERSION = 7;
+export const PROTOCOL_VERSION = 8;
 
 /** First and last code of each control range (msgpackr bodies). */
 export const CONTROL_RANGES = [

@@ -47,6 +47,12 @@ export class ClientReplica {
   inOrder = false;
   /** Tick of the table {@link inOrderBaseline} last returned. */
   inOrderTick = -1;
+  /**
+   * Ticks before this are never an in-order baseline (0: all may be): a seat that moved here
+   * holds the old node's snapshots up to the move's tick, with other bytes than this node's
+   * for the same ticks, and drops this node's copy of such a tick as one it already has.
+   */
+  inOrderFrom = 0;
   /** The first tick sent on the current link: older records may never have arrived. */
   private linkStart = Infinity;
   private linkPending = true;
@@ -135,7 +141,13 @@ export class ClientReplica {
     const slot = (this.head + this.size - 1) % this.capacity;
     const tick = this.ticks[slot];
     // Ahead of the newest sign of life: the ack, or the link's first snapshot before any ack.
-    if (tick <= this.ackedTick || tick < this.linkStart || tick - Math.max(this.ackedTick, this.linkStart) > maxLagTicks) return null;
+    if (
+      tick <= this.ackedTick ||
+      tick < this.linkStart ||
+      tick < this.inOrderFrom ||
+      tick - Math.max(this.ackedTick, this.linkStart) > maxLagTicks
+    )
+      return null;
     const own = this.tables[slot];
     const table = own ?? history.get(tick);
     if (table !== null) {

@@ -111,8 +111,11 @@ export class Replicator {
   private readonly bytesPerSend: number;
   /**
    * How far an in-order client's newest snapshot may run ahead of its acknowledged one and
-   * still be a baseline, ticks: half the history (500 ms by default), past any round trip the
-   * history serves well.
+   * still be a baseline, ticks: half the history (500 ms by default). An ack is as old as a
+   * round trip plus the SDK's ack spacing on a sparse link (at most 150 ms when it sends no
+   * input, one keepalive of 133 ms when it does) plus a send interval: round trips up to 300 ms
+   * stay within it. Past it (a client that stopped acknowledging, as one that cannot decode
+   * does), snapshots go against the acknowledged baseline, or full, again.
    */
   private readonly inOrderLagTicks: number;
   private readonly body = new ByteWriter(4096, 1 << 20, 'the snapshot size limit (1 MiB): fewer entities per room, or interest management');
@@ -214,11 +217,12 @@ export class Replicator {
     replica.seat(ownId);
     let baseline = replica.baseline(this.history);
     let baseTick = baseline === null ? 0 : replica.ackedTick;
-    // Asked here, inOrderBaseline is not asked again below: nothing it reads changes in between.
-    const offTrimmed = this.interest === null && (replica.newestIsOwnTable() || (baseline !== null && !replica.baselineShared));
-    if (offTrimmed) {
-      // Coming off a trimmed record: on a link that delivers every snapshot in order, against
-      // the newest one sent, so a lost or late ack does not split it from its group (SharedTrim).
+    if (this.interest === null) {
+      // On a link that delivers every snapshot in order, against the newest one sent, whatever
+      // the ack says: every such client then has the same baseline (one shared body per send),
+      // a late or thinned ack (the SDK sends one per 150 ms when it has no input to carry it)
+      // does not make deltas bigger, and coming off a trimmed record a lost ack does not split
+      // the client from its group (SharedTrim).
       const sent = replica.inOrderBaseline(this.history, this.inOrderLagTicks);
       if (sent !== null) {
         baseline = sent;
@@ -247,13 +251,6 @@ export class Replicator {
     // Trimmed by the budget, or holding a trimmed record: a body shared by baseline and tier
     // (against the newest snapshot sent, on a link that delivers them all in order).
     if (this.interest === null) {
-      if (!offTrimmed) {
-        const sent = replica.inOrderBaseline(this.history, this.inOrderLagTicks);
-        if (sent !== null) {
-          baseline = sent;
-          baseTick = replica.inOrderTick;
-        }
-      }
       if (baseline === null) this.stats.fullSnapshots++;
       return this.trim.frameFor(replica, ownId, baseline, baseTick, this.detached, ackSeq, lead, out);
     }

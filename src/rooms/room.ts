@@ -11,6 +11,7 @@ import {
 } from '../../shared/protocol/control-messages';
 import { readInputHeader, type InputHeader } from '../../shared/protocol/input-message';
 import { leadCode } from '../../shared/protocol/snapshot-message';
+import { inputKeepaliveTicks, silenceIsStarved } from './input-keepalive';
 import { MessageType } from '../../shared/protocol/message-types';
 import { nameKey, uniqueName } from '../../shared/protocol/player-name';
 import { writeDetachedIds } from '../../shared/protocol/snapshot-message';
@@ -433,6 +434,7 @@ export class Room<S = unknown, I = unknown, P = unknown> {
       resumed,
       lastSeq: slot.lastProcessedSeq,
       userId: slot.userId ?? null,
+      inputKeepaliveTicks: slot.client.inOrder === true ? inputKeepaliveTicks(this.type.repeatInputTicks) : 1,
     };
     const node = this.nodeRoute?.();
     if (node !== undefined) welcome.node = node;
@@ -560,11 +562,15 @@ export class Room<S = unknown, I = unknown, P = unknown> {
         if (this.type.onDetachedInput) this.type.onDetachedInput(this, slot, slot.current);
         else if (slot.starvedStreak++ === 0) this.neutralize(slot);
       } else {
-        slot.starvedTicks++;
-        this.stats.inputsStarved++;
+        // An in-order client skips unchanged inputs up to its keepalive: starved only past it.
+        const keepalive = slot.client.inOrder === true ? inputKeepaliveTicks(this.type.repeatInputTicks) : 1;
+        if (silenceIsStarved(++slot.starvedStreak, keepalive)) {
+          slot.starvedTicks++;
+          this.stats.inputsStarved++;
+        }
         // A late input repeats the last one (movement stays smooth through jitter); a player
         // silent for longer, such as a hidden browser tab, stops instead of walking on.
-        if (++slot.starvedStreak === this.type.repeatInputTicks + 1) this.neutralize(slot);
+        if (slot.starvedStreak === this.type.repeatInputTicks + 1) this.neutralize(slot);
       }
       this.recorder?.input(tick, slot.id, slot.current, slot.rewind16);
     }
@@ -630,6 +636,7 @@ export class Room<S = unknown, I = unknown, P = unknown> {
       replica.hasCenter = true;
     }
     replica.inOrder = slot.client.inOrder === true;
+    replica.inOrderFrom = slot.acksFrom;
     const frame = this.replicator.frameFor(replica, slot.id, slot.lastProcessedSeq, leadCode(slot.inputLeadMs), this.frame);
     if (!Number.isNaN(slot.inputLeadMs)) slot.lastInputLeadMs = slot.inputLeadMs;
     slot.inputLeadMs = Number.NaN;

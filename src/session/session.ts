@@ -147,10 +147,17 @@ export class Session implements RoomClient, TransportSink {
     return this.transport.kind;
   }
 
-  /** A WebSocket delivers every message in order while it lives (see RoomClient.inOrder). */
+  /**
+   * Every message arrives in order while the link lives (see RoomClient.inOrder): a WebSocket
+   * unless its JOIN said otherwise (an unordered network simulator on top), an in-memory link
+   * when its JOIN said so; WebRTC never.
+   */
   get inOrder(): boolean {
-    return this.transport.kind === 'ws';
+    return this.transport.kind === 'ws' ? this.joinInOrder !== false : this.transport.kind === 'memory' && this.joinInOrder === true;
   }
+
+  /** JOIN.inOrder, the client's word on its link (undefined: it did not say). */
+  private joinInOrder: boolean | undefined;
 
   send(bytes: Uint8Array, delivery: Delivery = Delivery.Reliable): void {
     if (!this.mayQueue()) return;
@@ -395,6 +402,7 @@ export class Session implements RoomClient, TransportSink {
       return;
     }
     const join = parseJoin(decodeControlBody(reader.rest()));
+    this.joinInOrder = join.inOrder;
     if (join.v !== PROTOCOL_VERSION) {
       this.reject(
         CloseCode.ProtocolMismatch,
