@@ -65,6 +65,10 @@ export class TickSync {
   /** Scratch for {@link kthLargest}: the largest few leads, descending. */
   private readonly top = new Float64Array(Math.floor(LEAD_WINDOW * LEAD_PERCENTILE) + 1);
   private leadCount = 0;
+  /** Lead reports taken since the clock was made (see InputSendPolicy: sparse inputs wait for enough). */
+  get leadReports(): number {
+    return this.leadCount;
+  }
   /** Current rate of the input clock against real time (1 = in step). */
   rate = 1;
   /** Times the input clock jumped (forward or back) rather than steered. */

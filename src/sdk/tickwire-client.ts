@@ -37,6 +37,7 @@ import { PlaybackClock } from './playback-clock';
 import { FallbackSocket, type TransportChoice } from './fallback-socket';
 import type { NetworkSimulator } from './network-simulator';
 import { WebRtcSocket, type WebRtcClientOptions } from './webrtc-socket';
+import { InputSendPolicy } from './input-send-policy';
 import { compileSchema } from '../../shared/replication/entity-schema';
 import { TickSync, type TickSyncOptions } from './tick-sync';
 import { InterpolatedView, SampleMode, SnapshotBuffer } from './snapshot-buffer';
@@ -438,6 +439,8 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
   private inputSinceSnapshot = false;
   /** The newest input sent, as encoded: a new one that differs is a change (see changedInputResendMs). */
   private readonly lastInputBytes: Uint8Array;
+  /** Which inputs and acks go out on this link: all, or sparse on an in-order one. */
+  private readonly sendPolicy: InputSendPolicy;
   /** The INPUT message to send again when the resend timer fires, and the link it was meant for. */
   private resendMessage: Uint8Array | null = null;
   private resendSocket: WebSocketLike | null = null;
@@ -578,6 +581,7 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
     const resendMs = options.changedInputResendMs ?? DEFAULT_CHANGED_INPUT_RESEND_MS;
     if (!(resendMs >= 0 && resendMs <= 1000)) throw new RangeError(`changedInputResendMs must be 0-1000, got ${resendMs}`);
     this.lastInputBytes = new Uint8Array(this.game.input.byteLength);
+    this.sendPolicy = new InputSendPolicy(this.game.input.byteLength);
   }
 
   get playerId(): number {
@@ -726,6 +730,7 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
       roomType: this.options.roomType ?? this.game.name,
       name: this.options.name,
       codec: this.codec.name,
+      inOrder: socket.unreliable !== true,
     };
     let token: string | undefined;
     try {
@@ -880,6 +885,7 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
     const slot = seq % cap;
     this.game.input.copy(input, this.pendingInputs[slot]);
     this.pendingSentAt[slot] = this.clock.now();
+    if (this.sendPolicy.skipsInputs(this.sync ? this.sync.leadReports : 0)) return this.sendSparse(socket, seq, input);
     const redundancy = Math.min(this.options.inputRedundancy ?? MAX_INPUTS_PER_MESSAGE, seq - this.ackedSeq, MAX_INPUTS_PER_MESSAGE);
     const first = seq - redundancy + 1;
     this.writer.reset();
@@ -891,6 +897,26 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
     if (this.inputChanged(message) && socket.unreliable === true) this.resendLater(socket, message);
     this.stats.inputsSent++;
     this.inputSinceSnapshot = true;
+    if (this.predicted !== undefined && this.setup) this.game.predictor!.step(this.predicted, input, this.setup);
+    return seq;
+  }
+
+  /**
+   * {@link sendInput} on an in-order link (see InputSendPolicy): the input goes out alone when
+   * it changed or a keepalive is due, else the server repeats the last one, as predicted here.
+   */
+  private sendSparse(socket: WebSocketLike, seq: number, input: I): number {
+    const policy = this.sendPolicy;
+    this.game.input.write(policy.scratch.reset(), input);
+    if (policy.mustSend(seq)) {
+      this.writer.reset();
+      writeInputHeader(this.writer, Math.max(0, this.latestTick), seq, 1, this.viewLag16(seq));
+      this.game.input.write(this.writer, input);
+      socket.send(this.writer.bytes().slice());
+      policy.sent(seq, this.pendingSentAt[seq % this.pendingCapacity]);
+      this.stats.inputsSent++;
+      this.inputSinceSnapshot = true;
+    }
     if (this.predicted !== undefined && this.setup) this.game.predictor!.step(this.predicted, input, this.setup);
     return seq;
   }
@@ -1257,6 +1283,7 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
       return;
     }
     this.cells = w.interest === undefined ? null : new CellDecoder(this.game.entitySchema, w.interest);
+    this.sendPolicy.start(w.inputKeepaliveTicks, this.socket?.unreliable !== true);
     // Keep every snapshot a baseline may come from (historyTicks back), plus the newest.
     const keep = Math.ceil((w.historyTicks * w.sendRate) / w.tickRate) + 2;
     if (keep > this.buffer.capacity) this.buffer = new SnapshotBuffer(this.game.entitySchema, keep);
@@ -1477,7 +1504,11 @@ export class TickwireClient<S, I, P = unknown> extends Emitter<ClientEvents> {
     }
     if (this.options.decodeEntities !== false) this.reconcile();
     // INPUT carries the ack; when none went out since the last snapshot, ACK on its own.
-    if (!this.inputSinceSnapshot) this.sendAck(tick);
+    // Thinned on a sparse link (InputSendPolicy): deltas there do not wait for acks.
+    if (!this.inputSinceSnapshot && this.sendPolicy.ackDue(now)) {
+      this.sendAck(tick);
+      this.sendPolicy.ackSent(now);
+    }
     this.inputSinceSnapshot = false;
     this.emit('snapshot', tick, ackSeq);
   }
