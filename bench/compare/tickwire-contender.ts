@@ -22,8 +22,9 @@ export function tickwireContender(
     inputsPerSec,
     start: (port) => startServer('node', benchServerArgs(port, maxPlayers), serverDir, `http://127.0.0.1:${port}/health`),
     async drive(port, clients, durationS, stop) {
+      // Each build's own bots (its SDK): a build whose protocol differs refuses the other's.
       const summaries = await runBotsProcesses(
-        process.cwd(),
+        serverDir,
         `ws://127.0.0.1:${port}/ws`,
         clients,
         processes,
