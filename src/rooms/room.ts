@@ -11,7 +11,7 @@ import {
 } from '../../shared/protocol/control-messages';
 import { readInputHeader, type InputHeader } from '../../shared/protocol/input-message';
 import { leadCode } from '../../shared/protocol/snapshot-message';
-import { inputKeepaliveTicks, silenceIsStarved } from './input-keepalive';
+import { inputKeepaliveTicks, neutralizeAfterTicks, silenceIsStarved } from './input-keepalive';
 import { MessageType } from '../../shared/protocol/message-types';
 import { nameKey, uniqueName } from '../../shared/protocol/player-name';
 import { writeDetachedIds } from '../../shared/protocol/snapshot-message';
@@ -570,7 +570,7 @@ export class Room<S = unknown, I = unknown, P = unknown> {
         }
         // A late input repeats the last one (movement stays smooth through jitter); a player
         // silent for longer, such as a hidden browser tab, stops instead of walking on.
-        if (slot.starvedStreak === this.type.repeatInputTicks + 1) this.neutralize(slot);
+        if (slot.starvedStreak === neutralizeAfterTicks(this.type.repeatInputTicks, keepalive)) this.neutralize(slot);
       }
       this.recorder?.input(tick, slot.id, slot.current, slot.rewind16);
     }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { netcodeRig } from '../../bench/netcode/netcode-rig';
 import { Button, type ArenaInput } from '../../shared/games/arena';
 import { ManualClock } from '../../src/loop/clock';
-import { inputKeepaliveTicks, silenceIsStarved } from '../../src/rooms/input-keepalive';
+import { inputKeepaliveTicks, neutralizeAfterTicks, silenceIsStarved } from '../../src/rooms/input-keepalive';
 import { InputSendPolicy, SPARSE_ACK_INTERVAL_MS, SPARSE_AFTER_LEAD_REPORTS } from '../../src/sdk/input-send-policy';
 
 /** One input as its encoding: a byte of buttons and one of aim. */
@@ -33,6 +33,8 @@ describe('InputSendPolicy', () => {
     expect([1, 2, 3, 4, 5].map((streak) => silenceIsStarved(streak, 4))).toEqual([false, false, false, true, true]);
     // Keepalive 1 (a link not in order): every silent tick is starved, as before.
     expect(silenceIsStarved(1, 1)).toBe(true);
+    // Stopped after repeatInputTicks past the allowance: 9 silent ticks as before, 12 sparse.
+    expect([neutralizeAfterTicks(8, 1), neutralizeAfterTicks(8, 4)]).toEqual([9, 12]);
   });
 
   it('in order: sparse only after the input clock has its lead reports; then changes at once, else a keepalive every K ticks', () => {
