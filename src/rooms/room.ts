@@ -434,7 +434,7 @@ export class Room<S = unknown, I = unknown, P = unknown> {
       resumed,
       lastSeq: slot.lastProcessedSeq,
       userId: slot.userId ?? null,
-      inputKeepaliveTicks: slot.client.inOrder === true ? inputKeepaliveTicks(this.type.repeatInputTicks) : 1,
+      inputKeepaliveTicks: this.inputKeepalive(slot),
     };
     const node = this.nodeRoute?.();
     if (node !== undefined) welcome.node = node;
@@ -563,7 +563,7 @@ export class Room<S = unknown, I = unknown, P = unknown> {
         else if (slot.starvedStreak++ === 0) this.neutralize(slot);
       } else {
         // An in-order client skips unchanged inputs up to its keepalive: starved only past it.
-        const keepalive = slot.client.inOrder === true ? inputKeepaliveTicks(this.type.repeatInputTicks) : 1;
+        const keepalive = this.inputKeepalive(slot);
         if (silenceIsStarved(++slot.starvedStreak, keepalive)) {
           slot.starvedTicks++;
           this.stats.inputsStarved++;
@@ -587,6 +587,17 @@ export class Room<S = unknown, I = unknown, P = unknown> {
       this.sendAccumulator -= tickRate;
       this.broadcastSnapshot(1, 0);
     }
+  }
+
+  /**
+   * Ticks `slot`'s client may go without an INPUT while its input is unchanged (WELCOME says it):
+   * see input-keepalive.ts. 1 (every tick) on a link not in order, and with interest on, whose
+   * deltas are against the acknowledged baseline: INPUTs carry the acks, and acks a keepalive
+   * apart would make those deltas bigger and split clients over more baselines.
+   */
+  private inputKeepalive(slot: PlayerSlot<I>): number {
+    if (slot.client.inOrder !== true || this.replicator.interestGeometry !== null) return 1;
+    return inputKeepaliveTicks(this.type.repeatInputTicks);
   }
 
   private neutralize(slot: PlayerSlot<I>): void {

@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { decodeControlBody, encodeControl } from '../../shared/protocol/control-messages';
 import { CloseCode } from '../../shared/protocol/close-codes';
 import { MessageType, PROTOCOL_VERSION } from '../../shared/protocol/message-types';
-import { Button, tickRules, WORLD_H, WORLD_W, type ArenaState } from '../../shared/games/arena';
+import { arenaGame, Button, tickRules, WORLD_H, WORLD_W, type ArenaState } from '../../shared/games/arena';
+import { defineRoomType } from '../../src/rooms/room-type';
 import { SPARSE_ACK_INTERVAL_MS, SPARSE_AFTER_LEAD_REPORTS } from '../../src/sdk/input-send-policy';
 import { closeOf, flush, nextEvent, rawSocket, startServer } from '../support/server-harness';
 
@@ -115,6 +116,26 @@ describe('sparse inputs over a real WebSocket (port 0, manual time)', () => {
     expect((await orderedWelcome).inputKeepaliveTicks).toBe(4);
     ws.close();
     ordered.close();
+  });
+
+  it('with interest on, whose deltas wait for acks, every input goes (keepalive 1) and nothing is starved', async () => {
+    const interest = { width: WORLD_W, height: WORLD_H, viewWidth: 4000, viewHeight: 3000 };
+    h = await startServer({ roomTypes: [defineRoomType({ game: arenaGame, replication: { interest } })] });
+    const alice = h.client('alice', { clock: h.clock });
+    const w = await alice.connect();
+    expect(w.inputKeepaliveTicks).toBe(1);
+    const room = h.server.rooms.rooms.get(w.roomId)!;
+    const before = alice.stats.inputsSent;
+    for (let i = 0; i < 80; i++) {
+      alice.sendInput({ buttons: Button.Right, aim: 0 });
+      await flush(alice);
+      const snap = nextEvent(alice, 'snapshot');
+      h.tick();
+      await snap;
+    }
+    expect(alice.tickSync!.leadReports).toBeGreaterThanOrEqual(SPARSE_AFTER_LEAD_REPORTS);
+    expect(alice.stats.inputsSent - before).toBe(80);
+    expect(room.stats.inputsStarved).toBe(0);
   });
 });
 
