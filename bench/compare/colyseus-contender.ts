@@ -1,9 +1,9 @@
-import { execFileSync, spawn } from 'node:child_process';
-import { once } from 'node:events';
+import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { portOpen, startServer } from '../lib/load-server';
+import { runClientScript, type ClientScriptReport } from './client-script';
 import type { Contender } from './cpu-rounds';
 
 /** What is installed: the 0.18 server core, its WebSocket transport, the schema and the 0.18 SDK. */
@@ -40,43 +40,26 @@ export function prepareColyseusRig(rigDir: string, log: (line: string) => void):
  * Colyseus 0.18 running `walk-server.mjs` (rooms of `maxClients`), driven by `walk-clients.mjs`
  * in one process, installed in `rigDir` by {@link prepareColyseusRig}.
  */
-export function colyseusContender(rigDir: string, maxClients: number): Contender & { patchesPerSec: number[]; inputsPerSec: number[] } {
-  let joined = 0;
-  const patchesPerSec: number[] = [];
-  const inputsPerSec: number[] = [];
-  return {
+export function colyseusContender(rigDir: string, maxClients: number): Contender & ClientScriptReport {
+  const report: Contender & ClientScriptReport = {
     name: 'colyseus',
-    patchesPerSec,
-    inputsPerSec,
+    joined: 0,
+    receivedPerSec: [],
+    inputsPerSec: [],
     start: (port) =>
       startServer('node', ['walk-server.mjs', String(port), String(maxClients)], rigDir, () => portOpen(port), 20_000, {
         ...process.env,
         NODE_ENV: 'production',
       }).then((server) => {
-        joined = 0;
+        report.joined = 0;
         return server;
       }),
-    async drive(port, clients, durationS, stop) {
-      const child = spawn('node', ['walk-clients.mjs', `ws://127.0.0.1:${port}`, String(clients), String(durationS)], {
-        cwd: rigDir,
-        stdio: ['ignore', 'pipe', 'inherit'],
-        env: { ...process.env, NODE_ENV: 'production' },
-      });
-      child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-        for (const line of chunk.split('\n')) {
-          const joinedLine = /^joined (\d+)/.exec(line);
-          if (joinedLine) joined = Number(joinedLine[1]);
-          const rate = /^patches\/s per client ([\d.]+), inputs\/s per client ([\d.]+)/.exec(line);
-          if (rate) {
-            patchesPerSec.push(Number(rate[1]));
-            inputsPerSec.push(Number(rate[2]));
-          }
-        }
-      });
-      stop.addEventListener('abort', () => child.kill('SIGINT'), { once: true });
-      const [code] = (await once(child, 'exit')) as [number | null];
-      if (code !== 0) throw new Error(`walk-clients.mjs exited with ${code}`);
-    },
-    players: async () => joined,
+    drive: (port, clients, durationS, stop) =>
+      runClientScript('walk-clients.mjs', [`ws://127.0.0.1:${port}`, String(clients), String(durationS)], rigDir, report, stop, {
+        ...process.env,
+        NODE_ENV: 'production',
+      }),
+    players: async () => report.joined,
   };
+  return report;
 }

@@ -53,7 +53,7 @@ async function main(): Promise<void> {
   const c = results[0]!;
   const lines = [`${clients} walking clients, rooms of ${maxPlayers}, server CPU % of one core (${versions}):`];
   lines.push(
-    `  colyseus ${c.cpuPct.map((v) => v.toFixed(1)).join(', ')} (median ${c.median.toFixed(1)}; per client per second: patches ${fmtList(colyseus.patchesPerSec)}, inputs ${fmtList(colyseus.inputsPerSec)})`,
+    `  colyseus ${c.cpuPct.map((v) => v.toFixed(1)).join(', ')} (median ${c.median.toFixed(1)}; per client per second: patches ${fmtList(colyseus.receivedPerSec)}, inputs ${fmtList(colyseus.inputsPerSec)})`,
   );
   for (const [i, t] of results.slice(1, 1 + tickwires.length).entries()) {
     const rates = tickwires[i]!;
@@ -68,7 +68,7 @@ async function main(): Promise<void> {
     const rates = floors[i]!;
     lines.push(
       `  ${f.name} ${f.cpuPct.map((v) => v.toFixed(1)).join(', ')} (median ${f.median.toFixed(1)}); ` +
-        `per client per second: messages out ${fmtList(rates.snapshotsPerSec)}, in ${fmtList(rates.inputsPerSec)}; ` +
+        `per client per second: messages out ${fmtList(rates.receivedPerSec)}, in ${fmtList(rates.inputsPerSec)}; ` +
         `${f.name} / colyseus: ratio of medians ${(f.median / c.median).toFixed(2)}, per round ${f.cpuPct.map((v, i) => (v / c.cpuPct[i]!).toFixed(2)).join(', ')}`,
     );
   }
