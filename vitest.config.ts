@@ -5,7 +5,10 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     projects: [
-      { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      // Unit files share one module context per worker (isolate: false): they hold no global state
+      // (time is a ManualClock, servers are in-memory), and importing shared/ and src/ once per
+      // worker instead of once per file halves the project's wall time (19.9 s → 9.8 s).
+      { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'], isolate: false } },
       { extends: true, test: { name: 'integration', include: ['test/integration/**/*.test.ts'], testTimeout: 30_000 } },
       // Attackers against a real server with a bystander, and fuzzed decoders: in `npm test`.
       { extends: true, test: { name: 'hostile', include: ['test/hostile/**/*.test.ts'], testTimeout: 30_000 } },
