@@ -43,7 +43,10 @@ export class ClientReplica {
   invalidAcks = 0;
   /** The id of the client's own entity once {@link seat} named it, or −1. */
   ownId = -1;
-  /** The room says this client's link delivers every snapshot, in order (RoomClient.inOrder). */
+  /**
+   * The room says this client's link delivers every snapshot, in order (RoomClient.inOrder): set
+   * when the player joins and with each new link ({@link newLink}), not per send.
+   */
   inOrder = false;
   /** Tick of the table {@link inOrderBaseline} last returned. */
   inOrderTick = -1;
@@ -150,8 +153,12 @@ export class ClientReplica {
     return this.size > 0 && this.tables[(this.head + this.size - 1) % this.capacity] !== null;
   }
 
-  /** The client is on a new link (a resume): records sent before may never have arrived. */
-  newLink(): void {
+  /**
+   * The client is on a new link (a resume): records sent before may never have arrived.
+   * `inOrder`: whether the new link delivers every snapshot in order (RoomClient.inOrder).
+   */
+  newLink(inOrder = this.inOrder): void {
+    this.inOrder = inOrder;
     this.linkStart = Infinity;
     this.linkPending = true;
   }

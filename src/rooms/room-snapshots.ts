@@ -87,7 +87,6 @@ export class RoomSnapshots<S, I, P> {
       replica.centerY = this.center.y;
       replica.hasCenter = true;
     }
-    replica.inOrder = slot.client.inOrder === true;
     const frame = this.replicator.frameFor(replica, slot.id, slot.lastProcessedSeq, leadCode(slot.inputLeadMs), this.frame);
     if (!Number.isNaN(slot.inputLeadMs)) slot.lastInputLeadMs = slot.inputLeadMs;
     slot.inputLeadMs = Number.NaN;

@@ -193,6 +193,7 @@ export class Room<S = unknown, I = unknown, P = unknown> {
     );
     slot.identity = identity;
     slot.replica = this.replicator.createReplica();
+    slot.replica.inOrder = client.inOrder === true;
     game.addPlayer(this.state, id, name);
     this.roster.add(slot);
     this.recorder?.join(this.tick, id, name);
@@ -240,7 +241,7 @@ export class Room<S = unknown, I = unknown, P = unknown> {
     this.stats.resumes++;
     this.holdFor?.delete(slot.id);
     // What went out on the old link may never have arrived.
-    slot.replica.newLink();
+    slot.replica.newLink(client.inOrder === true);
     client.send(this.welcomeFor(slot, true));
     this.snapshots.sendGlobals(client);
     // Sealed afresh: the detached list has just changed.
